@@ -1,0 +1,188 @@
+/**
+ * Model configuration: batching, the dynamic batcher and queue policies, with Triton's semantics and names.
+ *
+ * @module
+ */
+
+import { invalidArg } from '../errors.ts';
+
+/** What happens to a request whose queue timeout expires. */
+export type TimeoutAction = 'REJECT' | 'DELAY';
+
+/** Triton's `ModelQueuePolicy`. */
+export interface QueuePolicy {
+  /** REJECT fails a timed-out request; DELAY moves it behind requests that have not timed out. */
+  readonly timeoutAction: TimeoutAction;
+  /** How long a request may wait in the queue, in µs; 0 means no limit. */
+  readonly defaultTimeoutMicroseconds: number;
+  /** Whether a request's `timeout` parameter may lower the default timeout. */
+  readonly allowTimeoutOverride: boolean;
+  /** Most requests the queue holds; more are rejected with 503. 0 means unbounded. */
+  readonly maxQueueSize: number;
+}
+
+/** Triton's `ModelDynamicBatching`. */
+export interface DynamicBatcher {
+  /** Longest a request waits for more requests to join its batch, in µs. */
+  readonly maxQueueDelayMicroseconds: number;
+  /** Batch sizes executed at once when they can be formed. */
+  readonly preferredBatchSize: readonly number[];
+  /** Responses are returned in the order requests arrived, across instances. */
+  readonly preserveOrdering: boolean;
+  /** Number of priority levels (1 is the highest); 0 disables priorities. */
+  readonly priorityLevels: number;
+  /** Level of requests that give no priority. */
+  readonly defaultPriorityLevel: number;
+  /** Queue policy of every level without its own. */
+  readonly defaultQueuePolicy: QueuePolicy;
+  /** Queue policy per priority level. */
+  readonly priorityQueuePolicy: Readonly<Record<number, QueuePolicy>>;
+}
+
+/** The configuration of a bound model (PyTriton's `ModelConfig`). */
+export interface ModelConfig {
+  /** Whether requests carry a batch dimension and are batched. */
+  readonly batching: boolean;
+  /** Largest batch; 0 when batching is off. */
+  readonly maxBatchSize: number;
+  /** The dynamic batcher's settings. */
+  readonly batcher: DynamicBatcher;
+  /** Whether responses are cached by input. */
+  readonly responseCache: boolean;
+  /** Whether the model streams zero or more responses per request. */
+  readonly decoupled: boolean;
+}
+
+/** Options of {@link QueuePolicy}. */
+export type QueuePolicyOptions = Partial<QueuePolicy>;
+
+/** Options of {@link DynamicBatcher}. */
+export interface DynamicBatcherOptions {
+  /** @default 0 */
+  maxQueueDelayMicroseconds?: number;
+  /** @default [] */
+  preferredBatchSize?: readonly number[];
+  /** @default false */
+  preserveOrdering?: boolean;
+  /** @default 0 */
+  priorityLevels?: number;
+  /** @default 0 */
+  defaultPriorityLevel?: number;
+  /** @default QueuePolicy() */
+  defaultQueuePolicy?: QueuePolicy | QueuePolicyOptions;
+  /** @default {} */
+  priorityQueuePolicy?: Readonly<Record<number, QueuePolicy | QueuePolicyOptions>>;
+}
+
+/** Options of {@link ModelConfig}. */
+export interface ModelConfigOptions {
+  /** @default true */
+  batching?: boolean;
+  /** @default 4 */
+  maxBatchSize?: number;
+  /** @default DynamicBatcher() */
+  batcher?: DynamicBatcher | DynamicBatcherOptions;
+  /** @default false */
+  responseCache?: boolean;
+  /** @default false */
+  decoupled?: boolean;
+}
+
+function nonNegativeInt(field: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw invalidArg(`${field} must be an integer >= 0; got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+function bool(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidArg(`${field} must be a boolean; got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * A queue policy (Triton's `ModelQueuePolicy`).
+ * @throws {TritonError} INVALID_ARG naming the field that is wrong.
+ */
+export function QueuePolicy(options: QueuePolicyOptions = {}): QueuePolicy {
+  const { timeoutAction = 'REJECT' } = options;
+  if (timeoutAction !== 'REJECT' && timeoutAction !== 'DELAY') {
+    throw invalidArg(`QueuePolicy.timeoutAction must be 'REJECT' or 'DELAY'; got ${JSON.stringify(timeoutAction)}`);
+  }
+  return Object.freeze({
+    timeoutAction,
+    defaultTimeoutMicroseconds: nonNegativeInt(
+      'QueuePolicy.defaultTimeoutMicroseconds',
+      options.defaultTimeoutMicroseconds ?? 0,
+    ),
+    allowTimeoutOverride: bool('QueuePolicy.allowTimeoutOverride', options.allowTimeoutOverride ?? false),
+    maxQueueSize: nonNegativeInt('QueuePolicy.maxQueueSize', options.maxQueueSize ?? 0),
+  });
+}
+
+/**
+ * Dynamic batcher settings (Triton's `ModelDynamicBatching`).
+ * @throws {TritonError} INVALID_ARG naming the field that is wrong.
+ */
+export function DynamicBatcher(options: DynamicBatcherOptions = {}): DynamicBatcher {
+  const priorityLevels = nonNegativeInt('DynamicBatcher.priorityLevels', options.priorityLevels ?? 0);
+  const defaultPriorityLevel = nonNegativeInt(
+    'DynamicBatcher.defaultPriorityLevel',
+    options.defaultPriorityLevel ?? 0,
+  );
+  if (priorityLevels > 0 && (defaultPriorityLevel < 1 || defaultPriorityLevel > priorityLevels)) {
+    throw invalidArg(
+      `DynamicBatcher.defaultPriorityLevel must be between 1 and priorityLevels (${priorityLevels}); got ${defaultPriorityLevel}`,
+    );
+  }
+  const preferred = options.preferredBatchSize ?? [];
+  if (!Array.isArray(preferred)) throw invalidArg('DynamicBatcher.preferredBatchSize must be an array of integers');
+  preferred.forEach((n, i) => nonNegativeInt(`DynamicBatcher.preferredBatchSize[${i}]`, n));
+  const perLevel: Record<number, QueuePolicy> = {};
+  for (const [key, policy] of Object.entries(options.priorityQueuePolicy ?? {})) {
+    const level = Number(key);
+    if (!Number.isInteger(level) || level < 1 || level > priorityLevels) {
+      throw invalidArg(
+        `DynamicBatcher.priorityQueuePolicy has level ${key}, but levels run from 1 to priorityLevels (${priorityLevels})`,
+      );
+    }
+    perLevel[level] = QueuePolicy(policy);
+  }
+  return Object.freeze({
+    maxQueueDelayMicroseconds: nonNegativeInt(
+      'DynamicBatcher.maxQueueDelayMicroseconds',
+      options.maxQueueDelayMicroseconds ?? 0,
+    ),
+    preferredBatchSize: Object.freeze([...preferred].sort((a, b) => a - b)),
+    preserveOrdering: bool('DynamicBatcher.preserveOrdering', options.preserveOrdering ?? false),
+    priorityLevels,
+    defaultPriorityLevel,
+    defaultQueuePolicy: QueuePolicy(options.defaultQueuePolicy),
+    priorityQueuePolicy: Object.freeze(perLevel),
+  });
+}
+
+/**
+ * A model's configuration (PyTriton's `ModelConfig`). `batching: false` or `maxBatchSize: 0` turns batching off.
+ * @throws {TritonError} INVALID_ARG naming the field that is wrong.
+ */
+export function ModelConfig(options: ModelConfigOptions = {}): ModelConfig {
+  const batching = bool('ModelConfig.batching', options.batching ?? true);
+  const requested = nonNegativeInt('ModelConfig.maxBatchSize', options.maxBatchSize ?? 4);
+  const maxBatchSize = batching ? requested : 0;
+  const batcher = DynamicBatcher(options.batcher);
+  for (const size of batcher.preferredBatchSize) {
+    if (maxBatchSize > 0 && size > maxBatchSize) {
+      throw invalidArg(
+        `DynamicBatcher.preferredBatchSize ${size} is larger than ModelConfig.maxBatchSize (${maxBatchSize})`,
+      );
+    }
+  }
+  return Object.freeze({
+    batching: maxBatchSize > 0,
+    maxBatchSize,
+    batcher,
+    responseCache: bool('ModelConfig.responseCache', options.responseCache ?? false),
+    decoupled: bool('ModelConfig.decoupled', options.decoupled ?? false),
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The one error model of ts-triton: a single error class carrying one of Triton's error codes,
+ * mapped once to an HTTP status and a gRPC status code.
+ *
+ * @module
+ */
+
+/** Triton's error codes (`TRITONSERVER_Error_Code`), as stable strings. */
+export const ErrorCode = {
+  UNKNOWN: 'UNKNOWN',
+  INTERNAL: 'INTERNAL',
+  NOT_FOUND: 'NOT_FOUND',
+  INVALID_ARG: 'INVALID_ARG',
+  UNAVAILABLE: 'UNAVAILABLE',
+  UNSUPPORTED: 'UNSUPPORTED',
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
+  CANCELLED: 'CANCELLED',
+} as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  UNKNOWN: 400,
+  INTERNAL: 500,
+  NOT_FOUND: 404,
+  INVALID_ARG: 400,
+  UNAVAILABLE: 503,
+  UNSUPPORTED: 501,
+  ALREADY_EXISTS: 400,
+  CANCELLED: 400,
+};
+
+/** gRPC canonical status numbers, as Triton maps its codes (`grpc_utils.cc`). */
+const GRPC_STATUS: Readonly<Record<ErrorCode, number>> = {
+  UNKNOWN: 2,
+  INTERNAL: 13,
+  NOT_FOUND: 5,
+  INVALID_ARG: 3,
+  UNAVAILABLE: 14,
+  UNSUPPORTED: 12,
+  ALREADY_EXISTS: 6,
+  CANCELLED: 1,
+};
+
+const BRAND = Symbol.for('ts-triton.error');
+
+/**
+ * The error every part of ts-triton throws and every frontend understands.
+ *
+ * `code` is stable and decides the wire status; `message` is what clients see.
+ * `instanceof` holds across duplicate installs of the package.
+ */
+export class TritonError extends Error {
+  /** Triton's error code. */
+  readonly code: ErrorCode;
+
+  /**
+   * @param code - Triton's error code, which decides the HTTP and gRPC status.
+   * @param message - the message sent to the client.
+   * @param options - `cause`, kept for logs and never sent on the wire.
+   */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TritonError';
+    this.code = code;
+  }
+
+  /** The HTTP status Triton answers with for this error. */
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+
+  /** The gRPC status code Triton answers with for this error. */
+  get grpcStatus(): number {
+    return GRPC_STATUS[this.code];
+  }
+
+  /** True for any TritonError, including one from another copy of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  /**
+   * Normalises anything thrown into a TritonError; a foreign error becomes INTERNAL with its message.
+   * @param reason - what was thrown.
+   */
+  static from(reason: unknown): TritonError {
+    if (reason instanceof TritonError) return reason;
+    if (reason instanceof Error) return new TritonError(ErrorCode.INTERNAL, reason.message, { cause: reason });
+    return new TritonError(ErrorCode.INTERNAL, String(reason), { cause: reason });
+  }
+}
+
+Object.defineProperty(TritonError.prototype, BRAND, { value: true });
+
+/** Shorthand for an INVALID_ARG error (HTTP 400). */
+export function invalidArg(message: string): TritonError {
+  return new TritonError(ErrorCode.INVALID_ARG, message);
+}
