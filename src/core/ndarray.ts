@@ -155,9 +155,9 @@ export class NDArray<D extends DataType = DataType> {
   /** Rows `start` to `end` (exclusive) of the first dimension, sharing storage for typed arrays. */
   sliceRows(start: number, end: number): NDArray<D> {
     const stride = this.shape.length === 0 ? 1 : elementCount(this.shape.slice(1));
-    const data = this.data.subarray
-      ? (this.data as NumericStorage).subarray(start * stride, end * stride)
-      : (this.data as Uint8Array[]).slice(start * stride, end * stride);
+    const data = Array.isArray(this.data)
+      ? this.data.slice(start * stride, end * stride)
+      : (this.data as NumericStorage).subarray(start * stride, end * stride);
     return new NDArray(this.dtype, data as StorageOf[D], [end - start, ...this.shape.slice(1)]);
   }
 
