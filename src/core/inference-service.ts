@@ -1,0 +1,101 @@
+/**
+ * The data plane every frontend calls: model registry, health, and inference.
+ *
+ * @module
+ */
+
+import { ErrorCode, TritonError } from '../errors.ts';
+import type { InferenceRequest, InferenceResult } from './inference-request.ts';
+import type { Model } from './model.ts';
+
+/** The server's lifecycle state as health endpoints report it. */
+export type ServerState = 'starting' | 'ready' | 'stopping' | 'stopped';
+
+/** Holds the bound models and routes requests to them. */
+export class InferenceService {
+  readonly #models = new Map<string, Map<number, Model>>();
+  #state: ServerState = 'starting';
+
+  /** The current lifecycle state. */
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /** Sets the lifecycle state (done by the server as it starts and stops). */
+  setState(state: ServerState): void {
+    this.#state = state;
+  }
+
+  /** Whether the server is live (answers at all). */
+  get live(): boolean {
+    return this.#state !== 'stopped';
+  }
+
+  /** Whether the server is ready for inference. */
+  get ready(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /**
+   * Registers a model.
+   * @throws {TritonError} ALREADY_EXISTS when the same name and version are bound already.
+   */
+  add(model: Model): void {
+    const versions = this.#models.get(model.name) ?? new Map<number, Model>();
+    if (versions.has(model.version)) {
+      throw new TritonError(
+        ErrorCode.ALREADY_EXISTS,
+        `model '${model.name}' version ${model.version} is already bound`,
+      );
+    }
+    versions.set(model.version, model);
+    this.#models.set(model.name, versions);
+  }
+
+  /** Every bound model, by name then version. */
+  models(): Model[] {
+    return [...this.#models.values()].flatMap((versions) => [...versions.values()]);
+  }
+
+  /** The versions of a model, lowest first (empty when unknown). */
+  versions(name: string): Model[] {
+    return [...(this.#models.get(name)?.values() ?? [])].sort((a, b) => a.version - b.version);
+  }
+
+  /**
+   * The model `name` at `version` (-1: the highest version).
+   * @throws {TritonError} NOT_FOUND with Triton's message when there is no such model or version.
+   */
+  model(name: string, version = -1): Model {
+    const versions = this.#models.get(name);
+    if (!versions || versions.size === 0) {
+      throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' is not found`);
+    }
+    if (version === -1) return this.versions(name).at(-1)!;
+    const model = versions.get(version);
+    if (!model) {
+      throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' version ${version} is not found`);
+    }
+    return model;
+  }
+
+  /**
+   * Runs an inference request.
+   * @throws {TritonError} UNAVAILABLE when the server is not ready, or whatever the model raises.
+   */
+  infer(request: InferenceRequest): Promise<InferenceResult> {
+    if (this.#state !== 'ready') {
+      return Promise.reject(new TritonError(ErrorCode.UNAVAILABLE, 'Server not ready'));
+    }
+    try {
+      return this.model(request.modelName, request.modelVersion).infer(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Resolves once no model has requests queued or executing. */
+  async whenIdle(): Promise<void> {
+    await Promise.all(this.models().map((m) => m.whenIdle()));
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * A bound model: a declaration (inputs, outputs, configuration) plus its infer functions and scheduler.
+ *
+ * @module
+ */
+
+import { invalidArg } from '../errors.ts';
+import type { ExecutableModel } from './execute-batch.ts';
+import type { InferenceRequest, InferenceResult } from './inference-request.ts';
+import { ModelConfig, type ModelConfigOptions } from './model-config.ts';
+import type { InferFunc } from './request.ts';
+import { Scheduler } from './scheduler.ts';
+import type { Tensor } from './tensor-spec.ts';
+import { validateRequest } from './validate-request.ts';
+
+/** What `bind()` takes (PyTriton's `Triton.bind` arguments). */
+export interface BindOptions {
+  /** The model's name: letters, digits, `.`, `_` and `-`. */
+  modelName: string;
+  /** The infer function, or a list of them: one model instance each, running concurrently. */
+  inferFunc: InferFunc | readonly InferFunc[];
+  /** Declared inputs. */
+  inputs: readonly Tensor[];
+  /** Declared outputs. */
+  outputs: readonly Tensor[];
+  /** The version served. @default 1 */
+  modelVersion?: number;
+  /** Batching and queueing. @default ModelConfig() */
+  config?: ModelConfig | ModelConfigOptions;
+  /** Check every output's datatype and shape against `outputs`. @default false */
+  strict?: boolean;
+}
+
+const NAME = /^[a-zA-Z0-9._-]+$/;
+
+/** A model bound to the server. */
+export class Model implements ExecutableModel {
+  readonly name: string;
+  readonly version: number;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly config: ModelConfig;
+  readonly strict: boolean;
+  /** Number of instances (infer functions). */
+  readonly instanceCount: number;
+  readonly #scheduler: Scheduler;
+
+  /**
+   * Validates `options` and builds the model.
+   * @throws {TritonError} INVALID_ARG naming the option that is wrong.
+   */
+  constructor(options: BindOptions) {
+    const { modelName, inputs, outputs, modelVersion = 1, strict = false } = options;
+    if (typeof modelName !== 'string' || !NAME.test(modelName)) {
+      throw invalidArg(`bind: modelName must match ${NAME} (letters, digits, '.', '_', '-'); got ${JSON.stringify(modelName)}`);
+    }
+    if (!Number.isSafeInteger(modelVersion) || modelVersion < 1) {
+      throw invalidArg(`bind: modelVersion of '${modelName}' must be an integer >= 1; got ${JSON.stringify(modelVersion)}`);
+    }
+    const funcs = Array.isArray(options.inferFunc) ? options.inferFunc : [options.inferFunc];
+    if (funcs.length === 0 || !funcs.every((f) => typeof f === 'function')) {
+      throw invalidArg(`bind: inferFunc of '${modelName}' must be a function or a non-empty list of functions`);
+    }
+    checkTensors(modelName, 'inputs', inputs);
+    checkTensors(modelName, 'outputs', outputs);
+    if (outputs.some((t) => t.optional)) throw invalidArg(`bind: outputs of '${modelName}' cannot be optional`);
+    this.name = modelName;
+    this.version = modelVersion;
+    this.inputs = Object.freeze([...inputs]);
+    this.outputs = Object.freeze([...outputs]);
+    this.config = isModelConfig(options.config) ? options.config : ModelConfig(options.config);
+    this.strict = strict;
+    this.instanceCount = funcs.length;
+    this.#scheduler = new Scheduler(this, funcs);
+  }
+
+  /**
+   * Validates a request and runs it through the scheduler.
+   * @throws {TritonError} INVALID_ARG for a bad request, UNAVAILABLE when the queue is full or the timeout expired,
+   *   INTERNAL when the infer function fails.
+   */
+  infer(request: InferenceRequest): Promise<InferenceResult> {
+    const batchSize = validateRequest(this, request);
+    return this.#scheduler.enqueue(request, batchSize);
+  }
+
+  /** Requests queued or executing. */
+  get pending(): number {
+    return this.#scheduler.queued + this.#scheduler.executing;
+  }
+
+  /** Resolves once nothing is queued or executing. */
+  whenIdle(): Promise<void> {
+    return this.#scheduler.whenIdle();
+  }
+}
+
+function isModelConfig(config: unknown): config is ModelConfig {
+  return Object.isFrozen(config) && typeof (config as ModelConfig)?.maxBatchSize === 'number' && 'batcher' in (config as object);
+}
+
+function checkTensors(model: string, field: string, tensors: readonly Tensor[]): void {
+  if (!Array.isArray(tensors) || tensors.length === 0) {
+    throw invalidArg(`bind: ${field} of '${model}' must be a non-empty list of Tensor(...)`);
+  }
+  const seen = new Set<string>();
+  for (const t of tensors) {
+    if (typeof t?.name !== 'string' || !Array.isArray(t.shape)) {
+      throw invalidArg(`bind: ${field} of '${model}' must be created with Tensor(...)`);
+    }
+    if (seen.has(t.name)) throw invalidArg(`bind: ${field} of '${model}' declares '${t.name}' twice`);
+    seen.add(t.name);
+  }
+}

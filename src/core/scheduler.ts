@@ -1,0 +1,177 @@
+/**
+ * The per-model scheduler: queues requests, forms batches with Triton's dynamic-batching rules and runs
+ * them on the model's instances, one batch at a time per instance.
+ *
+ * @module
+ */
+
+import { type ExecutableModel, executeBatch, type Outcome } from './execute-batch.ts';
+import type { InferenceRequest, InferenceResult } from './inference-request.ts';
+import { PriorityQueue, type QueuedRequest, queueTimeoutError } from './priority-queue.ts';
+import type { InferFunc } from './request.ts';
+import { requestPriority, requestTimeoutMicroseconds } from './reserved-parameters.ts';
+
+interface Instance {
+  readonly fn: InferFunc;
+  busy: boolean;
+}
+
+/** Schedules and executes the requests of one model. Idle, it holds no timers and does no work. */
+export class Scheduler {
+  readonly #model: ExecutableModel;
+  readonly #instances: Instance[];
+  readonly #queue: PriorityQueue;
+  #timer: NodeJS.Timeout | undefined;
+  #dispatchPending = false;
+  #executing = 0;
+  #delivered: Promise<void> = Promise.resolve();
+  #idleWaiters: (() => void)[] = [];
+
+  /**
+   * @param model - the model, with its configuration and strictness.
+   * @param instances - one infer function per instance.
+   */
+  constructor(model: ExecutableModel, instances: readonly InferFunc[]) {
+    this.#model = model;
+    this.#instances = instances.map((fn) => ({ fn, busy: false }));
+    this.#queue = new PriorityQueue(model.config.batcher);
+  }
+
+  /** Requests waiting in the queue. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /** Requests being executed. */
+  get executing(): number {
+    return this.#executing;
+  }
+
+  /**
+   * Queues a validated request.
+   * @param request - the request.
+   * @param batchSize - rows it adds to a batch.
+   * @returns its result; rejects with a TritonError when it fails.
+   */
+  enqueue(request: InferenceRequest, batchSize: number): Promise<InferenceResult> {
+    const { promise, resolve, reject } = Promise.withResolvers<InferenceResult>();
+    const level = this.#queue.levelOf(requestPriority(request.parameters));
+    const now = performance.now();
+    const timeoutUs = this.#timeoutMicroseconds(level, requestTimeoutMicroseconds(request.parameters));
+    this.#queue.push(level, {
+      request,
+      batchSize,
+      enqueuedAt: now,
+      deadline: timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity,
+      settle: (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome as InferenceResult)),
+    });
+    this.#scheduleDispatch();
+    return promise;
+  }
+
+  /** Resolves once nothing is queued or executing. */
+  whenIdle(): Promise<void> {
+    if (this.#queue.size === 0 && this.#executing === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #timeoutMicroseconds(level: number, requested: number): number {
+    const policy = this.#queue.policyOf(level);
+    const fallback = policy.defaultTimeoutMicroseconds;
+    if (!policy.allowTimeoutOverride || requested === 0) return fallback;
+    return fallback === 0 ? requested : Math.min(requested, fallback);
+  }
+
+  /** Dispatches on the next turn of the event loop, so requests arriving together can share a batch. */
+  #scheduleDispatch(): void {
+    if (this.#dispatchPending) return;
+    this.#dispatchPending = true;
+    setImmediate(() => {
+      this.#dispatchPending = false;
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (let instance = this.#freeInstance(); instance; instance = this.#freeInstance()) {
+      const now = performance.now();
+      for (const expired of this.#queue.expire(now)) expired.settle(queueTimeoutError());
+      if (this.#queue.size === 0) break;
+      const count = this.#batchLength(now);
+      if (count === 0) break;
+      this.#run(instance, this.#queue.take(count));
+    }
+    this.#notifyIfIdle();
+  }
+
+  #freeInstance(): Instance | undefined {
+    return this.#instances.find((i) => !i.busy);
+  }
+
+  /** How many queued requests to execute now (0 = wait for more; a timer is then armed). */
+  #batchLength(now: number): number {
+    const { maxBatchSize, batcher } = this.#model.config;
+    if (maxBatchSize === 0) return 1;
+    const preferred = batcher.preferredBatchSize;
+    const largestPreferred = preferred.at(-1) ?? maxBatchSize;
+    let rows = 0;
+    let count = 0;
+    let best = 0;
+    let full = false;
+    for (const item of this.#queue) {
+      if (rows + item.batchSize > maxBatchSize) {
+        full = true;
+        break;
+      }
+      rows += item.batchSize;
+      count++;
+      if (rows === largestPreferred) return count;
+      if (preferred.includes(rows)) best = count;
+    }
+    if (best > 0) return best;
+    if (full || rows >= maxBatchSize) return count;
+    const waitMs = this.#queue.oldestEnqueuedAt() + batcher.maxQueueDelayMicroseconds / 1000 - now;
+    if (waitMs <= 0) return count;
+    this.#timer = setTimeout(() => this.#dispatch(), Math.ceil(waitMs));
+    return 0;
+  }
+
+  #run(instance: Instance, batch: QueuedRequest[]): void {
+    instance.busy = true;
+    this.#executing += batch.length;
+    const outcomes = executeBatch(
+      this.#model,
+      instance.fn,
+      batch.map((item) => item.request),
+    );
+    const delivered = this.#model.config.batcher.preserveOrdering
+      ? this.#inOrder(outcomes)
+      : outcomes;
+    void outcomes.then(() => {
+      instance.busy = false;
+      this.#scheduleDispatch();
+    });
+    void delivered.then((results) => {
+      results.forEach((outcome: Outcome, i) => batch[i]!.settle(outcome));
+      this.#executing -= batch.length;
+      this.#notifyIfIdle();
+    });
+  }
+
+  /** Delays a batch's outcomes until every batch dispatched before it has been delivered. */
+  #inOrder(outcomes: Promise<Outcome[]>): Promise<Outcome[]> {
+    const previous = this.#delivered;
+    const ordered = Promise.all([outcomes, previous]).then(([results]) => results);
+    this.#delivered = ordered.then(() => undefined);
+    return ordered;
+  }
+
+  #notifyIfIdle(): void {
+    if (this.#queue.size > 0 || this.#executing > 0 || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

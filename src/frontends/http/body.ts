@@ -1,0 +1,73 @@
+/**
+ * Reading a request body with a size limit, and writing responses.
+ *
+ * @module
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { invalidArg, TritonError } from '../../errors.ts';
+
+function tooLarge(size: number, limit: number): TritonError {
+  return invalidArg(
+    `request JSON size of ${size} bytes exceeds the maximum allowed input size of ${limit} bytes. ` +
+      'Use httpMaxInputSize (TS_TRITON_HTTP_MAX_INPUT_SIZE) to increase the limit.',
+  );
+}
+
+/**
+ * Reads the whole body of `req`.
+ * @param limit - most bytes accepted.
+ * @throws {TritonError} INVALID_ARG when the body is larger than `limit`.
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw tooLarge(declared, limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(size, limit);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+/**
+ * Parses a JSON body.
+ * @throws {TritonError} INVALID_ARG with the parser's message.
+ */
+export function parseJsonBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw invalidArg(`failed to parse the request JSON buffer: ${(error as Error).message}`);
+  }
+}
+
+/** Sends a JSON body (already serialized). */
+export function sendJson(res: ServerResponse, status: number, json: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+/** Sends a status with an empty body. */
+export function sendEmpty(res: ServerResponse, status: number): void {
+  res.writeHead(status, { 'content-length': 0 });
+  res.end();
+}
+
+/** Sends Triton's error body `{"error": message}` with the error's HTTP status. */
+export function sendError(res: ServerResponse, error: unknown, extraHeaders?: Record<string, string>): void {
+  const e = TritonError.from(error);
+  const json = JSON.stringify({ error: e.message });
+  if (res.headersSent) {
+    res.destroy(e);
+    return;
+  }
+  res.writeHead(e.httpStatus, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(json),
+    ...extraHeaders,
+  });
+  res.end(json);
+}

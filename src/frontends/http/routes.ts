@@ -1,0 +1,67 @@
+/**
+ * The `/v2` route table: which path and method reach which endpoint, as Triton matches them.
+ *
+ * @module
+ */
+
+/** Every endpoint the HTTP frontend serves. */
+export type Endpoint =
+  | 'server-metadata'
+  | 'health-live'
+  | 'health-ready'
+  | 'model-metadata'
+  | 'model-ready'
+  | 'model-config'
+  | 'infer'
+  | 'generate'
+  | 'generate-stream'
+  | 'repository-index';
+
+/** A matched route: the endpoint and the model and version from the path. */
+export interface RouteMatch {
+  readonly endpoint: Endpoint;
+  /** Model name from the path, or '' for server-level routes. */
+  readonly modelName: string;
+  /** Model version from the path, or -1 when absent. */
+  readonly modelVersion: number;
+}
+
+/** The outcome of matching: a route, an unknown path, or a known path with the wrong method. */
+export type RouteResult = RouteMatch | 'not-found' | 'method-not-allowed';
+
+const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config))?$/;
+
+const MODEL_ENDPOINTS: Readonly<Record<string, { endpoint: Endpoint; method: string }>> = {
+  '': { endpoint: 'model-metadata', method: 'GET' },
+  infer: { endpoint: 'infer', method: 'POST' },
+  generate: { endpoint: 'generate', method: 'POST' },
+  generate_stream: { endpoint: 'generate-stream', method: 'POST' },
+  ready: { endpoint: 'model-ready', method: 'GET' },
+  config: { endpoint: 'model-config', method: 'GET' },
+};
+
+const SERVER_ROUTES: Readonly<Record<string, { endpoint: Endpoint; method: string }>> = {
+  '/v2': { endpoint: 'server-metadata', method: 'GET' },
+  '/v2/health/live': { endpoint: 'health-live', method: 'GET' },
+  '/v2/health/ready': { endpoint: 'health-ready', method: 'GET' },
+  '/v2/repository/index': { endpoint: 'repository-index', method: 'POST' },
+};
+
+/**
+ * Matches a request's method and URL (query string ignored).
+ * @param method - the HTTP method.
+ * @param url - the request target, e.g. `/v2/models/m/versions/1/infer?x=1`.
+ */
+export function matchRoute(method: string, url: string): RouteResult {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const server = SERVER_ROUTES[path];
+  if (server) {
+    return method === server.method ? { endpoint: server.endpoint, modelName: '', modelVersion: -1 } : 'method-not-allowed';
+  }
+  const m = MODEL_ROUTE.exec(path);
+  if (!m) return 'not-found';
+  const route = MODEL_ENDPOINTS[m[3] ?? '']!;
+  if (method !== route.method) return 'method-not-allowed';
+  return { endpoint: route.endpoint, modelName: m[1]!, modelVersion: m[2] === undefined ? -1 : Number(m[2]) };
+}

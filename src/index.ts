@@ -1,0 +1,42 @@
+/**
+ * ts-triton: bind TypeScript functions as models and serve them over the Triton / KServe v2 protocol.
+ *
+ * @module
+ */
+
+// The server
+export { Triton, type TritonOptions } from './triton.ts';
+export { type TritonConfig, DEFAULT_CONFIG } from './config/triton-config.ts';
+export type { BindOptions } from './core/model.ts';
+
+// Declaring models
+export { Tensor, type TensorOptions } from './core/tensor-spec.ts';
+export {
+  ModelConfig,
+  DynamicBatcher,
+  QueuePolicy,
+  type TimeoutAction,
+  type ModelConfigOptions,
+  type DynamicBatcherOptions,
+  type QueuePolicyOptions,
+} from './core/model-config.ts';
+export { DataType } from './core/dtype.ts';
+
+// Tensor data
+export { NDArray, type ArrayInput, type ElementValue } from './core/ndarray.ts';
+
+// The infer function contract
+export {
+  Request,
+  withParameters,
+  type RequestInit,
+  type InferFunc,
+  type InferResponse,
+  type ModelInfo,
+  type Parameters,
+  type ParameterValue,
+} from './core/request.ts';
+
+// Errors and logging
+export { TritonError, ErrorCode } from './errors.ts';
+export { setLogSink, type LogLevel, type LogSink } from './logger.ts';

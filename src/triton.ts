@@ -1,0 +1,133 @@
+/**
+ * Triton: binds infer functions as models and serves them (PyTriton's `Triton`).
+ *
+ * @module
+ */
+
+import { resolveConfig, type TritonConfig } from './config/triton-config.ts';
+import { InferenceService } from './core/inference-service.ts';
+import { type BindOptions, Model } from './core/model.ts';
+import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
+import { log, setVerboseLevel } from './logger.ts';
+import { parseTraceConfig } from './tracing/trace-config.ts';
+import { VERSION } from './version.ts';
+
+/** What `new Triton()` takes. */
+export interface TritonOptions {
+  /** Server settings; each field can be overridden by its `TS_TRITON_*` environment variable. */
+  config?: Partial<TritonConfig>;
+}
+
+/** Protocol extensions this server implements, in Triton's order. */
+const EXTENSIONS = ['model_configuration', 'schedule_policy', 'parameters'] as const;
+
+/**
+ * An inference server. Bind models, then `run()` (returns once listening) or `serve()` (runs until
+ * SIGINT/SIGTERM).
+ *
+ * @example
+ * ```ts
+ * await using triton = new Triton();
+ * triton.bind({ modelName: 'identity', inferFunc, inputs, outputs });
+ * await triton.run();
+ * ```
+ */
+export class Triton {
+  readonly #options: TritonOptions;
+  readonly #service = new InferenceService();
+  #config: TritonConfig | undefined;
+  #http: HttpFrontend | undefined;
+  #stopped: Promise<void> | undefined;
+
+  /** @param options - `config`: the server settings. */
+  constructor(options: TritonOptions = {}) {
+    this.#options = options;
+  }
+
+  /**
+   * Binds a model. Models can be bound before or after `run()`.
+   * @throws {TritonError} INVALID_ARG naming the bad option; ALREADY_EXISTS for a name and version bound twice.
+   */
+  bind(options: BindOptions): this {
+    this.#service.add(new Model(options));
+    return this;
+  }
+
+  /** The resolved configuration; available once `run()` has validated it. */
+  get config(): TritonConfig {
+    if (!this.#config) throw new Error('Triton.config is available after run()');
+    return this.#config;
+  }
+
+  /** The port the HTTP frontend listens on, once running. */
+  get httpPort(): number | undefined {
+    return this.#http?.port;
+  }
+
+  /**
+   * Validates the configuration and starts every enabled frontend; resolves once they listen.
+   * @throws {TritonError} INVALID_ARG naming a bad configuration field; the listen error when a port is taken.
+   */
+  async run(): Promise<void> {
+    if (this.#config) throw new Error('Triton.run() was already called');
+    const config = resolveConfig(this.#options.config);
+    parseTraceConfig(config.traceConfig);
+    this.#config = config;
+    setVerboseLevel(config.logVerbose);
+    if (config.allowHttp) {
+      this.#http = await startHttpFrontend(
+        { service: this.#service, maxInputSize: config.httpMaxInputSize, serverMetadata: () => this.#metadata() },
+        config.httpAddress,
+        config.httpPort,
+      );
+      log.info(`Started HTTPService at ${config.httpAddress}:${this.#http.port}`);
+    }
+    this.#service.setState('ready');
+  }
+
+  /** Runs until SIGINT or SIGTERM, then stops gracefully. */
+  async serve(): Promise<void> {
+    await this.run();
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: string): void => {
+        log.info(`Received ${signal}, stopping`);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    await this.stop();
+  }
+
+  /**
+   * Stops accepting requests, waits for in-flight ones (at most `exitTimeoutSecs`), then closes. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#shutdown();
+    return this.#stopped;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#service.setState('stopping');
+    this.#http?.stopAccepting();
+    const timeoutMs = (this.#config?.exitTimeoutSecs ?? 0) * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)));
+    const expired = await Promise.race([this.#service.whenIdle().then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (expired) log.warn(`exit timeout of ${timeoutMs / 1000} s expired with requests still in flight`);
+    await this.#http?.close();
+    this.#service.setState('stopped');
+  }
+
+  /** Stops the server (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  #metadata(): object {
+    return { name: this.#config?.id ?? 'triton', version: VERSION, extensions: [...EXTENSIONS] };
+  }
+}
