@@ -85,7 +85,9 @@ type KeysThenOptions<O> = [...keys: string[], options: O] | string[];
  *
  * @example
  * ```ts
- * const inferFunc = batch(({ x }) => ({ y: NDArray.from(Array.from(x!.data as Float32Array, (v) => v * 2), 'FP32', x!.shape) }));
+ * const double = batch(({ x }) => ({
+ *   y: NDArray.from(Array.from(x!.data as Float32Array, (v) => v * 2), 'FP32', x!.shape),
+ * }));
  * ```
  * @param fn - the function of one whole batch; it also receives a {@link BatchContext}.
  * @returns an infer function answering each request with its rows of the outputs.
@@ -191,7 +193,8 @@ function toOutputArrays(who: string, outputs: unknown, model: ModelInfo | undefi
     try {
       return asNDArray(value, model?.outputs.find((spec) => spec.name === name)?.dtype);
     } catch (error) {
-      throw new TritonError(ErrorCode.INTERNAL, `${who}: output '${name}': ${(error as Error).message}`, { cause: error });
+      const message = `${who}: output '${name}': ${(error as Error).message}`;
+      throw new TritonError(ErrorCode.INTERNAL, message, { cause: error });
     }
   });
 }
@@ -252,7 +255,9 @@ function describeValue(value: unknown): string {
  *
  * @example
  * ```ts
- * const inferFunc = sample(({ text }, request) => ({ upper: NDArray.fromStrings(text!.toStrings().map((s) => s.toUpperCase())) }));
+ * const upper = sample(({ text }) => ({
+ *   upper: NDArray.fromStrings(text!.toStrings().map((s) => s.toUpperCase())),
+ * }));
  * ```
  * @param fn - called with each request's inputs and the request itself (for its parameters and id).
  * @returns an infer function answering each request with what `fn` returned for it.
@@ -298,7 +303,8 @@ function checkResponseCount(responses: unknown, expected: number): void {
     const got = Array.isArray(responses) ? `${responses.length} responses` : describeValue(responses);
     throw new TritonError(
       ErrorCode.INTERNAL,
-      `groupByKeys: the wrapped infer function returned ${got} for ${expected} requests; it must return one response per request`,
+      `groupByKeys: the wrapped infer function returned ${got} for ${expected} requests;` +
+        ' it must return one response per request',
     );
   }
 }
@@ -365,7 +371,8 @@ function rowElementKeys(array: NDArray, row: number): string[] {
 }
 
 function elementKey(raw: number | bigint | Uint8Array): string {
-  return raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') : String(raw);
+  if (!(raw instanceof Uint8Array)) return String(raw);
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
 }
 
 /** Puts each group's output rows back at the group's row positions. */
@@ -389,7 +396,8 @@ function sameOutputNames(results: readonly Readonly<Record<string, NDArray>>[]):
     if (other.join('\u0000') !== names.join('\u0000')) {
       throw new TritonError(
         ErrorCode.INTERNAL,
-        `groupByValues: groups returned different outputs ([${names.join(', ')}] and [${other.join(', ')}]); every group must return the same outputs`,
+        `groupByValues: groups returned different outputs ([${names.join(', ')}] and [${other.join(', ')}]);` +
+          ' every group must return the same outputs',
       );
     }
   }
@@ -468,7 +476,7 @@ function paddedTail(name: string, groups: readonly Readonly<Record<string, NDArr
   return tail;
 }
 
-/** `array` grown to trailing shape `tail`, the new elements set to `padValue`; the same array when no growth is needed. */
+/** `array` grown to trailing shape `tail`, new elements set to `padValue`; the same array when it already fits. */
 function padTrailing(array: NDArray, tail: readonly number[], padValue: number): NDArray {
   const shape = [array.rows, ...tail];
   if (shape.join(',') === array.shape.join(',')) return array;
@@ -525,7 +533,7 @@ function filledArray(dtype: DataType, shape: readonly number[], value: number): 
 export function fillOptionals(
   defaults: Readonly<Record<string, NDArray | ArrayInput>>,
 ): (inferFunc: InferFunc) => InferFunc {
-  return (inferFunc) => (requests) => {
+  return (inferFunc) => async (requests) => {
     if (requests.length === 0) return inferFunc(requests);
     const model = requests[0]!.model;
     const samples = mapEntries(defaults, (name, value) => resolveDefault(name, value, model));
@@ -539,9 +547,8 @@ function resolveDefault(name: string, value: NDArray | ArrayInput, model: ModelI
   if (!model) return defaultArray(name, value, undefined);
   const spec = model.inputs.find((input) => input.name === name);
   if (!spec) {
-    throw invalidArg(
-      `fillOptionals: '${name}' is not an input of model '${model.name}' (inputs: ${model.inputs.map((t) => t.name).join(', ')})`,
-    );
+    const declared = model.inputs.map((input) => input.name).join(', ');
+    throw invalidArg(`fillOptionals: '${name}' is not an input of model '${model.name}' (inputs: ${declared})`);
   }
   const array = defaultArray(name, value, spec.dtype);
   if (array.dtype !== spec.dtype) {
@@ -662,7 +669,9 @@ function repeatLastRow(array: NDArray, rows: number): NDArray {
  *
  * @example
  * ```ts
- * const inferFunc = batch(firstValue('temperature')(({ prompt, temperature }) => generate(prompt!, temperature!.at(0) as number)));
+ * const inferFunc = batch(
+ *   firstValue('temperature')(({ prompt, temperature }) => generate(prompt!, temperature!.at(0) as number)),
+ * );
  * ```
  * @param args - the input names, optionally followed by {@link FirstValueOptions}.
  * @returns a decorator of batched functions.
@@ -672,7 +681,7 @@ function repeatLastRow(array: NDArray, rows: number): NDArray {
 export function firstValue(...args: KeysThenOptions<FirstValueOptions>): BatchedDecorator {
   const { keys, options } = keysAndOptions('firstValue', args);
   const { squeezeSingleValues = true, strict = true } = options;
-  return (fn) => (inputs, context) => {
+  return (fn) => async (inputs, context) => {
     if (context.model) batchingConfig('firstValue', context.model);
     const replaced = { ...inputs };
     for (const key of keys) {
@@ -715,7 +724,10 @@ function sameElement(a: number | bigint | Uint8Array, b: number | bigint | Uint8
 // shared helpers
 
 /** Splits `[...keys, options?]`; throws INVALID_ARG unless at least one non-empty input name is given. */
-function keysAndOptions<O extends object>(who: string, args: KeysThenOptions<O>): { keys: string[]; options: Partial<O> } {
+function keysAndOptions<O extends object>(
+  who: string,
+  args: KeysThenOptions<O>,
+): { keys: string[]; options: Partial<O> } {
   const last: unknown = args[args.length - 1];
   const hasOptions = typeof last === 'object' && last !== null;
   const keys: unknown[] = hasOptions ? args.slice(0, -1) : [...args];

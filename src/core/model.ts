@@ -80,7 +80,12 @@ export class Model implements ExecutableModel {
    *   INTERNAL when the infer function fails.
    */
   infer(request: InferenceRequest): Promise<InferenceResult> {
-    const batchSize = validateRequest(this, request);
+    let batchSize: number;
+    try {
+      batchSize = validateRequest(this, request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#scheduler.enqueue(request, batchSize);
   }
 

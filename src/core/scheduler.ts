@@ -58,13 +58,17 @@ export class Scheduler {
     const level = this.#queue.levelOf(requestPriority(request.parameters));
     const now = performance.now();
     const timeoutUs = this.#timeoutMicroseconds(level, requestTimeoutMicroseconds(request.parameters));
-    this.#queue.push(level, {
-      request,
-      batchSize,
-      enqueuedAt: now,
-      deadline: timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity,
-      settle: (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome as InferenceResult)),
-    });
+    try {
+      this.#queue.push(level, {
+        request,
+        batchSize,
+        enqueuedAt: now,
+        deadline: timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity,
+        settle: (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome as InferenceResult)),
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#scheduleDispatch();
     return promise;
   }
