@@ -1,0 +1,484 @@
+/**
+ * Triton's `--trace-config` options, parsed into one deeply frozen {@link TraceConfig}.
+ *
+ * The parser follows `tritonserver`'s command-line parser step by step, so that the same options
+ * give the same values and the same start-up errors:
+ *
+ * 1. every entry is split into `[<mode>,]<setting>=<value>`; the first malformed entry aborts;
+ * 2. the global settings (`rate`, `level`, `count`, `mode`) are applied in the order given;
+ * 3. only the settings of the final mode are read: `triton,file` and `triton,log-frequency` in
+ *    triton mode; `opentelemetry,url|resource|bsp_*` plus the `OTEL_*` environment in
+ *    opentelemetry mode. Settings of the other mode are never validated.
+ *
+ * Error messages are the ones `tritonserver` prints when it refuses to start, trailing newlines
+ * removed: a malformed entry gives `Bad option: "--trace-config".` followed by the reason on a
+ * second line; a bad value gives `Bad option: "--trace-config <setting>".` (or
+ * `"--trace-config <mode>,<setting>"`, or the environment variable's name) and the reason.
+ *
+ * @module
+ */
+
+import { invalidArg, TritonError } from '../errors.ts';
+import { log } from '../logger.ts';
+
+/** Where traces go: Triton's JSON trace file, or OTLP/HTTP spans. */
+export type TraceMode = 'triton' | 'opentelemetry';
+
+/** One trace level as Triton names it on the wire. */
+export type TraceLevelName = 'OFF' | 'TIMESTAMPS' | 'TENSORS';
+
+/** What is traced. Both flags false means tracing is off (`["OFF"]`). */
+export interface TraceLevels {
+  /** Activity timestamps are recorded (Triton's `TIMESTAMPS` bit). */
+  readonly timestamps: boolean;
+  /** Input/output tensors are recorded (Triton's `TENSORS` bit). */
+  readonly tensors: boolean;
+}
+
+/** One `key`/`value` pair the trace settings API echoes after the common fields. */
+export type TraceSettingEcho = readonly [key: string, value: string];
+
+/** The OpenTelemetry part of a {@link TraceConfig}. */
+export interface OtelTraceConfig {
+  /** OTLP/HTTP traces endpoint: the last `opentelemetry,url` given, else {@link DEFAULT_OTLP_TRACES_URL}. */
+  readonly url: string;
+  /** True when `opentelemetry,url` was given; the settings API echoes `url` only then. */
+  readonly urlGiven: boolean;
+  /** Every `opentelemetry,resource` value (`key=value`), as given and in order. */
+  readonly resourceEntries: readonly string[];
+  /**
+   * The resource attributes to export with, lowest precedence first: `service.name` =
+   * {@link DEFAULT_SERVICE_NAME}, then `OTEL_RESOURCE_ATTRIBUTES`, then `OTEL_SERVICE_NAME`,
+   * then the `resource` entries in order (a later entry wins over an earlier one for the same key).
+   */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** Batch span processor queue capacity, in spans. */
+  readonly bspMaxQueueSize: number;
+  /** Batch span processor delay between two exports, in milliseconds. */
+  readonly bspScheduleDelayMillis: number;
+  /** Most spans the batch span processor sends in one export. */
+  readonly bspMaxExportBatchSize: number;
+}
+
+/** The start-up trace configuration: what `tritonserver` holds after parsing its options. */
+export interface TraceConfig {
+  /** The trace level; off unless a `level` was given, and off whenever any `level` said off. */
+  readonly levels: TraceLevels;
+  /**
+   * Trace every `rate`-th request; 0 traces only requests that carry a trace context.
+   * Parsed as a C++ `int` and kept as Triton's `uint32` (so `-1` reads as 4294967295).
+   */
+  readonly rate: number;
+  /** How many more traces to collect; -1 is unlimited. */
+  readonly count: number;
+  /** Where traces go. */
+  readonly mode: TraceMode;
+  /** Triton mode: the trace file (with `logFrequency` > 0, the prefix of `<file>.<n>`); "" when not given. */
+  readonly file: string;
+  /** Triton mode: write the trace file every this many traces; 0 writes only at shutdown. Kept as `uint32`. */
+  readonly logFrequency: number;
+  /**
+   * The active mode's own settings, as `GET /v2/trace/setting` lists them after `trace_mode`.
+   *
+   * Order: every `<mode>,<setting>=<value>` entry of the active mode in the order given (unknown
+   * settings included, `file` and `log-frequency` left out). In opentelemetry mode a `bsp_*`
+   * value is shown as its parsed number, and each `bsp_*` setting not given is appended, in the
+   * order `bsp_max_queue_size`, `bsp_schedule_delay`, `bsp_max_export_batch_size`, with the value
+   * taken from the environment or the default. (Triton appends those from a hash map, so its own
+   * order is unspecified; this is the order of Triton's documented example.)
+   */
+  readonly settingsEcho: readonly TraceSettingEcho[];
+  /** OpenTelemetry settings; read only in opentelemetry mode, the defaults otherwise. */
+  readonly otel: OtelTraceConfig;
+}
+
+/** The OTLP/HTTP endpoint used when `opentelemetry,url` is not given. */
+export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
+
+/** The `service.name` resource attribute used when none is given. */
+export const DEFAULT_SERVICE_NAME = 'triton-inference-server';
+
+/** The levels of a disabled tracer. */
+export const TRACE_LEVELS_OFF: TraceLevels = Object.freeze({ timestamps: false, tensors: false });
+
+const DEFAULT_RATE = 1000;
+const DEFAULT_COUNT = -1;
+const GLOBAL_MODE = '';
+const INT32_RANGE = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
+const UINT32_RANGE = { min: 0n, max: 2n ** 32n - 1n };
+const ENV_RESOURCE_ATTRIBUTES = 'OTEL_RESOURCE_ATTRIBUTES';
+const ENV_SERVICE_NAME = 'OTEL_SERVICE_NAME';
+const ENV_ATTRIBUTE_MAX_LENGTH = 255;
+/** Settings of a mode-specific map that the settings API never echoes. */
+const UNECHOED_SETTINGS: ReadonlySet<string> = new Set(['file', 'log-frequency']);
+
+/** The batch span processor settings, in the order their defaults are echoed. */
+const BSP_SETTINGS = [
+  { setting: 'bsp_max_queue_size', envName: 'OTEL_BSP_MAX_QUEUE_SIZE', fallback: '2048' },
+  { setting: 'bsp_schedule_delay', envName: 'OTEL_BSP_SCHEDULE_DELAY', fallback: '5000' },
+  { setting: 'bsp_max_export_batch_size', envName: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', fallback: '512' },
+] as const;
+
+type BspSettingName = (typeof BSP_SETTINGS)[number]['setting'];
+
+/** One split `--trace-config` entry; `mode` is "" for a global setting. */
+interface TraceConfigEntry {
+  readonly mode: TraceMode | typeof GLOBAL_MODE;
+  readonly setting: string;
+  readonly value: string;
+}
+
+/**
+ * Parses Triton's `--trace-config` option values into the start-up trace configuration.
+ *
+ * @param entries - the option values without the `--trace-config` flag, in command-line order,
+ *   e.g. `["level=TIMESTAMPS", "rate=1", "mode=opentelemetry", "opentelemetry,url=http://c:4318/v1/traces"]`.
+ * @param env - the environment to read `OTEL_BSP_*`, `OTEL_RESOURCE_ATTRIBUTES` and
+ *   `OTEL_SERVICE_NAME` from (opentelemetry mode only).
+ * @returns a deeply frozen configuration.
+ * @throws TritonError INVALID_ARG with `tritonserver`'s start-up error message.
+ */
+export function parseTraceConfig(
+  entries: readonly string[],
+  env: Record<string, string | undefined> = process.env,
+): TraceConfig {
+  const split = entries.map((entry) => inOptionContext('--trace-config', () => splitTraceConfigEntry(entry)));
+  const global = readGlobalSettings(split.filter((entry) => entry.mode === GLOBAL_MODE));
+  const triton = split.filter((entry) => entry.mode === 'triton');
+  const otel = split.filter((entry) => entry.mode === 'opentelemetry');
+  const config: TraceConfig =
+    global.mode === 'opentelemetry'
+      ? { ...global, file: '', logFrequency: 0, ...readOtelSettings(otel, env) }
+      : { ...global, ...readTritonSettings(triton), otel: inactiveOtelConfig() };
+  if (config.mode === 'opentelemetry') warnAboutOtelModeLimits(config, triton);
+  return deepFreeze(config);
+}
+
+/**
+ * Reads one `level` value the way the command line does: case-insensitive, with aliases
+ * (`false`/`off` → OFF; `true`/`on`/`min`/`max`/`timestamps` → TIMESTAMPS; `tensors` → TENSORS).
+ *
+ * The trace settings API matches level names exactly and ignores unknown ones instead; this
+ * function is for option values.
+ *
+ * @param value - the option value.
+ * @throws TritonError INVALID_ARG `invalid value for trace level option: <lowercased value>`.
+ */
+export function parseTraceLevel(value: string): TraceLevelName {
+  const lowered = asciiLowerCase(value);
+  switch (lowered) {
+    case 'false':
+    case 'off':
+      return 'OFF';
+    case 'true':
+    case 'on':
+    case 'min':
+    case 'max':
+    case 'timestamps':
+      return 'TIMESTAMPS';
+    case 'tensors':
+      return 'TENSORS';
+    default:
+      throw invalidArg(`invalid value for trace level option: ${lowered}`);
+  }
+}
+
+/**
+ * Reads one trace mode name, case-insensitively.
+ *
+ * @param value - `triton` or `opentelemetry` in any case.
+ * @throws TritonError INVALID_ARG `invalid value for trace mode option: <lowercased value>. Available options are "triton" and "opentelemetry"`.
+ */
+export function parseTraceMode(value: string): TraceMode {
+  const lowered = asciiLowerCase(value);
+  if (lowered === 'triton' || lowered === 'opentelemetry') return lowered;
+  throw invalidArg(
+    `invalid value for trace mode option: ${lowered}. Available options are "triton" and "opentelemetry"`,
+  );
+}
+
+/**
+ * Combines several level values the command-line way: the levels are OR-ed, but `OFF`
+ * anywhere turns tracing off. No values at all also means off.
+ *
+ * @param names - level names in the order given.
+ */
+export function combineTraceLevels(names: readonly TraceLevelName[]): TraceLevels {
+  if (names.length === 0 || names.includes('OFF')) return TRACE_LEVELS_OFF;
+  return Object.freeze({ timestamps: names.includes('TIMESTAMPS'), tensors: names.includes('TENSORS') });
+}
+
+/**
+ * The level as the trace settings API reports it: `["OFF"]`, or `"TIMESTAMPS"` then `"TENSORS"`
+ * for the bits that are set.
+ *
+ * @param levels - the levels to name.
+ */
+export function traceLevelNames(levels: TraceLevels): TraceLevelName[] {
+  if (traceLevelIsOff(levels)) return ['OFF'];
+  const names: TraceLevelName[] = [];
+  if (levels.timestamps) names.push('TIMESTAMPS');
+  if (levels.tensors) names.push('TENSORS');
+  return names;
+}
+
+/**
+ * True when nothing is traced at these levels.
+ *
+ * @param levels - the levels to test.
+ */
+export function traceLevelIsOff(levels: TraceLevels): boolean {
+  return !levels.timestamps && !levels.tensors;
+}
+
+/** The outcome of reading an integer the way C++ `std::stoi` / `std::stoul` do. */
+export type CxxIntegerResult =
+  | { readonly ok: true; readonly value: number }
+  | { readonly ok: false; readonly problem: 'invalid' | 'out-of-range' };
+
+/**
+ * Reads a base-10 integer with the leniency of C++ `std::stoi`: leading C whitespace and one
+ * `+`/`-` are accepted, the digits that follow are read, and anything after them is ignored
+ * (`"12abc"` reads as 12, `" -3"` as -3, `"0x10"` as 0). No digits at all is `invalid`; a value
+ * outside `[min, max]` is `out-of-range`.
+ *
+ * For unsigned ranges this is stricter than `std::stoul`, which would wrap a negative value or a
+ * value above 2^32 - 1 into range: both are reported `out-of-range` here (`"-0"` is 0).
+ *
+ * @param text - the text to read.
+ * @param range - inclusive bounds.
+ */
+export function readCxxInteger(text: string, range: { readonly min: bigint; readonly max: bigint }): CxxIntegerResult {
+  const match = /^[ \t\n\v\f\r]*([+-]?[0-9]+)/.exec(text);
+  if (match === null || match[1] === undefined) return { ok: false, problem: 'invalid' };
+  const value = BigInt(match[1]);
+  if (value < range.min || value > range.max) return { ok: false, problem: 'out-of-range' };
+  return { ok: true, value: Number(value) };
+}
+
+/** Splits one entry at the first `,` and the first `=` after it, as `ParseTraceConfigOption` does. */
+function splitTraceConfigEntry(arg: string): TraceConfigEntry {
+  const comma = arg.indexOf(',');
+  const equals = arg.indexOf('=', comma + 1);
+  if (comma === 0) {
+    throw invalidArg(
+      'No trace mode specified. --trace-config option format is <trace mode>,<setting>=<value> or ' +
+        `<setting>=<value>. Got ${arg}`,
+    );
+  }
+  const mode = comma > 0 ? parseTraceMode(arg.slice(0, comma)) : GLOBAL_MODE;
+  const setting = equals < 0 ? '' : arg.slice(comma + 1, equals);
+  const value = equals < 0 ? '' : arg.slice(equals + 1);
+  if (setting === '' || value === '') {
+    throw invalidArg(`--trace-config option format is '<trace mode>,<setting>=<value>'. Got ${arg}`);
+  }
+  return { mode, setting, value };
+}
+
+/** The global settings; unknown global settings are ignored, as in Triton. */
+function readGlobalSettings(
+  entries: readonly TraceConfigEntry[],
+): Pick<TraceConfig, 'levels' | 'rate' | 'count' | 'mode'> {
+  let rate = DEFAULT_RATE;
+  let count = DEFAULT_COUNT;
+  let mode: TraceMode = 'triton';
+  const levels: TraceLevelName[] = [];
+  for (const { setting, value } of entries) {
+    const label = `--trace-config ${setting}`;
+    if (setting === 'rate') rate = inOptionContext(label, () => parseIntegerOption(value, INT32_RANGE)) >>> 0;
+    if (setting === 'level') levels.push(inOptionContext(label, () => parseTraceLevel(value)));
+    if (setting === 'mode') mode = inOptionContext(label, () => parseTraceMode(value));
+    if (setting === 'count') count = inOptionContext(label, () => parseIntegerOption(value, INT32_RANGE));
+  }
+  return { levels: combineTraceLevels(levels), rate, count, mode };
+}
+
+/** The triton-mode settings, last value winning; unknown ones are only echoed. */
+function readTritonSettings(
+  entries: readonly TraceConfigEntry[],
+): Pick<TraceConfig, 'file' | 'logFrequency' | 'settingsEcho'> {
+  let file = '';
+  let logFrequency = 0;
+  for (const { setting, value } of entries) {
+    const label = `--trace-config triton,${setting}`;
+    if (setting === 'file') file = value;
+    if (setting === 'log-frequency') {
+      logFrequency = inOptionContext(label, () => parseIntegerOption(value, INT32_RANGE)) >>> 0;
+    }
+  }
+  const settingsEcho = entries
+    .filter((entry) => !UNECHOED_SETTINGS.has(entry.setting))
+    .map(({ setting, value }): TraceSettingEcho => [setting, value]);
+  return { file, logFrequency, settingsEcho };
+}
+
+/** The opentelemetry-mode settings, with the `OTEL_*` environment filling the gaps. */
+function readOtelSettings(
+  entries: readonly TraceConfigEntry[],
+  env: Record<string, string | undefined>,
+): Pick<TraceConfig, 'settingsEcho' | 'otel'> {
+  const settingsEcho: TraceSettingEcho[] = [];
+  const bsp = new Map<BspSettingName, number>();
+  for (const { setting, value } of entries) {
+    if (UNECHOED_SETTINGS.has(setting)) continue;
+    const bspSetting = BSP_SETTINGS.find((candidate) => candidate.setting === setting);
+    if (bspSetting === undefined) {
+      settingsEcho.push([setting, value]);
+      continue;
+    }
+    const label = `--trace-config opentelemetry,${setting}`;
+    const parsed = inOptionContext(label, () => parseIntegerOption(value, UINT32_RANGE));
+    bsp.set(bspSetting.setting, parsed);
+    settingsEcho.push([setting, String(parsed)]);
+  }
+  for (const { setting, envName, fallback } of BSP_SETTINGS) {
+    if (bsp.has(setting)) continue;
+    const parsed = inOptionContext(envName, () => parseIntegerOption(env[envName] ?? fallback, UINT32_RANGE));
+    bsp.set(setting, parsed);
+    settingsEcho.push([setting, String(parsed)]);
+  }
+  const urls = entries.filter((entry) => entry.setting === 'url').map((entry) => entry.value);
+  const resourceEntries = entries.filter((entry) => entry.setting === 'resource').map((entry) => entry.value);
+  const otel: OtelTraceConfig = {
+    url: urls.at(-1) ?? DEFAULT_OTLP_TRACES_URL,
+    urlGiven: urls.length > 0,
+    resourceEntries,
+    resourceAttributes: resolveResourceAttributes(resourceEntries, env),
+    bspMaxQueueSize: bsp.get('bsp_max_queue_size') ?? 0,
+    bspScheduleDelayMillis: bsp.get('bsp_schedule_delay') ?? 0,
+    bspMaxExportBatchSize: bsp.get('bsp_max_export_batch_size') ?? 0,
+  };
+  return { settingsEcho, otel };
+}
+
+/** The OpenTelemetry part of a triton-mode configuration: built-in defaults, nothing read. */
+function inactiveOtelConfig(): OtelTraceConfig {
+  return {
+    url: DEFAULT_OTLP_TRACES_URL,
+    urlGiven: false,
+    resourceEntries: [],
+    resourceAttributes: { 'service.name': DEFAULT_SERVICE_NAME },
+    bspMaxQueueSize: Number(BSP_SETTINGS[0].fallback),
+    bspScheduleDelayMillis: Number(BSP_SETTINGS[1].fallback),
+    bspMaxExportBatchSize: Number(BSP_SETTINGS[2].fallback),
+  };
+}
+
+/**
+ * Merges the resource attributes, lowest precedence first: the default service name, the
+ * environment (`OTEL_RESOURCE_ATTRIBUTES`, then `OTEL_SERVICE_NAME`), then the entries in order.
+ *
+ * Triton's C++ build would let its default `service.name` hide the environment's; here the
+ * default only applies when neither the environment nor an entry names the service.
+ */
+function resolveResourceAttributes(
+  entries: readonly string[],
+  env: Record<string, string | undefined>,
+): Record<string, string> {
+  const attributes = new Map<string, string>([['service.name', DEFAULT_SERVICE_NAME]]);
+  for (const [key, value] of readEnvResourceAttributes(env)) attributes.set(key, value);
+  const serviceName = env[ENV_SERVICE_NAME];
+  if (serviceName !== undefined && serviceName.trim() !== '') attributes.set('service.name', serviceName);
+  for (const entry of entries) {
+    const [key, value] = splitResourceEntry(entry);
+    attributes.set(key, value);
+  }
+  return Object.fromEntries(attributes);
+}
+
+/**
+ * Splits `key=value` at the first `=`. An entry without `=` gives the whole entry as both key
+ * and value: that is what Triton's `substr(0, npos)` / `substr(npos + 1)` arithmetic yields.
+ */
+function splitResourceEntry(entry: string): [key: string, value: string] {
+  const equals = entry.indexOf('=');
+  if (equals < 0) return [entry, entry];
+  return [entry.slice(0, equals), entry.slice(equals + 1)];
+}
+
+/**
+ * `OTEL_RESOURCE_ATTRIBUTES` read as the OpenTelemetry JS SDK reads it: comma-separated
+ * `key=value` pairs, each part trimmed and percent-decoded. One malformed pair (no `=` or more
+ * than one, an empty key, bad percent-encoding, a key or value over 255 characters) discards
+ * the whole variable, with a warning.
+ */
+function readEnvResourceAttributes(env: Record<string, string | undefined>): [string, string][] {
+  const raw = env[ENV_RESOURCE_ATTRIBUTES];
+  if (raw === undefined || raw.trim() === '') return [];
+  const pairs: [string, string][] = [];
+  for (const item of raw.split(',')) {
+    if (item.trim() === '') continue;
+    const pair = decodeEnvResourcePair(item);
+    if (pair === undefined) {
+      log.warn(`${ENV_RESOURCE_ATTRIBUTES} ignored: cannot read the attribute "${item}"`);
+      return [];
+    }
+    pairs.push(pair);
+  }
+  return pairs;
+}
+
+/** One `key=value` item of `OTEL_RESOURCE_ATTRIBUTES`, or undefined when it is malformed. */
+function decodeEnvResourcePair(item: string): [string, string] | undefined {
+  const parts = item.split('=');
+  if (parts.length !== 2 || parts[0] === undefined || parts[1] === undefined) return undefined;
+  const key = percentDecode(parts[0].trim());
+  const value = percentDecode(parts[1].trim());
+  if (key === undefined || value === undefined || key === '') return undefined;
+  if (key.length > ENV_ATTRIBUTE_MAX_LENGTH || value.length > ENV_ATTRIBUTE_MAX_LENGTH) return undefined;
+  return [key, value];
+}
+
+/** Percent-decodes text, or gives undefined when the encoding is broken. */
+function percentDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Logs what opentelemetry mode ignores or cannot do. */
+function warnAboutOtelModeLimits(config: TraceConfig, tritonEntries: readonly TraceConfigEntry[]): void {
+  for (const { setting } of tritonEntries) {
+    if (setting === 'file' || setting === 'log-frequency') {
+      log.warn(`--trace-config triton,${setting} has no effect in opentelemetry trace mode and is ignored`);
+    }
+  }
+  if (config.levels.tensors) {
+    log.warn('trace level TENSORS is not supported in opentelemetry trace mode; tensors will not be traced');
+  }
+}
+
+/**
+ * Reads an integer option value, throwing the reason `ParseOption` gives (the caller adds the
+ * `Bad option` line).
+ */
+function parseIntegerOption(text: string, range: { readonly min: bigint; readonly max: bigint }): number {
+  const result = readCxxInteger(text, range);
+  if (result.ok) return result.value;
+  if (result.problem === 'invalid') throw invalidArg(`Invalid option value. Got ${text}`);
+  throw invalidArg(`Provided option value is out of bound. Got ${text}`);
+}
+
+/** Runs `parse`, turning its error into `Bad option: "<label>".` followed by the reason. */
+function inOptionContext<T>(label: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof TritonError) throw invalidArg(`Bad option: "${label}".\n${error.message}`);
+    throw error;
+  }
+}
+
+/** Lower-cases A-Z only, like C's `tolower` in the "C" locale. */
+function asciiLowerCase(text: string): string {
+  return text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+}
+
+/** Freezes a plain object or array and everything reachable from it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const member of Object.values(value)) deepFreeze(member);
+  return Object.freeze(value);
+}
