@@ -37,6 +37,27 @@ export {
   type ParameterValue,
 } from './core/request.ts';
 
+// Decorators
+export {
+  batch,
+  sample,
+  groupByKeys,
+  groupByValues,
+  ConstantPadder,
+  fillOptionals,
+  padBatch,
+  firstValue,
+  type BatchedFunc,
+  type BatchedInputs,
+  type BatchedOutputs,
+  type BatchContext,
+  type BatchedDecorator,
+  type SampleFunc,
+  type PadFn,
+  type GroupByValuesOptions,
+  type FirstValueOptions,
+} from './core/decorators.ts';
+
 // Errors and logging
 export { TritonError, ErrorCode } from './errors.ts';
 export { setLogSink, type LogLevel, type LogSink } from './logger.ts';
