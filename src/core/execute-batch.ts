@@ -11,6 +11,7 @@ import { isTypedArray, NDArray, type ArrayInput } from './ndarray.ts';
 import { customParameters } from './reserved-parameters.ts';
 import { type InferFunc, type InferResponse, type ModelInfo, Request, responseParameters } from './request.ts';
 import type { Tensor } from './tensor-spec.ts';
+import type { CoreActivity, RequestTracer } from './trace-hooks.ts';
 
 /** A bound model as the executor needs it. */
 export interface ExecutableModel extends ModelInfo {
@@ -30,13 +31,41 @@ export async function executeBatch(
   fn: InferFunc,
   batch: readonly InferenceRequest[],
 ): Promise<Outcome[]> {
-  const requests = batch.map((r) => toUserRequest(model, r));
+  const traced = batch.some((r) => r.trace);
+  if (traced) reportActivity(batch, 'COMPUTE_START');
+  const requests = batch.map((r) => toUserRequest(model, r, traced ? r.trace?.callableStart(now()) : undefined));
+  if (traced) reportActivity(batch, 'COMPUTE_INPUT_END');
   let responses: unknown;
   try {
     responses = await fn(requests);
   } catch (error) {
-    return batch.map(() => executionError(model, error));
+    if (traced) endCallables(batch, error);
+    const failure = executionError(model, error);
+    if (traced) reportActivity(batch, 'COMPUTE_OUTPUT_START', 'COMPUTE_END');
+    return batch.map(() => failure);
   }
+  if (traced) {
+    endCallables(batch);
+    reportActivity(batch, 'COMPUTE_OUTPUT_START');
+  }
+  const outcomes = toOutcomes(model, batch, responses);
+  if (traced) reportActivity(batch, 'COMPUTE_END');
+  return outcomes;
+}
+
+const now = (): bigint => process.hrtime.bigint();
+
+function reportActivity(batch: readonly InferenceRequest[], ...activities: CoreActivity[]): void {
+  const ns = now();
+  for (const activity of activities) for (const request of batch) request.trace?.activity(activity, ns);
+}
+
+function endCallables(batch: readonly InferenceRequest[], error?: unknown): void {
+  const ns = now();
+  for (const request of batch) request.trace?.callableEnd(ns, error);
+}
+
+function toOutcomes(model: ExecutableModel, batch: readonly InferenceRequest[], responses: unknown): Outcome[] {
   if (!Array.isArray(responses) || responses.length !== batch.length) {
     const got = Array.isArray(responses) ? `${responses.length} responses` : `a ${typeof responses}`;
     const error = new TritonError(
@@ -54,13 +83,14 @@ export async function executeBatch(
   });
 }
 
-function toUserRequest(model: ExecutableModel, request: InferenceRequest): Request {
+function toUserRequest(model: ExecutableModel, request: InferenceRequest, tracer: RequestTracer | undefined): Request {
   return new Request({
     data: request.inputs,
     parameters: customParameters(request.parameters),
     requestedOutputNames: request.requestedOutputs ?? model.outputs.map((t) => t.name),
     id: request.id,
     model,
+    tracer,
   });
 }
 
@@ -92,6 +122,9 @@ function toResult(model: ExecutableModel, request: InferenceRequest, response: I
       continue;
     }
     outputs.push({ name: spec.name, array: toOutputArray(model, spec, value) });
+  }
+  if (request.trace?.tensors) {
+    request.trace.tensors('TENSOR_BACKEND_OUTPUT', Object.fromEntries(outputs.map((o) => [o.name, o.array])));
   }
   return {
     modelName: model.name,

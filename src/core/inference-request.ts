@@ -6,6 +6,7 @@
 
 import type { NDArray } from './ndarray.ts';
 import type { Parameters } from './request.ts';
+import type { RequestTrace } from './trace-hooks.ts';
 
 /** An inference request after a frontend decoded it. */
 export interface InferenceRequest {
@@ -21,6 +22,8 @@ export interface InferenceRequest {
   readonly parameters: Readonly<Parameters>;
   /** Names of the outputs asked for; undefined asks for all. */
   readonly requestedOutputs: readonly string[] | undefined;
+  /** The request's trace, when it was sampled. */
+  readonly trace?: RequestTrace | undefined;
 }
 
 /** One output of a result. */

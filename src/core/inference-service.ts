@@ -88,7 +88,9 @@ export class InferenceService {
       return Promise.reject(new TritonError(ErrorCode.UNAVAILABLE, 'Server not ready'));
     }
     try {
-      return this.model(request.modelName, request.modelVersion).infer(request);
+      const model = this.model(request.modelName, request.modelVersion);
+      request.trace?.requestStart(model, request.id, process.hrtime.bigint());
+      return model.infer(request);
     } catch (error) {
       return Promise.reject(error);
     }

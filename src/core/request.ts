@@ -7,6 +7,8 @@
 import type { ModelConfig } from './model-config.ts';
 import type { ArrayInput, NDArray } from './ndarray.ts';
 import type { Tensor } from './tensor-spec.ts';
+import { NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from './trace-hooks.ts';
+import type { Span } from '@opentelemetry/api';
 
 /** What an infer function (and a decorator) can know about the model it serves. */
 export interface ModelInfo {
@@ -43,6 +45,8 @@ export interface RequestInit {
   id?: string;
   /** The model serving the request (set by the server; optional when building requests by hand). */
   model?: ModelInfo;
+  /** The request's tracing (set by the server for traced requests). */
+  tracer?: RequestTracer;
 }
 
 /**
@@ -60,6 +64,7 @@ export class Request {
   readonly id: string;
   /** The model serving this request; undefined for a request built by hand without one. */
   readonly model: ModelInfo | undefined;
+  readonly #tracer: RequestTracer;
 
   /** @param init - the request's inputs, parameters, requested outputs and id. */
   constructor(init: RequestInit) {
@@ -68,6 +73,42 @@ export class Request {
     this.requestedOutputNames = init.requestedOutputNames ?? [];
     this.id = init.id ?? '';
     this.model = init.model;
+    this.#tracer = init.tracer ?? NOOP_REQUEST_TRACER;
+  }
+
+  /**
+   * The OpenTelemetry span of this request's infer-function call (`infer_callable`), for use with the
+   * OpenTelemetry API. A non-recording span when the request is not traced.
+   */
+  get span(): Span {
+    return this.#tracer.span;
+  }
+
+  /**
+   * Runs `fn` (sync or async) inside a child span of {@link Request.span} named `name` and returns its result;
+   * a throw is recorded on the span and rethrown. Costs almost nothing when the request is not traced.
+   * @example request.tracedSpan('preprocess', () => normalize(request.data.x))
+   */
+  tracedSpan<T>(name: string, fn: () => T): T;
+  /**
+   * Starts a child span of {@link Request.span} that ends when disposed.
+   * @example using span = request.tracedSpan('pass-through-sleep');
+   */
+  tracedSpan(name: string): TracedSpan;
+  tracedSpan<T>(name: string, fn?: () => T): T | TracedSpan {
+    return fn ? this.#tracer.run(name, fn) : this.#tracer.open(name);
+  }
+
+  /** A copy of this request with other input data (parameters, id, model and tracing kept). */
+  withData(data: Record<string, NDArray>): Request {
+    return new Request({
+      data,
+      parameters: this.parameters,
+      requestedOutputNames: this.requestedOutputNames,
+      id: this.id,
+      model: this.model,
+      tracer: this.#tracer,
+    });
   }
 }
 

@@ -58,6 +58,11 @@ export class Scheduler {
     const level = this.#queue.levelOf(requestPriority(request.parameters));
     const now = performance.now();
     const timeoutUs = this.#timeoutMicroseconds(level, requestTimeoutMicroseconds(request.parameters));
+    const trace = request.trace;
+    if (trace) {
+      trace.activity('QUEUE_START', process.hrtime.bigint());
+      trace.tensors?.('TENSOR_QUEUE_INPUT', request.inputs);
+    }
     try {
       this.#queue.push(level, {
         request,

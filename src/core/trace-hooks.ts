@@ -1,0 +1,52 @@
+/**
+ * The small interface through which the data plane reports a traced request's progress. The tracing
+ * package implements it; the core only calls it (and does nothing when a request is not traced).
+ *
+ * @module
+ */
+
+import { INVALID_SPAN_CONTEXT, type Span, trace } from '@opentelemetry/api';
+import type { NDArray } from './ndarray.ts';
+
+/** Triton's activities inside the core, in the order they happen. */
+export type CoreActivity = 'QUEUE_START' | 'COMPUTE_START' | 'COMPUTE_INPUT_END' | 'COMPUTE_OUTPUT_START' | 'COMPUTE_END';
+
+/** A span handle from `request.tracedSpan(name)`: the span itself, ended by `using` (dispose). */
+export type TracedSpan = Span & Disposable;
+
+/** What a traced request offers the code of an infer function: `request.span` and `request.tracedSpan`. */
+export interface RequestTracer {
+  /** The span of the infer function call for this request (non-recording when not traced). */
+  readonly span: Span;
+  /** Runs `fn` inside a child span of `span` and returns its result; a throw is recorded and rethrown. */
+  run<T>(name: string, fn: () => T): T;
+  /** Starts a child span of `span`, to be ended by `using` or `end()`. */
+  open(name: string): TracedSpan;
+}
+
+/** The hooks of one traced request, called by the data plane. */
+export interface RequestTrace {
+  /** The request reached its model (REQUEST_START). */
+  requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void;
+  /** A core activity happened at `ns` (monotonic nanoseconds, `process.hrtime.bigint()`). */
+  activity(name: CoreActivity, ns: bigint): void;
+  /** Tensor-level tracing of inputs as queued or outputs as produced; undefined when the level is not TENSORS. */
+  readonly tensors?: (activity: 'TENSOR_QUEUE_INPUT' | 'TENSOR_BACKEND_OUTPUT', tensors: Readonly<Record<string, NDArray>>) => void;
+  /** Opens the span around the infer function's call; returns what the user's Request exposes. */
+  callableStart(ns: bigint): RequestTracer;
+  /** Closes that span; `error` marks it failed. */
+  callableEnd(ns: bigint, error?: unknown): void;
+}
+
+const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+const NOOP_TRACED_SPAN: TracedSpan = Object.freeze(
+  Object.assign(Object.create(NOOP_SPAN) as Span, { [Symbol.dispose]: () => {} }),
+) as TracedSpan;
+
+/** The tracer of a request that is not traced: a non-recording span, and spans that cost nothing. */
+export const NOOP_REQUEST_TRACER: RequestTracer = Object.freeze({
+  span: NOOP_SPAN,
+  run: <T>(_name: string, fn: () => T): T => fn(),
+  open: (): TracedSpan => NOOP_TRACED_SPAN,
+});

@@ -1,0 +1,154 @@
+/**
+ * The OpenTelemetry export pipeline of OpenTelemetry mode: OTLP/HTTP (protobuf) exporter, batch span
+ * processor with the `bsp_*` settings, tracer provider with the configured resource. Export problems are
+ * counted and logged at most once per interval; they never reach a request.
+ *
+ * @module
+ */
+
+import { context, type Context, trace, type Tracer, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { log } from '../logger.ts';
+import type { OtelTraceConfig } from './trace-config.ts';
+
+/** Triton's instrumentation scope name. */
+export const TRACER_NAME = 'triton-server';
+
+const REPORT_INTERVAL_MS = 10_000;
+
+/** Counts of spans that did not reach the collector. */
+export interface ExportLosses {
+  /** Spans dropped because the batch queue was full. */
+  readonly queueFull: number;
+  /** Spans whose export failed (collector down, slow or answering errors). */
+  readonly exportFailed: number;
+}
+
+/** A running pipeline. */
+export interface OtelPipeline {
+  /** The tracer spans are created with. */
+  readonly tracer: Tracer;
+  /** Whether the pipeline's provider is the global one it registered (false: the application's is used). */
+  readonly registeredGlobally: boolean;
+  /** Spans lost so far. */
+  losses(): ExportLosses;
+  /** Exports pending spans (waiting at most `timeoutMs`) and shuts the pipeline down. */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+class LossCounter {
+  queueFull = 0;
+  exportFailed = 0;
+  #reported = { queueFull: 0, exportFailed: 0 };
+  #lastReport = -Infinity;
+
+  /** Logs new losses, at most once per interval (or always when `force`). */
+  report(force = false): void {
+    const now = performance.now();
+    if (!force && now - this.#lastReport < REPORT_INTERVAL_MS) return;
+    const queueFull = this.queueFull - this.#reported.queueFull;
+    const exportFailed = this.exportFailed - this.#reported.exportFailed;
+    if (queueFull === 0 && exportFailed === 0) return;
+    this.#lastReport = now;
+    this.#reported = { queueFull: this.queueFull, exportFailed: this.exportFailed };
+    log.warn(
+      `OpenTelemetry: ${queueFull} spans dropped (batch queue full) and ${exportFailed} spans not exported (collector unreachable or failing) since the last report`,
+    );
+  }
+}
+
+/** Counts failed exports. */
+function countingExporter(exporter: SpanExporter, losses: LossCounter, inFlight: { count: number }): SpanExporter {
+  return {
+    export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+      inFlight.count -= spans.length;
+      exporter.export(spans, (result) => {
+        if (result.code !== ExportResultCode.SUCCESS) {
+          losses.exportFailed += spans.length;
+          losses.report();
+        }
+        done(result);
+      });
+    },
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+  };
+}
+
+/** Counts spans the batch processor will drop because its queue is full. */
+function countingProcessor(
+  processor: SpanProcessor,
+  maxQueueSize: number,
+  losses: LossCounter,
+  queued: { count: number },
+): SpanProcessor {
+  return {
+    onStart: (span: Span, parent: Context) => processor.onStart(span, parent),
+    onEnd(span: ReadableSpan): void {
+      if (queued.count >= maxQueueSize) {
+        losses.queueFull++;
+        losses.report();
+      } else queued.count++;
+      processor.onEnd(span);
+    },
+    forceFlush: () => processor.forceFlush(),
+    shutdown: () => processor.shutdown(),
+  };
+}
+
+/** Registers an AsyncLocalStorage context manager unless the application registered one. */
+function ensureContextManager(): void {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager());
+}
+
+/** Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can. */
+export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
+  const losses = new LossCounter();
+  const queued = { count: 0 };
+  const exporter = new OTLPTraceExporter(config.urlGiven ? { url: config.url } : {});
+  const maxQueueSize = config.bspMaxQueueSize;
+  const processor = new BatchSpanProcessor({
+    exporter: countingExporter(exporter, losses, queued),
+    maxQueueSize,
+    scheduledDelayMillis: config.bspScheduleDelayMillis,
+    maxExportBatchSize: Math.min(config.bspMaxExportBatchSize, maxQueueSize),
+  });
+  const provider = new TracerProvider({
+    resource: defaultResource().merge(resourceFromAttributes(config.resourceAttributes)),
+    spanProcessors: [countingProcessor(processor, maxQueueSize, losses, queued)],
+  });
+  ensureContextManager();
+  const registeredGlobally = trace.setGlobalTracerProvider(provider);
+  const active: ApiTracerProvider = registeredGlobally ? provider : trace.getTracerProvider();
+  if (!registeredGlobally) {
+    log.info('OpenTelemetry: the application registered a tracer provider already; ts-triton uses it');
+  }
+  return {
+    tracer: active.getTracer(TRACER_NAME),
+    registeredGlobally,
+    losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),
+    async shutdown(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      const flushAndClose = async (): Promise<void> => {
+        if (registeredGlobally) await provider.forceFlush();
+        await provider.shutdown();
+      };
+      await Promise.race([flushAndClose().catch(() => undefined), deadline]);
+      clearTimeout(timer);
+      losses.report(true);
+      if (registeredGlobally) trace.disable();
+    },
+  };
+}

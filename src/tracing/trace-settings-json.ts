@@ -1,0 +1,102 @@
+/**
+ * The JSON of the trace settings API (`/v2/trace/setting`): reading an update and writing a setting, with
+ * Triton's value formats (numbers as strings, level as a list) and validation messages.
+ *
+ * @module
+ */
+
+import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
+import {
+  combineTraceLevels,
+  readCxxInteger,
+  type TraceLevelName,
+  type TraceLevels,
+  type TraceSettingEcho,
+  traceLevelNames,
+} from './trace-config.ts';
+import type { TraceSetting } from './trace-setting.ts';
+import type { TraceSettingsPatch } from './trace-settings.ts';
+
+const UINT32 = { min: 0n, max: 4294967295n };
+const INT32_FROM_MINUS_ONE = { min: -1n, max: 2147483647n };
+const INT32 = { min: -2147483648n, max: 2147483647n };
+
+function expectString(key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    throw invalidArg(`Unable to parse '${key}': expected a JSON string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function readUnsigned(key: string, value: unknown): number {
+  const text = expectString(key, value);
+  const parsed = readCxxInteger(text, INT32);
+  if (!parsed.ok && parsed.problem === 'invalid') throw invalidArg(`Unable to parse '${key}', got: ${text}`);
+  if (!parsed.ok || parsed.value < 0) {
+    throw invalidArg(`Unable to parse '${key}', value is out of range [ ${UINT32.min}, ${UINT32.max} ], got: ${text}`);
+  }
+  return parsed.value;
+}
+
+function readCount(value: unknown): number {
+  const text = expectString('trace_count', value);
+  const parsed = readCxxInteger(text, INT32);
+  if (!parsed.ok && parsed.problem === 'invalid') throw invalidArg(`Unable to parse 'trace_count', got: ${text}`);
+  if (!parsed.ok) {
+    throw invalidArg(
+      `Unable to parse 'trace_count', value is out of range [ ${INT32_FROM_MINUS_ONE.min}, ${INT32_FROM_MINUS_ONE.max} ], got: ${text}`,
+    );
+  }
+  if (parsed.value < -1) throw invalidArg(`Unable to parse 'trace_count'. Expecting value >= -1, got:${text}`);
+  return parsed.value;
+}
+
+const LEVEL_NAMES: ReadonlySet<string> = new Set(['OFF', 'TIMESTAMPS', 'TENSORS']);
+
+function readLevels(value: unknown): TraceLevels {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw invalidArg(`Unable to parse 'trace_level': expected a JSON array of strings, got ${JSON.stringify(value)}`);
+  }
+  if (value.includes('OFF') && value.length > 1) throw invalidArg("Expect only one trace level 'OFF' is specified");
+  return combineTraceLevels(value.filter((v) => LEVEL_NAMES.has(v)) as TraceLevelName[]);
+}
+
+/**
+ * Reads a POST body of the trace settings API into an update. Unknown keys are ignored.
+ * @throws {TritonError} UNSUPPORTED (501) for `trace_file`; INVALID_ARG with Triton's message for a bad value.
+ */
+export function parseTraceSettingsUpdate(body: unknown): TraceSettingsPatch {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidArg('Unable to parse the trace settings: expected a JSON object');
+  }
+  const json = body as Record<string, unknown>;
+  if ('trace_file' in json) {
+    throw new TritonError(ErrorCode.UNSUPPORTED, 'trace file location can not be updated through network protocol');
+  }
+  const patch: { -readonly [K in keyof TraceSettingsPatch]: TraceSettingsPatch[K] } = {};
+  if ('trace_level' in json) patch.levels = json.trace_level === null ? null : readLevels(json.trace_level);
+  if ('trace_rate' in json) patch.rate = json.trace_rate === null ? null : readUnsigned('trace_rate', json.trace_rate);
+  if ('trace_count' in json) patch.count = json.trace_count === null ? null : readCount(json.trace_count);
+  if ('log_frequency' in json) {
+    patch.logFrequency = json.log_frequency === null ? null : readUnsigned('log_frequency', json.log_frequency);
+  }
+  return patch;
+}
+
+/**
+ * Writes a setting as the trace settings API answers: `trace_level`, `trace_rate`, `trace_count`,
+ * (Triton mode) `log_frequency` and `trace_file`, `trace_mode`, then the mode's configured entries.
+ */
+export function formatTraceSetting(setting: TraceSetting, echo: readonly TraceSettingEcho[]): string {
+  const fields: [string, unknown][] = [
+    ['trace_level', traceLevelNames(setting.values.levels)],
+    ['trace_rate', String(setting.values.rate)],
+    ['trace_count', String(setting.remainingCount)],
+  ];
+  if (setting.mode === 'triton') {
+    fields.push(['log_frequency', String(setting.values.logFrequency)], ['trace_file', setting.filePath]);
+  }
+  fields.push(['trace_mode', setting.mode], ...echo.map(([key, value]): [string, unknown] => [key, value]));
+  return `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+}
