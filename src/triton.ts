@@ -10,6 +10,7 @@ import { type BindOptions, Model } from './core/model.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
+import { TraceManager } from './tracing/trace-manager.ts';
 import { VERSION } from './version.ts';
 
 /** What `new Triton()` takes. */
@@ -19,7 +20,7 @@ export interface TritonOptions {
 }
 
 /** Protocol extensions this server implements, in Triton's order. */
-const EXTENSIONS = ['model_configuration', 'schedule_policy', 'parameters'] as const;
+const EXTENSIONS = ['model_configuration', 'schedule_policy', 'parameters', 'trace'] as const;
 
 /**
  * An inference server. Bind models, then `run()` (returns once listening) or `serve()` (runs until
@@ -37,6 +38,7 @@ export class Triton {
   readonly #service = new InferenceService();
   #config: TritonConfig | undefined;
   #http: HttpFrontend | undefined;
+  #tracing: TraceManager | undefined;
   #stopped: Promise<void> | undefined;
 
   /** @param options - `config`: the server settings. */
@@ -59,6 +61,11 @@ export class Triton {
     return this.#config;
   }
 
+  /** The server's tracing, once running (for tests and diagnostics). */
+  get tracing(): TraceManager | undefined {
+    return this.#tracing;
+  }
+
   /** The port the HTTP frontend listens on, once running. */
   get httpPort(): number | undefined {
     return this.#http?.port;
@@ -71,12 +78,19 @@ export class Triton {
   async run(): Promise<void> {
     if (this.#config) throw new Error('Triton.run() was already called');
     const config = resolveConfig(this.#options.config);
-    parseTraceConfig(config.traceConfig);
+    const traceConfig = parseTraceConfig(config.traceConfig);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
+    const tracing = new TraceManager(traceConfig);
+    this.#tracing = tracing;
     if (config.allowHttp) {
       this.#http = await startHttpFrontend(
-        { service: this.#service, maxInputSize: config.httpMaxInputSize, serverMetadata: () => this.#metadata() },
+        {
+          service: this.#service,
+          maxInputSize: config.httpMaxInputSize,
+          serverMetadata: () => this.#metadata(),
+          tracing,
+        },
         config.httpAddress,
         config.httpPort,
       );
@@ -113,12 +127,14 @@ export class Triton {
     this.#service.setState('stopping');
     this.#http?.stopAccepting();
     const timeoutMs = (this.#config?.exitTimeoutSecs ?? 0) * 1000;
+    const deadline = performance.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)));
     const expired = await Promise.race([this.#service.whenIdle().then(() => false), timedOut]);
     clearTimeout(timer);
     if (expired) log.warn(`exit timeout of ${timeoutMs / 1000} s expired with requests still in flight`);
     await this.#http?.close();
+    await this.#tracing?.shutdown(Math.max(deadline - performance.now(), 0));
     this.#service.setState('stopped');
   }
 

@@ -23,11 +23,33 @@ const INT_RANGE: Readonly<Partial<Record<DataType, readonly [number, number]>>> 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** Flattens a (possibly nested) JSON array of elements; non-array `data` is one element. */
+/**
+ * Flattens a (possibly nested) JSON array of elements; non-array `data` is one element.
+ * Walks without recursion, so data nested thousands deep cannot overflow the stack.
+ */
 export function flattenJson(data: unknown): unknown[] {
   if (!Array.isArray(data)) return [data];
   if (!data.some(Array.isArray)) return data;
-  return data.flat(Infinity);
+  const flat: unknown[] = [];
+  const arrays: unknown[][] = [data];
+  const positions: number[] = [0];
+  while (arrays.length > 0) {
+    const top = arrays.length - 1;
+    const array = arrays[top]!;
+    const i = positions[top]!;
+    if (i === array.length) {
+      arrays.pop();
+      positions.pop();
+      continue;
+    }
+    positions[top] = i + 1;
+    const v = array[i];
+    if (Array.isArray(v)) {
+      arrays.push(v);
+      positions.push(0);
+    } else flat.push(v);
+  }
+  return flat;
 }
 
 /**
@@ -74,6 +96,7 @@ function convertJsonElements(name: string, dtype: DataType, flat: readonly unkno
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
     if (typeof v !== 'number') throw elementError(name, dtype, i, v, 'a number');
+    if (!Number.isFinite(v)) throw elementError(name, dtype, i, v, 'a finite number');
     if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) {
       throw elementError(name, dtype, i, v, `an integer in [${range[0]}, ${range[1]}]`);
     }
@@ -83,7 +106,14 @@ function convertJsonElements(name: string, dtype: DataType, flat: readonly unkno
 }
 
 function elementError(name: string, dtype: DataType, index: number, value: unknown, wanted: string): TritonError {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : String(value);
+  const shown =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : Array.isArray(value)
+        ? 'an array'
+        : typeof value === 'object' && value !== null
+          ? 'an object'
+          : String(value);
   return invalidArg(
     `Unable to parse 'data' of input '${name}': element ${index} is ${shown}, but datatype ${dtype} needs ${wanted}`,
   );

@@ -6,13 +6,16 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InferenceService } from '../../core/inference-service.ts';
-import type { InferenceRequest } from '../../core/inference-request.ts';
+import type { InferenceRequest, InferenceResult } from '../../core/inference-request.ts';
 import { ErrorCode, TritonError } from '../../errors.ts';
 import { decodeGenerateRequest, encodeGenerateResponse } from '../../protocol/generate.ts';
 import { decodeInferRequest, encodeInferResponse } from '../../protocol/json-infer.ts';
 import { modelConfigJson, modelMetadata } from '../../protocol/model-metadata.ts';
 import { parseJsonBody, readBody, sendEmpty, sendError, sendJson } from './body.ts';
 import { matchRoute, type RouteMatch } from './routes.ts';
+import { monotonicNs } from '../../tracing/clock.ts';
+import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
+import type { TraceManager } from '../../tracing/trace-manager.ts';
 
 /** What the HTTP frontend needs from the server. */
 export interface HttpContext {
@@ -21,6 +24,8 @@ export interface HttpContext {
   readonly maxInputSize: number;
   /** The server metadata object (`GET /v2`). */
   readonly serverMetadata: () => object;
+  /** The server's tracing. */
+  readonly tracing: TraceManager;
 }
 
 type Handler = (ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -48,38 +53,83 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     const index = ctx.service.models().map((m) => ({ name: m.name, version: String(m.version), state: 'READY' }));
     sendJson(res, 200, JSON.stringify(index));
   },
-  infer: (ctx, route, req, res) =>
-    inferWith(ctx, route, req, res, (body) => decodeInferRequest(body, route), encodeInferResponse, true),
+  infer: (ctx, route, req, res) => {
+    if (ctx.service.model(route.modelName, route.modelVersion).config.decoupled) {
+      throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
+    }
+    return serveInference(ctx, route, req, res, (body) => decodeInferRequest(body, route), (result) =>
+      sendJson(res, 200, encodeInferResponse(result)),
+    );
+  },
   generate: (ctx, route, req, res) =>
-    inferWith(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), encodeGenerateResponse, false),
-  'generate-stream': async (ctx, route, req, res) => {
-    const request = decodeGenerate(ctx, route, parseJsonBody(await readBody(req, ctx.maxInputSize)));
-    const result = await ctx.service.infer(request);
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-    res.end(`data: ${encodeGenerateResponse(result)}\n\n`);
+    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), (result) =>
+      sendJson(res, 200, encodeGenerateResponse(result)),
+    ),
+  'generate-stream': (ctx, route, req, res) =>
+    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), (result) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+      res.end(`data: ${encodeGenerateResponse(result)}\n\n`);
+    }),
+  'trace-setting': (ctx, route, req, res) => serveTraceSettings(ctx, undefined, route, req, res),
+  'model-trace-setting': (ctx, route, req, res) => {
+    try {
+      ctx.service.model(route.modelName);
+    } catch {
+      throw new TritonError(ErrorCode.INVALID_ARG, `Request for unknown model : ${route.modelName}`);
+    }
+    return serveTraceSettings(ctx, route.modelName, route, req, res);
   },
 };
+
+async function serveTraceSettings(
+  ctx: HttpContext,
+  model: string | undefined,
+  route: RouteMatch,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (route.method === 'GET') return sendJson(res, 200, ctx.tracing.settingsJson(model));
+  const body = await readBody(req, ctx.maxInputSize);
+  const update = body.length === 0 ? undefined : parseJsonBody(body);
+  sendJson(res, 200, ctx.tracing.updateSettings(model, update));
+}
 
 function decodeGenerate(ctx: HttpContext, route: RouteMatch, body: unknown): InferenceRequest {
   return decodeGenerateRequest(body, route, ctx.service.model(route.modelName, route.modelVersion));
 }
 
-async function inferWith(
+/**
+ * Runs one inference request: samples it for tracing, reads and decodes the body, infers, and answers with
+ * `respond` (or Triton's error body), reporting each step to the request's trace.
+ */
+async function serveInference(
   ctx: HttpContext,
   route: RouteMatch,
   req: IncomingMessage,
   res: ServerResponse,
   decode: (body: unknown) => InferenceRequest,
-  encode: typeof encodeInferResponse,
-  rejectDecoupled: boolean,
+  respond: (result: InferenceResult) => void,
 ): Promise<void> {
-  const model = ctx.service.model(route.modelName, route.modelVersion);
-  if (rejectDecoupled && model.config.decoupled) {
-    throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
+  const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP', monotonicNs());
+  if (trace) traceResponse(res, trace);
+  try {
+    const body = await readBody(req, ctx.maxInputSize);
+    trace?.received(monotonicNs());
+    const decoded = decode(parseJsonBody(body));
+    const result = await ctx.service.infer(trace ? { ...decoded, trace } : decoded);
+    trace?.responseComplete(monotonicNs());
+    trace?.sendStart(monotonicNs());
+    respond(result);
+  } catch (error) {
+    trace?.responseComplete(monotonicNs());
+    trace?.sendStart(monotonicNs());
+    respondWithError(req, res, error);
   }
-  const request = decode(parseJsonBody(await readBody(req, ctx.maxInputSize)));
-  const result = await ctx.service.infer(request);
-  sendJson(res, 200, encode(result));
+}
+
+/** Completes the trace once the response is written or the connection closed. */
+function traceResponse(res: ServerResponse, trace: FrontendTrace): void {
+  res.once('close', () => trace.sendEnd(monotonicNs()));
 }
 
 /** Builds the `node:http` request listener of the HTTP frontend. */

@@ -15,11 +15,15 @@ export type Endpoint =
   | 'infer'
   | 'generate'
   | 'generate-stream'
-  | 'repository-index';
+  | 'repository-index'
+  | 'trace-setting'
+  | 'model-trace-setting';
 
 /** A matched route: the endpoint and the model and version from the path. */
 export interface RouteMatch {
   readonly endpoint: Endpoint;
+  /** The request's method. */
+  readonly method: string;
   /** Model name from the path, or '' for server-level routes. */
   readonly modelName: string;
   /** Model version from the path, or -1 when absent. */
@@ -31,7 +35,11 @@ export type RouteResult = RouteMatch | 'not-found' | 'method-not-allowed';
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config))?$/;
 
-const MODEL_ENDPOINTS: Readonly<Record<string, { endpoint: Endpoint; method: string }>> = {
+const MODEL_TRACE_ROUTE = /^\/v2\/models\/([^/]+)\/trace\/setting$/;
+
+type RouteSpec = { endpoint: Endpoint; method: string | readonly string[] };
+
+const MODEL_ENDPOINTS: Readonly<Record<string, RouteSpec>> = {
   '': { endpoint: 'model-metadata', method: 'GET' },
   infer: { endpoint: 'infer', method: 'POST' },
   generate: { endpoint: 'generate', method: 'POST' },
@@ -40,12 +48,17 @@ const MODEL_ENDPOINTS: Readonly<Record<string, { endpoint: Endpoint; method: str
   config: { endpoint: 'model-config', method: 'GET' },
 };
 
-const SERVER_ROUTES: Readonly<Record<string, { endpoint: Endpoint; method: string }>> = {
+const SERVER_ROUTES: Readonly<Record<string, RouteSpec>> = {
   '/v2': { endpoint: 'server-metadata', method: 'GET' },
   '/v2/health/live': { endpoint: 'health-live', method: 'GET' },
   '/v2/health/ready': { endpoint: 'health-ready', method: 'GET' },
   '/v2/repository/index': { endpoint: 'repository-index', method: 'POST' },
+  '/v2/trace/setting': { endpoint: 'trace-setting', method: ['GET', 'POST'] },
 };
+
+function allows(spec: RouteSpec, method: string): boolean {
+  return typeof spec.method === 'string' ? spec.method === method : spec.method.includes(method);
+}
 
 /**
  * Matches a request's method and URL (query string ignored).
@@ -57,11 +70,16 @@ export function matchRoute(method: string, url: string): RouteResult {
   const path = q === -1 ? url : url.slice(0, q);
   const server = SERVER_ROUTES[path];
   if (server) {
-    return method === server.method ? { endpoint: server.endpoint, modelName: '', modelVersion: -1 } : 'method-not-allowed';
+    return allows(server, method) ? { endpoint: server.endpoint, method, modelName: '', modelVersion: -1 } : 'method-not-allowed';
+  }
+  const traced = MODEL_TRACE_ROUTE.exec(path);
+  if (traced) {
+    if (method !== 'GET' && method !== 'POST') return 'method-not-allowed';
+    return { endpoint: 'model-trace-setting', method, modelName: traced[1]!, modelVersion: -1 };
   }
   const m = MODEL_ROUTE.exec(path);
   if (!m) return 'not-found';
   const route = MODEL_ENDPOINTS[m[3] ?? '']!;
-  if (method !== route.method) return 'method-not-allowed';
-  return { endpoint: route.endpoint, modelName: m[1]!, modelVersion: m[2] === undefined ? -1 : Number(m[2]) };
+  if (!allows(route, method)) return 'method-not-allowed';
+  return { endpoint: route.endpoint, method, modelName: m[1]!, modelVersion: m[2] === undefined ? -1 : Number(m[2]) };
 }

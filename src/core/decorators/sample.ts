@@ -1,0 +1,38 @@
+/**
+ * `sample`: turns a function of one request's inputs into an infer function (PyTriton's `@sample`).
+ *
+ * @module
+ */
+
+import type { NDArray } from '../ndarray.ts';
+import type { InferFunc, InferResponse, Request } from '../request.ts';
+
+/** A function of one request's inputs, as {@link sample} calls it; `request` gives its parameters and id. */
+export type SampleFunc = (
+  inputs: Readonly<Record<string, NDArray>>,
+  request: Request,
+) => InferResponse | Promise<InferResponse>;
+
+/**
+ * Turns a function of one request's inputs into an infer function (PyTriton's `@sample`), for models without
+ * batching.
+ *
+ * PyTriton passes only the first request. Here `fn` is called for every request, one after the other, and the
+ * responses are returned in request order, so no request goes unanswered if several arrive together.
+ *
+ * @example
+ * ```ts
+ * const upper = sample(({ text }) => ({
+ *   upper: NDArray.fromStrings(text!.toStrings().map((s) => s.toUpperCase())),
+ * }));
+ * ```
+ * @param fn - called with each request's inputs and the request itself (for its parameters and id).
+ * @returns an infer function answering each request with what `fn` returned for it.
+ */
+export function sample(fn: SampleFunc): InferFunc {
+  return async (requests) => {
+    const responses: InferResponse[] = [];
+    for (const request of requests) responses.push(await fn(request.data, request));
+    return responses;
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The trace of one request as a frontend sees it: the core's hooks plus the frontend's own timestamps.
+ *
+ * @module
+ */
+
+import type { RequestTrace } from '../core/trace-hooks.ts';
+
+/** Which frontend received the request; it decides the names of the root span's events. */
+export type FrontendProtocol = 'HTTP' | 'GRPC';
+
+/** A traced request, from receipt to the last byte of its response. */
+export interface FrontendTrace extends RequestTrace {
+  /** The whole request was read (HTTP_RECV_END / GRPC_WAITREAD_END). */
+  received(ns: bigint): void;
+  /** The response is ready (INFER_RESPONSE_COMPLETE, then REQUEST_END on the model span). */
+  responseComplete(ns: bigint): void;
+  /** Writing the response starts (HTTP_SEND_START / GRPC_SEND_START). */
+  sendStart(ns: bigint): void;
+  /** The response was written (HTTP_SEND_END / GRPC_SEND_END); the trace is complete. */
+  sendEnd(ns: bigint): void;
+}
+
+/** Triton's event names for each protocol. */
+export const FRONTEND_EVENTS: Readonly<
+  Record<FrontendProtocol, { recvStart: string; recvEnd: string; sendStart: string; sendEnd: string }>
+> = {
+  HTTP: { recvStart: 'HTTP_RECV_START', recvEnd: 'HTTP_RECV_END', sendStart: 'HTTP_SEND_START', sendEnd: 'HTTP_SEND_END' },
+  GRPC: {
+    recvStart: 'GRPC_WAITREAD_START',
+    recvEnd: 'GRPC_WAITREAD_END',
+    sendStart: 'GRPC_SEND_START',
+    sendEnd: 'GRPC_SEND_END',
+  },
+};
