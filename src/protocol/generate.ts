@@ -25,8 +25,8 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
  */
 export function decodeGenerateRequest(body: unknown, target: InferTarget, model: ModelInfo): InferenceRequest {
   if (!isObject(body)) throw invalidArg('Unable to parse the generate request: expected a JSON object');
-  const inputs: Record<string, NDArray> = {};
-  const parameters: Record<string, ParameterValue> = {};
+  const inputs: Record<string, NDArray> = Object.create(null);
+  const parameters: Record<string, ParameterValue> = Object.create(null);
   const byName = new Map(model.inputs.map((t) => [t.name, t]));
   if (byName.has('parameters')) {
     throw invalidArg(`Keyword 'parameters' for nested schema also given as input tensor name`);

@@ -47,7 +47,7 @@ export function decodeId(id: unknown): string {
 
 function decodeInputs(inputs: unknown): Record<string, NDArray> {
   if (!Array.isArray(inputs)) throw invalidArg(`Unable to parse 'inputs': expected an array of input tensors`);
-  const decoded: Record<string, NDArray> = {};
+  const decoded: Record<string, NDArray> = Object.create(null);
   inputs.forEach((input, i) => {
     const array = decodeInput(input, i);
     if (array.name in decoded) throw invalidArg(`input '${array.name}' is given more than once`);

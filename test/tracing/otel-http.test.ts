@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { context, trace } from '@opentelemetry/api';
+import { type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts';
+import {
+  eventNames,
+  findSpan,
+  type OtlpReceiver,
+  type OtlpSpan,
+  parentMap,
+  SpanKindNumber,
+  spanNamesCount,
+  StatusCodeNumber,
+  startOtlpReceiver,
+} from '../fixtures/otlp-receiver.ts';
+
+const TRACE_ID = '0af7651916cd43dd8448eb211c12666c';
+const PARENT_ID = 'b7ad6b7169242424';
+const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
+
+const simple: InferFunc = (requests) => requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
+
+/** Starts a server tracing in OpenTelemetry mode to `receiver`, with `extra` trace settings. */
+async function tracedServer(receiver: OtlpReceiver, extra: string[], inferFunc: InferFunc = simple): Promise<Triton> {
+  const triton = new Triton({
+    config: {
+      httpPort: 0,
+      httpAddress: '127.0.0.1',
+      allowGrpc: false,
+      allowMetrics: false,
+      exitTimeoutSecs: 5,
+      traceConfig: [
+        'level=TIMESTAMPS',
+        'rate=1',
+        'count=-1',
+        'mode=opentelemetry',
+        'opentelemetry,resource=test.key=test.value',
+        'opentelemetry,resource=service.name=test_triton',
+        `opentelemetry,url=${receiver.url}`,
+        'opentelemetry,bsp_schedule_delay=10',
+        ...extra,
+      ],
+    },
+  });
+  triton.bind({
+    modelName: 'simple',
+    inferFunc,
+    inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [16] })],
+    outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [16] })],
+    config: ModelConfig({ maxBatchSize: 8 }),
+  });
+  await triton.run();
+  return triton;
+}
+
+async function infer(triton: Triton, headers: Record<string, string> = {}, id?: string): Promise<Response> {
+  const response = await fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/simple/infer`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      ...(id && { id }),
+      inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i) }],
+    }),
+  });
+  await response.arrayBuffer();
+  return response;
+}
+
+const roots = (spans: OtlpSpan[]) => spans.filter((s) => s.name === 'InferRequest');
+
+/** Waits until no new span arrives for a while, then returns every span received. */
+async function settledSpans(receiver: OtlpReceiver, quietMs = 150): Promise<OtlpSpan[]> {
+  let count = -1;
+  while (receiver.spans.length !== count) {
+    count = receiver.spans.length;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+  return receiver.spans;
+}
+
+describe('OpenTelemetry mode over HTTP', () => {
+  let receiver: OtlpReceiver;
+  before(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  after(() => receiver.close());
+
+  it("exports Triton's span tree with its events, attributes and resource", async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, []);
+    assert.equal((await infer(triton, {}, '42')).status, 200);
+    const spans = await receiver.waitForSpans(4);
+    await triton.stop();
+    assert.deepEqual(spanNamesCount(spans), { InferRequest: 1, simple: 1, compute: 1, infer_callable: 1 });
+    assert.deepEqual(parentMap(spans), { InferRequest: ['simple'], simple: ['compute'], compute: ['infer_callable'] });
+    for (const span of spans) {
+      assert.equal(span.kind, SpanKindNumber.SERVER, `${span.name} is a SERVER span`);
+      assert.equal(span.resource['service.name'], 'test_triton');
+      assert.equal(span.resource['test.key'], 'test.value');
+      assert.equal(span.scope.name, 'triton-server');
+    }
+    const root = findSpan(spans, 'InferRequest');
+    assert.deepEqual(eventNames(root), [
+      'HTTP_RECV_START',
+      'HTTP_RECV_END',
+      'INFER_RESPONSE_COMPLETE',
+      'HTTP_SEND_START',
+      'HTTP_SEND_END',
+    ]);
+    assert.equal(root.parentSpanId, '');
+    const model = findSpan(spans, 'simple');
+    assert.deepEqual(eventNames(model), ['REQUEST_START', 'QUEUE_START', 'REQUEST_END']);
+    assert.deepEqual(model.attributes, {
+      'triton.model_name': 'simple',
+      'triton.model_version': 1,
+      'triton.trace_id': 1,
+      'triton.trace_parent_id': 0,
+      'triton.request_id': '42',
+    });
+    assert.deepEqual(eventNames(findSpan(spans, 'compute')), [
+      'COMPUTE_START',
+      'COMPUTE_INPUT_END',
+      'COMPUTE_OUTPUT_START',
+      'COMPUTE_END',
+    ]);
+    assert.ok(spans.every((s) => s.traceId === root.traceId));
+  });
+
+  it('parents the root span on a propagated W3C context', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, []);
+    await infer(triton, { traceparent: TRACEPARENT });
+    const spans = await receiver.waitForSpans(4);
+    await triton.stop();
+    const root = findSpan(spans, 'InferRequest');
+    assert.equal(root.traceId, TRACE_ID);
+    assert.equal(root.parentSpanId, PARENT_ID);
+    assert.ok(spans.every((s) => s.traceId === TRACE_ID));
+  });
+
+  it('ignores a malformed traceparent', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, []);
+    assert.equal((await infer(triton, { traceparent: '00-not-a-context-01' })).status, 200);
+    const spans = await receiver.waitForSpans(4);
+    await triton.stop();
+    assert.equal(findSpan(spans, 'InferRequest').parentSpanId, '');
+  });
+
+  for (const [rate, expected] of [
+    [1, 20],
+    [6, 3],
+    [9, 2],
+  ] as const) {
+    it(`traces ${expected} of 20 requests at rate ${rate}`, async () => {
+      receiver.clear();
+      const triton = await tracedServer(receiver, [`rate=${rate}`]);
+      for (let i = 0; i < 20; i++) await infer(triton);
+      await triton.stop();
+      assert.equal(roots(await settledSpans(receiver)).length, expected);
+    });
+  }
+
+  it('stops rate sampling when the count runs out, but still traces propagated requests', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, ['rate=5', 'count=1']);
+    for (let i = 0; i < 20; i++) await infer(triton);
+    const settings = (await (await fetch(`http://127.0.0.1:${triton.httpPort}/v2/trace/setting`)).json()) as Record<string, unknown>;
+    assert.equal(settings.trace_count, '0');
+    for (let i = 0; i < 10; i++) {
+      await infer(triton, { traceparent: TRACEPARENT });
+      await infer(triton);
+    }
+    await triton.stop();
+    const rootSpans = roots(await settledSpans(receiver));
+    assert.equal(rootSpans.filter((s) => s.parentSpanId === '').length, 1);
+    assert.equal(rootSpans.filter((s) => s.parentSpanId === PARENT_ID).length, 10);
+  });
+
+  it('with rate=0 traces only requests that carry a context', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, ['rate=0']);
+    for (let i = 0; i < 10; i++) await infer(triton);
+    await infer(triton, { traceparent: TRACEPARENT });
+    await triton.stop();
+    const rootSpans = roots(await settledSpans(receiver));
+    assert.equal(rootSpans.length, 1);
+    assert.equal(rootSpans[0]!.parentSpanId, PARENT_ID);
+  });
+
+  it('traces nothing at level OFF, even with a context', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, ['level=OFF']);
+    await infer(triton, { traceparent: TRACEPARENT });
+    await infer(triton);
+    await triton.stop();
+    assert.equal((await settledSpans(receiver)).length, 0);
+  });
+
+  it("nests the infer function's spans under infer_callable and marks a failing call", async () => {
+    receiver.clear();
+    const tracer = trace.getTracer('user-code');
+    const triton = await tracedServer(receiver, [], async (requests) => {
+      const responses = [];
+      for (const request of requests) {
+        request.tracedSpan('get-data', () => request.data.INPUT0);
+        await request.tracedSpan('sleep', () => new Promise((resolve) => setTimeout(resolve, 2)));
+        {
+          using _span = request.tracedSpan('append');
+          responses.push({ OUTPUT0: request.data.INPUT0! });
+        }
+        context.with(trace.setSpan(context.active(), request.span), () => {
+          tracer.startActiveSpan('api-span', (span) => {
+            tracer.startActiveSpan('api-child', (child) => child.end());
+            span.end();
+          });
+        });
+        if (request.id === 'fail') throw new Error('Requested Error');
+      }
+      return responses;
+    });
+    assert.equal((await infer(triton)).status, 200);
+    assert.equal((await infer(triton, {}, 'fail')).status, 500);
+    await triton.stop();
+    const spans = await settledSpans(receiver);
+    const [ok, failed] = roots(spans).map((root) => spans.filter((s) => s.traceId === root.traceId));
+    assert.deepEqual(parentMap(ok!), {
+      InferRequest: ['simple'],
+      simple: ['compute'],
+      compute: ['infer_callable'],
+      infer_callable: ['api-span', 'append', 'get-data', 'sleep'],
+      'api-span': ['api-child'],
+    });
+    assert.equal(findSpan(ok!, 'infer_callable').status.code, StatusCodeNumber.UNSET);
+    const callable = findSpan(failed!, 'infer_callable');
+    assert.equal(callable.status.code, StatusCodeNumber.ERROR);
+    assert.equal(callable.status.message, 'Requested Error');
+    assert.ok(eventNames(callable).includes('exception'));
+  });
+
+  it('gives every request of a batch its own compute and infer_callable span', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, [], async (requests) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
+    });
+    await Promise.all(Array.from({ length: 5 }, () => infer(triton)));
+    await triton.stop();
+    const spans = await settledSpans(receiver);
+    assert.equal(roots(spans).length, 5);
+    for (const root of roots(spans)) {
+      const tree = spans.filter((s) => s.traceId === root.traceId);
+      assert.deepEqual(spanNamesCount(tree), { InferRequest: 1, simple: 1, compute: 1, infer_callable: 1 });
+    }
+  });
+
+  it('exports one span per batch with bsp_max_export_batch_size=1', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, ['opentelemetry,bsp_max_export_batch_size=1']);
+    await infer(triton);
+    await triton.stop();
+    await settledSpans(receiver);
+    assert.equal(receiver.spans.length, 4);
+    assert.equal(receiver.exports, 4);
+  });
+
+  it('answers requests while the collector is unreachable', async () => {
+    const down = await startOtlpReceiver();
+    const url = down.url;
+    await down.close();
+    const triton = await tracedServer({ url } as OtlpReceiver, ['opentelemetry,bsp_schedule_delay=1']);
+    for (let i = 0; i < 5; i++) assert.equal((await infer(triton)).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await infer(triton)).status, 200);
+    const started = performance.now();
+    await triton.stop();
+    assert.ok(performance.now() - started < 6_000);
+  });
+
+  it('counts spans dropped when the queue is full', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, [
+      'opentelemetry,bsp_max_queue_size=1',
+      'opentelemetry,bsp_schedule_delay=5000',
+      'opentelemetry,bsp_max_export_batch_size=1',
+    ]);
+    receiver.delayMs = 300;
+    await Promise.all(Array.from({ length: 3 }, () => infer(triton)));
+    assert.ok(triton.tracing!.pipeline!.losses().queueFull > 0);
+    receiver.delayMs = 0;
+    await triton.stop();
+  });
+});
