@@ -56,7 +56,7 @@ export {
   type PadFn,
   type GroupByValuesOptions,
   type FirstValueOptions,
-} from './core/decorators.ts';
+} from './core/decorators/index.ts';
 
 // Errors and logging
 export { TritonError, ErrorCode } from './errors.ts';

@@ -13,7 +13,7 @@ import {
   groupByValues,
   padBatch,
   sample,
-} from '../../src/core/decorators.ts';
+} from '../../src/core/decorators/index.ts';
 import type { DataType } from '../../src/core/dtype.ts';
 import { ModelConfig, type ModelConfigOptions } from '../../src/core/model-config.ts';
 import { NDArray } from '../../src/core/ndarray.ts';
