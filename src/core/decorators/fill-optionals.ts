@@ -7,7 +7,7 @@
 import { invalidArg } from '../../errors.ts';
 import type { DataType } from '../dtype.ts';
 import type { ArrayInput, NDArray } from '../ndarray.ts';
-import { type InferFunc, type ModelInfo, Request } from '../request.ts';
+import type { InferFunc, ModelInfo, Request } from '../request.ts';
 import type { Tensor } from '../tensor-spec.ts';
 import type { batch } from './batch.ts';
 import { asNDArray } from './convert.ts';
@@ -93,13 +93,7 @@ function withDefaults(request: Request, samples: Readonly<Record<string, NDArray
   const size = requestBatchSize(request);
   const data = { ...request.data };
   for (const [name, sample] of missing) data[name] = batching ? repeatAsRows(sample, size) : sample;
-  return new Request({
-    data,
-    parameters: request.parameters,
-    requestedOutputNames: request.requestedOutputNames,
-    id: request.id,
-    model: request.model,
-  });
+  return request.withData(data);
 }
 
 /** `sample` repeated `count` times along a new first dimension. */

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { type OtlpReceiver, type OtlpSpan, findSpan, parentMap, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { startExample } from '../helpers/example-process.ts';
+
+const run = promisify(execFile);
+
+/** The guide's trace configuration, exporting to `url`. */
+const traceConfig = (url: string): string =>
+  JSON.stringify([
+    'level=TIMESTAMPS',
+    'rate=1',
+    'mode=opentelemetry',
+    `opentelemetry,url=${url}`,
+    'opentelemetry,resource=service.name=test_server_with_passthrough',
+    'opentelemetry,resource=test.key=test.value',
+    'opentelemetry,bsp_schedule_delay=10',
+  ]);
+
+const SERVER_TREE = {
+  InferRequest: ['passthrough'],
+  passthrough: ['compute'],
+  compute: ['infer_callable'],
+};
+
+const USER_SPANS = { infer_callable: ['pass-through-append', 'pass-through-get-data', 'pass-through-sleep'] };
+
+/** Starts `script` tracing to the receiver, sends the guide's request (or runs `client`), stops it, returns spans. */
+async function spansOf(receiver: OtlpReceiver, script: string, client?: string): Promise<OtlpSpan[]> {
+  receiver.clear();
+  const server = await startExample(script, { TS_TRITON_TRACE_CONFIG: traceConfig(receiver.url) });
+  try {
+    if (client) {
+      const { stdout } = await run(process.execPath, [client], {
+        env: { ...process.env, SERVER_URL: server.url, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url },
+      });
+      assert.match(stdout, /model_name: 'passthrough'/);
+    } else {
+      const response = await fetch(`${server.url}/v2/models/passthrough/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sleep: 0.001, error: false }),
+      });
+      assert.equal(response.status, 200);
+    }
+  } finally {
+    assert.equal(await server.stop(), 0, server.log());
+  }
+  return receiver.spans;
+}
+
+function assertServerResource(spans: OtlpSpan[]): void {
+  const root = findSpan(spans, 'InferRequest');
+  assert.equal(root.resource['service.name'], 'test_server_with_passthrough');
+  assert.equal(root.resource['test.key'], 'test.value');
+}
+
+describe('tracing examples', () => {
+  let receiver: OtlpReceiver;
+  before(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  after(() => receiver.close());
+
+  it('examples/passthrough exports InferRequest → passthrough → compute → infer_callable', async () => {
+    const spans = await spansOf(receiver, 'examples/passthrough/server.ts');
+    assert.deepEqual(parentMap(spans), SERVER_TREE);
+    assert.equal(spans.length, 4);
+    assertServerResource(spans);
+  });
+
+  it('examples/traced-span nests the three pass-through spans under infer_callable', async () => {
+    const spans = await spansOf(receiver, 'examples/traced-span/server.ts');
+    assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
+    assertServerResource(spans);
+  });
+
+  it('examples/otel-api nests its OpenTelemetry API spans under infer_callable', async () => {
+    const spans = await spansOf(receiver, 'examples/otel-api/server.ts');
+    assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
+    assertServerResource(spans);
+  });
+
+  it("examples/client-propagation puts the server's spans under the client's outgoing-request", async () => {
+    const spans = await spansOf(receiver, 'examples/traced-span/server.ts', 'examples/client-propagation/client.ts');
+    assert.deepEqual(parentMap(spans), {
+      'outgoing-request': ['POST'],
+      POST: ['InferRequest'],
+      ...SERVER_TREE,
+      ...USER_SPANS,
+    });
+    const outgoing = findSpan(spans, 'outgoing-request');
+    assert.equal(outgoing.resource['service.name'], 'upstream-service');
+    assert.equal(outgoing.parentSpanId, '');
+    assert.ok(spans.every((s) => s.traceId === outgoing.traceId), 'one trace from client to server');
+    assertServerResource(spans);
+  });
+});
