@@ -27,6 +27,12 @@ export const TRACER_NAME = 'triton-server';
 
 const REPORT_INTERVAL_MS = 10_000;
 
+/**
+ * How long one export (retries included) may take. The exporter's retry timers outlive `stop()`, so this also
+ * bounds how long a process can linger after stopping while the collector is down.
+ */
+const EXPORT_TIMEOUT_MS = 3_000;
+
 /** Counts of spans that did not reach the collector. */
 export interface ExportLosses {
   /** Spans dropped because the batch queue was full. */
@@ -116,7 +122,10 @@ function ensureContextManager(): void {
 export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   const losses = new LossCounter();
   const queued = { count: 0 };
-  const exporter = new OTLPTraceExporter(config.urlGiven ? { url: config.url } : {});
+  const exporter = new OTLPTraceExporter({
+    ...(config.urlGiven && { url: config.url }),
+    timeoutMillis: EXPORT_TIMEOUT_MS,
+  });
   const maxQueueSize = config.bspMaxQueueSize;
   const processor = new BatchSpanProcessor({
     exporter: countingExporter(exporter, losses, queued),
