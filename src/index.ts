@@ -31,11 +31,14 @@ export {
   withParameters,
   type RequestInit,
   type InferFunc,
+  type DecoupledInferFunc,
   type InferResponse,
   type ModelInfo,
   type Parameters,
   type ParameterValue,
 } from './core/request.ts';
+
+export type { TracedSpan } from './core/trace-hooks.ts';
 
 // Decorators
 export {

@@ -24,6 +24,10 @@ export interface InferenceRequest {
   readonly requestedOutputs: readonly string[] | undefined;
   /** The request's trace, when it was sampled. */
   readonly trace?: RequestTrace | undefined;
+  /** Aborted when the client goes away: a queued request leaves the queue, a running one sees it. */
+  readonly signal?: AbortSignal | undefined;
+  /** Receives each response as it is produced (streaming frontends; every response of a decoupled model). */
+  readonly onResponse?: ((result: InferenceResult) => void) | undefined;
 }
 
 /** One output of a result. */

@@ -96,6 +96,18 @@ export class InferenceService {
     }
   }
 
+  /**
+   * Runs an inference request, handing each response to `onResponse` as it is produced (a decoupled model
+   * may produce any number); resolves after the last one.
+   * @throws {TritonError} as {@link InferenceService.infer}.
+   */
+  async stream(request: InferenceRequest, onResponse: (result: InferenceResult) => void): Promise<void> {
+    if (this.#state !== 'ready') throw new TritonError(ErrorCode.UNAVAILABLE, 'Server not ready');
+    const model = this.model(request.modelName, request.modelVersion);
+    request.trace?.requestStart(model, request.id, process.hrtime.bigint());
+    await model.stream(request, onResponse);
+  }
+
   /** Resolves once no model has requests queued or executing. */
   async whenIdle(): Promise<void> {
     await Promise.all(this.models().map((m) => m.whenIdle()));

@@ -8,7 +8,7 @@ import { invalidArg } from '../errors.ts';
 import type { ExecutableModel } from './execute-batch.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import { ModelConfig, type ModelConfigOptions } from './model-config.ts';
-import type { InferFunc } from './request.ts';
+import type { DecoupledInferFunc, InferFunc } from './request.ts';
 import { Scheduler } from './scheduler.ts';
 import type { Tensor } from './tensor-spec.ts';
 import { validateRequest } from './validate-request.ts';
@@ -17,8 +17,11 @@ import { validateRequest } from './validate-request.ts';
 export interface BindOptions {
   /** The model's name: letters, digits, `.`, `_` and `-`. */
   modelName: string;
-  /** The infer function, or a list of them: one model instance each, running concurrently. */
-  inferFunc: InferFunc | readonly InferFunc[];
+  /**
+   * The infer function, or a list of them: one model instance each, running concurrently. A decoupled model's
+   * functions are generators ({@link DecoupledInferFunc}).
+   */
+  inferFunc: InferFunc | DecoupledInferFunc | readonly (InferFunc | DecoupledInferFunc)[];
   /** Declared inputs. */
   inputs: readonly Tensor[];
   /** Declared outputs. */
@@ -80,6 +83,31 @@ export class Model implements ExecutableModel {
    *   INTERNAL when the infer function fails.
    */
   infer(request: InferenceRequest): Promise<InferenceResult> {
+    if (!this.config.decoupled) return this.#enqueue(request) as Promise<InferenceResult>;
+    const results: InferenceResult[] = [];
+    const collect = (result: InferenceResult): void => void results.push(result);
+    return this.#enqueue({ ...request, onResponse: collect }).then(() => {
+      if (results.length === 1) return results[0]!;
+      throw invalidArg(
+        'generate expects model to produce exactly 1 response, use generate stream for model that generates various number of responses',
+      );
+    });
+  }
+
+  /**
+   * Validates a request and runs it, handing each response to `onResponse` as it is produced (one for a
+   * model that is not decoupled); resolves once the last response was handed over.
+   * @throws {TritonError} as {@link Model.infer}.
+   */
+  async stream(request: InferenceRequest, onResponse: (result: InferenceResult) => void): Promise<void> {
+    if (this.config.decoupled) {
+      await this.#enqueue({ ...request, onResponse });
+      return;
+    }
+    onResponse((await this.#enqueue(request))!);
+  }
+
+  #enqueue(request: InferenceRequest): Promise<InferenceResult | undefined> {
     let batchSize: number;
     try {
       batchSize = validateRequest(this, request);

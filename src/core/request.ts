@@ -47,6 +47,8 @@ export interface RequestInit {
   model?: ModelInfo;
   /** The request's tracing (set by the server for traced requests). */
   tracer?: RequestTracer;
+  /** Aborted when the client cancels the request. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -64,6 +66,8 @@ export class Request {
   readonly id: string;
   /** The model serving this request; undefined for a request built by hand without one. */
   readonly model: ModelInfo | undefined;
+  /** Aborted when the client cancels the request or disconnects; never aborted when nothing can cancel it. */
+  readonly signal: AbortSignal;
   readonly #tracer: RequestTracer;
 
   /** @param init - the request's inputs, parameters, requested outputs and id. */
@@ -74,6 +78,7 @@ export class Request {
     this.id = init.id ?? '';
     this.model = init.model;
     this.#tracer = init.tracer ?? NOOP_REQUEST_TRACER;
+    this.signal = init.signal ?? NEVER_ABORTED;
   }
 
   /**
@@ -108,6 +113,7 @@ export class Request {
       id: this.id,
       model: this.model,
       tracer: this.#tracer,
+      signal: this.signal,
     });
   }
 }
@@ -117,6 +123,17 @@ export class Request {
  * in the same order.
  */
 export type InferFunc = (requests: Request[]) => InferResponse[] | Promise<InferResponse[]>;
+
+/**
+ * The infer function of a decoupled (streaming) model: an (async) generator; each value it yields holds one
+ * entry per request, in order — a response to send, or `undefined` for none. A request's stream ends when the
+ * function returns.
+ */
+export type DecoupledInferFunc = (
+  requests: Request[],
+) => AsyncIterable<readonly (InferResponse | undefined)[]> | Iterable<readonly (InferResponse | undefined)[]>;
+
+const NEVER_ABORTED = new AbortController().signal;
 
 const RESPONSE_PARAMETERS = Symbol.for('ts-triton.responseParameters');
 

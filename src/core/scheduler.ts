@@ -5,16 +5,24 @@
  * @module
  */
 
-import { type ExecutableModel, executeBatch, type Outcome } from './execute-batch.ts';
+import { ErrorCode, TritonError } from '../errors.ts';
+import { type ExecutableModel, executeBatch } from './execute-batch.ts';
+import { executeDecoupledBatch } from './execute-decoupled.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import { PriorityQueue, type QueuedRequest, queueTimeoutError } from './priority-queue.ts';
-import type { InferFunc } from './request.ts';
+import type { DecoupledInferFunc, InferFunc } from './request.ts';
 import { requestPriority, requestTimeoutMicroseconds } from './reserved-parameters.ts';
 
+/** An infer function of either kind; the model's `decoupled` setting says which. */
+export type AnyInferFunc = InferFunc | DecoupledInferFunc;
+
 interface Instance {
-  readonly fn: InferFunc;
+  readonly fn: AnyInferFunc;
   busy: boolean;
 }
+
+/** Triton's error for a request its client cancelled. */
+export const cancelledError = (): TritonError => new TritonError(ErrorCode.CANCELLED, 'Request was cancelled');
 
 /** Schedules and executes the requests of one model. Idle, it holds no timers and does no work. */
 export class Scheduler {
@@ -31,7 +39,7 @@ export class Scheduler {
    * @param model - the model, with its configuration and strictness.
    * @param instances - one infer function per instance.
    */
-  constructor(model: ExecutableModel, instances: readonly InferFunc[]) {
+  constructor(model: ExecutableModel, instances: readonly AnyInferFunc[]) {
     this.#model = model;
     this.#instances = instances.map((fn) => ({ fn, busy: false }));
     this.#queue = new PriorityQueue(model.config.batcher);
@@ -51,10 +59,12 @@ export class Scheduler {
    * Queues a validated request.
    * @param request - the request.
    * @param batchSize - rows it adds to a batch.
-   * @returns its result; rejects with a TritonError when it fails.
+   * @returns its result (undefined for a decoupled model, whose responses go to `request.onResponse`);
+   *   rejects with a TritonError when it fails or is cancelled.
    */
-  enqueue(request: InferenceRequest, batchSize: number): Promise<InferenceResult> {
-    const { promise, resolve, reject } = Promise.withResolvers<InferenceResult>();
+  enqueue(request: InferenceRequest, batchSize: number): Promise<InferenceResult | undefined> {
+    if (request.signal?.aborted) return Promise.reject(cancelledError());
+    const { promise, resolve, reject } = Promise.withResolvers<InferenceResult | undefined>();
     const level = this.#queue.levelOf(requestPriority(request.parameters));
     const now = performance.now();
     const timeoutUs = this.#timeoutMicroseconds(level, requestTimeoutMicroseconds(request.parameters));
@@ -63,19 +73,28 @@ export class Scheduler {
       trace.activity('QUEUE_START', process.hrtime.bigint());
       trace.tensors?.('TENSOR_QUEUE_INPUT', request.inputs);
     }
+    const item: QueuedRequest = {
+      request,
+      batchSize,
+      enqueuedAt: now,
+      deadline: timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity,
+      settle: (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome as InferenceResult)),
+    };
     try {
-      this.#queue.push(level, {
-        request,
-        batchSize,
-        enqueuedAt: now,
-        deadline: timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity,
-        settle: (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome as InferenceResult)),
-      });
+      this.#queue.push(level, item);
     } catch (error) {
       return Promise.reject(error);
     }
+    request.signal?.addEventListener('abort', () => this.#cancel(item), { once: true });
     this.#scheduleDispatch();
     return promise;
+  }
+
+  /** Takes a cancelled request out of the queue; one already executing sees the signal instead. */
+  #cancel(item: QueuedRequest): void {
+    if (!this.#queue.remove(item)) return;
+    item.settle(cancelledError());
+    this.#notifyIfIdle();
   }
 
   /** Resolves once nothing is queued or executing. */
@@ -150,11 +169,10 @@ export class Scheduler {
   #run(instance: Instance, batch: QueuedRequest[]): void {
     instance.busy = true;
     this.#executing += batch.length;
-    const outcomes = executeBatch(
-      this.#model,
-      instance.fn,
-      batch.map((item) => item.request),
-    );
+    const requests = batch.map((item) => item.request);
+    const outcomes: Promise<unknown[]> = this.#model.config.decoupled
+      ? executeDecoupledBatch(this.#model, instance.fn as DecoupledInferFunc, requests)
+      : executeBatch(this.#model, instance.fn as InferFunc, requests);
     const delivered = this.#model.config.batcher.preserveOrdering
       ? this.#inOrder(outcomes)
       : outcomes;
@@ -163,14 +181,14 @@ export class Scheduler {
       this.#scheduleDispatch();
     });
     void delivered.then((results) => {
-      results.forEach((outcome: Outcome, i) => batch[i]!.settle(outcome));
+      results.forEach((outcome, i) => batch[i]!.settle(outcome));
       this.#executing -= batch.length;
       this.#notifyIfIdle();
     });
   }
 
   /** Delays a batch's outcomes until every batch dispatched before it has been delivered. */
-  #inOrder(outcomes: Promise<Outcome[]>): Promise<Outcome[]> {
+  #inOrder(outcomes: Promise<unknown[]>): Promise<unknown[]> {
     const previous = this.#delivered;
     const ordered = Promise.all([outcomes, previous]).then(([results]) => results);
     this.#delivered = ordered.then(() => undefined);

@@ -1,0 +1,66 @@
+/**
+ * What every execution of a batch shares: building the requests an infer function sees, reporting trace
+ * activities, and turning an infer function's throw into the batch's error.
+ *
+ * @module
+ */
+
+import { ErrorCode, TritonError } from '../errors.ts';
+import { log } from '../logger.ts';
+import type { InferenceRequest } from './inference-request.ts';
+import { customParameters } from './reserved-parameters.ts';
+import { type ModelInfo, Request } from './request.ts';
+import type { CoreActivity, RequestTracer } from './trace-hooks.ts';
+
+/** A bound model as the executor needs it. */
+export interface ExecutableModel extends ModelInfo {
+  /** Check outputs' datatypes and shapes against the declaration. */
+  readonly strict: boolean;
+}
+
+/** Monotonic now in nanoseconds. */
+export const now = (): bigint => process.hrtime.bigint();
+
+/** Reports trace activities, at one timestamp, for every traced request of a batch. */
+export function reportActivity(batch: readonly InferenceRequest[], ...activities: CoreActivity[]): void {
+  const ns = now();
+  for (const activity of activities) for (const request of batch) request.trace?.activity(activity, ns);
+}
+
+/** Closes the callable spans of a batch's traced requests; `error` marks them failed. */
+export function endCallables(batch: readonly InferenceRequest[], error?: unknown): void {
+  const ns = now();
+  for (const request of batch) request.trace?.callableEnd(ns, error);
+}
+
+/** The requests an infer function sees, with the callable spans of traced requests opened. */
+export function userRequests(model: ExecutableModel, batch: readonly InferenceRequest[], traced: boolean): Request[] {
+  return batch.map((r) => toUserRequest(model, r, traced ? r.trace?.callableStart(now()) : undefined));
+}
+
+function toUserRequest(model: ExecutableModel, request: InferenceRequest, tracer: RequestTracer | undefined): Request {
+  return new Request({
+    data: request.inputs,
+    parameters: customParameters(request.parameters),
+    requestedOutputNames: request.requestedOutputs ?? model.outputs.map((t) => t.name),
+    id: request.id,
+    model,
+    tracer,
+    signal: request.signal,
+  });
+}
+
+/** The error that fails every request of a batch whose infer function threw. */
+export function executionError(model: ModelInfo, error: unknown): TritonError {
+  if (error instanceof TritonError) return error;
+  const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  log.warn(
+    `infer function of model '${model.name}' failed: ${error instanceof Error ? (error.stack ?? described) : described}`,
+  );
+  return new TritonError(
+    ErrorCode.INTERNAL,
+    `Failed to process the request(s) for model '${model.name}', message: ${described}`,
+    { cause: error },
+  );
+}
+

@@ -1,0 +1,81 @@
+/**
+ * Runs one batch of a decoupled (streaming) model: the infer function is a generator, and every response it
+ * yields goes to its request as soon as it is produced.
+ *
+ * @module
+ */
+
+import { ErrorCode, TritonError } from '../errors.ts';
+import { endCallables, type ExecutableModel, executionError, reportActivity, userRequests } from './batch-call.ts';
+import type { InferenceRequest } from './inference-request.ts';
+import type { DecoupledInferFunc, InferResponse } from './request.ts';
+import { toResult } from './response-to-result.ts';
+
+/** A request's stream ended normally (`undefined`) or failed. */
+export type StreamOutcome = TritonError | undefined;
+
+type Steps = AsyncIterable<readonly (InferResponse | undefined)[]> | Iterable<readonly (InferResponse | undefined)[]>;
+
+function isIterable(value: unknown): value is Steps {
+  return typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value);
+}
+
+/**
+ * Iterates the infer function's steps, sending each response to its request's `onResponse`. Never rejects:
+ * returns, per request, undefined when its stream ended or the error that ended it.
+ */
+export async function executeDecoupledBatch(
+  model: ExecutableModel,
+  fn: DecoupledInferFunc,
+  batch: readonly InferenceRequest[],
+): Promise<StreamOutcome[]> {
+  const traced = batch.some((r) => r.trace);
+  if (traced) reportActivity(batch, 'COMPUTE_START');
+  const requests = userRequests(model, batch, traced);
+  if (traced) reportActivity(batch, 'COMPUTE_INPUT_END');
+  const outcomes: StreamOutcome[] = batch.map(() => undefined);
+  let failure: TritonError | undefined;
+  try {
+    const steps = fn(requests);
+    if (!isIterable(steps)) throw notAGenerator(model);
+    for await (const step of steps) deliver(model, batch, step, outcomes);
+  } catch (error) {
+    failure = executionError(model, error);
+  }
+  if (traced) {
+    endCallables(batch, failure?.cause ?? failure);
+    reportActivity(batch, 'COMPUTE_OUTPUT_START', 'COMPUTE_END');
+  }
+  return failure ? batch.map(() => failure) : outcomes;
+}
+
+/** Sends one step's responses; a response that cannot be converted ends only its own request's stream. */
+function deliver(
+  model: ExecutableModel,
+  batch: readonly InferenceRequest[],
+  step: readonly (InferResponse | undefined)[],
+  outcomes: StreamOutcome[],
+): void {
+  if (!Array.isArray(step) || step.length !== batch.length) {
+    throw new TritonError(
+      ErrorCode.INTERNAL,
+      `infer function of decoupled model '${model.name}' yielded ${Array.isArray(step) ? `${step.length} responses` : `a ${typeof step}`} for ${batch.length} requests; each value it yields must hold one entry (or undefined) per request`,
+    );
+  }
+  step.forEach((response, i) => {
+    const request = batch[i]!;
+    if (response === undefined || response === null || outcomes[i] || request.signal?.aborted) return;
+    try {
+      request.onResponse?.(toResult(model, request, response));
+    } catch (error) {
+      outcomes[i] = TritonError.from(error);
+    }
+  });
+}
+
+function notAGenerator(model: ExecutableModel): TritonError {
+  return new TritonError(
+    ErrorCode.INTERNAL,
+    `infer function of decoupled model '${model.name}' must be a generator (yielding one entry per request per step)`,
+  );
+}
