@@ -57,19 +57,12 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     if (ctx.service.model(route.modelName, route.modelVersion).config.decoupled) {
       throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
     }
-    return serveInference(ctx, route, req, res, (body) => decodeInferRequest(body, route), (result) =>
-      sendJson(res, 200, encodeInferResponse(result)),
-    );
+    return serveInference(ctx, route, req, res, (body) => decodeInferRequest(body, route), respondOnce(encodeInferResponse));
   },
   generate: (ctx, route, req, res) =>
-    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), (result) =>
-      sendJson(res, 200, encodeGenerateResponse(result)),
-    ),
+    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), respondOnce(encodeGenerateResponse)),
   'generate-stream': (ctx, route, req, res) =>
-    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), (result) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-      res.end(`data: ${encodeGenerateResponse(result)}\n\n`);
-    }),
+    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), respondAsEvents),
   'trace-setting': (ctx, route, req, res) => serveTraceSettings(ctx, undefined, route, req, res),
   'model-trace-setting': (ctx, route, req, res) => {
     try {
@@ -98,9 +91,12 @@ function decodeGenerate(ctx: HttpContext, route: RouteMatch, body: unknown): Inf
   return decodeGenerateRequest(body, route, ctx.service.model(route.modelName, route.modelVersion));
 }
 
+/** Answers a decoded request: infers and writes the response (or throws before anything was written). */
+type Responder = (ctx: HttpContext, request: InferenceRequest, res: ServerResponse, trace: FrontendTrace | undefined) => Promise<void>;
+
 /**
- * Runs one inference request: samples it for tracing, reads and decodes the body, infers, and answers with
- * `respond` (or Triton's error body), reporting each step to the request's trace.
+ * Runs one inference request: samples it for tracing, cancels it when the client goes away, reads and decodes
+ * the body, and answers with `respond` (or Triton's error body), reporting each step to the request's trace.
  */
 async function serveInference(
   ctx: HttpContext,
@@ -108,18 +104,19 @@ async function serveInference(
   req: IncomingMessage,
   res: ServerResponse,
   decode: (body: unknown) => InferenceRequest,
-  respond: (result: InferenceResult) => void,
+  respond: Responder,
 ): Promise<void> {
   const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP', monotonicNs());
-  if (trace) traceResponse(res, trace);
+  const cancel = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) cancel.abort();
+    trace?.sendEnd(monotonicNs());
+  });
   try {
     const body = await readBody(req, ctx.maxInputSize);
     trace?.received(monotonicNs());
-    const decoded = decode(parseJsonBody(body));
-    const result = await ctx.service.infer(trace ? { ...decoded, trace } : decoded);
-    trace?.responseComplete(monotonicNs());
-    trace?.sendStart(monotonicNs());
-    respond(result);
+    const request = { ...decode(parseJsonBody(body)), trace, signal: cancel.signal };
+    await respond(ctx, request, res, trace);
   } catch (error) {
     trace?.responseComplete(monotonicNs());
     trace?.sendStart(monotonicNs());
@@ -127,10 +124,39 @@ async function serveInference(
   }
 }
 
-/** Completes the trace once the response is written or the connection closed. */
-function traceResponse(res: ServerResponse, trace: FrontendTrace): void {
-  res.once('close', () => trace.sendEnd(monotonicNs()));
+/** Answers with the one response of the request, encoded by `encode`. */
+function respondOnce(encode: (result: InferenceResult) => string): Responder {
+  return async (ctx, request, res, trace) => {
+    const result = await ctx.service.infer(request);
+    trace?.responseComplete(monotonicNs());
+    trace?.sendStart(monotonicNs());
+    sendJson(res, 200, encode(result));
+  };
 }
+
+/**
+ * Answers with server-sent events, one `data: {...}` per response as the model produces it. An error before
+ * the first response is an ordinary error response; after it, a `data: {"error": ...}` event.
+ */
+const respondAsEvents: Responder = async (ctx, request, res, trace) => {
+  const start = (): void => {
+    if (res.headersSent) return;
+    trace?.sendStart(monotonicNs());
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  };
+  try {
+    await ctx.service.stream(request, (result) => {
+      start();
+      res.write(`data: ${encodeGenerateResponse(result)}\n\n`);
+    });
+  } catch (error) {
+    if (!res.headersSent) throw error;
+    res.write(`data: ${JSON.stringify({ error: TritonError.from(error).message })}\n\n`);
+  }
+  trace?.responseComplete(monotonicNs());
+  start();
+  res.end();
+};
 
 /** Builds the `node:http` request listener of the HTTP frontend. */
 export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
