@@ -14,6 +14,7 @@ export type ServerState = 'starting' | 'ready' | 'stopping' | 'stopped';
 /** Holds the bound models and routes requests to them. */
 export class InferenceService {
   readonly #models = new Map<string, Map<number, Model>>();
+  readonly #unloaded = new Set<string>();
   #state: ServerState = 'starting';
 
   /** The current lifecycle state. */
@@ -64,12 +65,12 @@ export class InferenceService {
 
   /**
    * The model `name` at `version` (-1: the highest version).
-   * @throws {TritonError} NOT_FOUND with Triton's message when there is no such model or version.
+   * @throws {TritonError} NOT_FOUND with Triton's message when there is no such model or version, or it is unloaded.
    */
   model(name: string, version = -1): Model {
-    const versions = this.#models.get(name);
-    if (!versions || versions.size === 0) {
-      throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' is not found`);
+    const versions = this.#bound(name);
+    if (this.#unloaded.has(name)) {
+      throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' has no available versions`);
     }
     if (version === -1) return this.versions(name).at(-1)!;
     const model = versions.get(version);
@@ -77,6 +78,37 @@ export class InferenceService {
       throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' version ${version} is not found`);
     }
     return model;
+  }
+
+  /** Whether the model `name` is unloaded. */
+  isUnloaded(name: string): boolean {
+    return this.#unloaded.has(name);
+  }
+
+  /**
+   * Unloads every version of a bound model: new requests fail until it is loaded again; requests in flight finish.
+   * @throws {TritonError} NOT_FOUND when no model of that name is bound.
+   */
+  unload(name: string): void {
+    this.#bound(name);
+    this.#unloaded.add(name);
+  }
+
+  /**
+   * Loads a bound model again (a no-op when it is loaded).
+   * @throws {TritonError} NOT_FOUND when no model of that name is bound.
+   */
+  load(name: string): void {
+    this.#bound(name);
+    this.#unloaded.delete(name);
+  }
+
+  #bound(name: string): Map<number, Model> {
+    const versions = this.#models.get(name);
+    if (!versions || versions.size === 0) {
+      throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' is not found`);
+    }
+    return versions;
   }
 
   /**

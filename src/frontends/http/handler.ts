@@ -11,6 +11,7 @@ import { ErrorCode, TritonError } from '../../errors.ts';
 import { decodeGenerateRequest, encodeGenerateResponse } from '../../protocol/generate.ts';
 import { decodeInferRequest, encodeInferResponse } from '../../protocol/json-infer.ts';
 import { modelConfigJson, modelMetadata } from '../../protocol/model-metadata.ts';
+import { checkLoadRequest, parseIndexRequest, repositoryIndexJson } from '../../protocol/repository.ts';
 import { parseJsonBody, readBody, sendEmpty, sendError, sendJson } from './body.ts';
 import { matchRoute, type RouteMatch } from './routes.ts';
 import { monotonicNs } from '../../tracing/clock.ts';
@@ -49,9 +50,22 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     sendJson(res, 200, JSON.stringify(modelConfigJson(model, model.instanceCount)));
   },
   'repository-index': async (ctx, _route, req, res) => {
-    await readBody(req, ctx.maxInputSize);
-    const index = ctx.service.models().map((m) => ({ name: m.name, version: String(m.version), state: 'READY' }));
-    sendJson(res, 200, JSON.stringify(index));
+    const { readyOnly } = parseIndexRequest(await readOptionalJson(ctx, req));
+    const entries = ctx.service.models().map((m) => ({ name: m.name, version: m.version, ready: !ctx.service.isUnloaded(m.name) }));
+    sendJson(res, 200, repositoryIndexJson(entries, readyOnly));
+  },
+  'repository-load': async (ctx, route, req, res) => {
+    checkLoadRequest(await readOptionalJson(ctx, req));
+    ctx.service.load(route.modelName);
+    sendEmpty(res, 200);
+  },
+  'repository-unload': async (ctx, route, req, res) => {
+    await readOptionalJson(ctx, req);
+    ctx.service.unload(route.modelName);
+    sendEmpty(res, 200);
+  },
+  'repository-named': () => {
+    throw new TritonError(ErrorCode.UNSUPPORTED, "'repository_name' specification is not supported");
   },
   infer: (ctx, route, req, res) => {
     if (ctx.service.model(route.modelName, route.modelVersion).config.decoupled) {
@@ -74,6 +88,12 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
   },
 };
 
+/** Reads a body that may be empty; an empty body reads as undefined. */
+async function readOptionalJson(ctx: HttpContext, req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, ctx.maxInputSize);
+  return body.length === 0 ? undefined : parseJsonBody(body);
+}
+
 async function serveTraceSettings(
   ctx: HttpContext,
   model: string | undefined,
@@ -82,9 +102,7 @@ async function serveTraceSettings(
   res: ServerResponse,
 ): Promise<void> {
   if (route.method === 'GET') return sendJson(res, 200, ctx.tracing.settingsJson(model));
-  const body = await readBody(req, ctx.maxInputSize);
-  const update = body.length === 0 ? undefined : parseJsonBody(body);
-  sendJson(res, 200, ctx.tracing.updateSettings(model, update));
+  sendJson(res, 200, ctx.tracing.updateSettings(model, await readOptionalJson(ctx, req)));
 }
 
 function decodeGenerate(ctx: HttpContext, route: RouteMatch, body: unknown): InferenceRequest {

@@ -16,6 +16,9 @@ export type Endpoint =
   | 'generate'
   | 'generate-stream'
   | 'repository-index'
+  | 'repository-load'
+  | 'repository-unload'
+  | 'repository-named'
   | 'trace-setting'
   | 'model-trace-setting';
 
@@ -35,6 +38,8 @@ export type RouteResult = RouteMatch | 'not-found' | 'method-not-allowed';
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config))?$/;
 
+const REPOSITORY_ROUTE = /^\/v2\/repository(?:\/([^/]+))?\/(?:index|models\/([^/]+)\/(load|unload))$/;
+
 const MODEL_TRACE_ROUTE = /^\/v2\/models\/([^/]+)\/trace\/setting$/;
 
 type RouteSpec = { endpoint: Endpoint; method: string | readonly string[] };
@@ -52,7 +57,6 @@ const SERVER_ROUTES: Readonly<Record<string, RouteSpec>> = {
   '/v2': { endpoint: 'server-metadata', method: 'GET' },
   '/v2/health/live': { endpoint: 'health-live', method: 'GET' },
   '/v2/health/ready': { endpoint: 'health-ready', method: 'GET' },
-  '/v2/repository/index': { endpoint: 'repository-index', method: 'POST' },
   '/v2/trace/setting': { endpoint: 'trace-setting', method: ['GET', 'POST'] },
 };
 
@@ -72,6 +76,8 @@ export function matchRoute(method: string, url: string): RouteResult {
   if (server) {
     return allows(server, method) ? { endpoint: server.endpoint, method, modelName: '', modelVersion: -1 } : 'method-not-allowed';
   }
+  const repository = REPOSITORY_ROUTE.exec(path);
+  if (repository) return matchRepository(method, repository);
   const traced = MODEL_TRACE_ROUTE.exec(path);
   if (traced) {
     if (method !== 'GET' && method !== 'POST') return 'method-not-allowed';
@@ -82,4 +88,11 @@ export function matchRoute(method: string, url: string): RouteResult {
   const route = MODEL_ENDPOINTS[m[3] ?? '']!;
   if (!allows(route, method)) return 'method-not-allowed';
   return { endpoint: route.endpoint, method, modelName: m[1]!, modelVersion: m[2] === undefined ? -1 : Number(m[2]) };
+}
+
+function matchRepository(method: string, m: RegExpExecArray): RouteResult {
+  if (method !== 'POST') return 'method-not-allowed';
+  if (m[1] !== undefined) return { endpoint: 'repository-named', method, modelName: '', modelVersion: -1 };
+  if (m[3] === undefined) return { endpoint: 'repository-index', method, modelName: '', modelVersion: -1 };
+  return { endpoint: m[3] === 'load' ? 'repository-load' : 'repository-unload', method, modelName: m[2]!, modelVersion: -1 };
 }
