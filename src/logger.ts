@@ -12,14 +12,54 @@ export type LogSink = (level: LogLevel, message: string) => void;
 
 const LEVEL_TAG: Readonly<Record<LogLevel, string>> = { error: 'E', warn: 'W', info: 'I', verbose: 'V' };
 
+/** Line formats (Triton's `--log-format`). */
+export type LogFormat = 'default' | 'ISO8601';
+
 const state = {
   verbose: 0,
+  format: 'default' as LogFormat,
   enabled: { error: true, warn: true, info: true, verbose: true } as Record<LogLevel, boolean>,
   sink: defaultSink as LogSink,
 };
 
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** `I1124 15:32:05.123456 4242 ts-triton] ` (Triton's default) or `2026-11-24T15:32:05Z I ts-triton] ` (ISO8601). */
+function prefix(level: LogLevel, now: Date): string {
+  const tag = LEVEL_TAG[level];
+  if (state.format === 'ISO8601') return `${now.toISOString().slice(0, 19)}Z ${tag} ts-triton] `;
+  const date = `${pad(now.getMonth() + 1)}${pad(now.getDate())}`;
+  const time = `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}.${pad(now.getMilliseconds(), 3)}000`;
+  return `${tag}${date} ${time} ${process.pid} ts-triton] `;
+}
+
 function defaultSink(level: LogLevel, message: string): void {
-  process.stderr.write(`${LEVEL_TAG[level]} ${new Date().toISOString()} ts-triton] ${message}\n`);
+  process.stderr.write(`${prefix(level, new Date())}${message}\n`);
+}
+
+/** The logging settings in force (Triton's logging extension). */
+export interface LogSettings {
+  readonly info: boolean;
+  readonly warning: boolean;
+  readonly error: boolean;
+  readonly verboseLevel: number;
+  readonly format: LogFormat;
+}
+
+/** The logging settings in force. */
+export function logSettings(): LogSettings {
+  return {
+    info: state.enabled.info,
+    warning: state.enabled.warn,
+    error: state.enabled.error,
+    verboseLevel: state.verbose,
+    format: state.format,
+  };
+}
+
+/** Sets the line format of the default sink. */
+export function setLogFormat(format: LogFormat): void {
+  state.format = format;
 }
 
 /** Sets the verbose level (Triton's `--log-verbose`): 0 turns verbose lines off. */
@@ -57,3 +97,13 @@ export const log = {
   info: (message: string): void => write('info', message),
   verbose: (message: string): void => write('verbose', message),
 };
+
+/** Applies a logging settings update (Triton's logging extension); fields not given are left as they are. */
+export function updateLogSettings(update: Partial<LogSettings>): LogSettings {
+  if (update.info !== undefined) state.enabled.info = update.info;
+  if (update.warning !== undefined) state.enabled.warn = update.warning;
+  if (update.error !== undefined) state.enabled.error = update.error;
+  if (update.verboseLevel !== undefined) state.verbose = update.verboseLevel;
+  if (update.format !== undefined) state.format = update.format;
+  return logSettings();
+}

@@ -20,7 +20,7 @@ export interface TritonOptions {
 }
 
 /** Protocol extensions this server implements, in Triton's order. */
-const EXTENSIONS = ['model_repository', 'schedule_policy', 'model_configuration', 'parameters', 'trace'] as const;
+const EXTENSIONS = ['model_repository', 'schedule_policy', 'model_configuration', 'parameters', 'statistics', 'trace', 'logging'] as const;
 
 /**
  * An inference server. Bind models, then `run()` (returns once listening) or `serve()` (runs until

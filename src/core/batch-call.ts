@@ -8,6 +8,7 @@
 import { ErrorCode, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
 import type { InferenceRequest } from './inference-request.ts';
+import type { ExecutionTiming, ModelStatistics } from './model-statistics.ts';
 import { customParameters } from './reserved-parameters.ts';
 import { type ModelInfo, Request } from './request.ts';
 import type { CoreActivity, RequestTracer } from './trace-hooks.ts';
@@ -16,6 +17,16 @@ import type { CoreActivity, RequestTracer } from './trace-hooks.ts';
 export interface ExecutableModel extends ModelInfo {
   /** Check outputs' datatypes and shapes against the declaration. */
   readonly strict: boolean;
+  /** Where executions and request outcomes are counted. */
+  readonly statistics: ModelStatistics;
+}
+
+/** What executing a batch gives: one outcome per request, whether the infer function threw, and the timing. */
+export interface Execution<T> {
+  readonly outcomes: T[];
+  /** The infer function itself failed (every outcome is that error). */
+  readonly failed: boolean;
+  readonly timing: ExecutionTiming;
 }
 
 /** Monotonic now in nanoseconds. */

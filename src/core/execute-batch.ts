@@ -5,12 +5,19 @@
  */
 
 import { ErrorCode, TritonError } from '../errors.ts';
-import { endCallables, type ExecutableModel, executionError, reportActivity, userRequests } from './batch-call.ts';
+import {
+  endCallables,
+  type ExecutableModel,
+  type Execution,
+  executionError,
+  reportActivity,
+  userRequests,
+} from './batch-call.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import type { InferFunc, InferResponse } from './request.ts';
 import { toResult } from './response-to-result.ts';
 
-export type { ExecutableModel } from './batch-call.ts';
+export type { ExecutableModel, Execution } from './batch-call.ts';
 
 /** The outcome of one request of a batch: its result, or the error that failed it. */
 export type Outcome = InferenceResult | TritonError;
@@ -23,11 +30,13 @@ export async function executeBatch(
   model: ExecutableModel,
   fn: InferFunc,
   batch: readonly InferenceRequest[],
-): Promise<Outcome[]> {
+): Promise<Execution<Outcome>> {
   const traced = batch.some((r) => r.trace);
+  const start = performance.now();
   if (traced) reportActivity(batch, 'COMPUTE_START');
   const requests = userRequests(model, batch, traced);
   if (traced) reportActivity(batch, 'COMPUTE_INPUT_END');
+  const inputEnd = performance.now();
   let responses: unknown;
   try {
     responses = await fn(requests);
@@ -35,15 +44,17 @@ export async function executeBatch(
     if (traced) endCallables(batch, error);
     const failure = executionError(model, error);
     if (traced) reportActivity(batch, 'COMPUTE_OUTPUT_START', 'COMPUTE_END');
-    return batch.map(() => failure);
+    const end = performance.now();
+    return { outcomes: batch.map(() => failure), failed: true, timing: { start, inputEnd, outputStart: end, end } };
   }
+  const outputStart = performance.now();
   if (traced) {
     endCallables(batch);
     reportActivity(batch, 'COMPUTE_OUTPUT_START');
   }
   const outcomes = toOutcomes(model, batch, responses);
   if (traced) reportActivity(batch, 'COMPUTE_END');
-  return outcomes;
+  return { outcomes, failed: false, timing: { start, inputEnd, outputStart, end: performance.now() } };
 }
 
 function toOutcomes(model: ExecutableModel, batch: readonly InferenceRequest[], responses: unknown): Outcome[] {

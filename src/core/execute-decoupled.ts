@@ -6,7 +6,14 @@
  */
 
 import { ErrorCode, TritonError } from '../errors.ts';
-import { endCallables, type ExecutableModel, executionError, reportActivity, userRequests } from './batch-call.ts';
+import {
+  endCallables,
+  type ExecutableModel,
+  type Execution,
+  executionError,
+  reportActivity,
+  userRequests,
+} from './batch-call.ts';
 import type { InferenceRequest } from './inference-request.ts';
 import type { DecoupledInferFunc, InferResponse } from './request.ts';
 import { toResult } from './response-to-result.ts';
@@ -28,11 +35,13 @@ export async function executeDecoupledBatch(
   model: ExecutableModel,
   fn: DecoupledInferFunc,
   batch: readonly InferenceRequest[],
-): Promise<StreamOutcome[]> {
+): Promise<Execution<StreamOutcome>> {
   const traced = batch.some((r) => r.trace);
+  const start = performance.now();
   if (traced) reportActivity(batch, 'COMPUTE_START');
   const requests = userRequests(model, batch, traced);
   if (traced) reportActivity(batch, 'COMPUTE_INPUT_END');
+  const inputEnd = performance.now();
   const outcomes: StreamOutcome[] = batch.map(() => undefined);
   let failure: TritonError | undefined;
   try {
@@ -42,11 +51,16 @@ export async function executeDecoupledBatch(
   } catch (error) {
     failure = executionError(model, error);
   }
+  const end = performance.now();
   if (traced) {
     endCallables(batch, failure?.cause ?? failure);
     reportActivity(batch, 'COMPUTE_OUTPUT_START', 'COMPUTE_END');
   }
-  return failure ? batch.map(() => failure) : outcomes;
+  return {
+    outcomes: failure ? batch.map(() => failure) : outcomes,
+    failed: failure !== undefined,
+    timing: { start, inputEnd, outputStart: end, end },
+  };
 }
 
 /** Sends one step's responses; a response that cannot be converted ends only its own request's stream. */

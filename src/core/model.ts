@@ -9,6 +9,7 @@ import type { ExecutableModel } from './execute-batch.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import { ModelConfig, type ModelConfigOptions } from './model-config.ts';
 import type { DecoupledInferFunc, InferFunc } from './request.ts';
+import { ModelStatistics } from './model-statistics.ts';
 import { Scheduler } from './scheduler.ts';
 import type { Tensor } from './tensor-spec.ts';
 import { validateRequest } from './validate-request.ts';
@@ -44,6 +45,8 @@ export class Model implements ExecutableModel {
   readonly outputs: readonly Tensor[];
   readonly config: ModelConfig;
   readonly strict: boolean;
+  /** The model's inference statistics. */
+  readonly statistics = new ModelStatistics();
   /** Number of instances (infer functions). */
   readonly instanceCount: number;
   readonly #scheduler: Scheduler;
@@ -112,6 +115,7 @@ export class Model implements ExecutableModel {
     try {
       batchSize = validateRequest(this, request);
     } catch (error) {
+      this.statistics.recordFailure(0, 'OTHER');
       return Promise.reject(error);
     }
     return this.#scheduler.enqueue(request, batchSize);

@@ -6,7 +6,8 @@
  */
 
 import { ErrorCode, TritonError } from '../errors.ts';
-import { type ExecutableModel, executeBatch } from './execute-batch.ts';
+import { type ExecutableModel, type Execution, executeBatch } from './execute-batch.ts';
+import type { FailureReason } from './model-statistics.ts';
 import { executeDecoupledBatch } from './execute-decoupled.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import { PriorityQueue, type QueuedRequest, queueTimeoutError } from './priority-queue.ts';
@@ -63,7 +64,10 @@ export class Scheduler {
    *   rejects with a TritonError when it fails or is cancelled.
    */
   enqueue(request: InferenceRequest, batchSize: number): Promise<InferenceResult | undefined> {
-    if (request.signal?.aborted) return Promise.reject(cancelledError());
+    if (request.signal?.aborted) {
+      this.#model.statistics.recordFailure(0, 'CANCELED');
+      return Promise.reject(cancelledError());
+    }
     const { promise, resolve, reject } = Promise.withResolvers<InferenceResult | undefined>();
     const level = this.#queue.levelOf(requestPriority(request.parameters));
     const now = performance.now();
@@ -83,8 +87,10 @@ export class Scheduler {
     try {
       this.#queue.push(level, item);
     } catch (error) {
+      this.#model.statistics.recordFailure(0, 'REJECTED');
       return Promise.reject(error);
     }
+    this.#model.statistics.pending++;
     request.signal?.addEventListener('abort', () => this.#cancel(item), { once: true });
     this.#scheduleDispatch();
     return promise;
@@ -93,7 +99,7 @@ export class Scheduler {
   /** Takes a cancelled request out of the queue; one already executing sees the signal instead. */
   #cancel(item: QueuedRequest): void {
     if (!this.#queue.remove(item)) return;
-    item.settle(cancelledError());
+    this.#reject(item, cancelledError(), 'CANCELED');
     this.#notifyIfIdle();
   }
 
@@ -125,7 +131,7 @@ export class Scheduler {
     this.#timer = undefined;
     for (let instance = this.#freeInstance(); instance; instance = this.#freeInstance()) {
       const now = performance.now();
-      for (const expired of this.#queue.expire(now)) expired.settle(queueTimeoutError());
+      for (const expired of this.#queue.expire(now)) this.#reject(expired, queueTimeoutError(), 'REJECTED');
       if (this.#queue.size === 0) break;
       const count = this.#batchLength(now);
       if (count === 0) break;
@@ -169,28 +175,43 @@ export class Scheduler {
   #run(instance: Instance, batch: QueuedRequest[]): void {
     instance.busy = true;
     this.#executing += batch.length;
+    const statistics = this.#model.statistics;
+    statistics.pending -= batch.length;
+    const dispatchedAt = performance.now();
     const requests = batch.map((item) => item.request);
-    const outcomes: Promise<unknown[]> = this.#model.config.decoupled
+    const execution: Promise<Execution<unknown>> = this.#model.config.decoupled
       ? executeDecoupledBatch(this.#model, instance.fn as DecoupledInferFunc, requests)
       : executeBatch(this.#model, instance.fn as InferFunc, requests);
-    const delivered = this.#model.config.batcher.preserveOrdering
-      ? this.#inOrder(outcomes)
-      : outcomes;
-    void outcomes.then(() => {
+    const delivered = this.#model.config.batcher.preserveOrdering ? this.#inOrder(execution) : execution;
+    void execution.then(({ timing }) => {
       instance.busy = false;
+      statistics.recordExecution(batch.reduce((rows, item) => rows + item.batchSize, 0), timing);
       this.#scheduleDispatch();
     });
-    void delivered.then((results) => {
-      results.forEach((outcome, i) => batch[i]!.settle(outcome));
+    void delivered.then(({ outcomes, timing }) => {
+      const done = performance.now();
+      outcomes.forEach((outcome, i) => {
+        const item = batch[i]!;
+        if (outcome instanceof Error) statistics.recordFailure(done - item.enqueuedAt, 'BACKEND');
+        else statistics.recordSuccess(done - item.enqueuedAt, dispatchedAt - item.enqueuedAt, timing);
+        item.settle(outcome);
+      });
       this.#executing -= batch.length;
       this.#notifyIfIdle();
     });
   }
 
+  /** Fails a request that never executed, counting it with `reason`. */
+  #reject(item: QueuedRequest, error: TritonError, reason: FailureReason): void {
+    this.#model.statistics.pending--;
+    this.#model.statistics.recordFailure(performance.now() - item.enqueuedAt, reason);
+    item.settle(error);
+  }
+
   /** Delays a batch's outcomes until every batch dispatched before it has been delivered. */
-  #inOrder(outcomes: Promise<unknown[]>): Promise<unknown[]> {
+  #inOrder<T>(execution: Promise<T>): Promise<T> {
     const previous = this.#delivered;
-    const ordered = Promise.all([outcomes, previous]).then(([results]) => results);
+    const ordered = Promise.all([execution, previous]).then(([result]) => result);
     this.#delivered = ordered.then(() => undefined);
     return ordered;
   }

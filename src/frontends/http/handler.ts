@@ -12,6 +12,9 @@ import { decodeGenerateRequest, encodeGenerateResponse } from '../../protocol/ge
 import { decodeInferRequest, encodeInferResponse } from '../../protocol/json-infer.ts';
 import { modelConfigJson, modelMetadata } from '../../protocol/model-metadata.ts';
 import { checkLoadRequest, parseIndexRequest, repositoryIndexJson } from '../../protocol/repository.ts';
+import { logSettingsJson, parseLogSettingsUpdate } from '../../protocol/logging.ts';
+import { statisticsJson } from '../../protocol/statistics.ts';
+import { logSettings, updateLogSettings } from '../../logger.ts';
 import { parseJsonBody, readBody, sendEmpty, sendError, sendJson } from './body.ts';
 import { matchRoute, type RouteMatch } from './routes.ts';
 import { monotonicNs } from '../../tracing/clock.ts';
@@ -63,6 +66,17 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     await readOptionalJson(ctx, req);
     ctx.service.unload(route.modelName);
     sendEmpty(res, 200);
+  },
+  statistics: (ctx, _route, _req, res) => sendJson(res, 200, statisticsJson(ctx.service.models())),
+  'model-statistics': (ctx, route, _req, res) => {
+    const model = ctx.service.model(route.modelName, route.modelVersion);
+    const models = route.modelVersion === -1 ? ctx.service.versions(route.modelName) : [model];
+    sendJson(res, 200, statisticsJson(models));
+  },
+  logging: async (ctx, route, req, res) => {
+    if (route.method === 'GET') return sendJson(res, 200, logSettingsJson(logSettings()));
+    const update = parseLogSettingsUpdate(await readOptionalJson(ctx, req));
+    sendJson(res, 200, logSettingsJson(updateLogSettings(update)));
   },
   'repository-named': () => {
     throw new TritonError(ErrorCode.UNSUPPORTED, "'repository_name' specification is not supported");

@@ -20,6 +20,9 @@ export type Endpoint =
   | 'repository-unload'
   | 'repository-named'
   | 'trace-setting'
+  | 'statistics'
+  | 'model-statistics'
+  | 'logging'
   | 'model-trace-setting';
 
 /** A matched route: the endpoint and the model and version from the path. */
@@ -36,7 +39,7 @@ export interface RouteMatch {
 /** The outcome of matching: a route, an unknown path, or a known path with the wrong method. */
 export type RouteResult = RouteMatch | 'not-found' | 'method-not-allowed';
 
-const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config))?$/;
+const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config|stats))?$/;
 
 const REPOSITORY_ROUTE = /^\/v2\/repository(?:\/([^/]+))?\/(?:index|models\/([^/]+)\/(load|unload))$/;
 
@@ -51,6 +54,7 @@ const MODEL_ENDPOINTS: Readonly<Record<string, RouteSpec>> = {
   generate_stream: { endpoint: 'generate-stream', method: 'POST' },
   ready: { endpoint: 'model-ready', method: 'GET' },
   config: { endpoint: 'model-config', method: 'GET' },
+  stats: { endpoint: 'model-statistics', method: 'GET' },
 };
 
 const SERVER_ROUTES: Readonly<Record<string, RouteSpec>> = {
@@ -58,6 +62,8 @@ const SERVER_ROUTES: Readonly<Record<string, RouteSpec>> = {
   '/v2/health/live': { endpoint: 'health-live', method: 'GET' },
   '/v2/health/ready': { endpoint: 'health-ready', method: 'GET' },
   '/v2/trace/setting': { endpoint: 'trace-setting', method: ['GET', 'POST'] },
+  '/v2/models/stats': { endpoint: 'statistics', method: 'GET' },
+  '/v2/logging': { endpoint: 'logging', method: ['GET', 'POST'] },
 };
 
 function allows(spec: RouteSpec, method: string): boolean {

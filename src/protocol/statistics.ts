@@ -1,0 +1,52 @@
+/**
+ * The statistics extension's body (`GET /v2/models[/{m}[/versions/{v}]]/stats`): Triton's field names,
+ * counts and cumulative nanoseconds as JSON numbers.
+ *
+ * @module
+ */
+
+import type { Duration, ModelStatistics } from '../core/model-statistics.ts';
+
+/** A model version and its statistics. */
+export interface StatisticsEntry {
+  readonly name: string;
+  readonly version: number;
+  readonly statistics: ModelStatistics;
+}
+
+const copy = (d: Duration): Duration => ({ count: d.count, ns: d.ns });
+const NONE: Duration = Object.freeze({ count: 0, ns: 0 });
+
+/** One model version's statistics object. */
+export function modelStatisticsJson({ name, version, statistics: s }: StatisticsEntry): object {
+  return {
+    name,
+    version: String(version),
+    last_inference: s.lastInference,
+    inference_count: s.inferenceCount,
+    execution_count: s.executionCount,
+    inference_stats: {
+      success: copy(s.success),
+      fail: copy(s.fail),
+      queue: copy(s.queue),
+      compute_input: copy(s.computeInput),
+      compute_infer: copy(s.computeInfer),
+      compute_output: copy(s.computeOutput),
+      cache_hit: NONE,
+      cache_miss: NONE,
+    },
+    response_stats: {},
+    batch_stats: s.batchStatistics().map((b) => ({
+      batch_size: b.batchSize,
+      compute_input: copy(b.computeInput),
+      compute_infer: copy(b.computeInfer),
+      compute_output: copy(b.computeOutput),
+    })),
+    memory_usage: [],
+  };
+}
+
+/** The statistics response for the given model versions. */
+export function statisticsJson(entries: readonly StatisticsEntry[]): string {
+  return JSON.stringify({ model_stats: entries.map(modelStatisticsJson) });
+}
