@@ -5,7 +5,9 @@
  */
 
 import { resolveConfig, type TritonConfig } from './config/triton-config.ts';
+import { parseCacheConfig } from './config/cache-config.ts';
 import { InferenceService } from './core/inference-service.ts';
+import { ResponseCache } from './core/response-cache.ts';
 import { type BindOptions, Model } from './core/model.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
@@ -51,8 +53,18 @@ export class Triton {
    * @throws {TritonError} INVALID_ARG naming the bad option; ALREADY_EXISTS for a name and version bound twice.
    */
   bind(options: BindOptions): this {
-    this.#service.add(new Model(options));
+    const model = new Model(options);
+    this.#service.add(model);
+    if (this.#config) this.#warnIfUncached(model);
     return this;
+  }
+
+  #warnIfUncached(model: Model): void {
+    if (model.config.responseCache && this.#config?.cacheConfig.length === 0) {
+      log.warn(
+        `model '${model.name}' enables responseCache, but no cache is configured (TritonConfig.cacheConfig, e.g. ['local,size=1048576']); its responses are not cached`,
+      );
+    }
   }
 
   /** The resolved configuration; available once `run()` has validated it. */
@@ -79,6 +91,8 @@ export class Triton {
     if (this.#config) throw new Error('Triton.run() was already called');
     const config = resolveConfig(this.#options.config);
     const traceConfig = parseTraceConfig(config.traceConfig);
+    const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
+    this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
     const tracing = new TraceManager(traceConfig);
@@ -96,6 +110,7 @@ export class Triton {
       );
       log.info(`Started HTTPService at ${config.httpAddress}:${this.#http.port}`);
     }
+    for (const model of this.#service.models()) this.#warnIfUncached(model);
     this.#service.setState('ready');
   }
 

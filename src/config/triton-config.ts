@@ -37,6 +37,8 @@ export interface TritonConfig {
   readonly logVerbose: number;
   /** Largest HTTP request body accepted, in bytes. @default 67108864 (64 MiB) */
   readonly httpMaxInputSize: number;
+  /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
+  readonly cacheConfig: readonly string[];
 }
 
 /** Triton's defaults. */
@@ -55,6 +57,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   exitTimeoutSecs: 30,
   logVerbose: 0,
   httpMaxInputSize: 64 * 1024 * 1024,
+  cacheConfig: Object.freeze([]),
 });
 
 type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list';
@@ -74,6 +77,7 @@ const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   exitTimeoutSecs: 'count',
   logVerbose: 'count',
   httpMaxInputSize: 'count',
+  cacheConfig: 'list',
 };
 
 const EXPECTED: Readonly<Record<Kind, string>> = {

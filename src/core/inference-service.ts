@@ -7,6 +7,7 @@
 import { ErrorCode, TritonError } from '../errors.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import type { Model } from './model.ts';
+import { cacheKey, type ResponseCache } from './response-cache.ts';
 
 /** The server's lifecycle state as health endpoints report it. */
 export type ServerState = 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -15,11 +16,17 @@ export type ServerState = 'starting' | 'ready' | 'stopping' | 'stopped';
 export class InferenceService {
   readonly #models = new Map<string, Map<number, Model>>();
   readonly #unloaded = new Set<string>();
+  #cache: ResponseCache | undefined;
   #state: ServerState = 'starting';
 
   /** The current lifecycle state. */
   get state(): ServerState {
     return this.#state;
+  }
+
+  /** Sets the response cache used by models with `responseCache: true`. */
+  setResponseCache(cache: ResponseCache | undefined): void {
+    this.#cache = cache;
   }
 
   /** Sets the lifecycle state (done by the server as it starts and stops). */
@@ -122,7 +129,7 @@ export class InferenceService {
     try {
       const model = this.model(request.modelName, request.modelVersion);
       request.trace?.requestStart(model, request.id, process.hrtime.bigint());
-      return model.infer(request);
+      return this.#cachedInfer(model, request);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -137,7 +144,28 @@ export class InferenceService {
     if (this.#state !== 'ready') throw new TritonError(ErrorCode.UNAVAILABLE, 'Server not ready');
     const model = this.model(request.modelName, request.modelVersion);
     request.trace?.requestStart(model, request.id, process.hrtime.bigint());
-    await model.stream(request, onResponse);
+    if (model.config.decoupled) await model.stream(request, onResponse);
+    else onResponse(await this.#cachedInfer(model, request));
+  }
+
+  /** Runs a request, answering from the response cache (and filling it) when the model uses it. */
+  #cachedInfer(model: Model, request: InferenceRequest): Promise<InferenceResult> {
+    const cache = this.#cache;
+    if (!cache || !model.config.responseCache || model.config.decoupled) return model.infer(request);
+    const started = performance.now();
+    const key = cacheKey(request, model.version);
+    const cached = cache.get(key);
+    const lookupMs = performance.now() - started;
+    if (cached) {
+      model.statistics.recordCacheHit(lookupMs, lookupMs);
+      return Promise.resolve({ ...cached, id: request.id });
+    }
+    return model.infer(request).then((result) => {
+      const inserting = performance.now();
+      cache.put(key, result);
+      model.statistics.recordCacheMiss(lookupMs + performance.now() - inserting);
+      return result;
+    });
   }
 
   /** Resolves once no model has requests queued or executing. */

@@ -53,6 +53,9 @@ export class ModelStatistics {
   readonly computeInput = duration();
   readonly computeInfer = duration();
   readonly computeOutput = duration();
+  /** Response cache hits (lookup time) and misses (lookup and insertion time). */
+  readonly cacheHit = duration();
+  readonly cacheMiss = duration();
   readonly #batches = new Map<number, BatchStatistics>();
 
   /** Requests queued or executing right now. */
@@ -85,6 +88,18 @@ export class ModelStatistics {
     add(this.computeInput, timing.inputEnd - timing.start);
     add(this.computeInfer, timing.outputStart - timing.inputEnd);
     add(this.computeOutput, timing.end - timing.outputStart);
+  }
+
+  /** Records a request answered from the response cache after a lookup of `lookupMs`. */
+  recordCacheHit(totalMs: number, lookupMs: number): void {
+    add(this.success, totalMs);
+    add(this.queue, 0);
+    add(this.cacheHit, lookupMs);
+  }
+
+  /** Records a cache miss: the time spent looking up and inserting the result. */
+  recordCacheMiss(ms: number): void {
+    add(this.cacheMiss, ms);
   }
 
   /** Records a failed request. */

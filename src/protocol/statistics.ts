@@ -15,7 +15,6 @@ export interface StatisticsEntry {
 }
 
 const copy = (d: Duration): Duration => ({ count: d.count, ns: d.ns });
-const NONE: Duration = Object.freeze({ count: 0, ns: 0 });
 
 /** One model version's statistics object. */
 export function modelStatisticsJson({ name, version, statistics: s }: StatisticsEntry): object {
@@ -32,8 +31,8 @@ export function modelStatisticsJson({ name, version, statistics: s }: Statistics
       compute_input: copy(s.computeInput),
       compute_infer: copy(s.computeInfer),
       compute_output: copy(s.computeOutput),
-      cache_hit: NONE,
-      cache_miss: NONE,
+      cache_hit: copy(s.cacheHit),
+      cache_miss: copy(s.cacheMiss),
     },
     response_stats: {},
     batch_stats: s.batchStatistics().map((b) => ({
