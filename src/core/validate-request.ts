@@ -27,13 +27,15 @@ const dims = (shape: readonly number[]): string => `[${shape.join(',')}]`;
  */
 export function validateRequest(model: ModelInfo, request: InferenceRequest): number {
   const given = Object.keys(request.inputs);
-  const declared = new Map(model.inputs.map((t) => [t.name, t]));
+  const specs: Tensor[] = [];
   for (const name of given) {
-    if (!declared.has(name)) throw requestError(request, `unexpected inference input '${name}' for model '${model.name}'`);
+    const spec = model.inputs.find((t) => t.name === name);
+    if (!spec) throw requestError(request, `unexpected inference input '${name}' for model '${model.name}'`);
+    specs.push(spec);
   }
-  checkRequiredInputs(model, request, given);
+  if (specs.length < model.inputs.length) checkRequiredInputs(model, request, given);
   const batchSize = checkBatchDimension(model, request, given);
-  for (const name of given) checkInput(model, request, declared.get(name)!);
+  for (const spec of specs) checkInput(model, request, spec);
   for (const name of request.requestedOutputs ?? []) {
     if (!model.outputs.some((t) => t.name === name)) {
       throw requestError(request, `unexpected inference output '${name}' for model '${model.name}'`);
