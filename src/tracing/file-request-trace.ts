@@ -39,6 +39,7 @@ export class FileRequestTrace implements FrontendTrace {
   readonly #events: (typeof FRONTEND_EVENTS)[FrontendProtocol];
   readonly #onFinish: (objects: readonly TraceObject[]) => void;
   readonly #objects: TraceObject[] = [];
+  #requestStarted = false;
   /** Tensor activities, recorded when the level includes TENSORS. */
   readonly tensors: RequestTrace['tensors'];
 
@@ -59,6 +60,7 @@ export class FileRequestTrace implements FrontendTrace {
     const info: TraceObject = { id: this.#id, model_name: model.name, model_version: model.version };
     if (requestId !== '') info.request_id = requestId;
     this.#objects.unshift(info);
+    this.#requestStarted = true;
     this.#timestamp('REQUEST_START', ns);
   }
 
@@ -74,7 +76,8 @@ export class FileRequestTrace implements FrontendTrace {
 
   responseComplete(ns: bigint): void {
     this.#timestamp('INFER_RESPONSE_COMPLETE', ns);
-    this.#timestamp('REQUEST_END', ns);
+    // REQUEST_END belongs to a request the core received (as the model span's in OpenTelemetry mode).
+    if (this.#requestStarted) this.#timestamp('REQUEST_END', ns);
   }
 
   sendStart(ns: bigint): void {

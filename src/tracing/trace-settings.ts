@@ -29,6 +29,19 @@ function applyPatch(specified: Specified, patch: TraceSettingsPatch): Specified 
   return next as Specified;
 }
 
+/**
+ * The specified fields as in force in `setting`: a specified count carries on with what remains of it, as
+ * Triton's `count_` does.
+ */
+function inForce(specified: Specified, setting: TraceSetting): Specified {
+  return 'count' in specified ? { ...specified, count: setting.remainingCount } : specified;
+}
+
+/** The values a model setting mirrors: the global setting's, with the count that remains of it. */
+function mirrored(global: TraceSetting): TraceSettingValues {
+  return { ...global.values, count: global.remainingCount };
+}
+
 /** Holds every trace setting and applies updates. */
 export class TraceSettings {
   readonly #config: TraceConfig;
@@ -79,25 +92,28 @@ export class TraceSettings {
   }
 
   #updateGlobal(patch: TraceSettingsPatch): TraceSetting {
-    const specified = applyPatch(this.#globalSpecified, patch);
+    const specified = applyPatch(inForce(this.#globalSpecified, this.#global), patch);
     const setting = this.#checked(this.#build({ ...this.#defaults, ...specified }));
     this.#globalSpecified = specified;
     this.#replaceGlobal(setting);
+    // Every model setting is rebuilt, as in Triton (where a model never specifies the file, so it always
+    // mirrors the global setting in part): its sampling counter restarts too.
     for (const [name, entry] of this.#models) {
-      if (FIELDS.every((f) => f in entry.specified)) continue;
-      this.#replaceModel(name, entry.specified, this.#build({ ...setting.values, ...entry.specified }));
+      const modelSpecified = inForce(entry.specified, entry.setting);
+      this.#replaceModel(name, modelSpecified, this.#build({ ...mirrored(setting), ...modelSpecified }));
     }
     return setting;
   }
 
   #updateModel(model: string, patch: TraceSettingsPatch): TraceSetting {
-    const specified = applyPatch(this.#models.get(model)?.specified ?? {}, patch);
+    const current = this.#models.get(model);
+    const specified = applyPatch(current ? inForce(current.specified, current.setting) : {}, patch);
     if (FIELDS.every((f) => !(f in specified))) {
       this.#models.get(model)?.setting.retire();
       this.#models.delete(model);
       return this.#global;
     }
-    const setting = this.#checked(this.#build({ ...this.#global.values, ...specified }));
+    const setting = this.#checked(this.#build({ ...mirrored(this.#global), ...specified }));
     this.#replaceModel(model, specified, setting);
     return setting;
   }
