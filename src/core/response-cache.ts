@@ -8,7 +8,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
-import type { NDArray } from './ndarray.ts';
+import { NDArray } from './ndarray.ts';
 
 const ENTRY_OVERHEAD_BYTES = 256;
 
@@ -45,6 +45,12 @@ function resultBytes(result: InferenceResult): number {
   return bytes;
 }
 
+/** A copy of `array` that owns its memory (outputs can be views on a request's body, which must not be kept). */
+function ownedCopy(array: NDArray): NDArray {
+  const data = Array.isArray(array.data) ? array.data.map((b) => b.slice()) : array.data.slice();
+  return new NDArray(array.dtype, data as NDArray['data'], array.shape);
+}
+
 /** A size-bounded LRU of results. */
 export class ResponseCache {
   readonly #capacity: number;
@@ -70,10 +76,14 @@ export class ResponseCache {
     return entry.result;
   }
 
-  /** Stores a result, evicting the least recently used ones as needed; larger-than-cache results are skipped. */
+  /**
+   * Stores a copy of a result (so it holds no request's memory), evicting the least recently used ones as
+   * needed; a result larger than the cache is not stored.
+   */
   put(key: string, result: InferenceResult): void {
     const bytes = resultBytes(result);
     if (bytes > this.#capacity) return;
+    const owned = { ...result, outputs: result.outputs.map((o) => ({ name: o.name, array: ownedCopy(o.array) })) };
     const previous = this.#entries.get(key);
     if (previous) {
       this.#used -= previous.bytes;
@@ -84,7 +94,7 @@ export class ResponseCache {
       this.#entries.delete(oldest);
       this.#used -= entry.bytes;
     }
-    this.#entries.set(key, { result, bytes });
+    this.#entries.set(key, { result: owned, bytes });
     this.#used += bytes;
   }
 }

@@ -9,6 +9,9 @@ import type { InferenceRequest, InferenceResult } from '../core/inference-reques
 import type { NDArray } from '../core/ndarray.ts';
 import type { Parameters } from '../core/request.ts';
 import { invalidArg } from '../errors.ts';
+import type { BinaryBlobs } from './binary-blobs.ts';
+import { type BinaryOutputChoice, isBinaryOutput } from './binary-outputs.ts';
+import { decodeBinaryTensor, encodeBinaryTensor } from './binary-tensor.ts';
 import { jsonDataOf, parseJsonData } from './json-data.ts';
 import { parseParameters } from './parameters.ts';
 
@@ -24,18 +27,29 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
 
 /**
  * Decodes a parsed JSON inference request.
- * @throws {TritonError} INVALID_ARG naming the field that is malformed.
+ * @param blobs - the binary blobs after the JSON header, when the request has a binary part; inputs that
+ *   declare `parameters.binary_data_size` take theirs from it in order (binary tensor data extension).
+ * @throws {TritonError} INVALID_ARG naming the field that is malformed, or with Triton's message for binary
+ *   data that does not add up.
  */
-export function decodeInferRequest(body: unknown, target: InferTarget): InferenceRequest {
+export function decodeInferRequest(body: unknown, target: InferTarget, blobs?: BinaryBlobs): InferenceRequest {
   if (!isObject(body)) throw invalidArg('Unable to parse the request: expected a JSON object');
+  const id = decodeId(body.id);
   return {
     modelName: target.modelName,
     modelVersion: target.modelVersion,
-    id: decodeId(body.id),
+    id,
     parameters: parseParameters(body.parameters, 'parameters', true),
-    inputs: decodeInputs(body.inputs),
+    inputs: decodeInputs(body.inputs, { modelName: target.modelName, requestId: id, blobs }),
     requestedOutputs: decodeRequestedOutputs(body.outputs),
   };
+}
+
+/** What decoding an input needs besides the input itself. */
+interface InputContext {
+  readonly modelName: string;
+  readonly requestId: string;
+  readonly blobs: BinaryBlobs | undefined;
 }
 
 /** Reads the optional `id`, which must be a string. */
@@ -45,18 +59,18 @@ export function decodeId(id: unknown): string {
   return id;
 }
 
-function decodeInputs(inputs: unknown): Record<string, NDArray> {
+function decodeInputs(inputs: unknown, context: InputContext): Record<string, NDArray> {
   if (!Array.isArray(inputs)) throw invalidArg(`Unable to parse 'inputs': expected an array of input tensors`);
   const decoded: Record<string, NDArray> = Object.create(null);
   inputs.forEach((input, i) => {
-    const array = decodeInput(input, i);
+    const array = decodeInput(input, i, context);
     if (array.name in decoded) throw invalidArg(`input '${array.name}' is given more than once`);
     decoded[array.name] = array.array;
   });
   return decoded;
 }
 
-function decodeInput(input: unknown, index: number): { name: string; array: NDArray } {
+function decodeInput(input: unknown, index: number, context: InputContext): { name: string; array: NDArray } {
   if (!isObject(input)) throw invalidArg(`Unable to parse 'inputs[${index}]': expected an object`);
   const { name, shape, datatype } = input;
   if (typeof name !== 'string') throw invalidArg(`Unable to parse 'name' of inputs[${index}]: expected a string`);
@@ -70,7 +84,30 @@ function decodeInput(input: unknown, index: number): { name: string; array: NDAr
   }
   const parameters = parseParameters(input.parameters, `parameters of input '${name}'`, false);
   checkOneDataSource(name, 'data' in input, parameters);
-  return { name, array: parseJsonData(name, datatype, shape, input.data) };
+  if (!('binary_data_size' in parameters)) return { name, array: parseJsonData(name, datatype, shape, input.data) };
+  const bytes = binaryInputBytes(name, parameters.binary_data_size, context.blobs);
+  return { name, array: decodeBinaryTensor({ ...context, name }, datatype, shape, bytes) };
+}
+
+/**
+ * The binary bytes of input `name`, which declares `binary_data_size: size`.
+ * @throws {TritonError} INVALID_ARG for a size that is not a non-negative integer, a request without a binary
+ *   part, or a size that runs past the end of the body.
+ */
+function binaryInputBytes(name: string, size: unknown, blobs: BinaryBlobs | undefined): Uint8Array {
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw invalidArg(
+      `Unable to parse 'binary_data_size' of input '${name}': expected a non-negative integer, got ${JSON.stringify(size)}`,
+    );
+  }
+  if (size === 0) return new Uint8Array(0);
+  if (!blobs) {
+    throw invalidArg(
+      "must specify valid 'Infer-Header-Content-Length' in request header and 'binary_data_size' when passing " +
+        'inputs in binary data format',
+    );
+  }
+  return blobs.take(name, size);
 }
 
 function checkOneDataSource(name: string, hasData: boolean, parameters: Parameters): void {
@@ -79,10 +116,10 @@ function checkOneDataSource(name: string, hasData: boolean, parameters: Paramete
     'binary_data_size' in parameters ? "'binary_data_size'" : '',
     'shared_memory_region' in parameters ? "'shared_memory_region'" : '',
   ].filter(Boolean);
-  if (set.length === 1 && hasData) return;
+  if (set.length === 1 && (hasData || 'binary_data_size' in parameters)) return;
   if (set.length === 1) {
     throw invalidArg(
-      `input '${name}' uses ${set[0]}, which this server does not accept; send the tensor in 'data'`,
+      `input '${name}' uses ${set[0]}, which this server does not accept; send the tensor in 'data' or as binary data`,
     );
   }
   throw invalidArg(
@@ -108,6 +145,31 @@ function decodeRequestedOutputs(outputs: unknown): string[] | undefined {
  * @throws {TritonError} for outputs that cannot be sent as JSON (FP16, BF16).
  */
 export function encodeInferResponse(result: InferenceResult): string {
+  return writeInferResponse(result, undefined, []);
+}
+
+/** A response with binary outputs: the JSON header, and the blobs that follow it. */
+export interface InferResponseParts {
+  /** The JSON; binary outputs carry `"parameters":{"binary_data_size":N}` instead of `data`. */
+  readonly json: string;
+  /** The binary outputs' bytes in output order; empty ones are left out. */
+  readonly blobs: readonly Uint8Array[];
+  /** Whether any output is binary (the body then needs `Inference-Header-Content-Length`). */
+  readonly hasBinary: boolean;
+}
+
+/**
+ * Encodes an inference result with the outputs `choice` selects as binary blobs (binary tensor data
+ * extension); the blobs are the outputs' own memory where the datatype allows (see `encodeBinaryTensor`).
+ * @throws {TritonError} for FP16/BF16 outputs that are left in JSON.
+ */
+export function encodeInferResponseParts(result: InferenceResult, choice: BinaryOutputChoice): InferResponseParts {
+  const blobs: Uint8Array[] = [];
+  const hasBinary = result.outputs.some(({ name }) => isBinaryOutput(choice, name));
+  return { json: writeInferResponse(result, hasBinary ? choice : undefined, blobs), blobs, hasBinary };
+}
+
+function writeInferResponse(result: InferenceResult, choice: BinaryOutputChoice | undefined, blobs: Uint8Array[]): string {
   let json = '{';
   if (result.id !== '') json += `"id":${JSON.stringify(result.id)},`;
   json += `"model_name":${JSON.stringify(result.modelName)},"model_version":"${result.modelVersion}"`;
@@ -115,9 +177,16 @@ export function encodeInferResponse(result: InferenceResult): string {
   json += ',"outputs":[';
   result.outputs.forEach(({ name, array }, i) => {
     if (i > 0) json += ',';
-    json +=
-      `{"name":${JSON.stringify(name)},"datatype":"${array.dtype}","shape":[${array.shape.join(',')}],` +
-      `"data":${jsonDataOf(name, array)}}`;
+    json += `{"name":${JSON.stringify(name)},"datatype":"${array.dtype}","shape":[${array.shape.join(',')}],`;
+    if (choice && isBinaryOutput(choice, name)) json += binaryOutputField(array, blobs);
+    else json += `"data":${jsonDataOf(name, array)}}`;
   });
   return `${json}]}`;
+}
+
+/** The `parameters` field of a binary output; its bytes (when any) go to `blobs`. */
+function binaryOutputField(array: NDArray, blobs: Uint8Array[]): string {
+  const bytes = encodeBinaryTensor(array);
+  if (bytes.byteLength > 0) blobs.push(bytes);
+  return `"parameters":{"binary_data_size":${bytes.byteLength}}}`;
 }

@@ -575,6 +575,7 @@ describe('HTTP endpoints', () => {
       it('BYTES keeps multi-byte UTF-8 byte for byte', async () => {
         const response = await fetch(`${base}/v2/models/id_BYTES/infer`, {
           method: 'POST',
+          headers: { 'accept-encoding': 'identity' },
           body: Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'BYTES', shape: [1], data: ['ß→🎉'] }] }), 'utf8'),
         });
         const bytes = Buffer.from(await response.arrayBuffer());

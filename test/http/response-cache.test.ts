@@ -86,6 +86,17 @@ describe('response cache', () => {
     assert.equal(cache.get('huge'), undefined, 'an entry larger than the cache is not stored');
   });
 
+  it('keeps its own copy of outputs that are views on a request body', () => {
+    const body = new Float32Array(1024);
+    const view = new NDArray('FP32', body.subarray(8, 12), [4]);
+    const cache = new ResponseCache(1 << 20);
+    cache.put('k', { modelName: 'm', modelVersion: 1, id: '', outputs: [{ name: 'y', array: view }], parameters: undefined });
+    body.fill(7);
+    const cached = cache.get('k')!.outputs[0]!.array.data as Float32Array;
+    assert.equal(cached.buffer.byteLength, 16, 'the cached output owns just its bytes');
+    assert.deepEqual([...cached], [0, 0, 0, 0]);
+  });
+
   it("parses Triton's cache configuration", () => {
     assert.equal(parseCacheConfig(['local,size=1048576']).localSizeBytes, 1048576);
     assert.equal(parseCacheConfig([]).localSizeBytes, 0);

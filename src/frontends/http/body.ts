@@ -7,7 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArg, TritonError } from '../../errors.ts';
 
-function tooLarge(size: number, limit: number): TritonError {
+/** Triton's error for a request body (or decompressed body) of `size` bytes over the `limit`. */
+export function tooLarge(size: number, limit: number): TritonError {
   return invalidArg(
     `request JSON size of ${size} bytes exceeds the maximum allowed input size of ${limit} bytes. ` +
       'Use httpMaxInputSize (TS_TRITON_HTTP_MAX_INPUT_SIZE) to increase the limit.',
@@ -17,9 +18,10 @@ function tooLarge(size: number, limit: number): TritonError {
 /**
  * Reads the whole body of `req`.
  * @param limit - most bytes accepted.
+ * @param alignAt - a body offset to place on an 8-byte boundary (see {@link joinChunks}).
  * @throws {TritonError} INVALID_ARG when the body is larger than `limit`.
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number, alignAt?: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw tooLarge(declared, limit);
   const chunks: Buffer[] = [];
@@ -29,7 +31,28 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     if (size > limit) throw tooLarge(size, limit);
     chunks.push(chunk);
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  return joinChunks(chunks, size, alignAt);
+}
+
+/**
+ * Joins a body's chunks into one buffer. With `alignAt` (where binary tensor data starts), the body is placed so
+ * that its byte `alignAt` falls on an 8-byte boundary of the underlying memory, which lets typed arrays view the
+ * tensors instead of copying them: a single chunk already placed so is returned as is, anything else is copied
+ * once into fresh memory (as joining several chunks copies anyway).
+ */
+export function joinChunks(chunks: readonly Buffer[], size: number, alignAt?: number): Buffer {
+  if (alignAt === undefined || alignAt > size) return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  if (chunks.length === 1 && (chunks[0]!.byteOffset + alignAt) % 8 === 0) return chunks[0]!;
+  const pad = (8 - (alignAt % 8)) % 8;
+  const memory = Buffer.allocUnsafeSlow(pad + size);
+  memory.fill(0, 0, pad);
+  const body = memory.subarray(pad);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
 }
 
 /**

@@ -9,13 +9,14 @@ import type { InferenceService } from '../../core/inference-service.ts';
 import type { InferenceRequest, InferenceResult } from '../../core/inference-request.ts';
 import { ErrorCode, TritonError } from '../../errors.ts';
 import { decodeGenerateRequest, encodeGenerateResponse } from '../../protocol/generate.ts';
-import { decodeInferRequest, encodeInferResponse } from '../../protocol/json-infer.ts';
 import { modelConfigJson, modelMetadata } from '../../protocol/model-metadata.ts';
 import { checkLoadRequest, parseIndexRequest, repositoryIndexJson } from '../../protocol/repository.ts';
 import { logSettingsJson, parseLogSettingsUpdate } from '../../protocol/logging.ts';
 import { statisticsJson } from '../../protocol/statistics.ts';
 import { logSettings, updateLogSettings } from '../../logger.ts';
 import { parseJsonBody, readBody, sendEmpty, sendError, sendJson } from './body.ts';
+import { InferExchange } from './infer-exchange.ts';
+import { binaryDataOffset } from './inference-header.ts';
 import { matchRoute, type RouteMatch } from './routes.ts';
 import { monotonicNs } from '../../tracing/clock.ts';
 import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
@@ -82,15 +83,17 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     throw new TritonError(ErrorCode.UNSUPPORTED, "'repository_name' specification is not supported");
   },
   infer: (ctx, route, req, res) => {
-    if (ctx.service.model(route.modelName, route.modelVersion).config.decoupled) {
+    const model = ctx.service.model(route.modelName, route.modelVersion);
+    if (model.config.decoupled) {
       throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
     }
-    return serveInference(ctx, route, req, res, (body) => decodeInferRequest(body, route), respondOnce(encodeInferResponse));
+    const exchange = new InferExchange(model, route, req, res, ctx.maxInputSize);
+    return serveInference(ctx, route, req, res, (body) => exchange.decode(body), respondOnce((_res, result) => exchange.send(result)));
   },
   generate: (ctx, route, req, res) =>
-    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), respondOnce(encodeGenerateResponse)),
+    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, parseJsonBody(body)), respondOnce(sendGenerateResponse)),
   'generate-stream': (ctx, route, req, res) =>
-    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, body), respondAsEvents),
+    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, parseJsonBody(body)), respondAsEvents),
   'trace-setting': (ctx, route, req, res) => serveTraceSettings(ctx, undefined, route, req, res),
   'model-trace-setting': (ctx, route, req, res) => {
     try {
@@ -135,7 +138,7 @@ async function serveInference(
   route: RouteMatch,
   req: IncomingMessage,
   res: ServerResponse,
-  decode: (body: unknown) => InferenceRequest,
+  decode: (body: Buffer) => InferenceRequest | Promise<InferenceRequest>,
   respond: Responder,
 ): Promise<void> {
   const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP', monotonicNs());
@@ -145,9 +148,10 @@ async function serveInference(
     trace?.sendEnd(monotonicNs());
   });
   try {
-    const body = await readBody(req, ctx.maxInputSize);
+    const body = await readBody(req, ctx.maxInputSize, binaryDataOffset(req.headers));
     trace?.received(monotonicNs());
-    const request = { ...decode(parseJsonBody(body)), trace, signal: cancel.signal };
+    const decoded = decode(body);
+    const request = { ...(decoded instanceof Promise ? await decoded : decoded), trace, signal: cancel.signal };
     await respond(ctx, request, res, trace);
   } catch (error) {
     trace?.responseComplete(monotonicNs());
@@ -156,14 +160,19 @@ async function serveInference(
   }
 }
 
-/** Answers with the one response of the request, encoded by `encode`. */
-function respondOnce(encode: (result: InferenceResult) => string): Responder {
+/** Answers with the one response of the request, written by `send`. */
+function respondOnce(send: (res: ServerResponse, result: InferenceResult) => void | Promise<void>): Responder {
   return async (ctx, request, res, trace) => {
     const result = await ctx.service.infer(request);
     trace?.responseComplete(monotonicNs());
     trace?.sendStart(monotonicNs());
-    sendJson(res, 200, encode(result));
+    const sent = send(res, result);
+    if (sent) await sent;
   };
+}
+
+function sendGenerateResponse(res: ServerResponse, result: InferenceResult): void {
+  sendJson(res, 200, encodeGenerateResponse(result));
 }
 
 /**
