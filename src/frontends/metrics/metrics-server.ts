@@ -1,0 +1,72 @@
+/**
+ * The Prometheus metrics endpoint (Triton's port 8002): a `node:http` server with a registry of its own
+ * holding Triton's per-model families and the process's `ts_triton_*` metrics.
+ *
+ * @module
+ */
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { type MetricsModelSource, registerInferenceMetrics } from './inference-metrics.ts';
+import { createMetricsHandler } from './metrics-handler.ts';
+
+/** Prefix of the process and event-loop metrics. */
+export const PROCESS_METRICS_PREFIX = 'ts_triton_';
+
+/** What the metrics endpoint reads. */
+export interface MetricsContext {
+  /** The model versions to report, asked at every scrape. */
+  readonly models: MetricsModelSource;
+}
+
+/** A listening metrics endpoint. */
+export interface MetricsFrontend {
+  /** The port it listens on (the real one when 0 was asked for). */
+  readonly port: number;
+  /** The registry it renders (its own; never prom-client's global default registry). */
+  readonly registry: Registry;
+  /** Closes the server and every connection; resolves once closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the registry of one metrics server: Triton's model families plus process metrics.
+ * @param ctx - where the model statistics come from.
+ */
+export function createMetricsRegistry(ctx: MetricsContext): Registry {
+  const registry = new Registry();
+  registerInferenceMetrics(registry, ctx.models);
+  collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
+  return registry;
+}
+
+/**
+ * Starts the metrics endpoint.
+ * @param ctx - where the model statistics come from.
+ * @param address - address to listen on.
+ * @param port - port to listen on; 0 picks a free one.
+ * @throws the listen error (e.g. EADDRINUSE).
+ */
+export async function startMetricsFrontend(ctx: MetricsContext, address: string, port: number): Promise<MetricsFrontend> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const registry = createMetricsRegistry(ctx);
+  server.on('request', createMetricsHandler(registry));
+  const closed = new Promise<void>((resolve) => server.once('close', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    registry,
+    async close() {
+      if (server.listening) server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
