@@ -9,7 +9,9 @@ import { parseCacheConfig } from './config/cache-config.ts';
 import { InferenceService } from './core/inference-service.ts';
 import { ResponseCache } from './core/response-cache.ts';
 import { type BindOptions, Model } from './core/model.ts';
+import { startGrpcFrontend, type GrpcFrontend } from './frontends/grpc/grpc-server.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
+import { startMetricsFrontend, type MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
@@ -22,7 +24,16 @@ export interface TritonOptions {
 }
 
 /** Protocol extensions this server implements, in Triton's order. */
-const EXTENSIONS = ['model_repository', 'schedule_policy', 'model_configuration', 'parameters', 'statistics', 'trace', 'logging'] as const;
+const EXTENSIONS = [
+  'model_repository',
+  'schedule_policy',
+  'model_configuration',
+  'binary_tensor_data',
+  'parameters',
+  'statistics',
+  'trace',
+  'logging',
+] as const;
 
 /**
  * An inference server. Bind models, then `run()` (returns once listening) or `serve()` (runs until
@@ -40,6 +51,8 @@ export class Triton {
   readonly #service = new InferenceService();
   #config: TritonConfig | undefined;
   #http: HttpFrontend | undefined;
+  #grpc: GrpcFrontend | undefined;
+  #metrics: MetricsFrontend | undefined;
   #tracing: TraceManager | undefined;
   #stopped: Promise<void> | undefined;
 
@@ -83,6 +96,16 @@ export class Triton {
     return this.#http?.port;
   }
 
+  /** The port the gRPC frontend listens on, once running. */
+  get grpcPort(): number | undefined {
+    return this.#grpc?.port;
+  }
+
+  /** The port the Prometheus metrics endpoint listens on, once running. */
+  get metricsPort(): number | undefined {
+    return this.#metrics?.port;
+  }
+
   /**
    * Validates the configuration and starts every enabled frontend; resolves once they listen.
    * @throws {TritonError} INVALID_ARG naming a bad configuration field; the listen error when a port is taken.
@@ -97,6 +120,15 @@ export class Triton {
     setVerboseLevel(config.logVerbose);
     const tracing = new TraceManager(traceConfig);
     this.#tracing = tracing;
+    if (config.allowGrpc) {
+      this.#grpc = await startGrpcFrontend(
+        { service: this.#service, serverMetadata: () => this.#metadata(), tracing },
+        config.grpcAddress,
+        config.grpcPort,
+        { maxMessageSize: config.grpcMaxMessageSize },
+      );
+      log.info(`Started GRPCInferenceService at ${config.grpcAddress}:${this.#grpc.port}`);
+    }
     if (config.allowHttp) {
       this.#http = await startHttpFrontend(
         {
@@ -109,6 +141,10 @@ export class Triton {
         config.httpPort,
       );
       log.info(`Started HTTPService at ${config.httpAddress}:${this.#http.port}`);
+    }
+    if (config.allowMetrics) {
+      this.#metrics = await startMetricsFrontend({ models: () => this.#service.models() }, config.metricsAddress, config.metricsPort);
+      log.info(`Started Metrics Service at ${config.metricsAddress}:${this.#metrics.port}`);
     }
     for (const model of this.#service.models()) this.#warnIfUncached(model);
     this.#service.setState('ready');
@@ -141,6 +177,7 @@ export class Triton {
   async #shutdown(): Promise<void> {
     this.#service.setState('stopping');
     this.#http?.stopAccepting();
+    this.#grpc?.stopAccepting();
     const timeoutMs = (this.#config?.exitTimeoutSecs ?? 0) * 1000;
     const deadline = performance.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -149,6 +186,8 @@ export class Triton {
     clearTimeout(timer);
     if (expired) log.warn(`exit timeout of ${timeoutMs / 1000} s expired with requests still in flight`);
     await this.#http?.close();
+    await this.#grpc?.close();
+    await this.#metrics?.close();
     await this.#tracing?.shutdown(Math.max(deadline - performance.now(), 0));
     this.#service.setState('stopped');
   }

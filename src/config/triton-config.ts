@@ -37,6 +37,8 @@ export interface TritonConfig {
   readonly logVerbose: number;
   /** Largest HTTP request body accepted, in bytes. @default 67108864 (64 MiB) */
   readonly httpMaxInputSize: number;
+  /** Largest gRPC message received or sent, in bytes (Triton's gRPC limit). @default 2147483647 */
+  readonly grpcMaxMessageSize: number;
   /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
   readonly cacheConfig: readonly string[];
 }
@@ -57,6 +59,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   exitTimeoutSecs: 30,
   logVerbose: 0,
   httpMaxInputSize: 64 * 1024 * 1024,
+  grpcMaxMessageSize: 2147483647,
   cacheConfig: Object.freeze([]),
 });
 
@@ -77,6 +80,7 @@ const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   exitTimeoutSecs: 'count',
   logVerbose: 'count',
   httpMaxInputSize: 'count',
+  grpcMaxMessageSize: 'count',
   cacheConfig: 'list',
 };
 

@@ -14,7 +14,12 @@ import { type OtelPipeline, startOtelPipeline } from './otel-pipeline.ts';
 import { OtelRequestTrace } from './otel-request-trace.ts';
 import { type TraceConfig, traceLevelIsOff } from './trace-config.ts';
 import { TraceSettings } from './trace-settings.ts';
-import { formatTraceSetting, parseTraceSettingsUpdate } from './trace-settings-json.ts';
+import {
+  formatTraceSetting,
+  parseTraceSettingsUpdate,
+  type TraceSettingField,
+  traceSettingFields,
+} from './trace-settings-json.ts';
 
 /** Reads one header (lowercase name) of an incoming request; gRPC metadata works the same way. */
 export type HeaderGetter = (name: string) => string | string[] | undefined;
@@ -87,6 +92,22 @@ export class TraceManager {
   updateSettings(model: string | undefined, body: unknown): string {
     const setting = this.#settings.update(model, parseTraceSettingsUpdate(body));
     return formatTraceSetting(setting, this.#config.settingsEcho);
+  }
+
+  /** The settings in force for `model` (global when undefined) as entries (for protocols other than JSON). */
+  settingFields(model?: string): TraceSettingField[] {
+    const setting = model === undefined ? this.#settings.global : this.#settings.settingFor(model);
+    return traceSettingFields(setting, this.#config.settingsEcho);
+  }
+
+  /**
+   * Applies an update given as the settings API's JSON body object (already parsed) and returns the new
+   * settings as entries.
+   * @throws {TritonError} as {@link TraceManager.updateSettings}.
+   */
+  updateSettingFields(model: string | undefined, body: unknown): TraceSettingField[] {
+    const setting = this.#settings.update(model, parseTraceSettingsUpdate(body));
+    return traceSettingFields(setting, this.#config.settingsEcho);
   }
 
   /** Writes collected Triton-mode traces and flushes pending spans, within `timeoutMs`. */

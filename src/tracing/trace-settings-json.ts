@@ -84,12 +84,16 @@ export function parseTraceSettingsUpdate(body: unknown): TraceSettingsPatch {
   return patch;
 }
 
+/** One entry of a setting as the settings API writes it: its key, and its value (a list for `trace_level`). */
+export type TraceSettingField = readonly [key: string, value: string | readonly string[]];
+
 /**
- * Writes a setting as the trace settings API answers: `trace_level`, `trace_rate`, `trace_count`,
- * (Triton mode) `log_frequency` and `trace_file`, `trace_mode`, then the mode's configured entries.
+ * The entries of a setting in the order the settings API writes them: `trace_level`, `trace_rate`,
+ * `trace_count`, (Triton mode) `log_frequency` and `trace_file`, `trace_mode`, then the mode's configured
+ * entries (a key may repeat there).
  */
-export function formatTraceSetting(setting: TraceSetting, echo: readonly TraceSettingEcho[]): string {
-  const fields: [string, unknown][] = [
+export function traceSettingFields(setting: TraceSetting, echo: readonly TraceSettingEcho[]): TraceSettingField[] {
+  const fields: TraceSettingField[] = [
     ['trace_level', traceLevelNames(setting.values.levels)],
     ['trace_rate', String(setting.values.rate)],
     ['trace_count', String(setting.remainingCount)],
@@ -97,6 +101,12 @@ export function formatTraceSetting(setting: TraceSetting, echo: readonly TraceSe
   if (setting.mode === 'triton') {
     fields.push(['log_frequency', String(setting.values.logFrequency)], ['trace_file', setting.filePath]);
   }
-  fields.push(['trace_mode', setting.mode], ...echo.map(([key, value]): [string, unknown] => [key, value]));
+  fields.push(['trace_mode', setting.mode], ...echo);
+  return fields;
+}
+
+/** Writes a setting as the trace settings API answers (the entries of {@link traceSettingFields}). */
+export function formatTraceSetting(setting: TraceSetting, echo: readonly TraceSettingEcho[]): string {
+  const fields = traceSettingFields(setting, echo);
   return `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
 }

@@ -13,12 +13,21 @@ export interface ExampleProcess {
 }
 
 /**
- * Starts `node <script>` on a free port (TS_TRITON_HTTP_PORT=0) and resolves once it logs its HTTP port.
+ * Starts `node <script>` on free ports (HTTP, gRPC and metrics port 0) and resolves once it logs its HTTP port.
  * @param env - extra environment variables.
  */
 export async function startExample(script: string, env: Record<string, string> = {}): Promise<ExampleProcess> {
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, TS_TRITON_HTTP_PORT: '0', TS_TRITON_HTTP_ADDRESS: '127.0.0.1', ...env },
+    env: {
+      ...process.env,
+      TS_TRITON_HTTP_PORT: '0',
+      TS_TRITON_HTTP_ADDRESS: '127.0.0.1',
+      TS_TRITON_METRICS_PORT: '0',
+      TS_TRITON_METRICS_ADDRESS: '127.0.0.1',
+      TS_TRITON_GRPC_PORT: '0',
+      TS_TRITON_GRPC_ADDRESS: '127.0.0.1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

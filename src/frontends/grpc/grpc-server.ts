@@ -1,0 +1,85 @@
+/**
+ * The gRPC frontend's server: `inference.GRPCInferenceService` and `grpc.health.v1.Health` on one port;
+ * start, and stop with in-flight requests drained.
+ *
+ * @module
+ */
+
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { GrpcContext } from './context.ts';
+import { healthService } from './health-service.ts';
+import { inferenceService, type OpenStreams } from './inference-service.ts';
+import { serviceDefinitions } from './proto.ts';
+
+/** A listening gRPC frontend. */
+export interface GrpcFrontend {
+  /** The port it listens on (the real one when 0 was asked for). */
+  readonly port: number;
+  /** Stops accepting connections and new calls; calls in progress go on. */
+  stopAccepting(): void;
+  /** Ends open streams once their requests are answered, then closes; resolves when the server is closed. */
+  close(): Promise<void>;
+}
+
+/** Settings of the gRPC frontend. */
+export interface GrpcOptions {
+  /** Largest message received or sent, in bytes. */
+  readonly maxMessageSize: number;
+}
+
+/** How long `close()` lets connections finish before it cuts them. */
+const CLOSE_GRACE_MS = 1000;
+
+/** `host:port` for grpc-js, with an IPv6 address in brackets. */
+function target(address: string, port: number): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function bind(server: Server, address: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(target(address, port), ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+}
+
+/**
+ * Starts the gRPC frontend.
+ * @param ctx - the data plane, server metadata and tracing.
+ * @param address - address to listen on.
+ * @param port - port to listen on; 0 picks a free one.
+ * @param options - message size limit.
+ * @throws the bind error when the port is taken or the address is invalid.
+ */
+export async function startGrpcFrontend(
+  ctx: GrpcContext,
+  address: string,
+  port: number,
+  options: GrpcOptions,
+): Promise<GrpcFrontend> {
+  const definitions = serviceDefinitions();
+  const server = new Server({
+    'grpc.max_receive_message_length': options.maxMessageSize,
+    'grpc.max_send_message_length': options.maxMessageSize,
+  });
+  const streams: OpenStreams = new Set();
+  server.addService(definitions.inference, inferenceService(ctx, streams));
+  server.addService(definitions.health, healthService(ctx));
+  const bound = await bind(server, address, port);
+  let shutdown: Promise<void> | undefined;
+  const stopAccepting = (): Promise<void> =>
+    (shutdown ??= new Promise((resolve) => server.tryShutdown(() => resolve())));
+  return {
+    port: bound,
+    stopAccepting: () => void stopAccepting(),
+    async close() {
+      const drained = stopAccepting();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+      const streamsEnded = Promise.all([...streams].map((stream) => stream.close()));
+      await Promise.race([streamsEnded.then(() => drained), grace]);
+      clearTimeout(timer);
+      server.forceShutdown();
+    },
+  };
+}

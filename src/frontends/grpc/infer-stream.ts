@@ -1,0 +1,195 @@
+/**
+ * One ModelStreamInfer call: every request read from the stream is inferred, and answered on the stream
+ * with `infer_response`, or with `error_message` (and the request's id) when it fails. As Triton:
+ * - the trace context of the stream's initial metadata applies to every request on it;
+ * - responses of models that are not decoupled are written in request order; a decoupled model's responses
+ *   are written as they are produced;
+ * - an error leaves the stream open, unless the client set metadata `triton_grpc_error: true`: then the
+ *   first error ends the stream with its gRPC status;
+ * - the stream ends once the client stopped sending and every request was answered.
+ *
+ * @module
+ */
+
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { InferenceRequest, InferenceResult } from '../../core/inference-request.ts';
+import { TritonError } from '../../errors.ts';
+import { encodeGrpcInferResponse, streamErrorResponse } from '../../protocol/grpc-infer-response.ts';
+import type { ModelInferRequestIn, ModelStreamInferResponseOut } from '../../protocol/grpc-messages.ts';
+import { monotonicNs } from '../../tracing/clock.ts';
+import type { HeaderGetter } from '../../tracing/trace-manager.ts';
+import type { GrpcContext } from './context.ts';
+import { type PreparedRequest, prepareRequest } from './infer-requests.ts';
+import { metadataHeaders, wantsGrpcErrors } from './metadata-headers.ts';
+import { toServiceError } from './status.ts';
+import { TracedWrites } from './traced-writes.ts';
+
+/** The grpc-js call of ModelStreamInfer. */
+export type InferStreamCall = ServerDuplexStream<ModelInferRequestIn, ModelStreamInferResponseOut>;
+
+/** A request's place in the order of responses: `ready` once answered with a message or an error to end with. */
+interface Slot {
+  ready: boolean;
+  message?: ModelStreamInferResponseOut;
+  /** The error the stream ends with when this slot's turn comes (metadata `triton_grpc_error: true`). */
+  error?: unknown;
+  writes?: TracedWrites;
+}
+
+/** Serves one ModelStreamInfer call. */
+export class InferStream {
+  readonly #ctx: GrpcContext;
+  readonly #call: InferStreamCall;
+  readonly #headers: HeaderGetter;
+  readonly #grpcErrors: boolean;
+  readonly #cancel = new AbortController();
+  readonly #ordered: Slot[] = [];
+  readonly #done: Promise<void>;
+  #resolveDone!: () => void;
+  #inFlight = 0;
+  #readEnded = false;
+  #closing = false;
+  #finished = false;
+
+  /**
+   * Starts serving `call`.
+   * @param ctx - the data plane and tracing.
+   * @param call - the stream; its initial metadata carries the trace context and `triton_grpc_error`.
+   */
+  constructor(ctx: GrpcContext, call: InferStreamCall) {
+    this.#ctx = ctx;
+    this.#call = call;
+    this.#headers = metadataHeaders(call.metadata);
+    this.#grpcErrors = wantsGrpcErrors(call.metadata);
+    this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+    call.on('data', (message: ModelInferRequestIn) => this.#onRequest(message));
+    call.on('end', () => {
+      this.#readEnded = true;
+      this.#maybeEnd();
+    });
+    call.on('cancelled', () => {
+      this.#cancel.abort();
+      this.#settle();
+    });
+    call.on('error', () => this.#settle());
+  }
+
+  /** Resolves once the stream is over (ended, failed or cancelled). */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  /** Ends the stream (status OK) once the requests in flight are answered; for server shutdown. */
+  close(): Promise<void> {
+    this.#closing = true;
+    this.#maybeEnd();
+    return this.#done;
+  }
+
+  #onRequest(message: ModelInferRequestIn): void {
+    if (this.#finished) return;
+    const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC', monotonicNs());
+    trace?.received(monotonicNs());
+    const writes = new TracedWrites(trace);
+    this.#inFlight++;
+    let prepared: PreparedRequest;
+    try {
+      prepared = prepareRequest(this.#ctx, message, trace, this.#cancel.signal);
+    } catch (error) {
+      this.#answerOrdered(this.#reserve(), message.id, Promise.reject(error), writes);
+      return;
+    }
+    const { model, request } = prepared;
+    if (model.config.decoupled) {
+      this.#settleRequest(this.#streamDecoupled(message.id, request, writes));
+    } else {
+      this.#answerOrdered(this.#reserve(), message.id, this.#ctx.service.infer(request), writes);
+    }
+  }
+
+  /** Answers a request of a model that is not decoupled, in request order. */
+  #answerOrdered(slot: Slot, id: string, result: Promise<InferenceResult>, writes: TracedWrites): void {
+    const answered = result.then(
+      (value) => {
+        writes.responseComplete();
+        this.#fill(slot, { message: { infer_response: encodeGrpcInferResponse(value) } }, writes);
+      },
+      (error: unknown) => {
+        writes.responseComplete();
+        if (this.#grpcErrors) this.#fill(slot, { error }, writes);
+        else this.#fill(slot, { message: streamErrorResponse(id, TritonError.from(error).message) }, writes);
+      },
+    );
+    this.#settleRequest(answered);
+  }
+
+  /** Answers a request of a decoupled model: each response as it is produced. */
+  async #streamDecoupled(id: string, request: InferenceRequest, writes: TracedWrites): Promise<void> {
+    try {
+      await this.#ctx.service.stream(request, (result) =>
+        this.#write({ infer_response: encodeGrpcInferResponse(result) }, writes),
+      );
+      writes.responseComplete();
+    } catch (error) {
+      writes.responseComplete();
+      if (this.#grpcErrors) this.#fail(error);
+      else this.#write(streamErrorResponse(id, TritonError.from(error).message), writes);
+    }
+    writes.finish();
+  }
+
+  #settleRequest(answered: Promise<void>): void {
+    void answered.finally(() => {
+      this.#inFlight--;
+      this.#maybeEnd();
+    });
+  }
+
+  #reserve(): Slot {
+    const slot: Slot = { ready: false };
+    this.#ordered.push(slot);
+    return slot;
+  }
+
+  /** Answers `slot`, then writes every answered response whose earlier ones are written. */
+  #fill(slot: Slot, answer: Pick<Slot, 'message' | 'error'>, writes: TracedWrites): void {
+    Object.assign(slot, answer, { ready: true, writes });
+    while (this.#ordered[0]?.ready) {
+      const next = this.#ordered.shift()!;
+      if (next.message) this.#write(next.message, next.writes!);
+      else this.#fail(next.error);
+      next.writes!.finish();
+    }
+  }
+
+  #write(message: ModelStreamInferResponseOut, writes: TracedWrites): void {
+    const written = writes.writing();
+    if (this.#finished) {
+      written();
+      return;
+    }
+    this.#call.write(message, () => written());
+  }
+
+  /** Ends the stream with the status of `error` (metadata `triton_grpc_error: true`). */
+  #fail(error: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#cancel.abort();
+    this.#call.emit('error', toServiceError(error));
+    this.#settle();
+  }
+
+  #maybeEnd(): void {
+    if (this.#finished || this.#inFlight > 0 || this.#ordered.length > 0) return;
+    if (!this.#readEnded && !this.#closing) return;
+    this.#finished = true;
+    this.#call.end();
+    this.#settle();
+  }
+
+  #settle(): void {
+    this.#finished = true;
+    this.#resolveDone();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The RPCs this server does not serve answer UNIMPLEMENTED with a message naming what is missing: shared
+ * memory (system and CUDA), and for now ModelStatistics, RepositoryModelLoad/Unload and LogSettings.
+ */
+import { after, before, describe, it } from 'node:test';
+import { type InferFunc, ModelConfig, Tensor } from '../../src/index.ts';
+import { type GrpcServer, rejectsWith, startServer, Status } from './helpers.ts';
+
+const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
+
+describe('RPCs answered UNIMPLEMENTED', () => {
+  let server: GrpcServer;
+  before(async () => {
+    server = await startServer((triton) =>
+      triton.bind({
+        modelName: 'm',
+        inferFunc: identity,
+        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })],
+        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })],
+        config: ModelConfig({ maxBatchSize: 0 }),
+      }),
+    );
+  });
+  after(() => server.stop());
+
+  const system = /^system shared memory is not supported/;
+  const cuda = /^CUDA shared memory is not supported/;
+
+  it('system shared memory status, register, unregister', async () => {
+    await rejectsWith(server.client.call('systemSharedMemoryStatus', {}), Status.UNIMPLEMENTED, system);
+    await rejectsWith(
+      server.client.call('systemSharedMemoryRegister', { name: 'r', key: '/k', offset: 0n, byteSize: 64n }),
+      Status.UNIMPLEMENTED,
+      system,
+    );
+    await rejectsWith(server.client.call('systemSharedMemoryUnregister', { name: 'r' }), Status.UNIMPLEMENTED, system);
+  });
+
+  it('CUDA shared memory status, register, unregister', async () => {
+    await rejectsWith(server.client.call('cudaSharedMemoryStatus', {}), Status.UNIMPLEMENTED, cuda);
+    await rejectsWith(
+      server.client.call('cudaSharedMemoryRegister', { name: 'r', rawHandle: new Uint8Array(8), deviceId: 0n, byteSize: 64n }),
+      Status.UNIMPLEMENTED,
+      cuda,
+    );
+    await rejectsWith(server.client.call('cudaSharedMemoryUnregister', {}), Status.UNIMPLEMENTED, cuda);
+  });
+
+  it('ModelStatistics, RepositoryModelLoad, RepositoryModelUnload and LogSettings name themselves', async () => {
+    await rejectsWith(server.client.call('modelStatistics', { name: 'm' }), Status.UNIMPLEMENTED, /ModelStatistics RPC/);
+    await rejectsWith(server.client.call('repositoryModelLoad', { modelName: 'm' }), Status.UNIMPLEMENTED, /RepositoryModelLoad RPC/);
+    await rejectsWith(server.client.call('repositoryModelUnload', { modelName: 'm' }), Status.UNIMPLEMENTED, /RepositoryModelUnload RPC/);
+    await rejectsWith(server.client.call('logSettings', {}), Status.UNIMPLEMENTED, /LogSettings RPC/);
+  });
+});
