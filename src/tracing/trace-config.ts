@@ -20,20 +20,12 @@
 
 import { invalidArg, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
+import { readCxxInteger } from './cxx-integer.ts';
+import { DEFAULT_SERVICE_NAME, resolveResourceAttributes } from './otel-resource.ts';
+import { asciiLowerCase, combineTraceLevels, parseTraceLevel, type TraceLevelName, type TraceLevels } from './trace-levels.ts';
 
 /** Where traces go: Triton's JSON trace file, or OTLP/HTTP spans. */
 export type TraceMode = 'triton' | 'opentelemetry';
-
-/** One trace level as Triton names it on the wire. */
-export type TraceLevelName = 'OFF' | 'TIMESTAMPS' | 'TENSORS';
-
-/** What is traced. Both flags false means tracing is off (`["OFF"]`). */
-export interface TraceLevels {
-  /** Activity timestamps are recorded (Triton's `TIMESTAMPS` bit). */
-  readonly timestamps: boolean;
-  /** Input/output tensors are recorded (Triton's `TENSORS` bit). */
-  readonly tensors: boolean;
-}
 
 /** One `key`/`value` pair the trace settings API echoes after the common fields. */
 export type TraceSettingEcho = readonly [key: string, value: string];
@@ -95,20 +87,12 @@ export interface TraceConfig {
 /** The OTLP/HTTP endpoint used when `opentelemetry,url` is not given. */
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
 
-/** The `service.name` resource attribute used when none is given. */
-export const DEFAULT_SERVICE_NAME = 'triton-inference-server';
-
-/** The levels of a disabled tracer. */
-export const TRACE_LEVELS_OFF: TraceLevels = Object.freeze({ timestamps: false, tensors: false });
 
 const DEFAULT_RATE = 1000;
 const DEFAULT_COUNT = -1;
 const GLOBAL_MODE = '';
 const INT32_RANGE = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
 const UINT32_RANGE = { min: 0n, max: 2n ** 32n - 1n };
-const ENV_RESOURCE_ATTRIBUTES = 'OTEL_RESOURCE_ATTRIBUTES';
-const ENV_SERVICE_NAME = 'OTEL_SERVICE_NAME';
-const ENV_ATTRIBUTE_MAX_LENGTH = 255;
 /** Settings of a mode-specific map that the settings API never echoes. */
 const UNECHOED_SETTINGS: ReadonlySet<string> = new Set(['file', 'log-frequency']);
 
@@ -155,35 +139,6 @@ export function parseTraceConfig(
 }
 
 /**
- * Reads one `level` value the way the command line does: case-insensitive, with aliases
- * (`false`/`off` → OFF; `true`/`on`/`min`/`max`/`timestamps` → TIMESTAMPS; `tensors` → TENSORS).
- *
- * The trace settings API matches level names exactly and ignores unknown ones instead; this
- * function is for option values.
- *
- * @param value - the option value.
- * @throws TritonError INVALID_ARG `invalid value for trace level option: <lowercased value>`.
- */
-export function parseTraceLevel(value: string): TraceLevelName {
-  const lowered = asciiLowerCase(value);
-  switch (lowered) {
-    case 'false':
-    case 'off':
-      return 'OFF';
-    case 'true':
-    case 'on':
-    case 'min':
-    case 'max':
-    case 'timestamps':
-      return 'TIMESTAMPS';
-    case 'tensors':
-      return 'TENSORS';
-    default:
-      throw invalidArg(`invalid value for trace level option: ${lowered}`);
-  }
-}
-
-/**
  * Reads one trace mode name, case-insensitively.
  *
  * @param value - `triton` or `opentelemetry` in any case.
@@ -195,65 +150,6 @@ export function parseTraceMode(value: string): TraceMode {
   throw invalidArg(
     `invalid value for trace mode option: ${lowered}. Available options are "triton" and "opentelemetry"`,
   );
-}
-
-/**
- * Combines several level values the command-line way: the levels are OR-ed, but `OFF`
- * anywhere turns tracing off. No values at all also means off.
- *
- * @param names - level names in the order given.
- */
-export function combineTraceLevels(names: readonly TraceLevelName[]): TraceLevels {
-  if (names.length === 0 || names.includes('OFF')) return TRACE_LEVELS_OFF;
-  return Object.freeze({ timestamps: names.includes('TIMESTAMPS'), tensors: names.includes('TENSORS') });
-}
-
-/**
- * The level as the trace settings API reports it: `["OFF"]`, or `"TIMESTAMPS"` then `"TENSORS"`
- * for the bits that are set.
- *
- * @param levels - the levels to name.
- */
-export function traceLevelNames(levels: TraceLevels): TraceLevelName[] {
-  if (traceLevelIsOff(levels)) return ['OFF'];
-  const names: TraceLevelName[] = [];
-  if (levels.timestamps) names.push('TIMESTAMPS');
-  if (levels.tensors) names.push('TENSORS');
-  return names;
-}
-
-/**
- * True when nothing is traced at these levels.
- *
- * @param levels - the levels to test.
- */
-export function traceLevelIsOff(levels: TraceLevels): boolean {
-  return !levels.timestamps && !levels.tensors;
-}
-
-/** The outcome of reading an integer the way C++ `std::stoi` / `std::stoul` do. */
-export type CxxIntegerResult =
-  | { readonly ok: true; readonly value: number }
-  | { readonly ok: false; readonly problem: 'invalid' | 'out-of-range' };
-
-/**
- * Reads a base-10 integer with the leniency of C++ `std::stoi`: leading C whitespace and one
- * `+`/`-` are accepted, the digits that follow are read, and anything after them is ignored
- * (`"12abc"` reads as 12, `" -3"` as -3, `"0x10"` as 0). No digits at all is `invalid`; a value
- * outside `[min, max]` is `out-of-range`.
- *
- * For unsigned ranges this is stricter than `std::stoul`, which would wrap a negative value or a
- * value above 2^32 - 1 into range: both are reported `out-of-range` here (`"-0"` is 0).
- *
- * @param text - the text to read.
- * @param range - inclusive bounds.
- */
-export function readCxxInteger(text: string, range: { readonly min: bigint; readonly max: bigint }): CxxIntegerResult {
-  const match = /^[ \t\n\v\f\r]*([+-]?[0-9]+)/.exec(text);
-  if (match === null || match[1] === undefined) return { ok: false, problem: 'invalid' };
-  const value = BigInt(match[1]);
-  if (value < range.min || value > range.max) return { ok: false, problem: 'out-of-range' };
-  return { ok: true, value: Number(value) };
 }
 
 /** Splits one entry at the first `,` and the first `=` after it, as `ParseTraceConfigOption` does. */
@@ -364,80 +260,6 @@ function inactiveOtelConfig(): OtelTraceConfig {
   };
 }
 
-/**
- * Merges the resource attributes, lowest precedence first: the default service name, the
- * environment (`OTEL_RESOURCE_ATTRIBUTES`, then `OTEL_SERVICE_NAME`), then the entries in order.
- *
- * Triton's C++ build would let its default `service.name` hide the environment's; here the
- * default only applies when neither the environment nor an entry names the service.
- */
-function resolveResourceAttributes(
-  entries: readonly string[],
-  env: Record<string, string | undefined>,
-): Record<string, string> {
-  const attributes = new Map<string, string>([['service.name', DEFAULT_SERVICE_NAME]]);
-  for (const [key, value] of readEnvResourceAttributes(env)) attributes.set(key, value);
-  const serviceName = env[ENV_SERVICE_NAME];
-  if (serviceName !== undefined && serviceName.trim() !== '') attributes.set('service.name', serviceName);
-  for (const entry of entries) {
-    const [key, value] = splitResourceEntry(entry);
-    attributes.set(key, value);
-  }
-  return Object.fromEntries(attributes);
-}
-
-/**
- * Splits `key=value` at the first `=`. An entry without `=` gives the whole entry as both key
- * and value: that is what Triton's `substr(0, npos)` / `substr(npos + 1)` arithmetic yields.
- */
-function splitResourceEntry(entry: string): [key: string, value: string] {
-  const equals = entry.indexOf('=');
-  if (equals < 0) return [entry, entry];
-  return [entry.slice(0, equals), entry.slice(equals + 1)];
-}
-
-/**
- * `OTEL_RESOURCE_ATTRIBUTES` read as the OpenTelemetry JS SDK reads it: comma-separated
- * `key=value` pairs, each part trimmed and percent-decoded. One malformed pair (no `=` or more
- * than one, an empty key, bad percent-encoding, a key or value over 255 characters) discards
- * the whole variable, with a warning.
- */
-function readEnvResourceAttributes(env: Record<string, string | undefined>): [string, string][] {
-  const raw = env[ENV_RESOURCE_ATTRIBUTES];
-  if (raw === undefined || raw.trim() === '') return [];
-  const pairs: [string, string][] = [];
-  for (const item of raw.split(',')) {
-    if (item.trim() === '') continue;
-    const pair = decodeEnvResourcePair(item);
-    if (pair === undefined) {
-      log.warn(`${ENV_RESOURCE_ATTRIBUTES} ignored: cannot read the attribute "${item}"`);
-      return [];
-    }
-    pairs.push(pair);
-  }
-  return pairs;
-}
-
-/** One `key=value` item of `OTEL_RESOURCE_ATTRIBUTES`, or undefined when it is malformed. */
-function decodeEnvResourcePair(item: string): [string, string] | undefined {
-  const parts = item.split('=');
-  if (parts.length !== 2 || parts[0] === undefined || parts[1] === undefined) return undefined;
-  const key = percentDecode(parts[0].trim());
-  const value = percentDecode(parts[1].trim());
-  if (key === undefined || value === undefined || key === '') return undefined;
-  if (key.length > ENV_ATTRIBUTE_MAX_LENGTH || value.length > ENV_ATTRIBUTE_MAX_LENGTH) return undefined;
-  return [key, value];
-}
-
-/** Percent-decodes text, or gives undefined when the encoding is broken. */
-function percentDecode(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Logs what opentelemetry mode ignores or cannot do. */
 function warnAboutOtelModeLimits(config: TraceConfig, tritonEntries: readonly TraceConfigEntry[]): void {
   for (const { setting } of tritonEntries) {
@@ -469,11 +291,6 @@ function inOptionContext<T>(label: string, parse: () => T): T {
     if (error instanceof TritonError) throw invalidArg(`Bad option: "${label}".\n${error.message}`);
     throw error;
   }
-}
-
-/** Lower-cases A-Z only, like C's `tolower` in the "C" locale. */
-function asciiLowerCase(text: string): string {
-  return text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }
 
 /** Freezes a plain object or array and everything reachable from it. */

@@ -12,7 +12,8 @@ import { FileRequestTrace } from './file-request-trace.ts';
 import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
 import { type OtelPipeline, startOtelPipeline } from './otel-pipeline.ts';
 import { OtelRequestTrace } from './otel-request-trace.ts';
-import { type TraceConfig, traceLevelIsOff } from './trace-config.ts';
+import type { TraceConfig } from './trace-config.ts';
+import { traceLevelIsOff } from './trace-levels.ts';
 import { TraceSettings } from './trace-settings.ts';
 import {
   formatTraceSetting,

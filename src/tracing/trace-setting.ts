@@ -6,7 +6,8 @@
  */
 
 import type { TraceFile, TraceObject } from './trace-file.ts';
-import { type TraceLevels, type TraceMode, traceLevelIsOff } from './trace-config.ts';
+import type { TraceMode } from './trace-config.ts';
+import { type TraceLevels, traceLevelIsOff } from './trace-levels.ts';
 
 /** The values of a trace setting. */
 export interface TraceSettingValues {

@@ -8,12 +8,12 @@
 import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
 import {
   combineTraceLevels,
-  readCxxInteger,
   type TraceLevelName,
   type TraceLevels,
-  type TraceSettingEcho,
   traceLevelNames,
-} from './trace-config.ts';
+} from './trace-levels.ts';
+import { readCxxInteger } from './cxx-integer.ts';
+import type { TraceSettingEcho } from './trace-config.ts';
 import type { TraceSetting } from './trace-setting.ts';
 import type { TraceSettingsPatch } from './trace-settings.ts';
 
