@@ -86,9 +86,7 @@ function checkInput(model: ModelInfo, request: InferenceRequest, spec: Tensor): 
     );
   }
   const batching = model.config.maxBatchSize > 0;
-  const shape = batching ? array.shape.slice(1) : array.shape;
-  const matches = shape.length === spec.shape.length && spec.shape.every((d, i) => d === -1 || d === shape[i]);
-  if (!matches) {
+  if (!shapeMatches(array.shape, batching ? 1 : 0, spec.shape)) {
     const expected = batching ? [-1, ...spec.shape] : spec.shape;
     const note = batching
       ? ' NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each input shape. If you want to specify the full shape including the batch dim in your input dims config, try setting max_batch_size to zero. See the model configuration docs for more info on max_batch_size.'
@@ -98,4 +96,14 @@ function checkInput(model: ModelInfo, request: InferenceRequest, spec: Tensor): 
       `unexpected shape for input '${spec.name}' for model '${model.name}'. Expected ${dims(expected)}, got ${dims(array.shape)}.${note}`,
     );
   }
+}
+
+/** Whether `shape` from index `skip` on matches the declared dims (-1 matches any size). */
+function shapeMatches(shape: readonly number[], skip: number, dims: readonly number[]): boolean {
+  if (shape.length - skip !== dims.length) return false;
+  for (let i = 0; i < dims.length; i++) {
+    const d = dims[i]!;
+    if (d !== -1 && d !== shape[i + skip]) return false;
+  }
+  return true;
 }

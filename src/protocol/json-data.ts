@@ -137,6 +137,13 @@ function float64ToJson(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
+/** `[f(a[0]),f(a[1]),…]` without intermediate arrays. */
+function joinMapped(values: ArrayLike<number>, f: (value: number) => string): string {
+  let text = '[';
+  for (let i = 0; i < values.length; i++) text += (i === 0 ? '' : ',') + f(values[i]!);
+  return `${text}]`;
+}
+
 /**
  * Writes an array's elements as a flat JSON array.
  * @param name - the output's name, for messages.
@@ -152,9 +159,9 @@ export function jsonDataOf(name: string, array: NDArray): string {
         `sending ${dtype} data via JSON is not supported. Please use the binary data format for output ${name}`,
       );
     case 'BOOL':
-      return `[${Array.from(data as Uint8Array, (v) => (v ? 'true' : 'false')).join(',')}]`;
+      return joinMapped(data as Uint8Array, (v) => (v ? 'true' : 'false'));
     case 'FP32':
-      return `[${Array.from(data as Float32Array, float32ToJson).join(',')}]`;
+      return joinMapped(data as Float32Array, float32ToJson);
     case 'FP64':
       return `[${Array.from(data as Float64Array, float64ToJson).join(',')}]`;
     case 'BYTES':

@@ -21,17 +21,35 @@ export function tooLarge(size: number, limit: number): TritonError {
  * @param alignAt - a body offset to place on an 8-byte boundary (see {@link joinChunks}).
  * @throws {TritonError} INVALID_ARG when the body is larger than `limit`.
  */
-export async function readBody(req: IncomingMessage, limit: number, alignAt?: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, alignAt?: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw tooLarge(declared, limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(size, limit);
-    chunks.push(chunk);
-  }
-  return joinChunks(chunks, size, alignAt);
+  if (declared > limit) return Promise.reject(tooLarge(declared, limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else {
+        cleanup();
+        req.resume();
+        reject(tooLarge(size, limit));
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(joinChunks(chunks, size, alignAt));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = (): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onClose = (): void => onError(new Error('the client closed the connection before sending the whole request'));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /**
