@@ -1,0 +1,37 @@
+/**
+ * Options of {@link ModelClient} and {@link DecoupledModelClient}, and of each inference call.
+ *
+ * @module
+ */
+
+import type { ParameterValue } from './transport.ts';
+
+/** How a client connects and how long it waits. */
+export interface ModelClientOptions {
+  /** The model version; the server's choice when left out. */
+  readonly modelVersion?: string | number;
+  /**
+   * Seconds the first call waits for the server and the model to be ready and for the configuration
+   * (default 300).
+   */
+  readonly initTimeoutS?: number;
+  /**
+   * Seconds every other call may take (default 60): each inference, each configuration, load and unload call,
+   * and, for decoupled models, the wait for each next response.
+   */
+  readonly inferenceTimeoutS?: number;
+}
+
+/** Per-call options of `inferSample` / `inferBatch`. */
+export interface InferOptions {
+  /** Request parameters. */
+  readonly parameters?: Readonly<Record<string, ParameterValue>>;
+  /** Extra HTTP headers / gRPC metadata. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The default `initTimeoutS`. */
+export const DEFAULT_INIT_TIMEOUT_S = 300;
+
+/** The default `inferenceTimeoutS`. */
+export const DEFAULT_INFERENCE_TIMEOUT_S = 60;

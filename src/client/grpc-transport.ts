@@ -1,0 +1,110 @@
+/**
+ * The gRPC transport: a grpc-js client of `inference.GRPCInferenceService`, a deadline on every call (not only
+ * inference), and the trace context as metadata.
+ *
+ * @module
+ */
+
+import { type Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { NDArray } from '../core/ndarray.ts';
+import { grpcFailure } from './grpc-errors.ts';
+import { decodeGrpcInferResponse, encodeGrpcInferRequest, type ModelInferResponseIn } from './grpc-infer-message.ts';
+import { inferenceClientClass } from './grpc-proto.ts';
+import { streamResponses } from './grpc-stream.ts';
+import { traceHeaders } from './trace-context.ts';
+import type { InferCall, ModelTarget, Transport } from './transport.ts';
+
+type UnaryMethod = (
+  request: object,
+  metadata: Metadata,
+  options: { deadline: number },
+  callback: (error: ServiceError | null, response?: unknown) => void,
+) => unknown;
+
+type StreamMethod = (metadata: Metadata) => Parameters<typeof streamResponses>[0];
+
+/** Metadata with the trace context and the caller's headers. */
+function metadataOf(headers: Readonly<Record<string, string>> | undefined): Metadata {
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries({ ...traceHeaders(), ...headers })) metadata.set(key.toLowerCase(), value);
+  return metadata;
+}
+
+/** `{name, version}` of ModelReady / ModelConfig. */
+function modelRequest(target: ModelTarget): object {
+  return { name: target.modelName, version: target.modelVersion ?? '' };
+}
+
+/** The gRPC transport to `host:port`. */
+export class GrpcTransport implements Transport {
+  readonly #client: Client;
+
+  /** @param address - `host:port`. */
+  constructor(address: string) {
+    const ClientClass = inferenceClientClass();
+    this.#client = new ClientClass(address, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+    });
+  }
+
+  /** @inheritdoc */
+  async serverReady(timeoutMs: number): Promise<boolean> {
+    const live = await this.#unary<{ live: boolean }>('ServerLive', {}, timeoutMs);
+    if (!live.live) return false;
+    return (await this.#unary<{ ready: boolean }>('ServerReady', {}, timeoutMs)).ready;
+  }
+
+  /** @inheritdoc */
+  async modelReady(target: ModelTarget, timeoutMs: number): Promise<boolean> {
+    return (await this.#unary<{ ready: boolean }>('ModelReady', modelRequest(target), timeoutMs)).ready;
+  }
+
+  /** @inheritdoc */
+  async modelConfig(target: ModelTarget, timeoutMs: number): Promise<unknown> {
+    return (await this.#unary<{ config: unknown }>('ModelConfig', modelRequest(target), timeoutMs)).config;
+  }
+
+  /** @inheritdoc */
+  async infer(call: InferCall, timeoutMs: number): Promise<Record<string, NDArray>> {
+    const request = encodeGrpcInferRequest(call);
+    const response = await this.#unary<ModelInferResponseIn>('ModelInfer', request, timeoutMs, call.headers);
+    return decodeGrpcInferResponse(response, call.modelName);
+  }
+
+  /**
+   * Sends one request on a new ModelStreamInfer stream and yields each response's outputs until the final one.
+   * @param timeoutMs - the longest wait for each response.
+   */
+  streamInfer(call: InferCall, timeoutMs: number): AsyncGenerator<Record<string, NDArray>, void, undefined> {
+    const open = (this.#client as unknown as Record<string, StreamMethod>).ModelStreamInfer!.bind(this.#client);
+    const request = encodeGrpcInferRequest(call, { triton_enable_empty_final_response: true });
+    return streamResponses(open(metadataOf(call.headers)), request, call.modelName, timeoutMs);
+  }
+
+  /** @inheritdoc */
+  async loadModel(modelName: string, timeoutMs: number): Promise<void> {
+    await this.#unary('RepositoryModelLoad', { repository_name: '', model_name: modelName }, timeoutMs);
+  }
+
+  /** @inheritdoc */
+  async unloadModel(modelName: string, timeoutMs: number): Promise<void> {
+    await this.#unary('RepositoryModelUnload', { repository_name: '', model_name: modelName }, timeoutMs);
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    this.#client.close();
+  }
+
+  /** Calls a unary RPC with a deadline of `timeoutMs`. */
+  #unary<T>(name: string, request: object, timeoutMs: number, headers?: Readonly<Record<string, string>>): Promise<T> {
+    const method = (this.#client as unknown as Record<string, UnaryMethod>)[name]!;
+    return new Promise((resolve, reject) => {
+      method.call(this.#client, request, metadataOf(headers), { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (error) reject(grpcFailure(error, name, timeoutMs));
+        else resolve(response as T);
+      });
+    });
+  }
+}
