@@ -2,7 +2,7 @@
  * One request on a `ModelStreamInfer` stream as an async iterator of its responses: sent with
  * `triton_enable_empty_final_response` on a stream that is half-closed right after it, so the iterator ends on
  * the response flagged `triton_final_response` (Triton) or on the stream's OK status once the server has sent
- * every response (servers that do not flag the final response, such as ts-triton today). Each response is
+ * every response (servers that do not flag the final response). Each response is
  * awaited at most the inference timeout.
  *
  * @module

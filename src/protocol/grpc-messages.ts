@@ -125,3 +125,90 @@ export interface ModelIndexOut {
   readonly state: string;
   readonly reason: string;
 }
+
+/** A decoded `ModelStatisticsRequest`: an empty `name` asks for every model, an empty `version` for every version. */
+export interface ModelStatisticsRequestIn {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** A `StatisticDuration` to encode: a count and cumulative nanoseconds. */
+export interface StatisticDurationOut {
+  readonly count: number;
+  readonly ns: number;
+}
+
+/** An `InferStatistics` to encode. */
+export interface InferStatisticsOut {
+  readonly success: StatisticDurationOut;
+  readonly fail: StatisticDurationOut;
+  readonly queue: StatisticDurationOut;
+  readonly compute_input: StatisticDurationOut;
+  readonly compute_infer: StatisticDurationOut;
+  readonly compute_output: StatisticDurationOut;
+  readonly cache_hit: StatisticDurationOut;
+  readonly cache_miss: StatisticDurationOut;
+}
+
+/** An `InferBatchStatistics` to encode. */
+export interface InferBatchStatisticsOut {
+  readonly batch_size: number;
+  readonly compute_input: StatisticDurationOut;
+  readonly compute_infer: StatisticDurationOut;
+  readonly compute_output: StatisticDurationOut;
+}
+
+/** A `ModelStatistics` to encode. */
+export interface ModelStatisticsOut {
+  readonly name: string;
+  readonly version: string;
+  readonly last_inference: number;
+  readonly inference_count: number;
+  readonly execution_count: number;
+  readonly inference_stats: InferStatisticsOut;
+  readonly batch_stats: readonly InferBatchStatisticsOut[];
+}
+
+/** A `ModelStatisticsResponse` to encode. */
+export interface ModelStatisticsResponseOut {
+  readonly model_stats: readonly ModelStatisticsOut[];
+}
+
+/** The `parameter_choice` members of `ModelRepositoryParameter`. */
+export type RepositoryParameterChoice = 'bool_param' | 'int64_param' | 'string_param' | 'bytes_param';
+
+/** A decoded `ModelRepositoryParameter`. */
+export interface RepositoryParameterIn {
+  readonly parameter_choice?: RepositoryParameterChoice;
+}
+
+/** A decoded `RepositoryModelLoadRequest` or `RepositoryModelUnloadRequest`. */
+export interface RepositoryModelRequestIn {
+  readonly repository_name: string;
+  readonly model_name: string;
+  readonly parameters: Readonly<Record<string, RepositoryParameterIn>>;
+}
+
+/** A decoded `LogSettingsRequest.SettingValue`: `parameter_choice` names the member that is set (none when empty). */
+export interface LogSettingValueIn {
+  readonly parameter_choice?: 'bool_param' | 'uint32_param' | 'string_param';
+  readonly bool_param?: boolean;
+  readonly uint32_param?: number;
+  readonly string_param?: string;
+}
+
+/** A `LogSettingsResponse.SettingValue` to encode: exactly one member. */
+export type LogSettingValueOut =
+  | { readonly bool_param: boolean }
+  | { readonly uint32_param: number }
+  | { readonly string_param: string };
+
+/** A decoded `LogSettingsRequest`. */
+export interface LogSettingsRequestIn {
+  readonly settings: Readonly<Record<string, LogSettingValueIn>>;
+}
+
+/** A `LogSettingsResponse` to encode. */
+export interface LogSettingsResponseOut {
+  readonly settings: Readonly<Record<string, LogSettingValueOut>>;
+}

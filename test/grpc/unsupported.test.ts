@@ -1,6 +1,6 @@
 /**
  * The RPCs this server does not serve answer UNIMPLEMENTED with a message naming what is missing: shared
- * memory (system and CUDA), and for now ModelStatistics, RepositoryModelLoad/Unload and LogSettings.
+ * memory (system and CUDA).
  */
 import { after, before, describe, it } from 'node:test';
 import { type InferFunc, ModelConfig, Tensor } from '../../src/index.ts';
@@ -44,12 +44,5 @@ describe('RPCs answered UNIMPLEMENTED', () => {
       cuda,
     );
     await rejectsWith(server.client.call('cudaSharedMemoryUnregister', {}), Status.UNIMPLEMENTED, cuda);
-  });
-
-  it('ModelStatistics, RepositoryModelLoad, RepositoryModelUnload and LogSettings name themselves', async () => {
-    await rejectsWith(server.client.call('modelStatistics', { name: 'm' }), Status.UNIMPLEMENTED, /ModelStatistics RPC/);
-    await rejectsWith(server.client.call('repositoryModelLoad', { modelName: 'm' }), Status.UNIMPLEMENTED, /RepositoryModelLoad RPC/);
-    await rejectsWith(server.client.call('repositoryModelUnload', { modelName: 'm' }), Status.UNIMPLEMENTED, /RepositoryModelUnload RPC/);
-    await rejectsWith(server.client.call('logSettings', {}), Status.UNIMPLEMENTED, /LogSettings RPC/);
   });
 });

@@ -4,6 +4,9 @@
  * - the trace context of the stream's initial metadata applies to every request on it;
  * - responses of models that are not decoupled are written in request order; a decoupled model's responses
  *   are written as they are produced;
+ * - every response carries `triton_final_response`: true on the single response of a model that is not
+ *   decoupled, false on a decoupled model's; once a decoupled model is done with a request, an empty response
+ *   flagged final follows only if the request set `triton_enable_empty_final_response: true`;
  * - an error leaves the stream open, unless the client set metadata `triton_grpc_error: true`: then the
  *   first error ends the stream with its gRPC status;
  * - the stream ends once the client stopped sending and every request was answered.
@@ -14,8 +17,9 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { InferenceRequest, InferenceResult } from '../../core/inference-request.ts';
 import { TritonError } from '../../errors.ts';
+import { emptyFinalResponse, wantsEmptyFinalResponse, withFinalFlag } from '../../protocol/grpc-final-response.ts';
 import { encodeGrpcInferResponse, streamErrorResponse } from '../../protocol/grpc-infer-response.ts';
-import type { ModelInferRequestIn, ModelStreamInferResponseOut } from '../../protocol/grpc-messages.ts';
+import type { ModelInferRequestIn, ModelInferResponseOut, ModelStreamInferResponseOut } from '../../protocol/grpc-messages.ts';
 import { monotonicNs } from '../../tracing/clock.ts';
 import type { HeaderGetter } from '../../tracing/trace-manager.ts';
 import type { GrpcContext } from './context.ts';
@@ -101,7 +105,10 @@ export class InferStream {
     }
     const { model, request } = prepared;
     if (model.config.decoupled) {
-      this.#settleRequest(this.#streamDecoupled(message.id, request, writes));
+      const final = wantsEmptyFinalResponse(message.parameters)
+        ? emptyFinalResponse(model.name, model.version, message.id)
+        : undefined;
+      this.#settleRequest(this.#streamDecoupled(message.id, request, writes, final));
     } else {
       this.#answerOrdered(this.#reserve(), message.id, this.#ctx.service.infer(request), writes);
     }
@@ -112,7 +119,7 @@ export class InferStream {
     const answered = result.then(
       (value) => {
         writes.responseComplete();
-        this.#fill(slot, { message: { infer_response: encodeGrpcInferResponse(value) } }, writes);
+        this.#fill(slot, { message: { infer_response: withFinalFlag(encodeGrpcInferResponse(value), true) } }, writes);
       },
       (error: unknown) => {
         writes.responseComplete();
@@ -123,13 +130,22 @@ export class InferStream {
     this.#settleRequest(answered);
   }
 
-  /** Answers a request of a decoupled model: each response as it is produced. */
-  async #streamDecoupled(id: string, request: InferenceRequest, writes: TracedWrites): Promise<void> {
+  /**
+   * Answers a request of a decoupled model: each response as it is produced, flagged not final; then `final`
+   * (the empty final response), when the request asked for it.
+   */
+  async #streamDecoupled(
+    id: string,
+    request: InferenceRequest,
+    writes: TracedWrites,
+    final: ModelInferResponseOut | undefined,
+  ): Promise<void> {
     try {
       await this.#ctx.service.stream(request, (result) =>
-        this.#write({ infer_response: encodeGrpcInferResponse(result) }, writes),
+        this.#write({ infer_response: withFinalFlag(encodeGrpcInferResponse(result), false) }, writes),
       );
       writes.responseComplete();
+      if (final) this.#write({ infer_response: final }, writes);
     } catch (error) {
       writes.responseComplete();
       if (this.#grpcErrors) this.#fail(error);

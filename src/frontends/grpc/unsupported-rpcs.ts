@@ -1,6 +1,6 @@
 /**
- * RPCs of `GRPCInferenceService` this server does not serve: shared memory (system and CUDA) and, for now,
- * statistics, repository load/unload and log settings. Each fails with UNIMPLEMENTED naming what is missing.
+ * RPCs of `GRPCInferenceService` this server does not serve: shared memory (system and CUDA). Each fails with
+ * UNIMPLEMENTED naming what is missing.
  *
  * @module
  */
@@ -15,10 +15,6 @@ function unsupported(message: string): ReturnType<typeof unary> {
   });
 }
 
-/** The message of an RPC whose HTTP counterpart exists. */
-const notYet = (rpc: string, http: string): string =>
-  `the ${rpc} RPC is not implemented yet by this server; use HTTP ${http}`;
-
 const SYSTEM_SHM = 'system shared memory is not supported by this server; send tensors in the request';
 const CUDA_SHM = 'CUDA shared memory is not supported by this server; send tensors in the request';
 
@@ -31,9 +27,5 @@ export function unsupportedRpcs(): UntypedServiceImplementation {
     CudaSharedMemoryStatus: unsupported(CUDA_SHM),
     CudaSharedMemoryRegister: unsupported(CUDA_SHM),
     CudaSharedMemoryUnregister: unsupported(CUDA_SHM),
-    ModelStatistics: unsupported(notYet('ModelStatistics', 'GET /v2/models/stats')),
-    RepositoryModelLoad: unsupported(notYet('RepositoryModelLoad', 'POST /v2/repository/models/{model}/load')),
-    RepositoryModelUnload: unsupported(notYet('RepositoryModelUnload', 'POST /v2/repository/models/{model}/unload')),
-    LogSettings: unsupported(notYet('LogSettings', 'GET|POST /v2/logging')),
   };
 }
