@@ -1,0 +1,568 @@
+/**
+ * ts-triton performance benchmark: `npm run bench`.
+ *
+ * Prerequisites (Debian/Ubuntu): `apt-get install wrk nghttp2-client` (wrk, h2load) and `taskset` (util-linux),
+ * at least 2 CPU cores. Servers run as child processes pinned to core 0, the load generator (and the OTLP sink)
+ * on core 1. Every comparison runs all its sides in the same run, alternating the order each round, and reports
+ * the median of the per-round ratios with their min and max.
+ *
+ * Environment knobs: BENCH_ROUNDS (5), BENCH_SECONDS (4), BENCH_WARMUP (3), BENCH_ONLY (comma list of groups:
+ * http (includes the latency figures), batching, binary, grpc).
+ *
+ * Writes bench/results/latest.json, bench/results/latest.md and the table in docs/performance.md.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+/** The 4 MB JSON round trip takes ~2 s at -c4, so the tensor group needs longer windows and warm-up. */
+const TENSOR_SECONDS = Math.max(SECONDS, 6);
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const started = Date.now();
+
+// ---------------------------------------------------------------------------------------------------------------
+// Prerequisites
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+const missing = ['wrk', 'h2load', 'taskset'].filter((c) => !have(c));
+if (missing.length > 0) {
+  console.error(
+    `bench: missing ${missing.join(', ')}. Install the load generators first, e.g. on Debian/Ubuntu:\n` +
+      '  sudo apt-get install wrk nghttp2-client util-linux\n(h2load is in nghttp2-client, taskset in util-linux.)',
+  );
+  process.exit(2);
+}
+if (cpus().length < 2) {
+  console.error('bench: needs at least 2 CPU cores (server on core 0, load generator on core 1).');
+  process.exit(2);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'ts-triton-bench-'));
+const children = new Set<ChildProcess>();
+function cleanup(): void {
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+function log(msg: string): void {
+  const t = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
+  console.log(`[${t}s] ${msg}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Processes
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Server { name: string; proc: ChildProcess; port: number; stop(): Promise<void> }
+
+async function startServer(name: string, script: string, env: Record<string, string>, core = 0): Promise<Server> {
+  const port = Number(env.BENCH_HTTP_PORT ?? env.BENCH_GRPC_PORT ?? env.BENCH_OTLP_PORT);
+  const proc = spawn('taskset', ['-c', String(core), process.execPath, join(ROOT, 'bench/servers', script)], {
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(proc);
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in 20 s:\n${output}`)), 20_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('READY')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+  proc.removeAllListeners('exit');
+  return {
+    name,
+    proc,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+        proc.once('exit', () => {
+          clearTimeout(timer);
+          children.delete(proc);
+          resolve();
+        });
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('taskset', ['-c', '1', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    p.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out}`))));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Load generators
+
+interface Load { rps: number; p50: number; p99: number; requests: number }
+
+function toMs(v: string, unit: string): number {
+  const n = Number(v);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n;
+}
+
+/** A wrk Lua script POSTing the bytes of `bodyFile` with `headers`. */
+function luaScript(name: string, bodyFile: string, headers: Record<string, string>): string {
+  const path = join(tmp, `${name}.lua`);
+  const lines = [
+    `local f = assert(io.open(${JSON.stringify(bodyFile)}, "rb"))`,
+    'wrk.body = f:read("*a")',
+    'f:close()',
+    'wrk.method = "POST"',
+    ...Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
+  ];
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+async function wrk(url: string, script: string, connections: number, seconds: number, timeout = '10s'): Promise<Load> {
+  const out = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, `--timeout`, timeout, '--latency', '-s', script, url]);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} non-2xx responses from ${url}:\n${out}`);
+  const sockErr = /Socket errors: (.*)/.exec(out);
+  if (sockErr && /timeout [1-9]|read [1-9]|write [1-9]|connect [1-9]/.test(sockErr[1]!)) {
+    throw new Error(`wrk socket errors against ${url}: ${sockErr[1]}\n${out}`);
+  }
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const pct = (p: string): number => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)`, 'm').exec(out);
+    return m ? toMs(m[1]!, m[2]!) : NaN;
+  };
+  if (!Number.isFinite(rps) || requests === 0) throw new Error(`could not read wrk output:\n${out}`);
+  return { rps, p50: pct('50'), p99: pct('99'), requests };
+}
+
+async function h2load(url: string, dataFile: string, seconds: number, warmup = 0): Promise<Load> {
+  const out = await run('h2load', [
+    '-t1', '-c10', '-m10', `-D${seconds}`, ...(warmup > 0 ? [`--warm-up-time=${warmup}`] : []),
+    `--data=${dataFile}`, '-H', 'content-type: application/grpc', '-H', 'te: trailers', url,
+  ]);
+  const m = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+  const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]);
+  if (!m || !Number.isFinite(rps)) throw new Error(`could not read h2load output:\n${out}`);
+  if (Number(m[5]) + Number(m[6]) > 0 || Number(m[4]) === 0) throw new Error(`h2load failures against ${url}:\n${out}`);
+  // h2load prints mean/sd/max per request, not percentiles; p50/p99 are not available from it.
+  return { rps, p50: NaN, p99: NaN, requests: Number(m[4]) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rounds and figures
+
+interface Variant { name: string; load: (seconds: number) => Promise<Load> }
+type Samples = Record<string, Load[]>;
+
+/** Warms every variant up, then runs `ROUNDS` rounds, alternating the order of the variants each round. */
+async function rounds(group: string, variants: Variant[], seconds = SECONDS, warmup = WARMUP): Promise<Samples> {
+  for (const v of variants) {
+    log(`${group}: warm-up ${v.name} (${warmup} s)`);
+    await v.load(warmup);
+  }
+  const samples: Samples = Object.fromEntries(variants.map((v) => [v.name, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? variants : [...variants].reverse();
+    for (const v of order) {
+      const l = await v.load(seconds);
+      samples[v.name]!.push(l);
+      log(`${group}: round ${r + 1}/${ROUNDS} ${v.name}: ${l.rps.toFixed(1)} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms`);
+    }
+  }
+  return samples;
+}
+
+interface Figure {
+  value: number; min: number; max: number; target: number | null; met: boolean | null;
+  unit: string; rounds: number[]; description: string;
+  numerator?: { name: string; rps: number[] }; denominator?: { name: string; rps: number[] };
+}
+const figures: Record<string, Figure> = {};
+let spanCheckResult: unknown;
+let sinkTotals: unknown;
+const failures: string[] = [];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+function ratio(key: string, samples: Samples, num: string, den: string, target: number, description: string): void {
+  const a = samples[num]!.map((l) => l.rps);
+  const b = samples[den]!.map((l) => l.rps);
+  const rs = a.map((x, i) => x / b[i]!);
+  const value = median(rs);
+  figures[key] = {
+    value: round3(value), min: round3(Math.min(...rs)), max: round3(Math.max(...rs)), target, met: value >= target,
+    unit: 'ratio', rounds: rs.map(round3), description,
+    numerator: { name: num, rps: a.map((x) => Math.round(x * 10) / 10) },
+    denominator: { name: den, rps: b.map((x) => Math.round(x * 10) / 10) },
+  };
+  log(`==> ${key} = ${value.toFixed(3)} (min ${Math.min(...rs).toFixed(3)}, max ${Math.max(...rs).toFixed(3)}, target >= ${target})`);
+}
+
+function latency(key: string, loads: Load[], which: 'p50' | 'p99', description: string): void {
+  const xs = loads.map((l) => l[which]);
+  figures[key] = {
+    value: round3(median(xs)), min: round3(Math.min(...xs)), max: round3(Math.max(...xs)), target: null, met: null,
+    unit: 'ms', rounds: xs.map(round3), description,
+  };
+}
+
+async function group(name: string, fn: () => Promise<void>): Promise<void> {
+  if (ONLY && !ONLY.includes(name)) return;
+  try {
+    await fn();
+  } catch (e) {
+    failures.push(`${name}: ${(e as Error).message.split('\n').slice(0, 6).join(' | ')}`);
+    log(`!! group ${name} failed: ${(e as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bodies
+
+const JSON_BODY = JSON.stringify({
+  id: '42',
+  inputs: [
+    { name: 'sleep', shape: [1, 1], datatype: 'FP32', data: [0] },
+    { name: 'error', shape: [1, 1], datatype: 'BOOL', data: [false] },
+  ],
+});
+const jsonBodyFile = join(tmp, 'passthrough.json');
+writeFileSync(jsonBodyFile, JSON_BODY);
+const jsonLua = luaScript('passthrough', jsonBodyFile, { 'Content-Type': 'application/json' });
+
+async function post(url: string, body: string | Buffer, headers: Record<string, string>): Promise<{ status: number; body: Buffer; headers: Headers }> {
+  const res = await fetch(url, { method: 'POST', body, headers });
+  return { status: res.status, body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
+}
+
+async function expectJsonEcho(url: string): Promise<void> {
+  const res = await post(url, JSON_BODY, { 'content-type': 'application/json' });
+  const body = JSON.parse(res.body.toString()) as { outputs?: { name: string; data: unknown[] }[] };
+  const ok = res.status === 200 && body.outputs?.length === 2 && body.outputs[0]!.name === 'sleep' && body.outputs[1]!.data[0] === false;
+  if (!ok) throw new Error(`unexpected response from ${url}: ${res.status} ${res.body.toString().slice(0, 300)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1-4, 8: HTTP JSON, tracing, Fastify + OTel, latency
+
+await group('http', async () => {
+  const otlpPort = await freePort();
+  const sink = await startServer('otlp-sink', 'otlp-sink.ts', { BENCH_OTLP_PORT: String(otlpPort) }, 1);
+  const otlpUrl = `http://127.0.0.1:${otlpPort}/v1/traces`;
+  const defs: [string, string, Record<string, string>][] = [
+    ['bare-node-http', 'bare-http.ts', {}],
+    ['triton-off', 'triton.ts', { BENCH_TRACE: 'off' }],
+    ['triton-traced', 'triton.ts', { BENCH_TRACE: 'on', BENCH_OTLP_URL: otlpUrl }],
+    ['triton-unsampled', 'triton.ts', { BENCH_TRACE: 'unsampled', BENCH_OTLP_URL: otlpUrl }],
+    ['fastify-otel', 'fastify-otel.ts', { BENCH_OTLP_URL: otlpUrl }],
+  ];
+  const servers: Server[] = [];
+  try {
+    for (const [name, script, env] of defs) {
+      servers.push(await startServer(name, script, { ...env, BENCH_HTTP_PORT: String(await freePort()) }));
+    }
+    const url = (s: Server): string => `http://127.0.0.1:${s.port}/v2/models/passthrough/infer`;
+    for (const s of servers) await expectJsonEcho(url(s));
+
+    // Check the traced servers really export the four spans per request to the sink.
+    await fetch(`http://127.0.0.1:${otlpPort}/verify/on`, { method: 'POST' });
+    const traced = servers.filter((s) => s.name === 'triton-traced' || s.name === 'fastify-otel');
+    for (const s of traced) for (let i = 0; i < 256; i++) await expectJsonEcho(url(s));
+    const want = 256 * 4;
+    let stats: { spanNames: Record<string, Record<string, number>>; decodeErrors: number } = { spanNames: {}, decodeErrors: 0 };
+    for (let i = 0; i < 80; i++) {
+      stats = (await (await fetch(`http://127.0.0.1:${otlpPort}/stats`)).json()) as typeof stats;
+      const counts = Object.values(stats.spanNames).map((n) => Object.values(n).reduce((a, b) => a + b, 0));
+      if (counts.length === 2 && counts.every((c) => c >= want)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await fetch(`http://127.0.0.1:${otlpPort}/verify/off`, { method: 'POST' });
+    const spanCheck = { expected: ['InferRequest', 'passthrough', 'compute', 'infer_callable'], received: stats.spanNames };
+    for (const [service, names] of Object.entries(stats.spanNames)) {
+      const ok = spanCheck.expected.every((n) => names[n] === 256) && Object.keys(names).length === 4;
+      if (!ok) throw new Error(`service ${service} exported ${JSON.stringify(names)}, expected 256 of each of the 4 spans`);
+    }
+    if (Object.keys(stats.spanNames).length !== 2) throw new Error(`span check: ${JSON.stringify(stats)}`);
+    log(`span check: ${JSON.stringify(stats.spanNames)}`);
+    spanCheckResult = spanCheck;
+
+    const variants = servers.map((s) => ({ name: s.name, load: (sec: number) => wrk(url(s), jsonLua, 50, sec) }));
+    const samples = await rounds('http c50', variants);
+    ratio('http_json_vs_bare_node', samples, 'triton-off', 'bare-node-http', 0.85,
+      'ts-triton HTTP JSON infer (passthrough, sleep 0, tracing off) / bare node:http handler parsing and writing the same JSON; wrk -c50');
+    ratio('tracing_on_vs_off', samples, 'triton-traced', 'triton-off', 0.75,
+      'ts-triton traced (OpenTelemetry mode, rate=1, OTLP proto to a local sink) / tracing off; wrk -c50');
+    ratio('tracing_unsampled_vs_off', samples, 'triton-unsampled', 'triton-off', 0.97,
+      'ts-triton with tracing configured at rate=1000 / tracing off; wrk -c50');
+    ratio('traced_vs_fastify_otel', samples, 'triton-traced', 'fastify-otel', 1.5,
+      'ts-triton traced / Fastify route + OpenTelemetry SDK with the same 4 spans, BatchSpanProcessor, OTLP proto exporter; wrk -c50');
+    const sinkStats = (await (await fetch(`http://127.0.0.1:${otlpPort}/stats`)).json()) as { requests: number; bytes: number };
+    sinkTotals = sinkStats;
+
+    // 8: latency at concurrency 1 and 16, ts-triton (tracing off) and the bare handler.
+    const pair = servers.filter((s) => s.name === 'triton-off' || s.name === 'bare-node-http');
+    for (const c of [1, 16]) {
+      const lat = await rounds(`latency c${c}`, pair.map((s) => ({ name: s.name, load: (sec: number) => wrk(url(s), jsonLua, c, sec) })), SECONDS, 2);
+      for (const [name, label] of [['triton-off', 'triton'], ['bare-node-http', 'bare_node']] as const) {
+        latency(`latency_c${c}_p50_${label}`, lat[name]!, 'p50', `p50 latency, ${name}, wrk -c${c}, median of rounds`);
+        latency(`latency_c${c}_p99_${label}`, lat[name]!, 'p99', `p99 latency, ${name}, wrk -c${c}, median of rounds`);
+        const rps = lat[name]!.map((l) => l.rps);
+        figures[`throughput_c${c}_${label}`] = {
+          value: Math.round(median(rps)), min: Math.round(Math.min(...rps)), max: Math.round(Math.max(...rps)),
+          target: null, met: null, unit: 'req/s', rounds: rps.map((x) => Math.round(x)), description: `throughput, ${name}, wrk -c${c}`,
+        };
+      }
+    }
+  } finally {
+    for (const s of servers) await s.stop();
+    await sink.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// 5: batching gain
+
+await group('batching', async () => {
+  const body = join(tmp, 'cost2ms.json');
+  writeFileSync(body, JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 1], datatype: 'FP32', data: [1.5] }] }));
+  const lua = luaScript('cost2ms', body, { 'Content-Type': 'application/json' });
+  const servers: Server[] = [];
+  try {
+    for (const mb of [64, 1]) {
+      servers.push(await startServer(`maxBatchSize=${mb}`, 'triton.ts', {
+        BENCH_MODEL: 'cost2ms', BENCH_MAX_BATCH: String(mb), BENCH_HTTP_PORT: String(await freePort()),
+      }));
+    }
+    const url = (s: Server): string => `http://127.0.0.1:${s.port}/v2/models/cost2ms/infer`;
+    for (const s of servers) {
+      const res = await post(url(s), readFileSync(body), { 'content-type': 'application/json' });
+      if (res.status !== 200 || !res.body.toString().includes('"OUTPUT0"')) throw new Error(`${s.name}: ${res.status} ${res.body}`);
+    }
+    const samples = await rounds('batching c64', servers.map((s) => ({ name: s.name, load: (sec: number) => wrk(url(s), lua, 64, sec) })));
+    ratio('batching_gain', samples, 'maxBatchSize=64', 'maxBatchSize=1', 10,
+      'model with a fixed 2 ms busy-wait per call, wrk -c64: maxBatchSize 64 / maxBatchSize 1');
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// 6: 4 MB tensor, binary vs JSON vs bare echo
+
+await group('binary', async () => {
+  const n = 1 << 20;
+  const data = new Float32Array(n);
+  let seed = 12345;
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = seed / 0x7fffffff; // deterministic pseudo-random floats in [0, 1)
+  }
+  const header = Buffer.from(JSON.stringify({
+    inputs: [{ name: 'INPUT0', shape: [n], datatype: 'FP32', parameters: { binary_data_size: n * 4 } }],
+    outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }],
+  }));
+  const binBody = Buffer.concat([header, Buffer.from(data.buffer)]);
+  const binFile = join(tmp, 'tensor.bin');
+  writeFileSync(binFile, binBody);
+  const binHeaders = { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(header.byteLength) };
+  const binLua = luaScript('binary', binFile, binHeaders);
+  const jsonFile = join(tmp, 'tensor.json');
+  writeFileSync(jsonFile, JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [n], datatype: 'FP32', data: Array.from(data) }] }));
+  const jsonLua4 = luaScript('tensor-json', jsonFile, { 'Content-Type': 'application/json' });
+
+  const triton = await startServer('triton-identity', 'triton.ts', { BENCH_MODEL: 'identity', BENCH_HTTP_PORT: String(await freePort()) });
+  const bare = await startServer('bare-echo', 'bare-http.ts', { BENCH_HTTP_PORT: String(await freePort()) });
+  try {
+    const inferUrl = `http://127.0.0.1:${triton.port}/v2/models/identity/infer`;
+    const echoUrl = `http://127.0.0.1:${bare.port}/echo`;
+    // Check the round trips return the tensor.
+    const rb = await post(inferUrl, binBody, binHeaders);
+    const hl = Number(rb.headers.get('inference-header-content-length'));
+    if (rb.status !== 200 || !rb.body.subarray(hl).equals(Buffer.from(data.buffer))) throw new Error(`binary infer: ${rb.status} ${rb.body.subarray(0, 200)}`);
+    const rj = await post(inferUrl, readFileSync(jsonFile), { 'content-type': 'application/json' });
+    const out = JSON.parse(rj.body.toString()) as { outputs: { data: number[] }[] };
+    const got = out.outputs?.[0]?.data;
+    if (rj.status !== 200 || got?.length !== n || Math.fround(got[7]!) !== data[7]) {
+      throw new Error(`JSON infer: ${rj.status}, ${got?.length} elements, [7] = ${got?.[7]} (sent ${data[7]}) ${rj.body.subarray(0, 200)}`);
+    }
+    const re = await post(echoUrl, binBody, binHeaders);
+    if (re.status !== 200 || !re.body.equals(binBody)) throw new Error('bare echo mismatch');
+
+    const samples = await rounds('4 MB tensor c4', [
+      { name: 'triton-binary', load: (sec) => wrk(inferUrl, binLua, 4, sec, '30s') },
+      { name: 'triton-json', load: (sec) => wrk(inferUrl, jsonLua4, 4, sec, '30s') },
+      { name: 'bare-echo', load: (sec) => wrk(echoUrl, binLua, 4, sec, '30s') },
+    ], TENSOR_SECONDS, TENSOR_SECONDS);
+    ratio('binary_vs_json_4mb', samples, 'triton-binary', 'triton-json', 20,
+      'one 1M-element FP32 tensor round trip (identity model), binary tensor extension / JSON; wrk -c4');
+    ratio('binary_vs_bare_echo_4mb', samples, 'triton-binary', 'bare-echo', 0.8,
+      'the same binary round trip / a bare node:http handler echoing the same request bytes; wrk -c4');
+  } finally {
+    await triton.stop();
+    await bare.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// 7: gRPC ModelInfer vs bare grpc-js
+
+await group('grpc', async () => {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => join(ROOT, 'proto', target);
+  root.loadSync('grpc_service.proto', { keepCase: true });
+  const Req = root.lookupType('inference.ModelInferRequest');
+  const Res = root.lookupType('inference.ModelInferResponse');
+  const f32 = Buffer.alloc(4);
+  const msg = Req.encode(Req.fromObject({
+    model_name: 'passthrough',
+    id: '42',
+    inputs: [
+      { name: 'sleep', datatype: 'FP32', shape: [1, 1] },
+      { name: 'error', datatype: 'BOOL', shape: [1, 1] },
+    ],
+    raw_input_contents: [f32, Buffer.from([0])],
+  })).finish();
+  const frame = Buffer.alloc(5 + msg.byteLength);
+  frame.writeUInt32BE(msg.byteLength, 1);
+  frame.set(msg, 5);
+  const frameFile = join(tmp, 'model-infer.grpc');
+  writeFileSync(frameFile, frame);
+
+  const tritonPort = await freePort();
+  const barePort = await freePort();
+  const triton = await startServer('triton-grpc', 'triton.ts', {
+    BENCH_HTTP_PORT: String(await freePort()), BENCH_GRPC_PORT: String(tritonPort),
+  });
+  const bare = await startServer('bare-grpc-js', 'bare-grpc.ts', { BENCH_GRPC_PORT: String(barePort) });
+  try {
+    // Send the exact message h2load sends through a grpc-js client and check the answer.
+    for (const port of [tritonPort, barePort]) {
+      const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const reply = await new Promise<Buffer>((resolve, reject) =>
+        client.makeUnaryRequest('/inference.GRPCInferenceService/ModelInfer', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(msg),
+          (err, value) => (err ? reject(err) : resolve(value!))));
+      client.close();
+      const r = Res.toObject(Res.decode(reply), { longs: Number }) as { outputs: { name: string }[]; raw_output_contents: Buffer[] };
+      if (r.outputs.map((o) => o.name).join() !== 'sleep,error' || r.raw_output_contents.length !== 2) {
+        throw new Error(`gRPC port ${port}: unexpected reply ${JSON.stringify(r)}`);
+      }
+    }
+    const path = '/inference.GRPCInferenceService/ModelInfer';
+    const samples = await rounds('gRPC h2load c10 m10', [
+      { name: 'triton-grpc', load: (sec) => h2load(`http://127.0.0.1:${tritonPort}${path}`, frameFile, sec) },
+      { name: 'bare-grpc-js', load: (sec) => h2load(`http://127.0.0.1:${barePort}${path}`, frameFile, sec) },
+    ]);
+    ratio('grpc_vs_bare_grpcjs', samples, 'triton-grpc', 'bare-grpc-js', 0.8,
+      'ts-triton gRPC ModelInfer (passthrough) / bare @grpc/grpc-js server echoing the same message; h2load -c10 -m10');
+  } finally {
+    await triton.stop();
+    await bare.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Report
+
+const cpuModel = cpus()[0]?.model ?? 'unknown';
+const toolVersion = (cmd: string, args: string[]): string => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return ((r.stdout ?? '') + (r.stderr ?? '')).split('\n').find((l) => l.trim())?.trim() ?? 'unknown';
+};
+const machine = {
+  cpu: cpuModel,
+  cores: cpus().length,
+  memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  wrk: toolVersion('wrk', ['-v']),
+  h2load: toolVersion('h2load', ['--version']),
+};
+const totalSeconds = Math.round((Date.now() - started) / 1000);
+const result = {
+  date: new Date().toISOString(),
+  machine,
+  method: {
+    rounds: ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP,
+    pinning: 'servers taskset -c 0; wrk/h2load and the OTLP sink taskset -c 1',
+    ratio: 'median of per-round ratios (variants alternate order each round), with min and max',
+  },
+  totalSeconds,
+  figures,
+  spanCheck: spanCheckResult,
+  otlpSink: sinkTotals,
+  failures,
+};
+
+const fmt = (f: Figure): string => (f.unit === 'ratio' ? f.value.toFixed(2) : f.unit === 'ms' ? f.value.toFixed(2) : String(f.value));
+const rows = Object.entries(figures).map(([k, f]) =>
+  `| \`${k}\` | ${fmt(f)} ${f.unit === 'ratio' ? '' : f.unit} | ${f.unit === 'req/s' ? f.min : f.min.toFixed(2)} – ${f.unit === 'req/s' ? f.max : f.max.toFixed(2)} | ${f.target === null ? '—' : `≥ ${f.target}`} | ${f.met === null ? '—' : f.met ? 'yes' : '**no**'} |`);
+const table = [
+  `Measured ${result.date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.wrk}, ${machine.h2load}; ` +
+    `${ROUNDS} rounds × ${SECONDS} s after a ${WARMUP} s warm-up (4 MB tensor: ${TENSOR_SECONDS} s rounds and warm-up); whole run ${totalSeconds} s.`,
+  '',
+  '| figure | value | min – max | target | met |',
+  '|---|---|---|---|---|',
+  ...rows,
+  ...(failures.length ? ['', '**Failed groups:**', ...failures.map((f) => `- ${f}`)] : []),
+].join('\n');
+
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(join(ROOT, 'bench/results/latest.md'), table + '\n');
+const docPath = join(ROOT, 'docs/performance.md');
+try {
+  const doc = readFileSync(docPath, 'utf8');
+  const start = doc.indexOf('<!-- bench:start -->');
+  const end = doc.indexOf('<!-- bench:end -->');
+  if (start >= 0 && end > start && !ONLY) {
+    writeFileSync(docPath, `${doc.slice(0, start)}<!-- bench:start -->\n${table}\n${doc.slice(end)}`);
+  }
+} catch {
+  // docs/performance.md is optional for the run.
+}
+console.log('\n' + table);
+log(`done in ${totalSeconds} s; wrote bench/results/latest.json`);
+process.exitCode = failures.length ? 1 : 0;

@@ -1,0 +1,89 @@
+/**
+ * A ts-triton server for the benchmark, configured from the environment:
+ *   BENCH_MODEL      passthrough (default) | cost2ms | identity
+ *   BENCH_TRACE      off (default) | on (OpenTelemetry, rate=1) | unsampled (OpenTelemetry, rate=1000)
+ *   BENCH_OTLP_URL   OTLP/HTTP endpoint for the traced modes
+ *   BENCH_MAX_BATCH  maxBatchSize (default 128 for passthrough, 64 for cost2ms, 0 for identity)
+ *   BENCH_HTTP_PORT / BENCH_GRPC_PORT  ports; gRPC is off without BENCH_GRPC_PORT
+ * Prints `READY` on stdout once listening.
+ */
+import { ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
+import { busyWait, passthroughCore } from './model-fns.ts';
+
+const model = process.env.BENCH_MODEL ?? 'passthrough';
+const traceMode = process.env.BENCH_TRACE ?? 'off';
+const otlpUrl = process.env.BENCH_OTLP_URL ?? 'http://127.0.0.1:4318/v1/traces';
+const httpPort = Number(process.env.BENCH_HTTP_PORT ?? 8000);
+const grpcPort = Number(process.env.BENCH_GRPC_PORT ?? 0);
+
+const traceConfig =
+  traceMode === 'off'
+    ? []
+    : [
+        'level=TIMESTAMPS',
+        `rate=${traceMode === 'on' ? 1 : 1000}`,
+        'mode=opentelemetry',
+        `opentelemetry,url=${otlpUrl}`,
+        'opentelemetry,resource=service.name=ts-triton-bench',
+      ];
+
+const triton = new Triton({
+  config: {
+    httpAddress: '127.0.0.1',
+    httpPort,
+    grpcAddress: '127.0.0.1',
+    grpcPort: grpcPort || 8001,
+    allowGrpc: grpcPort > 0,
+    allowMetrics: false,
+    traceConfig,
+  },
+});
+
+if (model === 'passthrough') {
+  triton.bind({
+    modelName: 'passthrough',
+    inferFunc: async (requests: Request[]) => {
+      const responses = [];
+      for (const request of requests) {
+        const { sleep: seconds, error } = request.data;
+        await passthroughCore(seconds!.toArray() as number[], error!.toArray() as boolean[]);
+        responses.push({ sleep: seconds!, error: error! });
+      }
+      return responses;
+    },
+    inputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
+    outputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
+    config: ModelConfig({ maxBatchSize: Number(process.env.BENCH_MAX_BATCH ?? 128) }),
+    strict: false,
+  });
+} else if (model === 'cost2ms') {
+  // A fixed 2 ms per call, whatever the batch size: what batching amortises.
+  triton.bind({
+    modelName: 'cost2ms',
+    inferFunc: (requests: Request[]) => {
+      busyWait(2);
+      return requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
+    },
+    inputs: [Tensor({ name: 'INPUT0', dtype: 'FP32', shape: [1] })],
+    outputs: [Tensor({ name: 'OUTPUT0', dtype: 'FP32', shape: [1] })],
+    config: ModelConfig({ maxBatchSize: Number(process.env.BENCH_MAX_BATCH ?? 64) }),
+    strict: false,
+  });
+} else if (model === 'identity') {
+  triton.bind({
+    modelName: 'identity',
+    inferFunc: (requests: Request[]) => requests.map((r) => ({ OUTPUT0: r.data.INPUT0! })),
+    inputs: [Tensor({ name: 'INPUT0', dtype: 'FP32', shape: [-1] })],
+    outputs: [Tensor({ name: 'OUTPUT0', dtype: 'FP32', shape: [-1] })],
+    config: ModelConfig({ maxBatchSize: Number(process.env.BENCH_MAX_BATCH ?? 0) }),
+    strict: false,
+  });
+} else {
+  throw new Error(`unknown BENCH_MODEL ${model}`);
+}
+
+await triton.run();
+process.stdout.write('READY\n');
+const stop = (): void => void triton.stop().then(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
