@@ -75,3 +75,24 @@ export function executionError(model: ModelInfo, error: unknown): TritonError {
   );
 }
 
+
+/** The start of a batch's execution: the requests the infer function sees, and the compute-input timing. */
+export interface PreparedBatch {
+  /** Whether any request of the batch is traced. */
+  readonly traced: boolean;
+  /** `performance.now()` when compute started. */
+  readonly start: number;
+  readonly requests: Request[];
+  /** `performance.now()` when the inputs were ready. */
+  readonly inputEnd: number;
+}
+
+/** Builds the infer function's requests, reporting COMPUTE_START and COMPUTE_INPUT_END for traced ones. */
+export function prepareBatch(model: ExecutableModel, batch: readonly InferenceRequest[]): PreparedBatch {
+  const traced = batch.some((r) => r.trace);
+  const start = performance.now();
+  if (traced) reportActivity(batch, 'COMPUTE_START');
+  const requests = userRequests(model, batch, traced);
+  if (traced) reportActivity(batch, 'COMPUTE_INPUT_END');
+  return { traced, start, requests, inputEnd: performance.now() };
+}

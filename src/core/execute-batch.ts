@@ -10,8 +10,8 @@ import {
   type ExecutableModel,
   type Execution,
   executionError,
+  prepareBatch,
   reportActivity,
-  userRequests,
 } from './batch-call.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import type { InferFunc, InferResponse } from './request.ts';
@@ -31,12 +31,7 @@ export async function executeBatch(
   fn: InferFunc,
   batch: readonly InferenceRequest[],
 ): Promise<Execution<Outcome>> {
-  const traced = batch.some((r) => r.trace);
-  const start = performance.now();
-  if (traced) reportActivity(batch, 'COMPUTE_START');
-  const requests = userRequests(model, batch, traced);
-  if (traced) reportActivity(batch, 'COMPUTE_INPUT_END');
-  const inputEnd = performance.now();
+  const { traced, start, requests, inputEnd } = prepareBatch(model, batch);
   let responses: unknown;
   try {
     responses = await fn(requests);

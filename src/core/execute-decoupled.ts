@@ -11,8 +11,8 @@ import {
   type ExecutableModel,
   type Execution,
   executionError,
+  prepareBatch,
   reportActivity,
-  userRequests,
 } from './batch-call.ts';
 import type { InferenceRequest } from './inference-request.ts';
 import type { DecoupledInferFunc, InferResponse } from './request.ts';
@@ -36,12 +36,7 @@ export async function executeDecoupledBatch(
   fn: DecoupledInferFunc,
   batch: readonly InferenceRequest[],
 ): Promise<Execution<StreamOutcome>> {
-  const traced = batch.some((r) => r.trace);
-  const start = performance.now();
-  if (traced) reportActivity(batch, 'COMPUTE_START');
-  const requests = userRequests(model, batch, traced);
-  if (traced) reportActivity(batch, 'COMPUTE_INPUT_END');
-  const inputEnd = performance.now();
+  const { traced, start, requests, inputEnd } = prepareBatch(model, batch);
   const outcomes: StreamOutcome[] = batch.map(() => undefined);
   let failure: TritonError | undefined;
   try {
