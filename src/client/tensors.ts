@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DataType, NumericStorage } from '../core/dtype.ts';
+import { type DataType, datatypesOfTypedArray, type NumericStorage } from '../core/dtype.ts';
 import { elementCount, isTypedArray, NDArray } from '../core/ndarray.ts';
 import { ClientValueError } from './errors.ts';
 import type { ClientModelConfig, TensorConfig } from './model-config.ts';
@@ -19,25 +19,11 @@ export type InferInputs = Readonly<Record<string, NDArray | TypedArray>>;
 /** Named results. */
 export type InferResult = Record<string, NDArray>;
 
-/** The datatypes a typed-array class can hold, the first being the one used when the model does not say. */
-const DATATYPES_OF: ReadonlyArray<readonly [Function, readonly DataType[]]> = [
-  [Float32Array, ['FP32']],
-  [Float64Array, ['FP64']],
-  [Int8Array, ['INT8']],
-  [Int16Array, ['INT16']],
-  [Int32Array, ['INT32']],
-  [BigInt64Array, ['INT64']],
-  [Uint8Array, ['UINT8', 'BOOL']],
-  [Uint16Array, ['UINT16', 'FP16', 'BF16']],
-  [Uint32Array, ['UINT32']],
-  [BigUint64Array, ['UINT64']],
-];
-
 /** The datatype of a typed array: the declared one when its class can hold it, else the class's own. */
 function datatypeFor(data: TypedArray, declared: DataType | undefined): DataType {
-  const entry = DATATYPES_OF.find(([Class]) => data.constructor === Class);
-  if (!entry) throw new ClientValueError(`unsupported typed array ${data.constructor.name}`);
-  return declared && entry[1].includes(declared) ? declared : entry[1][0]!;
+  const datatypes = datatypesOfTypedArray(data);
+  if (!datatypes) throw new ClientValueError(`unsupported typed array ${data.constructor.name}`);
+  return declared && datatypes.includes(declared) ? declared : datatypes[0]!;
 }
 
 /** The declared shape with one variable dimension filled in so it holds `count` elements, if it can. */

@@ -99,3 +99,26 @@ export function isHalfType(dtype: DataType): dtype is 'FP16' | 'BF16' {
 export function configTypeName(dtype: DataType): string {
   return dtype === 'BYTES' ? 'TYPE_STRING' : `TYPE_${dtype}`;
 }
+
+/** The datatypes each typed-array class can hold, its own (default) datatype first. */
+const TYPED_ARRAY_DATATYPES: ReadonlyMap<unknown, readonly DataType[]> = new Map<unknown, readonly DataType[]>([
+  [Float32Array, ['FP32']],
+  [Float64Array, ['FP64']],
+  [Int8Array, ['INT8']],
+  [Int16Array, ['INT16']],
+  [Int32Array, ['INT32']],
+  [BigInt64Array, ['INT64']],
+  [Uint8Array, ['UINT8', 'BOOL']],
+  [Uint8ClampedArray, ['UINT8']],
+  [Uint16Array, ['UINT16', 'FP16', 'BF16']],
+  [Uint32Array, ['UINT32']],
+  [BigUint64Array, ['UINT64']],
+]);
+
+/**
+ * The datatypes a typed array can be sent as, its own first (a Uint8Array is UINT8 or BOOL; a Uint16Array
+ * UINT16, FP16 or BF16); undefined for anything that is not a supported typed array.
+ */
+export function datatypesOfTypedArray(value: unknown): readonly DataType[] | undefined {
+  return typeof value === 'object' && value !== null ? TYPED_ARRAY_DATATYPES.get(value.constructor) : undefined;
+}

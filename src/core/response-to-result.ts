@@ -7,6 +7,7 @@
 
 import { ErrorCode, TritonError } from '../errors.ts';
 import type { ExecutableModel } from './batch-call.ts';
+import { datatypesOfTypedArray } from './dtype.ts';
 import type { InferenceRequest, InferenceResult, OutputTensor } from './inference-request.ts';
 import { isTypedArray, NDArray, type ArrayInput } from './ndarray.ts';
 import { type InferResponse, type ModelInfo, responseParameters } from './request.ts';
@@ -66,21 +67,8 @@ function toOutputArray(model: ExecutableModel, spec: Tensor, value: NDArray | Ar
   }
 }
 
-const NATURAL_TYPES: ReadonlyMap<unknown, readonly string[]> = new Map<unknown, readonly string[]>([
-  [Uint8Array, ['BOOL', 'UINT8']],
-  [Uint16Array, ['UINT16', 'FP16', 'BF16']],
-  [Uint32Array, ['UINT32']],
-  [BigUint64Array, ['UINT64']],
-  [Int8Array, ['INT8']],
-  [Int16Array, ['INT16']],
-  [Int32Array, ['INT32']],
-  [BigInt64Array, ['INT64']],
-  [Float32Array, ['FP32']],
-  [Float64Array, ['FP64']],
-]);
-
 function checkOutputDtype(model: ModelInfo, spec: Tensor, value: unknown, array: NDArray): void {
-  const actual = value instanceof NDArray ? [value.dtype] : isTypedArray(value) ? NATURAL_TYPES.get(value.constructor) : [array.dtype];
+  const actual = value instanceof NDArray ? [value.dtype] : isTypedArray(value) ? datatypesOfTypedArray(value) : [array.dtype];
   if (!actual?.includes(spec.dtype)) {
     throw internalError(
       `output '${spec.name}' of model '${model.name}' has datatype ${actual?.[0] ?? 'unknown'}, but the model declares ${spec.dtype}`,

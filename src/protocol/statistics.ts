@@ -6,6 +6,7 @@
  */
 
 import type { Duration, ModelStatistics } from '../core/model-statistics.ts';
+import type { ModelStatisticsOut } from './grpc-messages.ts';
 
 /** A model version and its statistics. */
 export interface StatisticsEntry {
@@ -16,8 +17,8 @@ export interface StatisticsEntry {
 
 const copy = (d: Duration): Duration => ({ count: d.count, ns: d.ns });
 
-/** One model version's statistics object. */
-export function modelStatisticsJson({ name, version, statistics: s }: StatisticsEntry): object {
+/** One model version's statistics with Triton's field names (the gRPC `ModelStatistics` message). */
+export function modelStatistics({ name, version, statistics: s }: StatisticsEntry): ModelStatisticsOut {
   return {
     name,
     version: String(version),
@@ -34,18 +35,20 @@ export function modelStatisticsJson({ name, version, statistics: s }: Statistics
       cache_hit: copy(s.cacheHit),
       cache_miss: copy(s.cacheMiss),
     },
-    response_stats: {},
     batch_stats: s.batchStatistics().map((b) => ({
       batch_size: b.batchSize,
       compute_input: copy(b.computeInput),
       compute_infer: copy(b.computeInfer),
       compute_output: copy(b.computeOutput),
     })),
-    memory_usage: [],
   };
 }
 
-/** The statistics response for the given model versions. */
+/** The statistics response for the given model versions (HTTP adds Triton's empty per-response and memory fields). */
 export function statisticsJson(entries: readonly StatisticsEntry[]): string {
-  return JSON.stringify({ model_stats: entries.map(modelStatisticsJson) });
+  const model_stats = entries.map((entry) => {
+    const { batch_stats, ...head } = modelStatistics(entry);
+    return { ...head, response_stats: {}, batch_stats, memory_usage: [] };
+  });
+  return JSON.stringify({ model_stats });
 }

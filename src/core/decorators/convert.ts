@@ -6,7 +6,7 @@
  */
 
 import { ErrorCode, TritonError } from '../../errors.ts';
-import type { DataType } from '../dtype.ts';
+import { type DataType, datatypesOfTypedArray } from '../dtype.ts';
 import { type ArrayInput, NDArray, isTypedArray } from '../ndarray.ts';
 import type { ModelInfo } from '../request.ts';
 import { describeValue, mapEntries } from './helpers.ts';
@@ -71,31 +71,17 @@ export function asNDArray(value: NDArray | ArrayInput, declared: DataType | unde
   return NDArray.from(value, declared ?? inferDtype(value));
 }
 
-const TYPED_ARRAY_DTYPE: ReadonlyMap<unknown, DataType> = new Map<unknown, DataType>([
-  [Float32Array, 'FP32'],
-  [Float64Array, 'FP64'],
-  [Int8Array, 'INT8'],
-  [Int16Array, 'INT16'],
-  [Int32Array, 'INT32'],
-  [BigInt64Array, 'INT64'],
-  [Uint8Array, 'UINT8'],
-  [Uint8ClampedArray, 'UINT8'],
-  [Uint16Array, 'UINT16'],
-  [Uint32Array, 'UINT32'],
-  [BigUint64Array, 'UINT64'],
-]);
-
 /**
  * The datatype a value suggests: a typed array's own (Float32Array → FP32, …); for (nested) plain arrays, that of
  * the first element: bigint → INT64, boolean → BOOL, string or Uint8Array → BYTES, number → FP64 (what a
  * JavaScript number is), a typed-array row → its type.
  */
 function inferDtype(value: ArrayInput): DataType {
-  if (isTypedArray(value)) return TYPED_ARRAY_DTYPE.get(value.constructor) ?? 'FP64';
+  if (isTypedArray(value)) return datatypesOfTypedArray(value)?.[0] ?? 'FP64';
   let first: unknown = (value as ArrayLike<unknown>)[0];
   while (Array.isArray(first)) first = first[0];
   if (first instanceof Uint8Array || typeof first === 'string') return 'BYTES';
-  if (isTypedArray(first)) return TYPED_ARRAY_DTYPE.get(first.constructor) ?? 'FP64';
+  if (isTypedArray(first)) return datatypesOfTypedArray(first)?.[0] ?? 'FP64';
   if (typeof first === 'bigint') return 'INT64';
   if (typeof first === 'boolean') return 'BOOL';
   return 'FP64';
