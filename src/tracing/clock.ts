@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { HrTime } from '@opentelemetry/api';
+import type { HrTime, TimeInput } from '@opentelemetry/api';
 
 /** Monotonic now, in nanoseconds. */
 export const monotonicNs = (): bigint => process.hrtime.bigint();
@@ -14,8 +14,31 @@ export const monotonicNs = (): bigint => process.hrtime.bigint();
 const OFFSET_NS =
   BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n - process.hrtime.bigint();
 
+/** The wall-clock time of a monotonic timestamp, in nanoseconds since the epoch. */
+export const toEpochNs = (ns: bigint): bigint => ns + OFFSET_NS;
+
+/** Wall-clock now, in nanoseconds since the epoch (on the monotonic clock's scale). */
+export const wallClockNs = (): bigint => process.hrtime.bigint() + OFFSET_NS;
+
+/** Nanoseconds since the epoch as OpenTelemetry's `[seconds, nanoseconds]`. */
+export function epochNsToHrTime(epochNs: bigint): HrTime {
+  return [Number(epochNs / 1_000_000_000n), Number(epochNs % 1_000_000_000n)];
+}
+
 /** The wall-clock time of a monotonic timestamp, as OpenTelemetry's `[seconds, nanoseconds]`. */
 export function toHrTime(ns: bigint): HrTime {
-  const epoch = ns + OFFSET_NS;
-  return [Number(epoch / 1_000_000_000n), Number(epoch % 1_000_000_000n)];
+  return epochNsToHrTime(ns + OFFSET_NS);
+}
+
+/**
+ * An OpenTelemetry API time (epoch `[seconds, nanoseconds]`, a `Date`, epoch milliseconds, or, as the SDK reads
+ * a number not above `performance.now()`, milliseconds since `performance.timeOrigin`) in nanoseconds since the
+ * epoch; now when undefined.
+ */
+export function timeInputToEpochNs(time: TimeInput | undefined): bigint {
+  if (time === undefined) return wallClockNs();
+  if (Array.isArray(time)) return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
+  const ms = time instanceof Date ? time.getTime() : time <= performance.now() ? performance.timeOrigin + time : time;
+  const wholeMs = Math.floor(ms);
+  return BigInt(wholeMs) * 1_000_000n + BigInt(Math.round((ms - wholeMs) * 1_000_000));
 }

@@ -9,7 +9,6 @@
 import { context, type Context, trace, type Tracer, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -20,7 +19,10 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { log } from '../logger.ts';
+import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
+import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
+import { ApiTreeSpan, type RootSpanStarter } from './tree-span.ts';
 
 /** Triton's instrumentation scope name. */
 export const TRACER_NAME = 'triton-server';
@@ -43,8 +45,13 @@ export interface ExportLosses {
 
 /** A running pipeline. */
 export interface OtelPipeline {
-  /** The tracer spans are created with. */
+  /** The tracer of the spans model code opens (`request.tracedSpan`). */
   readonly tracer: Tracer;
+  /**
+   * Starts the root span of a request's tree: spans ts-triton records and encodes itself when the pipeline's
+   * provider is the global one, spans of the application's tracer otherwise.
+   */
+  readonly startRoot: RootSpanStarter;
   /** Whether the pipeline's provider is the global one it registered (false: the application's is used). */
   readonly registeredGlobally: boolean;
   /** Spans lost so far. */
@@ -122,7 +129,7 @@ function ensureContextManager(): void {
 export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   const losses = new LossCounter();
   const queued = { count: 0 };
-  const exporter = new OTLPTraceExporter({
+  const exporter = createOtlpSpanExporter({
     ...(config.urlGiven && { url: config.url }),
     timeoutMillis: EXPORT_TIMEOUT_MS,
   });
@@ -133,18 +140,21 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     scheduledDelayMillis: config.bspScheduleDelayMillis,
     maxExportBatchSize: Math.min(config.bspMaxExportBatchSize, maxQueueSize),
   });
-  const provider = new TracerProvider({
-    resource: defaultResource().merge(resourceFromAttributes(config.resourceAttributes)),
-    spanProcessors: [countingProcessor(processor, maxQueueSize, losses, queued)],
-  });
+  const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
+  const spanProcessor = countingProcessor(processor, maxQueueSize, losses, queued);
+  const provider = new TracerProvider({ resource, spanProcessors: [spanProcessor] });
   ensureContextManager();
   const registeredGlobally = trace.setGlobalTracerProvider(provider);
   const active: ApiTracerProvider = registeredGlobally ? provider : trace.getTracerProvider();
   if (!registeredGlobally) {
     log.info('OpenTelemetry: the application registered a tracer provider already; ts-triton uses it');
   }
+  const tracer = active.getTracer(TRACER_NAME);
   return {
-    tracer: active.getTracer(TRACER_NAME),
+    tracer,
+    startRoot: registeredGlobally
+      ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope: { name: TRACER_NAME } })
+      : ApiTreeSpan.starter(tracer),
     registeredGlobally,
     losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),
     async shutdown(timeoutMs) {

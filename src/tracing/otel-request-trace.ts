@@ -5,15 +5,16 @@
  * @module
  */
 
-import { type Context, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, trace, type Tracer } from '@opentelemetry/api';
 import type { CoreActivity, RequestTracer, TracedSpan } from '../core/trace-hooks.ts';
-import { toHrTime } from './clock.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
-
-const SERVER = { kind: SpanKind.SERVER };
+import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {
+  /** Starts the root span (ts-triton's recorded spans, or the application's tracer). */
+  readonly startRoot: RootSpanStarter;
+  /** The tracer of the spans model code opens with `request.tracedSpan`. */
   readonly tracer: Tracer;
   /** The propagated context (or the root context). */
   readonly parent: Context;
@@ -32,13 +33,10 @@ export class OtelRequestTrace implements FrontendTrace {
   readonly #events: (typeof FRONTEND_EVENTS)[FrontendProtocol];
   readonly #tritonId: number;
   readonly #onFinish: () => void;
-  readonly #root: Span;
-  readonly #rootContext: Context;
-  #model: Span | undefined;
-  #modelContext: Context | undefined;
-  #compute: Span | undefined;
-  #computeContext: Context | undefined;
-  #callable: Span | undefined;
+  readonly #root: TreeSpan;
+  #model: TreeSpan | undefined;
+  #compute: TreeSpan | undefined;
+  #callable: TreeSpan | undefined;
 
   /** Starts the root `InferRequest` span. */
   constructor(options: OtelRequestTraceOptions) {
@@ -46,100 +44,96 @@ export class OtelRequestTrace implements FrontendTrace {
     this.#events = FRONTEND_EVENTS[options.protocol];
     this.#tritonId = options.tritonId;
     this.#onFinish = options.onFinish;
-    const start = toHrTime(options.startNs);
-    this.#root = this.#tracer.startSpan('InferRequest', { ...SERVER, startTime: start }, options.parent);
-    this.#root.addEvent(this.#events.recvStart, start);
-    this.#rootContext = trace.setSpan(options.parent, this.#root);
+    this.#root = options.startRoot('InferRequest', options.startNs, options.parent);
+    this.#root.mark(this.#events.recvStart, options.startNs);
   }
 
   received(ns: bigint): void {
-    this.#root.addEvent(this.#events.recvEnd, toHrTime(ns));
+    this.#root.mark(this.#events.recvEnd, ns);
   }
 
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
-    const time = toHrTime(ns);
-    const span = this.#tracer.startSpan(model.name, { ...SERVER, startTime: time }, this.#rootContext);
-    span.setAttributes({
-      'triton.model_name': model.name,
-      'triton.model_version': model.version,
-      'triton.trace_id': this.#tritonId,
-      'triton.trace_parent_id': 0,
-    });
-    if (requestId !== '') span.setAttribute('triton.request_id', requestId);
-    span.addEvent('REQUEST_START', time);
+    const span = this.#root.startChild(model.name, ns);
+    span.annotate(
+      requestId === ''
+        ? modelAttributes(model, this.#tritonId)
+        : { ...modelAttributes(model, this.#tritonId), 'triton.request_id': requestId },
+    );
+    span.mark('REQUEST_START', ns);
     this.#model = span;
-    this.#modelContext = trace.setSpan(this.#rootContext, span);
   }
 
   activity(name: CoreActivity, ns: bigint): void {
-    const time = toHrTime(ns);
     if (name === 'QUEUE_START') {
-      this.#model?.addEvent(name, time);
+      this.#model?.mark(name, ns);
       return;
     }
-    if (name === 'COMPUTE_START' && this.#modelContext) {
-      this.#compute = this.#tracer.startSpan('compute', { ...SERVER, startTime: time }, this.#modelContext);
-      this.#computeContext = trace.setSpan(this.#modelContext, this.#compute);
-    }
-    this.#compute?.addEvent(name, time);
-    if (name === 'COMPUTE_END') this.#compute?.end(time);
+    if (name === 'COMPUTE_START' && this.#model) this.#compute = this.#model.startChild('compute', ns);
+    this.#compute?.mark(name, ns);
+    if (name === 'COMPUTE_END') this.#compute?.finish(ns);
   }
 
   callableStart(ns: bigint): RequestTracer {
-    const parent = this.#computeContext ?? this.#rootContext;
-    const span = this.#tracer.startSpan('infer_callable', { ...SERVER, startTime: toHrTime(ns) }, parent);
+    const span = (this.#compute ?? this.#root).startChild('infer_callable', ns);
     this.#callable = span;
-    return new OtelRequestTracer(this.#tracer, span, trace.setSpan(parent, span));
+    return new OtelRequestTracer(this.#tracer, span);
   }
 
   callableEnd(ns: bigint, error?: unknown): void {
-    const span = this.#callable;
-    if (!span) return;
-    if (error !== undefined) recordFailure(span, error);
-    span.end(toHrTime(ns));
+    this.#callable?.finish(ns, error);
   }
 
   responseComplete(ns: bigint): void {
-    const time = toHrTime(ns);
-    this.#root.addEvent('INFER_RESPONSE_COMPLETE', time);
+    this.#root.mark('INFER_RESPONSE_COMPLETE', ns);
     if (this.#model) {
-      this.#model.addEvent('REQUEST_END', time);
-      this.#model.end(time);
+      this.#model.mark('REQUEST_END', ns);
+      this.#model.finish(ns);
     }
   }
 
   sendStart(ns: bigint): void {
-    this.#root.addEvent(this.#events.sendStart, toHrTime(ns));
+    this.#root.mark(this.#events.sendStart, ns);
   }
 
   sendEnd(ns: bigint): void {
-    const time = toHrTime(ns);
-    this.#root.addEvent(this.#events.sendEnd, time);
-    this.#root.end(time);
+    this.#root.mark(this.#events.sendEnd, ns);
+    this.#root.finish(ns);
     this.#onFinish();
   }
 }
 
-function recordFailure(span: Span, error: unknown): void {
-  span.recordException(error instanceof Error ? error : String(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+function modelAttributes(model: { readonly name: string; readonly version: number }, tritonId: number) {
+  return {
+    'triton.model_name': model.name,
+    'triton.model_version': model.version,
+    'triton.trace_id': tritonId,
+    'triton.trace_parent_id': 0,
+  };
 }
 
 /** `request.span` and `request.tracedSpan` of a request traced in OpenTelemetry mode. */
 class OtelRequestTracer implements RequestTracer {
-  readonly span: Span;
   readonly #tracer: Tracer;
-  readonly #context: Context;
+  readonly #span: TreeSpan;
+  #context: Context | undefined;
 
-  constructor(tracer: Tracer, span: Span, context: Context) {
+  constructor(tracer: Tracer, span: TreeSpan) {
     this.#tracer = tracer;
-    this.span = span;
-    this.#context = context;
+    this.#span = span;
+  }
+
+  get span(): Span {
+    return this.#span.api;
+  }
+
+  #activeContext(): Context {
+    return (this.#context ??= this.#span.activeContext());
   }
 
   /** Runs `fn` with a child span active, so OpenTelemetry API calls inside it nest under that span. */
   run<T>(name: string, fn: () => T): T {
-    const span = this.#tracer.startSpan(name, undefined, this.#context);
+    const parent = this.#activeContext();
+    const span = this.#tracer.startSpan(name, undefined, parent);
     const ended = (value: T): T => {
       span.end();
       return value;
@@ -151,7 +145,7 @@ class OtelRequestTracer implements RequestTracer {
     };
     let result: T;
     try {
-      result = context.with(trace.setSpan(this.#context, span), fn);
+      result = context.with(trace.setSpan(parent, span), fn);
     } catch (error) {
       return failed(error);
     }
@@ -160,7 +154,7 @@ class OtelRequestTracer implements RequestTracer {
   }
 
   open(name: string): TracedSpan {
-    const span = this.#tracer.startSpan(name, undefined, this.#context) as TracedSpan;
+    const span = this.#tracer.startSpan(name, undefined, this.#activeContext()) as TracedSpan;
     span[Symbol.dispose] = () => span.end();
     return span;
   }

@@ -63,6 +63,7 @@ export class TraceManager {
     if (this.#pipeline) {
       this.#warnIfTensorLevel(setting.values.levels.tensors);
       return new OtelRequestTrace({
+        startRoot: this.#pipeline.startRoot,
         tracer: this.#pipeline.tracer,
         parent: parent ?? ROOT_CONTEXT,
         protocol,

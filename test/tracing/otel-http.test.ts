@@ -138,6 +138,19 @@ describe('OpenTelemetry mode over HTTP', () => {
     assert.ok(spans.every((s) => s.traceId === TRACE_ID));
   });
 
+  it('traces a propagated context that is not sampled, as Triton does, keeping its trace id and trace state', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, []);
+    await infer(triton, { traceparent: `00-${TRACE_ID}-${PARENT_ID}-00`, tracestate: 'vendor=abc' });
+    const spans = await receiver.waitForSpans(4);
+    await triton.stop();
+    const root = findSpan(spans, 'InferRequest');
+    assert.equal(root.parentSpanId, PARENT_ID);
+    assert.equal(root.flags, 0x301, 'sampled, with a remote parent');
+    assert.ok(spans.every((s) => s.traceId === TRACE_ID && s.traceState === 'vendor=abc'));
+    assert.equal(findSpan(spans, 'simple').flags, 0x101, 'sampled, with a local parent');
+  });
+
   it('ignores a malformed traceparent', async () => {
     receiver.clear();
     const triton = await tracedServer(receiver, []);

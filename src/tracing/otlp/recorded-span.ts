@@ -1,0 +1,307 @@
+/**
+ * The spans ts-triton records itself in OpenTelemetry mode when it runs the export pipeline: a lean span
+ * that is at once an OpenTelemetry API `Span` (what `request.span` is, so model code can add attributes and
+ * events and parent its own spans on it) and an SDK `ReadableSpan` (what the batch span processor queues).
+ * Times are kept as wall-clock nanoseconds and the OTLP encoder writes it directly; the `ReadableSpan` views
+ * (`startTime`, `events`, …) are built only if something else asks for them.
+ *
+ * Behaviour follows the SDK's span: attribute and event limits (the SDK's defaults), attribute value
+ * checks, operations after `end()` ignored with a diagnostic, `recordException` as an `exception` event.
+ *
+ * @module
+ */
+
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type AttributeValue,
+  type Exception,
+  diag,
+  type HrTime,
+  type Link,
+  type Span,
+  type SpanAttributes,
+  type SpanContext,
+  type SpanStatus,
+  SpanStatusCode,
+  type TimeInput,
+  TraceFlags,
+  type TraceState,
+} from '@opentelemetry/api';
+import { AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, maybeAddAttribute } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
+import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
+import { epochNsToHrTime, timeInputToEpochNs, toEpochNs, wallClockNs } from '../clock.ts';
+import { recordFailure, type RootSpanStarter, type TreeSpan } from '../tree-span.ts';
+
+/** The SDK's default span limits. */
+const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: Infinity } as const;
+const EVENT_COUNT_LIMIT = 128;
+const LINK_COUNT_LIMIT = 128;
+
+/** What every span of one pipeline shares. */
+export interface SpanScope {
+  readonly processor: SpanProcessor;
+  readonly resource: Resource;
+  readonly instrumentationScope: { readonly name: string; readonly version?: string };
+}
+
+/** The parent of a new span: another recorded span, a remote span context, or none (a new trace). */
+export type SpanParent = RecordedSpan | SpanContext | undefined;
+
+/** One event of a recorded span. */
+export interface RecordedEvent {
+  readonly name: string;
+  /** Wall-clock nanoseconds since the epoch. */
+  readonly ns: bigint;
+  readonly attributes?: Attributes;
+  readonly droppedAttributesCount?: number;
+}
+
+/** A span recorded by ts-triton (see the module comment). */
+export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
+  name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  readonly resource: Resource;
+  readonly instrumentationScope: { readonly name: string; readonly version?: string };
+  readonly #context: SpanContext;
+  readonly #scope: SpanScope;
+  /** The ids, as words for the encoder. */
+  readonly traceId: Id;
+  readonly spanId: Id;
+  readonly parentSpanId: Id | undefined;
+  /** Wall-clock nanoseconds. */
+  readonly startNs: bigint;
+  endNs = 0n;
+  ended = false;
+  attributes: Attributes = {};
+  #attributeCount = 0;
+  droppedAttributesCount = 0;
+  readonly recordedEvents: RecordedEvent[] = [];
+  droppedEventsCount = 0;
+  readonly links: Link[] = [];
+  droppedLinksCount = 0;
+  status: SpanStatus = { code: SpanStatusCode.UNSET };
+
+  /**
+   * Starts a span (always sampled: like Triton, a propagated context that is not sampled is still traced).
+   * @param startNs - wall-clock nanoseconds.
+   */
+  constructor(scope: SpanScope, name: string, kind: SpanKind, parent: SpanParent, startNs: bigint) {
+    this.#scope = scope;
+    this.resource = scope.resource;
+    this.instrumentationScope = scope.instrumentationScope;
+    this.name = name;
+    this.kind = kind;
+    this.startNs = startNs;
+    this.spanId = newSpanId();
+    let traceState: TraceState | undefined;
+    if (parent instanceof RecordedSpan) {
+      this.parentSpanContext = parent.#context;
+      this.traceId = parent.traceId;
+      this.parentSpanId = parent.spanId;
+      traceState = parent.#context.traceState;
+    } else if (parent !== undefined) {
+      this.parentSpanContext = parent;
+      this.traceId = idFromHex(parent.traceId);
+      this.parentSpanId = idFromHex(parent.spanId);
+      traceState = parent.traceState;
+    } else {
+      this.parentSpanContext = undefined;
+      this.traceId = newTraceId();
+      this.parentSpanId = undefined;
+    }
+    this.#context =
+      traceState === undefined
+        ? { traceId: this.traceId.hex, spanId: this.spanId.hex, traceFlags: TraceFlags.SAMPLED }
+        : { traceId: this.traceId.hex, spanId: this.spanId.hex, traceFlags: TraceFlags.SAMPLED, traceState };
+  }
+
+  spanContext(): SpanContext {
+    return this.#context;
+  }
+
+  isRecording(): boolean {
+    return !this.ended;
+  }
+
+  /** The root span starter of a pipeline: spans of kind SERVER under the propagated context's span. */
+  static starter(scope: SpanScope): RootSpanStarter {
+    return (name, ns, parent) => new RecordedSpan(scope, name, SpanKind.SERVER, trace.getSpanContext(parent), toEpochNs(ns));
+  }
+
+  // TreeSpan: what the request trace calls, with ts-triton's own (valid) names, values and monotonic times.
+
+  get api(): Span {
+    return this;
+  }
+
+  mark(name: string, ns: bigint): void {
+    if (this.ended) return;
+    if (this.recordedEvents.length >= EVENT_COUNT_LIMIT) this.#dropOldestEvent();
+    this.recordedEvents.push({ name, ns: toEpochNs(ns) });
+  }
+
+  annotate(attributes: Attributes): void {
+    if (this.#attributeCount === 0) {
+      this.attributes = attributes;
+      this.#attributeCount = Object.keys(attributes).length;
+    } else this.setAttributes(attributes);
+  }
+
+  startChild(name: string, ns: bigint): TreeSpan {
+    return new RecordedSpan(this.#scope, name, SpanKind.SERVER, this, toEpochNs(ns));
+  }
+
+  finish(ns: bigint, error?: unknown): void {
+    if (error !== undefined) recordFailure(this, error);
+    this.endAt(toEpochNs(ns));
+  }
+
+  activeContext(): Context {
+    return trace.setSpan(ROOT_CONTEXT, this);
+  }
+
+  /** Ends the span at wall-clock `ns` and hands it to the span processor. */
+  endAt(ns: bigint): void {
+    if (this.#warnIfEnded()) return;
+    this.endNs = ns < this.startNs ? this.startNs : ns;
+    this.ended = true;
+    if (this.droppedEventsCount > 0) diag.warn(`Dropped ${this.droppedEventsCount} events because eventCountLimit reached`);
+    this.#scope.processor.onEnd(this);
+  }
+
+  setAttribute(key: string, value: AttributeValue): this {
+    if (this.#warnIfEnded()) return this;
+    const decision = maybeAddAttribute({
+      key,
+      value,
+      attributes: this.attributes,
+      limits: LIMITS,
+      currentAttributesCount: this.#attributeCount,
+    });
+    if (decision === AddAttributeDecision.ADD_NEW) this.#attributeCount++;
+    else if (decision === AddAttributeDecision.DROP_LIMIT_REACHED && this.droppedAttributesCount++ === 0) {
+      diag.warn('Dropping extra attributes.');
+    }
+    return this;
+  }
+
+  setAttributes(attributes: SpanAttributes): this {
+    for (const key of Object.keys(attributes)) this.setAttribute(key, attributes[key]!);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: SpanAttributes | TimeInput, time?: TimeInput): this {
+    if (this.#warnIfEnded()) return this;
+    let attributes: unknown = attributesOrTime;
+    if (isTimeInput(attributesOrTime)) {
+      if (!isTimeInput(time)) time = attributesOrTime;
+      attributes = undefined;
+    }
+    if (this.recordedEvents.length >= EVENT_COUNT_LIMIT) this.#dropOldestEvent();
+    const cleaned = cleanSimpleAttributes(attributes, LIMITS);
+    this.recordedEvents.push({ name, ns: timeInputToEpochNs(time), ...cleaned });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.#warnIfEnded()) return this;
+    if (this.links.length >= LINK_COUNT_LIMIT) {
+      this.links.shift();
+      this.droppedLinksCount++;
+    }
+    this.links.push({ context: link.context, ...cleanAttributes(link.attributes, LIMITS) });
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.#warnIfEnded() || status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) {
+      return this;
+    }
+    this.status =
+      status.code === SpanStatusCode.ERROR && typeof status.message === 'string'
+        ? { code: status.code, message: status.message }
+        : { code: status.code };
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (!this.#warnIfEnded()) this.name = name;
+    return this;
+  }
+
+  end(endTime?: TimeInput): void {
+    this.endAt(endTime === undefined ? wallClockNs() : timeInputToEpochNs(endTime));
+  }
+
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') attributes['exception.message'] = exception;
+    else if (exception) {
+      if (exception.code) attributes['exception.type'] = String(exception.code);
+      else if (exception.name) attributes['exception.type'] = exception.name;
+      if (exception.message) attributes['exception.message'] = exception.message;
+      if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
+    }
+    if (attributes['exception.type'] !== undefined || attributes['exception.message'] !== undefined) {
+      this.addEvent('exception', attributes, time);
+    } else diag.warn(`Failed to record an exception ${String(exception)}`);
+  }
+
+  // ReadableSpan views, built on demand.
+
+  get startTime(): HrTime {
+    return epochNsToHrTime(this.startNs);
+  }
+
+  get endTime(): HrTime {
+    return epochNsToHrTime(this.endNs);
+  }
+
+  get duration(): HrTime {
+    const ns = this.ended ? this.endNs - this.startNs : -1n;
+    return ns < 0n ? [-1, -1] : [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
+  }
+
+  get events(): TimedEvent[] {
+    return this.recordedEvents.map((e) => ({
+      name: e.name,
+      time: epochNsToHrTime(e.ns),
+      ...(e.attributes !== undefined && { attributes: e.attributes }),
+      ...(e.droppedAttributesCount !== undefined && { droppedAttributesCount: e.droppedAttributesCount }),
+    }));
+  }
+
+  #dropOldestEvent(): void {
+    this.recordedEvents.shift();
+    this.droppedEventsCount++;
+  }
+
+  #warnIfEnded(): boolean {
+    if (this.ended) {
+      diag.warn(
+        `Cannot execute the operation on ended Span {traceId: ${this.#context.traceId}, spanId: ${this.#context.spanId}}`,
+      );
+    }
+    return this.ended;
+  }
+}
+
+function isTimeInput(value: unknown): value is TimeInput {
+  return (
+    typeof value === 'number' ||
+    value instanceof Date ||
+    (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number')
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * W3C trace and span ids, kept both as 32-bit words (what the OTLP encoder writes) and as the lowercase hex
+ * strings OpenTelemetry's API carries. Ids only need to be unique, not secret (the SDK's own generator uses
+ * `Math.random` too); an all-zero id is invalid in W3C Trace Context, so one is never made.
+ *
+ * @module
+ */
+
+/** An id as big-endian 32-bit words (two for a span id, four for a trace id) and as hex digits. */
+export interface Id {
+  readonly words: readonly number[];
+  readonly hex: string;
+}
+
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+const randomWord = (): number => (Math.random() * 0x1_0000_0000) >>> 0;
+
+function wordHex(word: number): string {
+  return BYTE_HEX[word >>> 24]! + BYTE_HEX[(word >>> 16) & 0xff]! + BYTE_HEX[(word >>> 8) & 0xff]! + BYTE_HEX[word & 0xff]!;
+}
+
+/** A new random 16-byte trace id. */
+export function newTraceId(): Id {
+  const words = [randomWord(), randomWord(), randomWord(), randomWord()];
+  if ((words[0]! | words[1]! | words[2]!) === 0 && words[3] === 0) words[3] = 1;
+  return { words, hex: wordHex(words[0]!) + wordHex(words[1]!) + wordHex(words[2]!) + wordHex(words[3]!) };
+}
+
+/** A new random 8-byte span id. */
+export function newSpanId(): Id {
+  const high = randomWord();
+  const low = randomWord() || (high === 0 ? 1 : 0);
+  return { words: [high, low], hex: wordHex(high) + wordHex(low) };
+}
+
+/** The id whose hex digits are `hex` (16 or 32 of them, as a valid span context carries). */
+export function idFromHex(hex: string): Id {
+  const words: number[] = [];
+  for (let i = 0; i < hex.length; i += 8) words.push(Number.parseInt(hex.slice(i, i + 8), 16) >>> 0);
+  return { words, hex };
+}

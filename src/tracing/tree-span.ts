@@ -1,0 +1,86 @@
+/**
+ * One span of a traced request's tree (`InferRequest`, the model span, `compute`, `infer_callable`), as the
+ * request trace drives it: events and ends at monotonic timestamps, children started under it. Two kinds:
+ * the spans ts-triton records itself (`RecordedSpan`, when it runs the export pipeline) and {@link ApiTreeSpan},
+ * a span of whatever tracer the application registered.
+ *
+ * @module
+ */
+
+import {
+  type Attributes,
+  type Context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { toHrTime } from './clock.ts';
+
+/** A span of a request's tree. */
+export interface TreeSpan {
+  /** The span as OpenTelemetry's API sees it (`request.span`). */
+  readonly api: Span;
+  /** Adds event `name` at monotonic `ns`. */
+  mark(name: string, ns: bigint): void;
+  /** Sets attributes computed by ts-triton. */
+  annotate(attributes: Attributes): void;
+  /** Starts a child span (kind SERVER, as every span of Triton's tree) at monotonic `ns`. */
+  startChild(name: string, ns: bigint): TreeSpan;
+  /** Ends the span at monotonic `ns`; an `error` is recorded and sets the status to ERROR first. */
+  finish(ns: bigint, error?: unknown): void;
+  /** A context in which this span is the active one. */
+  activeContext(): Context;
+}
+
+/** Starts the root span of a request's tree, under the propagated `parent` context (or the root context). */
+export type RootSpanStarter = (name: string, ns: bigint, parent: Context) => TreeSpan;
+
+/** Records `error` on `span`: an `exception` event and the ERROR status with its message. */
+export function recordFailure(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+const SERVER = { kind: SpanKind.SERVER };
+
+/** A tree span of an OpenTelemetry API tracer. */
+export class ApiTreeSpan implements TreeSpan {
+  readonly api: Span;
+  readonly #tracer: Tracer;
+  readonly #context: Context;
+
+  /** Starts span `name` at monotonic `ns` under `parent`. */
+  constructor(tracer: Tracer, name: string, ns: bigint, parent: Context) {
+    this.#tracer = tracer;
+    this.api = tracer.startSpan(name, { ...SERVER, startTime: toHrTime(ns) }, parent);
+    this.#context = trace.setSpan(parent, this.api);
+  }
+
+  /** The root span starter of `tracer`. */
+  static starter(tracer: Tracer): RootSpanStarter {
+    return (name, ns, parent) => new ApiTreeSpan(tracer, name, ns, parent);
+  }
+
+  mark(name: string, ns: bigint): void {
+    this.api.addEvent(name, toHrTime(ns));
+  }
+
+  annotate(attributes: Attributes): void {
+    this.api.setAttributes(attributes);
+  }
+
+  startChild(name: string, ns: bigint): TreeSpan {
+    return new ApiTreeSpan(this.#tracer, name, ns, this.#context);
+  }
+
+  finish(ns: bigint, error?: unknown): void {
+    if (error !== undefined) recordFailure(this.api, error);
+    this.api.end(toHrTime(ns));
+  }
+
+  activeContext(): Context {
+    return this.#context;
+  }
+}

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import protobuf from 'protobufjs';
+import { toEpochNs } from '../../src/tracing/clock.ts';
+import { encodeRecordedSpans } from '../../src/tracing/otlp/encode-recorded-spans.ts';
+import { spanSerializer } from '../../src/tracing/otlp/otlp-span-exporter.ts';
+import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.ts';
+import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
+import { idFromHex, newSpanId, newTraceId } from '../../src/tracing/otlp/span-ids.ts';
+import { decodeExportRequest } from '../fixtures/otlp-receiver.ts';
+
+/** A scope whose processor keeps the spans that end. */
+function collectingScope(attributes: Record<string, unknown> = { 'service.name': 'encoder-test' }) {
+  const ended: ReadableSpan[] = [];
+  const processor: SpanProcessor = {
+    onStart: () => {},
+    onEnd: (span) => void ended.push(span),
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  const scope: SpanScope = {
+    processor,
+    resource: resourceFromAttributes(attributes as never),
+    instrumentationScope: { name: 'triton-server' },
+  };
+  return { scope, ended };
+}
+
+const REMOTE = {
+  traceId: '0af7651916cd43dd8448eb211c12666c',
+  spanId: 'b7ad6b7169242424',
+  traceFlags: TraceFlags.NONE,
+  isRemote: true,
+  traceState: new TraceState('vendor=abc,other=x'),
+};
+
+/** A tree like a traced request's, plus everything model code can do to `request.span`. */
+function requestTree(scope: SpanScope, requestId = '42'): RecordedSpan[] {
+  const ns = process.hrtime.bigint();
+  const root = RecordedSpan.starter(scope)('InferRequest', ns, trace.setSpanContext(ROOT_CONTEXT, REMOTE)) as RecordedSpan;
+  root.mark('HTTP_RECV_START', ns);
+  const model = root.startChild('simple', ns + 10n);
+  model.annotate({ 'triton.model_name': 'simple', 'triton.model_version': 1, 'triton.trace_id': 7, 'triton.request_id': requestId });
+  model.mark('REQUEST_START', ns + 10n);
+  const compute = model.startChild('compute', ns + 20n);
+  compute.mark('COMPUTE_START', ns + 20n);
+  const callable = compute.startChild('infer_callable', ns + 30n).api;
+  callable.setAttribute('text', 'grüße ✓');
+  callable.setAttribute('int', 12);
+  callable.setAttribute('negative', -5);
+  callable.setAttribute('double', 0.25);
+  callable.setAttribute('flag', true);
+  callable.setAttributes({ strings: ['a', 'b'], numbers: [1, 2.5], empty: '' });
+  callable.addEvent('checkpoint', { step: 3, note: 'ok' });
+  callable.addEvent('timed', [1_700_000_000, 5]);
+  callable.addEvent('dated', new Date(1_700_000_000_123));
+  callable.addEvent(`long-${'n'.repeat(150)}`);
+  callable.addLink({ context: { ...REMOTE, isRemote: false }, attributes: { why: 'batch' } });
+  callable.recordException(new TypeError('bad input'));
+  callable.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
+  callable.updateName('infer_callable');
+  (callable as RecordedSpan).finish(ns + 40n);
+  compute.mark('COMPUTE_END', ns + 50n);
+  compute.finish(ns + 50n);
+  model.finish(ns + 60n);
+  root.mark('HTTP_SEND_END', ns + 70n);
+  root.finish(ns + 70n);
+  return [root, model, compute, callable] as RecordedSpan[];
+}
+
+describe('OTLP encoding of recorded spans', () => {
+  it('decodes to exactly what the OpenTelemetry JS serializer writes for the same spans', () => {
+    const { scope, ended } = collectingScope({ 'service.name': 'svc', 'list': ['x', 'y'], 'n': 3, 'ratio': 0.5 });
+    requestTree(scope);
+    const mine = decodeExportRequest(encodeRecordedSpans(ended as RecordedSpan[]));
+    const theirs = decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!);
+    assert.equal(mine.length, 4);
+    assert.deepEqual(mine, theirs);
+  });
+
+  it("writes the tree's ids, parents, kinds, flags, times and events", () => {
+    const { scope, ended } = collectingScope();
+    const [root, model, , callable] = requestTree(scope);
+    const spans = decodeExportRequest(encodeRecordedSpans(ended as RecordedSpan[]));
+    const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
+    assert.equal(byName.InferRequest!.traceId, REMOTE.traceId);
+    assert.equal(byName.InferRequest!.parentSpanId, REMOTE.spanId);
+    assert.equal(byName.InferRequest!.flags, 0x301);
+    assert.equal(byName.InferRequest!.traceState, 'vendor=abc,other=x');
+    assert.equal(byName.simple!.parentSpanId, root!.spanContext().spanId);
+    assert.equal(byName.simple!.flags, 0x101);
+    assert.equal(byName.compute!.parentSpanId, model!.spanContext().spanId);
+    assert.ok(spans.every((s) => s.kind === 2 && s.traceId === REMOTE.traceId));
+    assert.equal(byName.simple!.startTimeUnixNano, root!.startNs + 10n);
+    assert.equal(byName.InferRequest!.endTimeUnixNano - byName.InferRequest!.startTimeUnixNano, 70n);
+    assert.deepEqual(
+      byName.infer_callable!.events.map((e) => e.name),
+      ['checkpoint', 'timed', 'dated', `long-${'n'.repeat(150)}`, 'exception'],
+    );
+    assert.equal(byName.infer_callable!.events[1]!.timeUnixNano, 1_700_000_000_000_000_005n);
+    assert.equal(byName.infer_callable!.events[2]!.timeUnixNano, 1_700_000_000_123_000_000n);
+    assert.deepEqual(byName.infer_callable!.status, { code: 2, message: 'failed' });
+    assert.equal(byName.infer_callable!.attributes.negative, -5);
+    assert.equal((callable as RecordedSpan).ended, true);
+  });
+
+  it('handles batches with long and multi-byte strings (length prefixes of several bytes, buffer growth)', () => {
+    const { scope, ended } = collectingScope();
+    for (let i = 0; i < 300; i++) requestTree(scope, `request-${i}-${'é'.repeat(i * 7)}`);
+    const encoded = encodeRecordedSpans(ended as RecordedSpan[]);
+    assert.ok(encoded.byteLength > 200_000);
+    assert.deepEqual(decodeExportRequest(encoded), decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
+  });
+
+  it('puts spans of the SDK and recorded spans in one request (the serializer of the exporter)', () => {
+    const { scope, ended } = collectingScope();
+    const provider = new TracerProvider({
+      resource: scope.resource,
+      spanProcessors: [scope.processor],
+    });
+    const [, , , callable] = requestTree(scope);
+    const sdkSpan = provider.getTracer('model-code').startSpan('user-step', undefined, trace.setSpan(ROOT_CONTEXT, callable!));
+    sdkSpan.end();
+    const decoded = decodeExportRequest(spanSerializer.serializeRequest(ended)!);
+    assert.deepEqual(decoded.map((s) => s.name).sort(), ['InferRequest', 'compute', 'infer_callable', 'simple', 'user-step']);
+    const user = decoded.find((s) => s.name === 'user-step')!;
+    assert.equal(user.parentSpanId, callable!.spanContext().spanId);
+    assert.equal(user.scope.name, 'model-code');
+    assert.deepEqual(decoded, decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
+  });
+});
+
+describe('RecordedSpan', () => {
+  it('is sampled even when its remote parent is not, and keeps the parent trace id', () => {
+    const { scope } = collectingScope();
+    const span = RecordedSpan.starter(scope)('InferRequest', 0n, trace.setSpanContext(ROOT_CONTEXT, REMOTE)) as RecordedSpan;
+    assert.equal(span.spanContext().traceFlags, TraceFlags.SAMPLED);
+    assert.equal(span.spanContext().traceId, REMOTE.traceId);
+    assert.equal(span.spanContext().traceState?.serialize(), 'vendor=abc,other=x');
+    assert.equal(span.kind, SpanKind.SERVER);
+  });
+
+  it('starts a new trace without a parent', () => {
+    const { scope } = collectingScope();
+    const span = RecordedSpan.starter(scope)('InferRequest', 0n, ROOT_CONTEXT) as RecordedSpan;
+    assert.match(span.spanContext().traceId, /^[0-9a-f]{32}$/);
+    assert.equal(span.parentSpanContext, undefined);
+    assert.equal(span.parentSpanId, undefined);
+  });
+
+  it('ignores operations after end and hands the span to the processor once', () => {
+    const { scope, ended } = collectingScope();
+    const span = RecordedSpan.starter(scope)('x', 0n, ROOT_CONTEXT) as RecordedSpan;
+    span.end();
+    assert.equal(span.isRecording(), false);
+    span.setAttribute('late', 1);
+    span.addEvent('late');
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.updateName('renamed');
+    span.end();
+    assert.equal(ended.length, 1);
+    assert.deepEqual(span.attributes, {});
+    assert.equal(span.recordedEvents.length, 0);
+    assert.equal(span.status.code, SpanStatusCode.UNSET);
+    assert.equal(span.name, 'x');
+  });
+
+  it("applies the SDK's limits and attribute checks", () => {
+    const { scope } = collectingScope();
+    const span = RecordedSpan.starter(scope)('x', 0n, ROOT_CONTEXT) as RecordedSpan;
+    for (let i = 0; i < 130; i++) span.setAttribute(`a${i}`, i);
+    span.setAttribute('a0', 'overwritten');
+    span.setAttribute('', 1);
+    for (let i = 0; i < 130; i++) span.addEvent(`e${i}`);
+    span.setStatus({ code: SpanStatusCode.OK });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'ignored after OK' });
+    span.end();
+    assert.equal(Object.keys(span.attributes).length, 128);
+    assert.equal(span.attributes.a0, 'overwritten');
+    assert.equal(span.droppedAttributesCount, 2);
+    assert.equal(span.recordedEvents.length, 128);
+    assert.equal(span.droppedEventsCount, 2);
+    assert.equal(span.recordedEvents[0]!.name, 'e2', 'the oldest events are dropped');
+    assert.deepEqual(span.status, { code: SpanStatusCode.OK });
+  });
+
+  it('offers the ReadableSpan views other processors and exporters read', () => {
+    const { scope } = collectingScope();
+    const start = process.hrtime.bigint();
+    const span = RecordedSpan.starter(scope)('x', start, ROOT_CONTEXT);
+    span.mark('E', start + 1_500_000_000n);
+    span.finish(start + 2_000_000_001n);
+    const readable = span as RecordedSpan;
+    const epoch = toEpochNs(start);
+    assert.deepEqual(readable.startTime, [Number(epoch / 1_000_000_000n), Number(epoch % 1_000_000_000n)]);
+    assert.deepEqual(readable.duration, [2, 1]);
+    assert.equal(readable.events[0]!.name, 'E');
+    assert.equal(readable.ended, true);
+  });
+});
+
+describe('span ids', () => {
+  it('are random, valid and hex-formatted', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const span = newSpanId();
+      const traceId = newTraceId();
+      assert.match(span.hex, /^[0-9a-f]{16}$/);
+      assert.match(traceId.hex, /^[0-9a-f]{32}$/);
+      assert.notEqual(span.hex, '0'.repeat(16));
+      assert.deepEqual(idFromHex(span.hex).words, span.words);
+      assert.deepEqual(idFromHex(traceId.hex).words, traceId.words);
+      ids.add(span.hex);
+    }
+    assert.equal(ids.size, 1000);
+  });
+});
+
+describe('ProtoWriter', () => {
+  it('writes varints, int64 and nested lengths at every size boundary', () => {
+    const values = [0, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, 2 ** 32, 2 ** 53 - 1];
+    const writer = new ProtoWriter(8);
+    for (const v of values) writer.varint(v);
+    writer.int64(-1);
+    writer.int64(-(2 ** 40));
+    for (const size of [0, 127, 128, 16_383, 16_384, 70_000]) {
+      const start = writer.begin();
+      writer.string('x'.repeat(size));
+      writer.end(start);
+    }
+    const reader = protobuf.Reader.create(writer.finish());
+    for (const v of values) assert.equal(Number(reader.uint64()), v);
+    assert.equal(reader.int64().toString(), '-1');
+    assert.equal(reader.int64().toString(), String(-(2 ** 40)));
+    for (const size of [0, 127, 128, 16_383, 16_384, 70_000]) {
+      const inner = protobuf.Reader.create(reader.bytes());
+      assert.equal(inner.string(), 'x'.repeat(size));
+    }
+    assert.equal(reader.pos, reader.len);
+  });
+});
