@@ -43,6 +43,11 @@ const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: Infinity }
 const EVENT_COUNT_LIMIT = 128;
 const LINK_COUNT_LIMIT = 128;
 
+// Shared until a span gets its own (most recorded spans never have attributes, links or a status).
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
 /** What every span of one pipeline shares. */
 export interface SpanScope {
   readonly processor: SpanProcessor;
@@ -79,14 +84,14 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   readonly startNs: bigint;
   endNs = 0n;
   ended = false;
-  attributes: Attributes = {};
+  attributes: Attributes = NO_ATTRIBUTES;
   #attributeCount = 0;
   droppedAttributesCount = 0;
   readonly recordedEvents: RecordedEvent[] = [];
   droppedEventsCount = 0;
-  readonly links: Link[] = [];
+  links: Link[] = NO_LINKS;
   droppedLinksCount = 0;
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  status: SpanStatus = UNSET_STATUS;
 
   /**
    * Starts a span (always sampled: like Triton, a propagated context that is not sampled is still traced).
@@ -178,6 +183,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
 
   setAttribute(key: string, value: AttributeValue): this {
     if (this.#warnIfEnded()) return this;
+    if (this.attributes === NO_ATTRIBUTES) this.attributes = {};
     const decision = maybeAddAttribute({
       key,
       value,
@@ -212,6 +218,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
 
   addLink(link: Link): this {
     if (this.#warnIfEnded()) return this;
+    if (this.links === NO_LINKS) this.links = [];
     if (this.links.length >= LINK_COUNT_LIMIT) {
       this.links.shift();
       this.droppedLinksCount++;
