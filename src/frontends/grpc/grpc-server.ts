@@ -61,6 +61,8 @@ export async function startGrpcFrontend(
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageSize,
     'grpc.max_send_message_length': options.maxMessageSize,
+    // Channelz keeps per-call statistics for a channelz service, which this server does not serve.
+    'grpc.enable_channelz': 0,
   });
   const streams: OpenStreams = new Set();
   server.addService(definitions.inference, inferenceService(ctx, streams));

@@ -1,11 +1,13 @@
 /**
- * The gRPC services' definitions, loaded once from the package's `proto/` files with `@grpc/proto-loader`.
+ * The gRPC services' definitions, loaded once from the package's `proto/` files with `@grpc/proto-loader`,
+ * with hand-written codecs for the inference RPCs' messages (`fast-codecs.ts`).
  *
  * @module
  */
 
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadGrpcProtos } from '../../protocol/grpc-proto-files.ts';
+import { withFastInferCodecs } from './fast-codecs.ts';
 
 /** The services this frontend serves. */
 export interface GrpcServiceDefinitions {
@@ -22,7 +24,7 @@ export function serviceDefinitions(): GrpcServiceDefinitions {
   if (loaded) return loaded;
   const definition = loadGrpcProtos(['grpc_service.proto', 'health.proto']);
   loaded = {
-    inference: definition['inference.GRPCInferenceService'] as ServiceDefinition,
+    inference: withFastInferCodecs(definition['inference.GRPCInferenceService'] as ServiceDefinition),
     health: definition['grpc.health.v1.Health'] as ServiceDefinition,
   };
   return loaded;

@@ -1,0 +1,138 @@
+/**
+ * A minimal reader of the protobuf wire format, for the hand-written decoder of the gRPC hot path
+ * (`grpc-infer-request-wire.ts`). It reads only well-formed input: anything else (a read past the end, an
+ * over-long varint, a length it does not expect) throws, and the caller falls back to the general decoder.
+ *
+ * @module
+ */
+
+/** Wire type of varints. */
+export const VARINT = 0;
+/** Wire type of 64-bit fixed values (`double`). */
+export const FIXED64 = 1;
+/** Wire type of length-delimited values (strings, bytes, messages, packed repeated fields). */
+export const LENGTH_DELIMITED = 2;
+
+/** Thrown for input the fast decoder does not read; the caller decodes the message the general way instead. */
+export class NotFastPath extends Error {}
+
+/** Up to this length, an ASCII string is decoded here rather than by `Buffer` (slower for short strings). */
+const SHORT_STRING = 32;
+
+/** The UTF-8 string of `buf[start, end)`, decoded here when it is ASCII. */
+function shortString(buf: Buffer, start: number, end: number): string {
+  let text = '';
+  for (let i = start; i < end; i++) {
+    const byte = buf[i]!;
+    if (byte >= 0x80) return buf.toString('utf8', start, end);
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
+/** Reads protobuf wire data from `buf` between `pos` and `end`. */
+export class WireReader {
+  readonly buf: Buffer;
+  pos: number;
+  readonly end: number;
+
+  /**
+   * @param buf - the message bytes.
+   * @param pos - where to start reading.
+   * @param end - where the data ends (exclusive).
+   */
+  constructor(buf: Buffer, pos = 0, end = buf.length) {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+  }
+
+  /** Whether everything was read. */
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  #byte(): number {
+    if (this.pos >= this.end) throw new NotFastPath('read past the end');
+    return this.buf[this.pos++]!;
+  }
+
+  /** A varint below 2^28 (tags, lengths, bools): at most four bytes. */
+  smallVarint(): number {
+    let value = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      const byte = this.#byte();
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value;
+    }
+    throw new NotFastPath('varint too long');
+  }
+
+  /** A 64-bit varint as a decimal string, as `int64` (signed) or `uint64`. */
+  int64String(signed: boolean): string {
+    let value = 0;
+    let scale = 1;
+    // Seven bytes hold 49 bits: exact as a double.
+    for (let i = 0; i < 7; i++) {
+      const byte = this.#byte();
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return String(value);
+      scale *= 0x80;
+    }
+    let big = BigInt(value);
+    for (let shift = 49n; shift < 70n; shift += 7n) {
+      const byte = this.#byte();
+      big |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return String(signed ? BigInt.asIntN(64, big) : BigInt.asUintN(64, big));
+    }
+    throw new NotFastPath('varint too long');
+  }
+
+  /** A `bool`: one byte, 0 or 1. */
+  bool(): boolean {
+    const byte = this.#byte();
+    if (byte > 1) throw new NotFastPath('bool is not 0 or 1');
+    return byte === 1;
+  }
+
+  /** A little-endian `double`. */
+  double(): number {
+    if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
+    const value = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return value;
+  }
+
+  /** The range of a length-delimited value; moves past it. */
+  #span(): number {
+    const length = this.smallVarint();
+    const start = this.pos;
+    if (start + length > this.end) throw new NotFastPath('length past the end');
+    this.pos = start + length;
+    return start;
+  }
+
+  /** A length-delimited UTF-8 string. */
+  string(): string {
+    const start = this.#span();
+    if (this.pos - start <= SHORT_STRING) return shortString(this.buf, start, this.pos);
+    return this.buf.toString('utf8', start, this.pos);
+  }
+
+  /** Length-delimited bytes, sharing memory with the message. */
+  bytes(): Buffer {
+    const start = this.#span();
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /** A reader of an embedded message (or a packed field); moves past it. */
+  message(): WireReader {
+    const start = this.#span();
+    return new WireReader(this.buf, start, this.pos);
+  }
+}
+
+/** The tag of field `field` with wire type `wireType`. */
+export function tag(field: number, wireType: number): number {
+  return (field << 3) | wireType;
+}

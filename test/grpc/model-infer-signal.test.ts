@@ -1,0 +1,42 @@
+/**
+ * The request signal of ModelInfer once the call is answered: grpc-js reports the end of every call's stream
+ * as `cancelled`, which must not abort the signal of a request already answered.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ModelConfig, type Request, Tensor } from '../../src/index.ts';
+import { numericRaw, startServer } from './helpers.ts';
+
+describe('ModelInfer request signal', () => {
+  it('stays unaborted after the call is answered', async () => {
+    const signals: AbortSignal[] = [];
+    const server = await startServer((triton) =>
+      triton.bind({
+        modelName: 'keeps',
+        inferFunc: (requests: Request[]) =>
+          requests.map((r) => {
+            signals.push(r.signal);
+            return { y: r.data.x! };
+          }),
+        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
+        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] })],
+        config: ModelConfig({ maxBatchSize: 0 }),
+      }),
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        await server.client.call('modelInfer', {
+          modelName: 'keeps',
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [1n] }],
+          rawInputContents: [numericRaw('FP32', [i])],
+        });
+      }
+      await sleep(50);
+      assert.equal(signals.length, 3);
+      assert.deepEqual(signals.map((s) => s.aborted), [false, false, false]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
