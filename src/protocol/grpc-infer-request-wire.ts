@@ -15,7 +15,20 @@ import type {
   ModelInferRequestIn,
   RequestedOutputIn,
 } from './grpc-messages.ts';
-import { FIXED64, LENGTH_DELIMITED, NotFastPath, tag, VARINT, WireReader } from './grpc-wire-reader.ts';
+import {
+  ENTRY_KEY,
+  ENTRY_VALUE,
+  LENGTH_DELIMITED,
+  NotFastPath,
+  PARAMETER_BOOL,
+  PARAMETER_DOUBLE,
+  PARAMETER_INT64,
+  PARAMETER_STRING,
+  PARAMETER_UINT64,
+  tag,
+  VARINT,
+  WireReader,
+} from './grpc-wire-reader.ts';
 
 // The tags read, by message.
 const REQUEST_MODEL_NAME = tag(1, LENGTH_DELIMITED);
@@ -32,13 +45,6 @@ const INPUT_SHAPE_ELEMENT = tag(3, VARINT);
 const INPUT_PARAMETERS = tag(4, LENGTH_DELIMITED);
 const OUTPUT_NAME = tag(1, LENGTH_DELIMITED);
 const OUTPUT_PARAMETERS = tag(2, LENGTH_DELIMITED);
-const ENTRY_KEY = tag(1, LENGTH_DELIMITED);
-const ENTRY_VALUE = tag(2, LENGTH_DELIMITED);
-const PARAMETER_BOOL = tag(1, VARINT);
-const PARAMETER_INT64 = tag(2, VARINT);
-const PARAMETER_STRING = tag(3, LENGTH_DELIMITED);
-const PARAMETER_DOUBLE = tag(4, FIXED64);
-const PARAMETER_UINT64 = tag(5, VARINT);
 
 type ParameterMap = Record<string, InferParameterIn>;
 

@@ -10,7 +10,17 @@
  */
 
 import type { InferOutputTensorOut, InferParameterOut, ModelInferResponseOut } from './grpc-messages.ts';
-import { FIXED64, LENGTH_DELIMITED, NotFastPath, tag, VARINT } from './grpc-wire-reader.ts';
+import {
+  ENTRY_KEY,
+  ENTRY_VALUE,
+  LENGTH_DELIMITED,
+  NotFastPath,
+  PARAMETER_BOOL,
+  PARAMETER_DOUBLE,
+  PARAMETER_INT64,
+  PARAMETER_STRING,
+  tag,
+} from './grpc-wire-reader.ts';
 import { delimitedSize, int64Size, utf8Size, WireWriter } from './grpc-wire-writer.ts';
 
 const RESPONSE_MODEL_NAME = tag(1, LENGTH_DELIMITED);
@@ -22,12 +32,6 @@ const RESPONSE_RAW_OUTPUT_CONTENTS = tag(6, LENGTH_DELIMITED);
 const OUTPUT_NAME = tag(1, LENGTH_DELIMITED);
 const OUTPUT_DATATYPE = tag(2, LENGTH_DELIMITED);
 const OUTPUT_SHAPE = tag(3, LENGTH_DELIMITED);
-const ENTRY_KEY = tag(1, LENGTH_DELIMITED);
-const ENTRY_VALUE = tag(2, LENGTH_DELIMITED);
-const PARAMETER_BOOL = tag(1, VARINT);
-const PARAMETER_INT64 = tag(2, VARINT);
-const PARAMETER_STRING = tag(3, LENGTH_DELIMITED);
-const PARAMETER_DOUBLE = tag(4, FIXED64);
 
 type Parameter = readonly [key: string, value: InferParameterOut];
 

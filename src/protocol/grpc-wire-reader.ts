@@ -136,3 +136,13 @@ export class WireReader {
 export function tag(field: number, wireType: number): number {
   return (field << 3) | wireType;
 }
+
+// Tags of a `map<string, InferParameter>` entry and of the `InferParameter` oneof's members, which requests and
+// responses share.
+export const ENTRY_KEY = tag(1, LENGTH_DELIMITED);
+export const ENTRY_VALUE = tag(2, LENGTH_DELIMITED);
+export const PARAMETER_BOOL = tag(1, VARINT);
+export const PARAMETER_INT64 = tag(2, VARINT);
+export const PARAMETER_STRING = tag(3, LENGTH_DELIMITED);
+export const PARAMETER_DOUBLE = tag(4, FIXED64);
+export const PARAMETER_UINT64 = tag(5, VARINT);

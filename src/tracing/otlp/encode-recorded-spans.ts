@@ -230,17 +230,6 @@ function writeArrayValue(writer: ProtoWriter, values: readonly unknown[]): void 
 function writeKeyValueList(writer: ProtoWriter, values: Record<string, unknown>): void {
   writer.tag(6, WIRE_LEN);
   const start = writer.begin();
-  for (const key in values) {
-    if (!Object.hasOwn(values, key)) continue;
-    writer.tag(1, WIRE_LEN);
-    const entry = writer.begin();
-    writer.tag(1, WIRE_LEN);
-    writer.name(key);
-    writer.tag(2, WIRE_LEN);
-    const value = writer.begin();
-    writeAnyValue(writer, values[key]);
-    writer.end(value);
-    writer.end(entry);
-  }
+  writeAttributes(writer, 1, values as Attributes);
   writer.end(start);
 }
