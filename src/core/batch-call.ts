@@ -46,14 +46,20 @@ export function endCallables(batch: readonly InferenceRequest[], error?: unknown
 
 /** The requests an infer function sees, with the callable spans of traced requests opened. */
 export function userRequests(model: ExecutableModel, batch: readonly InferenceRequest[], traced: boolean): Request[] {
-  return batch.map((r) => toUserRequest(model, r, traced ? r.trace?.callableStart(now()) : undefined));
+  const allOutputs = model.outputs.map((t) => t.name);
+  return batch.map((r) => toUserRequest(model, r, allOutputs, traced ? r.trace?.callableStart(now()) : undefined));
 }
 
-function toUserRequest(model: ExecutableModel, request: InferenceRequest, tracer: RequestTracer | undefined): Request {
+function toUserRequest(
+  model: ExecutableModel,
+  request: InferenceRequest,
+  allOutputs: readonly string[],
+  tracer: RequestTracer | undefined,
+): Request {
   return new Request({
     data: request.inputs,
     parameters: customParameters(request.parameters),
-    requestedOutputNames: request.requestedOutputs ?? model.outputs.map((t) => t.name),
+    requestedOutputNames: request.requestedOutputs ?? allOutputs,
     id: request.id,
     model,
     tracer,

@@ -79,7 +79,7 @@ export class InferenceService {
     if (this.#unloaded.has(name)) {
       throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' has no available versions`);
     }
-    if (version === -1) return this.versions(name).at(-1)!;
+    if (version === -1) return latest(versions);
     const model = versions.get(version);
     if (!model) {
       throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' version ${version} is not found`);
@@ -172,4 +172,11 @@ export class InferenceService {
   async whenIdle(): Promise<void> {
     await Promise.all(this.models().map((m) => m.whenIdle()));
   }
+}
+
+/** The highest version of a model (asked for on every request, so without building a sorted list). */
+function latest(versions: ReadonlyMap<number, Model>): Model {
+  let highest: Model | undefined;
+  for (const model of versions.values()) if (!highest || model.version > highest.version) highest = model;
+  return highest!;
 }

@@ -17,8 +17,10 @@ export interface QueuedRequest {
   readonly enqueuedAt: number;
   /** `performance.now()` after which its queue timeout has expired; Infinity when it has none. */
   readonly deadline: number;
-  /** Settles the request's promise. */
-  readonly settle: (outcome: unknown) => void;
+  /** Resolves the request's promise with its result. */
+  readonly resolve: (result: unknown) => void;
+  /** Rejects the request's promise. */
+  readonly reject: (error: Error) => void;
 }
 
 interface Level {

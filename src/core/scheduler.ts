@@ -25,6 +25,12 @@ interface Instance {
 /** Triton's error for a request its client cancelled. */
 export const cancelledError = (): TritonError => new TritonError(ErrorCode.CANCELLED, 'Request was cancelled');
 
+/** Settles a request's promise with its outcome: an error rejects it. */
+function settle(item: QueuedRequest, outcome: unknown): void {
+  if (outcome instanceof Error) item.reject(outcome);
+  else item.resolve(outcome);
+}
+
 /** Schedules and executes the requests of one model. Idle, it holds no timers and does no work. */
 export class Scheduler {
   readonly #model: ExecutableModel;
@@ -68,7 +74,7 @@ export class Scheduler {
       this.#model.statistics.recordFailure(0, 'CANCELED');
       return Promise.reject(cancelledError());
     }
-    const { promise, resolve, reject } = Promise.withResolvers<InferenceResult | undefined>();
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const level = this.#queue.levelOf(requestPriority(request.parameters));
     const now = performance.now();
     const timeoutUs = this.#timeoutMicroseconds(level, requestTimeoutMicroseconds(request.parameters));
@@ -82,7 +88,8 @@ export class Scheduler {
       batchSize,
       enqueuedAt: now,
       deadline: timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity,
-      settle: (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome as InferenceResult)),
+      resolve,
+      reject,
     };
     try {
       this.#queue.push(level, item);
@@ -91,9 +98,9 @@ export class Scheduler {
       return Promise.reject(error);
     }
     this.#model.statistics.pending++;
-    request.signal?.addEventListener('abort', () => this.#cancel(item), { once: true });
+    request.signal?.addEventListener('abort', () => this.#cancel(item)); // a signal aborts once: no `once` needed
     this.#scheduleDispatch();
-    return promise;
+    return promise as Promise<InferenceResult | undefined>;
   }
 
   /** Takes a cancelled request out of the queue; one already executing sees the signal instead. */
@@ -194,7 +201,7 @@ export class Scheduler {
         const item = batch[i]!;
         if (outcome instanceof Error) statistics.recordFailure(done - item.enqueuedAt, 'BACKEND');
         else statistics.recordSuccess(done - item.enqueuedAt, dispatchedAt - item.enqueuedAt, timing);
-        item.settle(outcome);
+        settle(item, outcome);
       });
       this.#executing -= batch.length;
       this.#notifyIfIdle();
@@ -205,7 +212,7 @@ export class Scheduler {
   #reject(item: QueuedRequest, error: TritonError, reason: FailureReason): void {
     this.#model.statistics.pending--;
     this.#model.statistics.recordFailure(performance.now() - item.enqueuedAt, reason);
-    item.settle(error);
+    item.reject(error);
   }
 
   /** Delays a batch's outcomes until every batch dispatched before it has been delivered. */

@@ -10,7 +10,7 @@ import type { NDArray } from '../core/ndarray.ts';
 import type { Parameters } from '../core/request.ts';
 import { invalidArg } from '../errors.ts';
 import type { BinaryBlobs } from './binary-blobs.ts';
-import { type BinaryOutputChoice, isBinaryOutput } from './binary-outputs.ts';
+import { type BinaryOutputChoice, isBinaryOutput, JSON_OUTPUTS } from './binary-outputs.ts';
 import { decodeBinaryTensor, encodeBinaryTensor } from './binary-tensor.ts';
 import { jsonDataOf, parseJsonData } from './json-data.ts';
 import { parseParameters } from './parameters.ts';
@@ -61,20 +61,32 @@ export function decodeId(id: unknown): string {
 
 function decodeInputs(inputs: unknown, context: InputContext): Record<string, NDArray> {
   if (!Array.isArray(inputs)) throw invalidArg(`Unable to parse 'inputs': expected an array of input tensors`);
-  const decoded: Record<string, NDArray> = Object.create(null);
-  inputs.forEach((input, i) => {
-    const array = decodeInput(input, i, context);
+  // Without a prototype, so no input name can clash with Object.prototype's; made from `{}` rather than by
+  // Object.create(null), which V8 keeps in (slower) dictionary mode.
+  const decoded: Record<string, NDArray> = Object.setPrototypeOf({}, null);
+  for (let i = 0; i < inputs.length; i++) {
+    const array = decodeInput(inputs[i], i, context);
     if (array.name in decoded) throw invalidArg(`input '${array.name}' is given more than once`);
     decoded[array.name] = array.array;
-  });
+  }
   return decoded;
+}
+
+/** An input's parameters when it has none (only read while decoding, so one shared object does). */
+const NO_PARAMETERS: Parameters = Object.freeze({});
+
+/** Whether `shape` is an array of non-negative integers. */
+function isShape(shape: unknown): shape is number[] {
+  if (!Array.isArray(shape)) return false;
+  for (const d of shape) if (!Number.isSafeInteger(d) || d < 0) return false;
+  return true;
 }
 
 function decodeInput(input: unknown, index: number, context: InputContext): { name: string; array: NDArray } {
   if (!isObject(input)) throw invalidArg(`Unable to parse 'inputs[${index}]': expected an object`);
   const { name, shape, datatype } = input;
   if (typeof name !== 'string') throw invalidArg(`Unable to parse 'name' of inputs[${index}]: expected a string`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+  if (!isShape(shape)) {
     throw invalidArg(
       `Unable to parse 'shape' of input '${name}': expected an array of non-negative integers, got ${JSON.stringify(shape)}`,
     );
@@ -82,7 +94,8 @@ function decodeInput(input: unknown, index: number, context: InputContext): { na
   if (!isDataType(datatype)) {
     throw invalidArg(`Unable to parse 'datatype' of input '${name}': unknown datatype ${JSON.stringify(datatype)}`);
   }
-  const parameters = parseParameters(input.parameters, `parameters of input '${name}'`, false);
+  const parameters =
+    input.parameters === undefined ? NO_PARAMETERS : parseParameters(input.parameters, `parameters of input '${name}'`, false);
   checkOneDataSource(name, 'data' in input, parameters);
   if (!('binary_data_size' in parameters)) return { name, array: parseJsonData(name, datatype, shape, input.data) };
   const bytes = binaryInputBytes(name, parameters.binary_data_size, context.blobs);
@@ -111,6 +124,7 @@ function binaryInputBytes(name: string, size: unknown, blobs: BinaryBlobs | unde
 }
 
 function checkOneDataSource(name: string, hasData: boolean, parameters: Parameters): void {
+  if (hasData && !('binary_data_size' in parameters) && !('shared_memory_region' in parameters)) return;
   const set = [
     hasData ? "'data'" : '',
     'binary_data_size' in parameters ? "'binary_data_size'" : '',
@@ -165,23 +179,48 @@ export interface InferResponseParts {
  */
 export function encodeInferResponseParts(result: InferenceResult, choice: BinaryOutputChoice): InferResponseParts {
   const blobs: Uint8Array[] = [];
-  const hasBinary = result.outputs.some(({ name }) => isBinaryOutput(choice, name));
+  const hasBinary = choice !== JSON_OUTPUTS && result.outputs.some(({ name }) => isBinaryOutput(choice, name));
   return { json: writeInferResponse(result, hasBinary ? choice : undefined, blobs), blobs, hasBinary };
 }
 
 function writeInferResponse(result: InferenceResult, choice: BinaryOutputChoice | undefined, blobs: Uint8Array[]): string {
   let json = '{';
   if (result.id !== '') json += `"id":${JSON.stringify(result.id)},`;
-  json += `"model_name":${JSON.stringify(result.modelName)},"model_version":"${result.modelVersion}"`;
+  json += `"model_name":${quotedName(result.modelName)},"model_version":"${result.modelVersion}"`;
   if (result.parameters) json += `,"parameters":${JSON.stringify(result.parameters)}`;
   json += ',"outputs":[';
-  result.outputs.forEach(({ name, array }, i) => {
+  const outputs = result.outputs;
+  for (let i = 0; i < outputs.length; i++) {
+    const { name, array } = outputs[i]!;
     if (i > 0) json += ',';
-    json += `{"name":${JSON.stringify(name)},"datatype":"${array.dtype}","shape":[${array.shape.join(',')}],`;
+    json += `{"name":${quotedName(name)},"datatype":"${array.dtype}","shape":[${commaSeparated(array.shape)}],`;
     if (choice && isBinaryOutput(choice, name)) json += binaryOutputField(array, blobs);
     else json += `"data":${jsonDataOf(name, array)}}`;
-  });
+  }
   return `${json}]}`;
+}
+
+/** Model and output names as JSON strings, remembered: a server writes the same few names again and again. */
+const quotedNames = new Map<string, string>();
+
+/** Names remembered at most (a bound in case names are not few after all). */
+const QUOTED_NAMES_LIMIT = 1024;
+
+function quotedName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(name);
+    if (quotedNames.size < QUOTED_NAMES_LIMIT) quotedNames.set(name, quoted);
+  }
+  return quoted;
+}
+
+/** `shape.join(',')`, several times faster on the short frozen arrays shapes are. */
+function commaSeparated(shape: readonly number[]): string {
+  if (shape.length === 0) return '';
+  let text = String(shape[0]);
+  for (let i = 1; i < shape.length; i++) text += `,${shape[i]}`;
+  return text;
 }
 
 /** The `parameters` field of a binary output; its bytes (when any) go to `blobs`. */

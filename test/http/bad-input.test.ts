@@ -363,6 +363,15 @@ describe('HTTP bad input', () => {
       );
     });
 
+    it('an input named like an Object.prototype member (constructor) is an unknown input, given once', async () => {
+      await expectInferError(
+        'm',
+        { inputs: [...GOOD_BODY.inputs, { name: 'constructor', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] },
+        400,
+        "[request id: <id_unknown>] unexpected inference input 'constructor' for model 'm'",
+      );
+    });
+
     it('unknown requested output', async () => {
       await expectInferError(
         'm',

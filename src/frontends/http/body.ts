@@ -22,34 +22,46 @@ export function tooLarge(size: number, limit: number): TritonError {
  * @throws {TritonError} INVALID_ARG when the body is larger than `limit`.
  */
 export function readBody(req: IncomingMessage, limit: number, alignAt?: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => collectBody(req, limit, alignAt, resolve, reject));
+}
+
+/**
+ * {@link readBody} with callbacks: exactly one of `done` and `fail` is called, from the request's events (or
+ * at once, for a declared length over the limit). Saves the inference path a promise hop per request.
+ */
+export function collectBody(
+  req: IncomingMessage,
+  limit: number,
+  alignAt: number | undefined,
+  done: (body: Buffer) => void,
+  fail: (error: unknown) => void,
+): void {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(tooLarge(declared, limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
-        cleanup();
-        req.resume();
-        reject(tooLarge(size, limit));
-      }
-    };
-    const onEnd = (): void => {
+  if (declared > limit) return fail(tooLarge(declared, limit));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const onData = (chunk: Buffer): void => {
+    size += chunk.length;
+    if (size <= limit) chunks.push(chunk);
+    else {
       cleanup();
-      resolve(joinChunks(chunks, size, alignAt));
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = (): void => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-    };
-    const onClose = (): void => onError(new Error('the client closed the connection before sending the whole request'));
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-  });
+      req.resume();
+      fail(tooLarge(size, limit));
+    }
+  };
+  const onEnd = (): void => {
+    cleanup();
+    done(joinChunks(chunks, size, alignAt));
+  };
+  const onError = (error: Error): void => {
+    cleanup();
+    fail(error);
+  };
+  const cleanup = (): void => {
+    req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+  };
+  const onClose = (): void => onError(new Error('the client closed the connection before sending the whole request'));
+  req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
 }
 
 /**

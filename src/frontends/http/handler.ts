@@ -14,7 +14,7 @@ import { checkLoadRequest, parseIndexRequest, repositoryIndexJson } from '../../
 import { logSettingsJson, parseLogSettingsUpdate } from '../../protocol/logging.ts';
 import { statisticsJson } from '../../protocol/statistics.ts';
 import { logSettings, updateLogSettings } from '../../logger.ts';
-import { parseJsonBody, readBody, sendEmpty, sendError, sendJson } from './body.ts';
+import { collectBody, parseJsonBody, readBody, sendEmpty, sendError, sendJson } from './body.ts';
 import { InferExchange } from './infer-exchange.ts';
 import { binaryDataOffset } from './inference-header.ts';
 import { matchRoute, type RouteMatch } from './routes.ts';
@@ -126,48 +126,73 @@ function decodeGenerate(ctx: HttpContext, route: RouteMatch, body: unknown): Inf
   return decodeGenerateRequest(body, route, ctx.service.model(route.modelName, route.modelVersion));
 }
 
-/** Answers a decoded request: infers and writes the response (or throws before anything was written). */
-type Responder = (ctx: HttpContext, request: InferenceRequest, res: ServerResponse, trace: FrontendTrace | undefined) => Promise<void>;
+/**
+ * Answers a decoded request: infers and writes the response. A failure before anything was written goes to
+ * `fail`, synchronously or later; a responder that finishes later may instead return a promise that rejects.
+ */
+type Responder = (
+  ctx: HttpContext,
+  request: InferenceRequest,
+  res: ServerResponse,
+  trace: FrontendTrace | undefined,
+  fail: (error: unknown) => void,
+) => Promise<void> | void;
 
 /**
  * Runs one inference request: samples it for tracing, cancels it when the client goes away, reads and decodes
  * the body, and answers with `respond` (or Triton's error body), reporting each step to the request's trace.
+ * Uses plain callbacks rather than `async`/`await`: each avoided promise hop is per-request work.
  */
-async function serveInference(
+function serveInference(
   ctx: HttpContext,
   route: RouteMatch,
   req: IncomingMessage,
   res: ServerResponse,
   decode: (body: Buffer) => InferenceRequest | Promise<InferenceRequest>,
   respond: Responder,
-): Promise<void> {
+): void {
   const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP', monotonicNs());
   const cancel = new AbortController();
-  res.once('close', () => {
+  res.on('close', () => {
     if (!res.writableFinished) cancel.abort();
     trace?.sendEnd(monotonicNs());
   });
-  try {
-    const body = await readBody(req, ctx.maxInputSize, binaryDataOffset(req.headers));
-    trace?.received(monotonicNs());
-    const decoded = decode(body);
-    const request = { ...(decoded instanceof Promise ? await decoded : decoded), trace, signal: cancel.signal };
-    await respond(ctx, request, res, trace);
-  } catch (error) {
+  const fail = (error: unknown): void => {
     trace?.responseComplete(monotonicNs());
     trace?.sendStart(monotonicNs());
     respondWithError(req, res, error);
-  }
+  };
+  const answer = (decoded: InferenceRequest): void => {
+    const done = respond(ctx, { ...decoded, trace, signal: cancel.signal }, res, trace, fail);
+    if (done) done.then(undefined, fail);
+  };
+  const onBody = (body: Buffer): void => {
+    try {
+      trace?.received(monotonicNs());
+      const decoded = decode(body);
+      if (decoded instanceof Promise) decoded.then(answer).then(undefined, fail);
+      else answer(decoded);
+    } catch (error) {
+      fail(error);
+    }
+  };
+  collectBody(req, ctx.maxInputSize, binaryDataOffset(req.headers), onBody, fail);
 }
 
 /** Answers with the one response of the request, written by `send`. */
 function respondOnce(send: (res: ServerResponse, result: InferenceResult) => void | Promise<void>): Responder {
-  return async (ctx, request, res, trace) => {
-    const result = await ctx.service.infer(request);
-    trace?.responseComplete(monotonicNs());
-    trace?.sendStart(monotonicNs());
-    const sent = send(res, result);
-    if (sent) await sent;
+  return (ctx, request, res, trace, fail) => {
+    const onResult = (result: InferenceResult): void => {
+      try {
+        trace?.responseComplete(monotonicNs());
+        trace?.sendStart(monotonicNs());
+        const sent = send(res, result);
+        if (sent) sent.then(undefined, fail);
+      } catch (error) {
+        fail(error);
+      }
+    };
+    ctx.service.infer(request).then(onResult, fail);
   };
 }
 

@@ -70,12 +70,29 @@ function allows(spec: RouteSpec, method: string): boolean {
   return typeof spec.method === 'string' ? spec.method === method : spec.method.includes(method);
 }
 
+/** Recent outcomes by method, then URL: clients repeat the same few URLs, so most requests skip the regexes. */
+const recent = new Map<string, Map<string, RouteResult>>();
+
+/** URLs remembered per method; past it, the memory starts over (unbounded URLs must not grow it). */
+const RECENT_LIMIT = 256;
+
 /**
  * Matches a request's method and URL (query string ignored).
  * @param method - the HTTP method.
  * @param url - the request target, e.g. `/v2/models/m/versions/1/infer?x=1`.
  */
 export function matchRoute(method: string, url: string): RouteResult {
+  let urls = recent.get(method);
+  const known = urls?.get(url);
+  if (known !== undefined) return known;
+  const route = matchUrl(method, url);
+  if (!urls) recent.set(method, (urls = new Map()));
+  else if (urls.size >= RECENT_LIMIT) urls.clear();
+  urls.set(url, route);
+  return route;
+}
+
+function matchUrl(method: string, url: string): RouteResult {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const server = SERVER_ROUTES[path];
