@@ -134,7 +134,25 @@ function run(cmd: string, args: string[]): Promise<string> {
 // ---------------------------------------------------------------------------------------------------------------
 // Load generators
 
-interface Load { rps: number; p50: number; p99: number; requests: number }
+interface Load {
+  rps: number; p50: number; p99: number; requests: number;
+  /** The server process's CPU time (user + system) per request during the window, when its pid is known. */
+  cpuUsPerRequest?: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU seconds (user + system) the process `pid` has used so far, or NaN where /proc cannot tell. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
 
 function toMs(v: string, unit: string): number {
   const n = Number(v);
@@ -189,7 +207,12 @@ async function h2load(url: string, dataFile: string, seconds: number, warmup = 0
 // ---------------------------------------------------------------------------------------------------------------
 // Rounds and figures
 
-interface Variant { name: string; load: (seconds: number) => Promise<Load> }
+interface Variant {
+  name: string;
+  load: (seconds: number) => Promise<Load>;
+  /** The server's process id, to measure its CPU time per request. */
+  pid?: number;
+}
 type Samples = Record<string, Load[]>;
 
 /** Warms every variant up, then runs `ROUNDS` rounds, alternating the order of the variants each round. */
@@ -202,9 +225,13 @@ async function rounds(group: string, variants: Variant[], seconds = SECONDS, war
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
+      const cpuBefore = cpuSeconds(v.pid);
       const l = await v.load(seconds);
+      const cpu = cpuSeconds(v.pid) - cpuBefore;
+      if (Number.isFinite(cpu)) l.cpuUsPerRequest = (cpu * 1e6) / l.requests;
       samples[v.name]!.push(l);
-      log(`${group}: round ${r + 1}/${ROUNDS} ${v.name}: ${l.rps.toFixed(1)} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms`);
+      const cpuText = l.cpuUsPerRequest === undefined ? '' : `, server CPU ${l.cpuUsPerRequest.toFixed(1)} µs/request`;
+      log(`${group}: round ${r + 1}/${ROUNDS} ${v.name}: ${l.rps.toFixed(1)} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms${cpuText}`);
     }
   }
   return samples;
@@ -213,7 +240,18 @@ async function rounds(group: string, variants: Variant[], seconds = SECONDS, war
 interface Figure {
   value: number; min: number; max: number; target: number | null; met: boolean | null;
   unit: string; rounds: number[]; description: string;
-  numerator?: { name: string; rps: number[] }; denominator?: { name: string; rps: number[] };
+  numerator?: Side; denominator?: Side;
+}
+/** One side of a ratio: its throughput per round and the median server CPU time per request. */
+interface Side { name: string; rps: number[]; cpuUsPerRequest: number | null }
+
+function side(name: string, loads: Load[]): Side {
+  const cpu = loads.map((l) => l.cpuUsPerRequest).filter((x): x is number => x !== undefined);
+  return {
+    name,
+    rps: loads.map((l) => Math.round(l.rps * 10) / 10),
+    cpuUsPerRequest: cpu.length === loads.length ? Math.round(median(cpu) * 100) / 100 : null,
+  };
 }
 const figures: Record<string, Figure> = {};
 let spanCheckResult: unknown;
@@ -235,8 +273,8 @@ function ratio(key: string, samples: Samples, num: string, den: string, target: 
   figures[key] = {
     value: round3(value), min: round3(Math.min(...rs)), max: round3(Math.max(...rs)), target, met: value >= target,
     unit: 'ratio', rounds: rs.map(round3), description,
-    numerator: { name: num, rps: a.map((x) => Math.round(x * 10) / 10) },
-    denominator: { name: den, rps: b.map((x) => Math.round(x * 10) / 10) },
+    numerator: side(num, samples[num]!),
+    denominator: side(den, samples[den]!),
   };
   log(`==> ${key} = ${value.toFixed(3)} (min ${Math.min(...rs).toFixed(3)}, max ${Math.max(...rs).toFixed(3)}, target >= ${target})`);
 }
@@ -329,7 +367,7 @@ await group('http', async () => {
     log(`span check: ${JSON.stringify(stats.spanNames)}`);
     spanCheckResult = spanCheck;
 
-    const variants = servers.map((s) => ({ name: s.name, load: (sec: number) => wrk(url(s), jsonLua, 50, sec) }));
+    const variants = servers.map((s) => ({ name: s.name, pid: s.proc.pid, load: (sec: number) => wrk(url(s), jsonLua, 50, sec) }));
     const samples = await rounds('http c50', variants);
     ratio('http_json_vs_bare_node', samples, 'triton-off', 'bare-node-http', 0.85,
       'ts-triton HTTP JSON infer (passthrough, sleep 0, tracing off) / bare node:http handler parsing and writing the same JSON; wrk -c50');
@@ -381,7 +419,7 @@ await group('batching', async () => {
       const res = await post(url(s), readFileSync(body), { 'content-type': 'application/json' });
       if (res.status !== 200 || !res.body.toString().includes('"OUTPUT0"')) throw new Error(`${s.name}: ${res.status} ${res.body}`);
     }
-    const samples = await rounds('batching c64', servers.map((s) => ({ name: s.name, load: (sec: number) => wrk(url(s), lua, 64, sec) })));
+    const samples = await rounds('batching c64', servers.map((s) => ({ name: s.name, pid: s.proc.pid, load: (sec: number) => wrk(url(s), lua, 64, sec) })));
     ratio('batching_gain', samples, 'maxBatchSize=64', 'maxBatchSize=1', 10,
       'model with a fixed 2 ms busy-wait per call, wrk -c64: maxBatchSize 64 / maxBatchSize 1');
   } finally {
@@ -432,9 +470,9 @@ await group('binary', async () => {
     if (re.status !== 200 || !re.body.equals(binBody)) throw new Error('bare echo mismatch');
 
     const samples = await rounds('4 MB tensor c4', [
-      { name: 'triton-binary', load: (sec) => wrk(inferUrl, binLua, 4, sec, '30s') },
-      { name: 'triton-json', load: (sec) => wrk(inferUrl, jsonLua4, 4, sec, '30s') },
-      { name: 'bare-echo', load: (sec) => wrk(echoUrl, binLua, 4, sec, '30s') },
+      { name: 'triton-binary', pid: triton.proc.pid, load: (sec) => wrk(inferUrl, binLua, 4, sec, '30s') },
+      { name: 'triton-json', pid: triton.proc.pid, load: (sec) => wrk(inferUrl, jsonLua4, 4, sec, '30s') },
+      { name: 'bare-echo', pid: bare.proc.pid, load: (sec) => wrk(echoUrl, binLua, 4, sec, '30s') },
     ], TENSOR_SECONDS, TENSOR_SECONDS);
     ratio('binary_vs_json_4mb', samples, 'triton-binary', 'triton-json', 20,
       'one 1M-element FP32 tensor round trip (identity model), binary tensor extension / JSON; wrk -c4');
@@ -492,8 +530,8 @@ await group('grpc', async () => {
     }
     const path = '/inference.GRPCInferenceService/ModelInfer';
     const samples = await rounds('gRPC h2load c10 m10', [
-      { name: 'triton-grpc', load: (sec) => h2load(`http://127.0.0.1:${tritonPort}${path}`, frameFile, sec) },
-      { name: 'bare-grpc-js', load: (sec) => h2load(`http://127.0.0.1:${barePort}${path}`, frameFile, sec) },
+      { name: 'triton-grpc', pid: triton.proc.pid, load: (sec) => h2load(`http://127.0.0.1:${tritonPort}${path}`, frameFile, sec) },
+      { name: 'bare-grpc-js', pid: bare.proc.pid, load: (sec) => h2load(`http://127.0.0.1:${barePort}${path}`, frameFile, sec) },
     ]);
     ratio('grpc_vs_bare_grpcjs', samples, 'triton-grpc', 'bare-grpc-js', 0.8,
       'ts-triton gRPC ModelInfer (passthrough) / bare @grpc/grpc-js server echoing the same message; h2load -c10 -m10');
@@ -537,14 +575,18 @@ const result = {
 };
 
 const fmt = (f: Figure): string => (f.unit === 'ratio' ? f.value.toFixed(2) : f.unit === 'ms' ? f.value.toFixed(2) : String(f.value));
+const cpuCell = (f: Figure): string =>
+  f.numerator?.cpuUsPerRequest != null && f.denominator?.cpuUsPerRequest != null
+    ? `${f.numerator.cpuUsPerRequest.toFixed(1)} / ${f.denominator.cpuUsPerRequest.toFixed(1)}`
+    : '—';
 const rows = Object.entries(figures).map(([k, f]) =>
-  `| \`${k}\` | ${fmt(f)} ${f.unit === 'ratio' ? '' : f.unit} | ${f.unit === 'req/s' ? f.min : f.min.toFixed(2)} – ${f.unit === 'req/s' ? f.max : f.max.toFixed(2)} | ${f.target === null ? '—' : `≥ ${f.target}`} | ${f.met === null ? '—' : f.met ? 'yes' : '**no**'} |`);
+  `| \`${k}\` | ${fmt(f)} ${f.unit === 'ratio' ? '' : f.unit} | ${f.unit === 'req/s' ? f.min : f.min.toFixed(2)} – ${f.unit === 'req/s' ? f.max : f.max.toFixed(2)} | ${f.target === null ? '—' : `≥ ${f.target}`} | ${f.met === null ? '—' : f.met ? 'yes' : '**no**'} | ${cpuCell(f)} |`);
 const table = [
   `Measured ${result.date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.wrk}, ${machine.h2load}; ` +
     `${ROUNDS} rounds × ${SECONDS} s after a ${WARMUP} s warm-up (4 MB tensor: ${TENSOR_SECONDS} s rounds and warm-up); whole run ${totalSeconds} s.`,
   '',
-  '| figure | value | min – max | target | met |',
-  '|---|---|---|---|---|',
+  '| figure | value | min – max | target | met | server CPU µs/request (numerator / denominator) |',
+  '|---|---|---|---|---|---|',
   ...rows,
   ...(failures.length ? ['', '**Failed groups:**', ...failures.map((f) => `- ${f}`)] : []),
 ].join('\n');

@@ -8,6 +8,7 @@
 import { type Context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { log } from '../logger.ts';
+import { monotonicNs } from './clock.ts';
 import { FileRequestTrace } from './file-request-trace.ts';
 import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
 import { type OtelPipeline, startOtelPipeline } from './otel-pipeline.ts';
@@ -52,13 +53,14 @@ export class TraceManager {
   }
 
   /**
-   * Decides whether a request for `model` is traced and, if so, starts its trace (at `startNs`).
+   * Decides whether a request for `model`, arriving now, is traced and, if so, starts its trace.
    * @param headers - reads the request's `traceparent` / `tracestate`.
    */
-  start(model: string, headers: HeaderGetter, protocol: FrontendProtocol, startNs: bigint): FrontendTrace | undefined {
+  start(model: string, headers: HeaderGetter, protocol: FrontendProtocol): FrontendTrace | undefined {
     const setting = this.#settings.settingFor(model);
     const parent = this.#pipeline && !traceLevelIsOff(setting.values.levels) ? extract(headers) : undefined;
     if (!setting.sample(parent !== undefined)) return undefined;
+    const startNs = monotonicNs();
     const id = this.#nextId++;
     if (this.#pipeline) {
       this.#warnIfTensorLevel(setting.values.levels.tensors);
@@ -127,6 +129,7 @@ export class TraceManager {
 
 /** The propagated W3C context of a request, or undefined when it carries no valid one. */
 function extract(headers: HeaderGetter): Context | undefined {
+  if (headers('traceparent') === undefined) return undefined;
   const context = propagator.extract(ROOT_CONTEXT, headers, getter);
   return trace.getSpanContext(context) ? context : undefined;
 }

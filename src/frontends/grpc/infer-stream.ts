@@ -92,7 +92,7 @@ export class InferStream {
 
   #onRequest(message: ModelInferRequestIn): void {
     if (this.#finished) return;
-    const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC', monotonicNs());
+    const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC');
     trace?.received(monotonicNs());
     const writes = new TracedWrites(trace);
     this.#inFlight++;

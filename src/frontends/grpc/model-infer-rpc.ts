@@ -42,7 +42,7 @@ async function infer(
  */
 export function modelInferRpc(ctx: GrpcContext): handleUnaryCall<ModelInferRequestIn, ModelInferResponseOut> {
   return (call, callback) => {
-    const trace = ctx.tracing.start(call.request.model_name, metadataHeaders(call.metadata), 'GRPC', monotonicNs());
+    const trace = ctx.tracing.start(call.request.model_name, metadataHeaders(call.metadata), 'GRPC');
     trace?.received(monotonicNs());
     const cancel = new AbortController();
     let answered = false;

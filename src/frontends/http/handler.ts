@@ -151,7 +151,7 @@ function serveInference(
   decode: (body: Buffer) => InferenceRequest | Promise<InferenceRequest>,
   respond: Responder,
 ): void {
-  const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP', monotonicNs());
+  const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP');
   const cancel = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) cancel.abort();
