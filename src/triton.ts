@@ -9,9 +9,9 @@ import { parseCacheConfig } from './config/cache-config.ts';
 import { InferenceService } from './core/inference-service.ts';
 import { ResponseCache } from './core/response-cache.ts';
 import { type BindOptions, Model } from './core/model.ts';
-import { startGrpcFrontend, type GrpcFrontend } from './frontends/grpc/grpc-server.ts';
+import type { GrpcFrontend } from './frontends/grpc/grpc-server.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
-import { startMetricsFrontend, type MetricsFrontend } from './frontends/metrics/metrics-server.ts';
+import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
@@ -118,9 +118,12 @@ export class Triton {
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
-    const tracing = new TraceManager(traceConfig);
+    // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
+    // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
+    const tracing = await TraceManager.start(traceConfig);
     this.#tracing = tracing;
     if (config.allowGrpc) {
+      const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');
       this.#grpc = await startGrpcFrontend(
         { service: this.#service, serverMetadata: () => this.#metadata(), tracing },
         config.grpcAddress,
@@ -143,6 +146,7 @@ export class Triton {
       log.info(`Started HTTPService at ${config.httpAddress}:${this.#http.port}`);
     }
     if (config.allowMetrics) {
+      const { startMetricsFrontend } = await import('./frontends/metrics/metrics-server.ts');
       this.#metrics = await startMetricsFrontend({ models: () => this.#service.models() }, config.metricsAddress, config.metricsPort);
       log.info(`Started Metrics Service at ${config.metricsAddress}:${this.#metrics.port}`);
     }

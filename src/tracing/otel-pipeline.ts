@@ -23,6 +23,7 @@ import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
 import { ApiTreeSpan, type RootSpanStarter } from './tree-span.ts';
+import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
 /** Triton's instrumentation scope name. */
 export const TRACER_NAME = 'triton-server';
@@ -54,6 +55,8 @@ export interface OtelPipeline {
   readonly startRoot: RootSpanStarter;
   /** Whether the pipeline's provider is the global one it registered (false: the application's is used). */
   readonly registeredGlobally: boolean;
+  /** The propagated W3C context of a request, or undefined when it carries no valid one. */
+  extractContext(headers: HeaderGetter): Context | undefined;
   /** Spans lost so far. */
   losses(): ExportLosses;
   /** Exports pending spans (waiting at most `timeoutMs`) and shuts the pipeline down. */
@@ -156,6 +159,7 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
       ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope: { name: TRACER_NAME } })
       : ApiTreeSpan.starter(tracer),
     registeredGlobally,
+    extractContext: extractW3CContext,
     losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),
     async shutdown(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;

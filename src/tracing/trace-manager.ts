@@ -5,13 +5,13 @@
  * @module
  */
 
-import { type Context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { log } from '../logger.ts';
 import { monotonicNs } from './clock.ts';
 import { FileRequestTrace } from './file-request-trace.ts';
 import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
-import { type OtelPipeline, startOtelPipeline } from './otel-pipeline.ts';
+import type { OtelPipeline } from './otel-pipeline.ts';
+import type { HeaderGetter } from './w3c-context.ts';
 import { OtelRequestTrace } from './otel-request-trace.ts';
 import type { TraceConfig } from './trace-config.ts';
 import { traceLevelIsOff } from './trace-levels.ts';
@@ -23,15 +23,6 @@ import {
   traceSettingFields,
 } from './trace-settings-json.ts';
 
-/** Reads one header (lowercase name) of an incoming request; gRPC metadata works the same way. */
-export type HeaderGetter = (name: string) => string | string[] | undefined;
-
-const propagator = new W3CTraceContextPropagator();
-const getter = {
-  keys: (): string[] => ['traceparent', 'tracestate'],
-  get: (carrier: HeaderGetter, key: string) => carrier(key),
-};
-
 /** The server's tracing. */
 export class TraceManager {
   readonly #config: TraceConfig;
@@ -40,11 +31,24 @@ export class TraceManager {
   #nextId = 1;
   #warnedTensors = false;
 
-  /** @param config - the parsed trace configuration. */
-  constructor(config: TraceConfig) {
+  /**
+   * @param config - the parsed trace configuration.
+   * @param pipeline - the running export pipeline, in OpenTelemetry mode.
+   */
+  constructor(config: TraceConfig, pipeline?: OtelPipeline) {
     this.#config = config;
     this.#settings = new TraceSettings(config);
-    this.#pipeline = config.mode === 'opentelemetry' ? startOtelPipeline(config.otel) : undefined;
+    this.#pipeline = pipeline;
+  }
+
+  /**
+   * The tracing of a server configured by `config`. The OpenTelemetry SDK and exporter are loaded only in
+   * OpenTelemetry mode, so a server that does not export spans does not carry them in its heap.
+   */
+  static async start(config: TraceConfig): Promise<TraceManager> {
+    if (config.mode !== 'opentelemetry') return new TraceManager(config);
+    const { startOtelPipeline } = await import('./otel-pipeline.ts');
+    return new TraceManager(config, startOtelPipeline(config.otel));
   }
 
   /** The OpenTelemetry pipeline, in OpenTelemetry mode. */
@@ -58,15 +62,16 @@ export class TraceManager {
    */
   start(model: string, headers: HeaderGetter, protocol: FrontendProtocol): FrontendTrace | undefined {
     const setting = this.#settings.settingFor(model);
-    const parent = this.#pipeline && !traceLevelIsOff(setting.values.levels) ? extract(headers) : undefined;
+    const pipeline = this.#pipeline;
+    const parent = pipeline && !traceLevelIsOff(setting.values.levels) ? pipeline.extractContext(headers) : undefined;
     if (!setting.sample(parent !== undefined)) return undefined;
     const startNs = monotonicNs();
     const id = this.#nextId++;
-    if (this.#pipeline) {
+    if (pipeline) {
       this.#warnIfTensorLevel(setting.values.levels.tensors);
       return new OtelRequestTrace({
-        startRoot: this.#pipeline.startRoot,
-        tracer: this.#pipeline.tracer,
+        startRoot: pipeline.startRoot,
+        tracer: pipeline.tracer,
         parent: parent ?? ROOT_CONTEXT,
         protocol,
         tritonId: id,
@@ -125,11 +130,4 @@ export class TraceManager {
     this.#warnedTensors = true;
     log.warn('Tensor level tracing is not supported by the mode: opentelemetry');
   }
-}
-
-/** The propagated W3C context of a request, or undefined when it carries no valid one. */
-function extract(headers: HeaderGetter): Context | undefined {
-  if (headers('traceparent') === undefined) return undefined;
-  const context = propagator.extract(ROOT_CONTEXT, headers, getter);
-  return trace.getSpanContext(context) ? context : undefined;
 }

@@ -21,7 +21,7 @@ import { emptyFinalResponse, wantsEmptyFinalResponse, withFinalFlag } from '../.
 import { encodeGrpcInferResponse, streamErrorResponse } from '../../protocol/grpc-infer-response.ts';
 import type { ModelInferRequestIn, ModelInferResponseOut, ModelStreamInferResponseOut } from '../../protocol/grpc-messages.ts';
 import { monotonicNs } from '../../tracing/clock.ts';
-import type { HeaderGetter } from '../../tracing/trace-manager.ts';
+import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 import type { GrpcContext } from './context.ts';
 import { type PreparedRequest, prepareRequest } from './infer-requests.ts';
 import { metadataHeaders, wantsGrpcErrors } from './metadata-headers.ts';

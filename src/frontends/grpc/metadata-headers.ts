@@ -5,7 +5,7 @@
  */
 
 import type { Metadata } from '@grpc/grpc-js';
-import type { HeaderGetter } from '../../tracing/trace-manager.ts';
+import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 
 /** Reads string metadata by (lowercase) key: one value as a string, several as a list, none as undefined. */
 export function metadataHeaders(metadata: Metadata): HeaderGetter {
