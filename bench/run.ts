@@ -451,16 +451,20 @@ await group('binary', async () => {
   writeFileSync(jsonFile, JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [n], datatype: 'FP32', data: Array.from(data) }] }));
   const jsonLua4 = luaScript('tensor-json', jsonFile, { 'Content-Type': 'application/json' });
 
+  // The JSON round trips get their own server process: the garbage of 20 MB JSON bodies would otherwise weigh on
+  // the garbage collections of the binary rounds that follow them.
   const triton = await startServer('triton-identity', 'triton.ts', { BENCH_MODEL: 'identity', BENCH_HTTP_PORT: String(await freePort()) });
+  const tritonJson = await startServer('triton-identity-json', 'triton.ts', { BENCH_MODEL: 'identity', BENCH_HTTP_PORT: String(await freePort()) });
   const bare = await startServer('bare-echo', 'bare-http.ts', { BENCH_HTTP_PORT: String(await freePort()) });
   try {
     const inferUrl = `http://127.0.0.1:${triton.port}/v2/models/identity/infer`;
+    const jsonInferUrl = `http://127.0.0.1:${tritonJson.port}/v2/models/identity/infer`;
     const echoUrl = `http://127.0.0.1:${bare.port}/echo`;
     // Check the round trips return the tensor.
     const rb = await post(inferUrl, binBody, binHeaders);
     const hl = Number(rb.headers.get('inference-header-content-length'));
     if (rb.status !== 200 || !rb.body.subarray(hl).equals(Buffer.from(data.buffer))) throw new Error(`binary infer: ${rb.status} ${rb.body.subarray(0, 200)}`);
-    const rj = await post(inferUrl, readFileSync(jsonFile), { 'content-type': 'application/json' });
+    const rj = await post(jsonInferUrl, readFileSync(jsonFile), { 'content-type': 'application/json' });
     const out = JSON.parse(rj.body.toString()) as { outputs: { data: number[] }[] };
     const got = out.outputs?.[0]?.data;
     if (rj.status !== 200 || got?.length !== n || Math.fround(got[7]!) !== data[7]) {
@@ -471,7 +475,7 @@ await group('binary', async () => {
 
     const samples = await rounds('4 MB tensor c4', [
       { name: 'triton-binary', pid: triton.proc.pid, load: (sec) => wrk(inferUrl, binLua, 4, sec, '30s') },
-      { name: 'triton-json', pid: triton.proc.pid, load: (sec) => wrk(inferUrl, jsonLua4, 4, sec, '30s') },
+      { name: 'triton-json', pid: tritonJson.proc.pid, load: (sec) => wrk(jsonInferUrl, jsonLua4, 4, sec, '30s') },
       { name: 'bare-echo', pid: bare.proc.pid, load: (sec) => wrk(echoUrl, binLua, 4, sec, '30s') },
     ], TENSOR_SECONDS, TENSOR_SECONDS);
     ratio('binary_vs_json_4mb', samples, 'triton-binary', 'triton-json', 20,
@@ -480,6 +484,7 @@ await group('binary', async () => {
       'the same binary round trip / a bare node:http handler echoing the same request bytes; wrk -c4');
   } finally {
     await triton.stop();
+    await tritonJson.stop();
     await bare.stop();
   }
 });
