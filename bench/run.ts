@@ -215,11 +215,27 @@ interface Variant {
 }
 type Samples = Record<string, Load[]>;
 
+/**
+ * Waits until the process `pid` stops using CPU (at most 20 s): a server still working through requests the
+ * load generator left in flight (a 4 MB JSON round trip takes seconds) must not eat into the next window.
+ */
+async function settled(pid: number | undefined): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let last = cpuSeconds(pid);
+  while (Number.isFinite(last) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const now = cpuSeconds(pid);
+    if (now - last < 0.01) return;
+    last = now;
+  }
+}
+
 /** Warms every variant up, then runs `ROUNDS` rounds, alternating the order of the variants each round. */
 async function rounds(group: string, variants: Variant[], seconds = SECONDS, warmup = WARMUP): Promise<Samples> {
   for (const v of variants) {
     log(`${group}: warm-up ${v.name} (${warmup} s)`);
     await v.load(warmup);
+    await settled(v.pid);
   }
   const samples: Samples = Object.fromEntries(variants.map((v) => [v.name, []]));
   for (let r = 0; r < ROUNDS; r++) {
@@ -229,6 +245,7 @@ async function rounds(group: string, variants: Variant[], seconds = SECONDS, war
       const l = await v.load(seconds);
       const cpu = cpuSeconds(v.pid) - cpuBefore;
       if (Number.isFinite(cpu)) l.cpuUsPerRequest = (cpu * 1e6) / l.requests;
+      await settled(v.pid);
       samples[v.name]!.push(l);
       const cpuText = l.cpuUsPerRequest === undefined ? '' : `, server CPU ${l.cpuUsPerRequest.toFixed(1)} µs/request`;
       log(`${group}: round ${r + 1}/${ROUNDS} ${v.name}: ${l.rps.toFixed(1)} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms${cpuText}`);
