@@ -123,6 +123,14 @@ function countingProcessor(
   };
 }
 
+/**
+ * `url` with `http://` in front when it has no scheme: Triton's collector URLs are often written
+ * `localhost:4318/v1/traces` (its exporter reads them as HTTP), which the JS exporter would not send to.
+ */
+function withHttpScheme(url: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
+}
+
 /** Registers an AsyncLocalStorage context manager unless the application registered one. */
 function ensureContextManager(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager());
@@ -133,7 +141,7 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   const losses = new LossCounter();
   const queued = { count: 0 };
   const exporter = createOtlpSpanExporter({
-    ...(config.urlGiven && { url: config.url }),
+    ...(config.urlGiven && { url: withHttpScheme(config.url) }),
     timeoutMillis: EXPORT_TIMEOUT_MS,
   });
   const maxQueueSize = config.bspMaxQueueSize;

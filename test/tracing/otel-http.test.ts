@@ -151,6 +151,15 @@ describe('OpenTelemetry mode over HTTP', () => {
     assert.equal(findSpan(spans, 'simple').flags, 0x101, 'sampled, with a local parent');
   });
 
+  it('sends to a collector URL written without a scheme, as Triton accepts it', async () => {
+    receiver.clear();
+    const triton = await tracedServer(receiver, [`opentelemetry,url=${receiver.url.replace(/^http:\/\//, '')}`]);
+    await infer(triton);
+    const spans = await receiver.waitForSpans(4);
+    await triton.stop();
+    assert.deepEqual(spanNamesCount(spans), { InferRequest: 1, simple: 1, compute: 1, infer_callable: 1 });
+  });
+
   it('ignores a malformed traceparent', async () => {
     receiver.clear();
     const triton = await tracedServer(receiver, []);
