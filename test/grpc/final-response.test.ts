@@ -7,13 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { type DecoupledInferFunc, type InferFunc, ModelConfig, NDArray, type Parameters, Tensor } from '../../src/index.ts';
+import { type DecoupledInferFunc, ModelConfig, NDArray, type Parameters, Tensor } from '../../src/index.ts';
 import type { ModelInferRequestSchema, ModelStreamInferResponse } from './gen/grpc_service_pb.js';
-import { type GrpcServer, numericRaw, readRaw, startServer } from './helpers.ts';
+import { type GrpcServer, identity, numericRaw, readRaw, startServer } from './helpers.ts';
 
 type InferRequestInit = MessageInitShape<typeof ModelInferRequestSchema>;
-
-const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
 
 /** The parameters each decoupled request reached the infer function with. */
 const seen: Parameters[] = [];

@@ -3,7 +3,7 @@
  * written and read here with DataView (independently of the server's binary tensor code).
  */
 import assert from 'node:assert/strict';
-import { Triton, type TritonConfig } from '../../src/index.ts';
+import { type BindOptions, type InferFunc, ModelConfig, Tensor, Triton, type TritonConfig } from '../../src/index.ts';
 import { type GrpcError, TestGrpcClient } from './client.ts';
 
 /** gRPC status codes the tests expect. */
@@ -146,4 +146,18 @@ export function readRaw(dtype: string, raw: Uint8Array): Numeric[] {
 /** JSON that shows bigints (for protobuf-es messages with 64-bit fields). */
 export function plain(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+}
+
+/** An infer function that answers `y` = `x`. */
+export const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
+
+/** The bind options of model `modelName`: {@link identity} over one FP32 value `x` → `y`, no batching. */
+export function identityModel(modelName: string): BindOptions {
+  return {
+    modelName,
+    inferFunc: identity,
+    inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })],
+    outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })],
+    config: ModelConfig({ maxBatchSize: 0 }),
+  };
 }

@@ -4,13 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DynamicBatcher, type InferFunc, ModelConfig, QueuePolicy, Tensor } from '../../src/index.ts';
+import { DynamicBatcher, ModelConfig, QueuePolicy, Tensor } from '../../src/index.ts';
 import { VERSION } from '../../src/version.ts';
 import { DataType as ConfigDataType, ModelInput_Format, ModelInstanceGroup_Kind, ModelQueuePolicy_TimeoutAction } from './gen/model_config_pb.js';
 import { HealthCheckResponse_ServingStatus } from './gen/health_pb.js';
-import { type GrpcServer, rejectsWith, startServer, Status } from './helpers.ts';
-
-const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
+import { type GrpcServer, identity, rejectsWith, startServer, Status } from './helpers.ts';
 
 describe('health, metadata and repository RPCs over gRPC', () => {
   let server: GrpcServer;

@@ -4,11 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type InferFunc, ModelConfig, Tensor } from '../../src/index.ts';
+import { ModelConfig, Tensor } from '../../src/index.ts';
 import type { ModelStatistics, StatisticDuration } from './gen/grpc_service_pb.js';
-import { type GrpcServer, numericRaw, rejectsWith, startServer, Status } from './helpers.ts';
-
-const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
+import { type GrpcServer, identity, numericRaw, rejectsWith, startServer, Status } from './helpers.ts';
 
 const io = {
   inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })],

@@ -8,11 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type InferFunc, ModelConfig, Tensor } from '../../src/index.ts';
 import type { TraceSettingResponse } from './gen/grpc_service_pb.js';
-import { type GrpcServer, rejectsWith, startServer, Status } from './helpers.ts';
-
-const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
+import { type GrpcServer, identityModel, rejectsWith, startServer, Status } from './helpers.ts';
 
 /** The settings map as `{key: values}`. */
 function values(response: TraceSettingResponse): Record<string, string[]> {
@@ -28,13 +25,7 @@ async function startTraced(traceConfig: string[]): Promise<{ server: GrpcServer;
   const server = await startServer(
     (triton) => {
       for (const modelName of ['simple', 'other']) {
-        triton.bind({
-          modelName,
-          inferFunc: identity,
-          inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })],
-          outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })],
-          config: ModelConfig({ maxBatchSize: 0 }),
-        });
+        triton.bind(identityModel(modelName));
       }
     },
     { traceConfig: traceConfig.map((e) => e.replace('{file}', file)) },

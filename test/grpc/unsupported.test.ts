@@ -3,22 +3,13 @@
  * memory (system and CUDA).
  */
 import { after, before, describe, it } from 'node:test';
-import { type InferFunc, ModelConfig, Tensor } from '../../src/index.ts';
-import { type GrpcServer, rejectsWith, startServer, Status } from './helpers.ts';
-
-const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
+import { type GrpcServer, identityModel, rejectsWith, startServer, Status } from './helpers.ts';
 
 describe('RPCs answered UNIMPLEMENTED', () => {
   let server: GrpcServer;
   before(async () => {
     server = await startServer((triton) =>
-      triton.bind({
-        modelName: 'm',
-        inferFunc: identity,
-        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })],
-        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })],
-        config: ModelConfig({ maxBatchSize: 0 }),
-      }),
+      triton.bind(identityModel('m')),
     );
   });
   after(() => server.stop());
