@@ -38,10 +38,14 @@ export function reportActivity(batch: readonly InferenceRequest[], ...activities
   for (const activity of activities) for (const request of batch) request.trace?.activity(activity, ns);
 }
 
-/** Closes the callable spans of a batch's traced requests; `error` marks them failed. */
+/**
+ * Closes the callable spans of a batch's traced requests (`error` marks them failed) and reports
+ * COMPUTE_OUTPUT_START, at one timestamp.
+ */
 export function endCallables(batch: readonly InferenceRequest[], error?: unknown): void {
   const ns = now();
   for (const request of batch) request.trace?.callableEnd(ns, error);
+  for (const request of batch) request.trace?.activity('COMPUTE_OUTPUT_START', ns);
 }
 
 /** The requests an infer function sees, with the callable spans of traced requests opened. */

@@ -38,15 +38,12 @@ export async function executeBatch(
   } catch (error) {
     if (traced) endCallables(batch, error);
     const failure = executionError(model, error);
-    if (traced) reportActivity(batch, 'COMPUTE_OUTPUT_START', 'COMPUTE_END');
+    if (traced) reportActivity(batch, 'COMPUTE_END');
     const end = performance.now();
     return { outcomes: batch.map(() => failure), failed: true, timing: { start, inputEnd, outputStart: end, end } };
   }
   const outputStart = performance.now();
-  if (traced) {
-    endCallables(batch);
-    reportActivity(batch, 'COMPUTE_OUTPUT_START');
-  }
+  if (traced) endCallables(batch);
   const outcomes = toOutcomes(model, batch, responses);
   if (traced) reportActivity(batch, 'COMPUTE_END');
   return { outcomes, failed: false, timing: { start, inputEnd, outputStart, end: performance.now() } };

@@ -30,6 +30,9 @@ export function toHrTime(ns: bigint): HrTime {
   return epochNsToHrTime(ns + OFFSET_NS);
 }
 
+/** The 64-bit offset that turns monotonic nanoseconds into nanoseconds since the epoch (for encoders). */
+export const MONOTONIC_TO_EPOCH_NS: bigint = OFFSET_NS;
+
 /**
  * An OpenTelemetry API time (epoch `[seconds, nanoseconds]`, a `Date`, epoch milliseconds, or, as the SDK reads
  * a number not above `performance.now()`, milliseconds since `performance.timeOrigin`) in nanoseconds since the
@@ -41,4 +44,9 @@ export function timeInputToEpochNs(time: TimeInput | undefined): bigint {
   const ms = time instanceof Date ? time.getTime() : time <= performance.now() ? performance.timeOrigin + time : time;
   const wholeMs = Math.floor(ms);
   return BigInt(wholeMs) * 1_000_000n + BigInt(Math.round((ms - wholeMs) * 1_000_000));
+}
+
+/** An OpenTelemetry API time (as {@link timeInputToEpochNs} reads it) in monotonic nanoseconds; now when undefined. */
+export function timeInputToMonotonicNs(time: TimeInput | undefined): bigint {
+  return time === undefined ? monotonicNs() : timeInputToEpochNs(time) - OFFSET_NS;
 }

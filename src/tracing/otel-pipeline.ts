@@ -8,18 +8,13 @@
 
 import { context, type Context, trace, type Tracer, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  type ReadableSpan,
-  type Span,
-  type SpanExporter,
-  type SpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { log } from '../logger.ts';
+import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
+import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
 import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
+import { SpanBatch } from './otlp/span-batch.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
 import { ApiTreeSpan, type RootSpanStarter } from './tree-span.ts';
@@ -31,8 +26,9 @@ export const TRACER_NAME = 'triton-server';
 const REPORT_INTERVAL_MS = 10_000;
 
 /**
- * How long one export (retries included) may take. The exporter's retry timers outlive `stop()`, so this also
- * bounds how long a process can linger after stopping while the collector is down.
+ * How long one export (retries included) may take. The JS exporter's transport (an `https://` collector, or
+ * gzip) keeps the process alive while it waits to retry, so this also bounds how long a process can linger
+ * after stopping while such a collector is down.
  */
 const EXPORT_TIMEOUT_MS = 3_000;
 
@@ -84,45 +80,6 @@ class LossCounter {
   }
 }
 
-/** Counts failed exports. */
-function countingExporter(exporter: SpanExporter, losses: LossCounter, inFlight: { count: number }): SpanExporter {
-  return {
-    export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-      inFlight.count -= spans.length;
-      exporter.export(spans, (result) => {
-        if (result.code !== ExportResultCode.SUCCESS) {
-          losses.exportFailed += spans.length;
-          losses.report();
-        }
-        done(result);
-      });
-    },
-    shutdown: () => exporter.shutdown(),
-    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-  };
-}
-
-/** Counts spans the batch processor will drop because its queue is full. */
-function countingProcessor(
-  processor: SpanProcessor,
-  maxQueueSize: number,
-  losses: LossCounter,
-  queued: { count: number },
-): SpanProcessor {
-  return {
-    onStart: (span: Span, parent: Context) => processor.onStart(span, parent),
-    onEnd(span: ReadableSpan): void {
-      if (queued.count >= maxQueueSize) {
-        losses.queueFull++;
-        losses.report();
-      } else queued.count++;
-      processor.onEnd(span);
-    },
-    forceFlush: () => processor.forceFlush(),
-    shutdown: () => processor.shutdown(),
-  };
-}
-
 /**
  * `url` with `http://` in front when it has no scheme: Triton's collector URLs are often written
  * `localhost:4318/v1/traces` (its exporter reads them as HTTP), which the JS exporter would not send to.
@@ -138,21 +95,31 @@ function ensureContextManager(): void {
 
 /** Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can. */
 export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
+  const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
+  const instrumentationScope = { name: TRACER_NAME };
   const losses = new LossCounter();
-  const queued = { count: 0 };
   const exporter = createOtlpSpanExporter({
     ...(config.urlGiven && { url: withHttpScheme(config.url) }),
     timeoutMillis: EXPORT_TIMEOUT_MS,
   });
-  const maxQueueSize = config.bspMaxQueueSize;
-  const processor = new BatchSpanProcessor({
-    exporter: countingExporter(exporter, losses, queued),
-    maxQueueSize,
+  const envelope = new ExportEnvelope(resource, instrumentationScope);
+  const maxExportBatchSize = Math.min(config.bspMaxExportBatchSize, config.bspMaxQueueSize);
+  const spanProcessor = new BatchingSpanProcessor({
+    maxQueueSize: config.bspMaxQueueSize,
+    maxExportBatchSize,
     scheduledDelayMillis: config.bspScheduleDelayMillis,
-    maxExportBatchSize: Math.min(config.bspMaxExportBatchSize, maxQueueSize),
+    newBatch: () => new SpanBatch(envelope, maxExportBatchSize),
+    async exportBatch(batch) {
+      if (await exporter.export(batch)) return;
+      losses.exportFailed += batch.count;
+      losses.report();
+    },
+    onDropped() {
+      losses.queueFull++;
+      losses.report();
+    },
+    onShutdown: () => exporter.shutdown(),
   });
-  const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
-  const spanProcessor = countingProcessor(processor, maxQueueSize, losses, queued);
   const provider = new TracerProvider({ resource, spanProcessors: [spanProcessor] });
   ensureContextManager();
   const registeredGlobally = trace.setGlobalTracerProvider(provider);
@@ -164,7 +131,7 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   return {
     tracer,
     startRoot: registeredGlobally
-      ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope: { name: TRACER_NAME } })
+      ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
       : ApiTreeSpan.starter(tracer),
     registeredGlobally,
     extractContext: extractW3CContext,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Context, context, type Span, trace, type Tracer } from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Span, trace, type Tracer } from '@opentelemetry/api';
 import type { CoreActivity, RequestTracer, TracedSpan } from '../core/trace-hooks.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
 import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
@@ -54,11 +54,7 @@ export class OtelRequestTrace implements FrontendTrace {
 
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
     const span = this.#root.startChild(model.name, ns);
-    span.annotate(
-      requestId === ''
-        ? modelAttributes(model, this.#tritonId)
-        : { ...modelAttributes(model, this.#tritonId), 'triton.request_id': requestId },
-    );
+    span.annotate(modelAttributes(model, this.#tritonId, requestId));
     span.mark('REQUEST_START', ns);
     this.#model = span;
   }
@@ -102,13 +98,19 @@ export class OtelRequestTrace implements FrontendTrace {
   }
 }
 
-function modelAttributes(model: { readonly name: string; readonly version: number }, tritonId: number) {
-  return {
+function modelAttributes(
+  model: { readonly name: string; readonly version: number },
+  tritonId: number,
+  requestId: string,
+): Attributes {
+  const attributes: Attributes = {
     'triton.model_name': model.name,
     'triton.model_version': model.version,
     'triton.trace_id': tritonId,
     'triton.trace_parent_id': 0,
   };
+  if (requestId !== '') attributes['triton.request_id'] = requestId;
+  return attributes;
 }
 
 /** `request.span` and `request.tracedSpan` of a request traced in OpenTelemetry mode. */

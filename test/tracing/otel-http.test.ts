@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { context, trace } from '@opentelemetry/api';
+import { ErrorCode, TritonError } from '../../src/errors.ts';
 import { type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts';
 import {
   eventNames,
@@ -158,6 +159,66 @@ describe('OpenTelemetry mode over HTTP', () => {
     const spans = await receiver.waitForSpans(4);
     await triton.stop();
     assert.deepEqual(spanNamesCount(spans), { InferRequest: 1, simple: 1, compute: 1, infer_callable: 1 });
+  });
+
+  it('sends protobuf with the OTEL_EXPORTER_OTLP_HEADERS headers and a ts-triton user agent', async () => {
+    receiver.clear();
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-api-key=secret%20value,x-tenant=t1';
+    try {
+      const triton = await tracedServer(receiver, []);
+      await infer(triton);
+      await receiver.waitForSpans(4);
+      await triton.stop();
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+    }
+    const request = receiver.requests[0]!;
+    assert.equal(request.contentType, 'application/x-protobuf');
+    assert.equal(request.contentEncoding, 'identity');
+    assert.equal(request.headers['x-api-key'], 'secret value');
+    assert.equal(request.headers['x-tenant'], 't1');
+    assert.match(request.userAgent, /^ts-triton\//);
+  });
+
+  it('compresses exports with gzip when OTEL_EXPORTER_OTLP_COMPRESSION=gzip (the JS exporter transport)', async () => {
+    receiver.clear();
+    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = 'gzip';
+    try {
+      const triton = await tracedServer(receiver, []);
+      await infer(triton);
+      const spans = await receiver.waitForSpans(4);
+      await triton.stop();
+      assert.deepEqual(spanNamesCount(spans), { InferRequest: 1, simple: 1, compute: 1, infer_callable: 1 });
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
+    }
+    assert.equal(receiver.requests[0]!.contentEncoding, 'gzip');
+  });
+
+  it('retries an export the collector answers with 503', async () => {
+    receiver.clear();
+    receiver.status = 503;
+    const triton = await tracedServer(receiver, []);
+    try {
+      await infer(triton);
+      while (receiver.exports === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      receiver.status = 200;
+      const spans = await receiver.waitForSpans(4, 5_000);
+      assert.deepEqual(spanNamesCount(spans), { InferRequest: 1, simple: 1, compute: 1, infer_callable: 1 });
+      assert.deepEqual(receiver.requests.map((r) => r.status).slice(0, 2), [503, 200]);
+      assert.equal(triton.tracing!.pipeline!.losses().exportFailed, 0);
+    } finally {
+      receiver.status = 200;
+      await triton.stop();
+    }
+  });
+
+  it('refuses to start with a collector URL that is not a URL', async () => {
+    await assert.rejects(tracedServer({ url: 'http://bad host:4318/v1/traces' } as OtlpReceiver, []), (error: Error) => {
+      assert.match(error.message, /OpenTelemetry exporter settings are invalid .*'http:\/\/bad host:4318\/v1\/traces'/);
+      assert.equal((error as TritonError).code, ErrorCode.INVALID_ARG);
+      return true;
+    });
   });
 
   it('ignores a malformed traceparent', async () => {

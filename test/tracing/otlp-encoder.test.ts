@@ -7,8 +7,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import protobuf from 'protobufjs';
 import { toEpochNs } from '../../src/tracing/clock.ts';
-import { encodeRecordedSpans } from '../../src/tracing/otlp/encode-recorded-spans.ts';
-import { spanSerializer } from '../../src/tracing/otlp/otlp-span-exporter.ts';
+import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
+import { SpanBatch } from '../../src/tracing/otlp/span-batch.ts';
 import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.ts';
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
 import { idFromHex, newSpanId, newTraceId } from '../../src/tracing/otlp/span-ids.ts';
@@ -29,6 +29,13 @@ function collectingScope(attributes: Record<string, unknown> = { 'service.name':
     instrumentationScope: { name: 'triton-server' },
   };
   return { scope, ended };
+}
+
+/** `spans` encoded as one export request, as the pipeline does (each span written when it joins the batch). */
+function encodeBatch(scope: SpanScope, spans: readonly ReadableSpan[]): Uint8Array {
+  const batch = new SpanBatch(new ExportEnvelope(scope.resource, scope.instrumentationScope), 1);
+  for (const span of spans) batch.add(span);
+  return batch.encode()!;
 }
 
 const REMOTE = {
@@ -77,7 +84,7 @@ describe('OTLP encoding of recorded spans', () => {
   it('decodes to exactly what the OpenTelemetry JS serializer writes for the same spans', () => {
     const { scope, ended } = collectingScope({ 'service.name': 'svc', 'list': ['x', 'y'], 'n': 3, 'ratio': 0.5 });
     requestTree(scope);
-    const mine = decodeExportRequest(encodeRecordedSpans(ended as RecordedSpan[]));
+    const mine = decodeExportRequest(encodeBatch(scope, ended));
     const theirs = decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!);
     assert.equal(mine.length, 4);
     assert.deepEqual(mine, theirs);
@@ -86,7 +93,7 @@ describe('OTLP encoding of recorded spans', () => {
   it("writes the tree's ids, parents, kinds, flags, times and events", () => {
     const { scope, ended } = collectingScope();
     const [root, model, , callable] = requestTree(scope);
-    const spans = decodeExportRequest(encodeRecordedSpans(ended as RecordedSpan[]));
+    const spans = decodeExportRequest(encodeBatch(scope, ended));
     const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
     assert.equal(byName.InferRequest!.traceId, REMOTE.traceId);
     assert.equal(byName.InferRequest!.parentSpanId, REMOTE.spanId);
@@ -96,7 +103,7 @@ describe('OTLP encoding of recorded spans', () => {
     assert.equal(byName.simple!.flags, 0x101);
     assert.equal(byName.compute!.parentSpanId, model!.spanContext().spanId);
     assert.ok(spans.every((s) => s.kind === 2 && s.traceId === REMOTE.traceId));
-    assert.equal(byName.simple!.startTimeUnixNano, root!.startNs + 10n);
+    assert.equal(byName.simple!.startTimeUnixNano, toEpochNs(root!.startNs) + 10n);
     assert.equal(byName.InferRequest!.endTimeUnixNano - byName.InferRequest!.startTimeUnixNano, 70n);
     assert.deepEqual(
       byName.infer_callable!.events.map((e) => e.name),
@@ -112,7 +119,7 @@ describe('OTLP encoding of recorded spans', () => {
   it('handles batches with long and multi-byte strings (length prefixes of several bytes, buffer growth)', () => {
     const { scope, ended } = collectingScope();
     for (let i = 0; i < 300; i++) requestTree(scope, `request-${i}-${'é'.repeat(i * 7)}`);
-    const encoded = encodeRecordedSpans(ended as RecordedSpan[]);
+    const encoded = encodeBatch(scope, ended);
     assert.ok(encoded.byteLength > 200_000);
     assert.deepEqual(decodeExportRequest(encoded), decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
   });
@@ -126,7 +133,7 @@ describe('OTLP encoding of recorded spans', () => {
     const [, , , callable] = requestTree(scope);
     const sdkSpan = provider.getTracer('model-code').startSpan('user-step', undefined, trace.setSpan(ROOT_CONTEXT, callable!));
     sdkSpan.end();
-    const decoded = decodeExportRequest(spanSerializer.serializeRequest(ended)!);
+    const decoded = decodeExportRequest(encodeBatch(scope, ended));
     assert.deepEqual(decoded.map((s) => s.name).sort(), ['InferRequest', 'compute', 'infer_callable', 'simple', 'user-step']);
     const user = decoded.find((s) => s.name === 'user-step')!;
     assert.equal(user.parentSpanId, callable!.spanContext().spanId);

@@ -158,8 +158,7 @@ function serveInference(
     trace?.sendEnd(monotonicNs());
   });
   const fail = (error: unknown): void => {
-    trace?.responseComplete(monotonicNs());
-    trace?.sendStart(monotonicNs());
+    markResponding(trace);
     respondWithError(req, res, error);
   };
   const answer = (decoded: InferenceRequest): void => {
@@ -179,13 +178,20 @@ function serveInference(
   collectBody(req, ctx.maxInputSize, binaryDataOffset(req.headers), onBody, fail);
 }
 
+/** Marks a request's response complete and its sending started (one clock reading for both). */
+function markResponding(trace: FrontendTrace | undefined): void {
+  if (trace === undefined) return;
+  const ns = monotonicNs();
+  trace.responseComplete(ns);
+  trace.sendStart(ns);
+}
+
 /** Answers with the one response of the request, written by `send`. */
 function respondOnce(send: (res: ServerResponse, result: InferenceResult) => void | Promise<void>): Responder {
   return (ctx, request, res, trace, fail) => {
     const onResult = (result: InferenceResult): void => {
       try {
-        trace?.responseComplete(monotonicNs());
-        trace?.sendStart(monotonicNs());
+        markResponding(trace);
         const sent = send(res, result);
         if (sent) sent.then(undefined, fail);
       } catch (error) {

@@ -1,113 +1,164 @@
 /**
- * OTLP protobuf encoding of {@link RecordedSpan}s: an `ExportTraceServiceRequest`
- * (opentelemetry/proto/collector/trace/v1) with one `ResourceSpans` per resource and one `ScopeSpans` per
- * instrumentation scope, field for field what the OpenTelemetry JS exporter writes for the same spans.
- * This is the exporter's hot path: ids are written from their hex digits, times from nanoseconds, and
- * names from kept UTF-8 bytes.
+ * OTLP protobuf encoding of {@link RecordedSpan}s into an `ExportTraceServiceRequest`
+ * (opentelemetry/proto/collector/trace/v1), field for field what the OpenTelemetry JS exporter writes for the
+ * same spans. All recorded spans of a pipeline share one resource and scope, so a request is one
+ * `ResourceSpans` with one `ScopeSpans`: each span is written as its entry when it ends
+ * ({@link writeSpanEntry}), and the envelope around the entries when the batch is exported. This is the
+ * exporter's hot path: ids are written from 32-bit words, times from nanoseconds, names from kept UTF-8 bytes.
  *
  * @module
  */
 
-import type { Attributes, Link, SpanContext } from '@opentelemetry/api';
+import { type Attributes, type Link, type SpanContext, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './proto-writer.ts';
-import type { RecordedEvent, RecordedSpan } from './recorded-span.ts';
+import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
+import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, words64 } from './proto-writer.ts';
+import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan } from './recorded-span.ts';
 
 /** `Span.flags`: the context's "has is_remote" and "is_remote" bits, above the 8 trace-flag bits. */
 const FLAG_HAS_IS_REMOTE = 0x100;
 const FLAG_IS_REMOTE = 0x200;
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
+/** Added to a recorded (monotonic) time to write it as nanoseconds since the epoch. */
+const EPOCH = words64(MONOTONIC_TO_EPOCH_NS);
 
-/** Encodes `spans` as one `ExportTraceServiceRequest`. */
-export function encodeRecordedSpans(spans: readonly RecordedSpan[]): Uint8Array {
-  const writer = new ProtoWriter(Math.max(1024, spans.length * 384));
-  for (const [resource, scopes] of groupByResourceAndScope(spans)) {
-    writer.tag(1, WIRE_LEN);
-    const resourceSpans = writer.begin();
-    writeResource(writer, resource);
-    for (const scopeSpans of scopes.values()) writeScopeSpans(writer, scopeSpans);
-    if (resource.schemaUrl) {
-      writer.tag(3, WIRE_LEN);
-      writer.string(resource.schemaUrl);
+/**
+ * The part of an `ExportTraceServiceRequest` that is the same for every export of one pipeline: its resource
+ * and instrumentation scope, encoded once. {@link ExportEnvelope.wrap} puts span entries written by
+ * {@link writeSpanEntry} inside them.
+ */
+export class ExportEnvelope {
+  readonly #resource: Uint8Array;
+  readonly #scope: Uint8Array;
+  readonly #schemaUrl: string | undefined;
+
+  constructor(resource: Resource, scope: { readonly name: string; readonly version?: string }) {
+    const resourceWriter = new ProtoWriter(1024);
+    writeAttributes(resourceWriter, 1, resource.attributes);
+    this.#resource = resourceWriter.finish();
+    const scopeWriter = new ProtoWriter(256);
+    scopeWriter.tag(1, WIRE_LEN);
+    scopeWriter.name(scope.name);
+    if (scope.version) {
+      scopeWriter.tag(2, WIRE_LEN);
+      scopeWriter.name(scope.version);
     }
-    writer.end(resourceSpans);
+    this.#scope = scopeWriter.finish();
+    this.#schemaUrl = resource.schemaUrl || undefined;
   }
-  return writer.finish();
-}
 
-function groupByResourceAndScope(spans: readonly RecordedSpan[]): Map<Resource, Map<object, RecordedSpan[]>> {
-  const groups = new Map<Resource, Map<object, RecordedSpan[]>>();
-  for (const span of spans) {
-    let scopes = groups.get(span.resource);
-    if (scopes === undefined) groups.set(span.resource, (scopes = new Map()));
-    let list = scopes.get(span.instrumentationScope);
-    if (list === undefined) scopes.set(span.instrumentationScope, (list = []));
-    list.push(span);
-  }
-  return groups;
-}
-
-function writeResource(writer: ProtoWriter, resource: Resource): void {
-  writer.tag(1, WIRE_LEN);
-  const start = writer.begin();
-  writeAttributes(writer, 1, resource.attributes);
-  writer.end(start);
-}
-
-function writeScopeSpans(writer: ProtoWriter, spans: readonly RecordedSpan[]): void {
-  const scope = spans[0]!.instrumentationScope;
-  writer.tag(2, WIRE_LEN);
-  const scopeSpans = writer.begin();
-  writer.tag(1, WIRE_LEN);
-  const scopeStart = writer.begin();
-  writer.tag(1, WIRE_LEN);
-  writer.name(scope.name);
-  if (scope.version) {
+  /**
+   * The request with one `ResourceSpans` holding one `ScopeSpans` whose spans are `entries` (the bytes
+   * {@link writeSpanEntry} wrote).
+   */
+  wrap(entries: Uint8Array): Uint8Array {
+    const scopeSpansLength = fieldLength(this.#scope.byteLength) + entries.byteLength;
+    const schemaUrl = this.#schemaUrl === undefined ? undefined : Buffer.from(this.#schemaUrl, 'utf8');
+    const resourceSpansLength =
+      fieldLength(this.#resource.byteLength) +
+      fieldLength(scopeSpansLength) +
+      (schemaUrl === undefined ? 0 : fieldLength(schemaUrl.byteLength));
+    const writer = new ProtoWriter(fieldLength(resourceSpansLength));
+    writer.tag(1, WIRE_LEN);
+    writer.varint(resourceSpansLength);
+    writer.tag(1, WIRE_LEN);
+    writer.bytes(this.#resource);
     writer.tag(2, WIRE_LEN);
-    writer.name(scope.version);
+    writer.varint(scopeSpansLength);
+    writer.tag(1, WIRE_LEN);
+    writer.bytes(this.#scope);
+    writer.raw(entries);
+    if (schemaUrl !== undefined) {
+      writer.tag(3, WIRE_LEN);
+      writer.bytes(schemaUrl);
+    }
+    return writer.finish();
   }
-  writer.end(scopeStart);
-  for (const span of spans) writeSpan(writer, span);
-  writer.end(scopeSpans);
 }
 
-function writeSpan(writer: ProtoWriter, span: RecordedSpan): void {
-  const context = span.spanContext();
+/** The size of a length-delimited field (one-byte tag) whose content is `length` bytes. */
+function fieldLength(length: number): number {
+  let size = 2;
+  for (let rest = length; rest > 0x7f; rest = Math.floor(rest / 128)) size++;
+  return size + length;
+}
+
+/** Writes `span` as one entry of a `ScopeSpans` message's `spans` (field 2). */
+export function writeSpanEntry(writer: ProtoWriter, span: RecordedSpan): void {
   writer.tag(2, WIRE_LEN);
-  const start = writer.begin();
-  writer.tag(1, WIRE_LEN);
-  writer.idWords(span.traceId.words);
-  writer.tag(2, WIRE_LEN);
-  writer.idWords(span.spanId.words);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    writer.tag(3, WIRE_LEN);
-    writer.string(traceState);
-  }
-  if (span.parentSpanId !== undefined) {
-    writer.tag(4, WIRE_LEN);
-    writer.idWords(span.parentSpanId.words);
-  }
+  const start = writer.beginLarge();
+  writeIds(writer, span);
   writer.tag(5, WIRE_LEN);
   writer.name(span.name);
-  // OTLP's SpanKind counts from UNSPECIFIED = 0; the API's from INTERNAL = 0.
-  writer.tag(6, WIRE_VARINT);
-  writer.varint(span.kind + 1);
-  writer.tag(7, WIRE_I64);
-  writer.fixed64(span.startNs);
-  writer.tag(8, WIRE_I64);
-  writer.fixed64(span.endNs);
-  writeAttributes(writer, 9, span.attributes);
+  writeKindAndTimes(writer, span);
+  if (span.attributes !== NO_ATTRIBUTES) writeAttributes(writer, 9, span.attributes);
   writeCount(writer, 10, span.droppedAttributesCount);
-  for (const event of span.recordedEvents) writeEvent(writer, event);
+  const events = span.recordedEvents;
+  for (let i = 0; i < events.length; i++) writeEvent(writer, events[i]!);
   writeCount(writer, 12, span.droppedEventsCount);
-  for (const link of span.links) writeLink(writer, link);
+  const links = span.links;
+  for (let i = 0; i < links.length; i++) writeLink(writer, links[i]!);
   writeCount(writer, 14, span.droppedLinksCount);
-  writeStatus(writer, span.status.code, span.status.message);
-  writer.tag(16, WIRE_I32);
-  writer.fixed32(spanFlags(context, span.parentSpanContext?.isRemote));
-  writer.end(start);
+  writeStatusAndFlags(writer, span);
+  writer.endLarge(start);
+}
+
+/** Fields 1–4: trace id, span id, trace state, parent span id. */
+function writeIds(writer: ProtoWriter, span: RecordedSpan): void {
+  const traceState = span.traceState?.serialize();
+  if (traceState) {
+    writer.tag(1, WIRE_LEN);
+    writer.idWords(span.traceId.words);
+    writer.tag(2, WIRE_LEN);
+    writer.idWords(span.spanId.words);
+    writer.tag(3, WIRE_LEN);
+    writer.string(traceState);
+    if (span.parentSpanId !== undefined) {
+      writer.tag(4, WIRE_LEN);
+      writer.idWords(span.parentSpanId.words);
+    }
+    return;
+  }
+  // The usual case, written in one run: tag, length and words of each id.
+  const buf = writer.reserve(40);
+  const view = writer.view;
+  let pos = writer.pos;
+  const traceId = span.traceId.words;
+  buf[pos] = (1 << 3) | WIRE_LEN;
+  buf[pos + 1] = 16;
+  view.setUint32(pos + 2, traceId[0]!);
+  view.setUint32(pos + 6, traceId[1]!);
+  view.setUint32(pos + 10, traceId[2]!);
+  view.setUint32(pos + 14, traceId[3]!);
+  const spanId = span.spanId.words;
+  buf[pos + 18] = (2 << 3) | WIRE_LEN;
+  buf[pos + 19] = 8;
+  view.setUint32(pos + 20, spanId[0]!);
+  view.setUint32(pos + 24, spanId[1]!);
+  pos += 28;
+  const parentId = span.parentSpanId?.words;
+  if (parentId !== undefined) {
+    buf[pos] = (4 << 3) | WIRE_LEN;
+    buf[pos + 1] = 8;
+    view.setUint32(pos + 2, parentId[0]!);
+    view.setUint32(pos + 6, parentId[1]!);
+    pos += 10;
+  }
+  writer.pos = pos;
+}
+
+/** Fields 6–8: kind (OTLP counts from UNSPECIFIED = 0, the API from INTERNAL = 0), start and end times. */
+function writeKindAndTimes(writer: ProtoWriter, span: RecordedSpan): void {
+  const buf = writer.reserve(20);
+  const pos = writer.pos;
+  buf[pos] = (6 << 3) | WIRE_VARINT;
+  buf[pos + 1] = span.kind + 1;
+  buf[pos + 2] = (7 << 3) | WIRE_I64;
+  writer.putSum(pos + 3, span.startNs, EPOCH);
+  buf[pos + 11] = (8 << 3) | WIRE_I64;
+  writer.putSum(pos + 12, span.endNs, EPOCH);
+  writer.pos = pos + 20;
 }
 
 function spanFlags(context: SpanContext, parentIsRemote: boolean | undefined): number {
@@ -122,13 +173,13 @@ function writeCount(writer: ProtoWriter, field: number, count: number): void {
 
 function writeEvent(writer: ProtoWriter, event: RecordedEvent): void {
   if (event.attributes === undefined && event.droppedAttributesCount === undefined) {
-    writer.timedName(11, event.ns, event.name);
+    writer.timedName(11, event.ns, EPOCH, event.name);
     return;
   }
   writer.tag(11, WIRE_LEN);
   const start = writer.begin();
   writer.tag(1, WIRE_I64);
-  writer.fixed64(event.ns);
+  writer.fixed64Sum(event.ns, EPOCH);
   writer.tag(2, WIRE_LEN);
   writer.name(event.name);
   if (event.attributes !== undefined) writeAttributes(writer, 3, event.attributes);
@@ -154,6 +205,27 @@ function writeLink(writer: ProtoWriter, link: Link): void {
   writer.tag(6, WIRE_I32);
   writer.fixed32(spanFlags(context, context.isRemote));
   writer.end(start);
+}
+
+/** Fields 15 (status; empty when unset) and 16 (flags: sampled, and whether the parent is remote). */
+function writeStatusAndFlags(writer: ProtoWriter, span: RecordedSpan): void {
+  const flags = TraceFlags.SAMPLED | FLAG_HAS_IS_REMOTE | (span.parentIsRemote ? FLAG_IS_REMOTE : 0);
+  const { code, message } = span.status;
+  if (code !== SpanStatusCode.UNSET || message) {
+    writeStatus(writer, code, message);
+    writer.tag(16, WIRE_I32);
+    writer.fixed32(flags);
+    return;
+  }
+  const buf = writer.reserve(8);
+  const pos = writer.pos;
+  buf[pos] = (15 << 3) | WIRE_LEN;
+  buf[pos + 1] = 0;
+  // Field 16's tag needs two varint bytes.
+  buf[pos + 2] = 0x80 | (((16 << 3) | WIRE_I32) & 0x7f);
+  buf[pos + 3] = ((16 << 3) | WIRE_I32) >>> 7;
+  writer.view.setUint32(pos + 4, flags, true);
+  writer.pos = pos + 8;
 }
 
 function writeStatus(writer: ProtoWriter, code: number, message: string | undefined): void {

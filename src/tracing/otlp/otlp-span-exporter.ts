@@ -1,24 +1,30 @@
 /**
- * The OTLP/HTTP (protobuf) span exporter of OpenTelemetry mode: the OpenTelemetry JS exporter's transport
- * (endpoint and `OTEL_EXPORTER_OTLP_*` settings, headers, compression, retries, timeouts), with a serializer
- * that encodes ts-triton's {@link RecordedSpan}s itself and leaves every other span (spans the application
- * creates through the SDK) to the JS serializer. Both halves are `ExportTraceServiceRequest` messages, and a
- * protobuf message followed by another is their merge, so one export request carries both.
+ * The OTLP/HTTP (protobuf) exporter of OpenTelemetry mode. Its settings are the OpenTelemetry JS exporter's
+ * (the given URL, else the `OTEL_EXPORTER_OTLP_*` endpoint; headers and compression from the environment),
+ * and so is the handling of a request's outcome (the export delegate: concurrency limit, partial-success
+ * logging). What it sends are {@link SpanBatch}es. An `http://` collector without compression is sent to by
+ * {@link createSocketHttpTransport} (with {@link withRetries}); any other keeps the JS exporter's transport.
  *
  * @module
  */
 
-import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { ExportResultCode } from '@opentelemetry/core';
+import { createOtlpNetworkExportDelegate, type IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
 import {
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+  createOtlpHttpExporterMetrics,
+} from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  type IExporterMetricsHelper,
   type IExportTraceServiceResponse,
   type ISerializer,
   ProtobufTraceSerializer,
-  TraceExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { encodeRecordedSpans } from './encode-recorded-spans.ts';
-import { RecordedSpan } from './recorded-span.ts';
+import { invalidArg } from '../../errors.ts';
+import { withRetries } from './retrying-transport.ts';
+import { createSocketHttpTransport } from './socket-http-transport.ts';
+import type { SpanBatch } from './span-batch.ts';
 
 /** Options of {@link createOtlpSpanExporter}. */
 export interface OtlpSpanExporterOptions {
@@ -28,32 +34,58 @@ export interface OtlpSpanExporterOptions {
   readonly timeoutMillis: number;
 }
 
-/** Serializes a batch: recorded spans by {@link encodeRecordedSpans}, the rest by the JS serializer. */
-export const spanSerializer: ISerializer<ReadableSpan[], IExportTraceServiceResponse> = {
-  serializeRequest(spans) {
-    const recorded: RecordedSpan[] = [];
-    const others: ReadableSpan[] = [];
-    for (const span of spans) {
-      if (span instanceof RecordedSpan) recorded.push(span);
-      else others.push(span);
-    }
-    if (others.length === 0) return encodeRecordedSpans(recorded);
-    const othersEncoded = ProtobufTraceSerializer.serializeRequest(others);
-    if (recorded.length === 0 || othersEncoded === undefined) return othersEncoded;
-    return Buffer.concat([encodeRecordedSpans(recorded), othersEncoded]);
-  },
+/** Sends span batches to the collector. */
+export interface OtlpSpanExporter {
+  /** The URL exports go to. */
+  readonly url: string;
+  /** Sends `batch`; resolves true when the collector accepted it (never rejects). */
+  export(batch: SpanBatch): Promise<boolean>;
+  /** Waits for exports in flight and closes the connections. */
+  shutdown(): Promise<void>;
+}
+
+const METRICS_COMPONENT = 'otlp_http_span_exporter';
+
+const batchSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
+  serializeRequest: (batch) => batch.encode(),
   deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
 };
 
-/** The OTLP/HTTP protobuf exporter with {@link spanSerializer}. */
-export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OTLPExporterBase<ReadableSpan[]> {
-  const httpOptions = convertLegacyHttpOptions(
-    { ...(options.url !== undefined && { url: options.url }), timeoutMillis: options.timeoutMillis },
-    'TRACES',
-    'v1/traces',
-    { 'Content-Type': 'application/x-protobuf' },
-  );
-  return new OTLPExporterBase(
-    createOtlpHttpExportDelegate(httpOptions, spanSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined),
-  );
+const batchMetrics: IExporterMetricsHelper<SpanBatch> = { name: 'span', countItems: (batch) => batch.count };
+
+/** The JS exporter's configuration for `options` and the environment, or a TritonError saying what is wrong. */
+function exporterConfiguration(options: OtlpSpanExporterOptions): ReturnType<typeof convertLegacyHttpOptions> {
+  try {
+    return convertLegacyHttpOptions(
+      { ...(options.url !== undefined && { url: options.url }), timeoutMillis: options.timeoutMillis },
+      'TRACES',
+      'v1/traces',
+      { 'Content-Type': 'application/x-protobuf' },
+    );
+  } catch (error) {
+    throw invalidArg(
+      `OpenTelemetry exporter settings are invalid (${(error as Error).message}); a collector URL looks like http://localhost:4318/v1/traces`,
+    );
+  }
+}
+
+/** The exporter for `options` (see the module comment). */
+export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSpanExporter {
+  const config = exporterConfiguration(options);
+  const url = new URL(config.url);
+  const delegate: IOtlpExportDelegate<SpanBatch> =
+    url.protocol === 'http:' && config.compression === 'none'
+      ? createOtlpNetworkExportDelegate(
+          config,
+          batchSerializer,
+          createOtlpHttpExporterMetrics(METRICS_COMPONENT, batchMetrics, config.url, undefined),
+          withRetries(createSocketHttpTransport({ url, headers: config.headers })),
+        )
+      : createOtlpHttpExportDelegate(config, batchSerializer, METRICS_COMPONENT, batchMetrics, undefined);
+  return {
+    url: config.url,
+    export: (batch) =>
+      new Promise((resolve) => delegate.export(batch, (result) => resolve(result.code === ExportResultCode.SUCCESS))),
+    shutdown: () => delegate.shutdown(),
+  };
 }

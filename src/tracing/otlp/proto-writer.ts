@@ -17,6 +17,8 @@ const NAME_CACHE_LIMIT = 4096;
 /** Longer names are not kept. */
 const NAME_CACHE_MAX_LENGTH = 128;
 const nameCache = new Map<string, Buffer>();
+/** Byte strings up to this length are copied by a loop (cheaper than a native copy for a name). */
+const SHORT_COPY = 32;
 
 function encodedName(name: string): Buffer | undefined {
   let bytes = nameCache.get(name);
@@ -38,6 +40,18 @@ function timedNameTail(name: string): Uint8Array | undefined {
     if (bytes !== undefined) timedNameTails.set(name, tail);
   }
   return tail ?? undefined;
+}
+
+/** A 64-bit integer as its low and high 32-bit words (for {@link ProtoWriter.fixed64Sum}). */
+export interface Words64 {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** `value` (taken modulo 2^64) as {@link Words64}. */
+export function words64(value: bigint): Words64 {
+  const unsigned = BigInt.asUintN(64, value);
+  return { low: Number(unsigned & 0xffff_ffffn), high: Number(unsigned >> 32n) };
 }
 
 /** Writes one protobuf message into a buffer that grows as needed. */
@@ -64,6 +78,20 @@ export class ProtoWriter {
     this.#buf.copy(grown, 0, 0, this.pos);
     this.#buf = grown;
     this.#view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+  }
+
+  /**
+   * Makes room for `bytes` more bytes and returns the buffer, for a caller that writes a run of fields by hand
+   * at {@link ProtoWriter.pos} (through the buffer or {@link ProtoWriter.view}) and then advances `pos`.
+   */
+  reserve(bytes: number): Buffer {
+    this.#ensure(bytes);
+    return this.#buf;
+  }
+
+  /** A DataView of the current buffer (valid until the next write that grows it). */
+  get view(): DataView {
+    return this.#view;
   }
 
   /** An unsigned varint (up to 2^53). */
@@ -109,6 +137,29 @@ export class ProtoWriter {
     this.pos += 8;
   }
 
+  /**
+   * A fixed64 field's value that is `value + addend` (modulo 2^64), added in 32-bit halves: no BigInt is
+   * allocated for the sum.
+   */
+  fixed64Sum(value: bigint, addend: Words64): void {
+    this.#ensure(8);
+    this.#writeSum(this.pos, value, addend);
+    this.pos += 8;
+  }
+
+  /** Writes `value + addend` as a fixed64 at `at` (inside room made by {@link ProtoWriter.reserve}). */
+  putSum(at: number, value: bigint, addend: Words64): void {
+    this.#writeSum(at, value, addend);
+  }
+
+  #writeSum(at: number, value: bigint, addend: Words64): void {
+    const view = this.#view;
+    view.setBigUint64(at, value, true);
+    const low = view.getUint32(at, true) + addend.low;
+    view.setUint32(at, low >>> 0, true);
+    view.setUint32(at + 4, (view.getUint32(at + 4, true) + addend.high + (low > 0xffff_ffff ? 1 : 0)) >>> 0, true);
+  }
+
   /** A fixed32 field's value. */
   fixed32(value: number): void {
     this.#ensure(4);
@@ -126,40 +177,40 @@ export class ProtoWriter {
   /** A length-delimited byte string. */
   bytes(value: Uint8Array): void {
     this.varint(value.byteLength);
-    this.#ensure(value.byteLength);
-    this.#buf.set(value, this.pos);
-    this.pos += value.byteLength;
+    this.raw(value);
+  }
+
+  /** Bytes copied as they are (already encoded fields). */
+  raw(value: Uint8Array): void {
+    const length = value.byteLength;
+    this.#ensure(length);
+    if (length > SHORT_COPY) this.#buf.set(value, this.pos);
+    else for (let i = 0, at = this.pos; i < length; i++) this.#buf[at + i] = value[i]!;
+    this.pos += length;
   }
 
   /** An id given as big-endian 32-bit words (2 or 4), length-delimited. */
   idWords(words: readonly number[]): void {
     const count = words.length;
     this.#ensure(count * 4 + 1);
-    const buf = this.#buf;
+    const view = this.#view;
     let pos = this.pos;
-    buf[pos++] = count * 4;
-    for (let i = 0; i < count; i++) {
-      const word = words[i]!;
-      buf[pos] = word >>> 24;
-      buf[pos + 1] = word >>> 16;
-      buf[pos + 2] = word >>> 8;
-      buf[pos + 3] = word;
-      pos += 4;
-    }
+    this.#buf[pos++] = count * 4;
+    for (let i = 0; i < count; i++, pos += 4) view.setUint32(pos, words[i]!);
     this.pos = pos;
   }
 
   /**
-   * A message field made of a fixed64 (field 1) and a name (field 2), written from kept bytes: a span event
-   * without attributes, the most frequent message of a trace export.
+   * A message field made of a fixed64 `time + addend` (field 1) and a name (field 2), written from kept bytes:
+   * a span event without attributes, the most frequent message of a trace export.
    */
-  timedName(field: number, ns: bigint, name: string): void {
+  timedName(field: number, time: bigint, addend: Words64, name: string): void {
     const tail = timedNameTail(name);
     if (tail === undefined || field > 15) {
       this.tag(field, WIRE_LEN);
       const start = this.begin();
       this.tag(1, WIRE_I64);
-      this.fixed64(ns);
+      this.fixed64Sum(time, addend);
       this.tag(2, WIRE_LEN);
       this.name(name);
       this.end(start);
@@ -170,7 +221,7 @@ export class ProtoWriter {
     buf[this.pos] = (field << 3) | WIRE_LEN;
     buf[this.pos + 1] = 9 + tail.length;
     buf[this.pos + 2] = (1 << 3) | WIRE_I64;
-    this.#view.setBigUint64(this.pos + 3, ns, true);
+    this.#writeSum(this.pos + 3, time, addend);
     let pos = this.pos + 11;
     for (let i = 0; i < tail.length; i++) buf[pos++] = tail[i]!;
     this.pos = pos;
@@ -208,16 +259,42 @@ export class ProtoWriter {
   /** Ends the length-delimited content started at `start`, writing its length in front of it. */
   end(start: number): void {
     const length = this.pos - start;
-    if (length < 0x80) {
-      this.#buf[start - 1] = length;
-      return;
-    }
-    let extra = 1;
-    while (length >= 2 ** (7 * (extra + 1))) extra++;
+    if (length < 0x80) this.#buf[start - 1] = length;
+    else this.#writeLength(start, 1, length);
+  }
+
+  /**
+   * Starts a length-delimited field whose content is usually 128 bytes or more (a span): two bytes are
+   * reserved for the length, so {@link ProtoWriter.endLarge} seldom has to move the content. Pass the result
+   * to `endLarge`.
+   */
+  beginLarge(): number {
+    this.#ensure(2);
+    this.pos += 2;
+    return this.pos;
+  }
+
+  /**
+   * Ends content started with {@link ProtoWriter.beginLarge}. A length below 16384 fills the two bytes (one
+   * below 128 as a padded varint, `0x80 | length, 0x00`: parsers read it as the same number).
+   */
+  endLarge(start: number): void {
+    const length = this.pos - start;
+    if (length < 0x4000) {
+      this.#buf[start - 2] = (length & 0x7f) | 0x80;
+      this.#buf[start - 1] = length >>> 7;
+    } else this.#writeLength(start, 2, length);
+  }
+
+  /** Writes `length` in front of content at `start` that has `reserved` bytes before it, moving the content. */
+  #writeLength(start: number, reserved: number, length: number): void {
+    let size = 1;
+    while (length >= 2 ** (7 * size)) size++;
+    const extra = size - reserved;
     this.#ensure(extra);
     const buf = this.#buf;
     buf.copy(buf, start + extra, start, this.pos);
-    let at = start - 1;
+    let at = start - reserved;
     let rest = length;
     while (rest > 0x7f) {
       buf[at++] = (rest & 0x7f) | 0x80;

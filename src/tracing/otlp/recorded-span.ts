@@ -2,8 +2,9 @@
  * The spans ts-triton records itself in OpenTelemetry mode when it runs the export pipeline: a lean span
  * that is at once an OpenTelemetry API `Span` (what `request.span` is, so model code can add attributes and
  * events and parent its own spans on it) and an SDK `ReadableSpan` (what the batch span processor queues).
- * Times are kept as wall-clock nanoseconds and the OTLP encoder writes it directly; the `ReadableSpan` views
- * (`startTime`, `events`, …) are built only if something else asks for them.
+ * Times are kept as the monotonic nanoseconds ts-triton reads (the OTLP encoder adds the wall-clock offset as
+ * it writes them), and ids as 32-bit words; the span context, hex ids and the `ReadableSpan` views
+ * (`startTime`, `events`, …) are built only if something asks for them.
  *
  * Behaviour follows the SDK's span: attribute and event limits (the SDK's defaults), attribute value
  * checks, operations after `end()` ignored with a diagnostic, `recordException` as an `exception` event.
@@ -35,7 +36,7 @@ import { AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, maybeAddA
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
 import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
-import { epochNsToHrTime, timeInputToEpochNs, toEpochNs, wallClockNs } from '../clock.ts';
+import { timeInputToMonotonicNs, toHrTime } from '../clock.ts';
 import { recordFailure, type RootSpanStarter, type TreeSpan } from '../tree-span.ts';
 
 /** The SDK's default span limits. */
@@ -44,7 +45,8 @@ const EVENT_COUNT_LIMIT = 128;
 const LINK_COUNT_LIMIT = 128;
 
 // Shared until a span gets its own (most recorded spans never have attributes, links or a status).
-const NO_ATTRIBUTES: Attributes = Object.freeze({});
+/** The attributes of a span that has none (shared; the encoder skips it without looking inside). */
+export const NO_ATTRIBUTES: Attributes = Object.freeze({});
 const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 
@@ -61,7 +63,7 @@ export type SpanParent = RecordedSpan | SpanContext | undefined;
 /** One event of a recorded span. */
 export interface RecordedEvent {
   readonly name: string;
-  /** Wall-clock nanoseconds since the epoch. */
+  /** Monotonic nanoseconds (`process.hrtime.bigint()`). */
   readonly ns: bigint;
   readonly attributes?: Attributes;
   readonly droppedAttributesCount?: number;
@@ -71,16 +73,19 @@ export interface RecordedEvent {
 export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   name: string;
   readonly kind: SpanKind;
-  readonly parentSpanContext: SpanContext | undefined;
   readonly resource: Resource;
   readonly instrumentationScope: { readonly name: string; readonly version?: string };
-  readonly #context: SpanContext;
   readonly #scope: SpanScope;
+  readonly #parent: RecordedSpan | SpanContext | undefined;
+  #context: SpanContext | undefined;
   /** The ids, as words for the encoder. */
   readonly traceId: Id;
   readonly spanId: Id;
   readonly parentSpanId: Id | undefined;
-  /** Wall-clock nanoseconds. */
+  /** Whether the parent is a propagated (remote) span context. */
+  readonly parentIsRemote: boolean;
+  readonly traceState: TraceState | undefined;
+  /** Monotonic nanoseconds. */
   readonly startNs: bigint;
   endNs = 0n;
   ended = false;
@@ -95,7 +100,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
 
   /**
    * Starts a span (always sampled: like Triton, a propagated context that is not sampled is still traced).
-   * @param startNs - wall-clock nanoseconds.
+   * @param startNs - monotonic nanoseconds.
    */
   constructor(scope: SpanScope, name: string, kind: SpanKind, parent: SpanParent, startNs: bigint) {
     this.#scope = scope;
@@ -105,30 +110,39 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
     this.kind = kind;
     this.startNs = startNs;
     this.spanId = newSpanId();
-    let traceState: TraceState | undefined;
+    this.#parent = parent;
     if (parent instanceof RecordedSpan) {
-      this.parentSpanContext = parent.#context;
       this.traceId = parent.traceId;
       this.parentSpanId = parent.spanId;
-      traceState = parent.#context.traceState;
+      this.parentIsRemote = false;
+      this.traceState = parent.traceState;
     } else if (parent !== undefined) {
-      this.parentSpanContext = parent;
       this.traceId = idFromHex(parent.traceId);
       this.parentSpanId = idFromHex(parent.spanId);
-      traceState = parent.traceState;
+      this.parentIsRemote = parent.isRemote === true;
+      this.traceState = parent.traceState;
     } else {
-      this.parentSpanContext = undefined;
       this.traceId = newTraceId();
       this.parentSpanId = undefined;
+      this.parentIsRemote = false;
+      this.traceState = undefined;
     }
-    this.#context =
-      traceState === undefined
-        ? { traceId: this.traceId.hex, spanId: this.spanId.hex, traceFlags: TraceFlags.SAMPLED }
-        : { traceId: this.traceId.hex, spanId: this.spanId.hex, traceFlags: TraceFlags.SAMPLED, traceState };
   }
 
   spanContext(): SpanContext {
+    if (this.#context === undefined) {
+      const { traceId, spanId, traceState } = this;
+      this.#context =
+        traceState === undefined
+          ? { traceId: traceId.hex, spanId: spanId.hex, traceFlags: TraceFlags.SAMPLED }
+          : { traceId: traceId.hex, spanId: spanId.hex, traceFlags: TraceFlags.SAMPLED, traceState };
+    }
     return this.#context;
+  }
+
+  get parentSpanContext(): SpanContext | undefined {
+    const parent = this.#parent;
+    return parent instanceof RecordedSpan ? parent.spanContext() : parent;
   }
 
   isRecording(): boolean {
@@ -137,7 +151,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
 
   /** The root span starter of a pipeline: spans of kind SERVER under the propagated context's span. */
   static starter(scope: SpanScope): RootSpanStarter {
-    return (name, ns, parent) => new RecordedSpan(scope, name, SpanKind.SERVER, trace.getSpanContext(parent), toEpochNs(ns));
+    return (name, ns, parent) => new RecordedSpan(scope, name, SpanKind.SERVER, trace.getSpanContext(parent), ns);
   }
 
   // TreeSpan: what the request trace calls, with ts-triton's own (valid) names, values and monotonic times.
@@ -149,7 +163,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   mark(name: string, ns: bigint): void {
     if (this.ended) return;
     if (this.recordedEvents.length >= EVENT_COUNT_LIMIT) this.#dropOldestEvent();
-    this.recordedEvents.push({ name, ns: toEpochNs(ns) });
+    this.recordedEvents.push({ name, ns });
   }
 
   annotate(attributes: Attributes): void {
@@ -160,19 +174,19 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   }
 
   startChild(name: string, ns: bigint): TreeSpan {
-    return new RecordedSpan(this.#scope, name, SpanKind.SERVER, this, toEpochNs(ns));
+    return new RecordedSpan(this.#scope, name, SpanKind.SERVER, this, ns);
   }
 
   finish(ns: bigint, error?: unknown): void {
     if (error !== undefined) recordFailure(this, error);
-    this.endAt(toEpochNs(ns));
+    this.endAt(ns);
   }
 
   activeContext(): Context {
     return trace.setSpan(ROOT_CONTEXT, this);
   }
 
-  /** Ends the span at wall-clock `ns` and hands it to the span processor. */
+  /** Ends the span at monotonic `ns` and hands it to the span processor. */
   endAt(ns: bigint): void {
     if (this.#warnIfEnded()) return;
     this.endNs = ns < this.startNs ? this.startNs : ns;
@@ -212,7 +226,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
     }
     if (this.recordedEvents.length >= EVENT_COUNT_LIMIT) this.#dropOldestEvent();
     const cleaned = cleanSimpleAttributes(attributes, LIMITS);
-    this.recordedEvents.push({ name, ns: timeInputToEpochNs(time), ...cleaned });
+    this.recordedEvents.push({ name, ns: timeInputToMonotonicNs(time), ...cleaned });
     return this;
   }
 
@@ -249,7 +263,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   }
 
   end(endTime?: TimeInput): void {
-    this.endAt(endTime === undefined ? wallClockNs() : timeInputToEpochNs(endTime));
+    this.endAt(timeInputToMonotonicNs(endTime));
   }
 
   recordException(exception: Exception, time?: TimeInput): void {
@@ -269,11 +283,11 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   // ReadableSpan views, built on demand.
 
   get startTime(): HrTime {
-    return epochNsToHrTime(this.startNs);
+    return toHrTime(this.startNs);
   }
 
   get endTime(): HrTime {
-    return epochNsToHrTime(this.endNs);
+    return toHrTime(this.endNs);
   }
 
   get duration(): HrTime {
@@ -284,7 +298,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   get events(): TimedEvent[] {
     return this.recordedEvents.map((e) => ({
       name: e.name,
-      time: epochNsToHrTime(e.ns),
+      time: toHrTime(e.ns),
       ...(e.attributes !== undefined && { attributes: e.attributes }),
       ...(e.droppedAttributesCount !== undefined && { droppedAttributesCount: e.droppedAttributesCount }),
     }));
@@ -298,7 +312,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   #warnIfEnded(): boolean {
     if (this.ended) {
       diag.warn(
-        `Cannot execute the operation on ended Span {traceId: ${this.#context.traceId}, spanId: ${this.#context.spanId}}`,
+        `Cannot execute the operation on ended Span {traceId: ${this.traceId.hex}, spanId: ${this.spanId.hex}}`,
       );
     }
     return this.ended;

@@ -7,9 +7,19 @@
  */
 
 /** An id as big-endian 32-bit words (two for a span id, four for a trace id) and as hex digits. */
-export interface Id {
+export class Id {
   readonly words: readonly number[];
-  readonly hex: string;
+  #hex: string | undefined;
+
+  constructor(words: readonly number[], hex?: string) {
+    this.words = words;
+    this.#hex = hex;
+  }
+
+  /** The id's lowercase hex digits (made when first asked for: most recorded spans never are). */
+  get hex(): string {
+    return (this.#hex ??= this.words.map(wordHex).join(''));
+  }
 }
 
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -24,19 +34,19 @@ function wordHex(word: number): string {
 export function newTraceId(): Id {
   const words = [randomWord(), randomWord(), randomWord(), randomWord()];
   if ((words[0]! | words[1]! | words[2]!) === 0 && words[3] === 0) words[3] = 1;
-  return { words, hex: wordHex(words[0]!) + wordHex(words[1]!) + wordHex(words[2]!) + wordHex(words[3]!) };
+  return new Id(words);
 }
 
 /** A new random 8-byte span id. */
 export function newSpanId(): Id {
   const high = randomWord();
   const low = randomWord() || (high === 0 ? 1 : 0);
-  return { words: [high, low], hex: wordHex(high) + wordHex(low) };
+  return new Id([high, low]);
 }
 
 /** The id whose hex digits are `hex` (16 or 32 of them, as a valid span context carries). */
 export function idFromHex(hex: string): Id {
   const words: number[] = [];
   for (let i = 0; i < hex.length; i += 8) words.push(Number.parseInt(hex.slice(i, i + 8), 16) >>> 0);
-  return { words, hex };
+  return new Id(words, hex);
 }

@@ -1,0 +1,122 @@
+/**
+ * The span processor of ts-triton's export pipeline: the OpenTelemetry batch span processor's behaviour
+ * (Triton's `bsp_max_queue_size`, `bsp_schedule_delay`, `bsp_max_export_batch_size`) over {@link SpanBatch}es,
+ * so recorded spans are encoded when they end instead of being held as objects until their export.
+ *
+ * - A batch is exported as soon as it holds `maxExportBatchSize` spans, or `scheduledDelayMillis` after its
+ *   first span, whichever comes first; one export runs at a time, except that a flush sends every batch at
+ *   once.
+ * - At most `maxQueueSize` spans wait (the batch being exported not counted); a span beyond is dropped and
+ *   reported through `onDropped`.
+ * - Spans whose context is not sampled are ignored, and so is everything after shutdown.
+ *
+ * @module
+ */
+
+import type { Context } from '@opentelemetry/api';
+import { TraceFlags } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { RecordedSpan } from './recorded-span.ts';
+import type { SpanBatch } from './span-batch.ts';
+
+/** Options of {@link BatchingSpanProcessor}. */
+export interface BatchingSpanProcessorOptions {
+  readonly maxQueueSize: number;
+  readonly maxExportBatchSize: number;
+  readonly scheduledDelayMillis: number;
+  /** A new, empty batch (sized for `maxExportBatchSize` spans). */
+  readonly newBatch: () => SpanBatch;
+  /** Exports a batch; settles when the export is over, whatever its outcome. */
+  readonly exportBatch: (batch: SpanBatch) => Promise<void>;
+  /** Called for each span dropped because the queue is full. */
+  readonly onDropped: () => void;
+  /** Called once after the last export, on shutdown. */
+  readonly onShutdown: () => Promise<void>;
+}
+
+/** Batches ended spans and exports them (see the module comment). */
+export class BatchingSpanProcessor implements SpanProcessor {
+  readonly #options: BatchingSpanProcessorOptions;
+  #open: SpanBatch | undefined;
+  readonly #full: SpanBatch[] = [];
+  /** Spans waiting (in `#open` and `#full`). */
+  #queued = 0;
+  #exporting: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(options: BatchingSpanProcessorOptions) {
+    this.#options = options;
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.#shutdown !== undefined || !isSampled(span)) return;
+    if (this.#queued >= this.#options.maxQueueSize) {
+      this.#options.onDropped();
+      return;
+    }
+    const batch = (this.#open ??= this.#options.newBatch());
+    batch.add(span);
+    this.#queued++;
+    if (batch.count >= this.#options.maxExportBatchSize) this.#close();
+    this.#next();
+  }
+
+  /** Exports every waiting span now (the batches side by side) and waits for the export in flight too. */
+  async forceFlush(): Promise<void> {
+    this.#close();
+    const batches = this.#full.splice(0);
+    for (const batch of batches) this.#queued -= batch.count;
+    const exports = batches.map((batch) => this.#options.exportBatch(batch).catch(() => undefined));
+    await Promise.all([this.#exporting, ...exports]);
+  }
+
+  /** Exports every waiting span, then ignores new ones and shuts the exporter down. */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.forceFlush().then(() => {
+      clearTimeout(this.#timer);
+      return this.#options.onShutdown();
+    });
+    return this.#shutdown;
+  }
+
+  /** Moves the open batch to the full ones. */
+  #close(): void {
+    if (this.#open === undefined) return;
+    this.#full.push(this.#open);
+    this.#open = undefined;
+  }
+
+  /** Starts the next export when one is due and none is running; otherwise makes sure a timer is set. */
+  #next(): void {
+    if (this.#exporting !== undefined) return;
+    if (this.#full.length > 0) {
+      this.#exportFirst();
+      return;
+    }
+    if (this.#open === undefined || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#close();
+      this.#next();
+    }, this.#options.scheduledDelayMillis);
+    this.#timer.unref();
+  }
+
+  #exportFirst(): void {
+    const batch = this.#full.shift()!;
+    this.#queued -= batch.count;
+    const done = (): void => {
+      this.#exporting = undefined;
+      this.#next();
+    };
+    this.#exporting = this.#options.exportBatch(batch).then(done, done);
+  }
+}
+
+/** Recorded spans are always sampled (and building their span context costs); SDK spans say. */
+function isSampled(span: ReadableSpan): boolean {
+  return span instanceof RecordedSpan || (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+}

@@ -1,0 +1,53 @@
+/**
+ * One export's worth of ended spans. A span ts-triton recorded is encoded as it joins (its bytes are written
+ * while they are still in cache, and the span object can be collected young); a span of the OpenTelemetry SDK
+ * (one model code opened) is kept and serialized by the SDK's serializer at export. Both halves are
+ * `ExportTraceServiceRequest` messages, and a protobuf message followed by another is their merge, so one
+ * export request carries both.
+ *
+ * @module
+ */
+
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { type ExportEnvelope, writeSpanEntry } from './encode-recorded-spans.ts';
+import { ProtoWriter } from './proto-writer.ts';
+import { RecordedSpan } from './recorded-span.ts';
+
+/** Bytes reserved per expected span (a traced request's spans average about 200). */
+const BYTES_PER_SPAN = 256;
+const MAX_INITIAL_BYTES = 1 << 20;
+
+/** Spans waiting to be exported together. */
+export class SpanBatch {
+  readonly #envelope: ExportEnvelope;
+  readonly #entries: ProtoWriter;
+  readonly #others: ReadableSpan[] = [];
+  /** How many spans the batch holds. */
+  count = 0;
+
+  /**
+   * @param envelope - the resource and scope of the recorded spans.
+   * @param expectedSpans - how many spans the batch will likely hold (sizes its buffer).
+   */
+  constructor(envelope: ExportEnvelope, expectedSpans: number) {
+    this.#envelope = envelope;
+    this.#entries = new ProtoWriter(Math.min(Math.max(expectedSpans, 4) * BYTES_PER_SPAN, MAX_INITIAL_BYTES));
+  }
+
+  /** Adds an ended span. */
+  add(span: ReadableSpan): void {
+    if (span instanceof RecordedSpan) writeSpanEntry(this.#entries, span);
+    else this.#others.push(span);
+    this.count++;
+  }
+
+  /** The batch as one `ExportTraceServiceRequest`, or undefined when it is empty. */
+  encode(): Uint8Array | undefined {
+    const recorded = this.#entries.pos > 0 ? this.#envelope.wrap(this.#entries.finish()) : undefined;
+    if (this.#others.length === 0) return recorded;
+    const others = ProtobufTraceSerializer.serializeRequest(this.#others);
+    if (recorded === undefined || others === undefined) return recorded ?? others;
+    return Buffer.concat([recorded, others]);
+  }
+}
