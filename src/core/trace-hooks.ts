@@ -5,7 +5,7 @@
  * @module
  */
 
-import { INVALID_SPAN_CONTEXT, type Span, trace } from '@opentelemetry/api';
+import type { Span, SpanContext } from '@opentelemetry/api';
 import type { NDArray } from './ndarray.ts';
 
 /** Triton's activities inside the core, in the order they happen. */
@@ -38,7 +38,30 @@ export interface RequestTrace {
   callableEnd(ns: bigint, error?: unknown): void;
 }
 
-const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+/** W3C's invalid span context (all-zero ids): what a span that records nothing carries. */
+const INVALID_SPAN_CONTEXT: SpanContext = Object.freeze({
+  traceId: '00000000000000000000000000000000',
+  spanId: '0000000000000000',
+  traceFlags: 0,
+});
+
+/**
+ * `request.span` of a request that is not traced: a span that records nothing, as the OpenTelemetry API's
+ * non-recording span. Written here so that a server without tracing never loads the OpenTelemetry API.
+ */
+const NOOP_SPAN: Span = Object.freeze({
+  spanContext: () => INVALID_SPAN_CONTEXT,
+  setAttribute: () => NOOP_SPAN,
+  setAttributes: () => NOOP_SPAN,
+  addEvent: () => NOOP_SPAN,
+  addLink: () => NOOP_SPAN,
+  addLinks: () => NOOP_SPAN,
+  setStatus: () => NOOP_SPAN,
+  updateName: () => NOOP_SPAN,
+  end: () => {},
+  isRecording: () => false,
+  recordException: () => {},
+});
 
 const NOOP_TRACED_SPAN: TracedSpan = Object.freeze(
   Object.assign(Object.create(NOOP_SPAN) as Span, { [Symbol.dispose]: () => {} }),

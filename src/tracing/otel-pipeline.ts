@@ -6,11 +6,20 @@
  * @module
  */
 
-import { context, type Context, trace, type Tracer, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  type Context,
+  ROOT_CONTEXT,
+  trace,
+  type Tracer,
+  type TracerProvider as ApiTracerProvider,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { log } from '../logger.ts';
+import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
+import { OtelRequestTrace } from './otel-request-trace.ts';
 import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
 import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
 import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
@@ -31,6 +40,18 @@ const REPORT_INTERVAL_MS = 10_000;
  * after stopping while such a collector is down.
  */
 const EXPORT_TIMEOUT_MS = 3_000;
+
+/** What {@link OtelPipeline.startTrace} needs of a request. */
+export interface RequestTraceOptions {
+  readonly parent: Context | undefined;
+  readonly protocol: FrontendProtocol;
+  /** Triton's numeric trace id. */
+  readonly tritonId: number;
+  /** When the request arrived (monotonic nanoseconds). */
+  readonly startNs: bigint;
+  /** Called once when the trace is complete. */
+  readonly onFinish: () => void;
+}
 
 /** Counts of spans that did not reach the collector. */
 export interface ExportLosses {
@@ -53,6 +74,8 @@ export interface OtelPipeline {
   readonly registeredGlobally: boolean;
   /** The propagated W3C context of a request, or undefined when it carries no valid one. */
   extractContext(headers: HeaderGetter): Context | undefined;
+  /** Starts the trace of a request: its root span, under `parent` (the propagated context) when given. */
+  startTrace(options: RequestTraceOptions): FrontendTrace;
   /** Spans lost so far. */
   losses(): ExportLosses;
   /** Exports pending spans (waiting at most `timeoutMs`) and shuts the pipeline down. */
@@ -128,11 +151,14 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     log.info('OpenTelemetry: the application registered a tracer provider already; ts-triton uses it');
   }
   const tracer = active.getTracer(TRACER_NAME);
+  const startRoot = registeredGlobally
+    ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
+    : ApiTreeSpan.starter(tracer);
   return {
     tracer,
-    startRoot: registeredGlobally
-      ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
-      : ApiTreeSpan.starter(tracer),
+    startRoot,
+    startTrace: (options) =>
+      new OtelRequestTrace({ ...options, startRoot, tracer, parent: options.parent ?? ROOT_CONTEXT }),
     registeredGlobally,
     extractContext: extractW3CContext,
     losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),

@@ -5,14 +5,12 @@
  * @module
  */
 
-import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { log } from '../logger.ts';
 import { monotonicNs } from './clock.ts';
 import { FileRequestTrace } from './file-request-trace.ts';
 import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
 import type { OtelPipeline } from './otel-pipeline.ts';
 import type { HeaderGetter } from './w3c-context.ts';
-import { OtelRequestTrace } from './otel-request-trace.ts';
 import type { TraceConfig } from './trace-config.ts';
 import { traceLevelIsOff } from './trace-levels.ts';
 import { TraceSettings } from './trace-settings.ts';
@@ -42,8 +40,9 @@ export class TraceManager {
   }
 
   /**
-   * The tracing of a server configured by `config`. The OpenTelemetry SDK and exporter are loaded only in
-   * OpenTelemetry mode, so a server that does not export spans does not carry them in its heap.
+   * The tracing of a server configured by `config`. The OpenTelemetry API, SDK and exporter are loaded only in
+   * OpenTelemetry mode, so a server that does not export spans does not carry them in its heap (a smaller
+   * heap makes every full garbage collection cheaper).
    */
   static async start(config: TraceConfig): Promise<TraceManager> {
     if (config.mode !== 'opentelemetry') return new TraceManager(config);
@@ -69,10 +68,8 @@ export class TraceManager {
     const id = this.#nextId++;
     if (pipeline) {
       this.#warnIfTensorLevel(setting.values.levels.tensors);
-      return new OtelRequestTrace({
-        startRoot: pipeline.startRoot,
-        tracer: pipeline.tracer,
-        parent: parent ?? ROOT_CONTEXT,
+      return pipeline.startTrace({
+        parent,
         protocol,
         tritonId: id,
         startNs,

@@ -130,13 +130,6 @@ export class ProtoWriter {
     this.#buf[this.pos++] = Number(big);
   }
 
-  /** A fixed64 field's value. */
-  fixed64(value: bigint): void {
-    this.#ensure(8);
-    this.#view.setBigUint64(this.pos, value, true);
-    this.pos += 8;
-  }
-
   /**
    * A fixed64 field's value that is `value + addend` (modulo 2^64), added in 32-bit halves: no BigInt is
    * allocated for the sum.
