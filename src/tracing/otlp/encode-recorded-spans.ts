@@ -25,13 +25,16 @@ const EPOCH = words64(MONOTONIC_TO_EPOCH_NS);
 
 /**
  * The part of an `ExportTraceServiceRequest` that is the same for every export of one pipeline: its resource
- * and instrumentation scope, encoded once. {@link ExportEnvelope.wrap} puts span entries written by
- * {@link writeSpanEntry} inside them.
+ * and instrumentation scope, encoded once. A batch starts its writer with {@link ExportEnvelope.open}, which
+ * leaves room in front for the header; span entries written by {@link writeSpanEntry} follow; and
+ * {@link ExportEnvelope.close} writes the header into that room, so the entries are never copied.
  */
 export class ExportEnvelope {
   readonly #resource: Uint8Array;
   readonly #scope: Uint8Array;
-  readonly #schemaUrl: string | undefined;
+  readonly #schemaUrl: Uint8Array | undefined;
+  /** Bytes left in front of the entries: the header with its two lengths at their largest (5 bytes). */
+  readonly #room: number;
 
   constructor(resource: Resource, scope: { readonly name: string; readonly version?: string }) {
     const resourceWriter = new ProtoWriter(1024);
@@ -45,35 +48,46 @@ export class ExportEnvelope {
       scopeWriter.name(scope.version);
     }
     this.#scope = scopeWriter.finish();
-    this.#schemaUrl = resource.schemaUrl || undefined;
+    this.#schemaUrl = resource.schemaUrl ? Buffer.from(resource.schemaUrl, 'utf8') : undefined;
+    this.#room = 6 + fieldLength(this.#resource.byteLength) + 6 + fieldLength(this.#scope.byteLength);
+  }
+
+  /** Leaves the room for the header at the start of `writer`, which must be empty. */
+  open(writer: ProtoWriter): void {
+    writer.skip(this.#room);
+  }
+
+  /** Whether span entries were written after {@link ExportEnvelope.open}. */
+  hasEntries(writer: ProtoWriter): boolean {
+    return writer.pos > this.#room;
   }
 
   /**
-   * The request with one `ResourceSpans` holding one `ScopeSpans` whose spans are `entries` (the bytes
-   * {@link writeSpanEntry} wrote).
+   * Completes the request whose span entries `writer` holds: one `ResourceSpans` with one `ScopeSpans`.
+   * Returns a view of the writer's buffer.
    */
-  wrap(entries: Uint8Array): Uint8Array {
-    const scopeSpansLength = fieldLength(this.#scope.byteLength) + entries.byteLength;
-    const schemaUrl = this.#schemaUrl === undefined ? undefined : Buffer.from(this.#schemaUrl, 'utf8');
-    const resourceSpansLength =
-      fieldLength(this.#resource.byteLength) +
-      fieldLength(scopeSpansLength) +
-      (schemaUrl === undefined ? 0 : fieldLength(schemaUrl.byteLength));
-    const writer = new ProtoWriter(fieldLength(resourceSpansLength));
-    writer.tag(1, WIRE_LEN);
-    writer.varint(resourceSpansLength);
-    writer.tag(1, WIRE_LEN);
-    writer.bytes(this.#resource);
-    writer.tag(2, WIRE_LEN);
-    writer.varint(scopeSpansLength);
-    writer.tag(1, WIRE_LEN);
-    writer.bytes(this.#scope);
-    writer.raw(entries);
+  close(writer: ProtoWriter): Uint8Array {
+    const entriesLength = writer.pos - this.#room;
+    const schemaUrl = this.#schemaUrl;
     if (schemaUrl !== undefined) {
       writer.tag(3, WIRE_LEN);
       writer.bytes(schemaUrl);
     }
-    return writer.finish();
+    const scopeSpansLength = fieldLength(this.#scope.byteLength) + entriesLength;
+    const resourceSpansLength =
+      fieldLength(this.#resource.byteLength) +
+      fieldLength(scopeSpansLength) +
+      (schemaUrl === undefined ? 0 : fieldLength(schemaUrl.byteLength));
+    const header = new ProtoWriter(this.#room);
+    header.tag(1, WIRE_LEN);
+    header.varint(resourceSpansLength);
+    header.tag(1, WIRE_LEN);
+    header.bytes(this.#resource);
+    header.tag(2, WIRE_LEN);
+    header.varint(scopeSpansLength);
+    header.tag(1, WIRE_LEN);
+    header.bytes(this.#scope);
+    return writer.withPrefix(header.finish(), this.#room);
   }
 }
 

@@ -67,6 +67,23 @@ export class ProtoWriter {
     this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   }
 
+  /** Leaves `bytes` bytes unwritten (to be filled by {@link ProtoWriter.withPrefix}). */
+  skip(bytes: number): void {
+    this.#ensure(bytes);
+    this.pos += bytes;
+  }
+
+  /**
+   * Writes `prefix` so that it ends at offset `end` (inside room left by {@link ProtoWriter.skip}) and returns
+   * the bytes from the prefix's start to the write position (a view of the writer's buffer).
+   */
+  withPrefix(prefix: Uint8Array, end: number): Uint8Array {
+    const start = end - prefix.byteLength;
+    if (start < 0) throw new RangeError(`a prefix of ${prefix.byteLength} bytes does not fit in ${end}`);
+    this.#buf.set(prefix, start);
+    return this.#buf.subarray(start, this.pos);
+  }
+
   /** The bytes written (a view of the writer's buffer). */
   finish(): Uint8Array {
     return this.#buf.subarray(0, this.pos);
@@ -177,8 +194,9 @@ export class ProtoWriter {
   raw(value: Uint8Array): void {
     const length = value.byteLength;
     this.#ensure(length);
-    if (length > SHORT_COPY) this.#buf.set(value, this.pos);
-    else for (let i = 0, at = this.pos; i < length; i++) this.#buf[at + i] = value[i]!;
+    const buf = this.#buf;
+    if (length > SHORT_COPY) buf.set(value, this.pos);
+    else for (let i = 0, at = this.pos; i < length; i++) buf[at + i] = value[i]!;
     this.pos += length;
   }
 

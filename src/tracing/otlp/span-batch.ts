@@ -25,6 +25,8 @@ export class SpanBatch {
   readonly #others: ReadableSpan[] = [];
   /** How many spans the batch holds. */
   count = 0;
+  /** The encoded request, once made (null: not yet). */
+  #encoded: Uint8Array | undefined | null = null;
 
   /**
    * @param envelope - the resource and scope of the recorded spans.
@@ -33,6 +35,7 @@ export class SpanBatch {
   constructor(envelope: ExportEnvelope, expectedSpans: number) {
     this.#envelope = envelope;
     this.#entries = new ProtoWriter(Math.min(Math.max(expectedSpans, 4) * BYTES_PER_SPAN, MAX_INITIAL_BYTES));
+    envelope.open(this.#entries);
   }
 
   /** Adds an ended span. */
@@ -42,9 +45,14 @@ export class SpanBatch {
     this.count++;
   }
 
-  /** The batch as one `ExportTraceServiceRequest`, or undefined when it is empty. */
+  /** The batch as one `ExportTraceServiceRequest`, or undefined when it is empty (the same bytes each call). */
   encode(): Uint8Array | undefined {
-    const recorded = this.#entries.pos > 0 ? this.#envelope.wrap(this.#entries.finish()) : undefined;
+    if (this.#encoded === null) this.#encoded = this.#encodeOnce();
+    return this.#encoded;
+  }
+
+  #encodeOnce(): Uint8Array | undefined {
+    const recorded = this.#envelope.hasEntries(this.#entries) ? this.#envelope.close(this.#entries) : undefined;
     if (this.#others.length === 0) return recorded;
     const others = ProtobufTraceSerializer.serializeRequest(this.#others);
     if (recorded === undefined || others === undefined) return recorded ?? others;
