@@ -23,7 +23,7 @@ import { OtelRequestTrace } from './otel-request-trace.ts';
 import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
 import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
 import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
-import { SpanBatch } from './otlp/span-batch.ts';
+import { SpanBatch, WriterPool } from './otlp/span-batch.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
 import { ApiTreeSpan, type RootSpanStarter } from './tree-span.ts';
@@ -127,13 +127,16 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   });
   const envelope = new ExportEnvelope(resource, instrumentationScope);
   const maxExportBatchSize = Math.min(config.bspMaxExportBatchSize, config.bspMaxQueueSize);
+  const writers = new WriterPool(maxExportBatchSize);
   const spanProcessor = new BatchingSpanProcessor({
     maxQueueSize: config.bspMaxQueueSize,
     maxExportBatchSize,
     scheduledDelayMillis: config.bspScheduleDelayMillis,
-    newBatch: () => new SpanBatch(envelope, maxExportBatchSize),
+    newBatch: () => new SpanBatch(envelope, writers),
     async exportBatch(batch) {
-      if (await exporter.export(batch)) return;
+      const exported = await exporter.export(batch);
+      batch.release();
+      if (exported) return;
       losses.exportFailed += batch.count;
       losses.report();
     },

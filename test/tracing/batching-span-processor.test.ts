@@ -17,7 +17,7 @@ import {
 import { BatchingSpanProcessor, type BatchingSpanProcessorOptions } from '../../src/tracing/otlp/batching-span-processor.ts';
 import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
-import { SpanBatch } from '../../src/tracing/otlp/span-batch.ts';
+import { SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';
 import { decodeExportRequest, type OtlpSpan } from '../fixtures/otlp-receiver.ts';
 
 /** Resolves like `promise`, failing after `ms` (a timer that keeps the event loop alive meanwhile). */
@@ -57,10 +57,11 @@ function harness(options: Partial<BatchingSpanProcessorOptions> & { settle?: Set
   let exportCalled = Promise.withResolvers<Export>();
   const settle = options.settle ?? 'immediately';
   const maxExportBatchSize = options.maxExportBatchSize ?? 512;
+  const writers = new WriterPool(maxExportBatchSize);
   const processor = new BatchingSpanProcessor({
     maxQueueSize: 2048,
     scheduledDelayMillis: 60_000,
-    newBatch: () => new SpanBatch(envelope, maxExportBatchSize),
+    newBatch: () => new SpanBatch(envelope, writers),
     onDropped: () => void dropped++,
     onShutdown: async () => {
       shutdowns++;

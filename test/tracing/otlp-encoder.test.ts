@@ -8,7 +8,7 @@ import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentele
 import protobuf from 'protobufjs';
 import { toEpochNs } from '../../src/tracing/clock.ts';
 import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
-import { SpanBatch } from '../../src/tracing/otlp/span-batch.ts';
+import { SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';
 import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.ts';
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
 import { idFromHex, newSpanId, newTraceId } from '../../src/tracing/otlp/span-ids.ts';
@@ -33,7 +33,7 @@ function collectingScope(attributes: Record<string, unknown> = { 'service.name':
 
 /** `spans` encoded as one export request, as the pipeline does (each span written when it joins the batch). */
 function encodeBatch(scope: SpanScope, spans: readonly ReadableSpan[]): Uint8Array {
-  const batch = new SpanBatch(new ExportEnvelope(scope.resource, scope.instrumentationScope), 1);
+  const batch = new SpanBatch(new ExportEnvelope(scope.resource, scope.instrumentationScope), new WriterPool(1));
   for (const span of spans) batch.add(span);
   return batch.encode()!;
 }
@@ -139,6 +139,35 @@ describe('OTLP encoding of recorded spans', () => {
     assert.equal(user.parentSpanId, callable!.spanContext().spanId);
     assert.equal(user.scope.name, 'model-code');
     assert.deepEqual(decoded, decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
+  });
+});
+
+describe('SpanBatch', () => {
+  it('reuses the buffer of a released batch, and encodes only its own spans', () => {
+    const { scope, ended } = collectingScope({ 'service.name': 'svc' });
+    const envelope = new ExportEnvelope(scope.resource, scope.instrumentationScope);
+    const pool = new WriterPool(8);
+    const first = new SpanBatch(envelope, pool);
+    requestTree(scope, 'first');
+    requestTree(scope, 'first');
+    for (const span of ended.splice(0)) first.add(span);
+    const firstBytes = first.encode()!;
+    assert.equal(decodeExportRequest(firstBytes).length, 8);
+    assert.equal(first.encode(), firstBytes, 'encoded once');
+    first.release();
+
+    const second = new SpanBatch(envelope, pool);
+    requestTree(scope, 'second');
+    for (const span of ended.splice(0)) second.add(span);
+    const secondBytes = second.encode()!;
+    assert.equal(secondBytes.buffer, firstBytes.buffer, 'the same memory');
+    const spans = decodeExportRequest(secondBytes);
+    assert.equal(spans.length, 4);
+    assert.deepEqual(
+      spans.filter((s) => s.name === 'simple').map((s) => s.attributes['triton.request_id']),
+      ['second'],
+    );
+    assert.deepEqual(spans[0]!.resource, { 'service.name': 'svc' });
   });
 });
 

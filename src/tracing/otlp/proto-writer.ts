@@ -67,6 +67,11 @@ export class ProtoWriter {
     this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   }
 
+  /** Empties the writer, keeping its buffer for what is written next. */
+  reset(): void {
+    this.pos = 0;
+  }
+
   /** Leaves `bytes` bytes unwritten (to be filled by {@link ProtoWriter.withPrefix}). */
   skip(bytes: number): void {
     this.#ensure(bytes);
