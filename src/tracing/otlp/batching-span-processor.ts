@@ -21,8 +21,11 @@ import type { SpanBatch } from './span-batch.ts';
 
 /** Options of {@link BatchingSpanProcessor}. */
 export interface BatchingSpanProcessorOptions {
+  /** Most spans waiting for export (`bsp_max_queue_size`); more are dropped. */
   readonly maxQueueSize: number;
+  /** Spans per export (`bsp_max_export_batch_size`). */
   readonly maxExportBatchSize: number;
+  /** Longest wait before a partial batch is exported (`bsp_schedule_delay`). */
   readonly scheduledDelayMillis: number;
   /** A new, empty batch (sized for `maxExportBatchSize` spans). */
   readonly newBatch: () => SpanBatch;
