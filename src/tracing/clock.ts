@@ -10,15 +10,18 @@ import type { HrTime, TimeInput } from '@opentelemetry/api';
 /** Monotonic now, in nanoseconds. */
 export const monotonicNs = (): bigint => process.hrtime.bigint();
 
-/** Wall-clock nanoseconds minus monotonic nanoseconds, measured once (Triton's per-trace time offset). */
-const OFFSET_NS =
+/**
+ * Wall-clock nanoseconds minus monotonic nanoseconds, measured once (Triton's per-trace time offset): what turns
+ * a monotonic time into nanoseconds since the epoch.
+ */
+export const MONOTONIC_TO_EPOCH_NS: bigint =
   BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n - process.hrtime.bigint();
 
 /** The wall-clock time of a monotonic timestamp, in nanoseconds since the epoch. */
-export const toEpochNs = (ns: bigint): bigint => ns + OFFSET_NS;
+export const toEpochNs = (ns: bigint): bigint => ns + MONOTONIC_TO_EPOCH_NS;
 
 /** Wall-clock now, in nanoseconds since the epoch (on the monotonic clock's scale). */
-export const wallClockNs = (): bigint => process.hrtime.bigint() + OFFSET_NS;
+export const wallClockNs = (): bigint => process.hrtime.bigint() + MONOTONIC_TO_EPOCH_NS;
 
 /** Nanoseconds since the epoch as OpenTelemetry's `[seconds, nanoseconds]`. */
 export function epochNsToHrTime(epochNs: bigint): HrTime {
@@ -27,11 +30,8 @@ export function epochNsToHrTime(epochNs: bigint): HrTime {
 
 /** The wall-clock time of a monotonic timestamp, as OpenTelemetry's `[seconds, nanoseconds]`. */
 export function toHrTime(ns: bigint): HrTime {
-  return epochNsToHrTime(ns + OFFSET_NS);
+  return epochNsToHrTime(ns + MONOTONIC_TO_EPOCH_NS);
 }
-
-/** The 64-bit offset that turns monotonic nanoseconds into nanoseconds since the epoch (for encoders). */
-export const MONOTONIC_TO_EPOCH_NS: bigint = OFFSET_NS;
 
 /**
  * An OpenTelemetry API time (epoch `[seconds, nanoseconds]`, a `Date`, epoch milliseconds, or, as the SDK reads
@@ -48,5 +48,5 @@ export function timeInputToEpochNs(time: TimeInput | undefined): bigint {
 
 /** An OpenTelemetry API time (as {@link timeInputToEpochNs} reads it) in monotonic nanoseconds; now when undefined. */
 export function timeInputToMonotonicNs(time: TimeInput | undefined): bigint {
-  return time === undefined ? monotonicNs() : timeInputToEpochNs(time) - OFFSET_NS;
+  return time === undefined ? monotonicNs() : timeInputToEpochNs(time) - MONOTONIC_TO_EPOCH_NS;
 }

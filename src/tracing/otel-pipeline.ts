@@ -11,22 +11,21 @@ import {
   type Context,
   ROOT_CONTEXT,
   trace,
-  type Tracer,
   type TracerProvider as ApiTracerProvider,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { log } from '../logger.ts';
-import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
-import { OtelRequestTrace } from './otel-request-trace.ts';
+import type { FrontendTrace } from './frontend-trace.ts';
+import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
 import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
 import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
 import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
 import { SpanBatch, WriterPool } from './otlp/span-batch.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
-import { ApiTreeSpan, type RootSpanStarter } from './tree-span.ts';
+import { ApiTreeSpan } from './tree-span.ts';
 import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
 /** Triton's instrumentation scope name. */
@@ -41,17 +40,11 @@ const REPORT_INTERVAL_MS = 10_000;
  */
 const EXPORT_TIMEOUT_MS = 3_000;
 
-/** What {@link OtelPipeline.startTrace} needs of a request. */
-export interface RequestTraceOptions {
+/** What {@link OtelPipeline.startTrace} needs of a request: the pipeline adds its tracer and root span starter. */
+export type RequestTraceOptions = Omit<OtelRequestTraceOptions, 'startRoot' | 'tracer' | 'parent'> & {
+  /** The propagated context, if any. */
   readonly parent: Context | undefined;
-  readonly protocol: FrontendProtocol;
-  /** Triton's numeric trace id. */
-  readonly tritonId: number;
-  /** When the request arrived (monotonic nanoseconds). */
-  readonly startNs: bigint;
-  /** Called once when the trace is complete. */
-  readonly onFinish: () => void;
-}
+};
 
 /** Counts of spans that did not reach the collector. */
 export interface ExportLosses {
@@ -63,18 +56,15 @@ export interface ExportLosses {
 
 /** A running pipeline. */
 export interface OtelPipeline {
-  /** The tracer of the spans model code opens (`request.tracedSpan`). */
-  readonly tracer: Tracer;
-  /**
-   * Starts the root span of a request's tree: spans ts-triton records and encodes itself when the pipeline's
-   * provider is the global one, spans of the application's tracer otherwise.
-   */
-  readonly startRoot: RootSpanStarter;
   /** Whether the pipeline's provider is the global one it registered (false: the application's is used). */
   readonly registeredGlobally: boolean;
   /** The propagated W3C context of a request, or undefined when it carries no valid one. */
   extractContext(headers: HeaderGetter): Context | undefined;
-  /** Starts the trace of a request: its root span, under `parent` (the propagated context) when given. */
+  /**
+   * Starts the trace of a request under `parent` (the propagated context) when given: spans ts-triton records
+   * and encodes itself when the pipeline's provider is the global one, spans of the application's tracer
+   * otherwise.
+   */
   startTrace(options: RequestTraceOptions): FrontendTrace;
   /** Spans lost so far. */
   losses(): ExportLosses;
@@ -158,8 +148,6 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(tracer);
   return {
-    tracer,
-    startRoot,
     startTrace: (options) =>
       new OtelRequestTrace({ ...options, startRoot, tracer, parent: options.parent ?? ROOT_CONTEXT }),
     registeredGlobally,

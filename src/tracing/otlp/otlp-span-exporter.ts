@@ -36,8 +36,6 @@ export interface OtlpSpanExporterOptions {
 
 /** Sends span batches to the collector. */
 export interface OtlpSpanExporter {
-  /** The URL exports go to. */
-  readonly url: string;
   /** Sends `batch`; resolves true when the collector accepted it (never rejects). */
   export(batch: SpanBatch): Promise<boolean>;
   /** Waits for exports in flight and closes the connections. */
@@ -83,7 +81,6 @@ export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSp
         )
       : createOtlpHttpExportDelegate(config, batchSerializer, METRICS_COMPONENT, batchMetrics, undefined);
   return {
-    url: config.url,
     export: (batch) =>
       new Promise((resolve) => delegate.export(batch, (result) => resolve(result.code === ExportResultCode.SUCCESS))),
     shutdown: () => delegate.shutdown(),

@@ -158,16 +158,12 @@ export class ProtoWriter {
    */
   fixed64Sum(value: bigint, addend: Words64): void {
     this.#ensure(8);
-    this.#writeSum(this.pos, value, addend);
+    this.putSum(this.pos, value, addend);
     this.pos += 8;
   }
 
   /** Writes `value + addend` as a fixed64 at `at` (inside room made by {@link ProtoWriter.reserve}). */
   putSum(at: number, value: bigint, addend: Words64): void {
-    this.#writeSum(at, value, addend);
-  }
-
-  #writeSum(at: number, value: bigint, addend: Words64): void {
     const view = this.#view;
     view.setBigUint64(at, value, true);
     const low = view.getUint32(at, true) + addend.low;
@@ -237,7 +233,7 @@ export class ProtoWriter {
     buf[this.pos] = (field << 3) | WIRE_LEN;
     buf[this.pos + 1] = 9 + tail.length;
     buf[this.pos + 2] = (1 << 3) | WIRE_I64;
-    this.#writeSum(this.pos + 3, time, addend);
+    this.putSum(this.pos + 3, time, addend);
     let pos = this.pos + 11;
     for (let i = 0; i < tail.length; i++) buf[pos++] = tail[i]!;
     this.pos = pos;
