@@ -60,6 +60,7 @@ function requestTree(scope: SpanScope, requestId = '42'): RecordedSpan[] {
   callable.setAttribute('text', 'grüße ✓');
   callable.setAttribute('int', 12);
   callable.setAttribute('negative', -5);
+  callable.setAttributes({ 'one-byte': 127, 'two-bytes': 128 });
   callable.setAttribute('double', 0.25);
   callable.setAttribute('flag', true);
   callable.setAttributes({ strings: ['a', 'b'], numbers: [1, 2.5], empty: '' });

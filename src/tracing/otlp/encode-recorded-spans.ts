@@ -259,8 +259,7 @@ function writeAttributes(writer: ProtoWriter, field: number, attributes: Attribu
     if (!Object.hasOwn(attributes, key)) continue;
     writer.tag(field, WIRE_LEN);
     const start = writer.begin();
-    writer.tag(1, WIRE_LEN);
-    writer.name(key);
+    writer.nameField(1, key);
     writer.tag(2, WIRE_LEN);
     const value = writer.begin();
     writeAnyValue(writer, attributes[key]);
@@ -281,7 +280,10 @@ function writeAnyValue(writer: ProtoWriter, value: unknown): void {
       writer.varint(value ? 1 : 0);
       return;
     case 'number':
-      if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
+      if (value >= 0 && value < 0x80 && Number.isInteger(value)) {
+        writer.tag(3, WIRE_VARINT);
+        writer.byte(value);
+      } else if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
         writer.tag(3, WIRE_VARINT);
         writer.int64(value);
       } else {
