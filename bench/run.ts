@@ -6,8 +6,8 @@
  * on core 1. Every comparison runs all its sides in the same run, alternating the order each round, and reports
  * the median of the per-round ratios with their min and max.
  *
- * Environment knobs: BENCH_ROUNDS (5), BENCH_SECONDS (4), BENCH_WARMUP (3), BENCH_ONLY (comma list of groups:
- * http (includes the latency figures), batching, binary, grpc).
+ * Environment knobs: BENCH_ROUNDS (5), BENCH_GRPC_ROUNDS (2 × BENCH_ROUNDS + 1), BENCH_SECONDS (4), BENCH_WARMUP (3),
+ * BENCH_ONLY (comma list of groups: http (includes the latency figures), batching, binary, grpc).
  *
  * Writes bench/results/latest.json, bench/results/latest.md and the table in docs/performance.md.
  */
@@ -22,6 +22,12 @@ import protobuf from 'protobufjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/**
+ * Under h2load, each process's garbage collector (Node's HTTP/2 server, with or without grpc-js) flips between
+ * promoting almost nothing and promoting almost every stream, for seconds at a time, independently in the two
+ * servers; more rounds keep the median from resting on a few mismatched pairs (docs/performance.md).
+ */
+const GRPC_ROUNDS = Number(process.env.BENCH_GRPC_ROUNDS ?? 2 * ROUNDS + 1);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 /** The 4 MB JSON round trip takes ~2 s at -c4, so the tensor group needs longer windows and warm-up. */
@@ -230,15 +236,15 @@ async function settled(pid: number | undefined): Promise<void> {
   }
 }
 
-/** Warms every variant up, then runs `ROUNDS` rounds, alternating the order of the variants each round. */
-async function rounds(group: string, variants: Variant[], seconds = SECONDS, warmup = WARMUP): Promise<Samples> {
+/** Warms every variant up, then runs `count` rounds, alternating the order of the variants each round. */
+async function rounds(group: string, variants: Variant[], seconds = SECONDS, warmup = WARMUP, count = ROUNDS): Promise<Samples> {
   for (const v of variants) {
     log(`${group}: warm-up ${v.name} (${warmup} s)`);
     await v.load(warmup);
     await settled(v.pid);
   }
   const samples: Samples = Object.fromEntries(variants.map((v) => [v.name, []]));
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < count; r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
       const cpuBefore = cpuSeconds(v.pid);
@@ -248,7 +254,7 @@ async function rounds(group: string, variants: Variant[], seconds = SECONDS, war
       await settled(v.pid);
       samples[v.name]!.push(l);
       const cpuText = l.cpuUsPerRequest === undefined ? '' : `, server CPU ${l.cpuUsPerRequest.toFixed(1)} µs/request`;
-      log(`${group}: round ${r + 1}/${ROUNDS} ${v.name}: ${l.rps.toFixed(1)} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms${cpuText}`);
+      log(`${group}: round ${r + 1}/${count} ${v.name}: ${l.rps.toFixed(1)} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms${cpuText}`);
     }
   }
   return samples;
@@ -554,7 +560,7 @@ await group('grpc', async () => {
     const samples = await rounds('gRPC h2load c10 m10', [
       { name: 'triton-grpc', pid: triton.proc.pid, load: (sec) => h2load(`http://127.0.0.1:${tritonPort}${path}`, frameFile, sec) },
       { name: 'bare-grpc-js', pid: bare.proc.pid, load: (sec) => h2load(`http://127.0.0.1:${barePort}${path}`, frameFile, sec) },
-    ]);
+    ], SECONDS, WARMUP, GRPC_ROUNDS);
     ratio('grpc_vs_bare_grpcjs', samples, 'triton-grpc', 'bare-grpc-js', 0.8,
       'ts-triton gRPC ModelInfer (passthrough) / bare @grpc/grpc-js server echoing the same message; h2load -c10 -m10');
   } finally {
@@ -585,7 +591,7 @@ const result = {
   date: new Date().toISOString(),
   machine,
   method: {
-    rounds: ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP,
+    rounds: ROUNDS, grpcRounds: GRPC_ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP,
     pinning: 'servers taskset -c 0; wrk/h2load and the OTLP sink taskset -c 1',
     ratio: 'median of per-round ratios (variants alternate order each round), with min and max',
   },
@@ -605,7 +611,7 @@ const rows = Object.entries(figures).map(([k, f]) =>
   `| \`${k}\` | ${fmt(f)} ${f.unit === 'ratio' ? '' : f.unit} | ${f.unit === 'req/s' ? f.min : f.min.toFixed(2)} – ${f.unit === 'req/s' ? f.max : f.max.toFixed(2)} | ${f.target === null ? '—' : `≥ ${f.target}`} | ${f.met === null ? '—' : f.met ? 'yes' : '**no**'} | ${cpuCell(f)} |`);
 const table = [
   `Measured ${result.date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.wrk}, ${machine.h2load}; ` +
-    `${ROUNDS} rounds × ${SECONDS} s after a ${WARMUP} s warm-up (4 MB tensor: ${TENSOR_SECONDS} s rounds and warm-up); whole run ${totalSeconds} s.`,
+    `${ROUNDS} rounds × ${SECONDS} s after a ${WARMUP} s warm-up (4 MB tensor: ${TENSOR_SECONDS} s rounds and warm-up; gRPC: ${GRPC_ROUNDS} rounds); whole run ${totalSeconds} s.`,
   '',
   '| figure | value | min – max | target | met | server CPU µs/request (numerator / denominator) |',
   '|---|---|---|---|---|---|',
