@@ -21,7 +21,8 @@ import {
   PARAMETER_STRING,
   tag,
 } from './grpc-wire-reader.ts';
-import { delimitedSize, int64Size, utf8Size, WireWriter } from './grpc-wire-writer.ts';
+import { int64Size, utf8Size, WireWriter } from './grpc-wire-writer.ts';
+import { delimitedSize } from './varint.ts';
 
 const RESPONSE_MODEL_NAME = tag(1, LENGTH_DELIMITED);
 const RESPONSE_MODEL_VERSION = tag(2, LENGTH_DELIMITED);

@@ -7,16 +7,7 @@
  */
 
 import { NotFastPath } from './grpc-wire-reader.ts';
-
-/** Bytes of `value` (a non-negative safe integer) as a varint. */
-export function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    size++;
-  }
-  return size;
-}
+import { putInt64, putVarint, varintSize } from './varint.ts';
 
 /** Bytes of `value` as an `int64` varint (a negative one takes ten). @throws {NotFastPath} for a non-integer. */
 export function int64Size(value: number): number {
@@ -44,11 +35,6 @@ function isAscii(text: string): boolean {
 /** Up to this length, an ASCII string is measured and copied here rather than by `Buffer` (a native call). */
 const SHORT_STRING = 64;
 
-/** Bytes of a length-delimited value of `length` bytes, with its tag (one byte) and length prefix. */
-export function delimitedSize(length: number): number {
-  return 1 + varintSize(length) + length;
-}
-
 /** Writes protobuf wire data into a buffer of the size computed beforehand. */
 export class WireWriter {
   readonly buf: Buffer;
@@ -61,25 +47,12 @@ export class WireWriter {
 
   /** A non-negative safe integer as a varint. */
   varint(value: number): void {
-    while (value >= 0x80) {
-      this.buf[this.pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.buf[this.pos++] = value;
+    this.pos = putVarint(this.buf, this.pos, value);
   }
 
   /** A safe integer as an `int64` varint (two's complement on 64 bits). */
   int64(value: number): void {
-    if (value >= 0) {
-      this.varint(value);
-      return;
-    }
-    let bits = BigInt.asUintN(64, BigInt(value));
-    for (let i = 0; i < 9; i++) {
-      this.buf[this.pos++] = Number(bits & 0x7fn) | 0x80;
-      bits >>= 7n;
-    }
-    this.buf[this.pos++] = Number(bits);
+    this.pos = putInt64(this.buf, this.pos, value);
   }
 
   /** A string as its UTF-8 length and bytes; `length` is its {@link utf8Size}. */

@@ -11,6 +11,7 @@
 
 import { type Attributes, type Link, type SpanContext, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
+import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
 import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, words64 } from './proto-writer.ts';
 import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan } from './recorded-span.ts';
@@ -49,7 +50,7 @@ export class ExportEnvelope {
     }
     this.#scope = scopeWriter.finish();
     this.#schemaUrl = resource.schemaUrl ? Buffer.from(resource.schemaUrl, 'utf8') : undefined;
-    this.#room = 6 + fieldLength(this.#resource.byteLength) + 6 + fieldLength(this.#scope.byteLength);
+    this.#room = 6 + delimitedSize(this.#resource.byteLength) + 6 + delimitedSize(this.#scope.byteLength);
   }
 
   /** Leaves the room for the header at the start of `writer`, which must be empty. */
@@ -73,11 +74,11 @@ export class ExportEnvelope {
       writer.tag(3, WIRE_LEN);
       writer.bytes(schemaUrl);
     }
-    const scopeSpansLength = fieldLength(this.#scope.byteLength) + entriesLength;
+    const scopeSpansLength = delimitedSize(this.#scope.byteLength) + entriesLength;
     const resourceSpansLength =
-      fieldLength(this.#resource.byteLength) +
-      fieldLength(scopeSpansLength) +
-      (schemaUrl === undefined ? 0 : fieldLength(schemaUrl.byteLength));
+      delimitedSize(this.#resource.byteLength) +
+      delimitedSize(scopeSpansLength) +
+      (schemaUrl === undefined ? 0 : delimitedSize(schemaUrl.byteLength));
     const header = new ProtoWriter(this.#room);
     header.tag(1, WIRE_LEN);
     header.varint(resourceSpansLength);
@@ -89,13 +90,6 @@ export class ExportEnvelope {
     header.bytes(this.#scope);
     return writer.withPrefix(header.finish(), this.#room);
   }
-}
-
-/** The size of a length-delimited field (one-byte tag) whose content is `length` bytes. */
-function fieldLength(length: number): number {
-  let size = 2;
-  for (let rest = length; rest > 0x7f; rest = Math.floor(rest / 128)) size++;
-  return size + length;
 }
 
 /** Writes `span` as one entry of a `ScopeSpans` message's `spans` (field 2). */

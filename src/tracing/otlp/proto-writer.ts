@@ -6,6 +6,8 @@
  * @module
  */
 
+import { putInt64, putVarint, varintSize } from '../../protocol/varint.ts';
+
 /** Protobuf wire types. */
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;
@@ -121,13 +123,8 @@ export class ProtoWriter {
 
   /** An unsigned varint (up to 2^53). */
   varint(value: number): void {
-    this.#ensure(10);
-    const buf = this.#buf;
-    while (value > 0x7f) {
-      buf[this.pos++] = (value & 0x7f) | 0x80;
-      value = value > 0xffff_ffff ? Math.floor(value / 128) : value >>> 7;
-    }
-    buf[this.pos++] = value;
+    this.#ensure(8);
+    this.pos = putVarint(this.#buf, this.pos, value);
   }
 
   /** One byte (a varint below 128). */
@@ -148,17 +145,8 @@ export class ProtoWriter {
 
   /** A 64-bit two's-complement integer as a varint (int64 field). */
   int64(value: number): void {
-    if (value >= 0) {
-      this.varint(value);
-      return;
-    }
     this.#ensure(10);
-    let big = BigInt.asUintN(64, BigInt(value));
-    while (big > 0x7fn) {
-      this.#buf[this.pos++] = Number(big & 0x7fn) | 0x80;
-      big >>= 7n;
-    }
-    this.#buf[this.pos++] = Number(big);
+    this.pos = putInt64(this.#buf, this.pos, value);
   }
 
   /**
@@ -341,19 +329,11 @@ export class ProtoWriter {
 
   /** Writes `length` in front of content at `start` that has `reserved` bytes before it, moving the content. */
   #writeLength(start: number, reserved: number, length: number): void {
-    let size = 1;
-    while (length >= 2 ** (7 * size)) size++;
-    const extra = size - reserved;
+    const extra = varintSize(length) - reserved;
     this.#ensure(extra);
     const buf = this.#buf;
     buf.copy(buf, start + extra, start, this.pos);
-    let at = start - reserved;
-    let rest = length;
-    while (rest > 0x7f) {
-      buf[at++] = (rest & 0x7f) | 0x80;
-      rest >>>= 7;
-    }
-    buf[at] = rest;
+    putVarint(buf, start - reserved, length);
     this.pos += extra;
   }
 }
