@@ -3,9 +3,11 @@
  * as `cancelled`, which must not abort the signal of a request already answered.
  */
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModelConfig, type Request, Tensor } from '../../src/index.ts';
+import { callCancellation } from '../../src/frontends/grpc/model-infer-rpc.ts';
 import { numericRaw, startServer } from './helpers.ts';
 
 describe('ModelInfer request signal', () => {
@@ -38,5 +40,24 @@ describe('ModelInfer request signal', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('callCancellation', () => {
+  it('aborts the signal when the call is cancelled before the answer', () => {
+    const call = new EventEmitter();
+    const { signal } = callCancellation(call);
+    call.emit('cancelled');
+    assert.equal(signal.aborted, true);
+  });
+
+  it('lets go of the call once answered: no listener left, a later cancelled does not abort', () => {
+    const call = new EventEmitter();
+    const cancellation = callCancellation(call);
+    assert.equal(call.listenerCount('cancelled'), 1);
+    cancellation.answered();
+    assert.equal(call.listenerCount('cancelled'), 0);
+    call.emit('cancelled');
+    assert.equal(cancellation.signal.aborted, false);
   });
 });
