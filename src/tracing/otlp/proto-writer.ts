@@ -32,11 +32,11 @@ function encodedName(name: string): Buffer | undefined {
 }
 
 /** Per field number (1–15): a name's whole field (tag, one-byte length, bytes), or null when it does not fit. */
-const nameFields: Map<string, Uint8Array | null>[] = [];
+const keptNameFields: Map<string, Uint8Array | null>[] = [];
 
 /** A length-delimited field `field` (1–15) holding `name`, as kept bytes; undefined when it cannot be kept. */
-function nameField(field: number, name: string): Uint8Array | undefined {
-  const cache = (nameFields[field] ??= new Map());
+function keptNameField(field: number, name: string): Uint8Array | undefined {
+  const cache = (keptNameFields[field] ??= new Map());
   let bytes = cache.get(name);
   if (bytes === undefined) {
     const encoded = encodedName(name);
@@ -214,7 +214,7 @@ export class ProtoWriter {
    * a span event without attributes, the most frequent message of a trace export.
    */
   timedName(field: number, time: bigint, addend: Words64, name: string): void {
-    const tail = nameField(2, name);
+    const tail = keptNameField(2, name);
     if (tail === undefined || field > 15) {
       this.tag(field, WIRE_LEN);
       const start = this.begin();
@@ -271,7 +271,7 @@ export class ProtoWriter {
 
   /** A length-delimited field (number 1–15) holding a name that recurs (an attribute key), from kept bytes. */
   nameField(field: number, value: string): void {
-    const bytes = nameField(field, value);
+    const bytes = keptNameField(field, value);
     if (bytes === undefined) {
       this.tag(field, WIRE_LEN);
       this.string(value);
