@@ -19,19 +19,7 @@ import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts'
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
 import { SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';
 import { decodeExportRequest, type OtlpSpan } from '../fixtures/otlp-receiver.ts';
-
-/** Resolves like `promise`, failing after `ms` (a timer that keeps the event loop alive meanwhile). */
-async function within<T>(promise: Promise<T>, ms = 5000, what = 'the export'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { within } from '../helpers/within.ts';
 
 /** One call of `exportBatch`. */
 interface Export {

@@ -12,6 +12,7 @@ import { HttpResponseReader, MAX_BODY_BYTES, type HttpResponse } from '../../src
 import { ProtoWriter, WIRE_LEN, words64 } from '../../src/tracing/otlp/proto-writer.ts';
 import { withRetries } from '../../src/tracing/otlp/retrying-transport.ts';
 import { createSocketHttpTransport, retryAfterMillis } from '../../src/tracing/otlp/socket-http-transport.ts';
+import { within } from '../helpers/within.ts';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 
@@ -22,19 +23,6 @@ function pushByteByByte(reader: HttpResponseReader, text: string): HttpResponse 
     assert.equal(reader.push(all.subarray(i, i + 1)), undefined, `complete after only ${i + 1} of ${all.length} bytes`);
   }
   return reader.push(all.subarray(all.length - 1));
-}
-
-/** Resolves or rejects like `promise`, failing after `ms` (a timer that keeps the event loop alive meanwhile). */
-async function within<T>(promise: Promise<T>, ms = 5000, what = 'the operation'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe('HttpResponseReader', () => {
@@ -300,6 +288,22 @@ function transportTo(url: URL, headers: Record<string, string> = { 'Content-Type
   return createSocketHttpTransport({ url, headers: async () => headers });
 }
 
+/** Runs `test` against a socket transport to a test server answering with `answer`, then shuts both down. */
+async function withTransport(
+  answer: (request: ReceivedRequest) => void,
+  test: (context: { transport: ReturnType<typeof transportTo>; server: TestServer }) => Promise<void>,
+  headers?: Record<string, string>,
+): Promise<void> {
+  const server = await startServer(answer);
+  const transport = transportTo(server.url, headers);
+  try {
+    await test({ transport, server });
+  } finally {
+    transport.shutdown();
+    await server.close();
+  }
+}
+
 /** A free port on 127.0.0.1 nobody listens on (briefly bound, then released). */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -311,15 +315,7 @@ async function closedPort(): Promise<number> {
 
 describe('createSocketHttpTransport', () => {
   it('writes a POST with the path, query, Host, Content-Length, configured headers and User-Agent, and the exact body', async () => {
-    const server = await startServer(({ socket }) => socket.write(reply('200 OK', {}, 'collector says hi')));
-    const transport = transportTo(server.url, {
-      'Content-Type': 'application/x-protobuf',
-      'X-Api-Key': 'secret-1',
-      'User-Agent': 'my-agent/2.0',
-      'Content-Length': '999',
-      'Connection': 'close',
-    });
-    try {
+    await withTransport(({ socket }) => socket.write(reply('200 OK', {}, 'collector says hi')), async ({ transport, server }) => {
       const response = await transport.send(PAYLOAD, 5000);
       assert.equal(response.status, 'success');
       assert.ok(response.status === 'success');
@@ -337,102 +333,73 @@ describe('createSocketHttpTransport', () => {
       assert.ok(userAgent[0]!.startsWith('my-agent/2.0 '), userAgent[0]);
       assert.match(userAgent[0]!, /ts-triton\/\d/);
       assert.deepEqual(request.body, Buffer.from(PAYLOAD));
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    }, {
+      'Content-Type': 'application/x-protobuf',
+      'X-Api-Key': 'secret-1',
+      'User-Agent': 'my-agent/2.0',
+      'Content-Length': '999',
+      'Connection': 'close',
+    });
   });
 
   it('sends its own User-Agent without a configured one', async () => {
-    const server = await startServer(({ socket }) => socket.write(reply('200 OK', {})));
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(({ socket }) => socket.write(reply('200 OK', {})), async ({ transport, server }) => {
       assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
       assert.match(server.requests[0]!.headers.get('user-agent')![0]!, /^ts-triton\/\d/);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('reuses a kept-alive connection for the next send', async () => {
-    const server = await startServer(({ socket }) => socket.write(reply('200 OK', {}, 'ok')));
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(({ socket }) => socket.write(reply('200 OK', {}, 'ok')), async ({ transport, server }) => {
       for (let i = 0; i < 3; i++) assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
       assert.equal(server.requests.length, 3);
       assert.equal(server.connections(), 1);
       assert.deepEqual(server.requests.map((r) => r.body.length), [3000, 3000, 3000]);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('opens a new connection after a response with Connection: close', async () => {
-    const server = await startServer(({ socket }) => socket.write(reply('200 OK', { Connection: 'close' }, 'ok')));
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(({ socket }) => socket.write(reply('200 OK', { Connection: 'close' }, 'ok')), async ({ transport, server }) => {
       assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
       assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
       assert.equal(server.connections(), 2);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('reads a chunked 200 answer and a close-delimited one', async () => {
     let n = 0;
-    const server = await startServer(({ socket }) => {
+    await withTransport(({ socket }) => {
       if (n++ === 0) socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n');
       else socket.end('HTTP/1.1 200 OK\r\n\r\nuntil close');
-    });
-    const transport = transportTo(server.url);
-    try {
+    }, async ({ transport }) => {
       const chunked = await transport.send(PAYLOAD, 5000);
       assert.ok(chunked.status === 'success');
       assert.equal(Buffer.from(chunked.data!).toString(), 'ab');
       const closed = await transport.send(PAYLOAD, 5000);
       assert.ok(closed.status === 'success');
       assert.equal(Buffer.from(closed.data!).toString(), 'until close');
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('answers 503 with Retry-After as retryable with the wait in milliseconds', async () => {
-    const server = await startServer(({ socket }) => socket.write(reply('503 Service Unavailable', { 'Retry-After': '2' })));
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(({ socket }) => socket.write(reply('503 Service Unavailable', { 'Retry-After': '2' })), async ({ transport }) => {
       const response = await transport.send(PAYLOAD, 5000);
       assert.equal(response.status, 'retryable');
       assert.ok(response.status === 'retryable');
       assert.equal(response.retryInMillis, 2000);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('answers 429 without Retry-After as retryable with no wait given', async () => {
-    const server = await startServer(({ socket }) => socket.write(reply('429 Too Many Requests', {})));
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(({ socket }) => socket.write(reply('429 Too Many Requests', {})), async ({ transport }) => {
       const response = await transport.send(PAYLOAD, 5000);
       assert.ok(response.status === 'retryable');
       assert.equal(response.retryInMillis, undefined);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('answers 400 as a failure carrying the status code and body text', async () => {
-    const server = await startServer(({ socket }) => socket.write(reply('400 Bad Request', {}, 'bad spans: ✗')));
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(({ socket }) => socket.write(reply('400 Bad Request', {}, 'bad spans: ✗')), async ({ transport }) => {
       const response = await transport.send(PAYLOAD, 5000);
       assert.equal(response.status, 'failure');
       assert.ok(response.status === 'failure');
@@ -440,23 +407,15 @@ describe('createSocketHttpTransport', () => {
       assert.equal(error.code, 400);
       assert.equal(error.data, 'bad spans: ✗');
       assert.match(error.message, /Bad Request/);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('answers a malformed response as a failure', async () => {
-    const server = await startServer(({ socket }) => socket.write('HTTP/9 200 OK\r\n\r\n'));
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(({ socket }) => socket.write('HTTP/9 200 OK\r\n\r\n'), async ({ transport }) => {
       const response = await transport.send(PAYLOAD, 5000);
       assert.ok(response.status === 'failure');
       assert.match(response.error.message, /not an HTTP\/1\.x response/);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('answers a refused connection as retryable', async () => {
@@ -473,9 +432,7 @@ describe('createSocketHttpTransport', () => {
   });
 
   it('answers a collector that never answers as retryable after the timeout', async () => {
-    const server = await startServer(() => {});
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(() => {}, async ({ transport, server }) => {
       const started = Date.now();
       const response = await transport.send(PAYLOAD, 200);
       const elapsed = Date.now() - started;
@@ -487,40 +444,27 @@ describe('createSocketHttpTransport', () => {
       const again = transport.send(PAYLOAD, 200);
       assert.equal((await again).status, 'retryable');
       assert.equal(server.connections(), 2);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('answers a collector that closes the connection without answering as retryable', async () => {
-    const server = await startServer(({ socket }) => socket.end());
-    const transport = transportTo(server.url);
-    try {
+    await withTransport(({ socket }) => socket.end(), async ({ transport }) => {
       const response = await transport.send(PAYLOAD, 5000);
       assert.equal(response.status, 'retryable');
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('drops an idle connection the collector closed, and connects again for the next send', async () => {
-    const server = await startServer(({ socket }) => {
+    await withTransport(({ socket }) => {
       socket.write(reply('200 OK', {}));
       setTimeout(() => socket.destroy(), 20);
-    });
-    const transport = transportTo(server.url);
-    try {
+    }, async ({ transport, server }) => {
       assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
       await new Promise((resolve) => setTimeout(resolve, 100));
       // The closed socket left the idle pool, so the next send connects again and succeeds.
       assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
       assert.equal(server.connections(), 2);
-    } finally {
-      transport.shutdown();
-      await server.close();
-    }
+    });
   });
 
   it('fails without sending anything when a header value contains CR LF', async () => {
