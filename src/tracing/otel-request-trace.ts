@@ -8,7 +8,33 @@
 import { type Attributes, type Context, context, type Span, trace, type Tracer } from '@opentelemetry/api';
 import type { CoreActivity, RequestTracer, TracedSpan } from '../core/trace-hooks.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
-import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
+import { recordFailure, type RootSpanStarter, type SpanShape, spanShape, type TreeSpan } from './tree-span.ts';
+
+/** The root span's shape per protocol: received, response complete, sent. */
+const ROOT_SHAPES: Readonly<Record<FrontendProtocol, SpanShape>> = {
+  HTTP: rootShape(FRONTEND_EVENTS.HTTP),
+  GRPC: rootShape(FRONTEND_EVENTS.GRPC),
+};
+const COMPUTE_SHAPE = spanShape('compute', ['COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END']);
+const CALLABLE_SHAPE = spanShape('infer_callable');
+const MODEL_EVENTS = ['REQUEST_START', 'QUEUE_START', 'REQUEST_END'];
+/** Model span shapes kept (one per model name); a server with more models makes the others per request. */
+const MODEL_SHAPES_KEPT = 1024;
+const modelShapes = new Map<string, SpanShape>();
+
+function rootShape(events: (typeof FRONTEND_EVENTS)[FrontendProtocol]): SpanShape {
+  return spanShape('InferRequest', [events.recvStart, events.recvEnd, 'INFER_RESPONSE_COMPLETE', events.sendStart, events.sendEnd]);
+}
+
+/** The shape of the span of model `name`. */
+function modelShape(name: string): SpanShape {
+  let shape = modelShapes.get(name);
+  if (shape === undefined) {
+    shape = spanShape(name, MODEL_EVENTS);
+    if (modelShapes.size < MODEL_SHAPES_KEPT) modelShapes.set(name, shape);
+  }
+  return shape;
+}
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {
@@ -44,7 +70,7 @@ export class OtelRequestTrace implements FrontendTrace {
     this.#events = FRONTEND_EVENTS[options.protocol];
     this.#tritonId = options.tritonId;
     this.#onFinish = options.onFinish;
-    this.#root = options.startRoot('InferRequest', options.startNs, options.parent);
+    this.#root = options.startRoot(ROOT_SHAPES[options.protocol], options.startNs, options.parent);
     this.#root.mark(this.#events.recvStart, options.startNs);
   }
 
@@ -53,7 +79,7 @@ export class OtelRequestTrace implements FrontendTrace {
   }
 
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
-    const span = this.#root.startChild(model.name, ns);
+    const span = this.#root.startChild(modelShape(model.name), ns);
     span.annotate(modelAttributes(model, this.#tritonId, requestId));
     span.mark('REQUEST_START', ns);
     this.#model = span;
@@ -64,13 +90,13 @@ export class OtelRequestTrace implements FrontendTrace {
       this.#model?.mark(name, ns);
       return;
     }
-    if (name === 'COMPUTE_START' && this.#model) this.#compute = this.#model.startChild('compute', ns);
+    if (name === 'COMPUTE_START' && this.#model) this.#compute = this.#model.startChild(COMPUTE_SHAPE, ns);
     this.#compute?.mark(name, ns);
     if (name === 'COMPUTE_END') this.#compute?.finish(ns);
   }
 
   callableStart(ns: bigint): RequestTracer {
-    const span = (this.#compute ?? this.#root).startChild('infer_callable', ns);
+    const span = (this.#compute ?? this.#root).startChild(CALLABLE_SHAPE, ns);
     this.#callable = span;
     return new OtelRequestTracer(this.#tracer, span);
   }

@@ -18,6 +18,21 @@ import {
 } from '@opentelemetry/api';
 import { toHrTime } from './clock.ts';
 
+/**
+ * A span of the tree as it is when the request goes the usual way: its name and the events it gets, in order.
+ * Declared once per kind of span (not per request), so an encoder can prepare the span's bytes once and fill
+ * in only the ids and times; a span whose events turn out different is written field by field.
+ */
+export interface SpanShape {
+  readonly name: string;
+  readonly events: readonly string[];
+}
+
+/** The shape of span `name` with `events` (frozen: shapes are shared by every request). */
+export function spanShape(name: string, events: readonly string[] = []): SpanShape {
+  return Object.freeze({ name, events: Object.freeze([...events]) });
+}
+
 /** A span of a request's tree. */
 export interface TreeSpan {
   /** The span as OpenTelemetry's API sees it (`request.span`). */
@@ -27,7 +42,7 @@ export interface TreeSpan {
   /** Sets attributes computed by ts-triton. */
   annotate(attributes: Attributes): void;
   /** Starts a child span (kind SERVER, as every span of Triton's tree) at monotonic `ns`. */
-  startChild(name: string, ns: bigint): TreeSpan;
+  startChild(shape: SpanShape, ns: bigint): TreeSpan;
   /** Ends the span at monotonic `ns`; an `error` is recorded and sets the status to ERROR first. */
   finish(ns: bigint, error?: unknown): void;
   /** A context in which this span is the active one. */
@@ -35,7 +50,7 @@ export interface TreeSpan {
 }
 
 /** Starts the root span of a request's tree, under the propagated `parent` context (or the root context). */
-export type RootSpanStarter = (name: string, ns: bigint, parent: Context) => TreeSpan;
+export type RootSpanStarter = (shape: SpanShape, ns: bigint, parent: Context) => TreeSpan;
 
 /** Records `error` on `span`: an `exception` event and the ERROR status with its message. */
 export function recordFailure(span: Span, error: unknown): void {
@@ -51,16 +66,16 @@ export class ApiTreeSpan implements TreeSpan {
   readonly #tracer: Tracer;
   readonly #context: Context;
 
-  /** Starts span `name` at monotonic `ns` under `parent`. */
-  constructor(tracer: Tracer, name: string, ns: bigint, parent: Context) {
+  /** Starts the span of `shape` at monotonic `ns` under `parent`. */
+  constructor(tracer: Tracer, shape: SpanShape, ns: bigint, parent: Context) {
     this.#tracer = tracer;
-    this.api = tracer.startSpan(name, { ...SERVER, startTime: toHrTime(ns) }, parent);
+    this.api = tracer.startSpan(shape.name, { ...SERVER, startTime: toHrTime(ns) }, parent);
     this.#context = trace.setSpan(parent, this.api);
   }
 
   /** The root span starter of `tracer`. */
   static starter(tracer: Tracer): RootSpanStarter {
-    return (name, ns, parent) => new ApiTreeSpan(tracer, name, ns, parent);
+    return (shape, ns, parent) => new ApiTreeSpan(tracer, shape, ns, parent);
   }
 
   mark(name: string, ns: bigint): void {
@@ -71,8 +86,8 @@ export class ApiTreeSpan implements TreeSpan {
     this.api.setAttributes(attributes);
   }
 
-  startChild(name: string, ns: bigint): TreeSpan {
-    return new ApiTreeSpan(this.#tracer, name, ns, this.#context);
+  startChild(shape: SpanShape, ns: bigint): TreeSpan {
+    return new ApiTreeSpan(this.#tracer, shape, ns, this.#context);
   }
 
   finish(ns: bigint, error?: unknown): void {

@@ -18,6 +18,7 @@ import { BatchingSpanProcessor, type BatchingSpanProcessorOptions } from '../../
 import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
 import { SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';
+import { spanShape } from '../../src/tracing/tree-span.ts';
 import { decodeExportRequest, type OtlpSpan } from '../fixtures/otlp-receiver.ts';
 import { within } from '../helpers/within.ts';
 
@@ -74,7 +75,7 @@ function harness(options: Partial<BatchingSpanProcessorOptions> & { settle?: Set
   /** Ends one recorded span named `name`. */
   const end = (name: string): RecordedSpan => {
     const ns = process.hrtime.bigint();
-    const span = start(name, ns, ROOT_CONTEXT) as RecordedSpan;
+    const span = start(spanShape(name), ns, ROOT_CONTEXT) as RecordedSpan;
     span.finish(ns + 1000n);
     return span;
   };

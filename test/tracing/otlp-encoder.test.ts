@@ -7,11 +7,12 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import protobuf from 'protobufjs';
 import { toEpochNs } from '../../src/tracing/clock.ts';
-import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
+import { ExportEnvelope, fitsShape } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';
 import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.ts';
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
 import { idFromHex, newSpanId, newTraceId } from '../../src/tracing/otlp/span-ids.ts';
+import { spanShape } from '../../src/tracing/tree-span.ts';
 import { decodeExportRequest } from '../fixtures/otlp-receiver.ts';
 
 /** A scope whose processor keeps the spans that end. */
@@ -46,17 +47,25 @@ const REMOTE = {
   traceState: new TraceState('vendor=abc,other=x'),
 };
 
-/** A tree like a traced request's, plus everything model code can do to `request.span`. */
+// The tree's spans fit these shapes (and are written from their templates), except `infer_callable`.
+const ROOT_SHAPE = spanShape('InferRequest', ['HTTP_RECV_START', 'HTTP_SEND_END']);
+const MODEL_SHAPE = spanShape('simple', ['REQUEST_START']);
+const COMPUTE_SHAPE = spanShape('compute', ['COMPUTE_START', 'COMPUTE_END']);
+
+/**
+ * A tree like a traced request's (its spans fitting their shapes, so written from templates), plus everything
+ * model code can do to `request.span` (which is then written field by field).
+ */
 function requestTree(scope: SpanScope, requestId = '42'): RecordedSpan[] {
   const ns = process.hrtime.bigint();
-  const root = RecordedSpan.starter(scope)('InferRequest', ns, trace.setSpanContext(ROOT_CONTEXT, REMOTE)) as RecordedSpan;
+  const root = RecordedSpan.starter(scope)(ROOT_SHAPE, ns, trace.setSpanContext(ROOT_CONTEXT, REMOTE)) as RecordedSpan;
   root.mark('HTTP_RECV_START', ns);
-  const model = root.startChild('simple', ns + 10n);
+  const model = root.startChild(MODEL_SHAPE, ns + 10n);
   model.annotate({ 'triton.model_name': 'simple', 'triton.model_version': 1, 'triton.trace_id': 7, 'triton.request_id': requestId });
   model.mark('REQUEST_START', ns + 10n);
-  const compute = model.startChild('compute', ns + 20n);
+  const compute = model.startChild(COMPUTE_SHAPE, ns + 20n);
   compute.mark('COMPUTE_START', ns + 20n);
-  const callable = compute.startChild('infer_callable', ns + 30n).api;
+  const callable = compute.startChild(spanShape('infer_callable'), ns + 30n).api;
   callable.setAttribute('text', 'grüße ✓');
   callable.setAttribute('int', 12);
   callable.setAttribute('negative', -5);
@@ -125,6 +134,48 @@ describe('OTLP encoding of recorded spans', () => {
     assert.deepEqual(decodeExportRequest(encoded), decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
   });
 
+  it('writes spans from their shape templates only when they fit, with the same result either way', () => {
+    const { scope, ended } = collectingScope();
+    const [root, model, compute, callable] = requestTree(scope);
+    assert.deepEqual([root, model, compute, callable].map((s) => fitsShape(s!)), [true, true, true, false]);
+
+    // Long names (two-byte lengths) in a template; and spans that stop fitting their shape.
+    const longModel = spanShape(`model-${'m'.repeat(200)}`, [`EVENT_${'e'.repeat(130)}`, 'SHORT']);
+    const start = RecordedSpan.starter(scope);
+    const ns = process.hrtime.bigint();
+    const fits = start(longModel, ns, ROOT_CONTEXT) as RecordedSpan;
+    fits.annotate({ 'triton.model_name': longModel.name, 'triton.trace_id': 300 });
+    fits.mark(`EVENT_${'e'.repeat(130)}`, ns + 1n);
+    fits.mark('SHORT', ns + 2n);
+    fits.finish(ns + 3n);
+    const missing = start(longModel, ns, ROOT_CONTEXT) as RecordedSpan;
+    missing.mark('SHORT', ns + 2n);
+    missing.finish(ns + 3n);
+    const failed = start(COMPUTE_SHAPE, ns, ROOT_CONTEXT) as RecordedSpan;
+    failed.mark('COMPUTE_START', ns + 1n);
+    failed.mark('COMPUTE_END', ns + 2n);
+    failed.finish(ns + 3n, new Error('model failed'));
+    const renamed = start(COMPUTE_SHAPE, ns, ROOT_CONTEXT) as RecordedSpan;
+    renamed.mark('COMPUTE_START', ns + 1n);
+    renamed.mark('COMPUTE_END', ns + 2n);
+    renamed.updateName('compute-renamed');
+    renamed.end();
+    const withEventAttributes = start(ROOT_SHAPE, ns, ROOT_CONTEXT) as RecordedSpan;
+    withEventAttributes.mark('HTTP_RECV_START', ns);
+    withEventAttributes.addEvent('HTTP_SEND_END', { bytes: 10 });
+    withEventAttributes.end();
+    assert.deepEqual([fits, missing, failed, renamed, withEventAttributes].map(fitsShape), [true, false, false, false, false]);
+
+    const mine = decodeExportRequest(encodeBatch(scope, ended));
+    assert.equal(mine.length, 9);
+    assert.deepEqual(mine, decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
+    const long = mine[4]!;
+    assert.equal(long.name, longModel.name);
+    assert.deepEqual(long.events.map((e) => e.timeUnixNano - long.startTimeUnixNano), [1n, 2n]);
+    assert.equal(long.endTimeUnixNano - long.startTimeUnixNano, 3n);
+    assert.equal(long.attributes['triton.trace_id'], 300);
+  });
+
   it('puts spans of the SDK and recorded spans in one request (the serializer of the exporter)', () => {
     const { scope, ended } = collectingScope();
     const provider = new TracerProvider({
@@ -175,7 +226,7 @@ describe('SpanBatch', () => {
 describe('RecordedSpan', () => {
   it('is sampled even when its remote parent is not, and keeps the parent trace id', () => {
     const { scope } = collectingScope();
-    const span = RecordedSpan.starter(scope)('InferRequest', 0n, trace.setSpanContext(ROOT_CONTEXT, REMOTE)) as RecordedSpan;
+    const span = RecordedSpan.starter(scope)(ROOT_SHAPE, 0n, trace.setSpanContext(ROOT_CONTEXT, REMOTE)) as RecordedSpan;
     assert.equal(span.spanContext().traceFlags, TraceFlags.SAMPLED);
     assert.equal(span.spanContext().traceId, REMOTE.traceId);
     assert.equal(span.spanContext().traceState?.serialize(), 'vendor=abc,other=x');
@@ -184,7 +235,7 @@ describe('RecordedSpan', () => {
 
   it('starts a new trace without a parent', () => {
     const { scope } = collectingScope();
-    const span = RecordedSpan.starter(scope)('InferRequest', 0n, ROOT_CONTEXT) as RecordedSpan;
+    const span = RecordedSpan.starter(scope)(ROOT_SHAPE, 0n, ROOT_CONTEXT) as RecordedSpan;
     assert.match(span.spanContext().traceId, /^[0-9a-f]{32}$/);
     assert.equal(span.parentSpanContext, undefined);
     assert.equal(span.parentSpanId, undefined);
@@ -192,7 +243,7 @@ describe('RecordedSpan', () => {
 
   it('ignores operations after end and hands the span to the processor once', () => {
     const { scope, ended } = collectingScope();
-    const span = RecordedSpan.starter(scope)('x', 0n, ROOT_CONTEXT) as RecordedSpan;
+    const span = RecordedSpan.starter(scope)(spanShape('x'), 0n, ROOT_CONTEXT) as RecordedSpan;
     span.end();
     assert.equal(span.isRecording(), false);
     span.setAttribute('late', 1);
@@ -209,7 +260,7 @@ describe('RecordedSpan', () => {
 
   it("applies the SDK's limits and attribute checks", () => {
     const { scope } = collectingScope();
-    const span = RecordedSpan.starter(scope)('x', 0n, ROOT_CONTEXT) as RecordedSpan;
+    const span = RecordedSpan.starter(scope)(spanShape('x'), 0n, ROOT_CONTEXT) as RecordedSpan;
     for (let i = 0; i < 130; i++) span.setAttribute(`a${i}`, i);
     span.setAttribute('a0', 'overwritten');
     span.setAttribute('', 1);
@@ -229,7 +280,7 @@ describe('RecordedSpan', () => {
   it('offers the ReadableSpan views other processors and exporters read', () => {
     const { scope } = collectingScope();
     const start = process.hrtime.bigint();
-    const span = RecordedSpan.starter(scope)('x', start, ROOT_CONTEXT);
+    const span = RecordedSpan.starter(scope)(spanShape('x'), start, ROOT_CONTEXT);
     span.mark('E', start + 1_500_000_000n);
     span.finish(start + 2_000_000_001n);
     const readable = span as RecordedSpan;

@@ -4,7 +4,9 @@
  * same spans. All recorded spans of a pipeline share one resource and scope, so a request is one
  * `ResourceSpans` with one `ScopeSpans`: each span is written as its entry when it ends
  * ({@link writeSpanEntry}), and the envelope around the entries when the batch is exported. This is the
- * exporter's hot path: ids are written from 32-bit words, times from nanoseconds, names from kept UTF-8 bytes.
+ * exporter's hot path: ids are written from 32-bit words, times from nanoseconds, names from kept UTF-8 bytes,
+ * and a span that looks as its {@link SpanShape} says (the usual case for Triton's tree) is copied from bytes
+ * made once for the shape, with its ids, times and attributes filled in.
  *
  * @module
  */
@@ -13,8 +15,9 @@ import { type Attributes, type Link, type SpanContext, SpanStatusCode, TraceFlag
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
-import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, words64 } from './proto-writer.ts';
-import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan } from './recorded-span.ts';
+import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, type Words64, words64 } from './proto-writer.ts';
+import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan, UNSET_STATUS } from './recorded-span.ts';
+import type { SpanShape } from '../tree-span.ts';
 
 /** `Span.flags`: the context's "has is_remote" and "is_remote" bits, above the 8 trace-flag bits. */
 const FLAG_HAS_IS_REMOTE = 0x100;
@@ -97,6 +100,13 @@ export function writeSpanEntry(writer: ProtoWriter, span: RecordedSpan): void {
   writer.tag(2, WIRE_LEN);
   const start = writer.beginLarge();
   writeIds(writer, span);
+  if (fitsShape(span)) writeFromTemplate(writer, span, shapeTemplate(span.shape));
+  else writeFields(writer, span);
+  writer.endLarge(start);
+}
+
+/** Fields 5 on, one by one. */
+function writeFields(writer: ProtoWriter, span: RecordedSpan): void {
   writer.tag(5, WIRE_LEN);
   writer.name(span.name);
   writeKindAndTimes(writer, span);
@@ -109,7 +119,106 @@ export function writeSpanEntry(writer: ProtoWriter, span: RecordedSpan): void {
   for (let i = 0; i < links.length; i++) writeLink(writer, links[i]!);
   writeCount(writer, 14, span.droppedLinksCount);
   writeStatusAndFlags(writer, span);
-  writer.endLarge(start);
+}
+
+/**
+ * The bytes of a span of one shape, less its ids and attributes, made once: the head (fields 5–8: name, kind,
+ * start and end time) and the tail (the shape's events, an unset status and the flags), with zeros where each
+ * span's kind, times and flags go.
+ */
+interface ShapeTemplate {
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+  /** Where each event's time is in the tail. */
+  readonly eventTimes: readonly number[];
+}
+
+/** Offsets from the end of a head: fields 6–8 (kind, start time, end time), the kind's value, the two times. */
+const HEAD_TIMES = 20;
+const HEAD_KIND = 19;
+const HEAD_START = 17;
+const HEAD_END = 8;
+const ZERO: Words64 = { low: 0, high: 0 };
+const templates = new WeakMap<SpanShape, ShapeTemplate>();
+
+function shapeTemplate(shape: SpanShape): ShapeTemplate {
+  let template = templates.get(shape);
+  if (template === undefined) {
+    template = buildTemplate(shape);
+    templates.set(shape, template);
+  }
+  return template;
+}
+
+function buildTemplate(shape: SpanShape): ShapeTemplate {
+  const head = new ProtoWriter(256);
+  head.tag(5, WIRE_LEN);
+  head.name(shape.name);
+  head.skip(HEAD_TIMES);
+  const headBytes = head.finish().slice();
+  const end = headBytes.length;
+  headBytes[end - HEAD_TIMES] = (6 << 3) | WIRE_VARINT;
+  headBytes[end - HEAD_START - 1] = (7 << 3) | WIRE_I64;
+  headBytes[end - HEAD_END - 1] = (8 << 3) | WIRE_I64;
+  const tail = new ProtoWriter(1024);
+  const eventTimes: number[] = [];
+  for (const name of shape.events) {
+    tail.tag(11, WIRE_LEN);
+    const start = tail.begin();
+    tail.tag(1, WIRE_I64);
+    const time = tail.pos;
+    tail.fixed64Sum(0n, ZERO);
+    tail.tag(2, WIRE_LEN);
+    tail.name(name);
+    const beforeEnd = tail.pos;
+    tail.end(start);
+    // A length of two bytes or more moves the event's content.
+    eventTimes.push(time + tail.pos - beforeEnd);
+  }
+  writeStatusAndFlagsFields(tail, SpanStatusCode.UNSET, undefined, 0);
+  return { head: headBytes, tail: tail.finish().slice(), eventTimes };
+}
+
+/**
+ * Whether `span` can be written from its shape's template: it has exactly the shape's events (no attributes
+ * on them), its shape's name, no links, nothing dropped and an unset status. Attributes may be anything.
+ */
+export function fitsShape(span: RecordedSpan): boolean {
+  const expected = span.shape.events;
+  const events = span.recordedEvents;
+  if (
+    events.length !== expected.length ||
+    span.name !== span.shape.name ||
+    span.status !== UNSET_STATUS ||
+    span.links.length !== 0 ||
+    (span.droppedAttributesCount | span.droppedEventsCount | span.droppedLinksCount) !== 0
+  ) {
+    return false;
+  }
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (event.name !== expected[i] || event.attributes !== undefined || event.droppedAttributesCount !== undefined) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Fields 5 on, from the template of the span's shape (which it fits). */
+function writeFromTemplate(writer: ProtoWriter, span: RecordedSpan, template: ShapeTemplate): void {
+  writer.raw(template.head);
+  let end = writer.pos;
+  writer.putByte(end - HEAD_KIND, span.kind + 1);
+  writer.putSum(end - HEAD_START, span.startNs, EPOCH);
+  writer.putSum(end - HEAD_END, span.endNs, EPOCH);
+  if (span.attributes !== NO_ATTRIBUTES) writeAttributes(writer, 9, span.attributes);
+  const tailStart = writer.pos;
+  writer.raw(template.tail);
+  end = writer.pos;
+  const events = span.recordedEvents;
+  const eventTimes = template.eventTimes;
+  for (let i = 0; i < events.length; i++) writer.putSum(tailStart + eventTimes[i]!, events[i]!.ns, EPOCH);
+  writer.view.setUint32(end - 4, spanFlagsOf(span), true);
 }
 
 /** Fields 1–4: trace id, span id, trace state, parent span id. */
@@ -215,10 +324,18 @@ function writeLink(writer: ProtoWriter, link: Link): void {
   writer.end(start);
 }
 
+/** Field 16 of a recorded span: sampled, and whether the parent is remote. */
+function spanFlagsOf(span: RecordedSpan): number {
+  return TraceFlags.SAMPLED | FLAG_HAS_IS_REMOTE | (span.parentIsRemote ? FLAG_IS_REMOTE : 0);
+}
+
 /** Fields 15 (status; empty when unset) and 16 (flags: sampled, and whether the parent is remote). */
 function writeStatusAndFlags(writer: ProtoWriter, span: RecordedSpan): void {
-  const flags = TraceFlags.SAMPLED | FLAG_HAS_IS_REMOTE | (span.parentIsRemote ? FLAG_IS_REMOTE : 0);
-  const { code, message } = span.status;
+  writeStatusAndFlagsFields(writer, span.status.code, span.status.message, spanFlagsOf(span));
+}
+
+/** Fields 15 and 16; the flags are the last four bytes written. */
+function writeStatusAndFlagsFields(writer: ProtoWriter, code: SpanStatusCode, message: string | undefined, flags: number): void {
   if (code !== SpanStatusCode.UNSET || message) {
     writeStatus(writer, code, message);
     writer.tag(16, WIRE_I32);

@@ -168,6 +168,11 @@ export class ProtoWriter {
     view.setUint32(at + 4, (view.getUint32(at + 4, true) + addend.high + (low > 0xffff_ffff ? 1 : 0)) >>> 0, true);
   }
 
+  /** Overwrites the byte at `at` (inside what was written). */
+  putByte(at: number, value: number): void {
+    this.#buf[at] = value;
+  }
+
   /** A fixed32 field's value. */
   fixed32(value: number): void {
     this.#ensure(4);

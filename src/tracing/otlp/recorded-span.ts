@@ -37,7 +37,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
 import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
 import { timeInputToMonotonicNs, toHrTime } from '../clock.ts';
-import { recordFailure, type RootSpanStarter, type TreeSpan } from '../tree-span.ts';
+import { recordFailure, type RootSpanStarter, type SpanShape, type TreeSpan } from '../tree-span.ts';
 
 /** The SDK's default span limits. */
 const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: Infinity } as const;
@@ -48,7 +48,8 @@ const LINK_COUNT_LIMIT = 128;
 /** The attributes of a span that has none (shared; the encoder skips it without looking inside). */
 export const NO_ATTRIBUTES: Attributes = Object.freeze({});
 const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
-const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+/** The status of a span whose status was never set (shared). */
+export const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 
 /** What every span of one pipeline shares. */
 export interface SpanScope {
@@ -72,6 +73,8 @@ export interface RecordedEvent {
 /** A span recorded by ts-triton (see the module comment). */
 export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   name: string;
+  /** What the span is expected to look like (the encoder writes a span that still fits it from a template). */
+  readonly shape: SpanShape;
   readonly kind: SpanKind;
   readonly resource: Resource;
   readonly instrumentationScope: { readonly name: string; readonly version?: string };
@@ -102,11 +105,12 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
    * Starts a span (always sampled: like Triton, a propagated context that is not sampled is still traced).
    * @param startNs - monotonic nanoseconds.
    */
-  constructor(scope: SpanScope, name: string, kind: SpanKind, parent: SpanParent, startNs: bigint) {
+  constructor(scope: SpanScope, shape: SpanShape, kind: SpanKind, parent: SpanParent, startNs: bigint) {
     this.#scope = scope;
     this.resource = scope.resource;
     this.instrumentationScope = scope.instrumentationScope;
-    this.name = name;
+    this.name = shape.name;
+    this.shape = shape;
     this.kind = kind;
     this.startNs = startNs;
     this.spanId = newSpanId();
@@ -151,7 +155,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
 
   /** The root span starter of a pipeline: spans of kind SERVER under the propagated context's span. */
   static starter(scope: SpanScope): RootSpanStarter {
-    return (name, ns, parent) => new RecordedSpan(scope, name, SpanKind.SERVER, trace.getSpanContext(parent), ns);
+    return (shape, ns, parent) => new RecordedSpan(scope, shape, SpanKind.SERVER, trace.getSpanContext(parent), ns);
   }
 
   // TreeSpan: what the request trace calls, with ts-triton's own (valid) names, values and monotonic times.
@@ -173,8 +177,8 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
     } else this.setAttributes(attributes);
   }
 
-  startChild(name: string, ns: bigint): TreeSpan {
-    return new RecordedSpan(this.#scope, name, SpanKind.SERVER, this, ns);
+  startChild(shape: SpanShape, ns: bigint): TreeSpan {
+    return new RecordedSpan(this.#scope, shape, SpanKind.SERVER, this, ns);
   }
 
   finish(ns: bigint, error?: unknown): void {
