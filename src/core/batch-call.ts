@@ -7,6 +7,7 @@
 
 import { ErrorCode, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
+import { nowMs, nowNs } from './clock.ts';
 import type { InferenceRequest } from './inference-request.ts';
 import type { ExecutionTiming, ModelStatistics } from './model-statistics.ts';
 import { customParameters } from './reserved-parameters.ts';
@@ -29,12 +30,9 @@ export interface Execution<T> {
   readonly timing: ExecutionTiming;
 }
 
-/** Monotonic now in nanoseconds. */
-export const now = (): bigint => process.hrtime.bigint();
-
 /** Reports trace activities, at one timestamp, for every traced request of a batch. */
 export function reportActivity(batch: readonly InferenceRequest[], ...activities: CoreActivity[]): void {
-  const ns = now();
+  const ns = nowNs();
   for (const activity of activities) for (const request of batch) request.trace?.activity(activity, ns);
 }
 
@@ -43,7 +41,7 @@ export function reportActivity(batch: readonly InferenceRequest[], ...activities
  * COMPUTE_OUTPUT_START, at one timestamp.
  */
 export function endCallables(batch: readonly InferenceRequest[], error?: unknown): void {
-  const ns = now();
+  const ns = nowNs();
   for (const request of batch) request.trace?.callableEnd(ns, error);
   for (const request of batch) request.trace?.activity('COMPUTE_OUTPUT_START', ns);
 }
@@ -51,7 +49,7 @@ export function endCallables(batch: readonly InferenceRequest[], error?: unknown
 /** The requests an infer function sees, with the callable spans of traced requests opened. */
 export function userRequests(model: ExecutableModel, batch: readonly InferenceRequest[], traced: boolean): Request[] {
   const allOutputs = model.outputs.map((t) => t.name);
-  return batch.map((r) => toUserRequest(model, r, allOutputs, traced ? r.trace?.callableStart(now()) : undefined));
+  return batch.map((r) => toUserRequest(model, r, allOutputs, traced ? r.trace?.callableStart(nowNs()) : undefined));
 }
 
 function toUserRequest(
@@ -100,9 +98,9 @@ export interface PreparedBatch {
 /** Builds the infer function's requests, reporting COMPUTE_START and COMPUTE_INPUT_END for traced ones. */
 export function prepareBatch(model: ExecutableModel, batch: readonly InferenceRequest[]): PreparedBatch {
   const traced = batch.some((r) => r.trace);
-  const start = performance.now();
+  const start = nowMs();
   if (traced) reportActivity(batch, 'COMPUTE_START');
   const requests = userRequests(model, batch, traced);
   if (traced) reportActivity(batch, 'COMPUTE_INPUT_END');
-  return { traced, start, requests, inputEnd: performance.now() };
+  return { traced, start, requests, inputEnd: nowMs() };
 }

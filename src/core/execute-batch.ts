@@ -13,6 +13,7 @@ import {
   prepareBatch,
   reportActivity,
 } from './batch-call.ts';
+import { nowMs } from './clock.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import type { InferFunc, InferResponse } from './request.ts';
 import { toResult } from './response-to-result.ts';
@@ -39,14 +40,14 @@ export async function executeBatch(
     if (traced) endCallables(batch, error);
     const failure = executionError(model, error);
     if (traced) reportActivity(batch, 'COMPUTE_END');
-    const end = performance.now();
+    const end = nowMs();
     return { outcomes: batch.map(() => failure), failed: true, timing: { start, inputEnd, outputStart: end, end } };
   }
-  const outputStart = performance.now();
+  const outputStart = nowMs();
   if (traced) endCallables(batch);
   const outcomes = toOutcomes(model, batch, responses);
   if (traced) reportActivity(batch, 'COMPUTE_END');
-  return { outcomes, failed: false, timing: { start, inputEnd, outputStart, end: performance.now() } };
+  return { outcomes, failed: false, timing: { start, inputEnd, outputStart, end: nowMs() } };
 }
 
 function toOutcomes(model: ExecutableModel, batch: readonly InferenceRequest[], responses: unknown): Outcome[] {

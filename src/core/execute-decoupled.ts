@@ -14,6 +14,7 @@ import {
   prepareBatch,
   reportActivity,
 } from './batch-call.ts';
+import { nowMs } from './clock.ts';
 import type { InferenceRequest } from './inference-request.ts';
 import type { DecoupledInferFunc, InferResponse } from './request.ts';
 import { toResult } from './response-to-result.ts';
@@ -46,7 +47,7 @@ export async function executeDecoupledBatch(
   } catch (error) {
     failure = executionError(model, error);
   }
-  const end = performance.now();
+  const end = nowMs();
   if (traced) {
     endCallables(batch, failure?.cause ?? failure);
     reportActivity(batch, 'COMPUTE_OUTPUT_START', 'COMPUTE_END');

@@ -5,6 +5,7 @@
  */
 
 import { ErrorCode, TritonError } from '../errors.ts';
+import { nowMs, nowNs } from './clock.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import type { Model } from './model.ts';
 import { cacheKey, type ResponseCache } from './response-cache.ts';
@@ -128,7 +129,7 @@ export class InferenceService {
     }
     try {
       const model = this.model(request.modelName, request.modelVersion);
-      request.trace?.requestStart(model, request.id, process.hrtime.bigint());
+      request.trace?.requestStart(model, request.id, nowNs());
       return this.#cachedInfer(model, request);
     } catch (error) {
       return Promise.reject(error);
@@ -143,7 +144,7 @@ export class InferenceService {
   async stream(request: InferenceRequest, onResponse: (result: InferenceResult) => void): Promise<void> {
     if (this.#state !== 'ready') throw new TritonError(ErrorCode.UNAVAILABLE, 'Server not ready');
     const model = this.model(request.modelName, request.modelVersion);
-    request.trace?.requestStart(model, request.id, process.hrtime.bigint());
+    request.trace?.requestStart(model, request.id, nowNs());
     if (model.config.decoupled) await model.stream(request, onResponse);
     else onResponse(await this.#cachedInfer(model, request));
   }
@@ -152,18 +153,18 @@ export class InferenceService {
   #cachedInfer(model: Model, request: InferenceRequest): Promise<InferenceResult> {
     const cache = this.#cache;
     if (!cache || !model.config.responseCache || model.config.decoupled) return model.infer(request);
-    const started = performance.now();
+    const started = nowMs();
     const key = cacheKey(request, model.version);
     const cached = cache.get(key);
-    const lookupMs = performance.now() - started;
+    const lookupMs = nowMs() - started;
     if (cached) {
       model.statistics.recordCacheHit(lookupMs, lookupMs);
       return Promise.resolve({ ...cached, id: request.id });
     }
     return model.infer(request).then((result) => {
-      const inserting = performance.now();
+      const inserting = nowMs();
       cache.put(key, result);
-      model.statistics.recordCacheMiss(lookupMs + performance.now() - inserting);
+      model.statistics.recordCacheMiss(lookupMs + nowMs() - inserting);
       return result;
     });
   }

@@ -6,6 +6,7 @@
  */
 
 import { ErrorCode, TritonError } from '../errors.ts';
+import { nowMs, nowNs } from './clock.ts';
 import { type ExecutableModel, type Execution, executeBatch } from './execute-batch.ts';
 import type { FailureReason } from './model-statistics.ts';
 import { executeDecoupledBatch } from './execute-decoupled.ts';
@@ -76,11 +77,11 @@ export class Scheduler {
     }
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const level = this.#queue.levelOf(requestPriority(request.parameters));
-    const now = performance.now();
+    const now = nowMs();
     const timeoutUs = this.#timeoutMicroseconds(level, requestTimeoutMicroseconds(request.parameters));
     const trace = request.trace;
     if (trace) {
-      trace.activity('QUEUE_START', process.hrtime.bigint());
+      trace.activity('QUEUE_START', nowNs());
       trace.tensors?.('TENSOR_QUEUE_INPUT', request.inputs);
     }
     const item: QueuedRequest = {
@@ -137,7 +138,7 @@ export class Scheduler {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (let instance = this.#freeInstance(); instance; instance = this.#freeInstance()) {
-      const now = performance.now();
+      const now = nowMs();
       for (const expired of this.#queue.expire(now)) this.#reject(expired, queueTimeoutError(), 'REJECTED');
       if (this.#queue.size === 0) break;
       const count = this.#batchLength(now);
@@ -184,7 +185,7 @@ export class Scheduler {
     this.#executing += batch.length;
     const statistics = this.#model.statistics;
     statistics.pending -= batch.length;
-    const dispatchedAt = performance.now();
+    const dispatchedAt = nowMs();
     const requests = batch.map((item) => item.request);
     const execution: Promise<Execution<unknown>> = this.#model.config.decoupled
       ? executeDecoupledBatch(this.#model, instance.fn as DecoupledInferFunc, requests)
@@ -196,7 +197,7 @@ export class Scheduler {
       this.#scheduleDispatch();
     });
     void delivered.then(({ outcomes, timing }) => {
-      const done = performance.now();
+      const done = nowMs();
       outcomes.forEach((outcome, i) => {
         const item = batch[i]!;
         if (outcome instanceof Error) statistics.recordFailure(done - item.enqueuedAt, 'BACKEND');
@@ -211,7 +212,7 @@ export class Scheduler {
   /** Fails a request that never executed, counting it with `reason`. */
   #reject(item: QueuedRequest, error: TritonError, reason: FailureReason): void {
     this.#model.statistics.pending--;
-    this.#model.statistics.recordFailure(performance.now() - item.enqueuedAt, reason);
+    this.#model.statistics.recordFailure(nowMs() - item.enqueuedAt, reason);
     item.reject(error);
   }
 

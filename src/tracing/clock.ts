@@ -6,9 +6,10 @@
  */
 
 import type { HrTime, TimeInput } from '@opentelemetry/api';
+import { nowNs } from '../core/clock.ts';
 
 /** Monotonic now, in nanoseconds. */
-export const monotonicNs = (): bigint => process.hrtime.bigint();
+export const monotonicNs = nowNs;
 
 /**
  * Wall-clock nanoseconds minus monotonic nanoseconds, measured once (Triton's per-trace time offset): what turns
@@ -21,7 +22,7 @@ export const MONOTONIC_TO_EPOCH_NS: bigint =
 export const toEpochNs = (ns: bigint): bigint => ns + MONOTONIC_TO_EPOCH_NS;
 
 /** Wall-clock now, in nanoseconds since the epoch (on the monotonic clock's scale). */
-export const wallClockNs = (): bigint => process.hrtime.bigint() + MONOTONIC_TO_EPOCH_NS;
+export const wallClockNs = (): bigint => nowNs() + MONOTONIC_TO_EPOCH_NS;
 
 /** Nanoseconds since the epoch as OpenTelemetry's `[seconds, nanoseconds]`. */
 export function epochNsToHrTime(epochNs: bigint): HrTime {
