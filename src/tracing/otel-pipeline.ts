@@ -6,13 +6,7 @@
  * @module
  */
 
-import {
-  context,
-  type Context,
-  ROOT_CONTEXT,
-  trace,
-  type TracerProvider as ApiTracerProvider,
-} from '@opentelemetry/api';
+import { context, type SpanContext, trace, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
@@ -41,10 +35,7 @@ const REPORT_INTERVAL_MS = 10_000;
 const EXPORT_TIMEOUT_MS = 3_000;
 
 /** What {@link OtelPipeline.startTrace} needs of a request: the pipeline adds its tracer and root span starter. */
-export type RequestTraceOptions = Omit<OtelRequestTraceOptions, 'startRoot' | 'tracer' | 'parent'> & {
-  /** The propagated context, if any. */
-  readonly parent: Context | undefined;
-};
+export type RequestTraceOptions = Omit<OtelRequestTraceOptions, 'startRoot' | 'tracer'>;
 
 /** Counts of spans that did not reach the collector. */
 export interface ExportLosses {
@@ -58,8 +49,8 @@ export interface ExportLosses {
 export interface OtelPipeline {
   /** Whether the pipeline's provider is the global one it registered (false: the application's is used). */
   readonly registeredGlobally: boolean;
-  /** The propagated W3C context of a request, or undefined when it carries no valid one. */
-  extractContext(headers: HeaderGetter): Context | undefined;
+  /** The propagated W3C span context of a request, or undefined when it carries no valid one. */
+  extractContext(headers: HeaderGetter): SpanContext | undefined;
   /**
    * Starts the trace of a request under `parent` (the propagated context) when given: spans ts-triton records
    * and encodes itself when the pipeline's provider is the global one, spans of the application's tracer
@@ -148,8 +139,7 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(tracer);
   return {
-    startTrace: (options) =>
-      new OtelRequestTrace({ ...options, startRoot, tracer, parent: options.parent ?? ROOT_CONTEXT }),
+    startTrace: (options) => new OtelRequestTrace({ ...options, startRoot, tracer }),
     registeredGlobally,
     extractContext: extractW3CContext,
     losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Attributes, type Context, context, type Span, trace, type Tracer } from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Span, type SpanContext, trace, type Tracer } from '@opentelemetry/api';
 import type { CoreActivity, RequestTracer, TracedSpan } from '../core/trace-hooks.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
 import { recordFailure, type RootSpanStarter, type SpanShape, spanShape, type TreeSpan } from './tree-span.ts';
@@ -42,8 +42,8 @@ export interface OtelRequestTraceOptions {
   readonly startRoot: RootSpanStarter;
   /** The tracer of the spans model code opens with `request.tracedSpan`. */
   readonly tracer: Tracer;
-  /** The propagated context (or the root context). */
-  readonly parent: Context;
+  /** The propagated (remote) span context, if any. */
+  readonly parent: SpanContext | undefined;
   readonly protocol: FrontendProtocol;
   /** Triton's numeric trace id. */
   readonly tritonId: number;

@@ -10,7 +10,9 @@
 import {
   type Attributes,
   type Context,
+  ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   type Tracer,
@@ -49,8 +51,8 @@ export interface TreeSpan {
   activeContext(): Context;
 }
 
-/** Starts the root span of a request's tree, under the propagated `parent` context (or the root context). */
-export type RootSpanStarter = (shape: SpanShape, ns: bigint, parent: Context) => TreeSpan;
+/** Starts the root span of a request's tree, under the propagated `parent` span context when there is one. */
+export type RootSpanStarter = (shape: SpanShape, ns: bigint, parent: SpanContext | undefined) => TreeSpan;
 
 /** Records `error` on `span`: an `exception` event and the ERROR status with its message. */
 export function recordFailure(span: Span, error: unknown): void {
@@ -75,7 +77,8 @@ export class ApiTreeSpan implements TreeSpan {
 
   /** The root span starter of `tracer`. */
   static starter(tracer: Tracer): RootSpanStarter {
-    return (shape, ns, parent) => new ApiTreeSpan(tracer, shape, ns, parent);
+    return (shape, ns, parent) =>
+      new ApiTreeSpan(tracer, shape, ns, parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent));
   }
 
   mark(name: string, ns: bigint): void {

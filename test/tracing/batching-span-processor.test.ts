@@ -75,7 +75,7 @@ function harness(options: Partial<BatchingSpanProcessorOptions> & { settle?: Set
   /** Ends one recorded span named `name`. */
   const end = (name: string): RecordedSpan => {
     const ns = process.hrtime.bigint();
-    const span = start(spanShape(name), ns, ROOT_CONTEXT) as RecordedSpan;
+    const span = start(spanShape(name), ns, undefined) as RecordedSpan;
     span.finish(ns + 1000n);
     return span;
   };

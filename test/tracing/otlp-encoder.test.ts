@@ -58,7 +58,7 @@ const COMPUTE_SHAPE = spanShape('compute', ['COMPUTE_START', 'COMPUTE_END']);
  */
 function requestTree(scope: SpanScope, requestId = '42'): RecordedSpan[] {
   const ns = process.hrtime.bigint();
-  const root = RecordedSpan.starter(scope)(ROOT_SHAPE, ns, trace.setSpanContext(ROOT_CONTEXT, REMOTE)) as RecordedSpan;
+  const root = RecordedSpan.starter(scope)(ROOT_SHAPE, ns, REMOTE) as RecordedSpan;
   root.mark('HTTP_RECV_START', ns);
   const model = root.startChild(MODEL_SHAPE, ns + 10n);
   model.annotate({ 'triton.model_name': 'simple', 'triton.model_version': 1, 'triton.trace_id': 7, 'triton.request_id': requestId });
@@ -143,24 +143,24 @@ describe('OTLP encoding of recorded spans', () => {
     const longModel = spanShape(`model-${'m'.repeat(200)}`, [`EVENT_${'e'.repeat(130)}`, 'SHORT']);
     const start = RecordedSpan.starter(scope);
     const ns = process.hrtime.bigint();
-    const fits = start(longModel, ns, ROOT_CONTEXT) as RecordedSpan;
+    const fits = start(longModel, ns, undefined) as RecordedSpan;
     fits.annotate({ 'triton.model_name': longModel.name, 'triton.trace_id': 300 });
     fits.mark(`EVENT_${'e'.repeat(130)}`, ns + 1n);
     fits.mark('SHORT', ns + 2n);
     fits.finish(ns + 3n);
-    const missing = start(longModel, ns, ROOT_CONTEXT) as RecordedSpan;
+    const missing = start(longModel, ns, undefined) as RecordedSpan;
     missing.mark('SHORT', ns + 2n);
     missing.finish(ns + 3n);
-    const failed = start(COMPUTE_SHAPE, ns, ROOT_CONTEXT) as RecordedSpan;
+    const failed = start(COMPUTE_SHAPE, ns, undefined) as RecordedSpan;
     failed.mark('COMPUTE_START', ns + 1n);
     failed.mark('COMPUTE_END', ns + 2n);
     failed.finish(ns + 3n, new Error('model failed'));
-    const renamed = start(COMPUTE_SHAPE, ns, ROOT_CONTEXT) as RecordedSpan;
+    const renamed = start(COMPUTE_SHAPE, ns, undefined) as RecordedSpan;
     renamed.mark('COMPUTE_START', ns + 1n);
     renamed.mark('COMPUTE_END', ns + 2n);
     renamed.updateName('compute-renamed');
     renamed.end();
-    const withEventAttributes = start(ROOT_SHAPE, ns, ROOT_CONTEXT) as RecordedSpan;
+    const withEventAttributes = start(ROOT_SHAPE, ns, undefined) as RecordedSpan;
     withEventAttributes.mark('HTTP_RECV_START', ns);
     withEventAttributes.addEvent('HTTP_SEND_END', { bytes: 10 });
     withEventAttributes.end();
@@ -226,7 +226,7 @@ describe('SpanBatch', () => {
 describe('RecordedSpan', () => {
   it('is sampled even when its remote parent is not, and keeps the parent trace id', () => {
     const { scope } = collectingScope();
-    const span = RecordedSpan.starter(scope)(ROOT_SHAPE, 0n, trace.setSpanContext(ROOT_CONTEXT, REMOTE)) as RecordedSpan;
+    const span = RecordedSpan.starter(scope)(ROOT_SHAPE, 0n, REMOTE) as RecordedSpan;
     assert.equal(span.spanContext().traceFlags, TraceFlags.SAMPLED);
     assert.equal(span.spanContext().traceId, REMOTE.traceId);
     assert.equal(span.spanContext().traceState?.serialize(), 'vendor=abc,other=x');
@@ -235,7 +235,7 @@ describe('RecordedSpan', () => {
 
   it('starts a new trace without a parent', () => {
     const { scope } = collectingScope();
-    const span = RecordedSpan.starter(scope)(ROOT_SHAPE, 0n, ROOT_CONTEXT) as RecordedSpan;
+    const span = RecordedSpan.starter(scope)(ROOT_SHAPE, 0n, undefined) as RecordedSpan;
     assert.match(span.spanContext().traceId, /^[0-9a-f]{32}$/);
     assert.equal(span.parentSpanContext, undefined);
     assert.equal(span.parentSpanId, undefined);
@@ -243,7 +243,7 @@ describe('RecordedSpan', () => {
 
   it('ignores operations after end and hands the span to the processor once', () => {
     const { scope, ended } = collectingScope();
-    const span = RecordedSpan.starter(scope)(spanShape('x'), 0n, ROOT_CONTEXT) as RecordedSpan;
+    const span = RecordedSpan.starter(scope)(spanShape('x'), 0n, undefined) as RecordedSpan;
     span.end();
     assert.equal(span.isRecording(), false);
     span.setAttribute('late', 1);
@@ -260,7 +260,7 @@ describe('RecordedSpan', () => {
 
   it("applies the SDK's limits and attribute checks", () => {
     const { scope } = collectingScope();
-    const span = RecordedSpan.starter(scope)(spanShape('x'), 0n, ROOT_CONTEXT) as RecordedSpan;
+    const span = RecordedSpan.starter(scope)(spanShape('x'), 0n, undefined) as RecordedSpan;
     for (let i = 0; i < 130; i++) span.setAttribute(`a${i}`, i);
     span.setAttribute('a0', 'overwritten');
     span.setAttribute('', 1);
@@ -280,7 +280,7 @@ describe('RecordedSpan', () => {
   it('offers the ReadableSpan views other processors and exporters read', () => {
     const { scope } = collectingScope();
     const start = process.hrtime.bigint();
-    const span = RecordedSpan.starter(scope)(spanShape('x'), start, ROOT_CONTEXT);
+    const span = RecordedSpan.starter(scope)(spanShape('x'), start, undefined);
     span.mark('E', start + 1_500_000_000n);
     span.finish(start + 2_000_000_001n);
     const readable = span as RecordedSpan;

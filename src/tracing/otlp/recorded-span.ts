@@ -155,7 +155,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
 
   /** The root span starter of a pipeline: spans of kind SERVER under the propagated context's span. */
   static starter(scope: SpanScope): RootSpanStarter {
-    return (shape, ns, parent) => new RecordedSpan(scope, shape, SpanKind.SERVER, trace.getSpanContext(parent), ns);
+    return (shape, ns, parent) => new RecordedSpan(scope, shape, SpanKind.SERVER, parent, ns);
   }
 
   // TreeSpan: what the request trace calls, with ts-triton's own (valid) names, values and monotonic times.

@@ -46,7 +46,19 @@ export function newSpanId(): Id {
 
 /** The id whose hex digits are `hex` (16 or 32 of them, as a valid span context carries). */
 export function idFromHex(hex: string): Id {
-  const words: number[] = [];
-  for (let i = 0; i < hex.length; i += 8) words.push(Number.parseInt(hex.slice(i, i + 8), 16) >>> 0);
+  const words =
+    hex.length === 16
+      ? [hexWord(hex, 0), hexWord(hex, 8)]
+      : [hexWord(hex, 0), hexWord(hex, 8), hexWord(hex, 16), hexWord(hex, 24)];
   return new Id(words, hex);
+}
+
+/** The 32-bit word of the 8 hex digits (either case) at `at`. */
+function hexWord(hex: string, at: number): number {
+  let word = 0;
+  for (let i = at; i < at + 8; i++) {
+    const code = hex.charCodeAt(i) | 0x20;
+    word = (word << 4) | (code <= 0x39 ? code - 0x30 : code - 0x57);
+  }
+  return word >>> 0;
 }
