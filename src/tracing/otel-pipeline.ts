@@ -34,8 +34,8 @@ const REPORT_INTERVAL_MS = 10_000;
  */
 const EXPORT_TIMEOUT_MS = 3_000;
 
-/** What {@link OtelPipeline.startTrace} needs of a request: the pipeline adds its tracer and root span starter. */
-export type RequestTraceOptions = Omit<OtelRequestTraceOptions, 'startRoot' | 'tracer'>;
+/** What {@link OtelPipeline.startTrace} needs of a request: the pipeline adds its root span starter. */
+export type RequestTraceOptions = Omit<OtelRequestTraceOptions, 'startRoot'>;
 
 /** Counts of spans that did not reach the collector. */
 export interface ExportLosses {
@@ -134,12 +134,11 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   if (!registeredGlobally) {
     log.info('OpenTelemetry: the application registered a tracer provider already; ts-triton uses it');
   }
-  const tracer = active.getTracer(TRACER_NAME);
   const startRoot = registeredGlobally
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
-    : ApiTreeSpan.starter(tracer);
+    : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
   return {
-    startTrace: (options) => new OtelRequestTrace({ ...options, startRoot, tracer }),
+    startTrace: (options) => new OtelRequestTrace({ ...options, startRoot }),
     registeredGlobally,
     extractContext: extractW3CContext,
     losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),

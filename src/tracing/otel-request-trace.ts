@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Attributes, type Context, context, type Span, type SpanContext, trace, type Tracer } from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
 import type { CoreActivity, RequestTracer, TracedSpan } from '../core/trace-hooks.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
 import { recordFailure, type RootSpanStarter, type SpanShape, spanShape, type TreeSpan } from './tree-span.ts';
@@ -40,8 +40,6 @@ function modelShape(name: string): SpanShape {
 export interface OtelRequestTraceOptions {
   /** Starts the root span (ts-triton's recorded spans, or the application's tracer). */
   readonly startRoot: RootSpanStarter;
-  /** The tracer of the spans model code opens with `request.tracedSpan`. */
-  readonly tracer: Tracer;
   /** The propagated (remote) span context, if any. */
   readonly parent: SpanContext | undefined;
   readonly protocol: FrontendProtocol;
@@ -55,7 +53,6 @@ export interface OtelRequestTraceOptions {
 
 /** One request's spans in OpenTelemetry mode. */
 export class OtelRequestTrace implements FrontendTrace {
-  readonly #tracer: Tracer;
   readonly #events: (typeof FRONTEND_EVENTS)[FrontendProtocol];
   readonly #tritonId: number;
   readonly #onFinish: () => void;
@@ -66,7 +63,6 @@ export class OtelRequestTrace implements FrontendTrace {
 
   /** Starts the root `InferRequest` span. */
   constructor(options: OtelRequestTraceOptions) {
-    this.#tracer = options.tracer;
     this.#events = FRONTEND_EVENTS[options.protocol];
     this.#tritonId = options.tritonId;
     this.#onFinish = options.onFinish;
@@ -98,7 +94,7 @@ export class OtelRequestTrace implements FrontendTrace {
   callableStart(ns: bigint): RequestTracer {
     const span = (this.#compute ?? this.#root).startChild(CALLABLE_SHAPE, ns);
     this.#callable = span;
-    return new OtelRequestTracer(this.#tracer, span);
+    return new OtelRequestTracer(span);
   }
 
   callableEnd(ns: bigint, error?: unknown): void {
@@ -141,12 +137,10 @@ function modelAttributes(
 
 /** `request.span` and `request.tracedSpan` of a request traced in OpenTelemetry mode. */
 class OtelRequestTracer implements RequestTracer {
-  readonly #tracer: Tracer;
   readonly #span: TreeSpan;
   #context: Context | undefined;
 
-  constructor(tracer: Tracer, span: TreeSpan) {
-    this.#tracer = tracer;
+  constructor(span: TreeSpan) {
     this.#span = span;
   }
 
@@ -160,8 +154,7 @@ class OtelRequestTracer implements RequestTracer {
 
   /** Runs `fn` with a child span active, so OpenTelemetry API calls inside it nest under that span. */
   run<T>(name: string, fn: () => T): T {
-    const parent = this.#activeContext();
-    const span = this.#tracer.startSpan(name, undefined, parent);
+    const span = this.#span.startCodeSpan(name);
     const ended = (value: T): T => {
       span.end();
       return value;
@@ -173,7 +166,7 @@ class OtelRequestTracer implements RequestTracer {
     };
     let result: T;
     try {
-      result = context.with(trace.setSpan(parent, span), fn);
+      result = context.with(trace.setSpan(this.#activeContext(), span), fn);
     } catch (error) {
       return failed(error);
     }
@@ -182,8 +175,6 @@ class OtelRequestTracer implements RequestTracer {
   }
 
   open(name: string): TracedSpan {
-    const span = this.#tracer.startSpan(name, undefined, this.#activeContext()) as TracedSpan;
-    span[Symbol.dispose] = () => span.end();
-    return span;
+    return this.#span.startCodeSpan(name);
   }
 }

@@ -18,6 +18,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import type { TracedSpan } from '../core/trace-hooks.ts';
 import { toHrTime } from './clock.ts';
 
 /**
@@ -47,6 +48,8 @@ export interface TreeSpan {
   startChild(shape: SpanShape, ns: bigint): TreeSpan;
   /** Ends the span at monotonic `ns`; an `error` is recorded and sets the status to ERROR first. */
   finish(ns: bigint, error?: unknown): void;
+  /** Starts, now, a span of the model code's under this one (`request.tracedSpan`; kind INTERNAL). */
+  startCodeSpan(name: string): TracedSpan;
   /** A context in which this span is the active one. */
   activeContext(): Context;
 }
@@ -100,5 +103,11 @@ export class ApiTreeSpan implements TreeSpan {
 
   activeContext(): Context {
     return this.#context;
+  }
+
+  startCodeSpan(name: string): TracedSpan {
+    const span = this.#tracer.startSpan(name, undefined, this.#context) as TracedSpan;
+    span[Symbol.dispose] = () => span.end();
+    return span;
   }
 }

@@ -321,6 +321,47 @@ describe('OpenTelemetry mode over HTTP', () => {
     assert.ok(eventNames(callable).includes('exception'));
   });
 
+  it("records request.tracedSpan's spans like the SDK would: INTERNAL, triton-server scope, failures and nesting", async () => {
+    receiver.clear();
+    const tracer = trace.getTracer('user-code');
+    const triton = await tracedServer(receiver, [], async (requests) => {
+      for (const request of requests) {
+        assert.throws(() => request.tracedSpan('throws', () => { throw new TypeError('bad step'); }), /bad step/);
+        await assert.rejects(request.tracedSpan('rejects', () => Promise.reject(new Error('async step'))), /async step/);
+        request.tracedSpan('outer', () => tracer.startActiveSpan('api-inside', (span) => span.end()));
+        const opened = request.tracedSpan('opened');
+        opened.setAttribute('rows', 3);
+        opened.addEvent('halfway');
+        opened.end();
+      }
+      return requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
+    });
+    assert.equal((await infer(triton)).status, 200);
+    await triton.stop();
+    const spans = await settledSpans(receiver);
+    assert.deepEqual(parentMap(spans), {
+      InferRequest: ['simple'],
+      simple: ['compute'],
+      compute: ['infer_callable'],
+      infer_callable: ['opened', 'outer', 'rejects', 'throws'],
+      outer: ['api-inside'],
+    });
+    for (const name of ['throws', 'rejects', 'outer', 'opened']) {
+      const span = findSpan(spans, name);
+      assert.equal(span.kind, 1, `${name} is INTERNAL`);
+      assert.equal(span.scope.name, 'triton-server');
+      assert.equal(span.flags, 0x101);
+      assert.ok(span.endTimeUnixNano >= span.startTimeUnixNano);
+    }
+    assert.deepEqual(findSpan(spans, 'throws').status, { code: StatusCodeNumber.ERROR, message: 'bad step' });
+    assert.deepEqual(eventNames(findSpan(spans, 'throws')), ['exception']);
+    assert.equal(findSpan(spans, 'throws').events[0]!.attributes['exception.type'], 'TypeError');
+    assert.deepEqual(findSpan(spans, 'rejects').status, { code: StatusCodeNumber.ERROR, message: 'async step' });
+    assert.deepEqual(findSpan(spans, 'opened').attributes, { rows: 3 });
+    assert.deepEqual(eventNames(findSpan(spans, 'opened')), ['halfway']);
+    assert.equal(findSpan(spans, 'api-inside').scope.name, 'user-code');
+  });
+
   it('gives every request of a batch its own compute and infer_callable span', async () => {
     receiver.clear();
     const triton = await tracedServer(receiver, [], async (requests) => {

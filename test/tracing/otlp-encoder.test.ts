@@ -176,6 +176,18 @@ describe('OTLP encoding of recorded spans', () => {
     assert.equal(long.attributes['triton.trace_id'], 300);
   });
 
+  it("writes the model code's spans, past the number of names whose shapes are kept", () => {
+    const { scope, ended } = collectingScope();
+    const parent = RecordedSpan.starter(scope)(spanShape('infer_callable'), process.hrtime.bigint(), undefined) as RecordedSpan;
+    const names = Array.from({ length: 1100 }, (_, i) => `step-${i}`);
+    for (const name of [...names, 'step-0', '\u0000unkept']) parent.startCodeSpan(name).end();
+    parent.end();
+    const spans = decodeExportRequest(encodeBatch(scope, ended));
+    assert.deepEqual(spans.map((s) => s.name), [...names, 'step-0', '\u0000unkept', 'infer_callable']);
+    assert.ok(spans.slice(0, -1).every((s) => s.kind === 1 && s.parentSpanId === parent.spanContext().spanId));
+    assert.deepEqual(spans, decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
+  });
+
   it('puts spans of the SDK and recorded spans in one request (the serializer of the exporter)', () => {
     const { scope, ended } = collectingScope();
     const provider = new TracerProvider({

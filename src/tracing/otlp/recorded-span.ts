@@ -36,8 +36,9 @@ import { AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, maybeAddA
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
 import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
-import { timeInputToMonotonicNs, toHrTime } from '../clock.ts';
-import { recordFailure, type RootSpanStarter, type SpanShape, type TreeSpan } from '../tree-span.ts';
+import { monotonicNs, timeInputToMonotonicNs, toHrTime } from '../clock.ts';
+import type { TracedSpan } from '../../core/trace-hooks.ts';
+import { recordFailure, type RootSpanStarter, type SpanShape, spanShape, type TreeSpan } from '../tree-span.ts';
 
 /** The SDK's default span limits. */
 const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: Infinity } as const;
@@ -50,6 +51,23 @@ export const NO_ATTRIBUTES: Attributes = Object.freeze({});
 const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 /** The status of a span whose status was never set (shared). */
 export const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
+/** Shapes of the model code's spans, by name (most code opens a few names over and over). */
+const codeSpanShapes = new Map<string, SpanShape>();
+/** How many names {@link codeSpanShapes} keeps; spans with other names get {@link UNKEPT_SHAPE}. */
+const CODE_SPAN_SHAPES_KEPT = 1024;
+/** The shape of a code span whose name is not kept: no span has its name, so none is written from it. */
+const UNKEPT_SHAPE = spanShape('\u0000unkept');
+
+function codeSpanShape(name: string): SpanShape {
+  let shape = codeSpanShapes.get(name);
+  if (shape === undefined) {
+    if (codeSpanShapes.size >= CODE_SPAN_SHAPES_KEPT) return UNKEPT_SHAPE;
+    shape = spanShape(name);
+    codeSpanShapes.set(name, shape);
+  }
+  return shape;
+}
 
 /** What every span of one pipeline shares. */
 export interface SpanScope {
@@ -71,7 +89,7 @@ export interface RecordedEvent {
 }
 
 /** A span recorded by ts-triton (see the module comment). */
-export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
+export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
   name: string;
   /** What the span is expected to look like (the encoder writes a span that still fits it from a template). */
   readonly shape: SpanShape;
@@ -104,12 +122,20 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
   /**
    * Starts a span (always sampled: like Triton, a propagated context that is not sampled is still traced).
    * @param startNs - monotonic nanoseconds.
+   * @param name - the span's name, when it is not its shape's.
    */
-  constructor(scope: SpanScope, shape: SpanShape, kind: SpanKind, parent: SpanParent, startNs: bigint) {
+  constructor(
+    scope: SpanScope,
+    shape: SpanShape,
+    kind: SpanKind,
+    parent: SpanParent,
+    startNs: bigint,
+    name: string = shape.name,
+  ) {
     this.#scope = scope;
     this.resource = scope.resource;
     this.instrumentationScope = scope.instrumentationScope;
-    this.name = shape.name;
+    this.name = name;
     this.shape = shape;
     this.kind = kind;
     this.startNs = startNs;
@@ -188,6 +214,15 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan {
 
   activeContext(): Context {
     return trace.setSpan(ROOT_CONTEXT, this);
+  }
+
+  startCodeSpan(name: string): TracedSpan {
+    return new RecordedSpan(this.#scope, codeSpanShape(name), SpanKind.INTERNAL, this, monotonicNs(), name);
+  }
+
+  /** Ends the span (`using span = request.tracedSpan(...)`). */
+  [Symbol.dispose](): void {
+    this.end();
   }
 
   /** Ends the span at monotonic `ns` and hands it to the span processor. */
