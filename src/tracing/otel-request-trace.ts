@@ -18,7 +18,10 @@ const ROOT_SHAPES: Readonly<Record<FrontendProtocol, SpanShape>> = {
 const COMPUTE_SHAPE = spanShape('compute', ['COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END']);
 const CALLABLE_SHAPE = spanShape('infer_callable');
 const MODEL_EVENTS = ['REQUEST_START', 'QUEUE_START', 'REQUEST_END'];
-/** Model span shapes kept (one per model name); a server with more models makes the others per request. */
+/**
+ * Model span shapes kept (one per model name). Past that, a model's spans get a shape without events, which
+ * they never fit, so they are written field by field rather than from a template made per request.
+ */
 const MODEL_SHAPES_KEPT = 1024;
 const modelShapes = new Map<string, SpanShape>();
 
@@ -30,8 +33,9 @@ function rootShape(events: (typeof FRONTEND_EVENTS)[FrontendProtocol]): SpanShap
 function modelShape(name: string): SpanShape {
   let shape = modelShapes.get(name);
   if (shape === undefined) {
+    if (modelShapes.size >= MODEL_SHAPES_KEPT) return spanShape(name);
     shape = spanShape(name, MODEL_EVENTS);
-    if (modelShapes.size < MODEL_SHAPES_KEPT) modelShapes.set(name, shape);
+    modelShapes.set(name, shape);
   }
   return shape;
 }
