@@ -1,7 +1,8 @@
 /**
- * The spans ts-triton records itself in OpenTelemetry mode when it runs the export pipeline: a lean span
- * that is at once an OpenTelemetry API `Span` (what `request.span` is, so model code can add attributes and
- * events and parent its own spans on it) and an SDK `ReadableSpan` (what the batch span processor queues).
+ * The spans ts-triton records itself in OpenTelemetry mode when it runs the export pipeline (its tree's, and
+ * those model code opens with `request.tracedSpan`): a lean span that is at once an OpenTelemetry API `Span`
+ * (what `request.span` is, so model code can add attributes and events and parent its own spans on it) and an
+ * SDK `ReadableSpan` (what the batch span processor queues).
  * Times are kept as the monotonic nanoseconds ts-triton reads (the OTLP encoder adds the wall-clock offset as
  * it writes them), and ids as 32-bit words; the span context, hex ids and the `ReadableSpan` views
  * (`startTime`, `events`, …) are built only if something asks for them.
