@@ -206,6 +206,63 @@ describe('OTLP encoding of recorded spans', () => {
   });
 });
 
+describe('OTLP encoding of SDK spans (model code through the OpenTelemetry API)', () => {
+  it('decodes to exactly what the OpenTelemetry JS serializer writes, grouped by scope, beside recorded spans', () => {
+    const { scope, ended } = collectingScope({ 'service.name': 'svc', region: 'eu' });
+    const provider = new TracerProvider({ resource: scope.resource, spanProcessors: [scope.processor] });
+    const [, , , callable] = requestTree(scope);
+    const parent = trace.setSpan(ROOT_CONTEXT, callable!);
+    const plain = provider.getTracer('model-code');
+    const versioned = provider.getTracer('other-lib', '2.1.0', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' });
+    const first = plain.startSpan('first', { kind: SpanKind.CLIENT, attributes: { rows: 3, ratio: 0.5, tag: 'é✓', ok: true, list: [1, 2] } }, parent);
+    first.addEvent('checkpoint', { step: 1 });
+    first.addEvent('timed', [1_700_000_000, 42]);
+    first.addLink({ context: REMOTE, attributes: { why: 'batch' } });
+    first.setStatus({ code: SpanStatusCode.ERROR, message: 'went wrong' });
+    first.end();
+    const sampledRemote = { ...REMOTE, traceFlags: TraceFlags.SAMPLED };
+    const remoteChild = versioned.startSpan('remote-child', { kind: SpanKind.CONSUMER }, trace.setSpanContext(ROOT_CONTEXT, sampledRemote));
+    remoteChild.end([1_700_000_001, 999_999_999]);
+    versioned.startSpan('ok', {}, parent).setStatus({ code: SpanStatusCode.OK }).end();
+    plain.startSpan(`long-${'x'.repeat(20_000)}`, {}, parent).end();
+    const sdkSpans = ended.slice(4);
+    const mine = decodeExportRequest(encodeBatch(scope, ended));
+    const theirs = decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!);
+    const bySpanId = (a: { spanId: string }, b: { spanId: string }) => a.spanId.localeCompare(b.spanId);
+    assert.equal(mine.length, 8);
+    assert.deepEqual([...mine].sort(bySpanId), [...theirs].sort(bySpanId));
+    const remote = mine.find((s) => s.name === 'remote-child')!;
+    assert.deepEqual([remote.parentSpanId, remote.traceState, remote.flags], [REMOTE.spanId, 'vendor=abc,other=x', 0x301]);
+    // Grouped by scope, in the order the scopes first ended a span.
+    assert.deepEqual(
+      mine.slice(4).map((s) => [s.name.slice(0, 12), s.scope.name, s.scope.version]),
+      [
+        ['first', 'model-code', ''],
+        [`long-${'x'.repeat(7)}`, 'model-code', ''],
+        ['remote-child', 'other-lib', '2.1.0'],
+        ['ok', 'other-lib', '2.1.0'],
+      ],
+    );
+    assert.equal(sdkSpans.length, 4);
+  });
+
+  it('leaves spans of another resource to the JS serializer, in the same request', () => {
+    const { scope, ended } = collectingScope({ 'service.name': 'svc' });
+    const foreign = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'elsewhere' }),
+      spanProcessors: [scope.processor],
+    });
+    const own = new TracerProvider({ resource: scope.resource, spanProcessors: [scope.processor] });
+    foreign.getTracer('a').startSpan('foreign').end();
+    own.getTracer('a').startSpan('own').end();
+    const spans = decodeExportRequest(encodeBatch(scope, ended));
+    assert.deepEqual(
+      spans.map((s) => [s.name, s.resource['service.name']]),
+      [['own', 'svc'], ['foreign', 'elsewhere']],
+    );
+  });
+});
+
 describe('SpanBatch', () => {
   it('reuses the buffer of a released batch, and encodes only its own spans', () => {
     const { scope, ended } = collectingScope({ 'service.name': 'svc' });

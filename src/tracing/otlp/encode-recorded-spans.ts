@@ -11,19 +11,15 @@
  * @module
  */
 
-import { type Attributes, type Link, type SpanContext, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
 import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, type Words64, words64 } from './proto-writer.ts';
+import { FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, writeAttributes, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
 import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan, UNSET_STATUS } from './recorded-span.ts';
 import type { SpanShape } from '../tree-span.ts';
 
-/** `Span.flags`: the context's "has is_remote" and "is_remote" bits, above the 8 trace-flag bits. */
-const FLAG_HAS_IS_REMOTE = 0x100;
-const FLAG_IS_REMOTE = 0x200;
-const MIN_INT64 = -(2 ** 63);
-const MAX_INT64 = 2 ** 63;
 /** Added to a recorded (monotonic) time to write it as nanoseconds since the epoch. */
 const EPOCH = words64(MONOTONIC_TO_EPOCH_NS);
 
@@ -40,7 +36,11 @@ export class ExportEnvelope {
   /** Bytes left in front of the entries: the header with its two lengths at their largest (5 bytes). */
   readonly #room: number;
 
+  /** The resource of the pipeline's spans. */
+  readonly resource: Resource;
+
   constructor(resource: Resource, scope: { readonly name: string; readonly version?: string }) {
+    this.resource = resource;
     const resourceWriter = new ProtoWriter(1024);
     writeAttributes(resourceWriter, 1, resource.attributes);
     this.#resource = resourceWriter.finish();
@@ -54,6 +54,11 @@ export class ExportEnvelope {
     this.#scope = scopeWriter.finish();
     this.#schemaUrl = resource.schemaUrl ? Buffer.from(resource.schemaUrl, 'utf8') : undefined;
     this.#room = 6 + delimitedSize(this.#resource.byteLength) + 6 + delimitedSize(this.#scope.byteLength);
+  }
+
+  /** The resource's encoded `Resource` message content. */
+  get resourceField(): Uint8Array {
+    return this.#resource;
   }
 
   /** Leaves the room for the header at the start of `writer`, which must be empty. */
@@ -278,16 +283,6 @@ function writeKindAndTimes(writer: ProtoWriter, span: RecordedSpan): void {
   writer.pos = pos + 20;
 }
 
-function spanFlags(context: SpanContext, parentIsRemote: boolean | undefined): number {
-  return (context.traceFlags & 0xff) | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0);
-}
-
-function writeCount(writer: ProtoWriter, field: number, count: number): void {
-  if (count === 0) return;
-  writer.tag(field, WIRE_VARINT);
-  writer.varint(count);
-}
-
 function writeEvent(writer: ProtoWriter, event: RecordedEvent): void {
   if (event.attributes === undefined && event.droppedAttributesCount === undefined) {
     writer.timedName(11, event.ns, EPOCH, event.name);
@@ -301,26 +296,6 @@ function writeEvent(writer: ProtoWriter, event: RecordedEvent): void {
   writer.name(event.name);
   if (event.attributes !== undefined) writeAttributes(writer, 3, event.attributes);
   writeCount(writer, 4, event.droppedAttributesCount ?? 0);
-  writer.end(start);
-}
-
-function writeLink(writer: ProtoWriter, link: Link): void {
-  const context = link.context;
-  writer.tag(13, WIRE_LEN);
-  const start = writer.begin();
-  writer.tag(1, WIRE_LEN);
-  writer.hex(context.traceId);
-  writer.tag(2, WIRE_LEN);
-  writer.hex(context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    writer.tag(3, WIRE_LEN);
-    writer.string(traceState);
-  }
-  if (link.attributes !== undefined) writeAttributes(writer, 4, link.attributes);
-  writeCount(writer, 5, link.droppedAttributesCount ?? 0);
-  writer.tag(6, WIRE_I32);
-  writer.fixed32(spanFlags(context, context.isRemote));
   writer.end(start);
 }
 
@@ -353,82 +328,3 @@ function writeStatusAndFlagsFields(writer: ProtoWriter, code: SpanStatusCode, me
   writer.pos = pos + 8;
 }
 
-function writeStatus(writer: ProtoWriter, code: number, message: string | undefined): void {
-  writer.tag(15, WIRE_LEN);
-  const start = writer.begin();
-  if (message) {
-    writer.tag(2, WIRE_LEN);
-    writer.string(message);
-  }
-  writeCount(writer, 3, code);
-  writer.end(start);
-}
-
-/** Writes `attributes` as repeated `KeyValue` in `field`. */
-function writeAttributes(writer: ProtoWriter, field: number, attributes: Attributes): void {
-  for (const key in attributes) {
-    if (!Object.hasOwn(attributes, key)) continue;
-    writer.tag(field, WIRE_LEN);
-    const start = writer.begin();
-    writer.nameField(1, key);
-    writer.tag(2, WIRE_LEN);
-    const value = writer.begin();
-    writeAnyValue(writer, attributes[key]);
-    writer.end(value);
-    writer.end(start);
-  }
-}
-
-/** Writes an `AnyValue`'s content: the OTLP type each JavaScript value maps to, as the JS exporter maps it. */
-function writeAnyValue(writer: ProtoWriter, value: unknown): void {
-  switch (typeof value) {
-    case 'string':
-      writer.tag(1, WIRE_LEN);
-      writer.string(value);
-      return;
-    case 'boolean':
-      writer.tag(2, WIRE_VARINT);
-      writer.varint(value ? 1 : 0);
-      return;
-    case 'number':
-      if (value >= 0 && value < 0x80 && Number.isInteger(value)) {
-        writer.tag(3, WIRE_VARINT);
-        writer.byte(value);
-      } else if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
-        writer.tag(3, WIRE_VARINT);
-        writer.int64(value);
-      } else {
-        writer.tag(4, WIRE_I64);
-        writer.double(value);
-      }
-      return;
-    case 'object':
-      if (value === null) return;
-      if (value instanceof Uint8Array) {
-        writer.tag(7, WIRE_LEN);
-        writer.bytes(value);
-      } else if (Array.isArray(value)) writeArrayValue(writer, value);
-      else writeKeyValueList(writer, value as Record<string, unknown>);
-      return;
-    default:
-  }
-}
-
-function writeArrayValue(writer: ProtoWriter, values: readonly unknown[]): void {
-  writer.tag(5, WIRE_LEN);
-  const start = writer.begin();
-  for (const item of values) {
-    writer.tag(1, WIRE_LEN);
-    const itemStart = writer.begin();
-    writeAnyValue(writer, item);
-    writer.end(itemStart);
-  }
-  writer.end(start);
-}
-
-function writeKeyValueList(writer: ProtoWriter, values: Record<string, unknown>): void {
-  writer.tag(6, WIRE_LEN);
-  const start = writer.begin();
-  writeAttributes(writer, 1, values as Attributes);
-  writer.end(start);
-}

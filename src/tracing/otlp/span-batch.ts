@@ -1,15 +1,17 @@
 /**
  * One export's worth of ended spans. A span ts-triton recorded is encoded as it joins (its bytes are written
- * while they are still in cache, and the span object can be collected young); a span of the OpenTelemetry SDK
- * (one model code opened) is kept and serialized by the SDK's serializer at export. Both halves are
- * `ExportTraceServiceRequest` messages, and a protobuf message followed by another is their merge, so one
- * export request carries both.
+ * while they are still in cache, and the span object can be collected young); so is a span of the
+ * OpenTelemetry SDK (one model code opened through the OpenTelemetry API), grouped by its scope. An SDK span of
+ * another resource (not the pipeline's) is kept and serialized by the SDK's serializer at export. Each part is
+ * an `ExportTraceServiceRequest` message, and a protobuf message followed by another is their merge, so one
+ * export request carries them all.
  *
  * @module
  */
 
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { ReadableSpanGroups } from './encode-readable-spans.ts';
 import { type ExportEnvelope, writeSpanEntry } from './encode-recorded-spans.ts';
 import { ProtoWriter } from './proto-writer.ts';
 import { RecordedSpan } from './recorded-span.ts';
@@ -54,6 +56,7 @@ export class SpanBatch {
   readonly #envelope: ExportEnvelope;
   readonly #pool: WriterPool;
   readonly #entries: ProtoWriter;
+  readonly #sdkSpans: ReadableSpanGroups;
   readonly #others: ReadableSpan[] = [];
   /** How many spans the batch holds. */
   count = 0;
@@ -69,17 +72,19 @@ export class SpanBatch {
     this.#pool = pool;
     this.#entries = pool.take();
     envelope.open(this.#entries);
+    this.#sdkSpans = new ReadableSpanGroups(envelope.resource, envelope.resourceField, pool);
   }
 
   /** Gives the batch's buffer back for reuse: the batch and what `encode` returned must not be used after. */
   release(): void {
     this.#pool.give(this.#entries);
+    this.#sdkSpans.release();
   }
 
   /** Adds an ended span. */
   add(span: ReadableSpan): void {
     if (span instanceof RecordedSpan) writeSpanEntry(this.#entries, span);
-    else this.#others.push(span);
+    else if (!this.#sdkSpans.add(span)) this.#others.push(span);
     this.count++;
   }
 
@@ -90,10 +95,14 @@ export class SpanBatch {
   }
 
   #encodeOnce(): Uint8Array | undefined {
-    const recorded = this.#envelope.hasEntries(this.#entries) ? this.#envelope.close(this.#entries) : undefined;
-    if (this.#others.length === 0) return recorded;
-    const others = ProtobufTraceSerializer.serializeRequest(this.#others);
-    if (recorded === undefined || others === undefined) return recorded ?? others;
-    return Buffer.concat([recorded, others]);
+    const parts: Uint8Array[] = [];
+    if (this.#envelope.hasEntries(this.#entries)) parts.push(this.#envelope.close(this.#entries));
+    const sdkSpans = this.#sdkSpans.encode();
+    if (sdkSpans !== undefined) parts.push(sdkSpans);
+    if (this.#others.length > 0) {
+      const others = ProtobufTraceSerializer.serializeRequest(this.#others);
+      if (others !== undefined) parts.push(others);
+    }
+    return parts.length <= 1 ? parts[0] : Buffer.concat(parts);
   }
 }

@@ -1,0 +1,135 @@
+/**
+ * The OTLP protobuf fields that ts-triton's span encoders share (opentelemetry/proto/trace/v1 and common/v1):
+ * attributes and their values, links, status, counts and span flags, written as the OpenTelemetry JS
+ * exporter maps JavaScript values to them.
+ *
+ * @module
+ */
+
+import { type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
+import { type ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './proto-writer.ts';
+
+/** `Span.flags`: the context's "has is_remote" and "is_remote" bits, above the 8 trace-flag bits. */
+export const FLAG_HAS_IS_REMOTE = 0x100;
+export const FLAG_IS_REMOTE = 0x200;
+const MIN_INT64 = -(2 ** 63);
+const MAX_INT64 = 2 ** 63;
+
+/** `Span.flags` (or `Link.flags`) of a span context whose parent is remote or not. */
+export function spanFlags(context: SpanContext, parentIsRemote: boolean | undefined): number {
+  return (context.traceFlags & 0xff) | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0);
+}
+
+/** A count field, left out when zero. */
+export function writeCount(writer: ProtoWriter, field: number, count: number): void {
+  if (count === 0) return;
+  writer.tag(field, WIRE_VARINT);
+  writer.varint(count);
+}
+
+/** Fields 1–3 of a `Span` or `Link`: trace id, span id and trace state of `context`, from its hex ids. */
+export function writeContextFields(writer: ProtoWriter, context: SpanContext): void {
+  writer.tag(1, WIRE_LEN);
+  writer.hex(context.traceId);
+  writer.tag(2, WIRE_LEN);
+  writer.hex(context.spanId);
+  const traceState = context.traceState?.serialize();
+  if (traceState) {
+    writer.tag(3, WIRE_LEN);
+    writer.string(traceState);
+  }
+}
+
+/** A `Link` in field 13. */
+export function writeLink(writer: ProtoWriter, link: Link): void {
+  const context = link.context;
+  writer.tag(13, WIRE_LEN);
+  const start = writer.begin();
+  writeContextFields(writer, context);
+  if (link.attributes !== undefined) writeAttributes(writer, 4, link.attributes);
+  writeCount(writer, 5, link.droppedAttributesCount ?? 0);
+  writer.tag(6, WIRE_I32);
+  writer.fixed32(spanFlags(context, context.isRemote));
+  writer.end(start);
+}
+
+/** A `Status` in field 15. */
+export function writeStatus(writer: ProtoWriter, code: number, message: string | undefined): void {
+  writer.tag(15, WIRE_LEN);
+  const start = writer.begin();
+  if (message) {
+    writer.tag(2, WIRE_LEN);
+    writer.string(message);
+  }
+  writeCount(writer, 3, code);
+  writer.end(start);
+}
+
+/** Writes `attributes` as repeated `KeyValue` in `field`. */
+export function writeAttributes(writer: ProtoWriter, field: number, attributes: Attributes): void {
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key)) continue;
+    writer.tag(field, WIRE_LEN);
+    const start = writer.begin();
+    writer.nameField(1, key);
+    writer.tag(2, WIRE_LEN);
+    const value = writer.begin();
+    writeAnyValue(writer, attributes[key]);
+    writer.end(value);
+    writer.end(start);
+  }
+}
+
+/** Writes an `AnyValue`'s content: the OTLP type each JavaScript value maps to, as the JS exporter maps it. */
+export function writeAnyValue(writer: ProtoWriter, value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+      writer.tag(1, WIRE_LEN);
+      writer.string(value);
+      return;
+    case 'boolean':
+      writer.tag(2, WIRE_VARINT);
+      writer.varint(value ? 1 : 0);
+      return;
+    case 'number':
+      if (value >= 0 && value < 0x80 && Number.isInteger(value)) {
+        writer.tag(3, WIRE_VARINT);
+        writer.byte(value);
+      } else if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
+        writer.tag(3, WIRE_VARINT);
+        writer.int64(value);
+      } else {
+        writer.tag(4, WIRE_I64);
+        writer.double(value);
+      }
+      return;
+    case 'object':
+      if (value === null) return;
+      if (value instanceof Uint8Array) {
+        writer.tag(7, WIRE_LEN);
+        writer.bytes(value);
+      } else if (Array.isArray(value)) writeArrayValue(writer, value);
+      else writeKeyValueList(writer, value as Record<string, unknown>);
+      return;
+    default:
+  }
+}
+
+function writeArrayValue(writer: ProtoWriter, values: readonly unknown[]): void {
+  writer.tag(5, WIRE_LEN);
+  const start = writer.begin();
+  for (const item of values) {
+    writer.tag(1, WIRE_LEN);
+    const itemStart = writer.begin();
+    writeAnyValue(writer, item);
+    writer.end(itemStart);
+  }
+  writer.end(start);
+}
+
+function writeKeyValueList(writer: ProtoWriter, values: Record<string, unknown>): void {
+  writer.tag(6, WIRE_LEN);
+  const start = writer.begin();
+  writeAttributes(writer, 1, values as Attributes);
+  writer.end(start);
+}
