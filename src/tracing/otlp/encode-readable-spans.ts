@@ -9,110 +9,96 @@
  */
 
 import { type HrTime, SpanStatusCode } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import { delimitedSize } from '../../protocol/varint.ts';
-import { spanFlags, writeAttributes, writeContextFields, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
-import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, type Words64 } from './proto-writer.ts';
+import type { ExportEnvelope } from './encode-recorded-spans.ts';
+import { encodeScope, type Scope, spanFlags, writeAttributes, writeContextFields, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
+import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './proto-writer.ts';
 import type { WriterPool } from './span-batch.ts';
 
 const NS_PER_SECOND = 1_000_000_000n;
-const ZERO: Words64 = { low: 0, high: 0 };
 
-/** An instrumentation scope as SDK spans carry it (attributes only in newer SDKs). */
-interface Scope {
-  readonly name: string;
-  readonly version?: string;
-  readonly schemaUrl?: string;
-  readonly attributes?: Record<string, unknown>;
+/** The span entries of one scope, and the scope's encoded `InstrumentationScope` content. */
+interface ScopeGroup {
+  readonly scope: Uint8Array;
+  readonly schemaUrl: Uint8Array | undefined;
+  readonly entries: ProtoWriter;
 }
 
-/** The SDK spans of one batch that share its resource, written per scope as they join. */
+/** The SDK spans of one batch that share its pipeline's resource, written per scope as they join. */
 export class ReadableSpanGroups {
-  readonly #resource: Resource;
-  readonly #resourceField: Uint8Array;
+  readonly #envelope: ExportEnvelope;
   readonly #pool: WriterPool;
   /** Per scope (by identity, as the SDK's serializer groups them), the span entries written so far. */
-  readonly #groups = new Map<Scope, ProtoWriter>();
+  readonly #groups = new Map<Scope, ScopeGroup>();
 
   /**
-   * @param resource - the resource of the spans taken (others are left to the SDK's serializer).
-   * @param resourceField - `resource`'s encoded `Resource` message content.
+   * @param envelope - the pipeline's resource (spans of another are left to the SDK's serializer).
    * @param pool - where the groups take their writers from and give them back to on {@link ReadableSpanGroups.release}.
    */
-  constructor(resource: Resource, resourceField: Uint8Array, pool: WriterPool) {
-    this.#resource = resource;
-    this.#resourceField = resourceField;
+  constructor(envelope: ExportEnvelope, pool: WriterPool) {
+    this.#envelope = envelope;
     this.#pool = pool;
   }
 
   /** Writes `span` into its scope's group and returns true, or returns false if its resource is another. */
   add(span: ReadableSpan): boolean {
-    if (span.resource !== this.#resource) return false;
+    if (span.resource !== this.#envelope.resource) return false;
     const scope = span.instrumentationScope as Scope;
-    let writer = this.#groups.get(scope);
-    if (writer === undefined) {
-      writer = this.#pool.take();
-      this.#groups.set(scope, writer);
+    let group = this.#groups.get(scope);
+    if (group === undefined) {
+      const schemaUrl = scope.schemaUrl ? Buffer.from(scope.schemaUrl, 'utf8') : undefined;
+      group = { scope: encodeScope(scope), schemaUrl, entries: this.#pool.take() };
+      this.#groups.set(scope, group);
     }
-    writeReadableSpanEntry(writer, span);
+    writeReadableSpanEntry(group.entries, span);
     return true;
   }
 
-  /** The groups as one `ExportTraceServiceRequest`, or undefined when there are none. */
+  /** The groups as one `ExportTraceServiceRequest` (one `ResourceSpans`), or undefined when there are none. */
   encode(): Uint8Array | undefined {
     if (this.#groups.size === 0) return undefined;
-    const scopeSpans: Uint8Array[] = [];
-    for (const [scope, entries] of this.#groups) scopeSpans.push(scopeSpansMessage(scope, entries.finish()));
-    const resourceSpans = new ProtoWriter(64);
-    resourceSpans.tag(1, WIRE_LEN);
-    resourceSpans.bytes(this.#resourceField);
-    const head = resourceSpans.finish();
-    let length = head.byteLength;
-    for (const part of scopeSpans) length += delimitedSize(part.byteLength);
-    const schemaUrl = this.#resource.schemaUrl ? Buffer.from(this.#resource.schemaUrl, 'utf8') : undefined;
-    if (schemaUrl) length += delimitedSize(schemaUrl.byteLength);
-    const request = new ProtoWriter(length + 16);
+    const resourceField = this.#envelope.resourceField;
+    const resourceSchemaUrl = this.#envelope.schemaUrl;
+    let length = delimitedSize(resourceField.byteLength) + optionalSize(resourceSchemaUrl);
+    for (const group of this.#groups.values()) length += delimitedSize(scopeSpansSize(group));
+    const request = new ProtoWriter(delimitedSize(length));
     request.tag(1, WIRE_LEN);
     request.varint(length);
-    request.raw(head);
-    for (const part of scopeSpans) {
+    request.tag(1, WIRE_LEN);
+    request.bytes(resourceField);
+    for (const group of this.#groups.values()) {
       request.tag(2, WIRE_LEN);
-      request.bytes(part);
+      request.varint(scopeSpansSize(group));
+      request.tag(1, WIRE_LEN);
+      request.bytes(group.scope);
+      request.raw(group.entries.finish());
+      writeOptional(request, 3, group.schemaUrl);
     }
-    if (schemaUrl) {
-      request.tag(3, WIRE_LEN);
-      request.bytes(schemaUrl);
-    }
+    writeOptional(request, 3, resourceSchemaUrl);
     return request.finish();
   }
 
   /** Gives the groups' writers back: what `encode` returned must not be used after. */
   release(): void {
-    for (const writer of this.#groups.values()) this.#pool.give(writer);
+    for (const group of this.#groups.values()) this.#pool.give(group.entries);
     this.#groups.clear();
   }
 }
 
-/** A `ScopeSpans` message's content: the scope, the span entries, the scope's schema URL. */
-function scopeSpansMessage(scope: Scope, entries: Uint8Array): Uint8Array {
-  const writer = new ProtoWriter(entries.byteLength + 256);
-  writer.tag(1, WIRE_LEN);
-  const start = writer.begin();
-  writer.tag(1, WIRE_LEN);
-  writer.string(scope.name);
-  if (scope.version) {
-    writer.tag(2, WIRE_LEN);
-    writer.string(scope.version);
-  }
-  if (scope.attributes) writeAttributes(writer, 3, scope.attributes as never);
-  writer.end(start);
-  writer.raw(entries);
-  if (scope.schemaUrl) {
-    writer.tag(3, WIRE_LEN);
-    writer.string(scope.schemaUrl);
-  }
-  return writer.finish();
+/** The content size of a group's `ScopeSpans`: scope, span entries, schema URL. */
+function scopeSpansSize(group: ScopeGroup): number {
+  return delimitedSize(group.scope.byteLength) + group.entries.pos + optionalSize(group.schemaUrl);
+}
+
+function optionalSize(bytes: Uint8Array | undefined): number {
+  return bytes === undefined ? 0 : delimitedSize(bytes.byteLength);
+}
+
+function writeOptional(writer: ProtoWriter, field: number, bytes: Uint8Array | undefined): void {
+  if (bytes === undefined) return;
+  writer.tag(field, WIRE_LEN);
+  writer.bytes(bytes);
 }
 
 /** Writes `span` as one entry of a `ScopeSpans` message's `spans` (field 2). */
@@ -162,5 +148,5 @@ function writeEvent(writer: ProtoWriter, event: TimedEvent): void {
 
 /** An epoch `[seconds, nanoseconds]` time as a fixed64 of nanoseconds. */
 function writeHrTime(writer: ProtoWriter, [seconds, nanoseconds]: HrTime): void {
-  writer.fixed64Sum(BigInt(seconds) * NS_PER_SECOND + BigInt(nanoseconds), ZERO);
+  writer.fixed64Sum(BigInt(seconds) * NS_PER_SECOND + BigInt(nanoseconds), NO_ADDEND);
 }

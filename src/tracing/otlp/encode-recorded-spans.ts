@@ -15,8 +15,8 @@ import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
-import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, type Words64, words64 } from './proto-writer.ts';
-import { FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, writeAttributes, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
+import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, words64 } from './proto-writer.ts';
+import { encodeScope, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, writeAttributes, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
 import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan, UNSET_STATUS } from './recorded-span.ts';
 import type { SpanShape } from '../tree-span.ts';
 
@@ -44,14 +44,7 @@ export class ExportEnvelope {
     const resourceWriter = new ProtoWriter(1024);
     writeAttributes(resourceWriter, 1, resource.attributes);
     this.#resource = resourceWriter.finish();
-    const scopeWriter = new ProtoWriter(256);
-    scopeWriter.tag(1, WIRE_LEN);
-    scopeWriter.name(scope.name);
-    if (scope.version) {
-      scopeWriter.tag(2, WIRE_LEN);
-      scopeWriter.name(scope.version);
-    }
-    this.#scope = scopeWriter.finish();
+    this.#scope = encodeScope(scope);
     this.#schemaUrl = resource.schemaUrl ? Buffer.from(resource.schemaUrl, 'utf8') : undefined;
     this.#room = 6 + delimitedSize(this.#resource.byteLength) + 6 + delimitedSize(this.#scope.byteLength);
   }
@@ -59,6 +52,11 @@ export class ExportEnvelope {
   /** The resource's encoded `Resource` message content. */
   get resourceField(): Uint8Array {
     return this.#resource;
+  }
+
+  /** The resource's schema URL as UTF-8 bytes, if it has one. */
+  get schemaUrl(): Uint8Array | undefined {
+    return this.#schemaUrl;
   }
 
   /** Leaves the room for the header at the start of `writer`, which must be empty. */
@@ -143,7 +141,6 @@ const HEAD_TIMES = 20;
 const HEAD_KIND = 19;
 const HEAD_START = 17;
 const HEAD_END = 8;
-const ZERO: Words64 = { low: 0, high: 0 };
 const templates = new WeakMap<SpanShape, ShapeTemplate>();
 
 function shapeTemplate(shape: SpanShape): ShapeTemplate {
@@ -172,7 +169,7 @@ function buildTemplate(shape: SpanShape): ShapeTemplate {
     const start = tail.begin();
     tail.tag(1, WIRE_I64);
     const time = tail.pos;
-    tail.fixed64Sum(0n, ZERO);
+    tail.fixed64Sum(0n, NO_ADDEND);
     tail.tag(2, WIRE_LEN);
     tail.name(name);
     const beforeEnd = tail.pos;

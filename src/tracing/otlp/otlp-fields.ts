@@ -7,13 +7,34 @@
  */
 
 import { type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
-import { type ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './proto-writer.ts';
+import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './proto-writer.ts';
 
 /** `Span.flags`: the context's "has is_remote" and "is_remote" bits, above the 8 trace-flag bits. */
 export const FLAG_HAS_IS_REMOTE = 0x100;
 export const FLAG_IS_REMOTE = 0x200;
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
+
+/** An instrumentation scope as spans carry it (attributes only in newer SDKs). */
+export interface Scope {
+  readonly name: string;
+  readonly version?: string;
+  readonly schemaUrl?: string;
+  readonly attributes?: Attributes;
+}
+
+/** The content of an `InstrumentationScope` message: name, version and attributes. */
+export function encodeScope(scope: Scope): Uint8Array {
+  const writer = new ProtoWriter(256);
+  writer.tag(1, WIRE_LEN);
+  writer.name(scope.name);
+  if (scope.version) {
+    writer.tag(2, WIRE_LEN);
+    writer.name(scope.version);
+  }
+  if (scope.attributes) writeAttributes(writer, 3, scope.attributes);
+  return writer.finish();
+}
 
 /** `Span.flags` (or `Link.flags`) of a span context whose parent is remote or not. */
 export function spanFlags(context: SpanContext, parentIsRemote: boolean | undefined): number {

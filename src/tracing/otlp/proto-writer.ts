@@ -53,6 +53,9 @@ export interface Words64 {
   readonly high: number;
 }
 
+/** The addend of a fixed64 written as it is. */
+export const NO_ADDEND: Words64 = Object.freeze({ low: 0, high: 0 });
+
 /** `value` (taken modulo 2^64) as {@link Words64}. */
 export function words64(value: bigint): Words64 {
   const unsigned = BigInt.asUintN(64, value);

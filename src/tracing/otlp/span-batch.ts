@@ -72,7 +72,7 @@ export class SpanBatch {
     this.#pool = pool;
     this.#entries = pool.take();
     envelope.open(this.#entries);
-    this.#sdkSpans = new ReadableSpanGroups(envelope.resource, envelope.resourceField, pool);
+    this.#sdkSpans = new ReadableSpanGroups(envelope, pool);
   }
 
   /** Gives the batch's buffer back for reuse: the batch and what `encode` returned must not be used after. */
