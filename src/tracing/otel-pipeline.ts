@@ -13,6 +13,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { log } from '../logger.ts';
 import type { FrontendTrace } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
+import { CompactRequestTrace } from './otlp/compact-request-trace.ts';
 import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
 import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
 import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
@@ -121,8 +122,8 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
       losses.exportFailed += batch.count;
       losses.report();
     },
-    onDropped() {
-      losses.queueFull++;
+    onDropped(count) {
+      losses.queueFull += count;
       losses.report();
     },
     onShutdown: () => exporter.shutdown(),
@@ -138,7 +139,9 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
   return {
-    startTrace: (options) => new OtelRequestTrace({ ...options, startRoot }),
+    startTrace: registeredGlobally
+      ? (options) => new CompactRequestTrace({ ...options, startRoot, processor: spanProcessor })
+      : (options) => new OtelRequestTrace({ ...options, startRoot }),
     registeredGlobally,
     extractContext: extractW3CContext,
     losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),

@@ -1,44 +1,17 @@
 /**
  * A request traced in OpenTelemetry mode: Triton's span tree (`InferRequest` → model → `compute`), plus
- * `infer_callable` for the infer function's call, with every activity as an event.
+ * `infer_callable` for the infer function's call, with every activity as an event. Built from span objects:
+ * the application's tracer's, or ts-triton's recorded spans when a request leaves the course a
+ * `CompactRequestTrace` records (otlp/compact-request-trace.ts).
  *
  * @module
  */
 
-import { type Attributes, type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
 import type { CoreActivity, RequestTracer, TracedSpan } from '../core/trace-hooks.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
-import { recordFailure, type RootSpanStarter, type SpanShape, spanShape, type TreeSpan } from './tree-span.ts';
-
-/** The root span's shape per protocol: received, response complete, sent. */
-const ROOT_SHAPES: Readonly<Record<FrontendProtocol, SpanShape>> = {
-  HTTP: rootShape(FRONTEND_EVENTS.HTTP),
-  GRPC: rootShape(FRONTEND_EVENTS.GRPC),
-};
-const COMPUTE_SHAPE = spanShape('compute', ['COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END']);
-const CALLABLE_SHAPE = spanShape('infer_callable');
-const MODEL_EVENTS = ['REQUEST_START', 'QUEUE_START', 'REQUEST_END'];
-/**
- * Model span shapes kept (one per model name). Past that, a model's spans get a shape without events, which
- * they never fit, so they are written field by field rather than from a template made per request.
- */
-const MODEL_SHAPES_KEPT = 1024;
-const modelShapes = new Map<string, SpanShape>();
-
-function rootShape(events: (typeof FRONTEND_EVENTS)[FrontendProtocol]): SpanShape {
-  return spanShape('InferRequest', [events.recvStart, events.recvEnd, 'INFER_RESPONSE_COMPLETE', events.sendStart, events.sendEnd]);
-}
-
-/** The shape of the span of model `name`. */
-function modelShape(name: string): SpanShape {
-  let shape = modelShapes.get(name);
-  if (shape === undefined) {
-    if (modelShapes.size >= MODEL_SHAPES_KEPT) return spanShape(name);
-    shape = spanShape(name, MODEL_EVENTS);
-    modelShapes.set(name, shape);
-  }
-  return shape;
-}
+import { CALLABLE_SHAPE, COMPUTE_SHAPE, modelAttributes, modelShape, ROOT_SHAPES } from './tree-shapes.ts';
+import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {
@@ -122,21 +95,6 @@ export class OtelRequestTrace implements FrontendTrace {
     this.#root.finish(ns);
     this.#onFinish();
   }
-}
-
-function modelAttributes(
-  model: { readonly name: string; readonly version: number },
-  tritonId: number,
-  requestId: string,
-): Attributes {
-  const attributes: Attributes = {
-    'triton.model_name': model.name,
-    'triton.model_version': model.version,
-    'triton.trace_id': tritonId,
-    'triton.trace_parent_id': 0,
-  };
-  if (requestId !== '') attributes['triton.request_id'] = requestId;
-  return attributes;
 }
 
 /** `request.span` and `request.tracedSpan` of a request traced in OpenTelemetry mode. */

@@ -51,7 +51,7 @@ function harness(options: Partial<BatchingSpanProcessorOptions> & { settle?: Set
     maxQueueSize: 2048,
     scheduledDelayMillis: 60_000,
     newBatch: () => new SpanBatch(envelope, writers),
-    onDropped: () => void dropped++,
+    onDropped: (count) => void (dropped += count),
     onShutdown: async () => {
       shutdowns++;
       log.push('shutdown');

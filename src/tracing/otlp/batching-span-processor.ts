@@ -17,7 +17,7 @@ import type { Context } from '@opentelemetry/api';
 import { TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { RecordedSpan } from './recorded-span.ts';
-import type { SpanBatch } from './span-batch.ts';
+import type { SpanBatch, SpanEntries } from './span-batch.ts';
 
 /** Options of {@link BatchingSpanProcessor}. */
 export interface BatchingSpanProcessorOptions {
@@ -31,8 +31,8 @@ export interface BatchingSpanProcessorOptions {
   readonly newBatch: () => SpanBatch;
   /** Exports a batch; settles when the export is over, whatever its outcome. */
   readonly exportBatch: (batch: SpanBatch) => Promise<void>;
-  /** Called for each span dropped because the queue is full. */
-  readonly onDropped: () => void;
+  /** Called with the number of spans dropped because the queue is full. */
+  readonly onDropped: (count: number) => void;
   /** Called once after the last export, on shutdown. */
   readonly onShutdown: () => Promise<void>;
 }
@@ -57,14 +57,30 @@ export class BatchingSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     if (this.#shutdown !== undefined || !isSampled(span)) return;
     if (this.#queued >= this.#options.maxQueueSize) {
-      this.#options.onDropped();
+      this.#options.onDropped(1);
       return;
     }
-    const batch = (this.#open ??= this.#options.newBatch());
-    batch.add(span);
-    this.#queued++;
-    if (batch.count >= this.#options.maxExportBatchSize) this.#close();
-    this.#next();
+    this.#open ??= this.#options.newBatch();
+    this.#open.add(span);
+    this.#added(1);
+  }
+
+  /** Queues spans that write their own entries, as many as the queue has room for (the rest are dropped). */
+  onEndEntries(entries: SpanEntries): void {
+    if (this.#shutdown !== undefined) return;
+    const count = entries.spanCount;
+    const { maxQueueSize, maxExportBatchSize } = this.#options;
+    for (let written = 0; written < count; ) {
+      if (this.#queued >= maxQueueSize) {
+        this.#options.onDropped(count - written);
+        return;
+      }
+      this.#open ??= this.#options.newBatch();
+      const n = Math.min(count - written, maxExportBatchSize - this.#open.count, maxQueueSize - this.#queued);
+      this.#open.addEntries(entries, written, n);
+      written += n;
+      this.#added(n);
+    }
   }
 
   /** Exports every waiting span now (the batches side by side) and waits for the export in flight too. */
@@ -83,6 +99,13 @@ export class BatchingSpanProcessor implements SpanProcessor {
       return this.#options.onShutdown();
     });
     return this.#shutdown;
+  }
+
+  /** Counts `count` spans just added to the open batch, closing it when full. */
+  #added(count: number): void {
+    this.#queued += count;
+    if (this.#open!.count >= this.#options.maxExportBatchSize) this.#close();
+    this.#next();
   }
 
   /** Moves the open batch to the full ones. */

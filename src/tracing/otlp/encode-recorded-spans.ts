@@ -6,12 +6,13 @@
  * ({@link writeSpanEntry}), and the envelope around the entries when the batch is exported. This is the
  * exporter's hot path: ids are written from 32-bit words, times from nanoseconds, names from kept UTF-8 bytes,
  * and a span that looks as its {@link SpanShape} says (the usual case for Triton's tree) is copied from bytes
- * made once for the shape, with its ids, times and attributes filled in.
+ * made once for the shape, with its ids, times and attributes filled in. A request's tree recorded without
+ * span objects ({@link RecordedTree}) is written from the same templates ({@link writeTreeSpan}).
  *
  * @module
  */
 
-import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { type Attributes, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
@@ -105,6 +106,59 @@ export function writeSpanEntry(writer: ProtoWriter, span: RecordedSpan): void {
   writeIds(writer, span);
   if (fitsShape(span)) writeFromTemplate(writer, span, shapeTemplate(span.shape));
   else writeFields(writer, span);
+  writer.endLarge(start);
+}
+
+/** A request's tree recorded without span objects: ids as 32-bit words and the times of its steps. */
+export interface RecordedTree {
+  /** The trace id (words 0–3), then the span ids (two words each). */
+  readonly ids: Uint32Array;
+  /** Monotonic nanoseconds of each step of the request. */
+  readonly times: readonly bigint[];
+  /** The propagated trace state, serialized. */
+  readonly traceState: string | undefined;
+  /** Where the propagated parent's span id is in `ids`, or -1 when there is none. */
+  readonly remoteParentAt: number;
+  /** Whether the propagated parent is remote. */
+  readonly parentIsRemote: boolean;
+}
+
+/** Where one span of a {@link RecordedTree} finds its ids and times. */
+export interface TreeSpanLayout {
+  /** Where the span's id is in the tree's `ids`. */
+  readonly spanAt: number;
+  /** Where its parent's id is, or -1 for the tree's propagated parent (the root span). */
+  readonly parentAt: number;
+  /** The steps at which it starts and ends, and the step of each of its shape's events. */
+  readonly startStep: number;
+  readonly endStep: number;
+  readonly eventSteps: readonly number[];
+}
+
+/**
+ * Writes one span of a recorded tree (kind SERVER, with the events of `shape` at the layout's steps) as an
+ * entry of `spans`, from the shape's template.
+ */
+export function writeTreeSpan(
+  writer: ProtoWriter,
+  tree: RecordedTree,
+  layout: TreeSpanLayout,
+  shape: SpanShape,
+  attributes?: Attributes,
+): void {
+  const { ids, times } = tree;
+  const root = layout.parentAt < 0;
+  const parentAt = root ? tree.remoteParentAt : layout.parentAt;
+  writer.tag(2, WIRE_LEN);
+  const start = writer.beginLarge();
+  writeIdFields(writer, tree.traceState, ids, ids, layout.spanAt, parentAt < 0 ? undefined : ids, parentAt);
+  const template = shapeTemplate(shape);
+  writeTemplateHead(writer, template, SpanKind.SERVER, times[layout.startStep]!, times[layout.endStep]!);
+  if (attributes !== undefined) writeAttributes(writer, 9, attributes);
+  const tail = writeTemplateTail(writer, template, spanFlagsOf(root && tree.parentIsRemote));
+  const eventTimes = template.eventTimes;
+  const steps = layout.eventSteps;
+  for (let i = 0; i < steps.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
   writer.endLarge(start);
 }
 
@@ -208,34 +262,62 @@ export function fitsShape(span: RecordedSpan): boolean {
 
 /** Fields 5 on, from the template of the span's shape (which it fits). */
 function writeFromTemplate(writer: ProtoWriter, span: RecordedSpan, template: ShapeTemplate): void {
-  writer.raw(template.head);
-  let end = writer.pos;
-  writer.putByte(end - HEAD_KIND, span.kind + 1);
-  writer.putSum(end - HEAD_START, span.startNs, EPOCH);
-  writer.putSum(end - HEAD_END, span.endNs, EPOCH);
+  writeTemplateHead(writer, template, span.kind, span.startNs, span.endNs);
   if (span.attributes !== NO_ATTRIBUTES) writeAttributes(writer, 9, span.attributes);
-  const tailStart = writer.pos;
-  writer.raw(template.tail);
-  end = writer.pos;
+  const tail = writeTemplateTail(writer, template, spanFlagsOf(span.parentIsRemote));
   const events = span.recordedEvents;
   const eventTimes = template.eventTimes;
-  for (let i = 0; i < events.length; i++) writer.putSum(tailStart + eventTimes[i]!, events[i]!.ns, EPOCH);
-  writer.view.setUint32(end - 4, spanFlagsOf(span), true);
+  for (let i = 0; i < events.length; i++) writer.putSum(tail + eventTimes[i]!, events[i]!.ns, EPOCH);
+}
+
+/** A shape's head (fields 5–8: name, then kind, start and end time filled in). */
+function writeTemplateHead(writer: ProtoWriter, template: ShapeTemplate, kind: SpanKind, startNs: bigint, endNs: bigint): void {
+  writer.raw(template.head);
+  const end = writer.pos;
+  writer.putByte(end - HEAD_KIND, kind + 1);
+  writer.putSum(end - HEAD_START, startNs, EPOCH);
+  writer.putSum(end - HEAD_END, endNs, EPOCH);
+}
+
+/**
+ * A shape's tail (its events, an unset status, then `flags` filled in); returns where the tail starts: each
+ * event's time goes at that offset plus the template's `eventTimes[i]`.
+ */
+function writeTemplateTail(writer: ProtoWriter, template: ShapeTemplate, flags: number): number {
+  const start = writer.pos;
+  writer.raw(template.tail);
+  writer.view.setUint32(writer.pos - 4, flags, true);
+  return start;
 }
 
 /** Fields 1–4: trace id, span id, trace state, parent span id. */
 function writeIds(writer: ProtoWriter, span: RecordedSpan): void {
-  const traceState = span.traceState?.serialize();
+  writeIdFields(writer, span.traceState?.serialize(), span.traceId.words, span.spanId.words, 0, span.parentSpanId?.words, 0);
+}
+
+/**
+ * Fields 1–4 from 32-bit words: the trace id (`traceId[0..4)`), the span id (`ids[spanAt..spanAt + 2)`), the
+ * trace state if not empty, and the parent span id (`parentIds[parentAt..parentAt + 2)`, when given).
+ */
+function writeIdFields(
+  writer: ProtoWriter,
+  traceState: string | undefined,
+  traceId: ArrayLike<number>,
+  ids: ArrayLike<number>,
+  spanAt: number,
+  parentIds: ArrayLike<number> | undefined,
+  parentAt: number,
+): void {
   if (traceState) {
     writer.tag(1, WIRE_LEN);
-    writer.idWords(span.traceId.words);
+    writer.idWords(traceId, 0, 4);
     writer.tag(2, WIRE_LEN);
-    writer.idWords(span.spanId.words);
+    writer.idWords(ids, spanAt, 2);
     writer.tag(3, WIRE_LEN);
     writer.string(traceState);
-    if (span.parentSpanId !== undefined) {
+    if (parentIds !== undefined) {
       writer.tag(4, WIRE_LEN);
-      writer.idWords(span.parentSpanId.words);
+      writer.idWords(parentIds, parentAt, 2);
     }
     return;
   }
@@ -243,25 +325,22 @@ function writeIds(writer: ProtoWriter, span: RecordedSpan): void {
   const buf = writer.reserve(40);
   const view = writer.view;
   let pos = writer.pos;
-  const traceId = span.traceId.words;
   buf[pos] = (1 << 3) | WIRE_LEN;
   buf[pos + 1] = 16;
   view.setUint32(pos + 2, traceId[0]!);
   view.setUint32(pos + 6, traceId[1]!);
   view.setUint32(pos + 10, traceId[2]!);
   view.setUint32(pos + 14, traceId[3]!);
-  const spanId = span.spanId.words;
   buf[pos + 18] = (2 << 3) | WIRE_LEN;
   buf[pos + 19] = 8;
-  view.setUint32(pos + 20, spanId[0]!);
-  view.setUint32(pos + 24, spanId[1]!);
+  view.setUint32(pos + 20, ids[spanAt]!);
+  view.setUint32(pos + 24, ids[spanAt + 1]!);
   pos += 28;
-  const parentId = span.parentSpanId?.words;
-  if (parentId !== undefined) {
+  if (parentIds !== undefined) {
     buf[pos] = (4 << 3) | WIRE_LEN;
     buf[pos + 1] = 8;
-    view.setUint32(pos + 2, parentId[0]!);
-    view.setUint32(pos + 6, parentId[1]!);
+    view.setUint32(pos + 2, parentIds[parentAt]!);
+    view.setUint32(pos + 6, parentIds[parentAt + 1]!);
     pos += 10;
   }
   writer.pos = pos;
@@ -297,13 +376,13 @@ function writeEvent(writer: ProtoWriter, event: RecordedEvent): void {
 }
 
 /** Field 16 of a recorded span: sampled, and whether the parent is remote. */
-function spanFlagsOf(span: RecordedSpan): number {
-  return TraceFlags.SAMPLED | FLAG_HAS_IS_REMOTE | (span.parentIsRemote ? FLAG_IS_REMOTE : 0);
+function spanFlagsOf(parentIsRemote: boolean): number {
+  return TraceFlags.SAMPLED | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0);
 }
 
 /** Fields 15 (status; empty when unset) and 16 (flags: sampled, and whether the parent is remote). */
 function writeStatusAndFlags(writer: ProtoWriter, span: RecordedSpan): void {
-  writeStatusAndFlagsFields(writer, span.status.code, span.status.message, spanFlagsOf(span));
+  writeStatusAndFlagsFields(writer, span.status.code, span.status.message, spanFlagsOf(span.parentIsRemote));
 }
 
 /** Fields 15 and 16; the flags are the last four bytes written. */

@@ -206,14 +206,13 @@ export class ProtoWriter {
     this.pos += length;
   }
 
-  /** An id given as big-endian 32-bit words (2 or 4), length-delimited. */
-  idWords(words: readonly number[]): void {
-    const count = words.length;
+  /** An id given as `count` big-endian 32-bit words of `words` from `at` (2 or 4), length-delimited. */
+  idWords(words: ArrayLike<number>, at: number, count: number): void {
     this.#ensure(count * 4 + 1);
     const view = this.#view;
     let pos = this.pos;
     this.#buf[pos++] = count * 4;
-    for (let i = 0; i < count; i++, pos += 4) view.setUint32(pos, words[i]!);
+    for (let i = 0; i < count; i++, pos += 4) view.setUint32(pos, words[at + i]!);
     this.pos = pos;
   }
 

@@ -51,6 +51,20 @@ export class WriterPool {
   }
 }
 
+/**
+ * Spans that write their own entries: a request's tree recorded without span objects. They belong to the
+ * pipeline's resource and scope, like its recorded spans.
+ */
+export interface SpanEntries {
+  /** How many spans. */
+  readonly spanCount: number;
+  /**
+   * Writes spans `first` to `first + count - 1` (of `spanCount`), each as an entry of a `ScopeSpans`
+   * message's `spans` (field 2). One call or several, in order, without other spans' writes in between.
+   */
+  writeEntries(writer: ProtoWriter, first: number, count: number): void;
+}
+
 /** Spans waiting to be exported together. */
 export class SpanBatch {
   readonly #envelope: ExportEnvelope;
@@ -86,6 +100,12 @@ export class SpanBatch {
     if (span instanceof RecordedSpan) writeSpanEntry(this.#entries, span);
     else if (!this.#sdkSpans.add(span)) this.#others.push(span);
     this.count++;
+  }
+
+  /** Adds `count` spans, from `first`, of spans that write their own entries. */
+  addEntries(entries: SpanEntries, first: number, count: number): void {
+    entries.writeEntries(this.#entries, first, count);
+    this.count += count;
   }
 
   /** The batch as one `ExportTraceServiceRequest`, or undefined when it is empty (the same bytes each call). */

@@ -32,25 +32,42 @@ function wordHex(word: number): string {
 
 /** A new random 16-byte trace id. */
 export function newTraceId(): Id {
-  const words = [randomWord(), randomWord(), randomWord(), randomWord()];
-  if ((words[0]! | words[1]! | words[2]!) === 0 && words[3] === 0) words[3] = 1;
+  const words = [0, 0, 0, 0];
+  putTraceId(words, 0);
   return new Id(words);
 }
 
 /** A new random 8-byte span id. */
 export function newSpanId(): Id {
-  const high = randomWord();
-  const low = randomWord() || (high === 0 ? 1 : 0);
-  return new Id([high, low]);
+  const words = [0, 0];
+  putSpanId(words, 0);
+  return new Id(words);
+}
+
+/** Puts a new random trace id in `words[at..at + 4)`. */
+export function putTraceId(words: Uint32Array | number[], at: number): void {
+  words[at] = randomWord();
+  words[at + 1] = randomWord();
+  words[at + 2] = randomWord();
+  words[at + 3] = randomWord() || ((words[at]! | words[at + 1]! | words[at + 2]!) === 0 ? 1 : 0);
+}
+
+/** Puts a new random span id in `words[at..at + 2)`. */
+export function putSpanId(words: Uint32Array | number[], at: number): void {
+  words[at] = randomWord();
+  words[at + 1] = randomWord() || (words[at] === 0 ? 1 : 0);
 }
 
 /** The id whose hex digits are `hex` (16 or 32 of them, as a valid span context carries). */
 export function idFromHex(hex: string): Id {
-  const words =
-    hex.length === 16
-      ? [hexWord(hex, 0), hexWord(hex, 8)]
-      : [hexWord(hex, 0), hexWord(hex, 8), hexWord(hex, 16), hexWord(hex, 24)];
+  const words = hex.length === 16 ? [0, 0] : [0, 0, 0, 0];
+  putHexId(words, 0, hex);
   return new Id(words, hex);
+}
+
+/** Puts the id whose hex digits are `hex` (16 or 32 of them) in `words` from `at`. */
+export function putHexId(words: Uint32Array | number[], at: number, hex: string): void {
+  for (let i = 0; i < hex.length >>> 3; i++) words[at + i] = hexWord(hex, i * 8);
 }
 
 /** The 32-bit word of the 8 hex digits (either case) at `at`. */
