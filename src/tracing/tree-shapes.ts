@@ -8,7 +8,7 @@
 
 import type { Attributes } from '@opentelemetry/api';
 import { FRONTEND_EVENTS, type FrontendProtocol } from './frontend-trace.ts';
-import { type SpanShape, spanShape } from './tree-span.ts';
+import { ShapesByName, type SpanShape, spanShape } from './tree-span.ts';
 
 /** The root span's shape per protocol: received, response complete, sent. */
 export const ROOT_SHAPES: Readonly<Record<FrontendProtocol, SpanShape>> = {
@@ -19,13 +19,11 @@ export const ROOT_SHAPES: Readonly<Record<FrontendProtocol, SpanShape>> = {
 export const COMPUTE_SHAPE = spanShape('compute', ['COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END']);
 /** The `infer_callable` span's shape: the infer function's call, without events of its own. */
 export const CALLABLE_SHAPE = spanShape('infer_callable');
-const MODEL_EVENTS = ['REQUEST_START', 'QUEUE_START', 'REQUEST_END'];
 /**
- * Model span shapes kept (one per model name). Past that, a model's spans get a shape without events, which
- * they never fit, so they are written field by field rather than from a template made per request.
+ * Model span shapes, one per model name. Past 1024 names, a model's spans get a shape without events (their
+ * name is still the model's), which they never fit.
  */
-const MODEL_SHAPES_KEPT = 1024;
-const modelShapes = new Map<string, SpanShape>();
+const modelShapes = new ShapesByName(['REQUEST_START', 'QUEUE_START', 'REQUEST_END'], (name) => spanShape(name));
 
 function rootShape(events: (typeof FRONTEND_EVENTS)[FrontendProtocol]): SpanShape {
   return spanShape('InferRequest', [events.recvStart, events.recvEnd, 'INFER_RESPONSE_COMPLETE', events.sendStart, events.sendEnd]);
@@ -33,13 +31,12 @@ function rootShape(events: (typeof FRONTEND_EVENTS)[FrontendProtocol]): SpanShap
 
 /** The shape of the span of model `name`. */
 export function modelShape(name: string): SpanShape {
-  let shape = modelShapes.get(name);
-  if (shape === undefined) {
-    if (modelShapes.size >= MODEL_SHAPES_KEPT) return spanShape(name);
-    shape = spanShape(name, MODEL_EVENTS);
-    modelShapes.set(name, shape);
-  }
-  return shape;
+  return modelShapes.shapeOf(name);
+}
+
+/** Whether `shape` is a model span shape kept for its name (spans that go the usual way fit it). */
+export function isKeptModelShape(shape: SpanShape): boolean {
+  return shape.events.length > 0;
 }
 
 /** The model span's attributes (Triton's). */

@@ -36,6 +36,35 @@ export function spanShape(name: string, events: readonly string[] = []): SpanSha
   return Object.freeze({ name, events: Object.freeze([...events]) });
 }
 
+/**
+ * Shapes by span name for spans that recur under a few names (a model's, the model code's): one shape per
+ * name for the first `limit` names; past that, `unkept(name)`, a shape no span should fit, so such spans are
+ * written field by field rather than from a template made for each of them.
+ */
+export class ShapesByName {
+  readonly #shapes = new Map<string, SpanShape>();
+  readonly #events: readonly string[];
+  readonly #limit: number;
+  readonly #unkept: (name: string) => SpanShape;
+
+  constructor(events: readonly string[], unkept: (name: string) => SpanShape, limit = 1024) {
+    this.#events = events;
+    this.#unkept = unkept;
+    this.#limit = limit;
+  }
+
+  /** The shape of spans named `name`. */
+  shapeOf(name: string): SpanShape {
+    let shape = this.#shapes.get(name);
+    if (shape === undefined) {
+      if (this.#shapes.size >= this.#limit) return this.#unkept(name);
+      shape = spanShape(name, this.#events);
+      this.#shapes.set(name, shape);
+    }
+    return shape;
+  }
+}
+
 /** A span of a request's tree. */
 export interface TreeSpan {
   /** The span as OpenTelemetry's API sees it (`request.span`). */

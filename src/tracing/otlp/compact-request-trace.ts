@@ -18,7 +18,7 @@ import type { CoreActivity, RequestTracer } from '../../core/trace-hooks.ts';
 import { NOOP_REQUEST_TRACER } from '../../core/trace-hooks.ts';
 import type { FrontendTrace } from '../frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from '../otel-request-trace.ts';
-import { CALLABLE_SHAPE, COMPUTE_SHAPE, modelAttributes, modelShape, ROOT_SHAPES } from '../tree-shapes.ts';
+import { CALLABLE_SHAPE, COMPUTE_SHAPE, isKeptModelShape, modelAttributes, modelShape, ROOT_SHAPES } from '../tree-shapes.ts';
 import type { SpanShape } from '../tree-span.ts';
 import { type RecordedTree, type TreeSpanLayout, writeTreeSpan } from './encode-recorded-spans.ts';
 import type { ProtoWriter } from './proto-writer.ts';
@@ -109,9 +109,8 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     return IDS;
   }
 
-  get traceState(): string | undefined {
-    return this.#options.parent?.traceState?.serialize();
-  }
+  /** The propagated trace state, serialized when the ids are drawn (once per written tree). */
+  traceState: string | undefined;
 
   get remoteParentAt(): number {
     return this.#options.parent === undefined ? -1 : PARENT_AT;
@@ -127,7 +126,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
 
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
     const shape = modelShape(model.name);
-    if (shape.events.length === MODEL.eventSteps.length && this.#advance(REQUEST_START, ns)) {
+    if (isKeptModelShape(shape) && this.#advance(REQUEST_START, ns)) {
       this.#model = model;
       this.#modelShape = shape;
       this.#requestId = requestId;
@@ -176,6 +175,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     else {
       putHexId(IDS, 0, parent.traceId);
       putHexId(IDS, PARENT_AT, parent.spanId);
+      this.traceState = parent.traceState?.serialize();
     }
     for (let at = ROOT.spanAt; at < PARENT_AT; at += 2) putSpanId(IDS, at);
   }

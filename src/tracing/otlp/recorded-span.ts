@@ -39,7 +39,7 @@ import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk
 import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
 import { monotonicNs, timeInputToMonotonicNs, toHrTime } from '../clock.ts';
 import type { TracedSpan } from '../../core/trace-hooks.ts';
-import { recordFailure, type RootSpanStarter, type SpanShape, spanShape, type TreeSpan } from '../tree-span.ts';
+import { recordFailure, type RootSpanStarter, type SpanShape, ShapesByName, spanShape, type TreeSpan } from '../tree-span.ts';
 
 /** The SDK's default span limits. */
 const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: Infinity } as const;
@@ -53,22 +53,10 @@ const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 /** The status of a span whose status was never set (shared). */
 export const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 
-/** Shapes of the model code's spans, by name (most code opens a few names over and over). */
-const codeSpanShapes = new Map<string, SpanShape>();
-/** How many names {@link codeSpanShapes} keeps; spans with other names get {@link UNKEPT_SHAPE}. */
-const CODE_SPAN_SHAPES_KEPT = 1024;
 /** The shape of a code span whose name is not kept: no span has its name, so none is written from it. */
 const UNKEPT_SHAPE = spanShape('\u0000unkept');
-
-function codeSpanShape(name: string): SpanShape {
-  let shape = codeSpanShapes.get(name);
-  if (shape === undefined) {
-    if (codeSpanShapes.size >= CODE_SPAN_SHAPES_KEPT) return UNKEPT_SHAPE;
-    shape = spanShape(name);
-    codeSpanShapes.set(name, shape);
-  }
-  return shape;
-}
+/** Shapes of the model code's spans, by name (most code opens a few names over and over). */
+const codeSpanShapes = new ShapesByName([], () => UNKEPT_SHAPE);
 
 /** What every span of one pipeline shares. */
 export interface SpanScope {
@@ -218,7 +206,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
   }
 
   startCodeSpan(name: string): TracedSpan {
-    return new RecordedSpan(this.#scope, codeSpanShape(name), SpanKind.INTERNAL, this, monotonicNs(), name);
+    return new RecordedSpan(this.#scope, codeSpanShapes.shapeOf(name), SpanKind.INTERNAL, this, monotonicNs(), name);
   }
 
   /** Ends the span (`using span = request.tracedSpan(...)`). */
