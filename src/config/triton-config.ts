@@ -11,15 +11,18 @@ import { invalidArg } from '../errors.ts';
 export interface TritonConfig {
   /** Server id reported by server metadata. @default 'triton' */
   readonly id: string;
-  /** Address the HTTP frontend listens on. @default '0.0.0.0' */
+  /**
+   * Address the HTTP frontend listens on. Loopback by default, so that nothing is reachable from the network
+   * until asked for; a container sets `'0.0.0.0'` (`TS_TRITON_HTTP_ADDRESS=0.0.0.0`). @default '127.0.0.1'
+   */
   readonly httpAddress: string;
   /** HTTP port; 0 picks a free port. @default 8000 */
   readonly httpPort: number;
-  /** Address the gRPC frontend listens on. @default '0.0.0.0' */
+  /** Address the gRPC frontend listens on (loopback, as `httpAddress`). @default '127.0.0.1' */
   readonly grpcAddress: string;
   /** gRPC port. @default 8001 */
   readonly grpcPort: number;
-  /** Address the metrics endpoint listens on. @default '0.0.0.0' */
+  /** Address the metrics endpoint listens on (loopback, as `httpAddress`). @default '127.0.0.1' */
   readonly metricsAddress: string;
   /** Prometheus metrics port. @default 8002 */
   readonly metricsPort: number;
@@ -43,14 +46,14 @@ export interface TritonConfig {
   readonly cacheConfig: readonly string[];
 }
 
-/** Triton's defaults. */
+/** Triton's defaults, but for the addresses: loopback rather than Triton's `0.0.0.0`. */
 export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   id: 'triton',
-  httpAddress: '0.0.0.0',
+  httpAddress: '127.0.0.1',
   httpPort: 8000,
-  grpcAddress: '0.0.0.0',
+  grpcAddress: '127.0.0.1',
   grpcPort: 8001,
-  metricsAddress: '0.0.0.0',
+  metricsAddress: '127.0.0.1',
   metricsPort: 8002,
   allowHttp: true,
   allowGrpc: true,

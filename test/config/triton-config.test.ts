@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import { DEFAULT_CONFIG, envName, resolveConfig } from '../../src/config/triton-config.ts';
 
 describe('resolveConfig', () => {
-  it("has Triton's defaults", () => {
+  it("has Triton's defaults, but listens on loopback only", () => {
     const config = resolveConfig({}, {});
-    assert.equal(config.httpAddress, '0.0.0.0');
+    assert.equal(config.httpAddress, '127.0.0.1');
+    assert.equal(config.grpcAddress, '127.0.0.1');
+    assert.equal(config.metricsAddress, '127.0.0.1');
     assert.equal(config.httpPort, 8000);
     assert.equal(config.grpcPort, 8001);
     assert.equal(config.metricsPort, 8002);
