@@ -6,6 +6,8 @@
 
 import { resolveConfig, type TritonConfig } from './config/triton-config.ts';
 import { parseCacheConfig } from './config/cache-config.ts';
+import { parseRestrictedApis } from './config/restricted-apis.ts';
+import { AccessPolicy, GRPC_RESTRICTED_PREFIX } from './frontends/access.ts';
 import { InferenceService } from './core/inference-service.ts';
 import { ResponseCache } from './core/response-cache.ts';
 import { type BindOptions, Model } from './core/model.ts';
@@ -34,6 +36,26 @@ const EXTENSIONS = [
   'trace',
   'logging',
 ] as const;
+
+/** The access policy of each frontend; undefined for a frontend that serves every request. */
+function accessPolicies(config: TritonConfig): { http: AccessPolicy | undefined; grpc: AccessPolicy | undefined } {
+  const open = (policy: AccessPolicy): AccessPolicy | undefined => (policy.open ? undefined : policy);
+  const http = new AccessPolicy(parseRestrictedApis(config.httpRestrictedApi, 'httpRestrictedApi'), '', config.httpAddress, config.allowRemoteAdmin);
+  const grpc = new AccessPolicy(
+    parseRestrictedApis(config.grpcRestrictedProtocol, 'grpcRestrictedProtocol'),
+    GRPC_RESTRICTED_PREFIX,
+    config.grpcAddress,
+    config.allowRemoteAdmin,
+  );
+  const closed = [config.allowHttp && http.adminClosed && 'HTTP', config.allowGrpc && grpc.adminClosed && 'gRPC'].filter(Boolean);
+  if (closed.length > 0) {
+    log.info(
+      `${closed.join(' and ')} on a non-loopback address: model load/unload and log/trace settings updates are refused ` +
+        'unless their API group is restricted (httpRestrictedApi, grpcRestrictedProtocol) or allowRemoteAdmin is set',
+    );
+  }
+  return { http: open(http), grpc: open(grpc) };
+}
 
 /**
  * An inference server. Bind models, then `run()` (returns once listening) or `serve()` (runs until
@@ -115,6 +137,7 @@ export class Triton {
     const config = resolveConfig(this.#options.config);
     const traceConfig = parseTraceConfig(config.traceConfig);
     const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
+    const access = accessPolicies(config);
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
@@ -128,7 +151,7 @@ export class Triton {
         { service: this.#service, serverMetadata: () => this.#metadata(), tracing },
         config.grpcAddress,
         config.grpcPort,
-        { maxMessageSize: config.grpcMaxMessageSize },
+        { maxMessageSize: config.grpcMaxMessageSize, access: access.grpc },
       );
       log.info(`Started GRPCInferenceService at ${config.grpcAddress}:${this.#grpc.port}`);
     }
@@ -139,6 +162,7 @@ export class Triton {
           maxInputSize: config.httpMaxInputSize,
           serverMetadata: () => this.#metadata(),
           tracing,
+          access: access.http,
         },
         config.httpAddress,
         config.httpPort,

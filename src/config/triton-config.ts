@@ -44,6 +44,24 @@ export interface TritonConfig {
   readonly grpcMaxMessageSize: number;
   /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
   readonly cacheConfig: readonly string[];
+  /**
+   * Triton's `--http-restricted-api` entries `<group>[,<group>...]:<key>=<value>`: the endpoints of each group
+   * answer only requests with header `<key>: <value>` (403 otherwise). Groups: `health`, `metadata`, `inference`,
+   * `shared-memory`, `model-config`, `model-repository`, `statistics`, `trace`, `logging`. @default []
+   */
+  readonly httpRestrictedApi: readonly string[];
+  /**
+   * Triton's `--grpc-restricted-protocol` entries, as `httpRestrictedApi`: the RPCs of each group answer only
+   * calls with metadata `triton-grpc-protocol-<key>: <value>` (UNAVAILABLE otherwise). @default []
+   */
+  readonly grpcRestrictedProtocol: readonly string[];
+  /**
+   * Serve requests that change the server (model load and unload, log and trace settings updates) on a
+   * frontend bound to a non-loopback address even when their group is not restricted. Off: such a request is
+   * refused (HTTP 403, gRPC PERMISSION_DENIED) unless its group is restricted, the header then being the key.
+   * @default false
+   */
+  readonly allowRemoteAdmin: boolean;
 }
 
 /** Triton's defaults, but for the addresses: loopback rather than Triton's `0.0.0.0`. */
@@ -64,6 +82,9 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   httpMaxInputSize: 64 * 1024 * 1024,
   grpcMaxMessageSize: 2147483647,
   cacheConfig: Object.freeze([]),
+  httpRestrictedApi: Object.freeze([]),
+  grpcRestrictedProtocol: Object.freeze([]),
+  allowRemoteAdmin: false,
 });
 
 type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list';
@@ -85,6 +106,9 @@ const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   httpMaxInputSize: 'count',
   grpcMaxMessageSize: 'count',
   cacheConfig: 'list',
+  httpRestrictedApi: 'list',
+  grpcRestrictedProtocol: 'list',
+  allowRemoteAdmin: 'boolean',
 };
 
 const EXPECTED: Readonly<Record<Kind, string>> = {

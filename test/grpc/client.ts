@@ -66,9 +66,9 @@ export class TestGrpcClient {
   }
 
   /** Calls `grpc.health.v1.Health/Check`. */
-  healthCheck(service = ''): Promise<MessageShape<HealthMethods['check']['output']>> {
+  healthCheck(service = '', metadata: Metadata = new Metadata()): Promise<MessageShape<HealthMethods['check']['output']>> {
     const method = Health.method.check;
-    return this.#unary(`/${Health.typeName}/${method.name}`, method.input, method.output, { service }, new Metadata()) as Promise<
+    return this.#unary(`/${Health.typeName}/${method.name}`, method.input, method.output, { service }, metadata) as Promise<
       MessageShape<HealthMethods['check']['output']>
     >;
   }

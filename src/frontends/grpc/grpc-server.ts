@@ -5,7 +5,9 @@
  * @module
  */
 
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { AccessPolicy } from '../access.ts';
+import { guardService } from './access-guard.ts';
 import type { GrpcContext } from './context.ts';
 import { healthService } from './health-service.ts';
 import { inferenceService, type OpenStreams } from './inference-service.ts';
@@ -25,6 +27,8 @@ export interface GrpcFrontend {
 export interface GrpcOptions {
   /** Largest message received or sent, in bytes. */
   readonly maxMessageSize: number;
+  /** Who may use which API group; undefined when every call is served. */
+  readonly access?: AccessPolicy | undefined;
 }
 
 /** How long `close()` lets connections finish before it cuts them. */
@@ -65,8 +69,10 @@ export async function startGrpcFrontend(
     'grpc.enable_channelz': 0,
   });
   const streams: OpenStreams = new Set();
-  server.addService(definitions.inference, inferenceService(ctx, streams));
-  server.addService(definitions.health, healthService(ctx));
+  const guard = (service: UntypedServiceImplementation, definition: ServiceDefinition): UntypedServiceImplementation =>
+    options.access ? guardService(service, definition, options.access) : service;
+  server.addService(definitions.inference, guard(inferenceService(ctx, streams), definitions.inference));
+  server.addService(definitions.health, guard(healthService(ctx), definitions.health));
   const bound = await bind(server, address, port);
   let shutdown: Promise<void> | undefined;
   const stopAccepting = (): Promise<void> =>

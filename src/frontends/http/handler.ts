@@ -17,7 +17,8 @@ import { logSettings, updateLogSettings } from '../../logger.ts';
 import { collectBody, parseJsonBody, readBody, sendEmpty, sendError, sendJson } from './body.ts';
 import { InferExchange } from './infer-exchange.ts';
 import { binaryDataOffset } from './inference-header.ts';
-import { matchRoute, type RouteMatch } from './routes.ts';
+import { ENDPOINT_ACCESS, matchRoute, type RouteMatch } from './routes.ts';
+import { type AccessPolicy, adminClosedMessage } from '../access.ts';
 import { monotonicNs } from '../../tracing/clock.ts';
 import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
 import type { TraceManager } from '../../tracing/trace-manager.ts';
@@ -31,6 +32,8 @@ export interface HttpContext {
   readonly serverMetadata: () => object;
   /** The server's tracing. */
   readonly tracing: TraceManager;
+  /** Who may use which API group; undefined when every request is served. */
+  readonly access?: AccessPolicy | undefined;
 }
 
 type Handler = (ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -236,6 +239,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
     if (route === 'not-found') return sendJson(res, 404, '{"error":"Not Found"}');
     if (route === 'method-not-allowed') return sendJson(res, 405, '{"error":"Method Not Allowed"}');
+    if (ctx.access && refused(ctx.access, route, req, res)) return;
     try {
       const done = HANDLERS[route.endpoint](ctx, route, req, res);
       if (done) done.catch((error: unknown) => respondWithError(req, res, error));
@@ -243,6 +247,23 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       respondWithError(req, res, error);
     }
   };
+}
+
+/** Answers a request the access policy refuses (Triton's 403 for a restricted API); true when refused. */
+function refused(access: AccessPolicy, route: RouteMatch, req: IncomingMessage, res: ServerResponse): boolean {
+  const { group, changes } = ENDPOINT_ACCESS[route.endpoint];
+  const denial = access.denial(group, changes?.includes(route.method) ?? false, (name) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  });
+  if (denial === undefined) return false;
+  const message =
+    denial.kind === 'restricted'
+      ? `This API is restricted, expecting header '${denial.header}'`
+      : adminClosedMessage(denial.group, access.address, 'httpRestrictedApi');
+  if (!req.complete) res.setHeader('connection', 'close');
+  sendJson(res, 403, JSON.stringify({ error: message }));
+  return true;
 }
 
 function respondWithError(req: IncomingMessage, res: ServerResponse, error: unknown): void {

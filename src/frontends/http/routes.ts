@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ApiGroup } from '../../config/restricted-apis.ts';
+
 /** Every endpoint the HTTP frontend serves. */
 export type Endpoint =
   | 'server-metadata'
@@ -24,6 +26,31 @@ export type Endpoint =
   | 'model-statistics'
   | 'logging'
   | 'model-trace-setting';
+
+/**
+ * The API group of every endpoint (Triton's, for `httpRestrictedApi`), and the methods with which a request
+ * changes the server (refused on a non-loopback address unless opened: see `AccessPolicy`).
+ */
+export const ENDPOINT_ACCESS: Readonly<Record<Endpoint, { readonly group: ApiGroup; readonly changes?: readonly string[] }>> = {
+  'server-metadata': { group: 'metadata' },
+  'health-live': { group: 'health' },
+  'health-ready': { group: 'health' },
+  'model-metadata': { group: 'metadata' },
+  'model-ready': { group: 'health' },
+  'model-config': { group: 'model-config' },
+  infer: { group: 'inference' },
+  generate: { group: 'inference' },
+  'generate-stream': { group: 'inference' },
+  'repository-index': { group: 'model-repository' },
+  'repository-load': { group: 'model-repository', changes: ['POST'] },
+  'repository-unload': { group: 'model-repository', changes: ['POST'] },
+  'repository-named': { group: 'model-repository' },
+  'trace-setting': { group: 'trace', changes: ['POST'] },
+  statistics: { group: 'statistics' },
+  'model-statistics': { group: 'statistics' },
+  logging: { group: 'logging', changes: ['POST'] },
+  'model-trace-setting': { group: 'trace', changes: ['POST'] },
+};
 
 /** A matched route: the endpoint and the model and version from the path. */
 export interface RouteMatch {
