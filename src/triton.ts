@@ -7,6 +7,7 @@
 import { resolveConfig, type TritonConfig } from './config/triton-config.ts';
 import { parseCacheConfig } from './config/cache-config.ts';
 import { parseRestrictedApis } from './config/restricted-apis.ts';
+import { loadTls } from './config/tls-config.ts';
 import { AccessPolicy, GRPC_RESTRICTED_PREFIX } from './frontends/access.ts';
 import { InferenceService } from './core/inference-service.ts';
 import { ResponseCache } from './core/response-cache.ts';
@@ -138,6 +139,7 @@ export class Triton {
     const traceConfig = parseTraceConfig(config.traceConfig);
     const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
     const access = accessPolicies(config);
+    const tls = { http: config.allowHttp ? loadTls(config, 'http') : undefined, grpc: config.allowGrpc ? loadTls(config, 'grpc') : undefined };
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
@@ -151,7 +153,7 @@ export class Triton {
         { service: this.#service, serverMetadata: () => this.#metadata(), tracing },
         config.grpcAddress,
         config.grpcPort,
-        { maxMessageSize: config.grpcMaxMessageSize, access: access.grpc },
+        { maxMessageSize: config.grpcMaxMessageSize, access: access.grpc, tls: tls.grpc },
       );
       log.info(`Started GRPCInferenceService at ${config.grpcAddress}:${this.#grpc.port}`);
     }
@@ -166,6 +168,7 @@ export class Triton {
         },
         config.httpAddress,
         config.httpPort,
+        tls.http,
       );
       log.info(`Started HTTPService at ${config.httpAddress}:${this.#http.port}`);
     }

@@ -33,9 +33,9 @@ export abstract class BaseModelClient implements AsyncDisposable {
   #closed = false;
 
   /**
-   * @param url - `http://host:port` or `grpc://host:port` (a bare host is HTTP on port 8000).
+   * @param url - `http://host:port` or `grpc://host:port`, `https://` or `grpcs://` over TLS (a bare host is HTTP on port 8000).
    * @param modelName - the model to call.
-   * @param options - version and timeouts.
+   * @param options - version, timeouts and TLS settings.
    */
   constructor(url: string, modelName: string, options: ModelClientOptions = {}) {
     this.url = parseServerUrl(url);
@@ -43,7 +43,7 @@ export abstract class BaseModelClient implements AsyncDisposable {
     this.modelVersion = options.modelVersion === undefined ? undefined : String(options.modelVersion);
     this.initTimeoutMs = seconds(options.initTimeoutS ?? DEFAULT_INIT_TIMEOUT_S);
     this.inferenceTimeoutMs = seconds(options.inferenceTimeoutS ?? DEFAULT_INFERENCE_TIMEOUT_S);
-    this.transport = createTransport(this.url);
+    this.transport = createTransport(this.url, options.tls);
   }
 
   /** The model and version, as the transport takes them. */

@@ -20,6 +20,19 @@ export interface ModelClientOptions {
    * and, for decoupled models, the wait for each next response.
    */
   readonly inferenceTimeoutS?: number;
+  /**
+   * TLS settings of an `https://` or `grpcs://` URL: `ca`, the PEM CA certificates the server's certificate
+   * must chain to (the system's by default); `cert` and `key`, the PEM client certificate and key for a server
+   * that requires them (mutual TLS).
+   */
+  readonly tls?: ClientTlsOptions;
+}
+
+/** PEM texts for a TLS connection. */
+export interface ClientTlsOptions {
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
 }
 
 /** Per-call options of `inferSample` / `inferBatch`. */

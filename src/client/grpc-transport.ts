@@ -7,6 +7,7 @@
 
 import { type Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { NDArray } from '../core/ndarray.ts';
+import type { ClientTlsOptions } from './client-options.ts';
 import { grpcFailure } from './grpc-errors.ts';
 import { decodeGrpcInferResponse, encodeGrpcInferRequest, type ModelInferResponseIn } from './grpc-infer-message.ts';
 import { inferenceClientClass } from './grpc-proto.ts';
@@ -35,14 +36,24 @@ function modelRequest(target: ModelTarget): object {
   return { name: target.modelName, version: target.modelVersion ?? '' };
 }
 
+function pem(text: string | Buffer | undefined): Buffer | null {
+  return text === undefined ? null : Buffer.from(text);
+}
+
 /** The gRPC transport to `host:port`. */
 export class GrpcTransport implements Transport {
   readonly #client: Client;
 
-  /** @param address - `host:port`. */
-  constructor(address: string) {
+  /**
+   * @param address - `host:port`.
+   * @param tls - connect over TLS with these settings; without, in plain text.
+   */
+  constructor(address: string, tls?: ClientTlsOptions) {
     const ClientClass = inferenceClientClass();
-    this.#client = new ClientClass(address, credentials.createInsecure(), {
+    const channel = tls
+      ? credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert))
+      : credentials.createInsecure();
+    this.#client = new ClientClass(address, channel, {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
     });

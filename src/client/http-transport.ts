@@ -7,6 +7,7 @@
 
 import { Pool } from 'undici';
 import type { NDArray } from '../core/ndarray.ts';
+import type { ClientTlsOptions } from './client-options.ts';
 import { ClientConnectionError, ClientTimeoutError, httpStatusError } from './errors.ts';
 import { decodeHttpInferBody, encodeHttpInferBody } from './http-infer-body.ts';
 import { traceHeaders } from './trace-context.ts';
@@ -57,10 +58,14 @@ export class HttpTransport implements Transport {
   readonly #pool: Pool;
   readonly #origin: string;
 
-  /** @param origin - `http://host:port`. */
-  constructor(origin: string) {
+  /**
+   * @param origin - `http://host:port` or `https://host:port`.
+   * @param tls - the CA, and the client certificate and key, of an `https://` origin.
+   */
+  constructor(origin: string, tls?: ClientTlsOptions) {
     this.#origin = origin;
-    this.#pool = new Pool(origin, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000 });
+    const connect = tls ? { connect: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {};
+    this.#pool = new Pool(origin, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, ...connect });
   }
 
   /** @inheritdoc */

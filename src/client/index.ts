@@ -12,6 +12,7 @@ export {
   DEFAULT_INFERENCE_TIMEOUT_S,
   DEFAULT_INIT_TIMEOUT_S,
   type InferOptions,
+  type ClientTlsOptions,
   type ModelClientOptions,
 } from './client-options.ts';
 export {

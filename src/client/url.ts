@@ -1,6 +1,6 @@
 /**
- * Server URLs: `http://host:port` or `grpc://host:port`, with PyTriton's defaults (a bare `host` is HTTP,
- * port 8000 for HTTP and 8001 for gRPC).
+ * Server URLs: `http://host:port` or `grpc://host:port` (`https://` and `grpcs://` over TLS), with PyTriton's
+ * defaults (a bare `host` is HTTP, port 8000 for HTTP and 8001 for gRPC).
  *
  * @module
  */
@@ -16,8 +16,10 @@ export interface ServerUrl {
   readonly protocol: Protocol;
   /** `host:port` (IPv6 hosts in brackets). */
   readonly authority: string;
-  /** `http://host:port` (HTTP) or `host:port` (gRPC), what the transport connects to. */
+  /** `http[s]://host:port` (HTTP) or `host:port` (gRPC), what the transport connects to. */
   readonly target: string;
+  /** Whether the connection uses TLS (`https://`, `grpcs://`). */
+  readonly tls: boolean;
 }
 
 const DEFAULT_PORT: Readonly<Record<Protocol, number>> = { http: 8000, grpc: 8001 };
@@ -34,11 +36,13 @@ export function parseServerUrl(url: string): ServerUrl {
   } catch {
     throw new ClientValueError(`invalid server URL '${url}'`);
   }
-  const protocol = parsed.protocol.slice(0, -1).toLowerCase();
+  const scheme = parsed.protocol.slice(0, -1).toLowerCase();
+  const tls = scheme === 'https' || scheme === 'grpcs';
+  const protocol = tls ? (scheme.slice(0, -1) as Protocol) : scheme;
   if (protocol !== 'http' && protocol !== 'grpc') {
-    throw new ClientValueError(`unsupported scheme '${protocol}' in '${url}': use http:// or grpc://`);
+    throw new ClientValueError(`unsupported scheme '${scheme}' in '${url}': use http://, https://, grpc:// or grpcs://`);
   }
   const port = parsed.port === '' ? DEFAULT_PORT[protocol] : Number(parsed.port);
   const authority = `${parsed.hostname}:${port}`;
-  return { protocol, authority, target: protocol === 'http' ? `http://${authority}` : authority };
+  return { protocol, authority, target: protocol === 'http' ? `${scheme}://${authority}` : authority, tls };
 }

@@ -62,6 +62,26 @@ export interface TritonConfig {
    * @default false
    */
   readonly allowRemoteAdmin: boolean;
+  /** Serve gRPC over TLS (Triton's `--grpc-use-ssl`), with `grpcServerCert` and `grpcServerKey`. @default false */
+  readonly grpcUseSsl: boolean;
+  /** Require and verify client certificates, signed by `grpcRootCert`; implies `grpcUseSsl` (Triton's `--grpc-use-ssl-mutual`). @default false */
+  readonly grpcUseSslMutual: boolean;
+  /** File holding the PEM server certificate (chain) for gRPC (Triton's `--grpc-server-cert`). @default '' */
+  readonly grpcServerCert: string;
+  /** File holding the PEM private key of `grpcServerCert` (Triton's `--grpc-server-key`). @default '' */
+  readonly grpcServerKey: string;
+  /** File holding the PEM CA certificates that client certificates must chain to (Triton's `--grpc-root-cert`). @default '' */
+  readonly grpcRootCert: string;
+  /** Serve HTTP over TLS (HTTPS), with `httpServerCert` and `httpServerKey` (Triton's HTTP has no TLS). @default false */
+  readonly httpUseSsl: boolean;
+  /** Require and verify client certificates, signed by `httpRootCert`; implies `httpUseSsl`. @default false */
+  readonly httpUseSslMutual: boolean;
+  /** File holding the PEM server certificate (chain) for HTTPS. @default '' */
+  readonly httpServerCert: string;
+  /** File holding the PEM private key of `httpServerCert`. @default '' */
+  readonly httpServerKey: string;
+  /** File holding the PEM CA certificates that client certificates must chain to. @default '' */
+  readonly httpRootCert: string;
 }
 
 /** Triton's defaults, but for the addresses: loopback rather than Triton's `0.0.0.0`. */
@@ -85,6 +105,16 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   httpRestrictedApi: Object.freeze([]),
   grpcRestrictedProtocol: Object.freeze([]),
   allowRemoteAdmin: false,
+  grpcUseSsl: false,
+  grpcUseSslMutual: false,
+  grpcServerCert: '',
+  grpcServerKey: '',
+  grpcRootCert: '',
+  httpUseSsl: false,
+  httpUseSslMutual: false,
+  httpServerCert: '',
+  httpServerKey: '',
+  httpRootCert: '',
 });
 
 type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list';
@@ -109,6 +139,16 @@ const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   httpRestrictedApi: 'list',
   grpcRestrictedProtocol: 'list',
   allowRemoteAdmin: 'boolean',
+  grpcUseSsl: 'boolean',
+  grpcUseSslMutual: 'boolean',
+  grpcServerCert: 'string',
+  grpcServerKey: 'string',
+  grpcRootCert: 'string',
+  httpUseSsl: 'boolean',
+  httpUseSslMutual: 'boolean',
+  httpServerCert: 'string',
+  httpServerKey: 'string',
+  httpRootCert: 'string',
 };
 
 const EXPECTED: Readonly<Record<Kind, string>> = {

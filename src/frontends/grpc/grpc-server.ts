@@ -6,6 +6,7 @@
  */
 
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { TlsFiles } from '../../config/tls-config.ts';
 import type { AccessPolicy } from '../access.ts';
 import { guardService } from './access-guard.ts';
 import type { GrpcContext } from './context.ts';
@@ -29,6 +30,8 @@ export interface GrpcOptions {
   readonly maxMessageSize: number;
   /** Who may use which API group; undefined when every call is served. */
   readonly access?: AccessPolicy | undefined;
+  /** Serve over TLS with these files (and require client certificates when mutual). */
+  readonly tls?: TlsFiles | undefined;
 }
 
 /** How long `close()` lets connections finish before it cuts them. */
@@ -39,9 +42,14 @@ function target(address: string, port: number): string {
   return address.includes(':') && !address.startsWith('[') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function bind(server: Server, address: string, port: number): Promise<number> {
+function credentials(tls: TlsFiles | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.mutual);
+}
+
+function bind(server: Server, address: string, port: number, tls: TlsFiles | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(target(address, port), ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(target(address, port), credentials(tls), (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });
@@ -73,7 +81,7 @@ export async function startGrpcFrontend(
     options.access ? guardService(service, definition, options.access) : service;
   server.addService(definitions.inference, guard(inferenceService(ctx, streams), definitions.inference));
   server.addService(definitions.health, guard(healthService(ctx), definitions.health));
-  const bound = await bind(server, address, port);
+  const bound = await bind(server, address, port, options.tls);
   let shutdown: Promise<void> | undefined;
   const stopAccepting = (): Promise<void> =>
     (shutdown ??= new Promise((resolve) => server.tryShutdown(() => resolve())));

@@ -5,6 +5,8 @@
  */
 
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TlsFiles } from '../../config/tls-config.ts';
 import type { AddressInfo } from 'node:net';
 import { createHttpHandler, type HttpContext } from './handler.ts';
 
@@ -23,9 +25,14 @@ export interface HttpFrontend {
  * @param ctx - the data plane and limits.
  * @param address - address to listen on.
  * @param port - port to listen on; 0 picks a free one.
+ * @param tls - serve HTTPS with these files (and require client certificates when mutual).
  */
-export async function startHttpFrontend(ctx: HttpContext, address: string, port: number): Promise<HttpFrontend> {
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, createHttpHandler(ctx));
+export async function startHttpFrontend(ctx: HttpContext, address: string, port: number, tls?: TlsFiles): Promise<HttpFrontend> {
+  const options = { keepAliveTimeout: 65_000 };
+  const handler = createHttpHandler(ctx);
+  const server: Server = tls
+    ? createTlsServer({ ...options, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.mutual, rejectUnauthorized: tls.mutual }, handler)
+    : createServer(options, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, address, () => {
