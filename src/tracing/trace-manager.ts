@@ -10,6 +10,7 @@ import { monotonicNs } from './clock.ts';
 import { FileRequestTrace } from './file-request-trace.ts';
 import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
 import type { OtelPipeline } from './otel-pipeline.ts';
+import type { TraceFile } from './trace-file.ts';
 import type { HeaderGetter } from './w3c-context.ts';
 import type { TraceConfig } from './trace-config.ts';
 import { traceLevelIsOff } from './trace-levels.ts';
@@ -116,10 +117,19 @@ export class TraceManager {
     return traceSettingFields(setting, this.#config.settingsEcho);
   }
 
+  /** The Triton-mode trace file (its write counters), when one is configured. */
+  get traceFile(): TraceFile | undefined {
+    return this.#settings.file;
+  }
+
   /** Writes collected Triton-mode traces and flushes pending spans, within `timeoutMs`. */
   async shutdown(timeoutMs: number): Promise<void> {
-    this.#settings.close();
-    await this.#pipeline?.shutdown(timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)));
+    const written = this.#settings.close().then(() => false);
+    const [late] = await Promise.all([Promise.race([written, expired]), this.#pipeline?.shutdown(timeoutMs)]);
+    clearTimeout(timer);
+    if (late) log.warn(`trace file ${this.traceFile?.path} was still being written when the exit timeout expired`);
   }
 
   #warnIfTensorLevel(tensors: boolean): void {

@@ -84,11 +84,16 @@ export class TraceSettings {
     return model === undefined ? this.#updateGlobal(patch) : this.#updateModel(model, patch);
   }
 
-  /** Retires every setting (writing what they collected) and closes the trace file. */
-  close(): void {
+  /** The Triton-mode trace file, when one is configured. */
+  get file(): TraceFile | undefined {
+    return this.#file;
+  }
+
+  /** Retires every setting (queueing what they collected) and closes the trace file; resolves once written. */
+  close(): Promise<void> {
     this.#global.retire();
     for (const { setting } of this.#models.values()) setting.retire();
-    this.#file?.close();
+    return this.#file?.close() ?? Promise.resolve();
   }
 
   #updateGlobal(patch: TraceSettingsPatch): TraceSetting {

@@ -18,7 +18,7 @@ import {
   type TracedServer,
   tracesInFile,
   update,
-  waitFor,
+  waitForTraceFile,
 } from './trace-helpers.ts';
 
 /** The settings of Triton's `trace_endpoint_test.py` server: `triton,file=global_unittest.log level=TIMESTAMPS rate=1`. */
@@ -279,7 +279,7 @@ describe('trace settings API: the sampling counter restarts after every update',
     await infer(s, 2);
     assert.deepEqual(filesIn(s.dir), [], 'no request was the third one since an update');
     await infer(s, 1);
-    await waitFor(() => filesIn(s.dir).length > 0, 'the trace file');
+    await waitForTraceFile(`${s.file}.0`);
     assert.deepEqual(filesIn(s.dir), ['trace.log.0']);
     assert.equal(tracesInFile(`${s.file}.0`), 1);
   });
@@ -295,7 +295,7 @@ describe('trace settings API: the sampling counter restarts after every update',
     await infer(s, 2);
     assert.deepEqual(filesIn(s.dir), []);
     await infer(s, 1);
-    await waitFor(() => filesIn(s.dir).length > 0, 'the trace file');
+    await waitForTraceFile(`${s.file}.0`);
     assert.deepEqual(filesIn(s.dir), ['trace.log.0']);
   });
 });

@@ -21,6 +21,7 @@ import {
   type TraceObject,
   tracesInFile,
   update,
+  waitForTraceFile,
 } from './trace-helpers.ts';
 
 /** Triton's timestamps of one HTTP request, in order. */
@@ -89,6 +90,7 @@ describe("Triton's trace file tests (qa/L0_trace, qa/L0_cmdline_trace)", () => {
       trace_mode: 'triton',
     });
     await infer(s, 20);
+    await waitForTraceFile(`${s.file}.0`);
     assert.deepEqual(filesIn(s.dir), ['global_trace.log.0'], 'the first 2 traces are written as soon as collected');
     assert.equal(tracesInFile(`${s.file}.0`), 2);
     await s.triton.stop();
@@ -122,7 +124,7 @@ describe("Triton's trace file tests (qa/L0_trace, qa/L0_cmdline_trace)", () => {
     await infer(s, 20);
     assert.equal((await settings(s, 'simple')).trace_count, '0');
     assert.equal((await settings(s)).trace_count, '0');
-    assert.ok(fs.existsSync(`${s.file}.0`), 'global_count.log.0 exists before shutdown');
+    await waitForTraceFile(`${s.file}.0`);
     assert.equal(tracesInFile(`${s.file}.0`), 5);
     for (const field of ['trace_count', 'trace_rate', 'log_frequency']) {
       const response = await fetch(`${s.base}/v2/models/simple/trace/setting`, {

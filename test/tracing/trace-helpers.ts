@@ -194,6 +194,22 @@ export function tracesInFile(file: string, model = 'simple'): number {
   return countTraces(readTraceFile(file), model);
 }
 
+/**
+ * Waits until `file` holds a complete trace file (trace files are written off the request path, shortly after
+ * the traces are collected).
+ */
+export async function waitForTraceFile(file: string): Promise<void> {
+  const complete = (): boolean => {
+    try {
+      readTraceFile(file);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(complete, `trace file ${file}`);
+}
+
 /** The files in `dir`, sorted. */
 export function filesIn(dir: string): string[] {
   return fs.readdirSync(dir).sort();
