@@ -6,9 +6,8 @@
 
 import { resolveConfig, type TritonConfig } from './config/triton-config.ts';
 import { parseCacheConfig } from './config/cache-config.ts';
-import { parseRestrictedApis } from './config/restricted-apis.ts';
-import { loadTls } from './config/tls-config.ts';
-import { AccessPolicy, GRPC_RESTRICTED_PREFIX } from './frontends/access.ts';
+import { loadFrontendTls } from './config/tls-config.ts';
+import { accessPolicies } from './frontends/access.ts';
 import { InferenceService } from './core/inference-service.ts';
 import { ResponseCache } from './core/response-cache.ts';
 import { type BindOptions, Model } from './core/model.ts';
@@ -37,26 +36,6 @@ const EXTENSIONS = [
   'trace',
   'logging',
 ] as const;
-
-/** The access policy of each frontend; undefined for a frontend that serves every request. */
-function accessPolicies(config: TritonConfig): { http: AccessPolicy | undefined; grpc: AccessPolicy | undefined } {
-  const open = (policy: AccessPolicy): AccessPolicy | undefined => (policy.open ? undefined : policy);
-  const http = new AccessPolicy(parseRestrictedApis(config.httpRestrictedApi, 'httpRestrictedApi'), '', config.httpAddress, config.allowRemoteAdmin);
-  const grpc = new AccessPolicy(
-    parseRestrictedApis(config.grpcRestrictedProtocol, 'grpcRestrictedProtocol'),
-    GRPC_RESTRICTED_PREFIX,
-    config.grpcAddress,
-    config.allowRemoteAdmin,
-  );
-  const closed = [config.allowHttp && http.adminClosed && 'HTTP', config.allowGrpc && grpc.adminClosed && 'gRPC'].filter(Boolean);
-  if (closed.length > 0) {
-    log.info(
-      `${closed.join(' and ')} on a non-loopback address: model load/unload and log/trace settings updates are refused ` +
-        'unless their API group is restricted (httpRestrictedApi, grpcRestrictedProtocol) or allowRemoteAdmin is set',
-    );
-  }
-  return { http: open(http), grpc: open(grpc) };
-}
 
 /**
  * An inference server. Bind models, then `run()` (returns once listening) or `serve()` (runs until
@@ -139,7 +118,7 @@ export class Triton {
     const traceConfig = parseTraceConfig(config.traceConfig);
     const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
     const access = accessPolicies(config);
-    const tls = { http: config.allowHttp ? loadTls(config, 'http') : undefined, grpc: config.allowGrpc ? loadTls(config, 'grpc') : undefined };
+    const tls = loadFrontendTls(config);
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);

@@ -72,3 +72,8 @@ export function loadTls(config: TritonConfig, frontend: Frontend): TlsFiles | un
   }
   return files;
 }
+
+/** The TLS files of each enabled frontend (undefined: plain text). */
+export function loadFrontendTls(config: TritonConfig): { http: TlsFiles | undefined; grpc: TlsFiles | undefined } {
+  return { http: config.allowHttp ? loadTls(config, 'http') : undefined, grpc: config.allowGrpc ? loadTls(config, 'grpc') : undefined };
+}

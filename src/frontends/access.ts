@@ -9,7 +9,9 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { ApiGroup, Restrictions } from '../config/restricted-apis.ts';
+import { type ApiGroup, parseRestrictedApis, type Restrictions } from '../config/restricted-apis.ts';
+import type { TritonConfig } from '../config/triton-config.ts';
+import { log } from '../logger.ts';
 
 /** What goes before a gRPC restriction's key to make its metadata key (Triton's). */
 export const GRPC_RESTRICTED_PREFIX = 'triton-grpc-protocol-';
@@ -101,4 +103,24 @@ export function adminClosedMessage(group: ApiGroup, address: string, field: stri
     `this request changes the server ('${group}' API) and is refused on non-loopback address ${address}; ` +
     `restrict the group with TritonConfig.${field} (e.g. '${group}:<header>=<secret>') or set TritonConfig.allowRemoteAdmin`
   );
+}
+
+/** The access policy of each frontend; undefined for a frontend that serves every request. */
+export function accessPolicies(config: TritonConfig): { http: AccessPolicy | undefined; grpc: AccessPolicy | undefined } {
+  const open = (policy: AccessPolicy): AccessPolicy | undefined => (policy.open ? undefined : policy);
+  const http = new AccessPolicy(parseRestrictedApis(config.httpRestrictedApi, 'httpRestrictedApi'), '', config.httpAddress, config.allowRemoteAdmin);
+  const grpc = new AccessPolicy(
+    parseRestrictedApis(config.grpcRestrictedProtocol, 'grpcRestrictedProtocol'),
+    GRPC_RESTRICTED_PREFIX,
+    config.grpcAddress,
+    config.allowRemoteAdmin,
+  );
+  const closed = [config.allowHttp && http.adminClosed && 'HTTP', config.allowGrpc && grpc.adminClosed && 'gRPC'].filter(Boolean);
+  if (closed.length > 0) {
+    log.info(
+      `${closed.join(' and ')} on a non-loopback address: model load/unload and log/trace settings updates are refused ` +
+        'unless their API group is restricted (httpRestrictedApi, grpcRestrictedProtocol) or allowRemoteAdmin is set',
+    );
+  }
+  return { http: open(http), grpc: open(grpc) };
 }
