@@ -35,7 +35,7 @@ export abstract class BaseModelClient implements AsyncDisposable {
   /**
    * @param url - `http://host:port` or `grpc://host:port`, `https://` or `grpcs://` over TLS (a bare host is HTTP on port 8000).
    * @param modelName - the model to call.
-   * @param options - version, timeouts and TLS settings.
+   * @param options - version, timeouts, TLS settings and headers for every call.
    */
   constructor(url: string, modelName: string, options: ModelClientOptions = {}) {
     this.url = parseServerUrl(url);
@@ -43,7 +43,7 @@ export abstract class BaseModelClient implements AsyncDisposable {
     this.modelVersion = options.modelVersion === undefined ? undefined : String(options.modelVersion);
     this.initTimeoutMs = seconds(options.initTimeoutS ?? DEFAULT_INIT_TIMEOUT_S);
     this.inferenceTimeoutMs = seconds(options.inferenceTimeoutS ?? DEFAULT_INFERENCE_TIMEOUT_S);
-    this.transport = createTransport(this.url, options.tls);
+    this.transport = createTransport(this.url, options.tls, options.headers);
   }
 
   /** The model and version, as the transport takes them. */

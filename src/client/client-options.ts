@@ -26,6 +26,11 @@ export interface ModelClientOptions {
    * that requires them (mutual TLS).
    */
   readonly tls?: ClientTlsOptions;
+  /**
+   * HTTP headers / gRPC metadata sent with every call, readiness and configuration included: e.g. the header of
+   * a restricted API (`{ 'infer-key': '…' }`; over gRPC `{ 'triton-grpc-protocol-infer-key': '…' }`).
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** PEM texts for a TLS connection. */

@@ -24,10 +24,12 @@ type UnaryMethod = (
 
 type StreamMethod = (metadata: Metadata) => Parameters<typeof streamResponses>[0];
 
-/** Metadata with the trace context and the caller's headers. */
-function metadataOf(headers: Readonly<Record<string, string>> | undefined): Metadata {
+type Headers = Readonly<Record<string, string>> | undefined;
+
+/** Metadata with the trace context, the client's headers and the call's. */
+function metadataOf(common: Headers, headers: Headers): Metadata {
   const metadata = new Metadata();
-  for (const [key, value] of Object.entries({ ...traceHeaders(), ...headers })) metadata.set(key.toLowerCase(), value);
+  for (const [key, value] of Object.entries({ ...traceHeaders(), ...common, ...headers })) metadata.set(key.toLowerCase(), value);
   return metadata;
 }
 
@@ -43,12 +45,15 @@ function pem(text: string | Buffer | undefined): Buffer | null {
 /** The gRPC transport to `host:port`. */
 export class GrpcTransport implements Transport {
   readonly #client: Client;
+  readonly #headers: Headers;
 
   /**
    * @param address - `host:port`.
    * @param tls - connect over TLS with these settings; without, in plain text.
+   * @param headers - metadata sent with every call.
    */
-  constructor(address: string, tls?: ClientTlsOptions) {
+  constructor(address: string, tls?: ClientTlsOptions, headers?: Headers) {
+    this.#headers = headers;
     const ClientClass = inferenceClientClass();
     const channel = tls
       ? credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert))
@@ -90,7 +95,7 @@ export class GrpcTransport implements Transport {
   streamInfer(call: InferCall, timeoutMs: number): AsyncGenerator<Record<string, NDArray>, void, undefined> {
     const open = (this.#client as unknown as Record<string, StreamMethod>).ModelStreamInfer!.bind(this.#client);
     const request = encodeGrpcInferRequest(call, { triton_enable_empty_final_response: true });
-    return streamResponses(open(metadataOf(call.headers)), request, call.modelName, timeoutMs);
+    return streamResponses(open(metadataOf(this.#headers, call.headers)), request, call.modelName, timeoutMs);
   }
 
   /** @inheritdoc */
@@ -112,7 +117,7 @@ export class GrpcTransport implements Transport {
   #unary<T>(name: string, request: object, timeoutMs: number, headers?: Readonly<Record<string, string>>): Promise<T> {
     const method = (this.#client as unknown as Record<string, UnaryMethod>)[name]!;
     return new Promise((resolve, reject) => {
-      method.call(this.#client, request, metadataOf(headers), { deadline: Date.now() + timeoutMs }, (error, response) => {
+      method.call(this.#client, request, metadataOf(this.#headers, headers), { deadline: Date.now() + timeoutMs }, (error, response) => {
         if (error) reject(grpcFailure(error, name, timeoutMs));
         else resolve(response as T);
       });

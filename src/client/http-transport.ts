@@ -57,13 +57,16 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
 export class HttpTransport implements Transport {
   readonly #pool: Pool;
   readonly #origin: string;
+  readonly #headers: Readonly<Record<string, string>> | undefined;
 
   /**
    * @param origin - `http://host:port` or `https://host:port`.
    * @param tls - the CA, and the client certificate and key, of an `https://` origin.
+   * @param headers - headers sent with every call.
    */
-  constructor(origin: string, tls?: ClientTlsOptions) {
+  constructor(origin: string, tls?: ClientTlsOptions, headers?: Readonly<Record<string, string>>) {
     this.#origin = origin;
+    this.#headers = headers;
     const connect = tls ? { connect: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {};
     this.#pool = new Pool(origin, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, ...connect });
   }
@@ -141,7 +144,7 @@ export class HttpTransport implements Transport {
       const response = await this.#pool.request({
         method: call.method,
         path: call.path,
-        headers: { ...traceHeaders(), ...call.headers },
+        headers: { ...traceHeaders(), ...this.#headers, ...call.headers },
         body: call.body,
         signal,
       });

@@ -10,6 +10,7 @@ import { API_GROUPS, type ApiGroup, parseRestrictedApis } from '../../src/config
 import { resolveConfig } from '../../src/config/triton-config.ts';
 import { RPC_ACCESS } from '../../src/frontends/grpc/access-guard.ts';
 import { serviceDefinitions } from '../../src/frontends/grpc/proto.ts';
+import { ModelClient } from '../../src/client/index.ts';
 import { Triton } from '../../src/index.ts';
 import { metadataOf } from '../grpc/client.ts';
 import { type GrpcServer, identityModel, numericRaw, rejectsWith, startServer, Status } from '../grpc/helpers.ts';
@@ -116,6 +117,14 @@ describe('restricted APIs over HTTP', () => {
     assert.equal((await fetch(`${server.http}/v2/health/live`, { headers: { 'health-key': 'V-HEALTH' } })).status, 403);
   });
 
+  it("the client sends its headers with every call, readiness included", async () => {
+    const headers = Object.assign({}, ...API_GROUPS.map(headerOf)) as Record<string, string>;
+    await using client = new ModelClient(server.http, 'm', { initTimeoutS: 5, inferenceTimeoutS: 5, headers });
+    assert.deepEqual([...((await client.inferSample({ x: new Float32Array([2]) })).y!.data as Float32Array)], [2]);
+    await using refused = new ModelClient(server.http, 'm', { initTimeoutS: 1, inferenceTimeoutS: 1 });
+    await assert.rejects(refused.inferSample({ x: new Float32Array([2]) }));
+  });
+
   it('leaves the gRPC frontend unrestricted', async () => {
     assert.equal((await server.client.call('serverLive', {})).live, true);
   });
@@ -180,6 +189,15 @@ describe('restricted APIs over gRPC', () => {
     const served = await server.client.streamAll([request], keyed('inference'));
     assert.equal(served.error, undefined);
     assert.equal(served.responses.length, 1);
+  });
+
+  it("the client sends its metadata with every call, readiness included", async () => {
+    const headers = Object.fromEntries(API_GROUPS.map((g) => [`triton-grpc-protocol-${g}-key`, `v-${g}`]));
+    const url = `grpc://127.0.0.1:${server.triton.grpcPort}`;
+    await using client = new ModelClient(url, 'm', { initTimeoutS: 5, inferenceTimeoutS: 5, headers });
+    assert.deepEqual([...((await client.inferSample({ x: new Float32Array([2]) })).y!.data as Float32Array)], [2]);
+    await using refused = new ModelClient(url, 'm', { initTimeoutS: 1, inferenceTimeoutS: 1 });
+    await assert.rejects(refused.inferSample({ x: new Float32Array([2]) }));
   });
 
   it('leaves the HTTP frontend unrestricted', async () => {
