@@ -13,6 +13,7 @@ import type { GrpcFrontend } from './frontends/grpc/grpc-server.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
 import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
+import type { ModelRepository } from './repository/model-repository.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
 import { VERSION } from './version.ts';
@@ -21,6 +22,8 @@ import { VERSION } from './version.ts';
 export interface TritonOptions {
   /** Server settings; each field can be overridden by its `TS_TRITON_*` environment variable. */
   config?: Partial<TritonConfig>;
+  /** The environment the `TS_TRITON_*` variables are read from. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Protocol extensions this server implements, in Triton's order. */
@@ -54,6 +57,7 @@ export class Triton {
   #grpc: GrpcFrontend | undefined;
   #metrics: MetricsFrontend | undefined;
   #tracing: TraceManager | undefined;
+  #repository: ModelRepository | undefined;
   #stopped: Promise<void> | undefined;
 
   /** @param options - `config`: the server settings. */
@@ -91,6 +95,11 @@ export class Triton {
     return this.#tracing;
   }
 
+  /** The model repository (`modelRepository`), once running. */
+  get repository(): ModelRepository | undefined {
+    return this.#repository;
+  }
+
   /** The port the HTTP frontend listens on, once running. */
   get httpPort(): number | undefined {
     return this.#http?.port;
@@ -112,7 +121,7 @@ export class Triton {
    */
   async run(): Promise<void> {
     if (this.#config) throw new Error('Triton.run() was already called');
-    const config = resolveConfig(this.#options.config);
+    const config = resolveConfig(this.#options.config, this.#options.env);
     const traceConfig = parseTraceConfig(config.traceConfig);
     const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
@@ -122,6 +131,7 @@ export class Triton {
     // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
     const tracing = await TraceManager.start(traceConfig);
     this.#tracing = tracing;
+    if (config.modelRepository !== '') await this.#openRepository(config);
     if (config.allowGrpc) {
       const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');
       this.#grpc = await startGrpcFrontend(
@@ -154,6 +164,18 @@ export class Triton {
     this.#service.setState('ready');
   }
 
+  /** Loads the models of the repository folder (src/repository), as the model control mode says. */
+  async #openRepository(config: TritonConfig): Promise<void> {
+    const { ModelRepository } = await import('./repository/model-repository.ts');
+    this.#repository = await ModelRepository.open(this.#service, {
+      root: config.modelRepository,
+      mode: config.modelControlMode,
+      loadModel: config.loadModel,
+      pollSecs: config.repositoryPollSecs,
+    });
+    this.#service.setControl(this.#repository, config.strictReadiness);
+  }
+
   /** Runs until SIGINT or SIGTERM, then stops gracefully. */
   async serve(): Promise<void> {
     await this.run();
@@ -180,6 +202,7 @@ export class Triton {
 
   async #shutdown(): Promise<void> {
     this.#service.setState('stopping');
+    await this.#repository?.close();
     this.#http?.stopAccepting();
     this.#grpc?.stopAccepting();
     const timeoutMs = (this.#config?.exitTimeoutSecs ?? 0) * 1000;

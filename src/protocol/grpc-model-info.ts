@@ -8,7 +8,8 @@
 import type { ModelInfo } from '../core/request.ts';
 import type { ModelIndexOut } from './grpc-messages.ts';
 import { modelConfigJson, modelMetadata } from './model-metadata.ts';
-import { type IndexEntry, repositoryIndexJson } from './repository.ts';
+import type { ModelIndexEntry } from '../core/inference-service.ts';
+import { repositoryIndex } from './repository.ts';
 
 /** A `ServerMetadataResponse`. */
 export interface ServerMetadataOut {
@@ -36,19 +37,13 @@ export function modelConfigMessage(model: ModelInfo, instanceCount: number): { c
   return { config: modelConfigJson(model, instanceCount) };
 }
 
-/** One entry of the HTTP repository index. */
-interface IndexJson {
-  readonly name: string;
-  readonly version: string;
-  readonly state: string;
-  readonly reason?: string;
-}
-
 /** The `models` of a `RepositoryIndexResponse`, as the HTTP index lists them (state, and reason when not ready). */
 export function repositoryIndexMessage(
-  entries: readonly IndexEntry[],
+  entries: readonly ModelIndexEntry[],
   readyOnly: boolean,
 ): { models: ModelIndexOut[] } {
-  const index = JSON.parse(repositoryIndexJson(entries, readyOnly)) as IndexJson[];
-  return { models: index.map((e) => ({ name: e.name, version: e.version, state: e.state, reason: e.reason ?? '' })) };
+  const index = repositoryIndex(entries, readyOnly);
+  return {
+    models: index.map((e) => ({ name: e.name, version: e.version ?? '', state: e.state ?? '', reason: e.reason ?? '' })),
+  };
 }

@@ -35,10 +35,7 @@ function repositoryIndex(ctx: GrpcContext, request: RepositoryIndexRequestIn): o
   if (request.repository_name !== '') {
     throw new TritonError(ErrorCode.UNSUPPORTED, "'repository_name' specification is not supported");
   }
-  const entries = ctx.service
-    .models()
-    .map((m) => ({ name: m.name, version: m.version, ready: !ctx.service.isUnloaded(m.name) }));
-  return repositoryIndexMessage(entries, request.ready);
+  return repositoryIndexMessage(ctx.service.index(), request.ready);
 }
 
 /** The health and metadata RPCs. */
