@@ -215,7 +215,8 @@ export class ModelRepository implements ModelControl {
     try {
       stamp = await fingerprint(path);
     } catch {
-      this.#records.set(name, { fingerprint: undefined, failure: 'no folder of that name in the model repository', versions: new Map() });
+      if (previous) this.#unload(name);
+      this.#records.delete(name);
       throw new TritonError(ErrorCode.INVALID_ARG, `failed to load '${name}': no folder of that name in the model repository`);
     }
     const failedBefore = previous?.failure !== undefined || [...(previous?.versions.values() ?? [])].some((v) => v.state !== 'READY');
