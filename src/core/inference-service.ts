@@ -47,6 +47,8 @@ export interface ModelControl {
 export class InferenceService {
   readonly #models = new Map<string, Map<number, Model>>();
   readonly #unloaded = new Set<string>();
+  /** Names of the models bound in code (`add`); the others come from a repository. */
+  readonly #inCode = new Set<string>();
   /** Versions replaced or unloaded from a repository while requests were still queued or executing in them. */
   readonly #retiring = new Set<Model>();
   #cache: ResponseCache | undefined;
@@ -106,7 +108,7 @@ export class InferenceService {
   /** The repository index: the models bound in code, then the repository's. */
   index(): ModelIndexEntry[] {
     const bound = [...this.#models.entries()]
-      .filter(([name]) => !this.#control?.owns(name))
+      .filter(([name]) => this.#inCode.has(name))
       .flatMap(([name, versions]) =>
         [...versions.values()].map((m): ModelIndexEntry =>
           this.#unloaded.has(name)
@@ -134,6 +136,12 @@ export class InferenceService {
     }
     versions.set(model.version, model);
     this.#models.set(model.name, versions);
+    this.#inCode.add(model.name);
+  }
+
+  /** Whether a model of this name was bound in code (`bind`), not loaded from a repository. */
+  isBoundInCode(name: string): boolean {
+    return this.#inCode.has(name);
   }
 
   /** Every bound model, by name then version. */
@@ -174,9 +182,7 @@ export class InferenceService {
    * @throws {TritonError} NOT_FOUND when there is no model of that name; UNAVAILABLE when the control mode refuses.
    */
   async unload(name: string): Promise<void> {
-    if (this.#control) {
-      if (this.#control.owns(name) || !this.#models.has(name)) return this.#control.unload(name);
-    }
+    if (this.#control && !this.#inCode.has(name)) return this.#control.unload(name);
     this.#bound(name);
     this.#unloaded.add(name);
   }
@@ -188,9 +194,7 @@ export class InferenceService {
    *   the load's error when it fails.
    */
   async load(name: string): Promise<void> {
-    if (this.#control) {
-      if (this.#control.owns(name) || !this.#models.has(name)) return this.#control.load(name);
-    }
+    if (this.#control && !this.#inCode.has(name)) return this.#control.load(name);
     this.#bound(name);
     this.#unloaded.delete(name);
   }
@@ -198,7 +202,7 @@ export class InferenceService {
   #bound(name: string): Map<number, Model> {
     const versions = this.#models.get(name);
     if (!versions || versions.size === 0) {
-      if (this.#control?.owns(name)) {
+      if (!this.#inCode.has(name) && this.#control?.owns(name)) {
         throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' has no available versions`);
       }
       throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' is not found`);

@@ -209,6 +209,11 @@ export class ModelRepository implements ModelControl {
    */
   async #load(name: string, retryFailed: boolean): Promise<void> {
     const path = join(this.#options.root, name);
+    if (this.#service.isBoundInCode(name)) {
+      const reason = 'a model of that name is bound in code';
+      this.#records.set(name, { fingerprint: undefined, failure: reason, versions: new Map() });
+      throw new TritonError(ErrorCode.ALREADY_EXISTS, `failed to load '${name}': ${reason}`);
+    }
     const previous = this.#records.get(name);
     const served = [...(previous?.versions.values() ?? [])].filter((v) => v.state === 'READY');
     let stamp: string;
