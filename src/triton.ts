@@ -127,11 +127,11 @@ export class Triton {
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
+    if (config.modelRepository !== '') await this.#openRepository(config);
     // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
     // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
     const tracing = await TraceManager.start(traceConfig);
     this.#tracing = tracing;
-    if (config.modelRepository !== '') await this.#openRepository(config);
     if (config.allowGrpc) {
       const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');
       this.#grpc = await startGrpcFrontend(
@@ -202,9 +202,9 @@ export class Triton {
 
   async #shutdown(): Promise<void> {
     this.#service.setState('stopping');
-    await this.#repository?.close();
     this.#http?.stopAccepting();
     this.#grpc?.stopAccepting();
+    await this.#repository?.close();
     const timeoutMs = (this.#config?.exitTimeoutSecs ?? 0) * 1000;
     const deadline = performance.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `ts-triton` command line: `ts-triton serve <model-repository> [options]`, `ts-triton perf -m <model>
- * [options]`. Exit status 0 on success, 1 on a
- * runtime error (server unreachable, unknown model, failed request), 2 on a wrong command line.
+ * [options]`. Exit status 0 on success, 1 on a runtime error (server unreachable, unknown model, failed request,
+ * a server that cannot start), 2 on a wrong command line.
  *
  * @module
  */

@@ -159,6 +159,8 @@ describe('model repository: control mode explicit', () => {
       { name: 'b', version: '1', state: 'READY' },
     ]);
     await assert.rejects(serveRepository(repo.root, { modelControlMode: 'explicit', loadModel: ['*', 'a'] }), /'\*' loads every model and must be the only entry/);
+    await assert.rejects(serveRepository(`${repo.root}/missing`), /TritonConfig\.modelRepository: cannot read the folder '.*missing'/);
+    await assert.rejects(serveRepository(repo.root, { modelControlMode: 'manual' as never }), /TritonConfig\.modelControlMode must be one of none, explicit, poll; got "manual"/);
   });
 });
 
