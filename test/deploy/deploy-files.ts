@@ -97,3 +97,16 @@ export function flagValue(args: readonly string[], flag: string): string | undef
   const prefix = `--${flag}=`;
   return args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
 }
+
+/** The variables a stage's `ENV KEY=value ...` instructions set. */
+export function stageEnv(stage: Stage): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const i of stage.instructions.filter((i) => i.keyword === 'ENV')) {
+    for (const pair of i.args.split(/\s+/)) {
+      const equals = pair.indexOf('=');
+      if (equals <= 0) throw new Error(`ENV ${i.args}: use the KEY=value form`);
+      env[pair.slice(0, equals)] = pair.slice(equals + 1);
+    }
+  }
+  return env;
+}

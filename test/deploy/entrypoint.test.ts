@@ -17,7 +17,7 @@ import { startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.
 import { TestGrpcClient } from '../grpc/client.ts';
 import { within } from '../helpers/within.ts';
 import { tagModel } from '../repository/repository-fixture.ts';
-import { execForm, flagValue, loadManifests, manifest, parseDockerfile } from './deploy-files.ts';
+import { execForm, flagValue, loadManifests, manifest, parseDockerfile, stageEnv } from './deploy-files.ts';
 
 const POD = { 'metadata.name': 'ts-triton-example-predictor-7d9f-x2k4q', 'metadata.namespace': 'models', 'spec.nodeName': 'node-a' };
 
@@ -51,9 +51,13 @@ function kubeletEnv(env: readonly EnvVar[]): Record<string, string> {
   return out;
 }
 
+const FINAL_STAGE = parseDockerfile(readFileSync('deploy/Dockerfile', 'utf8')).at(-1)!;
+/** The image's environment (its ENV instructions), under the container's. */
+const IMAGE_ENV = stageEnv(FINAL_STAGE);
+
 /** The Dockerfile's ENTRYPOINT, with the built bin replaced by its source (no build here). */
 function entrypoint(): string[] {
-  const final = parseDockerfile(readFileSync('deploy/Dockerfile', 'utf8')).at(-1)!;
+  const final = FINAL_STAGE;
   const command = execForm(final.instructions.find((i) => i.keyword === 'ENTRYPOINT')!);
   const workdir = final.instructions.find((i) => i.keyword === 'WORKDIR')!.args;
   assert.equal(command[1], `${workdir}/dist/cli/main.js`);
@@ -166,7 +170,7 @@ describe('deploy/: the container command, run locally', () => {
     args[url] = `--trace-config=opentelemetry,url=${receiver.url}`;
     // What Knative and KServe add to the predictor container.
     const knative = { PORT: String(http), K_SERVICE: 'ts-triton-example-predictor', K_REVISION: 'ts-triton-example-predictor-00001', K_CONFIGURATION: 'ts-triton-example-predictor' };
-    const server = start([...entrypoint(), ...args], { ...knative, ...kubeletEnv(container.env) });
+    const server = start([...entrypoint(), ...args], { ...IMAGE_ENV, ...knative, ...kubeletEnv(container.env) });
     cleanup.push(() => server.child.exitCode === null && server.child.kill('SIGKILL'));
     await server.waitFor(/Started Metrics Service at [^\n]*:(\d+)/);
     assert.match(server.output(), new RegExp(`Started HTTPService at 0\\.0\\.0\\.0:${http}\\b`));
@@ -217,7 +221,7 @@ describe('deploy/: the container command, run locally', () => {
       ports[name] = await mapPort(args, flag, String(declared));
     }
     args.splice(args.findIndex((a) => a.startsWith('--trace-config=opentelemetry,url=')), 1);
-    const server = start([...entrypoint(), ...args], kubeletEnv(container.env));
+    const server = start([...entrypoint(), ...args], { ...IMAGE_ENV, ...kubeletEnv(container.env) });
     cleanup.push(() => server.child.exitCode === null && server.child.kill('SIGKILL'));
     await server.waitFor(/Started Metrics Service/);
     for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {

@@ -8,7 +8,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { DEFAULT_CONFIG } from '../../src/config/triton-config.ts';
 import { parseServeArgs } from '../../src/cli/serve/serve-options.ts';
-import { execForm, flagValue, loadManifests, manifest, type Manifest, parseDockerfile } from './deploy-files.ts';
+import { execForm, flagValue, loadManifests, manifest, type Manifest, parseDockerfile, stageEnv } from './deploy-files.ts';
 import { validateInferenceService, validateServingRuntime } from './kserve-schema.ts';
 
 /** The validator of each kind shipped under deploy/. */
@@ -188,6 +188,11 @@ describe('deploy/Dockerfile', () => {
       one('EXPOSE').args.split(/\s+/).map(Number),
       [DEFAULT_CONFIG.httpPort, DEFAULT_CONFIG.grpcPort, DEFAULT_CONFIG.metricsPort],
     );
+  });
+
+  it('listens on every interface in the container, whatever the library default', () => {
+    const env = stageEnv(final);
+    for (const name of ['HTTP', 'GRPC', 'METRICS']) assert.equal(env[`TS_TRITON_${name}_ADDRESS`], '0.0.0.0');
   });
 
   it('has a HEALTHCHECK in exec form on the readiness endpoint', () => {
