@@ -198,7 +198,9 @@ export class ModelRepository implements ModelControl {
     const record = this.#records.get(name);
     const versions = new Map<number, VersionRecord>();
     for (const version of record?.versions.keys() ?? []) versions.set(version, { state: 'UNAVAILABLE', reason: 'unloaded' });
-    this.#records.set(name, { fingerprint: undefined, versions });
+    // A model with no version state (never loaded, or failed as a whole) is listed by its name alone again.
+    if (versions.size === 0) this.#records.delete(name);
+    else this.#records.set(name, { fingerprint: undefined, versions });
     this.#service.publish(name, []);
     log.info(`successfully unloaded '${name}'`);
   }

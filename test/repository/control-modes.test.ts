@@ -141,6 +141,9 @@ describe('model repository: control mode explicit', () => {
     assert.deepEqual(await tagOf(base, 'a'), { status: 404, error: "Request for unknown model: 'a' has no available versions" });
     assert.equal((await fetch(`${base}/health/ready`)).status, 200, 'an unloaded model does not make the server not ready');
 
+    assert.equal((await post(base, '/repository/models/b/unload')).status, 200, 'unloading a model never loaded');
+    assert.deepEqual((await index(base))[1], { name: 'b' });
+
     const unknown = await post(base, '/repository/models/nope/load');
     assert.equal(unknown.status, 400);
     assert.deepEqual(await unknown.json(), { error: "failed to load 'nope': no folder of that name in the model repository" });
