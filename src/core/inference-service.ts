@@ -49,6 +49,8 @@ export class InferenceService {
   readonly #unloaded = new Set<string>();
   /** Names of the models bound in code (`add`); the others come from a repository. */
   readonly #inCode = new Set<string>();
+  /** The `version_policy` of repository models, in the model configuration's JSON form. */
+  readonly #versionPolicies = new Map<string, object>();
   /** Versions replaced or unloaded from a repository while requests were still queued or executing in them. */
   readonly #retiring = new Set<Model>();
   #cache: ResponseCache | undefined;
@@ -93,16 +95,24 @@ export class InferenceService {
   /**
    * Publishes the loaded versions of a repository model, replacing the ones it had (none: the model serves no
    * more). A replaced version keeps running the requests it holds until they finish.
+   * @param versionPolicy - the model's `version_policy` as its configuration JSON writes it.
    */
-  publish(name: string, models: readonly Model[]): void {
+  publish(name: string, models: readonly Model[], versionPolicy?: object): void {
     const previous = this.#models.get(name);
     if (models.length === 0) this.#models.delete(name);
     else this.#models.set(name, new Map(models.map((m) => [m.version, m])));
+    if (versionPolicy && models.length > 0) this.#versionPolicies.set(name, versionPolicy);
+    else this.#versionPolicies.delete(name);
     for (const old of previous?.values() ?? []) {
       if (models.includes(old) || old.pending === 0) continue;
       this.#retiring.add(old);
       void old.whenIdle().then(() => this.#retiring.delete(old));
     }
+  }
+
+  /** The `version_policy` of a repository model (undefined for a model bound in code: it serves its one version). */
+  versionPolicy(name: string): object | undefined {
+    return this.#versionPolicies.get(name);
   }
 
   /** The repository index: the models bound in code, then the repository's. */

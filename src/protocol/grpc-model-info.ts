@@ -33,8 +33,8 @@ export function modelMetadataMessage(model: ModelInfo, versions: readonly number
  * A model's `ModelConfigResponse`: the configuration `GET /v2/models/{m}/config` returns, whose keys are the
  * protobuf field names and whose enums are the enum value names.
  */
-export function modelConfigMessage(model: ModelInfo, instanceCount: number): { config: object } {
-  return { config: modelConfigJson(model, instanceCount) };
+export function modelConfigMessage(model: ModelInfo, instanceCount: number, versionPolicy?: object): { config: object } {
+  return { config: modelConfigJson(model, instanceCount, versionPolicy) };
 }
 
 /** The `models` of a `RepositoryIndexResponse`, as the HTTP index lists them (state, and reason when not ready). */

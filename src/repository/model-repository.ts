@@ -23,7 +23,7 @@ import { ErrorCode, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
 import { importBinding } from './import-binding.ts';
 import { fingerprint, listModelNames, readModelFolder } from './model-folder.ts';
-import { selectVersions } from './version-policy.ts';
+import { selectVersions, type VersionPolicy, versionPolicyJson } from './version-policy.ts';
 
 /** How a repository is served. */
 export interface RepositoryOptions {
@@ -230,15 +230,16 @@ export class ModelRepository implements ModelControl {
     if (previous && stamp === previous.fingerprint && !(retryFailed && failedBefore)) return;
     if (previous?.fingerprint !== undefined) log.info(`model '${name}' changed; reloading`);
     let versions: Map<number, VersionRecord>;
+    let policy: VersionPolicy;
     try {
-      versions = await this.#buildVersions(name, path, stamp);
+      ({ versions, policy } = await this.#buildVersions(name, path, stamp));
     } catch (error) {
       return this.#failed(name, stamp, served.length > 0 ? previous : undefined, (error as Error).message);
     }
     const failures = [...versions].filter(([, v]) => v.state !== 'READY').map(([version, v]) => `version ${version}: ${v.reason}`);
     if (failures.length > 0 && served.length > 0) return this.#failed(name, stamp, previous, failures.join('; '));
     this.#records.set(name, { fingerprint: stamp, versions });
-    this.#service.publish(name, [...versions.values()].flatMap((v) => (v.model ? [v.model] : [])));
+    this.#service.publish(name, [...versions.values()].flatMap((v) => (v.model ? [v.model] : [])), versionPolicyJson(policy));
     const ready = [...versions].filter(([, v]) => v.state === 'READY').map(([version]) => version);
     if (ready.length > 0) log.info(`successfully loaded '${name}' version ${ready.join(', ')}`);
     if (failures.length > 0) throw new TritonError(ErrorCode.INVALID_ARG, `load failed for model '${name}': ${failures.join('; ')}`);
@@ -256,7 +257,7 @@ export class ModelRepository implements ModelControl {
   }
 
   /** Imports and builds each version the policy selects; a version that fails carries its reason. */
-  async #buildVersions(name: string, path: string, stamp: string): Promise<Map<number, VersionRecord>> {
+  async #buildVersions(name: string, path: string, stamp: string): Promise<{ versions: Map<number, VersionRecord>; policy: VersionPolicy }> {
     const folder = await readModelFolder(this.#options.root, name);
     const versions = new Map<number, VersionRecord>();
     for (const version of selectVersions(folder.policy, [...folder.versions.keys()])) {
@@ -273,7 +274,7 @@ export class ModelRepository implements ModelControl {
         versions.set(version, { state: 'UNAVAILABLE', reason: error instanceof Error ? error.message : String(error) });
       }
     }
-    return versions;
+    return { versions, policy: folder.policy };
   }
 }
 

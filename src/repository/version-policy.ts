@@ -60,3 +60,15 @@ export function selectVersions(policy: VersionPolicy, available: readonly number
       return [...policy.versions];
   }
 }
+
+/** The policy in the JSON form of a model configuration (`GET /v2/models/{m}/config`, gRPC `ModelConfig`). */
+export function versionPolicyJson(policy: VersionPolicy): object {
+  switch (policy.kind) {
+    case 'all':
+      return { all: {} };
+    case 'latest':
+      return { latest: { num_versions: policy.numVersions } };
+    case 'specific':
+      return { specific: { versions: policy.versions } };
+  }
+}

@@ -46,6 +46,11 @@ describe('model repository: control mode none', () => {
     assert.equal(await tagOf(base, 'chosen', 1), 41);
     const metadata = (await (await fetch(`${base}/models/two`)).json()) as { versions: string[] };
     assert.deepEqual(metadata.versions, ['2', '3']);
+    const policy = async (model: string) => ((await (await fetch(`${base}/models/${model}/config`)).json()) as { version_policy: object }).version_policy;
+    assert.deepEqual(await policy('two'), { latest: { num_versions: 2 } });
+    assert.deepEqual(await policy('plain'), { latest: { num_versions: 1 } });
+    assert.deepEqual(await policy('every'), { all: {} });
+    assert.deepEqual(await policy('chosen'), { specific: { versions: [1, 3] } });
 
     for (const action of ['load', 'unload']) {
       const res = await post(base, `/repository/models/plain/${action}`);

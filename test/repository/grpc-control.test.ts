@@ -21,6 +21,9 @@ describe('model repository over gRPC', () => {
     servers.push(server);
     assert.deepEqual(await index(server), [['a', '', '', ''], ['broken', '', '', '']]);
     await server.client.call('repositoryModelLoad', { modelName: 'a' });
+    const { config } = await server.client.call('modelConfig', { name: 'a' });
+    assert.equal(config!.versionPolicy!.policyChoice.case, 'latest');
+    assert.equal((config!.versionPolicy!.policyChoice.value as { numVersions: number }).numVersions, 1);
     await rejectsWith(server.client.call('repositoryModelLoad', { modelName: 'broken' }), Status.INVALID_ARGUMENT, "load failed for model 'broken': version 1: cannot open the session");
     assert.deepEqual(await index(server), [['a', '1', 'READY', ''], ['broken', '1', 'UNAVAILABLE', 'cannot open the session']]);
     await server.client.call('repositoryModelUnload', { modelName: 'a' });

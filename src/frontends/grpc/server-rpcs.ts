@@ -51,7 +51,7 @@ export function serverRpcs(ctx: GrpcContext): UntypedServiceImplementation {
     ModelMetadata: unary((request: ModelRequestIn) => modelMetadata(ctx, request)),
     ModelConfig: unary((request: ModelRequestIn) => {
       const model = requestedModel(ctx, request);
-      return modelConfigMessage(model, model.instanceCount);
+      return modelConfigMessage(model, model.instanceCount, ctx.service.versionPolicy(model.name));
     }),
     RepositoryIndex: unary((request: RepositoryIndexRequestIn) => repositoryIndex(ctx, request)),
   };

@@ -51,7 +51,7 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
   },
   'model-config': (ctx, route, _req, res) => {
     const model = ctx.service.model(route.modelName, route.modelVersion);
-    sendJson(res, 200, JSON.stringify(modelConfigJson(model, model.instanceCount)));
+    sendJson(res, 200, JSON.stringify(modelConfigJson(model, model.instanceCount, ctx.service.versionPolicy(model.name))));
   },
   'repository-index': async (ctx, _route, req, res) => {
     const { readyOnly } = parseIndexRequest(await readOptionalJson(ctx, req));
