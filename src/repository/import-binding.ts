@@ -19,7 +19,8 @@ import type { BindOptions } from '../core/model.ts';
  * What a model module exports as its default export: `triton.bind`'s options. The name and version come from the
  * folders; `modelName` and `modelVersion`, when given, must match them.
  */
-export type ModelBinding = Omit<BindOptions, 'modelName' | 'modelVersion'> & Partial<Pick<BindOptions, 'modelName' | 'modelVersion'>>;
+export type ModelBinding = Omit<BindOptions, 'modelName' | 'modelVersion'> &
+  Partial<Pick<BindOptions, 'modelName' | 'modelVersion'>>;
 
 /** This package's own entry points, in the form it runs from (`.ts` sources, or `.js` once built). */
 const EXT = extname(fileURLToPath(import.meta.url));
@@ -29,7 +30,7 @@ const SELF: Readonly<Record<string, string>> = {
 };
 
 let hooked = false;
-/** URLs (with a trailing '/') of the model folders imported so far: relative imports inside them reload with their module. */
+/** URLs (with a trailing '/') of the model folders imported so far: their relative imports reload with the module. */
 const modelFolders = new Set<string>();
 
 /** Installs the resolve hook once per process. */

@@ -97,7 +97,8 @@ export async function readModelFolder(root: string, name: string): Promise<Model
   for (const version of versionDirs) {
     try {
       const module = await findModule(join(path, String(version)));
-      versions.set(version, module ? { module } : { problem: `no model module (${MODULE_NAMES.join(', ')}) in version folder ${version}` });
+      const problem = `no model module (${MODULE_NAMES.join(', ')}) in version folder ${version}`;
+      versions.set(version, module ? { module } : { problem });
     } catch (error) {
       versions.set(version, { problem: (error as Error).message });
     }

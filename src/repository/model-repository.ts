@@ -78,7 +78,8 @@ export class ModelRepository implements ModelControl {
       throw new TritonError(ErrorCode.INVALID_ARG, `TritonConfig.modelRepository: cannot read the folder '${options.root}'`);
     }
     const repository = new ModelRepository(service, options);
-    const names = options.mode === 'explicit' && !options.loadModel.includes('*') ? options.loadModel : await listModelNames(options.root);
+    const loadAll = options.mode !== 'explicit' || options.loadModel.includes('*');
+    const names = loadAll ? await listModelNames(options.root) : options.loadModel;
     if (options.mode !== 'explicit' && options.loadModel.length > 0) {
       log.warn(`TritonConfig.loadModel applies to the explicit model control mode only; in '${options.mode}' mode every model is loaded`);
     }
@@ -149,7 +150,12 @@ export class ModelRepository implements ModelControl {
       const record = this.#records.get(name);
       if (!record) return [{ name }];
       if (record.failure !== undefined) return [{ name, state: 'UNAVAILABLE', reason: record.failure }];
-      return [...record.versions].map(([version, v]) => ({ name, version, state: v.state, ...(v.reason && { reason: v.reason }) }));
+      return [...record.versions].map(([version, v]) => ({
+        name,
+        version,
+        state: v.state,
+        ...(v.reason && { reason: v.reason }),
+      }));
     });
   }
 
@@ -226,7 +232,8 @@ export class ModelRepository implements ModelControl {
       this.#records.delete(name);
       throw new TritonError(ErrorCode.INVALID_ARG, `failed to load '${name}': no folder of that name in the model repository`);
     }
-    const failedBefore = previous?.failure !== undefined || [...(previous?.versions.values() ?? [])].some((v) => v.state !== 'READY');
+    const failedBefore =
+      previous?.failure !== undefined || [...(previous?.versions.values() ?? [])].some((v) => v.state !== 'READY');
     if (previous && stamp === previous.fingerprint && !(retryFailed && failedBefore)) return;
     if (previous?.fingerprint !== undefined) log.info(`model '${name}' changed; reloading`);
     let versions: Map<number, VersionRecord>;
@@ -236,10 +243,13 @@ export class ModelRepository implements ModelControl {
     } catch (error) {
       return this.#failed(name, stamp, served.length > 0 ? previous : undefined, (error as Error).message);
     }
-    const failures = [...versions].filter(([, v]) => v.state !== 'READY').map(([version, v]) => `version ${version}: ${v.reason}`);
+    const failures = [...versions]
+      .filter(([, v]) => v.state !== 'READY')
+      .map(([version, v]) => `version ${version}: ${v.reason}`);
     if (failures.length > 0 && served.length > 0) return this.#failed(name, stamp, previous, failures.join('; '));
     this.#records.set(name, { fingerprint: stamp, versions });
-    this.#service.publish(name, [...versions.values()].flatMap((v) => (v.model ? [v.model] : [])), versionPolicyJson(policy));
+    const models = [...versions.values()].flatMap((v) => (v.model ? [v.model] : []));
+    this.#service.publish(name, models, versionPolicyJson(policy));
     const ready = [...versions].filter(([, v]) => v.state === 'READY').map(([version]) => version);
     if (ready.length > 0) log.info(`successfully loaded '${name}' version ${ready.join(', ')}`);
     if (failures.length > 0) throw new TritonError(ErrorCode.INVALID_ARG, `load failed for model '${name}': ${failures.join('; ')}`);
@@ -257,13 +267,18 @@ export class ModelRepository implements ModelControl {
   }
 
   /** Imports and builds each version the policy selects; a version that fails carries its reason. */
-  async #buildVersions(name: string, path: string, stamp: string): Promise<{ versions: Map<number, VersionRecord>; policy: VersionPolicy }> {
+  async #buildVersions(
+    name: string,
+    path: string,
+    stamp: string,
+  ): Promise<{ versions: Map<number, VersionRecord>; policy: VersionPolicy }> {
     const folder = await readModelFolder(this.#options.root, name);
     const versions = new Map<number, VersionRecord>();
     for (const version of selectVersions(folder.policy, [...folder.versions.keys()])) {
       const found = folder.versions.get(version);
       if (!found?.module) {
-        versions.set(version, { state: 'UNAVAILABLE', reason: found?.problem ?? `version ${version} is not in the model folder` });
+        const reason = found?.problem ?? `version ${version} is not in the model folder`;
+        versions.set(version, { state: 'UNAVAILABLE', reason });
         continue;
       }
       try {
