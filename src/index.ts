@@ -8,6 +8,7 @@
 export { Triton, type TritonOptions } from './triton.ts';
 export { type TritonConfig, DEFAULT_CONFIG } from './config/triton-config.ts';
 export type { BindOptions } from './core/model.ts';
+export type { ModelBinding } from './repository/import-binding.ts';
 
 // Declaring models
 export { Tensor, type TensorOptions } from './core/tensor-spec.ts';

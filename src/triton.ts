@@ -15,6 +15,7 @@ import type { GrpcFrontend } from './frontends/grpc/grpc-server.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
 import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
+import type { ModelRepository } from './repository/model-repository.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
 import { VERSION } from './version.ts';
@@ -23,6 +24,8 @@ import { VERSION } from './version.ts';
 export interface TritonOptions {
   /** Server settings; each field can be overridden by its `TS_TRITON_*` environment variable. */
   config?: Partial<TritonConfig>;
+  /** The environment the `TS_TRITON_*` variables are read from. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Protocol extensions this server implements, in Triton's order. */
@@ -56,6 +59,7 @@ export class Triton {
   #grpc: GrpcFrontend | undefined;
   #metrics: MetricsFrontend | undefined;
   #tracing: TraceManager | undefined;
+  #repository: ModelRepository | undefined;
   #stopped: Promise<void> | undefined;
 
   /** @param options - `config`: the server settings. */
@@ -93,6 +97,11 @@ export class Triton {
     return this.#tracing;
   }
 
+  /** The model repository (`modelRepository`), once running. */
+  get repository(): ModelRepository | undefined {
+    return this.#repository;
+  }
+
   /** The port the HTTP frontend listens on, once running. */
   get httpPort(): number | undefined {
     return this.#http?.port;
@@ -114,7 +123,7 @@ export class Triton {
    */
   async run(): Promise<void> {
     if (this.#config) throw new Error('Triton.run() was already called');
-    const config = resolveConfig(this.#options.config);
+    const config = resolveConfig(this.#options.config, this.#options.env);
     const traceConfig = parseTraceConfig(config.traceConfig);
     const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
     const access = accessPolicies(config);
@@ -122,6 +131,7 @@ export class Triton {
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
+    if (config.modelRepository !== '') await this.#openRepository(config);
     // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
     // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
     const tracing = await TraceManager.start(traceConfig);
@@ -160,6 +170,18 @@ export class Triton {
     this.#service.setState('ready');
   }
 
+  /** Loads the models of the repository folder (src/repository), as the model control mode says. */
+  async #openRepository(config: TritonConfig): Promise<void> {
+    const { ModelRepository } = await import('./repository/model-repository.ts');
+    this.#repository = await ModelRepository.open(this.#service, {
+      root: config.modelRepository,
+      mode: config.modelControlMode,
+      loadModel: config.loadModel,
+      pollSecs: config.repositoryPollSecs,
+    });
+    this.#service.setControl(this.#repository, config.strictReadiness);
+  }
+
   /** Runs until SIGINT or SIGTERM, then stops gracefully. */
   async serve(): Promise<void> {
     await this.run();
@@ -188,6 +210,7 @@ export class Triton {
     this.#service.setState('stopping');
     this.#http?.stopAccepting();
     this.#grpc?.stopAccepting();
+    await this.#repository?.close();
     const timeoutMs = (this.#config?.exitTimeoutSecs ?? 0) * 1000;
     const deadline = performance.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;

@@ -1,20 +1,26 @@
 #!/usr/bin/env node
 /**
- * The `ts-triton` command line: `ts-triton perf -m <model> [options]`. Exit status 0 on success, 1 on a
- * runtime error (server unreachable, unknown model, failed request), 2 on a wrong command line.
+ * The `ts-triton` command line: `ts-triton serve <model-repository> [options]`, `ts-triton perf -m <model>
+ * [options]`. Exit status 0 on success, 1 on a runtime error (server unreachable, unknown model, failed request,
+ * a server that cannot start), 2 on a wrong command line.
  *
  * @module
  */
 
 import { runPerf } from './perf/perf-command.ts';
+import { runServe } from './serve/serve-command.ts';
 import { UsageError } from './usage-error.ts';
 
-const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = { perf: runPerf };
+const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
+  perf: runPerf,
+  serve: runServe,
+};
 
 const USAGE = `Usage: ts-triton <command> [options]
 
 Commands:
   perf    measure a model's throughput and latency (perf_analyzer-style); ts-triton perf --help
+  serve   serve a model repository folder (tritonserver-style); ts-triton serve --help
 `;
 
 /**

@@ -82,6 +82,16 @@ export interface TritonConfig {
   readonly httpServerKey: string;
   /** File holding the PEM CA certificates that client certificates must chain to. @default '' */
   readonly httpRootCert: string;
+  /** A model repository on disk (docs/deploy.md) whose models are served beside the bound ones; '' for none. @default '' */
+  readonly modelRepository: string;
+  /** How repository models are loaded: `none` (all at start), `explicit` (load API, `loadModel`), `poll`. @default 'none' */
+  readonly modelControlMode: ModelControlMode;
+  /** Repository models loaded at start in `explicit` mode; `['*']` loads them all. @default [] */
+  readonly loadModel: readonly string[];
+  /** Seconds between two scans of the repository in `poll` mode. @default 15 */
+  readonly repositoryPollSecs: number;
+  /** Ready only when every repository model that should serve does (a model unloaded on request does not count). @default true */
+  readonly strictReadiness: boolean;
 }
 
 /** Triton's defaults, but for the addresses: loopback rather than Triton's `0.0.0.0`. */
@@ -115,11 +125,17 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   httpServerCert: '',
   httpServerKey: '',
   httpRootCert: '',
+  modelRepository: '',
+  modelControlMode: 'none',
+  loadModel: Object.freeze([]),
+  repositoryPollSecs: 15,
+  strictReadiness: true,
 });
 
-type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list';
+type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list' | 'control-mode';
 
-const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
+/** Each field's kind of value: what the environment, the command line (`ts-triton serve`) and code may give. */
+export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   id: 'string',
   httpAddress: 'string',
   httpPort: 'port',
@@ -149,7 +165,18 @@ const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   httpServerCert: 'string',
   httpServerKey: 'string',
   httpRootCert: 'string',
+  modelRepository: 'string',
+  modelControlMode: 'control-mode',
+  loadModel: 'list',
+  repositoryPollSecs: 'count',
+  strictReadiness: 'boolean',
 };
+
+/** Triton's model control modes. */
+export const MODEL_CONTROL_MODES = ['none', 'explicit', 'poll'] as const;
+
+/** One of {@link MODEL_CONTROL_MODES}. */
+export type ModelControlMode = (typeof MODEL_CONTROL_MODES)[number];
 
 const EXPECTED: Readonly<Record<Kind, string>> = {
   string: 'a string',
@@ -157,6 +184,7 @@ const EXPECTED: Readonly<Record<Kind, string>> = {
   count: 'an integer >= 0',
   boolean: 'true or false',
   list: 'a list of strings',
+  'control-mode': `one of ${MODEL_CONTROL_MODES.join(', ')}`,
 };
 
 /** The environment variable of a field: `httpPort` → `TS_TRITON_HTTP_PORT`. */
@@ -168,6 +196,8 @@ function isValid(kind: Kind, value: unknown): boolean {
   switch (kind) {
     case 'string':
       return typeof value === 'string';
+    case 'control-mode':
+      return (MODEL_CONTROL_MODES as readonly unknown[]).includes(value);
     case 'boolean':
       return typeof value === 'boolean';
     case 'port':
@@ -182,6 +212,7 @@ function isValid(kind: Kind, value: unknown): boolean {
 function fromEnv(kind: Kind, text: string): unknown {
   switch (kind) {
     case 'string':
+    case 'control-mode':
       return text;
     case 'boolean':
       return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;
@@ -225,6 +256,10 @@ export function resolveConfig(
   }
   if (!resolved.allowHttp && !resolved.allowGrpc) {
     throw invalidArg('TritonConfig: allowHttp and allowGrpc cannot both be false');
+  }
+  const loadModel = resolved.loadModel as readonly string[];
+  if (loadModel.includes('*') && loadModel.length > 1) {
+    throw invalidArg(`TritonConfig.loadModel: '*' loads every model and must be the only entry; got ${JSON.stringify(loadModel)}`);
   }
   return Object.freeze(resolved) as unknown as TritonConfig;
 }

@@ -8,7 +8,8 @@
 import type { ModelInfo } from '../core/request.ts';
 import type { ModelIndexOut } from './grpc-messages.ts';
 import { modelConfigJson, modelMetadata } from './model-metadata.ts';
-import { type IndexEntry, repositoryIndexJson } from './repository.ts';
+import type { ModelIndexEntry } from '../core/inference-service.ts';
+import { repositoryIndex } from './repository.ts';
 
 /** A `ServerMetadataResponse`. */
 export interface ServerMetadataOut {
@@ -32,23 +33,17 @@ export function modelMetadataMessage(model: ModelInfo, versions: readonly number
  * A model's `ModelConfigResponse`: the configuration `GET /v2/models/{m}/config` returns, whose keys are the
  * protobuf field names and whose enums are the enum value names.
  */
-export function modelConfigMessage(model: ModelInfo, instanceCount: number): { config: object } {
-  return { config: modelConfigJson(model, instanceCount) };
-}
-
-/** One entry of the HTTP repository index. */
-interface IndexJson {
-  readonly name: string;
-  readonly version: string;
-  readonly state: string;
-  readonly reason?: string;
+export function modelConfigMessage(model: ModelInfo, instanceCount: number, versionPolicy?: object): { config: object } {
+  return { config: modelConfigJson(model, instanceCount, versionPolicy) };
 }
 
 /** The `models` of a `RepositoryIndexResponse`, as the HTTP index lists them (state, and reason when not ready). */
 export function repositoryIndexMessage(
-  entries: readonly IndexEntry[],
+  entries: readonly ModelIndexEntry[],
   readyOnly: boolean,
 ): { models: ModelIndexOut[] } {
-  const index = JSON.parse(repositoryIndexJson(entries, readyOnly)) as IndexJson[];
-  return { models: index.map((e) => ({ name: e.name, version: e.version, state: e.state, reason: e.reason ?? '' })) };
+  const index = repositoryIndex(entries, readyOnly);
+  return {
+    models: index.map((e) => ({ name: e.name, version: e.version ?? '', state: e.state ?? '', reason: e.reason ?? '' })),
+  };
 }

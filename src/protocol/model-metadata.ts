@@ -38,15 +38,18 @@ function queuePolicyJson(policy: QueuePolicy): object {
   };
 }
 
-/** The model configuration as Triton writes it (`GET /v2/models/{m}/config`): proto field names, enums as names. */
-export function modelConfigJson(model: ModelInfo, instanceCount: number): object {
+/**
+ * The model configuration as Triton writes it (`GET /v2/models/{m}/config`): proto field names, enums as names.
+ * @param versionPolicy - the model's `version_policy`; by default the one version served.
+ */
+export function modelConfigJson(model: ModelInfo, instanceCount: number, versionPolicy?: object): object {
   const { config } = model;
   const batcher = config.batcher;
   return {
     name: model.name,
     platform: PLATFORM,
     backend: PLATFORM,
-    version_policy: { specific: { versions: [model.version] } },
+    version_policy: versionPolicy ?? { specific: { versions: [model.version] } },
     max_batch_size: config.maxBatchSize,
     input: model.inputs.map((t) => ({
       name: t.name,

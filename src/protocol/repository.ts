@@ -4,14 +4,8 @@
  * @module
  */
 
+import type { ModelIndexEntry } from '../core/inference-service.ts';
 import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
-
-/** One entry of the repository index. */
-export interface IndexEntry {
-  readonly name: string;
-  readonly version: number;
-  readonly ready: boolean;
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -28,16 +22,29 @@ export function parseIndexRequest(body: unknown): { readyOnly: boolean } {
   return { readyOnly: body.ready === true };
 }
 
-/** The index as Triton writes it: `version` and `state` per model, `reason` when it is not ready. */
-export function repositoryIndexJson(entries: readonly IndexEntry[], readyOnly: boolean): string {
-  const index = entries
-    .filter((e) => !readyOnly || e.ready)
-    .map((e) =>
-      e.ready
-        ? { name: e.name, version: String(e.version), state: 'READY' }
-        : { name: e.name, version: String(e.version), state: 'UNAVAILABLE', reason: 'unloaded' },
-    );
-  return JSON.stringify(index);
+/** One entry as Triton writes it: `version`, `state` and `reason` only when known and not empty. */
+export interface IndexJson {
+  readonly name: string;
+  readonly version?: string;
+  readonly state?: string;
+  readonly reason?: string;
+}
+
+/** The index entries as Triton writes them; `readyOnly` keeps the READY ones. */
+export function repositoryIndex(entries: readonly ModelIndexEntry[], readyOnly: boolean): IndexJson[] {
+  return entries
+    .filter((e) => !readyOnly || e.state === 'READY')
+    .map((e) => ({
+      name: e.name,
+      ...(e.version !== undefined && { version: String(e.version) }),
+      ...(e.state !== undefined && { state: e.state }),
+      ...(e.reason && { reason: e.reason }),
+    }));
+}
+
+/** The index as Triton's HTTP endpoint writes it. */
+export function repositoryIndexJson(entries: readonly ModelIndexEntry[], readyOnly: boolean): string {
+  return JSON.stringify(repositoryIndex(entries, readyOnly));
 }
 
 /**

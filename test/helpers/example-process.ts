@@ -15,9 +15,10 @@ export interface ExampleProcess {
 /**
  * Starts `node <script>` on free ports (HTTP, gRPC and metrics port 0) and resolves once it logs its HTTP port.
  * @param env - extra environment variables.
+ * @param args - arguments after the script.
  */
-export async function startExample(script: string, env: Record<string, string> = {}): Promise<ExampleProcess> {
-  const child = spawn(process.execPath, [script], {
+export async function startExample(script: string, env: Record<string, string> = {}, args: readonly string[] = []): Promise<ExampleProcess> {
+  const child = spawn(process.execPath, [script, ...args], {
     env: {
       ...process.env,
       TS_TRITON_HTTP_PORT: '0',

@@ -16,9 +16,9 @@ import { unary } from './unary.ts';
  * @throws {TritonError} UNSUPPORTED for a repository name or a `config` / `file:*` parameter; NOT_FOUND for an
  *   unknown model.
  */
-export function loadModel(ctx: GrpcContext, request: RepositoryModelRequestIn): object {
+export async function loadModel(ctx: GrpcContext, request: RepositoryModelRequestIn): Promise<object> {
   checkGrpcLoadRequest(request);
-  ctx.service.load(request.model_name);
+  await ctx.service.load(request.model_name);
   return {};
 }
 
@@ -26,9 +26,9 @@ export function loadModel(ctx: GrpcContext, request: RepositoryModelRequestIn): 
  * Unloads every version of a bound model; requests in flight finish.
  * @throws {TritonError} UNSUPPORTED for a repository name; NOT_FOUND for an unknown model.
  */
-export function unloadModel(ctx: GrpcContext, request: RepositoryModelRequestIn): object {
+export async function unloadModel(ctx: GrpcContext, request: RepositoryModelRequestIn): Promise<object> {
   checkNoRepositoryName(request);
-  ctx.service.unload(request.model_name);
+  await ctx.service.unload(request.model_name);
   return {};
 }
 

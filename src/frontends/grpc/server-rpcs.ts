@@ -35,10 +35,7 @@ function repositoryIndex(ctx: GrpcContext, request: RepositoryIndexRequestIn): o
   if (request.repository_name !== '') {
     throw new TritonError(ErrorCode.UNSUPPORTED, "'repository_name' specification is not supported");
   }
-  const entries = ctx.service
-    .models()
-    .map((m) => ({ name: m.name, version: m.version, ready: !ctx.service.isUnloaded(m.name) }));
-  return repositoryIndexMessage(entries, request.ready);
+  return repositoryIndexMessage(ctx.service.index(), request.ready);
 }
 
 /** The health and metadata RPCs. */
@@ -54,7 +51,7 @@ export function serverRpcs(ctx: GrpcContext): UntypedServiceImplementation {
     ModelMetadata: unary((request: ModelRequestIn) => modelMetadata(ctx, request)),
     ModelConfig: unary((request: ModelRequestIn) => {
       const model = requestedModel(ctx, request);
-      return modelConfigMessage(model, model.instanceCount);
+      return modelConfigMessage(model, model.instanceCount, ctx.service.versionPolicy(model.name));
     }),
     RepositoryIndex: unary((request: RepositoryIndexRequestIn) => repositoryIndex(ctx, request)),
   };

@@ -54,21 +54,20 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
   },
   'model-config': (ctx, route, _req, res) => {
     const model = ctx.service.model(route.modelName, route.modelVersion);
-    sendJson(res, 200, JSON.stringify(modelConfigJson(model, model.instanceCount)));
+    sendJson(res, 200, JSON.stringify(modelConfigJson(model, model.instanceCount, ctx.service.versionPolicy(model.name))));
   },
   'repository-index': async (ctx, _route, req, res) => {
     const { readyOnly } = parseIndexRequest(await readOptionalJson(ctx, req));
-    const entries = ctx.service.models().map((m) => ({ name: m.name, version: m.version, ready: !ctx.service.isUnloaded(m.name) }));
-    sendJson(res, 200, repositoryIndexJson(entries, readyOnly));
+    sendJson(res, 200, repositoryIndexJson(ctx.service.index(), readyOnly));
   },
   'repository-load': async (ctx, route, req, res) => {
     checkLoadRequest(await readOptionalJson(ctx, req));
-    ctx.service.load(route.modelName);
+    await ctx.service.load(route.modelName);
     sendEmpty(res, 200);
   },
   'repository-unload': async (ctx, route, req, res) => {
     await readOptionalJson(ctx, req);
-    ctx.service.unload(route.modelName);
+    await ctx.service.unload(route.modelName);
     sendEmpty(res, 200);
   },
   statistics: (ctx, _route, _req, res) => sendJson(res, 200, statisticsJson(ctx.service.models())),
