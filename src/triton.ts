@@ -15,6 +15,8 @@ import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
+import { serverCounters } from './server-counters.ts';
+import { installUnhandledErrorPolicy } from './uncaught-errors.ts';
 import { VERSION } from './version.ts';
 
 /** What `new Triton()` takes. */
@@ -55,6 +57,7 @@ export class Triton {
   #metrics: MetricsFrontend | undefined;
   #tracing: TraceManager | undefined;
   #stopped: Promise<void> | undefined;
+  #uninstallErrorPolicy: (() => void) | undefined;
 
   /** @param options - `config`: the server settings. */
   constructor(options: TritonOptions = {}) {
@@ -147,10 +150,15 @@ export class Triton {
     }
     if (config.allowMetrics) {
       const { startMetricsFrontend } = await import('./frontends/metrics/metrics-server.ts');
-      this.#metrics = await startMetricsFrontend({ models: () => this.#service.models() }, config.metricsAddress, config.metricsPort);
+      this.#metrics = await startMetricsFrontend(
+        { models: () => this.#service.models(), counters: serverCounters(() => this.#tracing) },
+        config.metricsAddress,
+        config.metricsPort,
+      );
       log.info(`Started Metrics Service at ${config.metricsAddress}:${this.#metrics.port}`);
     }
     for (const model of this.#service.models()) this.#warnIfUncached(model);
+    this.#uninstallErrorPolicy = installUnhandledErrorPolicy();
     this.#service.setState('ready');
   }
 
@@ -193,6 +201,7 @@ export class Triton {
     await this.#grpc?.close();
     await this.#metrics?.close();
     await this.#tracing?.shutdown(Math.max(deadline - performance.now(), 0));
+    this.#uninstallErrorPolicy?.();
     this.#service.setState('stopped');
   }
 
