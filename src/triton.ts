@@ -158,8 +158,15 @@ export class Triton {
       log.info(`Started Metrics Service at ${config.metricsAddress}:${this.#metrics.port}`);
     }
     for (const model of this.#service.models()) this.#warnIfUncached(model);
+    log.info(`Serving ${this.#describeModels()}; ${tracing.describe()}`);
     this.#uninstallErrorPolicy = installUnhandledErrorPolicy();
     this.#service.setState('ready');
+  }
+
+  #describeModels(): string {
+    const models = this.#service.models();
+    if (models.length === 0) return 'no models yet (bind them with triton.bind())';
+    return `${models.length === 1 ? 'model' : 'models'} ${models.map((m) => `'${m.name}' version ${m.version}`).join(', ')}`;
   }
 
   /** Runs until SIGINT or SIGTERM, then stops gracefully. */
