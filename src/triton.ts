@@ -18,6 +18,8 @@ import { log, setVerboseLevel } from './logger.ts';
 import type { ModelRepository } from './repository/model-repository.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
+import { serverCounters } from './server-counters.ts';
+import { installUnhandledErrorPolicy } from './uncaught-errors.ts';
 import { VERSION } from './version.ts';
 
 /** What `new Triton()` takes. */
@@ -61,6 +63,7 @@ export class Triton {
   #tracing: TraceManager | undefined;
   #repository: ModelRepository | undefined;
   #stopped: Promise<void> | undefined;
+  #uninstallErrorPolicy: (() => void) | undefined;
 
   /** @param options - `config`: the server settings. */
   constructor(options: TritonOptions = {}) {
@@ -163,10 +166,16 @@ export class Triton {
     }
     if (config.allowMetrics) {
       const { startMetricsFrontend } = await import('./frontends/metrics/metrics-server.ts');
-      this.#metrics = await startMetricsFrontend({ models: () => this.#service.models() }, config.metricsAddress, config.metricsPort);
+      this.#metrics = await startMetricsFrontend(
+        { models: () => this.#service.models(), counters: serverCounters(() => this.#tracing) },
+        config.metricsAddress,
+        config.metricsPort,
+      );
       log.info(`Started Metrics Service at ${config.metricsAddress}:${this.#metrics.port}`);
     }
     for (const model of this.#service.models()) this.#warnIfUncached(model);
+    log.info(`Serving ${this.#describeModels()}; ${tracing.describe()}`);
+    this.#uninstallErrorPolicy = installUnhandledErrorPolicy();
     this.#service.setState('ready');
   }
 
@@ -180,6 +189,12 @@ export class Triton {
       pollSecs: config.repositoryPollSecs,
     });
     this.#service.setControl(this.#repository, config.strictReadiness);
+  }
+
+  #describeModels(): string {
+    const models = this.#service.models();
+    if (models.length === 0) return 'no models yet (bind them with triton.bind())';
+    return `${models.length === 1 ? 'model' : 'models'} ${models.map((m) => `'${m.name}' version ${m.version}`).join(', ')}`;
   }
 
   /** Runs until SIGINT or SIGTERM, then stops gracefully. */
@@ -222,6 +237,7 @@ export class Triton {
     await this.#grpc?.close();
     await this.#metrics?.close();
     await this.#tracing?.shutdown(Math.max(deadline - performance.now(), 0));
+    this.#uninstallErrorPolicy?.();
     this.#service.setState('stopped');
   }
 

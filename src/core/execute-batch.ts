@@ -25,18 +25,22 @@ export type Outcome = InferenceResult | TritonError;
 
 /**
  * Calls `fn` with the batch's requests and returns one outcome per request, in order. Never rejects:
- * a throwing infer function fails every request of the batch; a bad response fails only its request.
+ * a throwing infer function fails every request of the batch; an `Error` returned in a request's place, or a
+ * bad response, fails only that request.
  */
 export async function executeBatch(
   model: ExecutableModel,
   fn: InferFunc,
   batch: readonly InferenceRequest[],
+  abandoned?: AbortSignal,
 ): Promise<Execution<Outcome>> {
   const { traced, start, requests, inputEnd } = prepareBatch(model, batch);
   let responses: unknown;
   try {
     responses = await fn(requests);
+    if (abandoned?.aborted) return abandonedExecution(batch, abandoned, start, inputEnd);
   } catch (error) {
+    if (abandoned?.aborted) return abandonedExecution(batch, abandoned, start, inputEnd);
     if (traced) endCallables(batch, error);
     const failure = executionError(model, error);
     if (traced) reportActivity(batch, 'COMPUTE_END');
@@ -44,10 +48,25 @@ export async function executeBatch(
     return { outcomes: batch.map(() => failure), failed: true, timing: { start, inputEnd, outputStart: end, end } };
   }
   const outputStart = nowMs();
-  if (traced) endCallables(batch);
+  if (traced) endCallables(batch, undefined, Array.isArray(responses) ? responses : undefined);
   const outcomes = toOutcomes(model, batch, responses);
   if (traced) reportActivity(batch, 'COMPUTE_END');
   return { outcomes, failed: false, timing: { start, inputEnd, outputStart, end: nowMs() } };
+}
+
+/**
+ * What a call the scheduler abandoned (its execution timeout expired) comes to when it finally ends: nothing
+ * more is reported for its requests, which were answered with the timeout already.
+ */
+function abandonedExecution(
+  batch: readonly InferenceRequest[],
+  abandoned: AbortSignal,
+  start: number,
+  inputEnd: number,
+): Execution<Outcome> {
+  const error = TritonError.from(abandoned.reason);
+  const end = nowMs();
+  return { outcomes: batch.map(() => error), failed: true, timing: { start, inputEnd, outputStart: end, end } };
 }
 
 function toOutcomes(model: ExecutableModel, batch: readonly InferenceRequest[], responses: unknown): Outcome[] {
@@ -60,8 +79,10 @@ function toOutcomes(model: ExecutableModel, batch: readonly InferenceRequest[], 
     return batch.map(() => error);
   }
   return batch.map((request, i) => {
+    const response: unknown = responses[i];
+    if (response instanceof Error) return executionError(model, response);
     try {
-      return toResult(model, request, responses[i] as InferResponse);
+      return toResult(model, request, response as InferResponse);
     } catch (error) {
       return TritonError.from(error);
     }

@@ -51,6 +51,12 @@ export interface ModelConfig {
   readonly responseCache: boolean;
   /** Whether the model streams zero or more responses per request. */
   readonly decoupled: boolean;
+  /**
+   * Longest one call of the infer function may run, in µs; 0 (the default, as in Triton) means no limit. On
+   * expiry the batch's requests fail with 503 naming the model and the timeout, their `request.signal` aborts,
+   * and the instance takes the next batch.
+   */
+  readonly executionTimeoutMicroseconds: number;
 }
 
 /** Options of {@link QueuePolicy}. */
@@ -86,6 +92,8 @@ export interface ModelConfigOptions {
   responseCache?: boolean;
   /** @default false */
   decoupled?: boolean;
+  /** @default 0 (no limit) */
+  executionTimeoutMicroseconds?: number;
 }
 
 function nonNegativeInt(field: string, value: unknown): number {
@@ -184,5 +192,9 @@ export function ModelConfig(options: ModelConfigOptions = {}): ModelConfig {
     batcher,
     responseCache: bool('ModelConfig.responseCache', options.responseCache ?? false),
     decoupled: bool('ModelConfig.decoupled', options.decoupled ?? false),
+    executionTimeoutMicroseconds: nonNegativeInt(
+      'ModelConfig.executionTimeoutMicroseconds',
+      options.executionTimeoutMicroseconds ?? 0,
+    ),
   });
 }
