@@ -13,7 +13,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { log } from '../logger.ts';
 import type { FrontendTrace } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
-import { CompactRequestTrace } from './otlp/compact-request-trace.ts';
+import { CompactRequestTrace } from './compact-request-trace.ts';
 import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
 import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
 import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';

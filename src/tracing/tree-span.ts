@@ -55,9 +55,14 @@ export class ShapesByName {
 
   /** The shape of spans named `name`. */
   shapeOf(name: string): SpanShape {
+    return this.kept(name) ?? this.#unkept(name);
+  }
+
+  /** The kept shape of spans named `name`, or undefined when no more names are kept. */
+  kept(name: string): SpanShape | undefined {
     let shape = this.#shapes.get(name);
     if (shape === undefined) {
-      if (this.#shapes.size >= this.#limit) return this.#unkept(name);
+      if (this.#shapes.size >= this.#limit) return undefined;
       shape = spanShape(name, this.#events);
       this.#shapes.set(name, shape);
     }
