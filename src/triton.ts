@@ -147,7 +147,11 @@ export class Triton {
     }
     if (config.allowMetrics) {
       const { startMetricsFrontend } = await import('./frontends/metrics/metrics-server.ts');
-      this.#metrics = await startMetricsFrontend({ models: () => this.#service.models() }, config.metricsAddress, config.metricsPort);
+      this.#metrics = await startMetricsFrontend(
+        { models: () => this.#service.models(), traceErrors: () => tracing.errors.count },
+        config.metricsAddress,
+        config.metricsPort,
+      );
       log.info(`Started Metrics Service at ${config.metricsAddress}:${this.#metrics.port}`);
     }
     for (const model of this.#service.models()) this.#warnIfUncached(model);

@@ -20,6 +20,7 @@ import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
 import { SpanBatch, WriterPool } from './otlp/span-batch.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
+import type { TraceErrors } from './trace-guard.ts';
 import { ApiTreeSpan } from './tree-span.ts';
 import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
@@ -98,14 +99,18 @@ function ensureContextManager(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager());
 }
 
-/** Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can. */
-export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
+/**
+ * Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can.
+ * @param errors - counts errors of the span processor, the encoder and the transport (each drops its spans).
+ */
+export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors): OtelPipeline {
   const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
   const instrumentationScope = { name: TRACER_NAME };
   const losses = new LossCounter();
   const exporter = createOtlpSpanExporter({
     ...(config.urlGiven && { url: withHttpScheme(config.url) }),
     timeoutMillis: EXPORT_TIMEOUT_MS,
+    onTransportError: (error) => errors.report('sending spans', error),
   });
   const envelope = new ExportEnvelope(resource, instrumentationScope);
   const maxExportBatchSize = Math.min(config.bspMaxExportBatchSize, config.bspMaxQueueSize);
@@ -116,12 +121,19 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     scheduledDelayMillis: config.bspScheduleDelayMillis,
     newBatch: () => new SpanBatch(envelope, writers),
     async exportBatch(batch) {
-      const exported = await exporter.export(batch);
-      batch.release();
+      let exported = false;
+      try {
+        exported = await exporter.export(batch);
+      } catch (error) {
+        errors.report('exporting spans', error);
+      } finally {
+        batch.release();
+      }
       if (exported) return;
       losses.exportFailed += batch.count;
       losses.report();
     },
+    onError: (error) => errors.report('recording a span', error),
     onDropped(count) {
       losses.queueFull += count;
       losses.report();

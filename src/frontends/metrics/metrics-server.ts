@@ -7,7 +7,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { type MetricsModelSource, registerInferenceMetrics } from './inference-metrics.ts';
 import { createMetricsHandler } from './metrics-handler.ts';
 
@@ -18,6 +18,8 @@ export const PROCESS_METRICS_PREFIX = 'ts_triton_';
 export interface MetricsContext {
   /** The model versions to report, asked at every scrape. */
   readonly models: MetricsModelSource;
+  /** Errors of tracing so far (each dropped one request's trace), asked at every scrape. */
+  readonly traceErrors?: () => number;
 }
 
 /** A listening metrics endpoint. */
@@ -38,6 +40,18 @@ export function createMetricsRegistry(ctx: MetricsContext): Registry {
   const registry = new Registry();
   registerInferenceMetrics(registry, ctx.models);
   collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
+  const traceErrors = ctx.traceErrors;
+  if (traceErrors !== undefined) {
+    new Counter({
+      name: `${PROCESS_METRICS_PREFIX}trace_errors_total`,
+      help: 'Errors of tracing (request trace, span processor, encoder or transport); each dropped one trace or export, never a request',
+      registers: [registry],
+      collect(this: Counter) {
+        this.reset();
+        this.inc(traceErrors());
+      },
+    });
+  }
   return registry;
 }
 

@@ -9,7 +9,12 @@
  */
 
 import { ExportResultCode } from '@opentelemetry/core';
-import { createOtlpNetworkExportDelegate, type IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
+import {
+  createOtlpNetworkExportDelegate,
+  type ExportResponse,
+  type IExporterTransport,
+  type IOtlpExportDelegate,
+} from '@opentelemetry/otlp-exporter-base';
 import {
   convertLegacyHttpOptions,
   createOtlpHttpExportDelegate,
@@ -32,6 +37,8 @@ export interface OtlpSpanExporterOptions {
   readonly url?: string;
   /** How long one export, retries included, may take. */
   readonly timeoutMillis: number;
+  /** Told of an error the transport threw (a fault, not the collector's answer); the export fails. */
+  readonly onTransportError?: (error: unknown) => void;
 }
 
 /** Sends span batches to the collector. */
@@ -67,6 +74,22 @@ function exporterConfiguration(options: OtlpSpanExporterOptions): ReturnType<typ
   }
 }
 
+/** `transport`, with what it throws reported to `onError` and answered as a failed export. */
+function reportingThrows(transport: IExporterTransport, onError: ((error: unknown) => void) | undefined): IExporterTransport {
+  if (onError === undefined) return transport;
+  return {
+    async send(data, timeoutMillis): Promise<ExportResponse> {
+      try {
+        return await transport.send(data, timeoutMillis);
+      } catch (error) {
+        onError(error);
+        return { status: 'failure', error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    },
+    shutdown: () => transport.shutdown(),
+  };
+}
+
 /** The exporter for `options` (see the module comment). */
 export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSpanExporter {
   const config = exporterConfiguration(options);
@@ -77,7 +100,7 @@ export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSp
           config,
           batchSerializer,
           createOtlpHttpExporterMetrics(METRICS_COMPONENT, batchMetrics, config.url, undefined),
-          withRetries(createSocketHttpTransport({ url, headers: config.headers })),
+          withRetries(reportingThrows(createSocketHttpTransport({ url, headers: config.headers }), options.onTransportError)),
         )
       : createOtlpHttpExportDelegate(config, batchSerializer, METRICS_COMPONENT, batchMetrics, undefined);
   return {
