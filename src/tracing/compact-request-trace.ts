@@ -104,6 +104,10 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     return this.#takeOver()?.callableStart(ns) ?? NOOP_REQUEST_TRACER;
   }
 
+  failed(error: unknown): void {
+    this.#takeOver()?.failed(error);
+  }
+
   callableEnd(ns: bigint, error?: unknown): void {
     if (error !== undefined || !this.#advance(STEP.CALLABLE_END, ns)) this.#takeOver()?.callableEnd(ns, error);
   }

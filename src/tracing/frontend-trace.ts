@@ -19,6 +19,11 @@ export interface FrontendTrace extends RequestTrace {
   sendStart(ns: bigint): void;
   /** The response was written (HTTP_SEND_END / GRPC_SEND_END); the trace is complete. */
   sendEnd(ns: bigint): void;
+  /**
+   * The request failed (answered with an error, refused, cancelled, timed out) at `ns`: its spans that are
+   * still open end in error. Reported before `responseComplete`.
+   */
+  failed?(error: unknown, ns: bigint): void;
 }
 
 /** Triton's event names for each protocol. */

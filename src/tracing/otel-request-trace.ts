@@ -35,7 +35,10 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   readonly #plan: readonly StepPlan[];
   /** The spans of the tree that started, by their index in the tree. */
   readonly #spans: (TreeSpan | undefined)[] = new Array<TreeSpan | undefined>(SPAN_COUNT).fill(undefined);
+  readonly #ended: boolean[] = new Array<boolean>(SPAN_COUNT).fill(false);
   #tracer: RequestTracer = NOOP_REQUEST_TRACER;
+  /** The request's failure, once it failed: every span that ends from then on ends in error. */
+  #failure: { readonly error: unknown } | undefined;
   model: { readonly name: string; readonly version: number } | undefined;
   requestId = '';
 
@@ -79,7 +82,12 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   }
 
   callableEnd(ns: bigint, error?: unknown): void {
-    this.#at(STEP.CALLABLE_END, ns, error);
+    if (error !== undefined) this.failed(error);
+    this.#at(STEP.CALLABLE_END, ns);
+  }
+
+  failed(error: unknown): void {
+    this.#failure ??= { error };
   }
 
   responseComplete(ns: bigint): void {
@@ -95,12 +103,18 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     this.#options.onFinish();
   }
 
-  /** Does what the plan says at `step`: starts spans, adds events, ends spans (`error` marks those failed). */
-  #at(step: number, ns: bigint, error?: unknown): void {
+  /** Does what the plan says at `step`: starts spans, adds events, ends spans (in error after a failure). */
+  #at(step: number, ns: bigint): void {
     const { starts, eventSpans, eventNames, ends } = this.#plan[step]!;
     for (let i = 0; i < starts.length; i++) this.#start(starts[i]!, ns);
     for (let i = 0; i < eventSpans.length; i++) this.#spans[eventSpans[i]!]?.mark(eventNames[i]!, ns);
-    for (let i = 0; i < ends.length; i++) this.#spans[ends[i]!]?.finish(ns, error);
+    for (let i = 0; i < ends.length; i++) {
+      const index = ends[i]!;
+      const span = this.#spans[index];
+      if (span === undefined) continue;
+      span.finish(ns, this.#ended[index] ? undefined : this.#failure?.error);
+      this.#ended[index] = true;
+    }
   }
 
   /** Starts span `index` under its nearest ancestor that started (the root under the propagated context). */

@@ -106,6 +106,28 @@ function frontendEvent(role: keyof (typeof FRONTEND_EVENTS)[FrontendProtocol]): 
   return { HTTP: FRONTEND_EVENTS.HTTP[role], GRPC: FRONTEND_EVENTS.GRPC[role] };
 }
 
+/** The low-cardinality type of an error (`error.type`): its code (a TritonError's), else its class name. */
+export function errorType(error: unknown): string {
+  if (!(error instanceof Error)) return '_OTHER';
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code !== '' ? code : error.name || '_OTHER';
+}
+
+/**
+ * What a failure adds to each span of the tree that ends after it (from the span that failed up to the root):
+ * the ERROR status with the error's message, an `exception` event and these attributes. A failure is the
+ * infer function throwing, or the request answered with an error, refused, cancelled or timed out.
+ */
+export const ON_FAILURE = {
+  event: 'exception',
+  attributes: [{ key: 'error.type', value: errorType, by: 'ts-triton' }],
+  by: 'ts-triton',
+} as const satisfies {
+  readonly event: string;
+  readonly attributes: readonly { key: string; value: (error: unknown) => string; by: Origin }[];
+  readonly by: Origin;
+};
+
 /** Triton's span tree, root first, each span after its parent. */
 export const SPAN_TREE: readonly SpanDeclaration[] = [
   {

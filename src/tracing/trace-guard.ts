@@ -121,6 +121,14 @@ export class GuardedTrace implements FrontendTrace {
     }
   }
 
+  failed(error: unknown, ns: bigint): void {
+    try {
+      this.#trace?.failed?.(error, ns);
+    } catch (failure) {
+      this.#fail(failure);
+    }
+  }
+
   #tensors(activity: 'TENSOR_QUEUE_INPUT' | 'TENSOR_BACKEND_OUTPUT', tensors: Readonly<Record<string, NDArray>>): void {
     try {
       this.#trace?.tensors?.(activity, tensors);
@@ -142,7 +150,7 @@ export class GuardedTrace implements FrontendTrace {
   }
 
   /** Called by the request's tracer when tracing failed behind it. */
-  failed(error: unknown): void {
+  tracingFailed(error: unknown): void {
     this.#fail(error);
   }
 }
@@ -165,7 +173,7 @@ class GuardedTracer implements RequestTracer {
     try {
       return this.#tracer.span;
     } catch (error) {
-      this.#trace.failed(error);
+      this.#trace.tracingFailed(error);
       return NOOP_REQUEST_TRACER.span;
     }
   }
@@ -185,7 +193,7 @@ class GuardedTracer implements RequestTracer {
       return this.#tracer.run(name, call);
     } catch (error) {
       if (state === 'running') throw error;
-      this.#trace.failed(error);
+      this.#trace.tracingFailed(error);
       return state === 'returned' ? result! : fn();
     }
   }
@@ -195,7 +203,7 @@ class GuardedTracer implements RequestTracer {
     try {
       return this.#tracer.open(name);
     } catch (error) {
-      this.#trace.failed(error);
+      this.#trace.tracingFailed(error);
       return NOOP_REQUEST_TRACER.open(name);
     }
   }

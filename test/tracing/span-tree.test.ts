@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { MODEL_NAME, type Origin, SPAN_TREE } from '../../src/tracing/span-tree.ts';
+import { MODEL_NAME, ON_FAILURE, type Origin, SPAN_TREE } from '../../src/tracing/span-tree.ts';
 import { PLANNED_SPANS, REQUEST_SPAN, STEP, STEP_PLANS } from '../../src/tracing/tree-plan.ts';
 
 type Row = [item: string, names: string[], steps: string[], whose: string];
@@ -26,6 +26,8 @@ function declaredRows(): Row[] {
     }
     for (const a of span.attributes) rows.push(['attribute', [a.key], [span.start], whose(a.by)]);
   }
+  rows.push(['event', [ON_FAILURE.event], [], whose(ON_FAILURE.by)]);
+  for (const a of ON_FAILURE.attributes) rows.push(['attribute', [a.key], [], whose(a.by)]);
   return rows;
 }
 

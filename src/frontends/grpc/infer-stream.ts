@@ -122,6 +122,7 @@ export class InferStream {
         this.#fill(slot, { message: { infer_response: withFinalFlag(encodeGrpcInferResponse(value), true) } }, writes);
       },
       (error: unknown) => {
+        writes.failed(error);
         writes.responseComplete();
         if (this.#grpcErrors) this.#fill(slot, { error }, writes);
         else this.#fill(slot, { message: streamErrorResponse(id, TritonError.from(error).message) }, writes);
@@ -147,6 +148,7 @@ export class InferStream {
       writes.responseComplete();
       if (final) this.#write({ infer_response: final }, writes);
     } catch (error) {
+      writes.failed(error);
       writes.responseComplete();
       if (this.#grpcErrors) this.#fail(error);
       else this.#write(streamErrorResponse(id, TritonError.from(error).message), writes);

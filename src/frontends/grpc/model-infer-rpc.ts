@@ -73,6 +73,7 @@ export function modelInferRpc(ctx: GrpcContext): handleUnaryCall<ModelInferReque
     infer(ctx, call.request, trace, cancellation.signal).then(
       (response) => send(() => callback(null, response)),
       (error: unknown) => {
+        trace?.failed?.(error, monotonicNs());
         trace?.responseComplete(monotonicNs());
         send(() => callback(toServiceError(error)));
       },

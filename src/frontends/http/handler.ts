@@ -83,9 +83,14 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     throw new TritonError(ErrorCode.UNSUPPORTED, "'repository_name' specification is not supported");
   },
   infer: (ctx, route, req, res) => {
-    const model = ctx.service.model(route.modelName, route.modelVersion);
-    if (model.config.decoupled) {
-      throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
+    let model: ReturnType<HttpContext['service']['model']>;
+    try {
+      model = ctx.service.model(route.modelName, route.modelVersion);
+      if (model.config.decoupled) {
+        throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
+      }
+    } catch (error) {
+      return refuse(ctx, route, req, res, error);
     }
     const exchange = new InferExchange(model, route, req, res, ctx.maxInputSize);
     return serveInference(ctx, route, req, res, (body) => exchange.decode(body), respondOnce((_res, result) => exchange.send(result)));
@@ -154,10 +159,14 @@ function serveInference(
   const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP');
   const cancel = new AbortController();
   res.on('close', () => {
-    if (!res.writableFinished) cancel.abort();
+    if (!res.writableFinished) {
+      cancel.abort();
+      trace?.failed?.(new TritonError(ErrorCode.CANCELLED, 'the client closed the connection before the response was sent'), monotonicNs());
+    }
     trace?.sendEnd(monotonicNs());
   });
   const fail = (error: unknown): void => {
+    trace?.failed?.(error, monotonicNs());
     markResponding(trace);
     respondWithError(req, res, error);
   };
@@ -176,6 +185,17 @@ function serveInference(
     }
   };
   collectBody(req, ctx.maxInputSize, binaryDataOffset(req.headers), onBody, fail);
+}
+
+/** Answers an inference request refused before its body is read with `error`; traced when sampled. */
+function refuse(ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP');
+  if (trace !== undefined) {
+    res.on('close', () => trace.sendEnd(monotonicNs()));
+    trace.failed?.(error, monotonicNs());
+    markResponding(trace);
+  }
+  respondWithError(req, res, error);
 }
 
 /** Marks a request's response complete and its sending started (one clock reading for both). */
@@ -223,6 +243,7 @@ const respondAsEvents: Responder = async (ctx, request, res, trace) => {
     });
   } catch (error) {
     if (!res.headersSent) throw error;
+    trace?.failed?.(error, monotonicNs());
     res.write(`data: ${JSON.stringify({ error: TritonError.from(error).message })}\n\n`);
   }
   trace?.responseComplete(monotonicNs());
