@@ -17,7 +17,7 @@
 
 import type { CoreActivity, RequestTracer } from '../core/trace-hooks.ts';
 import { NOOP_REQUEST_TRACER } from '../core/trace-hooks.ts';
-import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
+import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
 import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
 import { keptTreeShapes, PARENT_AT, PLANNED_SPANS, SPAN_COUNT, STEP, STEP_COUNT } from './tree-plan.ts';
@@ -47,6 +47,8 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   #general: OtelRequestTrace | undefined;
   model: { readonly name: string; readonly version: number } | undefined;
   requestId = '';
+  endpoint: RequestEndpoint | undefined;
+  status: number | undefined;
   /** The shapes of the tree's spans, once the model is known. */
   #shapes: readonly SpanShape[] | undefined;
   /** Monotonic nanoseconds of each step. */
@@ -108,6 +110,16 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     this.#takeOver()?.failed(error);
   }
 
+  describe(endpoint: RequestEndpoint): void {
+    this.endpoint = endpoint;
+    this.#general?.describe(endpoint);
+  }
+
+  answered(status: number): void {
+    this.status = status;
+    this.#general?.answered(status);
+  }
+
   callableEnd(ns: bigint, error?: unknown): void {
     if (error !== undefined || !this.#advance(STEP.CALLABLE_END, ns)) this.#takeOver()?.callableEnd(ns, error);
   }
@@ -166,6 +178,8 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     if (this.#done === STEP_COUNT) return undefined;
     if (this.#general !== undefined) return this.#general;
     const general = new OtelRequestTrace(this.#options);
+    if (this.endpoint !== undefined) general.describe(this.endpoint);
+    if (this.status !== undefined) general.answered(this.status);
     for (let step = 1; step < this.#done; step++) (STEPS[step] as StepDeclaration).report!(general, this.times[step]!, this);
     this.#general = general;
     this.#done = -1;

@@ -9,7 +9,7 @@
 
 import { type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
 import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
-import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
+import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import type { RequestFacts } from './span-tree.ts';
 import { PLANNED_SPANS, REQUEST_SPAN, SPAN_COUNT, STEP, STEP_PLANS, type StepPlan } from './tree-plan.ts';
 import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
@@ -41,6 +41,8 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   #failure: { readonly error: unknown } | undefined;
   model: { readonly name: string; readonly version: number } | undefined;
   requestId = '';
+  endpoint: RequestEndpoint | undefined;
+  status: number | undefined;
 
   /** Starts the tree (its first step: the root span). */
   constructor(options: OtelRequestTraceOptions) {
@@ -90,6 +92,14 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     this.#failure ??= { error };
   }
 
+  describe(endpoint: RequestEndpoint): void {
+    this.endpoint = endpoint;
+  }
+
+  answered(status: number): void {
+    this.status = status;
+  }
+
   responseComplete(ns: bigint): void {
     this.#at(STEP.RESPONSE_COMPLETE, ns);
   }
@@ -112,6 +122,10 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
       const index = ends[i]!;
       const span = this.#spans[index];
       if (span === undefined) continue;
+      if (!this.#ended[index]) {
+        const attributes = PLANNED_SPANS[index]!.attributes(this);
+        if (attributes !== undefined) span.annotate(attributes);
+      }
       span.finish(ns, this.#ended[index] ? undefined : this.#failure?.error);
       this.#ended[index] = true;
     }
@@ -129,8 +143,6 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
       if (parent < 0) return;
       span = this.#spans[parent]!.startChild(shape, ns);
     }
-    const attributes = planned.attributes(this);
-    if (attributes !== undefined) span.annotate(attributes);
     this.#spans[index] = span;
     if (index === REQUEST_SPAN) this.#tracer = new OtelRequestTracer(span);
   }

@@ -11,7 +11,7 @@
  */
 
 import type { AttributeValue } from '@opentelemetry/api';
-import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
+import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace, type RequestEndpoint } from './frontend-trace.ts';
 
 /** Who defines a span, event or attribute. */
 export type Origin = 'Triton' | 'ts-triton';
@@ -25,6 +25,10 @@ export interface RequestFacts {
   readonly model: { readonly name: string; readonly version: number } | undefined;
   /** The request's id (`''` when it has none). */
   readonly requestId: string;
+  /** Where the request came in, when the frontend said. */
+  readonly endpoint: RequestEndpoint | undefined;
+  /** The status it was answered with (HTTP status or gRPC status code), when the frontend said. */
+  readonly status: number | undefined;
 }
 
 /** A step of a request's course, and how the frontends or the data plane report it to a trace. */
@@ -66,7 +70,7 @@ export interface SpanDeclaration {
   readonly start: StepName;
   readonly end: StepName;
   readonly events: readonly EventDeclaration[];
-  /** Set when the span starts. */
+  /** Set when the span ends (from what the request's trace knows by then). */
   readonly attributes: readonly AttributeDeclaration[];
   /** Whether this is the span model code sees as `request.span` (exactly one span is). */
   readonly requestSpan?: true;
@@ -128,6 +132,12 @@ export const ON_FAILURE = {
   readonly by: Origin;
 };
 
+/** An attribute of OpenTelemetry's semantic conventions that ts-triton adds. */
+function standard(key: string, value: AttributeDeclaration['value']): AttributeDeclaration {
+  return { key, value, by: 'ts-triton' };
+}
+const http = (r: RequestFacts): boolean => r.protocol === 'HTTP';
+
 /** Triton's span tree, root first, each span after its parent. */
 export const SPAN_TREE: readonly SpanDeclaration[] = [
   {
@@ -142,7 +152,20 @@ export const SPAN_TREE: readonly SpanDeclaration[] = [
       event('SEND_START', frontendEvent('sendStart')),
       event('SEND_END', frontendEvent('sendEnd')),
     ],
-    attributes: [],
+    // OpenTelemetry's HTTP and RPC server attributes.
+    attributes: [
+      standard('http.request.method', (r) => r.endpoint?.method),
+      standard('http.route', (r) => r.endpoint?.route),
+      standard('url.path', (r) => r.endpoint?.path),
+      standard('http.response.status_code', (r) => (http(r) ? r.status : undefined)),
+      standard('rpc.system', (r) => (http(r) ? undefined : 'grpc')),
+      standard('rpc.service', (r) => r.endpoint?.rpcService),
+      standard('rpc.method', (r) => r.endpoint?.rpcMethod),
+      standard('rpc.grpc.status_code', (r) => (http(r) ? undefined : r.status)),
+      standard('server.address', (r) => r.endpoint?.serverAddress),
+      standard('server.port', (r) => r.endpoint?.serverPort),
+      standard('client.address', (r) => r.endpoint?.clientAddress),
+    ],
     by: 'Triton',
   },
   {

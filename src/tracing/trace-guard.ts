@@ -12,7 +12,7 @@ import type { NDArray } from '../core/ndarray.ts';
 import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
 import type { Span } from '@opentelemetry/api';
 import { log } from '../logger.ts';
-import type { FrontendTrace } from './frontend-trace.ts';
+import type { FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 
 const REPORT_INTERVAL_MS = 10_000;
 
@@ -116,6 +116,22 @@ export class GuardedTrace implements FrontendTrace {
   sendEnd(ns: bigint): void {
     try {
       this.#trace?.sendEnd(ns);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  describe(endpoint: RequestEndpoint): void {
+    try {
+      this.#trace?.describe?.(endpoint);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  answered(status: number): void {
+    try {
+      this.#trace?.answered?.(status);
     } catch (error) {
       this.#fail(error);
     }

@@ -24,7 +24,8 @@ function declaredRows(): Row[] {
       const names = typeof e.name === 'string' ? [e.name] : [...new Set([e.name.HTTP, e.name.GRPC])];
       rows.push(['event', names, [e.at], whose(e.by)]);
     }
-    for (const a of span.attributes) rows.push(['attribute', [a.key], [span.start], whose(a.by)]);
+    // Attributes are set as the span ends.
+    for (const a of span.attributes) rows.push(['attribute', [a.key], [span.end], whose(a.by)]);
   }
   rows.push(['event', [ON_FAILURE.event], [], whose(ON_FAILURE.by)]);
   for (const a of ON_FAILURE.attributes) rows.push(['attribute', [a.key], [], whose(a.by)]);

@@ -23,7 +23,7 @@ import type { ModelInferRequestIn, ModelInferResponseOut, ModelStreamInferRespon
 import { monotonicNs } from '../../tracing/clock.ts';
 import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 import type { GrpcContext } from './context.ts';
-import { type PreparedRequest, prepareRequest } from './infer-requests.ts';
+import { grpcEndpoint, type PreparedRequest, prepareRequest } from './infer-requests.ts';
 import { metadataHeaders, wantsGrpcErrors } from './metadata-headers.ts';
 import { toServiceError } from './status.ts';
 import { TracedWrites } from './traced-writes.ts';
@@ -93,6 +93,7 @@ export class InferStream {
   #onRequest(message: ModelInferRequestIn): void {
     if (this.#finished) return;
     const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC');
+    trace?.describe?.(grpcEndpoint(this.#call, 'ModelStreamInfer'));
     trace?.received(monotonicNs());
     const writes = new TracedWrites(trace);
     this.#inFlight++;

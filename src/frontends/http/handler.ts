@@ -19,7 +19,7 @@ import { InferExchange } from './infer-exchange.ts';
 import { binaryDataOffset } from './inference-header.ts';
 import { matchRoute, type RouteMatch } from './routes.ts';
 import { monotonicNs } from '../../tracing/clock.ts';
-import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
+import { type FrontendTrace, type RequestEndpoint, splitHostPort } from '../../tracing/frontend-trace.ts';
 import type { TraceManager } from '../../tracing/trace-manager.ts';
 
 /** What the HTTP frontend needs from the server. */
@@ -157,12 +157,13 @@ function serveInference(
   respond: Responder,
 ): void {
   const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP');
+  trace?.describe?.(httpEndpoint(req, route));
   const cancel = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) {
       cancel.abort();
       trace?.failed?.(new TritonError(ErrorCode.CANCELLED, 'the client closed the connection before the response was sent'), monotonicNs());
-    }
+    } else trace?.answered?.(res.statusCode);
     trace?.sendEnd(monotonicNs());
   });
   const fail = (error: unknown): void => {
@@ -187,11 +188,38 @@ function serveInference(
   collectBody(req, ctx.maxInputSize, binaryDataOffset(req.headers), onBody, fail);
 }
 
+/** The path segment of each traced endpoint (the route template's last part). */
+const ROUTE_ENDS: Partial<Record<RouteMatch['endpoint'], string>> = {
+  infer: 'infer',
+  generate: 'generate',
+  'generate-stream': 'generate_stream',
+};
+
+/** Where an HTTP request came in, for its trace's root span. */
+function httpEndpoint(req: IncomingMessage, route: RouteMatch): RequestEndpoint {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  const host = splitHostPort(req.headers.host);
+  const version = route.modelVersion === -1 ? '' : '/versions/{model_version}';
+  return {
+    method: req.method,
+    route: `/v2/models/{model_name}${version}/${ROUTE_ENDS[route.endpoint]}`,
+    path: query < 0 ? url : url.slice(0, query),
+    serverAddress: host.address,
+    serverPort: host.port ?? req.socket.localPort,
+    clientAddress: req.socket.remoteAddress,
+  };
+}
+
 /** Answers an inference request refused before its body is read with `error`; traced when sampled. */
 function refuse(ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: ServerResponse, error: unknown): void {
   const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP');
   if (trace !== undefined) {
-    res.on('close', () => trace.sendEnd(monotonicNs()));
+    trace.describe?.(httpEndpoint(req, route));
+    res.on('close', () => {
+      trace.answered?.(res.statusCode);
+      trace.sendEnd(monotonicNs());
+    });
     trace.failed?.(error, monotonicNs());
     markResponding(trace);
   }
