@@ -45,12 +45,26 @@ export interface RequestEndpoint {
   readonly clientAddress?: string;
 }
 
+const NO_HOST = Object.freeze({ address: undefined, port: undefined });
+/** Split `host[:port]` values, by value (a server sees few). */
+const splitHosts = new Map<string, { readonly address: string | undefined; readonly port: number | undefined }>();
+const KEPT_HOSTS = 64;
+
 /**
  * `host[:port]` (or `[v6]:port`, or grpc-js's `ipv4:`/`ipv6:` forms) split into its address and port (the
  * port undefined when absent or not a number).
  */
-export function splitHostPort(value: string | undefined): { address: string | undefined; port: number | undefined } {
-  if (!value) return { address: undefined, port: undefined };
+export function splitHostPort(value: string | undefined): { readonly address: string | undefined; readonly port: number | undefined } {
+  if (!value) return NO_HOST;
+  let split = splitHosts.get(value);
+  if (split === undefined) {
+    split = Object.freeze(splitOnce(value));
+    if (splitHosts.size < KEPT_HOSTS) splitHosts.set(value, split);
+  }
+  return split;
+}
+
+function splitOnce(value: string): { address: string | undefined; port: number | undefined } {
   const text = value.replace(/^ipv[46]:/, '');
   const match = /^\[([^\]]*)\](?::(\d+))?$/.exec(text) ?? /^([^:]*)(?::(\d+))?$/.exec(text);
   if (match === null) return { address: text, port: undefined };

@@ -53,6 +53,11 @@ export interface AttributeDeclaration {
   readonly key: string;
   readonly value: (facts: RequestFacts) => AttributeValue | undefined;
   readonly by: Origin;
+  /**
+   * Whether its value differs for (nearly) every request, like an id. Other values recur, and the encoder
+   * keeps the bytes of the first ones it writes.
+   */
+  readonly perRequest?: true;
 }
 
 /** The model's name: what a span named after the request's model has for its name. */
@@ -178,9 +183,9 @@ export const SPAN_TREE: readonly SpanDeclaration[] = [
     attributes: [
       { key: 'triton.model_name', value: (r) => r.model!.name, by: 'Triton' },
       { key: 'triton.model_version', value: (r) => r.model!.version, by: 'Triton' },
-      { key: 'triton.trace_id', value: (r) => r.tritonId, by: 'Triton' },
+      { key: 'triton.trace_id', value: (r) => r.tritonId, by: 'Triton', perRequest: true },
       { key: 'triton.trace_parent_id', value: () => 0, by: 'Triton' },
-      { key: 'triton.request_id', value: (r) => (r.requestId === '' ? undefined : r.requestId), by: 'Triton' },
+      { key: 'triton.request_id', value: (r) => (r.requestId === '' ? undefined : r.requestId), by: 'Triton', perRequest: true },
     ],
     by: 'Triton',
   },

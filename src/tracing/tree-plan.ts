@@ -8,6 +8,7 @@
  */
 
 import type { Attributes } from '@opentelemetry/api';
+import { AttributeRun } from './otlp/encode-recorded-spans.ts';
 import type { FrontendProtocol } from './frontend-trace.ts';
 import {
   type AttributeDeclaration,
@@ -45,6 +46,8 @@ export interface PlannedSpan {
   readonly eventSteps: readonly number[];
   /** Its attributes as declared. */
   readonly declaredAttributes: readonly AttributeDeclaration[];
+  /** Its attributes as the encoder writes them, in runs (see encode-recorded-spans.ts). */
+  readonly attributeRuns: readonly AttributeRun[];
   /** Its attributes for a request, or undefined when it has none. */
   attributes(facts: RequestFacts): Attributes | undefined;
   /** Its shape for a request of `protocol` for model `modelName`. */
@@ -125,6 +128,7 @@ function planSpan(span: SpanDeclaration, index: number): PlannedSpan {
     endStep: end,
     eventSteps: events.map((e) => stepOf(e.at)),
     declaredAttributes: span.attributes,
+    attributeRuns: AttributeRun.of(span.attributes),
     attributes: buildAttributes(span.attributes),
     shapeOf: fixed ? (protocol) => fixed[protocol]! : (protocol, modelName) => byName![protocol]!.shapeOf(modelName),
     keptShapeOf: fixed ? (protocol) => fixed[protocol] : (protocol, modelName) => byName![protocol]!.kept(modelName),

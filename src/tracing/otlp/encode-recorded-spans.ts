@@ -12,7 +12,7 @@
  * @module
  */
 
-import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { type AttributeValue, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
@@ -136,6 +136,8 @@ export interface TreeSpanLayout {
   readonly eventSteps: readonly number[];
   /** Its attributes, as declared (span-tree.ts): written from the request's facts. */
   readonly declaredAttributes: readonly AttributeDeclaration[];
+  /** Its declared attributes as runs ({@link AttributeRun.of}). */
+  readonly attributeRuns: readonly AttributeRun[];
 }
 
 /**
@@ -157,17 +159,72 @@ export function writeTreeSpan(
   writeIdFields(writer, tree.traceState, ids, ids, layout.spanAt, parentAt < 0 ? undefined : ids, parentAt);
   const template = shapeTemplate(shape);
   writeTemplateHead(writer, template, SpanKind.SERVER, times[layout.startStep]!, times[layout.endStep]!);
-  const attributes = layout.declaredAttributes;
-  for (let i = 0; i < attributes.length; i++) {
-    const attribute = attributes[i]!;
-    const value = attribute.value(facts);
-    if (value !== undefined) writeAttribute(writer, 9, attribute.key, value);
-  }
+  const runs = layout.attributeRuns;
+  for (let i = 0; i < runs.length; i++) runs[i]!.write(writer, layout.declaredAttributes, facts);
   const tail = writeTemplateTail(writer, template, spanFlagsOf(root && tree.parentIsRemote));
   const eventTimes = template.eventTimes;
   const steps = layout.eventSteps;
   for (let i = 0; i < steps.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
   writer.endLarge(start);
+}
+
+/**
+ * Consecutive declared attributes of a span whose values recur from request to request (a method, a route, an
+ * address, a model's name), written as one run: when a request's values are those of the run's last write,
+ * the bytes of that write are copied. An attribute whose value differs for every request is a run of its own,
+ * written each time.
+ */
+export class AttributeRun {
+  readonly from: number;
+  readonly to: number;
+  /** The values of the last write, or undefined for a run written each time. */
+  readonly #last: (AttributeValue | undefined)[] | undefined;
+  readonly #values: (AttributeValue | undefined)[];
+  #bytes: Uint8Array | undefined;
+
+  constructor(from: number, to: number, recurring: boolean) {
+    this.from = from;
+    this.to = to;
+    this.#last = recurring ? new Array<AttributeValue | undefined>(to - from).fill(undefined) : undefined;
+    this.#values = new Array<AttributeValue | undefined>(to - from).fill(undefined);
+  }
+
+  /** The runs of `attributes`, in order. */
+  static of(attributes: readonly AttributeDeclaration[]): AttributeRun[] {
+    const runs: AttributeRun[] = [];
+    for (let from = 0; from < attributes.length; ) {
+      let to = from + 1;
+      if (attributes[from]!.perRequest !== true) while (to < attributes.length && attributes[to]!.perRequest !== true) to++;
+      runs.push(new AttributeRun(from, to, attributes[from]!.perRequest !== true));
+      from = to;
+    }
+    return runs;
+  }
+
+  /** Writes the run's attributes (field 9) for `facts`. */
+  write(writer: ProtoWriter, attributes: readonly AttributeDeclaration[], facts: RequestFacts): void {
+    const last = this.#last;
+    const values = this.#values;
+    let same = this.#bytes !== undefined;
+    for (let i = this.from, j = 0; i < this.to; i++, j++) {
+      const value = attributes[i]!.value(facts);
+      values[j] = value;
+      if (last === undefined || value !== last[j]) same = false;
+    }
+    if (same) {
+      writer.raw(this.#bytes!);
+      return;
+    }
+    const start = writer.pos;
+    for (let i = this.from, j = 0; i < this.to; i++, j++) {
+      const value = values[j];
+      if (value !== undefined) writeAttribute(writer, 9, attributes[i]!.key, value);
+    }
+    if (last === undefined) return;
+    const view = writer.view;
+    this.#bytes = new Uint8Array(view.buffer, view.byteOffset + start, writer.pos - start).slice();
+    for (let j = 0; j < values.length; j++) last[j] = values[j];
+  }
 }
 
 /** Fields 5 on, one by one. */
