@@ -144,6 +144,7 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
       span = this.#spans[parent]!.startChild(shape, ns);
     }
     this.#spans[index] = span;
+    this.#ended[index] = false;
     if (index === REQUEST_SPAN) this.#tracer = new OtelRequestTracer(span);
   }
 }
