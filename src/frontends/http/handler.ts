@@ -188,22 +188,25 @@ function serveInference(
   collectBody(req, ctx.maxInputSize, binaryDataOffset(req.headers), onBody, fail);
 }
 
-/** The path segment of each traced endpoint (the route template's last part). */
-const ROUTE_ENDS: Partial<Record<RouteMatch['endpoint'], string>> = {
-  infer: 'infer',
-  generate: 'generate',
-  'generate-stream': 'generate_stream',
-};
+/** The route templates of the traced endpoints: without a version in the path, and with one. */
+const ROUTE_TEMPLATES: Partial<Record<RouteMatch['endpoint'], readonly [string, string]>> = Object.fromEntries(
+  (
+    [
+      ['infer', 'infer'],
+      ['generate', 'generate'],
+      ['generate-stream', 'generate_stream'],
+    ] as const
+  ).map(([endpoint, end]) => [endpoint, [`/v2/models/{model_name}/${end}`, `/v2/models/{model_name}/versions/{model_version}/${end}`]]),
+);
 
 /** Where an HTTP request came in, for its trace's root span. */
 function httpEndpoint(req: IncomingMessage, route: RouteMatch): RequestEndpoint {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   const host = splitHostPort(req.headers.host);
-  const version = route.modelVersion === -1 ? '' : '/versions/{model_version}';
   return {
     method: req.method,
-    route: `/v2/models/{model_name}${version}/${ROUTE_ENDS[route.endpoint]}`,
+    route: ROUTE_TEMPLATES[route.endpoint]?.[route.modelVersion === -1 ? 0 : 1],
     path: query < 0 ? url : url.slice(0, query),
     serverAddress: host.address,
     serverPort: host.port ?? req.socket.localPort,
