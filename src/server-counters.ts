@@ -31,5 +31,14 @@ export function serverCounters(tracing: () => TraceManager | undefined): ServerC
         ] as const;
       },
     },
+    {
+      name: 'ts_triton_trace_errors_total',
+      help: 'Errors of tracing (request trace, span processor, encoder or transport); each dropped one trace or export, never a request',
+      labelNames: [],
+      samples: () => {
+        const errors = tracing()?.errors;
+        return errors ? [[{}, errors.count] as const] : [];
+      },
+    },
   ];
 }

@@ -13,13 +13,14 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { log } from '../logger.ts';
 import type { FrontendTrace } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
-import { CompactRequestTrace } from './otlp/compact-request-trace.ts';
+import { CompactRequestTrace } from './compact-request-trace.ts';
 import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
 import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
 import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
 import { SpanBatch, WriterPool } from './otlp/span-batch.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
+import type { TraceErrors } from './trace-guard.ts';
 import { ApiTreeSpan } from './tree-span.ts';
 import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
@@ -109,13 +110,17 @@ function ensureContextManager(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager());
 }
 
-/** Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can. */
-export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
+/**
+ * Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can.
+ * @param errors - counts errors of the span processor, the encoder and the transport (each drops its spans).
+ */
+export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors): OtelPipeline {
   const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
   const instrumentationScope = { name: TRACER_NAME };
   const exporter = createOtlpSpanExporter({
     ...(config.urlGiven && { url: withHttpScheme(config.url) }),
     timeoutMillis: EXPORT_TIMEOUT_MS,
+    onTransportError: (error) => errors.report('sending spans', error),
   });
   const losses = new LossCounter(exporter.url);
   const envelope = new ExportEnvelope(resource, instrumentationScope);
@@ -127,13 +132,21 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     scheduledDelayMillis: config.bspScheduleDelayMillis,
     newBatch: () => new SpanBatch(envelope, writers),
     async exportBatch(batch) {
-      const failure = await exporter.export(batch);
-      batch.release();
+      let failure: string | undefined;
+      try {
+        failure = await exporter.export(batch);
+      } catch (error) {
+        errors.report('exporting spans', error);
+        failure = `an error while exporting (${error instanceof Error ? error.message : String(error)})`;
+      } finally {
+        batch.release();
+      }
       if (failure === undefined) return;
       losses.exportFailed += batch.count;
       losses.lastError = failure;
       losses.report();
     },
+    onError: (error) => errors.report('recording a span', error),
     onDropped(count) {
       losses.queueFull += count;
       losses.report();

@@ -1,16 +1,17 @@
 /**
- * A request traced in OpenTelemetry mode: Triton's span tree (`InferRequest` → model → `compute`), plus
- * `infer_callable` for the infer function's call, with every activity as an event. Built from span objects:
- * the application's tracer's, or ts-triton's recorded spans when a request leaves the course a
- * `CompactRequestTrace` records (otlp/compact-request-trace.ts).
+ * A request traced in OpenTelemetry mode: the declared span tree (span-tree.ts: Triton's `InferRequest` → model
+ * → `compute`, plus `infer_callable` for the infer function's call), each step doing what the tree's plan says
+ * (tree-plan.ts). Built from span objects: the application's tracer's, or ts-triton's recorded spans when a
+ * request leaves the course a `CompactRequestTrace` records (compact-request-trace.ts).
  *
  * @module
  */
 
 import { type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
-import type { CoreActivity, RequestTracer, TracedSpan } from '../core/trace-hooks.ts';
-import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
-import { CALLABLE_SHAPE, COMPUTE_SHAPE, modelAttributes, modelShape, ROOT_SHAPES } from './tree-shapes.ts';
+import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
+import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
+import type { RequestFacts } from './span-tree.ts';
+import { PLANNED_SPANS, REQUEST_SPAN, SPAN_COUNT, STEP, STEP_PLANS, type StepPlan } from './tree-plan.ts';
 import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
 
 /** Options of {@link OtelRequestTrace}. */
@@ -29,71 +30,122 @@ export interface OtelRequestTraceOptions {
 }
 
 /** One request's spans in OpenTelemetry mode. */
-export class OtelRequestTrace implements FrontendTrace {
-  readonly #events: (typeof FRONTEND_EVENTS)[FrontendProtocol];
-  readonly #tritonId: number;
-  readonly #onFinish: () => void;
-  readonly #root: TreeSpan;
-  #model: TreeSpan | undefined;
-  #compute: TreeSpan | undefined;
-  #callable: TreeSpan | undefined;
+export class OtelRequestTrace implements FrontendTrace, RequestFacts {
+  readonly #options: OtelRequestTraceOptions;
+  readonly #plan: readonly StepPlan[];
+  /** The spans of the tree that started, by their index in the tree. */
+  readonly #spans: (TreeSpan | undefined)[] = new Array<TreeSpan | undefined>(SPAN_COUNT).fill(undefined);
+  readonly #ended: boolean[] = new Array<boolean>(SPAN_COUNT).fill(false);
+  #tracer: RequestTracer = NOOP_REQUEST_TRACER;
+  /** The request's failure, once it failed: every span that ends from then on ends in error. */
+  #failure: { readonly error: unknown } | undefined;
+  model: { readonly name: string; readonly version: number } | undefined;
+  requestId = '';
+  endpoint: RequestEndpoint | undefined;
+  status: number | undefined;
 
-  /** Starts the root `InferRequest` span. */
+  /** Starts the tree (its first step: the root span). */
   constructor(options: OtelRequestTraceOptions) {
-    this.#events = FRONTEND_EVENTS[options.protocol];
-    this.#tritonId = options.tritonId;
-    this.#onFinish = options.onFinish;
-    this.#root = options.startRoot(ROOT_SHAPES[options.protocol], options.startNs, options.parent);
-    this.#root.mark(this.#events.recvStart, options.startNs);
+    this.#options = options;
+    this.#plan = STEP_PLANS[options.protocol];
+    this.#at(STEP.START, options.startNs);
+  }
+
+  get protocol(): FrontendProtocol {
+    return this.#options.protocol;
+  }
+
+  get tritonId(): number {
+    return this.#options.tritonId;
+  }
+
+  /** The tracer of `request.span` (a no-op one until that span started). */
+  get requestTracer(): RequestTracer {
+    return this.#tracer;
   }
 
   received(ns: bigint): void {
-    this.#root.mark(this.#events.recvEnd, ns);
+    this.#at(STEP.RECEIVED, ns);
   }
 
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
-    const span = this.#root.startChild(modelShape(model.name), ns);
-    span.annotate(modelAttributes(model, this.#tritonId, requestId));
-    span.mark('REQUEST_START', ns);
-    this.#model = span;
+    this.model = model;
+    this.requestId = requestId;
+    this.#at(STEP.REQUEST_START, ns);
   }
 
   activity(name: CoreActivity, ns: bigint): void {
-    if (name === 'QUEUE_START') {
-      this.#model?.mark(name, ns);
-      return;
-    }
-    if (name === 'COMPUTE_START' && this.#model) this.#compute = this.#model.startChild(COMPUTE_SHAPE, ns);
-    this.#compute?.mark(name, ns);
-    if (name === 'COMPUTE_END') this.#compute?.finish(ns);
+    this.#at(STEP[name], ns);
   }
 
   callableStart(ns: bigint): RequestTracer {
-    const span = (this.#compute ?? this.#root).startChild(CALLABLE_SHAPE, ns);
-    this.#callable = span;
-    return new OtelRequestTracer(span);
+    this.#at(STEP.CALLABLE_START, ns);
+    return this.#tracer;
   }
 
   callableEnd(ns: bigint, error?: unknown): void {
-    this.#callable?.finish(ns, error);
+    if (error !== undefined) this.failed(error);
+    this.#at(STEP.CALLABLE_END, ns);
+  }
+
+  failed(error: unknown): void {
+    this.#failure ??= { error };
+  }
+
+  describe(endpoint: RequestEndpoint): void {
+    this.endpoint = endpoint;
+  }
+
+  answered(status: number): void {
+    this.status = status;
   }
 
   responseComplete(ns: bigint): void {
-    this.#root.mark('INFER_RESPONSE_COMPLETE', ns);
-    if (this.#model) {
-      this.#model.mark('REQUEST_END', ns);
-      this.#model.finish(ns);
-    }
+    this.#at(STEP.RESPONSE_COMPLETE, ns);
   }
 
   sendStart(ns: bigint): void {
-    this.#root.mark(this.#events.sendStart, ns);
+    this.#at(STEP.SEND_START, ns);
   }
 
   sendEnd(ns: bigint): void {
-    this.#root.mark(this.#events.sendEnd, ns);
-    this.#root.finish(ns);
-    this.#onFinish();
+    this.#at(STEP.SEND_END, ns);
+    this.#options.onFinish();
+  }
+
+  /** Does what the plan says at `step`: starts spans, adds events, ends spans (in error after a failure). */
+  #at(step: number, ns: bigint): void {
+    const { starts, eventSpans, eventNames, ends } = this.#plan[step]!;
+    for (let i = 0; i < starts.length; i++) this.#start(starts[i]!, ns);
+    for (let i = 0; i < eventSpans.length; i++) this.#spans[eventSpans[i]!]?.mark(eventNames[i]!, ns);
+    for (let i = 0; i < ends.length; i++) {
+      const index = ends[i]!;
+      const span = this.#spans[index];
+      if (span === undefined) continue;
+      if (!this.#ended[index]) {
+        const attributes = PLANNED_SPANS[index]!.attributes(this);
+        if (attributes !== undefined) span.annotate(attributes);
+      }
+      span.finish(ns, this.#ended[index] ? undefined : this.#failure?.error);
+      this.#ended[index] = true;
+    }
+  }
+
+  /** Starts span `index` under its nearest ancestor that started (the root under the propagated context). */
+  #start(index: number, ns: bigint): void {
+    const planned = PLANNED_SPANS[index]!;
+    const shape = planned.shapeOf(this.#options.protocol, this.model?.name ?? '');
+    let span: TreeSpan;
+    if (planned.parent < 0) span = this.#options.startRoot(shape, ns, this.#options.parent);
+    else {
+      let parent = planned.parent;
+      while (parent >= 0 && this.#spans[parent] === undefined) parent = PLANNED_SPANS[parent]!.parent;
+      if (parent < 0) return;
+      span = this.#spans[parent]!.startChild(shape, ns);
+    }
+    this.#spans[index] = span;
+    this.#ended[index] = false;
+    if (index === REQUEST_SPAN) this.#tracer = new OtelRequestTracer(span);
   }
 }
 

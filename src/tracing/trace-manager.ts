@@ -13,6 +13,7 @@ import type { OtelPipeline } from './otel-pipeline.ts';
 import type { TraceFile } from './trace-file.ts';
 import type { HeaderGetter } from './w3c-context.ts';
 import type { TraceConfig } from './trace-config.ts';
+import { GuardedTrace, TraceErrors } from './trace-guard.ts';
 import { traceLevelIsOff, traceLevelNames } from './trace-levels.ts';
 import { TraceSettings } from './trace-settings.ts';
 import {
@@ -27,17 +28,21 @@ export class TraceManager {
   readonly #config: TraceConfig;
   readonly #settings: TraceSettings;
   readonly #pipeline: OtelPipeline | undefined;
+  /** Errors of tracing (each drops one request's trace; requests are served regardless). */
+  readonly errors: TraceErrors;
   #nextId = 1;
   #warnedTensors = false;
 
   /**
    * @param config - the parsed trace configuration.
    * @param pipeline - the running export pipeline, in OpenTelemetry mode.
+   * @param errors - where tracing errors are counted (the pipeline's too).
    */
-  constructor(config: TraceConfig, pipeline?: OtelPipeline) {
+  constructor(config: TraceConfig, pipeline?: OtelPipeline, errors = new TraceErrors()) {
     this.#config = config;
     this.#settings = new TraceSettings(config);
     this.#pipeline = pipeline;
+    this.errors = errors;
   }
 
   /**
@@ -48,7 +53,8 @@ export class TraceManager {
   static async start(config: TraceConfig): Promise<TraceManager> {
     if (config.mode !== 'opentelemetry') return new TraceManager(config);
     const { startOtelPipeline } = await import('./otel-pipeline.ts');
-    return new TraceManager(config, startOtelPipeline(config.otel));
+    const errors = new TraceErrors();
+    return new TraceManager(config, startOtelPipeline(config.otel, errors), errors);
   }
 
   /** What the start-up log says of tracing: the mode, level and rate, and where traces go. */
@@ -66,10 +72,21 @@ export class TraceManager {
   }
 
   /**
-   * Decides whether a request for `model`, arriving now, is traced and, if so, starts its trace.
+   * Decides whether a request for `model`, arriving now, is traced and, if so, starts its trace, behind the
+   * guard that keeps tracing errors from the request (trace-guard.ts).
    * @param headers - reads the request's `traceparent` / `tracestate`.
    */
   start(model: string, headers: HeaderGetter, protocol: FrontendProtocol): FrontendTrace | undefined {
+    try {
+      const trace = this.#start(model, headers, protocol);
+      return trace === undefined ? undefined : new GuardedTrace(trace, this.errors);
+    } catch (error) {
+      this.errors.report('starting a request trace', error);
+      return undefined;
+    }
+  }
+
+  #start(model: string, headers: HeaderGetter, protocol: FrontendProtocol): FrontendTrace | undefined {
     const setting = this.#settings.settingFor(model);
     const pipeline = this.#pipeline;
     const parent = pipeline && !traceLevelIsOff(setting.values.levels) ? pipeline.extractContext(headers) : undefined;

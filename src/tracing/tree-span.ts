@@ -18,8 +18,10 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import type { HrTime } from '@opentelemetry/api';
 import type { TracedSpan } from '../core/trace-hooks.ts';
 import { toHrTime } from './clock.ts';
+import { ON_FAILURE } from './span-tree.ts';
 
 /**
  * A span of the tree as it is when the request goes the usual way: its name and the events it gets, in order.
@@ -55,9 +57,14 @@ export class ShapesByName {
 
   /** The shape of spans named `name`. */
   shapeOf(name: string): SpanShape {
+    return this.kept(name) ?? this.#unkept(name);
+  }
+
+  /** The kept shape of spans named `name`, or undefined when no more names are kept. */
+  kept(name: string): SpanShape | undefined {
     let shape = this.#shapes.get(name);
     if (shape === undefined) {
-      if (this.#shapes.size >= this.#limit) return this.#unkept(name);
+      if (this.#shapes.size >= this.#limit) return undefined;
       shape = spanShape(name, this.#events);
       this.#shapes.set(name, shape);
     }
@@ -75,7 +82,7 @@ export interface TreeSpan {
   annotate(attributes: Attributes): void;
   /** Starts a child span (kind SERVER, as every span of Triton's tree) at monotonic `ns`. */
   startChild(shape: SpanShape, ns: bigint): TreeSpan;
-  /** Ends the span at monotonic `ns`; an `error` is recorded and sets the status to ERROR first. */
+  /** Ends the span at monotonic `ns`; an `error` is recorded first ({@link recordTreeFailure}). */
   finish(ns: bigint, error?: unknown): void;
   /** Starts, now, a span of the model code's under this one (`request.tracedSpan`; kind INTERNAL). */
   startCodeSpan(name: string): TracedSpan;
@@ -87,9 +94,15 @@ export interface TreeSpan {
 export type RootSpanStarter = (shape: SpanShape, ns: bigint, parent: SpanContext | undefined) => TreeSpan;
 
 /** Records `error` on `span`: an `exception` event and the ERROR status with its message. */
-export function recordFailure(span: Span, error: unknown): void {
-  span.recordException(error instanceof Error ? error : String(error));
+export function recordFailure(span: Span, error: unknown, time?: HrTime): void {
+  span.recordException(error instanceof Error ? error : String(error), time);
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+/** Records `error` on a span of the tree at monotonic `ns`: what {@link ON_FAILURE} declares. */
+export function recordTreeFailure(span: Span, error: unknown, ns: bigint): void {
+  recordFailure(span, error, toHrTime(ns));
+  for (const attribute of ON_FAILURE.attributes) span.setAttribute(attribute.key, attribute.value(error));
 }
 
 const SERVER = { kind: SpanKind.SERVER };
@@ -126,7 +139,7 @@ export class ApiTreeSpan implements TreeSpan {
   }
 
   finish(ns: bigint, error?: unknown): void {
-    if (error !== undefined) recordFailure(this.api, error);
+    if (error !== undefined) recordTreeFailure(this.api, error, ns);
     this.api.end(toHrTime(ns));
   }
 

@@ -104,7 +104,9 @@ describe('OpenTelemetry mode over gRPC', () => {
     const spans = await receiver.waitForSpans(1);
     await server.stop();
     const root = findSpan(spans, 'InferRequest');
-    assert.deepEqual(eventNames(root), GRPC_ROOT_EVENTS);
+    // Triton's events, then the failure (ts-triton's: the span ends in error).
+    assert.deepEqual(eventNames(root), [...GRPC_ROOT_EVENTS, 'exception']);
+    assert.equal(root.attributes['error.type'], 'INVALID_ARG');
     assert.equal(root.parentSpanId, PARENT_ID);
   });
 

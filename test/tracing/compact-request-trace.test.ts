@@ -18,7 +18,7 @@ import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import type { FrontendProtocol, FrontendTrace } from '../../src/tracing/frontend-trace.ts';
 import { OtelRequestTrace } from '../../src/tracing/otel-request-trace.ts';
 import { BatchingSpanProcessor } from '../../src/tracing/otlp/batching-span-processor.ts';
-import { CompactRequestTrace } from '../../src/tracing/otlp/compact-request-trace.ts';
+import { CompactRequestTrace } from '../../src/tracing/compact-request-trace.ts';
 import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { RecordedSpan } from '../../src/tracing/otlp/recorded-span.ts';
 import { type SpanEntries, SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';

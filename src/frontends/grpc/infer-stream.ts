@@ -23,7 +23,7 @@ import type { ModelInferRequestIn, ModelInferResponseOut, ModelStreamInferRespon
 import { monotonicNs } from '../../tracing/clock.ts';
 import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 import type { GrpcContext } from './context.ts';
-import { type PreparedRequest, prepareRequest } from './infer-requests.ts';
+import { grpcEndpoint, type PreparedRequest, prepareRequest } from './infer-requests.ts';
 import { metadataHeaders, wantsGrpcErrors } from './metadata-headers.ts';
 import { toServiceError } from './status.ts';
 import { TracedWrites } from './traced-writes.ts';
@@ -93,6 +93,7 @@ export class InferStream {
   #onRequest(message: ModelInferRequestIn): void {
     if (this.#finished) return;
     const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC');
+    trace?.describe?.(grpcEndpoint(this.#call, 'ModelStreamInfer'));
     trace?.received(monotonicNs());
     const writes = new TracedWrites(trace);
     this.#inFlight++;
@@ -122,6 +123,7 @@ export class InferStream {
         this.#fill(slot, { message: { infer_response: withFinalFlag(encodeGrpcInferResponse(value), true) } }, writes);
       },
       (error: unknown) => {
+        writes.failed(error);
         writes.responseComplete();
         if (this.#grpcErrors) this.#fill(slot, { error }, writes);
         else this.#fill(slot, { message: streamErrorResponse(id, TritonError.from(error).message) }, writes);
@@ -147,6 +149,7 @@ export class InferStream {
       writes.responseComplete();
       if (final) this.#write({ infer_response: final }, writes);
     } catch (error) {
+      writes.failed(error);
       writes.responseComplete();
       if (this.#grpcErrors) this.#fail(error);
       else this.#write(streamErrorResponse(id, TritonError.from(error).message), writes);

@@ -13,7 +13,7 @@ import type { ModelInferRequestIn, ModelInferResponseOut } from '../../protocol/
 import { monotonicNs } from '../../tracing/clock.ts';
 import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
 import type { GrpcContext } from './context.ts';
-import { prepareRequest } from './infer-requests.ts';
+import { grpcEndpoint, prepareRequest } from './infer-requests.ts';
 import { metadataHeaders } from './metadata-headers.ts';
 import { toServiceError } from './status.ts';
 
@@ -62,19 +62,23 @@ export function callCancellation(call: Pick<EventEmitter, 'on' | 'off'>): CallCa
 export function modelInferRpc(ctx: GrpcContext): handleUnaryCall<ModelInferRequestIn, ModelInferResponseOut> {
   return (call, callback) => {
     const trace = ctx.tracing.start(call.request.model_name, metadataHeaders(call.metadata), 'GRPC');
+    trace?.describe?.(grpcEndpoint(call, 'ModelInfer'));
     trace?.received(monotonicNs());
     const cancellation = callCancellation(call);
-    const send = (write: () => void): void => {
+    const send = (status: number, write: () => void): void => {
       cancellation.answered();
+      trace?.answered?.(status);
       trace?.sendStart(monotonicNs());
       write();
       trace?.sendEnd(monotonicNs());
     };
     infer(ctx, call.request, trace, cancellation.signal).then(
-      (response) => send(() => callback(null, response)),
+      (response) => send(0, () => callback(null, response)),
       (error: unknown) => {
+        trace?.failed?.(error, monotonicNs());
         trace?.responseComplete(monotonicNs());
-        send(() => callback(toServiceError(error)));
+        const serviceError = toServiceError(error);
+        send(serviceError.code ?? 2, () => callback(serviceError));
       },
     );
   };

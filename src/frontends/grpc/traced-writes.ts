@@ -26,6 +26,11 @@ export class TracedWrites {
     this.#trace?.responseComplete(monotonicNs());
   }
 
+  /** The request failed with `error` (its answer is an error); `responseComplete` follows. */
+  failed(error: unknown): void {
+    this.#trace?.failed?.(error, monotonicNs());
+  }
+
   /** A response is about to be written; call the returned function once it is written. */
   writing(): () => void {
     this.#start();

@@ -20,7 +20,7 @@ import { binaryDataOffset } from './inference-header.ts';
 import { ENDPOINT_ACCESS, matchRoute, type RouteMatch } from './routes.ts';
 import { type AccessPolicy, adminClosedMessage } from '../access.ts';
 import { monotonicNs } from '../../tracing/clock.ts';
-import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
+import { type FrontendTrace, type RequestEndpoint, splitHostPort } from '../../tracing/frontend-trace.ts';
 import type { TraceManager } from '../../tracing/trace-manager.ts';
 
 /** What the HTTP frontend needs from the server. */
@@ -85,9 +85,14 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     throw new TritonError(ErrorCode.UNSUPPORTED, "'repository_name' specification is not supported");
   },
   infer: (ctx, route, req, res) => {
-    const model = ctx.service.model(route.modelName, route.modelVersion);
-    if (model.config.decoupled) {
-      throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
+    let model: ReturnType<HttpContext['service']['model']>;
+    try {
+      model = ctx.service.model(route.modelName, route.modelVersion);
+      if (model.config.decoupled) {
+        throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
+      }
+    } catch (error) {
+      return refuse(ctx, route, req, res, error);
     }
     const exchange = new InferExchange(model, route, req, res, ctx.maxInputSize);
     return serveInference(ctx, route, req, res, (body) => exchange.decode(body), respondOnce((_res, result) => exchange.send(result)));
@@ -154,12 +159,17 @@ function serveInference(
   respond: Responder,
 ): void {
   const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP');
+  trace?.describe?.(httpEndpoint(req, route));
   const cancel = new AbortController();
   res.on('close', () => {
-    if (!res.writableFinished) cancel.abort();
+    if (!res.writableFinished) {
+      cancel.abort();
+      trace?.failed?.(new TritonError(ErrorCode.CANCELLED, 'the client closed the connection before the response was sent'), monotonicNs());
+    } else trace?.answered?.(res.statusCode);
     trace?.sendEnd(monotonicNs());
   });
   const fail = (error: unknown): void => {
+    trace?.failed?.(error, monotonicNs());
     markResponding(trace);
     respondWithError(req, res, error);
   };
@@ -178,6 +188,47 @@ function serveInference(
     }
   };
   collectBody(req, ctx.maxInputSize, binaryDataOffset(req.headers), onBody, fail);
+}
+
+/** The route templates of the traced endpoints: without a version in the path, and with one. */
+const ROUTE_TEMPLATES: Partial<Record<RouteMatch['endpoint'], readonly [string, string]>> = Object.fromEntries(
+  (
+    [
+      ['infer', 'infer'],
+      ['generate', 'generate'],
+      ['generate-stream', 'generate_stream'],
+    ] as const
+  ).map(([endpoint, end]) => [endpoint, [`/v2/models/{model_name}/${end}`, `/v2/models/{model_name}/versions/{model_version}/${end}`]]),
+);
+
+/** Where an HTTP request came in, for its trace's root span. */
+function httpEndpoint(req: IncomingMessage, route: RouteMatch): RequestEndpoint {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  const host = splitHostPort(req.headers.host);
+  return {
+    method: req.method,
+    route: ROUTE_TEMPLATES[route.endpoint]?.[route.modelVersion === -1 ? 0 : 1],
+    path: query < 0 ? url : url.slice(0, query),
+    serverAddress: host.address,
+    serverPort: host.port ?? req.socket.localPort,
+    clientAddress: req.socket.remoteAddress,
+  };
+}
+
+/** Answers an inference request refused before its body is read with `error`; traced when sampled. */
+function refuse(ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  const trace = ctx.tracing.start(route.modelName, (name) => req.headers[name], 'HTTP');
+  if (trace !== undefined) {
+    trace.describe?.(httpEndpoint(req, route));
+    res.on('close', () => {
+      trace.answered?.(res.statusCode);
+      trace.sendEnd(monotonicNs());
+    });
+    trace.failed?.(error, monotonicNs());
+    markResponding(trace);
+  }
+  respondWithError(req, res, error);
 }
 
 /** Marks a request's response complete and its sending started (one clock reading for both). */
@@ -225,6 +276,7 @@ const respondAsEvents: Responder = async (ctx, request, res, trace) => {
     });
   } catch (error) {
     if (!res.headersSent) throw error;
+    trace?.failed?.(error, monotonicNs());
     res.write(`data: ${JSON.stringify({ error: TritonError.from(error).message })}\n\n`);
   }
   trace?.responseComplete(monotonicNs());

@@ -35,6 +35,11 @@ export interface BatchingSpanProcessorOptions {
   readonly onDropped: (count: number) => void;
   /** Called once after the last export, on shutdown. */
   readonly onShutdown: () => Promise<void>;
+  /**
+   * Called when a span that ended could not be added (it is dropped; the batch keeps its other spans).
+   * Without it, the error is thrown to whoever ended the span.
+   */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** Batches ended spans and exports them (see the module comment). */
@@ -60,12 +65,23 @@ export class BatchingSpanProcessor implements SpanProcessor {
       this.#options.onDropped(1);
       return;
     }
-    this.#open ??= this.#options.newBatch();
-    this.#open.add(span);
+    try {
+      this.#open ??= this.#options.newBatch();
+      this.#open.add(span);
+    } catch (error) {
+      // A span ends in model code too (span.end()): a failure to encode it must not reach that code.
+      const onError = this.#options.onError;
+      if (onError === undefined) throw error;
+      onError(error);
+      return;
+    }
     this.#added(1);
   }
 
-  /** Queues spans that write their own entries, as many as the queue has room for (the rest are dropped). */
+  /**
+   * Queues spans that write their own entries, as many as the queue has room for (the rest are dropped).
+   * @throws what writing them throws (the request's trace guard catches it); the batch keeps its other spans.
+   */
   onEndEntries(entries: SpanEntries): void {
     if (this.#shutdown !== undefined) return;
     const count = entries.spanCount;

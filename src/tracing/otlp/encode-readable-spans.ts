@@ -51,7 +51,14 @@ export class ReadableSpanGroups {
       group = { scope: encodeScope(scope), schemaUrl, entries: this.#pool.take() };
       this.#groups.set(scope, group);
     }
-    writeReadableSpanEntry(group.entries, span);
+    const mark = group.entries.pos;
+    try {
+      writeReadableSpanEntry(group.entries, span);
+    } catch (error) {
+      // Nothing of the span stays in the group.
+      group.entries.pos = mark;
+      throw error;
+    }
     return true;
   }
 

@@ -12,13 +12,14 @@
  * @module
  */
 
-import { type Attributes, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { type AttributeValue, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
 import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, words64 } from './proto-writer.ts';
-import { encodeScope, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, writeAttributes, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
+import { encodeScope, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, writeAttribute, writeAttributes, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
 import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan, UNSET_STATUS } from './recorded-span.ts';
+import type { AttributeDeclaration, RequestFacts } from '../span-tree.ts';
 import type { SpanShape } from '../tree-span.ts';
 
 /** Added to a recorded (monotonic) time to write it as nanoseconds since the epoch. */
@@ -133,18 +134,22 @@ export interface TreeSpanLayout {
   readonly startStep: number;
   readonly endStep: number;
   readonly eventSteps: readonly number[];
+  /** Its attributes, as declared (span-tree.ts): written from the request's facts. */
+  readonly declaredAttributes: readonly AttributeDeclaration[];
+  /** Its declared attributes as runs ({@link AttributeRun.of}). */
+  readonly attributeRuns: readonly AttributeRun[];
 }
 
 /**
- * Writes one span of a recorded tree (kind SERVER, with the events of `shape` at the layout's steps) as an
- * entry of `spans`, from the shape's template.
+ * Writes one span of a recorded tree (kind SERVER, with the events of `shape` at the layout's steps and its
+ * declared attributes' values for `facts`) as an entry of `spans`, from the shape's template.
  */
 export function writeTreeSpan(
   writer: ProtoWriter,
   tree: RecordedTree,
   layout: TreeSpanLayout,
   shape: SpanShape,
-  attributes?: Attributes,
+  facts: RequestFacts,
 ): void {
   const { ids, times } = tree;
   const root = layout.parentAt < 0;
@@ -154,12 +159,72 @@ export function writeTreeSpan(
   writeIdFields(writer, tree.traceState, ids, ids, layout.spanAt, parentAt < 0 ? undefined : ids, parentAt);
   const template = shapeTemplate(shape);
   writeTemplateHead(writer, template, SpanKind.SERVER, times[layout.startStep]!, times[layout.endStep]!);
-  if (attributes !== undefined) writeAttributes(writer, 9, attributes);
+  const runs = layout.attributeRuns;
+  for (let i = 0; i < runs.length; i++) runs[i]!.write(writer, layout.declaredAttributes, facts);
   const tail = writeTemplateTail(writer, template, spanFlagsOf(root && tree.parentIsRemote));
   const eventTimes = template.eventTimes;
   const steps = layout.eventSteps;
   for (let i = 0; i < steps.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
   writer.endLarge(start);
+}
+
+/**
+ * Consecutive declared attributes of a span whose values recur from request to request (a method, a route, an
+ * address, a model's name), written as one run: when a request's values are those of the run's last write,
+ * the bytes of that write are copied. An attribute whose value differs for every request is a run of its own,
+ * written each time.
+ */
+export class AttributeRun {
+  readonly from: number;
+  readonly to: number;
+  /** The values of the last write, or undefined for a run written each time. */
+  readonly #last: (AttributeValue | undefined)[] | undefined;
+  readonly #values: (AttributeValue | undefined)[];
+  #bytes: Uint8Array | undefined;
+
+  constructor(from: number, to: number, recurring: boolean) {
+    this.from = from;
+    this.to = to;
+    this.#last = recurring ? new Array<AttributeValue | undefined>(to - from).fill(undefined) : undefined;
+    this.#values = new Array<AttributeValue | undefined>(to - from).fill(undefined);
+  }
+
+  /** The runs of `attributes`, in order. */
+  static of(attributes: readonly AttributeDeclaration[]): AttributeRun[] {
+    const runs: AttributeRun[] = [];
+    for (let from = 0; from < attributes.length; ) {
+      let to = from + 1;
+      if (attributes[from]!.perRequest !== true) while (to < attributes.length && attributes[to]!.perRequest !== true) to++;
+      runs.push(new AttributeRun(from, to, attributes[from]!.perRequest !== true));
+      from = to;
+    }
+    return runs;
+  }
+
+  /** Writes the run's attributes (field 9) for `facts`. */
+  write(writer: ProtoWriter, attributes: readonly AttributeDeclaration[], facts: RequestFacts): void {
+    const last = this.#last;
+    const values = this.#values;
+    let same = this.#bytes !== undefined;
+    for (let i = this.from, j = 0; i < this.to; i++, j++) {
+      const value = attributes[i]!.value(facts);
+      values[j] = value;
+      if (last === undefined || value !== last[j]) same = false;
+    }
+    if (same) {
+      writer.raw(this.#bytes!);
+      return;
+    }
+    const start = writer.pos;
+    for (let i = this.from, j = 0; i < this.to; i++, j++) {
+      const value = values[j];
+      if (value !== undefined) writeAttribute(writer, 9, attributes[i]!.key, value);
+    }
+    if (last === undefined) return;
+    const view = writer.view;
+    this.#bytes = new Uint8Array(view.buffer, view.byteOffset + start, writer.pos - start).slice();
+    for (let j = 0; j < values.length; j++) last[j] = values[j];
+  }
 }
 
 /** Fields 5 on, one by one. */
@@ -190,11 +255,27 @@ interface ShapeTemplate {
   readonly eventTimes: readonly number[];
 }
 
-/** Offsets from the end of a head: fields 6–8 (kind, start time, end time), the kind's value, the two times. */
-const HEAD_TIMES = 20;
-const HEAD_KIND = 19;
-const HEAD_START = 17;
-const HEAD_END = 8;
+/**
+ * The end of every head: fields 6–8 (kind, start time, end time) with zeros for their values, and where the
+ * kind's value and the two times are, counted back from the end.
+ */
+const HEAD_END_FIELDS = (() => {
+  const writer = new ProtoWriter(32);
+  writer.tag(6, WIRE_VARINT);
+  const kind = writer.pos;
+  writer.byte(0);
+  writer.tag(7, WIRE_I64);
+  const start = writer.pos;
+  writer.fixed64Sum(0n, NO_ADDEND);
+  writer.tag(8, WIRE_I64);
+  const end = writer.pos;
+  writer.fixed64Sum(0n, NO_ADDEND);
+  const bytes = writer.finish().slice();
+  return { bytes, kind: bytes.length - kind, start: bytes.length - start, end: bytes.length - end };
+})();
+const HEAD_KIND = HEAD_END_FIELDS.kind;
+const HEAD_START = HEAD_END_FIELDS.start;
+const HEAD_END = HEAD_END_FIELDS.end;
 const templates = new WeakMap<SpanShape, ShapeTemplate>();
 
 function shapeTemplate(shape: SpanShape): ShapeTemplate {
@@ -210,12 +291,8 @@ function buildTemplate(shape: SpanShape): ShapeTemplate {
   const head = new ProtoWriter(256);
   head.tag(5, WIRE_LEN);
   head.name(shape.name);
-  head.skip(HEAD_TIMES);
+  head.raw(HEAD_END_FIELDS.bytes);
   const headBytes = head.finish().slice();
-  const end = headBytes.length;
-  headBytes[end - HEAD_TIMES] = (6 << 3) | WIRE_VARINT;
-  headBytes[end - HEAD_START - 1] = (7 << 3) | WIRE_I64;
-  headBytes[end - HEAD_END - 1] = (8 << 3) | WIRE_I64;
   const tail = new ProtoWriter(1024);
   const eventTimes: number[] = [];
   for (const name of shape.events) {

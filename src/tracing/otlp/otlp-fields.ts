@@ -89,16 +89,20 @@ export function writeStatus(writer: ProtoWriter, code: number, message: string |
 /** Writes `attributes` as repeated `KeyValue` in `field`. */
 export function writeAttributes(writer: ProtoWriter, field: number, attributes: Attributes): void {
   for (const key in attributes) {
-    if (!Object.hasOwn(attributes, key)) continue;
-    writer.tag(field, WIRE_LEN);
-    const start = writer.begin();
-    writer.nameField(1, key);
-    writer.tag(2, WIRE_LEN);
-    const value = writer.begin();
-    writeAnyValue(writer, attributes[key]);
-    writer.end(value);
-    writer.end(start);
+    if (Object.hasOwn(attributes, key)) writeAttribute(writer, field, key, attributes[key]);
   }
+}
+
+/** Writes one attribute as a `KeyValue` in `field`. */
+export function writeAttribute(writer: ProtoWriter, field: number, key: string, value: unknown): void {
+  writer.tag(field, WIRE_LEN);
+  const start = writer.begin();
+  writer.nameField(1, key);
+  writer.tag(2, WIRE_LEN);
+  const valueStart = writer.begin();
+  writeAnyValue(writer, value);
+  writer.end(valueStart);
+  writer.end(start);
 }
 
 /** Writes an `AnyValue`'s content: the OTLP type each JavaScript value maps to, as the JS exporter maps it. */

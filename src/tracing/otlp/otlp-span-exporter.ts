@@ -11,6 +11,8 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import {
   createOtlpNetworkExportDelegate,
+  type ExportResponse,
+  type IExporterTransport,
   type IOtlpExportDelegate,
   OTLPExporterError,
 } from '@opentelemetry/otlp-exporter-base';
@@ -36,6 +38,8 @@ export interface OtlpSpanExporterOptions {
   readonly url?: string;
   /** How long one export, retries included, may take. */
   readonly timeoutMillis: number;
+  /** Told of an error the transport threw (a fault, not the collector's answer); the export fails. */
+  readonly onTransportError?: (error: unknown) => void;
 }
 
 /** Sends span batches to the collector. */
@@ -87,6 +91,22 @@ export function describeExportError(error: Error | undefined): string {
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }
 
+/** `transport`, with what it throws reported to `onError` and answered as a failed export. */
+function reportingThrows(transport: IExporterTransport, onError: ((error: unknown) => void) | undefined): IExporterTransport {
+  if (onError === undefined) return transport;
+  return {
+    async send(data, timeoutMillis): Promise<ExportResponse> {
+      try {
+        return await transport.send(data, timeoutMillis);
+      } catch (error) {
+        onError(error);
+        return { status: 'failure', error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    },
+    shutdown: () => transport.shutdown(),
+  };
+}
+
 /** The exporter for `options` (see the module comment). */
 export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSpanExporter {
   const config = exporterConfiguration(options);
@@ -97,7 +117,7 @@ export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSp
           config,
           batchSerializer,
           createOtlpHttpExporterMetrics(METRICS_COMPONENT, batchMetrics, config.url, undefined),
-          withRetries(createSocketHttpTransport({ url, headers: config.headers })),
+          withRetries(reportingThrows(createSocketHttpTransport({ url, headers: config.headers }), options.onTransportError)),
         )
       : createOtlpHttpExportDelegate(config, batchSerializer, METRICS_COMPONENT, batchMetrics, undefined);
   return {

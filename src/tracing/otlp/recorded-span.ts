@@ -39,7 +39,7 @@ import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk
 import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
 import { monotonicNs, timeInputToMonotonicNs, toHrTime } from '../clock.ts';
 import type { TracedSpan } from '../../core/trace-hooks.ts';
-import { recordFailure, type RootSpanStarter, type SpanShape, ShapesByName, spanShape, type TreeSpan } from '../tree-span.ts';
+import { recordTreeFailure, type RootSpanStarter, type SpanShape, ShapesByName, spanShape, type TreeSpan } from '../tree-span.ts';
 
 /** The SDK's default span limits. */
 const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: Infinity } as const;
@@ -197,7 +197,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
   }
 
   finish(ns: bigint, error?: unknown): void {
-    if (error !== undefined) recordFailure(this, error);
+    if (error !== undefined) recordTreeFailure(this, error, ns);
     this.endAt(ns);
   }
 

@@ -95,16 +95,29 @@ export class SpanBatch {
     this.#sdkSpans.release();
   }
 
-  /** Adds an ended span. */
+  /** Adds an ended span. On a throw, nothing of it stays in the batch. */
   add(span: ReadableSpan): void {
-    if (span instanceof RecordedSpan) writeSpanEntry(this.#entries, span);
-    else if (!this.#sdkSpans.add(span)) this.#others.push(span);
+    if (span instanceof RecordedSpan) {
+      const mark = this.#entries.pos;
+      try {
+        writeSpanEntry(this.#entries, span);
+      } catch (error) {
+        this.#entries.pos = mark;
+        throw error;
+      }
+    } else if (!this.#sdkSpans.add(span)) this.#others.push(span);
     this.count++;
   }
 
-  /** Adds `count` spans, from `first`, of spans that write their own entries. */
+  /** Adds `count` spans, from `first`, of spans that write their own entries. On a throw, none of them stays. */
   addEntries(entries: SpanEntries, first: number, count: number): void {
-    entries.writeEntries(this.#entries, first, count);
+    const mark = this.#entries.pos;
+    try {
+      entries.writeEntries(this.#entries, first, count);
+    } catch (error) {
+      this.#entries.pos = mark;
+      throw error;
+    }
     this.count += count;
   }
 

@@ -1,0 +1,222 @@
+/**
+ * A request traced by ts-triton's own pipeline, recorded without span objects while it goes the usual way:
+ * each step (received, queued, computed, answered, sent) only stores its time, and when the response is sent
+ * the spans of the tree are written at once from their shapes' templates, with ids drawn then.
+ *
+ * Any other course hands the request over to an {@link OtelRequestTrace} of recorded spans, replaying the
+ * steps so far, so its spans are those the general path makes: a step out of the usual order or missing, an
+ * infer function that fails, a model whose span shape is not kept, or model code that uses `request.span` or
+ * `request.tracedSpan`.
+ *
+ * The steps, the spans and where each span's ids and times are come from the declared tree (span-tree.ts,
+ * through tree-plan.ts); this class only records and hands over.
+
+ *
+ * @module
+ */
+
+import type { CoreActivity, RequestTracer } from '../core/trace-hooks.ts';
+import { NOOP_REQUEST_TRACER } from '../core/trace-hooks.ts';
+import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
+import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
+import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
+import { keptTreeShapes, PARENT_AT, PLANNED_SPANS, SPAN_COUNT, STEP, STEP_COUNT } from './tree-plan.ts';
+import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.ts';
+import type { ProtoWriter } from './otlp/proto-writer.ts';
+import type { SpanShape } from './tree-span.ts';
+import type { SpanEntries } from './otlp/span-batch.ts';
+import { putHexId, putSpanId, putTraceId } from './otlp/span-ids.ts';
+
+/** The ids of the tree being written (filled just before, so one array serves every request). */
+const IDS = new Uint32Array(PARENT_AT + 2);
+
+/** The times of a new tree's steps, copied for each request (a packed array of bigints). */
+const NO_TIMES: readonly bigint[] = Array.from({ length: STEP_COUNT }, () => 0n);
+
+/** Options of {@link CompactRequestTrace}: those of the general path, and where the written tree goes. */
+export interface CompactRequestTraceOptions extends OtelRequestTraceOptions {
+  readonly processor: { onEndEntries(entries: SpanEntries): void };
+}
+
+/** One request's tree, recorded as the times of its steps (see the module comment). */
+export class CompactRequestTrace implements FrontendTrace, SpanEntries, RecordedTree, RequestFacts {
+  readonly #options: CompactRequestTraceOptions;
+  /** How many steps of the usual course happened; -1 once the general path took over. */
+  #done = 1;
+  /** The general path, once it took over. */
+  #general: OtelRequestTrace | undefined;
+  model: { readonly name: string; readonly version: number } | undefined;
+  requestId = '';
+  endpoint: RequestEndpoint | undefined;
+  status: number | undefined;
+  /** The shapes of the tree's spans, once the model is known. */
+  #shapes: readonly SpanShape[] | undefined;
+  /** Monotonic nanoseconds of each step. */
+  readonly times: bigint[];
+  readonly spanCount = SPAN_COUNT;
+
+  constructor(options: CompactRequestTraceOptions) {
+    this.#options = options;
+    this.times = NO_TIMES.slice();
+    this.times[0] = options.startNs;
+  }
+
+  get protocol(): FrontendProtocol {
+    return this.#options.protocol;
+  }
+
+  get tritonId(): number {
+    return this.#options.tritonId;
+  }
+
+  get ids(): Uint32Array {
+    return IDS;
+  }
+
+  /** The propagated trace state, serialized when the ids are drawn (once per written tree). */
+  traceState: string | undefined;
+
+  get remoteParentAt(): number {
+    return this.#options.parent === undefined ? -1 : PARENT_AT;
+  }
+
+  get parentIsRemote(): boolean {
+    return this.#options.parent?.isRemote === true;
+  }
+
+  received(ns: bigint): void {
+    if (!this.#advance(STEP.RECEIVED, ns)) this.#takeOver()?.received(ns);
+  }
+
+  requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
+    const shapes = keptTreeShapes(this.#options.protocol, model.name);
+    if (shapes !== undefined && this.#advance(STEP.REQUEST_START, ns)) {
+      this.#shapes = shapes;
+      this.model = model;
+      this.requestId = requestId;
+    } else this.#takeOver()?.requestStart(model, requestId, ns);
+  }
+
+  activity(name: CoreActivity, ns: bigint): void {
+    if (!this.#advance(STEP[name], ns)) this.#takeOver()?.activity(name, ns);
+  }
+
+  callableStart(ns: bigint): RequestTracer {
+    if (this.#advance(STEP.CALLABLE_START, ns)) return new DeferredTracer(() => this.#tracerOfGeneralPath());
+    return this.#takeOver()?.callableStart(ns) ?? NOOP_REQUEST_TRACER;
+  }
+
+  failed(error: unknown): void {
+    this.#takeOver()?.failed(error);
+  }
+
+  describe(endpoint: RequestEndpoint): void {
+    this.endpoint = endpoint;
+    this.#general?.describe(endpoint);
+  }
+
+  answered(status: number): void {
+    this.status = status;
+    this.#general?.answered(status);
+  }
+
+  callableEnd(ns: bigint, error?: unknown): void {
+    if (error !== undefined || !this.#advance(STEP.CALLABLE_END, ns)) this.#takeOver()?.callableEnd(ns, error);
+  }
+
+  responseComplete(ns: bigint): void {
+    if (!this.#advance(STEP.RESPONSE_COMPLETE, ns)) this.#takeOver()?.responseComplete(ns);
+  }
+
+  sendStart(ns: bigint): void {
+    if (!this.#advance(STEP.SEND_START, ns)) this.#takeOver()?.sendStart(ns);
+  }
+
+  sendEnd(ns: bigint): void {
+    if (!this.#advance(STEP.SEND_END, ns)) {
+      this.#takeOver()?.sendEnd(ns);
+      return;
+    }
+    this.#options.processor.onEndEntries(this);
+    this.#options.onFinish();
+  }
+
+  /** Writes spans `first` to `first + count - 1` of the tree (ids drawn at the root). */
+  writeEntries(writer: ProtoWriter, first: number, count: number): void {
+    if (first === 0) this.#drawIds();
+    const shapes = this.#shapes!;
+    for (let i = first; i < first + count; i++) {
+      const span = PLANNED_SPANS[i]!;
+      writeTreeSpan(writer, this, span, shapes[i]!, this);
+    }
+  }
+
+  #drawIds(): void {
+    const parent = this.#options.parent;
+    if (parent === undefined) putTraceId(IDS, 0);
+    else {
+      putHexId(IDS, 0, parent.traceId);
+      putHexId(IDS, PARENT_AT, parent.spanId);
+      this.traceState = parent.traceState?.serialize();
+    }
+    for (let at = 4; at < PARENT_AT; at += 2) putSpanId(IDS, at);
+  }
+
+  /** Records `step` at `ns` if it is the next one of the usual course. */
+  #advance(step: number, ns: bigint): boolean {
+    if (this.#done !== step) return false;
+    this.times[step] = ns;
+    this.#done = step + 1;
+    return true;
+  }
+
+  /**
+   * The general path, made on first need by replaying the steps so far; undefined once the tree was written
+   * (nothing is left to record then: a late call is ignored, as spans that ended ignore it).
+   */
+  #takeOver(): OtelRequestTrace | undefined {
+    if (this.#done === STEP_COUNT) return undefined;
+    if (this.#general !== undefined) return this.#general;
+    const general = new OtelRequestTrace(this.#options);
+    if (this.endpoint !== undefined) general.describe(this.endpoint);
+    if (this.status !== undefined) general.answered(this.status);
+    for (let step = 1; step < this.#done; step++) (STEPS[step] as StepDeclaration).report!(general, this.times[step]!, this);
+    this.#general = general;
+    this.#done = -1;
+    return general;
+  }
+
+  /** `request.span`'s tracer on the general path (which takes over now), or a no-op one once written. */
+  #tracerOfGeneralPath(): RequestTracer {
+    return this.#takeOver()?.requestTracer ?? NOOP_REQUEST_TRACER;
+  }
+}
+
+/**
+ * `request.span` and `request.tracedSpan` of a request still on the usual course: the first use hands the
+ * request over to the general path, whose callable span it then is.
+ */
+class DeferredTracer implements RequestTracer {
+  readonly #resolve: () => RequestTracer;
+  #tracer: RequestTracer | undefined;
+
+  constructor(resolve: () => RequestTracer) {
+    this.#resolve = resolve;
+  }
+
+  get #target(): RequestTracer {
+    return (this.#tracer ??= this.#resolve());
+  }
+
+  get span(): RequestTracer['span'] {
+    return this.#target.span;
+  }
+
+  run<T>(name: string, fn: () => T): T {
+    return this.#target.run(name, fn);
+  }
+
+  open(name: string): ReturnType<RequestTracer['open']> {
+    return this.#target.open(name);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * What the request traces need of the declared span tree (span-tree.ts), derived from it once when the module
+ * loads: step numbers, each span's shape per protocol, the layout of its ids and times in a compactly
+ * recorded tree, its attributes, and for each step what the general path does (start spans, add events, end
+ * spans). Nothing here is written per span or per event: it all follows from the declaration.
+ *
+ * @module
+ */
+
+import type { Attributes } from '@opentelemetry/api';
+import { AttributeRun } from './otlp/encode-recorded-spans.ts';
+import type { FrontendProtocol } from './frontend-trace.ts';
+import {
+  type AttributeDeclaration,
+  type EventName,
+  MODEL_NAME,
+  type RequestFacts,
+  SPAN_TREE,
+  type SpanDeclaration,
+  STEPS,
+  type StepName,
+} from './span-tree.ts';
+import { ShapesByName, type SpanShape, spanShape } from './tree-span.ts';
+
+const PROTOCOLS: readonly FrontendProtocol[] = ['HTTP', 'GRPC'];
+
+/** The number of each step, in the order of the usual course. */
+export const STEP: Readonly<Record<StepName, number>> = Object.freeze(
+  Object.fromEntries(STEPS.map((step, i) => [step.name, i])) as Record<StepName, number>,
+);
+export const STEP_COUNT = STEPS.length;
+export const SPAN_COUNT = SPAN_TREE.length;
+
+/** Where a span finds its ids and times in a compactly recorded tree, and what it is. */
+export interface PlannedSpan {
+  readonly index: number;
+  /** The parent's index, or -1 for the root. */
+  readonly parent: number;
+  /** Where the span's id is in the tree's id words (two words each, after the trace id's four). */
+  readonly spanAt: number;
+  /** Where its parent's id is, or -1 for the root (whose parent is the propagated context's span). */
+  readonly parentAt: number;
+  readonly startStep: number;
+  readonly endStep: number;
+  /** The step of each event of its shape, in the shape's order. */
+  readonly eventSteps: readonly number[];
+  /** Its attributes as declared. */
+  readonly declaredAttributes: readonly AttributeDeclaration[];
+  /** Its attributes as the encoder writes them, in runs (see encode-recorded-spans.ts). */
+  readonly attributeRuns: readonly AttributeRun[];
+  /** Its attributes for a request, or undefined when it has none. */
+  attributes(facts: RequestFacts): Attributes | undefined;
+  /** Its shape for a request of `protocol` for model `modelName`. */
+  shapeOf(protocol: FrontendProtocol, modelName: string): SpanShape;
+  /** The same, or undefined when the shape is not kept for that name (too many model names). */
+  keptShapeOf(protocol: FrontendProtocol, modelName: string): SpanShape | undefined;
+}
+
+/** What the general path does at one step: spans to start, events to add, spans to end, in that order. */
+export interface StepPlan {
+  readonly starts: readonly number[];
+  readonly eventSpans: readonly number[];
+  readonly eventNames: readonly string[];
+  readonly ends: readonly number[];
+}
+
+function stepOf(name: StepName): number {
+  return STEP[name];
+}
+
+function nameIn(name: EventName, protocol: FrontendProtocol): string {
+  return typeof name === 'string' ? name : name[protocol];
+}
+
+/** The span's events in the order they happen (by step, then as declared). */
+function orderedEvents(span: SpanDeclaration): SpanDeclaration['events'] {
+  return span.events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => stepOf(a.e.at) - stepOf(b.e.at) || a.i - b.i)
+    .map(({ e }) => e);
+}
+
+function buildAttributes(declared: readonly AttributeDeclaration[]): PlannedSpan['attributes'] {
+  if (declared.length === 0) return () => undefined;
+  return (facts) => {
+    const attributes: Attributes = {};
+    for (let i = 0; i < declared.length; i++) {
+      const value = declared[i]!.value(facts);
+      if (value !== undefined) attributes[declared[i]!.key] = value;
+    }
+    return attributes;
+  };
+}
+
+function indexOfKey(key: string): number {
+  const index = SPAN_TREE.findIndex((s) => s.key === key);
+  if (index < 0) throw new Error(`span tree: no span "${key}"`);
+  return index;
+}
+
+function planSpan(span: SpanDeclaration, index: number): PlannedSpan {
+  const parent = span.parent === undefined ? -1 : indexOfKey(span.parent);
+  if (parent >= index) throw new Error(`span tree: "${span.key}" is declared before its parent "${span.parent}"`);
+  const events = orderedEvents(span);
+  const [start, end] = [stepOf(span.start), stepOf(span.end)];
+  if ((parent < 0) !== (index === 0)) throw new Error('span tree: the first span, and only it, is the root');
+  if (start > end || (parent >= 0 && start < stepOf(SPAN_TREE[parent]!.start))) {
+    throw new Error(`span tree: "${span.key}" must start after its parent and end after it starts`);
+  }
+  for (const e of events) {
+    const at = stepOf(e.at);
+    if (at < start || at > end) throw new Error(`span tree: an event of "${span.key}" is outside its steps (${e.at})`);
+  }
+  const eventNames = (protocol: FrontendProtocol): string[] => events.map((e) => nameIn(e.name, protocol));
+  const name = span.name;
+  const fixed =
+    name === MODEL_NAME ? undefined : Object.fromEntries(PROTOCOLS.map((p) => [p, spanShape(name, eventNames(p))]));
+  const byName =
+    name === MODEL_NAME
+      ? Object.fromEntries(PROTOCOLS.map((p) => [p, new ShapesByName(eventNames(p), (n) => spanShape(n))]))
+      : undefined;
+  return {
+    index,
+    parent,
+    spanAt: 4 + 2 * index,
+    parentAt: parent < 0 ? -1 : 4 + 2 * parent,
+    startStep: start,
+    endStep: end,
+    eventSteps: events.map((e) => stepOf(e.at)),
+    declaredAttributes: span.attributes,
+    attributeRuns: AttributeRun.of(span.attributes),
+    attributes: buildAttributes(span.attributes),
+    shapeOf: fixed ? (protocol) => fixed[protocol]! : (protocol, modelName) => byName![protocol]!.shapeOf(modelName),
+    keptShapeOf: fixed ? (protocol) => fixed[protocol] : (protocol, modelName) => byName![protocol]!.kept(modelName),
+  };
+}
+
+/** The spans of the tree, root first, each after its parent. */
+export const PLANNED_SPANS: readonly PlannedSpan[] = Object.freeze(SPAN_TREE.map(planSpan));
+
+/** The span model code sees as `request.span`. */
+export const REQUEST_SPAN: number = (() => {
+  const spans = SPAN_TREE.filter((s) => s.requestSpan);
+  if (spans.length !== 1) throw new Error('span tree: exactly one span must be the request span');
+  return SPAN_TREE.indexOf(spans[0]!);
+})();
+
+/** Where the propagated parent's span id goes in a compactly recorded tree's id words (after every span's). */
+export const PARENT_AT = 4 + 2 * SPAN_COUNT;
+
+function planStep(step: number, protocol: FrontendProtocol): StepPlan {
+  const eventSpans: number[] = [];
+  const eventNames: string[] = [];
+  SPAN_TREE.forEach((span, index) => {
+    for (const e of orderedEvents(span)) {
+      if (stepOf(e.at) !== step) continue;
+      eventSpans.push(index);
+      eventNames.push(nameIn(e.name, protocol));
+    }
+  });
+  const starts = PLANNED_SPANS.filter((s) => s.startStep === step).map((s) => s.index);
+  // Children end before their parents.
+  const ends = PLANNED_SPANS.filter((s) => s.endStep === step).map((s) => s.index).reverse();
+  return { starts, eventSpans, eventNames, ends };
+}
+
+/** For each protocol, what the general path does at each step. */
+export const STEP_PLANS: Readonly<Record<FrontendProtocol, readonly StepPlan[]>> = Object.freeze({
+  HTTP: STEPS.map((_, step) => planStep(step, 'HTTP')),
+  GRPC: STEPS.map((_, step) => planStep(step, 'GRPC')),
+});
+
+/** Trees' shapes by protocol and model name (as many names as the spans' shapes keep). */
+const treeShapes: Readonly<Record<FrontendProtocol, Map<string, readonly SpanShape[]>>> = { HTTP: new Map(), GRPC: new Map() };
+
+/**
+ * The shape of each span of the tree of a request of `protocol` for model `modelName`, or undefined when a
+ * span's shape is not kept for that name (too many model names: its spans are then written field by field).
+ */
+export function keptTreeShapes(protocol: FrontendProtocol, modelName: string): readonly SpanShape[] | undefined {
+  const byName = treeShapes[protocol];
+  let shapes = byName.get(modelName);
+  if (shapes === undefined) {
+    const kept = PLANNED_SPANS.map((span) => span.keptShapeOf(protocol, modelName));
+    if (kept.some((shape) => shape === undefined)) return undefined;
+    shapes = Object.freeze(kept as SpanShape[]);
+    byName.set(modelName, shapes);
+  }
+  return shapes;
+}

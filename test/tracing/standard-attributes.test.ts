@@ -1,0 +1,100 @@
+/**
+ * The root span carries OpenTelemetry's HTTP or RPC server attributes beside Triton's, over HTTP and gRPC,
+ * on the compact path and the general one, for answered and failed requests. Decoded by the fixture receiver.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ModelClient } from '../../src/client/index.ts';
+import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+
+describe('the standard server attributes of the root span', () => {
+  let receiver: OtlpReceiver;
+  let triton: Triton;
+
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    triton = new Triton({
+      config: {
+        httpPort: 0,
+        grpcPort: 0,
+        httpAddress: '127.0.0.1',
+        grpcAddress: '127.0.0.1',
+        allowMetrics: false,
+        exitTimeoutSecs: 5,
+        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+      },
+    });
+    triton.bind({
+      modelName: 'double',
+      inferFunc: (requests) =>
+        requests.map((r) => {
+          if (r.parameters.fail) throw new Error('refused by the model');
+          // Model code using request.span takes the general path.
+          if (r.parameters.touch) r.span.setAttribute('touched', true);
+          return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+        }),
+      inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
+      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
+      config: ModelConfig({ maxBatchSize: 8 }),
+    });
+    await triton.run();
+  });
+
+  after(async () => {
+    await triton.stop();
+    await receiver.close();
+  });
+
+  /** The root span of the one request sent by `send`, with Triton's attributes on its model span checked. */
+  async function rootOf(send: () => Promise<unknown>): Promise<OtlpSpan> {
+    receiver.clear();
+    await send();
+    const spans = await receiver.waitForSpans(4);
+    const model = spans.find((s) => s.name === 'double')!;
+    assert.equal(model.attributes['triton.model_name'], 'double');
+    return spans.find((s) => s.name === 'InferRequest' && s.traceId === model.traceId)!;
+  }
+
+  for (const touch of [false, true]) {
+    const path = touch ? 'general path' : 'compact path';
+    it(`puts the HTTP server attributes on the root (${path})`, async () => {
+      await using client = new ModelClient(`http://127.0.0.1:${triton.httpPort}`, 'double');
+      const root = await rootOf(() => client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { touch } }));
+      const a = root.attributes;
+      assert.equal(a['http.request.method'], 'POST');
+      assert.equal(a['http.route'], '/v2/models/{model_name}/infer');
+      assert.equal(a['url.path'], '/v2/models/double/infer');
+      assert.equal(a['http.response.status_code'], 200);
+      assert.equal(a['server.address'], '127.0.0.1');
+      assert.equal(a['server.port'], triton.httpPort);
+      assert.equal(a['client.address'], '127.0.0.1');
+      assert.equal(a['rpc.system'], undefined);
+    });
+
+    it(`puts the RPC server attributes on the root (${path})`, async () => {
+      await using client = new ModelClient(`grpc://127.0.0.1:${triton.grpcPort}`, 'double');
+      const root = await rootOf(() => client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { touch } }));
+      const a = root.attributes;
+      assert.equal(a['rpc.system'], 'grpc');
+      assert.equal(a['rpc.service'], 'inference.GRPCInferenceService');
+      assert.equal(a['rpc.method'], 'ModelInfer');
+      assert.equal(a['rpc.grpc.status_code'], 0);
+      assert.equal(a['server.address'], '127.0.0.1');
+      assert.equal(a['server.port'], triton.grpcPort);
+      assert.equal(a['client.address'], '127.0.0.1');
+      assert.equal(a['http.request.method'], undefined);
+    });
+  }
+
+  it('gives a failed request its error status code: HTTP 500, gRPC INTERNAL (13)', async () => {
+    for (const [url, key, status] of [
+      [`http://127.0.0.1:${triton.httpPort}`, 'http.response.status_code', 500],
+      [`grpc://127.0.0.1:${triton.grpcPort}`, 'rpc.grpc.status_code', 13],
+    ] as const) {
+      await using client = new ModelClient(url, 'double');
+      const root = await rootOf(() => assert.rejects(client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { fail: true } })));
+      assert.equal(root.attributes[key], status);
+    }
+  });
+});
