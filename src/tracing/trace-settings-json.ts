@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
+import { ErrorCode, invalidArg, quote, TritonError } from '../errors.ts';
 import {
   combineTraceLevels,
   type TraceLevelName,
@@ -23,7 +23,7 @@ const INT32 = { min: -2147483648n, max: 2147483647n };
 
 function expectString(key: string, value: unknown): string {
   if (typeof value !== 'string') {
-    throw invalidArg(`Unable to parse '${key}': expected a JSON string, got ${JSON.stringify(value)}`);
+    throw invalidArg(`Unable to parse '${key}': expected a JSON string, got ${quote(value)}`);
   }
   return value;
 }
@@ -55,7 +55,7 @@ const LEVEL_NAMES: ReadonlySet<string> = new Set(['OFF', 'TIMESTAMPS', 'TENSORS'
 
 function readLevels(value: unknown): TraceLevels {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw invalidArg(`Unable to parse 'trace_level': expected a JSON array of strings, got ${JSON.stringify(value)}`);
+    throw invalidArg(`Unable to parse 'trace_level': expected a JSON array of strings, got ${quote(value)}`);
   }
   if (value.includes('OFF') && value.length > 1) throw invalidArg("Expect only one trace level 'OFF' is specified");
   return combineTraceLevels(value.filter((v) => LEVEL_NAMES.has(v)) as TraceLevelName[]);
