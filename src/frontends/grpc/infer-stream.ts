@@ -9,7 +9,8 @@
  *   flagged final follows only if the request set `triton_enable_empty_final_response: true`;
  * - an error leaves the stream open, unless the client set metadata `triton_grpc_error: true`: then the
  *   first error ends the stream with its gRPC status;
- * - the stream ends once the client stopped sending and every request was answered.
+ * - the stream ends once the client stopped sending and every request was answered; a request message that is
+ *   not well-formed protobuf ends it at once with INVALID_ARGUMENT.
  *
  * @module
  */
@@ -25,7 +26,7 @@ import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 import type { GrpcContext } from './context.ts';
 import { type PreparedRequest, prepareRequest } from './infer-requests.ts';
 import { metadataHeaders, wantsGrpcErrors } from './metadata-headers.ts';
-import { toServiceError } from './status.ts';
+import { malformedRequestError, toServiceError } from './status.ts';
 import { TracedWrites } from './traced-writes.ts';
 
 /** The grpc-js call of ModelStreamInfer. */
@@ -92,6 +93,8 @@ export class InferStream {
 
   #onRequest(message: ModelInferRequestIn): void {
     if (this.#finished) return;
+    const malformed = malformedRequestError(message);
+    if (malformed) return this.#fail(malformed);
     const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC');
     trace?.received(monotonicNs());
     const writes = new TracedWrites(trace);
