@@ -6,6 +6,7 @@
  */
 
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { nowMs, settledBy } from '../../core/clock.ts';
 import type { GrpcContext } from './context.ts';
 import { healthService } from './health-service.ts';
 import { inferenceService, type OpenStreams } from './inference-service.ts';
@@ -17,8 +18,12 @@ export interface GrpcFrontend {
   readonly port: number;
   /** Stops accepting connections and new calls; calls in progress go on. */
   stopAccepting(): void;
-  /** Ends open streams once their requests are answered, then closes; resolves when the server is closed. */
-  close(): Promise<void>;
+  /**
+   * Ends open streams once their requests are answered and waits for calls in progress, at most until
+   * `deadline` (`performance.now()` time; one second from now by default), then closes; resolves when the
+   * server is closed.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 /** Settings of the gRPC frontend. */
@@ -27,7 +32,7 @@ export interface GrpcOptions {
   readonly maxMessageSize: number;
 }
 
-/** How long `close()` lets connections finish before it cuts them. */
+/** How long `close()` lets connections finish before it cuts them, when given no deadline. */
 const CLOSE_GRACE_MS = 1000;
 
 /** `host:port` for grpc-js, with an IPv6 address in brackets. */
@@ -74,13 +79,10 @@ export async function startGrpcFrontend(
   return {
     port: bound,
     stopAccepting: () => void stopAccepting(),
-    async close() {
+    async close(deadline = nowMs() + CLOSE_GRACE_MS) {
       const drained = stopAccepting();
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
       const streamsEnded = Promise.all([...streams].map((stream) => stream.close()));
-      await Promise.race([streamsEnded.then(() => drained), grace]);
-      clearTimeout(timer);
+      await settledBy(streamsEnded.then(() => drained), deadline);
       server.forceShutdown();
     },
   };

@@ -1,31 +1,77 @@
 /**
- * The HTTP frontend's listening socket: start, and stop with in-flight requests drained.
+ * The HTTP frontend's listening socket: start with its connection cap and timeouts, and stop with accepted
+ * requests answered.
  *
  * @module
  */
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { nowMs, settledBy } from '../../core/clock.ts';
+import { HttpConnections } from './connections.ts';
 import { createHttpHandler, type HttpContext } from './handler.ts';
 
 /** A listening HTTP frontend. */
 export interface HttpFrontend {
   /** The port it listens on (the real one when 0 was asked for). */
   readonly port: number;
-  /** Stops accepting connections and closes idle keep-alive connections. */
+  /**
+   * Starts draining: stops accepting connections, closes idle ones, answers requests that arrive later with
+   * 503 and `Connection: close`; requests in progress go on and close their connection when answered.
+   */
   stopAccepting(): void;
-  /** Closes every remaining connection and resolves when the server is closed. */
-  close(): Promise<void>;
+  /**
+   * Waits until every accepted request is answered, at most until `deadline` (`performance.now()` time):
+   * then the ones not yet answered get a 503, and every connection is closed. Resolves when the server is closed.
+   */
+  close(deadline?: number): Promise<void>;
 }
+
+/** Connection limits of the HTTP frontend. */
+export interface HttpLimits {
+  /** Most open connections. */
+  readonly maxConnections: number;
+  /** Most milliseconds for a request's headers to arrive; 0 for no limit. */
+  readonly headersTimeoutMs: number;
+  /** Most milliseconds for a whole request to arrive; 0 for no limit. */
+  readonly requestTimeoutMs: number;
+  /** Milliseconds an idle keep-alive connection stays open. */
+  readonly keepAliveTimeoutMs: number;
+}
+
+/** How often the header and request timeouts are checked. */
+const TIMEOUT_CHECK_MS = 1000;
+
+/** Time kept at the end of a shutdown to write the 503 of requests not answered by then. */
+const FLUSH_MS = 100;
 
 /**
  * Starts the HTTP frontend.
  * @param ctx - the data plane and limits.
  * @param address - address to listen on.
  * @param port - port to listen on; 0 picks a free one.
+ * @param limits - the connection cap and timeouts.
  */
-export async function startHttpFrontend(ctx: HttpContext, address: string, port: number): Promise<HttpFrontend> {
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, createHttpHandler(ctx));
+export async function startHttpFrontend(
+  ctx: HttpContext,
+  address: string,
+  port: number,
+  limits: HttpLimits,
+): Promise<HttpFrontend> {
+  const handler = createHttpHandler(ctx);
+  let connections: HttpConnections | undefined;
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    (req, res) => {
+      if (connections!.admit(req, res)) handler(req, res);
+    },
+  );
+  connections = new HttpConnections(server, limits.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, address, () => {
@@ -34,18 +80,21 @@ export async function startHttpFrontend(ctx: HttpContext, address: string, port:
     });
   });
   const closed = new Promise<void>((resolve) => server.once('close', resolve));
-  let accepting = true;
   const stopAccepting = (): void => {
-    if (!accepting) return;
-    accepting = false;
+    if (!server.listening) return;
     server.close();
-    server.closeIdleConnections();
+    connections.drain();
   };
   return {
     port: (server.address() as AddressInfo).port,
     stopAccepting,
-    async close() {
+    async close(deadline = nowMs()) {
       stopAccepting();
+      const answered = await settledBy(connections.settled(), deadline - FLUSH_MS);
+      if (!answered) {
+        connections.answerRemaining('Server is shutting down: the exit timeout expired before the request was answered');
+        await settledBy(connections.settled(), deadline);
+      }
       server.closeAllConnections();
       await closed;
     },
