@@ -7,9 +7,9 @@
  *   idle keep-alive connection), so clients that hold connections open cannot lock others out, and the
  *   process stays below its open-file limit (past it, the kernel's accept fails and every client is turned
  *   away). When every connection has a request in progress, the new one is answered 503 and closed.
- * - Draining: once `drain()` is called, responses in progress carry `Connection: close`, requests that arrive
- *   on open connections are answered 503 `Connection: close`, idle connections are closed; `settled()`
- *   resolves when every accepted request has been answered.
+ * - Draining: once `drain()` is called, responses in progress carry `Connection: close`, and every request
+ *   that arrives later, on a new connection or an open one, is answered 503 with `Connection: close` (never
+ *   reset); `settled()` resolves when every accepted request has been answered.
  *
  * @module
  */
@@ -73,10 +73,6 @@ export class HttpConnections {
   }
 
   #onConnection(socket: Socket): void {
-    if (this.#draining) {
-      socket.destroy();
-      return;
-    }
     if (this.#sockets.size >= this.#max && !this.#evictOne()) {
       socket.end(OVER_CAP_RESPONSE);
       return;
@@ -125,8 +121,9 @@ export class HttpConnections {
   }
 
   /**
-   * Starts draining: responses in progress will close their connection, idle connections close now, and
-   * new connections and requests are refused.
+   * Starts draining: responses in progress will close their connection, and new requests are answered 503.
+   * Idle connections stay open until the server closes, so that a request sent on one meanwhile gets its 503
+   * rather than a reset.
    */
   drain(): void {
     if (this.#draining) return;
@@ -135,7 +132,6 @@ export class HttpConnections {
       res.shouldKeepAlive = false;
       if (!res.headersSent) res.setHeader('connection', 'close');
     }
-    for (const [socket, busy] of this.#sockets) if (busy === 0) socket.end();
   }
 
   /** Resolves once every accepted request has been answered (call after {@link drain}). */

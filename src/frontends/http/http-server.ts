@@ -16,8 +16,8 @@ export interface HttpFrontend {
   /** The port it listens on (the real one when 0 was asked for). */
   readonly port: number;
   /**
-   * Starts draining: stops accepting connections, closes idle ones, answers requests that arrive later with
-   * 503 and `Connection: close`; requests in progress go on and close their connection when answered.
+   * Starts draining: requests that arrive later are answered 503 with `Connection: close`; requests in
+   * progress go on and close their connection when answered.
    */
   stopAccepting(): void;
   /**
@@ -80,11 +80,7 @@ export async function startHttpFrontend(
     });
   });
   const closed = new Promise<void>((resolve) => server.once('close', resolve));
-  const stopAccepting = (): void => {
-    if (!server.listening) return;
-    server.close();
-    connections.drain();
-  };
+  const stopAccepting = (): void => connections.drain();
   return {
     port: (server.address() as AddressInfo).port,
     stopAccepting,
@@ -95,6 +91,7 @@ export async function startHttpFrontend(
         connections.answerRemaining('Server is shutting down: the exit timeout expired before the request was answered');
         await settledBy(connections.settled(), deadline);
       }
+      server.close();
       server.closeAllConnections();
       await closed;
     },
