@@ -130,7 +130,10 @@ export class Triton {
         { service: this.#service, serverMetadata: () => this.#metadata(), tracing },
         config.grpcAddress,
         config.grpcPort,
-        { maxMessageSize: config.grpcMaxMessageSize },
+        {
+          maxReceiveSize: Math.min(config.grpcMaxInputSize, config.grpcMaxMessageSize),
+          maxSendSize: config.grpcMaxMessageSize,
+        },
       );
       log.info(`Started GRPCInferenceService at ${config.grpcAddress}:${this.#grpc.port}`);
     }

@@ -49,7 +49,12 @@ export interface TritonConfig {
   readonly httpRequestTimeoutSecs: number;
   /** Seconds an idle keep-alive HTTP connection stays open. @default 65 */
   readonly httpKeepAliveTimeoutSecs: number;
-  /** Largest gRPC message received or sent, in bytes (Triton's gRPC limit). @default 2147483647 */
+  /**
+   * Largest gRPC message received, in bytes: a message declaring more is refused RESOURCE_EXHAUSTED from its
+   * length prefix, before its body is read. @default 67108864 (64 MiB, as httpMaxInputSize)
+   */
+  readonly grpcMaxInputSize: number;
+  /** Largest gRPC message sent, and received when below grpcMaxInputSize, in bytes (Triton's gRPC limit). @default 2147483647 */
   readonly grpcMaxMessageSize: number;
   /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
   readonly cacheConfig: readonly string[];
@@ -75,6 +80,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   httpHeadersTimeoutSecs: 10,
   httpRequestTimeoutSecs: 300,
   httpKeepAliveTimeoutSecs: 65,
+  grpcMaxInputSize: 64 * 1024 * 1024,
   grpcMaxMessageSize: 2147483647,
   cacheConfig: Object.freeze([]),
 });
@@ -100,6 +106,7 @@ const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   httpHeadersTimeoutSecs: 'count',
   httpRequestTimeoutSecs: 'count',
   httpKeepAliveTimeoutSecs: 'count',
+  grpcMaxInputSize: 'count',
   grpcMaxMessageSize: 'count',
   cacheConfig: 'list',
 };

@@ -28,8 +28,10 @@ export interface GrpcFrontend {
 
 /** Settings of the gRPC frontend. */
 export interface GrpcOptions {
-  /** Largest message received or sent, in bytes. */
-  readonly maxMessageSize: number;
+  /** Largest message received, in bytes: grpc-js refuses a larger one from its length prefix. */
+  readonly maxReceiveSize: number;
+  /** Largest message sent, in bytes. */
+  readonly maxSendSize: number;
 }
 
 /** How long `close()` lets connections finish before it cuts them, when given no deadline. */
@@ -53,7 +55,7 @@ function bind(server: Server, address: string, port: number): Promise<number> {
  * @param ctx - the data plane, server metadata and tracing.
  * @param address - address to listen on.
  * @param port - port to listen on; 0 picks a free one.
- * @param options - message size limit.
+ * @param options - message size limits.
  * @throws the bind error when the port is taken or the address is invalid.
  */
 export async function startGrpcFrontend(
@@ -64,8 +66,8 @@ export async function startGrpcFrontend(
 ): Promise<GrpcFrontend> {
   const definitions = serviceDefinitions();
   const server = new Server({
-    'grpc.max_receive_message_length': options.maxMessageSize,
-    'grpc.max_send_message_length': options.maxMessageSize,
+    'grpc.max_receive_message_length': options.maxReceiveSize,
+    'grpc.max_send_message_length': options.maxSendSize,
     // Channelz keeps per-call statistics for a channelz service, which this server does not serve.
     'grpc.enable_channelz': 0,
   });
