@@ -103,7 +103,10 @@ describe('ModelInferRequest decoding', () => {
       assert.throws(() => readModelInferRequest(bytes), NotFastPath);
       for (const rpc of ['ModelInfer', 'ModelStreamInfer']) {
         const decode = (codecs: Record<string, Method>) => () => codecs[rpc]!.requestDeserialize(bytes);
-        assert.deepStrictEqual(outcome(decode(served)), outcome(decode(general)));
+        const expected = outcome(decode(general)) as { value?: unknown; message?: string };
+        // What proto-loader throws on comes as a MalformedMessage, answered INVALID_ARGUMENT (not INTERNAL).
+        if ('value' in expected) assert.deepStrictEqual(outcome(decode(served)), expected);
+        else assert.deepStrictEqual(decode(served)(), new MalformedMessage(expected.message!));
       }
     });
   }

@@ -33,7 +33,10 @@ export function serviceDefinitions(): GrpcServiceDefinitions {
   return loaded;
 }
 
-/** `definition` with each request decoder giving a {@link MalformedMessage} for a message that is not well formed. */
+/**
+ * `definition` with each request decoder giving a {@link MalformedMessage} for a message that is not well formed
+ * (grpc-js would answer a decoder's exception with INTERNAL).
+ */
 function withWireChecks(definition: ServiceDefinition): ServiceDefinition {
   const checked: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const [name, method] of Object.entries(definition as Record<string, MethodDefinition<unknown, unknown>>)) {
@@ -42,7 +45,13 @@ function withWireChecks(definition: ServiceDefinition): ServiceDefinition {
       ...method,
       requestDeserialize: (message: Buffer) => {
         const problem = wireFormatProblem(message);
-        return problem === undefined ? decode(message) : new MalformedMessage(problem);
+        if (problem !== undefined) return new MalformedMessage(problem);
+        try {
+          return decode(message);
+        } catch (error) {
+          // Malformed below the top level (a nested message cut short, a wire type its field cannot have).
+          return new MalformedMessage((error as Error).message);
+        }
       },
     };
   }

@@ -7,6 +7,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { nowMs, settledBy } from '../../core/clock.ts';
 import { HttpConnections } from './connections.ts';
 import { createHttpHandler, type HttpContext } from './handler.ts';
@@ -66,12 +67,15 @@ export async function startHttpFrontend(
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // Node answers an HTTP/1.1 request without Host with a bare 400; Triton serves it.
+      requireHostHeader: false,
     },
     (req, res) => {
       if (connections!.admit(req, res)) handler(req, res);
     },
   );
   connections = new HttpConnections(server, limits.maxConnections);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, address, () => {
@@ -96,4 +100,27 @@ export async function startHttpFrontend(
       await closed;
     },
   };
+}
+
+/**
+ * Answers a request the HTTP parser rejects (malformed, headers too large, too slow) with a status and a JSON
+ * message naming the parser's error, as every other rejection has, then closes the connection.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const response = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : [400, 'Bad Request'];
+  const body = JSON.stringify({ error: `malformed HTTP request (${error.code ?? 'unknown'}): ${error.message}` });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
