@@ -356,7 +356,11 @@ function sendRaw(port: number, bytes: Buffer, tally: Tally, samples: Samples): P
     socket.on('close', () => {
       clearTimeout(timer);
       const match = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      if (match) classifyHttp(tally, samples, Number(match[1]), text.slice(text.indexOf('\r\n\r\n') + 4), 'raw request');
+      // The first response only (a raw request may hold several).
+      const bodyStart = text.indexOf('\r\n\r\n') + 4;
+      const length = /\r\ncontent-length: (\d+)/i.exec(text.slice(0, bodyStart));
+      const body = text.slice(bodyStart, length ? bodyStart + Number(length[1]) : undefined);
+      if (match) classifyHttp(tally, samples, Number(match[1]), body, 'raw request');
       else {
         tally.noAnswer++;
         samples.add('http raw request without an answer', bytes.toString('latin1').slice(0, 80));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 
-/** Memory of the server process, in bytes. */
+/** Memory of the server process, in bytes, read after a full garbage collection. */
 export interface ServerMemory {
   readonly rss: number;
   readonly heapUsed: number;
@@ -32,7 +32,7 @@ const LOG_KEPT = 64 * 1024;
  * @throws when it does not report its ports within 30 s.
  */
 export async function startReliabilityServer(env: Record<string, string> = {}): Promise<ReliabilityServer> {
-  const child: ChildProcess = spawn(process.execPath, [SERVER], {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', SERVER], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -5,7 +5,7 @@
  * (BYTES, for /generate), `typed` (INT32 and BOOL inputs), `stream` (decoupled, three responses).
  *
  * Prints `{"http":…,"grpc":…}` once listening; answers each stdin line `stats` with
- * `{"rss":…,"heapUsed":…}`; stops when stdin ends.
+ * `{"rss":…,"heapUsed":…}` (after a full garbage collection when run with `--expose-gc`); stops when stdin ends.
  */
 import { createInterface } from 'node:readline';
 import { ModelConfig, Tensor, Triton } from '../../src/index.ts';
@@ -48,6 +48,8 @@ process.stdout.write(`${JSON.stringify({ http: triton.httpPort, grpc: triton.grp
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (line.trim() !== 'stats') return;
+  // With --expose-gc, what is reported is what is retained, not garbage waiting for a collection.
+  (globalThis as { gc?: () => void }).gc?.();
   const { rss, heapUsed } = process.memoryUsage();
   process.stdout.write(`${JSON.stringify({ rss, heapUsed })}\n`);
 });
