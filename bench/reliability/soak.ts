@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --seconds 300 --window 30]`: mixed load on one server for a set time (not part of CI) —
+ * `npm run soak [-- --seconds 300 --window 30 --untraced --only 'HTTP infer,gRPC']`: mixed load on one server for a set time (not part of CI) —
  * HTTP infer, HTTP generate, HTTP generate_stream (server-sent events), gRPC ModelInfer and gRPC
  * ModelStreamInfer on a decoupled model — with OpenTelemetry tracing at rate=1 exported to a local OTLP sink.
  * Prints, per window, the server's RSS and heap, and each kind's requests, errors and p99 latency.
@@ -57,14 +57,22 @@ async function startSink(): Promise<{ url: string; exports: () => number; close:
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '300' }, window: { type: 'string', default: '30' } },
+    options: {
+      seconds: { type: 'string', default: '300' },
+      window: { type: 'string', default: '30' },
+      untraced: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
   });
+  const only = values.only?.split(',').map((s) => s.trim());
   const seconds = Number(values.seconds);
   const windowSeconds = Number(values.window);
   const sink = await startSink();
-  const server = await startReliabilityServer({
-    TS_TRITON_TRACE_CONFIG: JSON.stringify(['mode=opentelemetry', 'level=TIMESTAMPS', 'rate=1', `opentelemetry,url=${sink.url}`]),
-  });
+  const server = await startReliabilityServer(
+    values.untraced
+      ? {}
+      : { TS_TRITON_TRACE_CONFIG: JSON.stringify(['mode=opentelemetry', 'level=TIMESTAMPS', 'rate=1', `opentelemetry,url=${sink.url}`]) },
+  );
   const http = new Pool(`http://127.0.0.1:${server.httpPort}`, { connections: 16 });
   const grpc = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
   const infer = (loadGrpcProtos(['grpc_service.proto'])['inference.GRPCInferenceService'] as Record<string, MethodDefinition<object, unknown>>)['ModelInfer']!;
@@ -108,7 +116,7 @@ async function main(): Promise<void> {
     });
   };
 
-  const kinds: Kind[] = [
+  const allKinds: Kind[] = [
     {
       name: 'HTTP infer',
       loops: 8,
@@ -126,6 +134,7 @@ async function main(): Promise<void> {
     },
     { name: 'gRPC stream (decoupled)', loops: 2, once: streamOnce },
   ];
+  const kinds = only ? allKinds.filter((kind) => only.some((name) => kind.name.includes(name))) : allKinds;
 
   const windows: KindWindow[] = kinds.map(() => ({ count: 0, errors: 0, latencies: [] }));
   const errorSamples: string[] = [];
