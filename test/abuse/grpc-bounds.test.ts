@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect as connectHttp2, constants } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, credentials, type MethodDefinition } from '@grpc/grpc-js';
+import type { MethodDefinition } from '@grpc/grpc-js';
 import { loadGrpcProtos } from '../../src/protocol/grpc-proto-files.ts';
 import { MAX_STREAM_BACKLOG } from '../../src/frontends/grpc/infer-stream.ts';
 import { Status } from '../grpc/helpers.ts';
@@ -28,7 +28,6 @@ const BIG_REQUEST = requestSerialize({
   raw_input_contents: [Buffer.alloc(4)],
 });
 
-const raw = (b: Buffer): Buffer => b;
 
 describe('gRPC bounds', () => {
   let server: ServerProcess;
@@ -88,15 +87,23 @@ describe('gRPC stream backlog', () => {
       config: ModelConfig({ maxBatchSize: 0 }),
     });
     await triton.run();
-    const client = new Client(`127.0.0.1:${triton.grpcPort}`, credentials.createInsecure(), {
-      'grpc.max_receive_message_length': -1,
-    });
+    // A bare HTTP/2 client, so that nothing reads the responses unless the test does: the session's flow
+    // control window then stops the server from sending.
+    const session = connectHttp2(`http://127.0.0.1:${triton.grpcPort}`);
+    session.on('error', () => {});
     try {
-      const stream = client.makeBidiStreamRequest('/inference.GRPCInferenceService/ModelStreamInfer', raw, raw);
-      stream.on('error', () => {});
-      stream.pause();
+      const call = session.request({
+        [constants.HTTP2_HEADER_METHOD]: 'POST',
+        [constants.HTTP2_HEADER_PATH]: '/inference.GRPCInferenceService/ModelStreamInfer',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      call.on('error', () => {});
+      call.pause();
       const sent = 200;
-      for (let i = 0; i < sent; i++) stream.write(BIG_REQUEST);
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(BIG_REQUEST.length, 1);
+      for (let i = 0; i < sent; i++) call.write(Buffer.concat([prefix, BIG_REQUEST]));
       await within(
         (async () => {
           while (run < MAX_STREAM_BACKLOG) await sleep(10);
@@ -111,18 +118,18 @@ describe('gRPC stream backlog', () => {
         peak = Math.max(peak, run);
       }
       assert.ok(peak < 2 * MAX_STREAM_BACKLOG, `${peak} of ${sent} requests were run for a client that reads nothing`);
-      let received = 0;
-      const all = new Promise<void>((resolve) =>
-        stream.on('data', () => {
-          if (++received === sent) resolve();
-        }),
+      call.resume();
+      await within(
+        (async () => {
+          while (run < sent) await sleep(10);
+        })(),
+        60_000,
+        'every request once the client reads',
       );
-      stream.resume();
-      await within(all, 60_000, 'every response once the client reads');
-      stream.end();
+      call.end();
       assert.equal(run, sent);
     } finally {
-      client.close();
+      session.destroy();
       await triton.stop();
     }
   });
