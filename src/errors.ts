@@ -98,3 +98,54 @@ Object.defineProperty(TritonError.prototype, BRAND, { value: true });
 export function invalidArg(message: string): TritonError {
   return new TritonError(ErrorCode.INVALID_ARG, message);
 }
+
+/** About how many characters of a value from a request an error message quotes. */
+const QUOTE_LIMIT = 100;
+
+/** How deep {@link quote} writes nested arrays and objects; deeper ones are written `[…]` and `{…}`. */
+const QUOTE_DEPTH = 3;
+
+/**
+ * A value from a request as an error message quotes it: as JSON, but never whole — cut after about 100
+ * characters (ending in `…`) and with nesting deeper than three levels elided — so a message stays short and
+ * writing it cannot exhaust the stack, whatever the client sent. Small values read exactly as `JSON.stringify`
+ * writes them.
+ */
+export function quote(value: unknown): string {
+  const out = { text: '' };
+  writeQuoted(value, QUOTE_DEPTH, out);
+  return out.text.length > QUOTE_LIMIT ? `${out.text.slice(0, QUOTE_LIMIT)}…` : out.text;
+}
+
+function writeQuoted(value: unknown, depth: number, out: { text: string }): void {
+  if (typeof value === 'string') {
+    out.text += JSON.stringify(value.length > QUOTE_LIMIT ? value.slice(0, QUOTE_LIMIT) : value);
+  } else if (Array.isArray(value)) {
+    if (depth === 0) {
+      out.text += value.length === 0 ? '[]' : '[…]';
+      return;
+    }
+    out.text += '[';
+    for (let i = 0; i < value.length && out.text.length <= QUOTE_LIMIT; i++) {
+      if (i > 0) out.text += ',';
+      writeQuoted(value[i], depth - 1, out);
+    }
+    out.text += ']';
+  } else if (typeof value === 'object' && value !== null) {
+    if (depth === 0) {
+      out.text += '{…}';
+      return;
+    }
+    out.text += '{';
+    let first = true;
+    for (const key in value) {
+      if (out.text.length > QUOTE_LIMIT) break;
+      out.text += `${first ? '' : ','}${JSON.stringify(key.length > QUOTE_LIMIT ? key.slice(0, QUOTE_LIMIT) : key)}:`;
+      first = false;
+      writeQuoted((value as Record<string, unknown>)[key], depth - 1, out);
+    }
+    out.text += '}';
+  } else {
+    out.text += String(value);
+  }
+}

@@ -77,17 +77,38 @@ export function setLevelEnabled(level: LogLevel, enabled: boolean): void {
   state.enabled[level] = enabled;
 }
 
-/** Routes log lines to `sink` instead of stderr; returns the previous sink. */
+/**
+ * Routes log lines to `sink` instead of stderr; returns the previous sink. Messages reach it with control
+ * characters escaped ({@link escapeControlCharacters}), one line each.
+ */
 export function setLogSink(sink: LogSink): LogSink {
   const previous = state.sink;
   state.sink = sink;
   return previous;
 }
 
+/** Characters that could break a log line or forge one: C0 and C1 controls, DEL, and Unicode line separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `message` with every control character written as an escape (`\n`, `\r`, `\t`, `\u001b`, ...), so that text
+ * from clients or model code (an error message with CR/LF) cannot forge a log line or drive a terminal.
+ */
+export function escapeControlCharacters(message: string): string {
+  if (!CONTROL.test(message)) return message;
+  return message.replace(
+    CONTROLS,
+    (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function write(level: LogLevel, message: string): void {
   if (!state.enabled[level]) return;
   if (level === 'verbose' && state.verbose <= 0) return;
-  state.sink(level, message);
+  state.sink(level, escapeControlCharacters(message));
 }
 
 /** The logger: `log.info('...')`. */

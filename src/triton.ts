@@ -8,10 +8,12 @@ import { resolveConfig, type TritonConfig } from './config/triton-config.ts';
 import { parseCacheConfig } from './config/cache-config.ts';
 import { loadFrontendTls } from './config/tls-config.ts';
 import { accessPolicies } from './frontends/access.ts';
+import { nowMs, settledBy } from './core/clock.ts';
 import { InferenceService } from './core/inference-service.ts';
 import { ResponseCache } from './core/response-cache.ts';
 import { type BindOptions, Model } from './core/model.ts';
 import type { GrpcFrontend } from './frontends/grpc/grpc-server.ts';
+import { defaultMaxConnections } from './frontends/http/connections.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
 import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
@@ -145,7 +147,12 @@ export class Triton {
         { service: this.#service, serverMetadata: () => this.#metadata(), tracing },
         config.grpcAddress,
         config.grpcPort,
-        { maxMessageSize: config.grpcMaxMessageSize, access: access.grpc, tls: tls.grpc },
+        {
+          maxReceiveSize: Math.min(config.grpcMaxInputSize, config.grpcMaxMessageSize),
+          maxSendSize: config.grpcMaxMessageSize,
+          access: access.grpc,
+          tls: tls.grpc,
+        },
       );
       log.info(`Started GRPCInferenceService at ${config.grpcAddress}:${this.#grpc.port}`);
     }
@@ -160,7 +167,12 @@ export class Triton {
         },
         config.httpAddress,
         config.httpPort,
-        tls.http,
+        {
+          maxConnections: config.httpMaxConnections || defaultMaxConnections(),
+          headersTimeoutMs: config.httpHeadersTimeoutSecs * 1000,
+          requestTimeoutMs: config.httpRequestTimeoutSecs * 1000,
+          keepAliveTimeoutMs: config.httpKeepAliveTimeoutSecs * 1000,
+        },
       );
       log.info(`Started HTTPService at ${config.httpAddress}:${this.#http.port}`);
     }
@@ -214,7 +226,9 @@ export class Triton {
   }
 
   /**
-   * Stops accepting requests, waits for in-flight ones (at most `exitTimeoutSecs`), then closes. Idempotent.
+   * Stops accepting requests and waits for in-flight ones, then closes, all within `exitTimeoutSecs`: while
+   * draining, HTTP responses carry `Connection: close` and new HTTP requests get 503, new gRPC calls
+   * UNAVAILABLE; an HTTP request still unanswered at the deadline gets 503. Idempotent.
    */
   stop(): Promise<void> {
     this.#stopped ??= this.#shutdown();
@@ -227,16 +241,12 @@ export class Triton {
     this.#grpc?.stopAccepting();
     await this.#repository?.close();
     const timeoutMs = (this.#config?.exitTimeoutSecs ?? 0) * 1000;
-    const deadline = performance.now() + timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)));
-    const expired = await Promise.race([this.#service.whenIdle().then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (expired) log.warn(`exit timeout of ${timeoutMs / 1000} s expired with requests still in flight`);
-    await this.#http?.close();
-    await this.#grpc?.close();
+    const deadline = nowMs() + timeoutMs;
+    const idle = await settledBy(this.#service.whenIdle(), deadline);
+    if (!idle) log.warn(`exit timeout of ${timeoutMs / 1000} s expired with requests still in flight`);
+    await Promise.all([this.#http?.close(deadline), this.#grpc?.close(deadline)]);
     await this.#metrics?.close();
-    await this.#tracing?.shutdown(Math.max(deadline - performance.now(), 0));
+    await this.#tracing?.shutdown(Math.max(deadline - nowMs(), 0));
     this.#uninstallErrorPolicy?.();
     this.#service.setState('stopped');
   }

@@ -56,16 +56,21 @@ describe('Triton', () => {
     await stopped;
   });
 
-  it('stop() gives up waiting after exitTimeoutSecs', async () => {
+  it('stop() gives up waiting after exitTimeoutSecs, answering what is left with 503', async () => {
     const triton = new Triton({ config: { ...LOCAL, exitTimeoutSecs: 0 } });
     bindSleeper(triton, 5_000);
     await triton.run();
-    const inFlight = infer(triton.httpPort!).catch(() => 'closed');
+    const inFlight = infer(triton.httpPort!);
     await sleep(50);
     const started = performance.now();
     await triton.stop();
     assert.ok(performance.now() - started < 1_000);
-    assert.equal(await inFlight, 'closed');
+    const response = await inFlight;
+    assert.equal(response.status, 503);
+    assert.equal(response.headers.get('connection'), 'close');
+    assert.deepEqual(await response.json(), {
+      error: 'Server is shutting down: the exit timeout expired before the request was answered',
+    });
   });
 
   it('supports await using', async () => {

@@ -40,7 +40,24 @@ export interface TritonConfig {
   readonly logVerbose: number;
   /** Largest HTTP request body accepted, in bytes. @default 67108864 (64 MiB) */
   readonly httpMaxInputSize: number;
-  /** Largest gRPC message received or sent, in bytes (Triton's gRPC limit). @default 2147483647 */
+  /**
+   * Most open HTTP connections. Over it, a new connection closes the oldest one with no request in progress
+   * (or is answered 503 when every one has a request in progress). 0 takes three quarters of the process's
+   * open-file limit (`ulimit -n`), or 1024 where that cannot be read. @default 0
+   */
+  readonly httpMaxConnections: number;
+  /** Seconds a client has to send a request's headers before the connection is answered 408 and closed; 0 for no limit. @default 10 */
+  readonly httpHeadersTimeoutSecs: number;
+  /** Seconds a client has to send a whole request (headers and body); 0 for no limit. @default 300 */
+  readonly httpRequestTimeoutSecs: number;
+  /** Seconds an idle keep-alive HTTP connection stays open. @default 65 */
+  readonly httpKeepAliveTimeoutSecs: number;
+  /**
+   * Largest gRPC message received, in bytes: a message declaring more is refused RESOURCE_EXHAUSTED from its
+   * length prefix, before its body is read. @default 67108864 (64 MiB, as httpMaxInputSize)
+   */
+  readonly grpcMaxInputSize: number;
+  /** Largest gRPC message sent, and received when below grpcMaxInputSize, in bytes (Triton's gRPC limit). @default 2147483647 */
   readonly grpcMaxMessageSize: number;
   /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
   readonly cacheConfig: readonly string[];
@@ -110,6 +127,11 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   exitTimeoutSecs: 30,
   logVerbose: 0,
   httpMaxInputSize: 64 * 1024 * 1024,
+  httpMaxConnections: 0,
+  httpHeadersTimeoutSecs: 10,
+  httpRequestTimeoutSecs: 300,
+  httpKeepAliveTimeoutSecs: 65,
+  grpcMaxInputSize: 64 * 1024 * 1024,
   grpcMaxMessageSize: 2147483647,
   cacheConfig: Object.freeze([]),
   httpRestrictedApi: Object.freeze([]),
@@ -150,6 +172,11 @@ export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   exitTimeoutSecs: 'count',
   logVerbose: 'count',
   httpMaxInputSize: 'count',
+  httpMaxConnections: 'count',
+  httpHeadersTimeoutSecs: 'count',
+  httpRequestTimeoutSecs: 'count',
+  httpKeepAliveTimeoutSecs: 'count',
+  grpcMaxInputSize: 'count',
   grpcMaxMessageSize: 'count',
   cacheConfig: 'list',
   httpRestrictedApi: 'list',
@@ -253,6 +280,12 @@ export function resolveConfig(
       throw invalidArg(`TritonConfig.${field}${source} must be ${EXPECTED[kind]}${hint}; got ${JSON.stringify(text ?? value)}`);
     }
     resolved[field] = kind === 'list' ? Object.freeze([...(value as string[])]) : value;
+  }
+  const { httpHeadersTimeoutSecs: headers, httpRequestTimeoutSecs: request } = resolved as Record<string, number>;
+  if (request! > 0 && headers! > request!) {
+    throw invalidArg(
+      `TritonConfig.httpHeadersTimeoutSecs (${headers}) cannot be more than httpRequestTimeoutSecs (${request}), which includes the headers`,
+    );
   }
   if (!resolved.allowHttp && !resolved.allowGrpc) {
     throw invalidArg('TritonConfig: allowHttp and allowGrpc cannot both be false');

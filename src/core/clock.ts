@@ -13,3 +13,16 @@ export const nowMs = (): number => performance.now();
 
 /** Monotonic now in nanoseconds (`process.hrtime.bigint()`): the timestamps of traces. */
 export const nowNs = (): bigint => hrtime.bigint();
+
+/** Whether `promise` settles by `deadline` (a {@link nowMs} time); a rejection counts as settled. */
+export async function settledBy(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(resolve, Math.max(deadline - nowMs(), 0), false);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

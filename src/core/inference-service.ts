@@ -221,11 +221,19 @@ export class InferenceService {
   }
 
   /**
+   * Whether inference requests are run: once ready, and while stopping, when the frontends refuse new
+   * requests themselves and the ones they accepted are still to be answered.
+   */
+  #running(): boolean {
+    return this.#state === 'ready' || this.#state === 'stopping';
+  }
+
+  /**
    * Runs an inference request.
-   * @throws {TritonError} UNAVAILABLE when the server is not ready, or whatever the model raises.
+   * @throws {TritonError} UNAVAILABLE when the server is not running, or whatever the model raises.
    */
   infer(request: InferenceRequest): Promise<InferenceResult> {
-    if (this.#state !== 'ready') {
+    if (!this.#running()) {
       return Promise.reject(new TritonError(ErrorCode.UNAVAILABLE, 'Server not ready'));
     }
     try {
@@ -243,7 +251,7 @@ export class InferenceService {
    * @throws {TritonError} as {@link InferenceService.infer}.
    */
   async stream(request: InferenceRequest, onResponse: (result: InferenceResult) => void): Promise<void> {
-    if (this.#state !== 'ready') throw new TritonError(ErrorCode.UNAVAILABLE, 'Server not ready');
+    if (!this.#running()) throw new TritonError(ErrorCode.UNAVAILABLE, 'Server not ready');
     const model = this.model(request.modelName, request.modelVersion);
     request.trace?.requestStart(model, request.id, nowNs());
     if (model.config.decoupled) await model.stream(request, onResponse);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { invalidArg } from '../errors.ts';
+import { invalidArg, quote } from '../errors.ts';
 import type { Parameters } from './request.ts';
 
 /** Keys the server reads itself; they are not passed on to infer functions. */
@@ -34,7 +34,7 @@ function unsignedParameter(parameters: Readonly<Parameters>, key: string): numbe
   const value = parameters[key];
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArg(`parameter '${key}' must be an unsigned integer; got ${JSON.stringify(value)}`);
+    throw invalidArg(`parameter '${key}' must be an unsigned integer; got ${quote(value)}`);
   }
   return value;
 }

@@ -102,13 +102,23 @@ export class Scheduler {
       trace.activity('QUEUE_START', nowNs());
       trace.tensors?.('TENSOR_QUEUE_INPUT', request.inputs);
     }
+    // The abort listener goes once the request settles: the requests of a gRPC stream share the stream's
+    // signal, and a listener left on it would keep every request (and its tensors) for the life of the stream.
+    const signal = request.signal;
+    const onAbort = (): void => this.#cancel(item);
+    const settling =
+      <T>(settle: (value: T) => void) =>
+      (value: T): void => {
+        signal!.removeEventListener('abort', onAbort);
+        settle(value);
+      };
     const item: QueuedRequest = {
       request,
       batchSize,
       enqueuedAt: now,
       deadline: timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity,
-      resolve,
-      reject,
+      resolve: signal ? settling(resolve) : resolve,
+      reject: signal ? settling(reject) : reject,
     };
     try {
       this.#queue.push(level, item);
@@ -117,7 +127,7 @@ export class Scheduler {
       return Promise.reject(error);
     }
     this.#model.statistics.pending++;
-    request.signal?.addEventListener('abort', () => this.#cancel(item)); // a signal aborts once: no `once` needed
+    signal?.addEventListener('abort', onAbort); // a signal aborts once: no `once` needed
     if (item.deadline !== Infinity) this.#armExpiry(item.deadline);
     this.#scheduleDispatch();
     return promise as Promise<InferenceResult | undefined>;

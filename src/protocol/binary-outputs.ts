@@ -6,7 +6,7 @@
  * @module
  */
 
-import { invalidArg } from '../errors.ts';
+import { invalidArg, quote } from '../errors.ts';
 
 /** Which outputs of a response are binary. */
 export interface BinaryOutputChoice {
@@ -60,7 +60,7 @@ function booleanParameter(parameters: unknown, key: string, field: string): bool
   if (!isObject(parameters) || !(key in parameters)) return undefined;
   const value = parameters[key];
   if (typeof value !== 'boolean') {
-    throw invalidArg(`Unable to parse ${field}: expected a boolean, got ${JSON.stringify(value)}`);
+    throw invalidArg(`Unable to parse ${field}: expected a boolean, got ${quote(value)}`);
   }
   return value;
 }

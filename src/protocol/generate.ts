@@ -9,7 +9,7 @@ import type { InferenceRequest, InferenceResult } from '../core/inference-reques
 import type { NDArray } from '../core/ndarray.ts';
 import type { ModelInfo, ParameterValue } from '../core/request.ts';
 import type { Tensor } from '../core/tensor-spec.ts';
-import { invalidArg } from '../errors.ts';
+import { invalidArg, quote } from '../errors.ts';
 import { decodeId, type InferTarget } from './json-infer.ts';
 import { jsonValueOf, parseJsonData } from './json-data.ts';
 import { metadataShape } from './model-metadata.ts';
@@ -55,7 +55,7 @@ export function decodeGenerateRequest(body: unknown, target: InferTarget, model:
 function toParameter(key: string, value: unknown): ParameterValue {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   throw invalidArg(
-    `parameter '${key}' must be a string, number or boolean (it names no input of the model), got ${JSON.stringify(value)}`,
+    `parameter '${key}' must be a string, number or boolean (it names no input of the model), got ${quote(value)}`,
   );
 }
 

@@ -12,6 +12,8 @@ export const VARINT = 0;
 export const FIXED64 = 1;
 /** Wire type of length-delimited values (strings, bytes, messages, packed repeated fields). */
 export const LENGTH_DELIMITED = 2;
+/** Wire type of 32-bit fixed values (`float`, `fixed32`). */
+export const FIXED32 = 5;
 
 /** Thrown for input the fast decoder does not read; the caller decodes the message the general way instead. */
 export class NotFastPath extends Error {}
@@ -146,3 +148,69 @@ export const PARAMETER_INT64 = tag(2, VARINT);
 export const PARAMETER_STRING = tag(3, LENGTH_DELIMITED);
 export const PARAMETER_DOUBLE = tag(4, FIXED64);
 export const PARAMETER_UINT64 = tag(5, VARINT);
+
+/**
+ * A request message that is not well-formed protobuf, handed to the RPC in place of its decoded object so
+ * that the call is answered INVALID_ARGUMENT naming the problem (a deserializer that throws makes grpc-js
+ * answer INTERNAL).
+ */
+export class MalformedMessage {
+  /** What is wrong, e.g. `field 1 declares 5 bytes but 3 remain`. */
+  readonly problem: string;
+
+  constructor(problem: string) {
+    this.problem = problem;
+  }
+}
+
+/** The value and end of the varint at `pos`, or undefined when it is cut short or longer than ten bytes. */
+function readVarint(buf: Uint8Array, pos: number): { value: number; end: number } | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10 && pos + i < buf.length; i++) {
+    const byte = buf[pos + i]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return { value, end: pos + i + 1 };
+    scale *= 0x80;
+  }
+  return undefined;
+}
+
+/**
+ * What makes `buf` not a well-formed protobuf message at its top level, or undefined when it is well formed:
+ * a varint or fixed-size value cut short, a length-delimited value longer than what is left, field number 0,
+ * or a wire type these protocols never use (groups, 6, 7). A message cut anywhere fails here, since the
+ * top-level field holding the cut then runs past the end. (protobufjs reads a string cut short as the bytes
+ * that are there: `0a05696465` decodes to name "ide".)
+ */
+export function wireFormatProblem(buf: Uint8Array): string | undefined {
+  let pos = 0;
+  while (pos < buf.length) {
+    const key = readVarint(buf, pos);
+    if (key === undefined) return `the field key at byte ${pos} is cut short`;
+    const field = Math.floor(key.value / 8);
+    const wireType = key.value % 8;
+    if (field === 0) return `field number 0 at byte ${pos}`;
+    pos = key.end;
+    if (wireType === VARINT) {
+      const value = readVarint(buf, pos);
+      if (value === undefined) return `the varint of field ${field} is cut short`;
+      pos = value.end;
+    } else if (wireType === FIXED64 || wireType === FIXED32) {
+      const size = wireType === FIXED64 ? 8 : 4;
+      if (pos + size > buf.length) return `field ${field} needs ${size} bytes but ${buf.length - pos} remain`;
+      pos += size;
+    } else if (wireType === LENGTH_DELIMITED) {
+      const length = readVarint(buf, pos);
+      if (length === undefined) return `the length of field ${field} is cut short`;
+      pos = length.end;
+      if (length.value > buf.length - pos) {
+        return `field ${field} declares ${length.value} bytes but ${buf.length - pos} remain`;
+      }
+      pos += length.value;
+    } else {
+      return `field ${field} has wire type ${wireType}, which these messages do not use`;
+    }
+  }
+  return undefined;
+}

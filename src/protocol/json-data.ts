@@ -7,7 +7,7 @@
 
 import { type DataType, isBigIntType, isHalfType, typedArrayClass } from '../core/dtype.ts';
 import { NDArray } from '../core/ndarray.ts';
-import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
+import { ErrorCode, invalidArg, quote, TritonError } from '../errors.ts';
 
 const INT_RANGE: Readonly<Partial<Record<DataType, readonly [number, number]>>> = {
   INT8: [-128, 127],
@@ -108,7 +108,7 @@ function convertJsonElements(name: string, dtype: DataType, flat: readonly unkno
 function elementError(name: string, dtype: DataType, index: number, value: unknown, wanted: string): TritonError {
   const shown =
     typeof value === 'string'
-      ? JSON.stringify(value)
+      ? quote(value)
       : Array.isArray(value)
         ? 'an array'
         : typeof value === 'object' && value !== null

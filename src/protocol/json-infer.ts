@@ -8,7 +8,7 @@ import { isDataType } from '../core/dtype.ts';
 import type { InferenceRequest, InferenceResult } from '../core/inference-request.ts';
 import type { NDArray } from '../core/ndarray.ts';
 import type { Parameters } from '../core/request.ts';
-import { invalidArg } from '../errors.ts';
+import { invalidArg, quote } from '../errors.ts';
 import type { BinaryBlobs } from './binary-blobs.ts';
 import { type BinaryOutputChoice, isBinaryOutput, JSON_OUTPUTS } from './binary-outputs.ts';
 import { decodeBinaryTensor, encodeBinaryTensor } from './binary-tensor.ts';
@@ -55,7 +55,7 @@ interface InputContext {
 /** Reads the optional `id`, which must be a string. */
 export function decodeId(id: unknown): string {
   if (id === undefined) return '';
-  if (typeof id !== 'string') throw invalidArg(`Unable to parse 'id': expected a string, got ${JSON.stringify(id)}`);
+  if (typeof id !== 'string') throw invalidArg(`Unable to parse 'id': expected a string, got ${quote(id)}`);
   return id;
 }
 
@@ -88,11 +88,11 @@ function decodeInput(input: unknown, index: number, context: InputContext): { na
   if (typeof name !== 'string') throw invalidArg(`Unable to parse 'name' of inputs[${index}]: expected a string`);
   if (!isShape(shape)) {
     throw invalidArg(
-      `Unable to parse 'shape' of input '${name}': expected an array of non-negative integers, got ${JSON.stringify(shape)}`,
+      `Unable to parse 'shape' of input '${name}': expected an array of non-negative integers, got ${quote(shape)}`,
     );
   }
   if (!isDataType(datatype)) {
-    throw invalidArg(`Unable to parse 'datatype' of input '${name}': unknown datatype ${JSON.stringify(datatype)}`);
+    throw invalidArg(`Unable to parse 'datatype' of input '${name}': unknown datatype ${quote(datatype)}`);
   }
   const parameters =
     input.parameters === undefined ? NO_PARAMETERS : parseParameters(input.parameters, `parameters of input '${name}'`, false);
@@ -110,7 +110,7 @@ function decodeInput(input: unknown, index: number, context: InputContext): { na
 function binaryInputBytes(name: string, size: unknown, blobs: BinaryBlobs | undefined): Uint8Array {
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw invalidArg(
-      `Unable to parse 'binary_data_size' of input '${name}': expected a non-negative integer, got ${JSON.stringify(size)}`,
+      `Unable to parse 'binary_data_size' of input '${name}': expected a non-negative integer, got ${quote(size)}`,
     );
   }
   if (size === 0) return new Uint8Array(0);

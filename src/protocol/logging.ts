@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
+import { ErrorCode, invalidArg, quote, TritonError } from '../errors.ts';
 import type { LogFormat, LogSettings } from '../logger.ts';
 
 /** A logging settings update; missing or null fields are left as they are. */
@@ -25,7 +25,7 @@ export function logSettingsJson(settings: LogSettings): string {
 function boolField(json: Record<string, unknown>, key: string): boolean | undefined {
   const value = json[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw invalidArg(`expected a boolean for '${key}', got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean') throw invalidArg(`expected a boolean for '${key}', got ${quote(value)}`);
   return value;
 }
 
@@ -53,7 +53,7 @@ export function parseLogSettingsUpdate(body: unknown): LogSettingsUpdate {
   const verbose = json.log_verbose_level;
   if (verbose !== undefined && verbose !== null) {
     if (!Number.isSafeInteger(verbose) || (verbose as number) < 0) {
-      throw invalidArg(`expected an unsigned integer for 'log_verbose_level', got ${JSON.stringify(verbose)}`);
+      throw invalidArg(`expected an unsigned integer for 'log_verbose_level', got ${quote(verbose)}`);
     }
     update.verboseLevel = verbose as number;
   }

@@ -5,7 +5,7 @@
  */
 
 import type { Parameters } from '../core/request.ts';
-import { invalidArg } from '../errors.ts';
+import { invalidArg, quote } from '../errors.ts';
 
 /**
  * Reads a `parameters` object: values must be strings, numbers or booleans.
@@ -26,7 +26,7 @@ export function parseParameters(value: unknown, field: string, request: boolean)
     }
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
       throw invalidArg(
-        `Unable to parse '${field}': parameter '${key}' must be a string, number or boolean, got ${JSON.stringify(v)}`,
+        `Unable to parse '${field}': parameter '${key}' must be a string, number or boolean, got ${quote(v)}`,
       );
     }
   }

@@ -6,7 +6,7 @@
  */
 
 import { unknownNameWarning } from '../closest-name.ts';
-import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
+import { ErrorCode, invalidArg, quote, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
 import {
   combineTraceLevels,
@@ -25,7 +25,7 @@ const INT32 = { min: -2147483648n, max: 2147483647n };
 
 function expectString(key: string, value: unknown): string {
   if (typeof value !== 'string') {
-    throw invalidArg(`Unable to parse '${key}': expected a JSON string, got ${JSON.stringify(value)}`);
+    throw invalidArg(`Unable to parse '${key}': expected a JSON string, got ${quote(value)}`);
   }
   return value;
 }
@@ -60,7 +60,7 @@ const SETTINGS_KEYS: readonly string[] = ['trace_level', 'trace_rate', 'trace_co
 
 function readLevels(value: unknown): TraceLevels {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw invalidArg(`Unable to parse 'trace_level': expected a JSON array of strings, got ${JSON.stringify(value)}`);
+    throw invalidArg(`Unable to parse 'trace_level': expected a JSON array of strings, got ${quote(value)}`);
   }
   if (value.includes('OFF') && value.length > 1) throw invalidArg("Expect only one trace level 'OFF' is specified");
   for (const name of value) {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_CONFIG, envName, resolveConfig } from '../../src/config/triton-config.ts';
+import { defaultMaxConnections } from '../../src/frontends/http/connections.ts';
 
 describe('resolveConfig', () => {
   it("has Triton's defaults, but listens on loopback only", () => {
@@ -58,5 +62,30 @@ describe('resolveConfig', () => {
   it('rejects unknown fields and turning off both HTTP and gRPC', () => {
     assert.throws(() => resolveConfig({ httpPrt: 1 } as never, {}), /TritonConfig has no field 'httpPrt'/);
     assert.throws(() => resolveConfig({ allowHttp: false, allowGrpc: false }, {}), /cannot both be false/);
+  });
+
+  it('has HTTP connection limits: a cap from the open-file limit, header and request timeouts', () => {
+    const config = resolveConfig({}, {});
+    assert.equal(config.httpMaxConnections, 0);
+    assert.equal(config.httpHeadersTimeoutSecs, 10);
+    assert.equal(config.httpRequestTimeoutSecs, 300);
+    assert.equal(config.httpKeepAliveTimeoutSecs, 65);
+    assert.equal(resolveConfig({}, { TS_TRITON_HTTP_MAX_CONNECTIONS: '500' }).httpMaxConnections, 500);
+    assert.throws(
+      () => resolveConfig({ httpHeadersTimeoutSecs: 30, httpRequestTimeoutSecs: 20 }, {}),
+      /TritonConfig.httpHeadersTimeoutSecs \(30\) cannot be more than httpRequestTimeoutSecs \(20\)/,
+    );
+    assert.equal(resolveConfig({ httpHeadersTimeoutSecs: 30, httpRequestTimeoutSecs: 0 }, {}).httpHeadersTimeoutSecs, 30);
+  });
+
+  it('takes three quarters of the open-file limit as the default connection cap', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'limits-'));
+    const file = join(dir, 'limits');
+    writeFileSync(file, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n');
+    assert.equal(defaultMaxConnections(file), 768);
+    writeFileSync(file, 'Max open files            unlimited            unlimited            files\n');
+    assert.equal(defaultMaxConnections(file), 1024);
+    assert.equal(defaultMaxConnections(join(dir, 'missing')), 1024);
+    rmSync(dir, { recursive: true });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * HTTP compression of `/infer` (triton-protocol.md §3.9): gzip and deflate request bodies, the 501 for other
+ * HTTP compression of `/infer` and `/generate` (triton-protocol.md §3.9): gzip and deflate request bodies, the 501 for other
  * codings, the decompressed size limit, and response compression chosen from Accept-Encoding q-values.
  */
 import assert from 'node:assert/strict';
@@ -205,6 +205,36 @@ describe('HTTP compression', () => {
       assert.equal(response.status, 200, response.body.toString());
       assert.equal(response.headers['content-encoding'], undefined);
       assert.equal(response.body.toString(), '{"model_name":"gen","model_version":"1","text_output":"hi"}');
+    });
+  });
+
+  describe('generate request bodies', () => {
+    const GENERATED = '{"model_name":"gen","model_version":"1","text_output":"hi"}';
+    const body = JSON.stringify({ text_input: 'hi' });
+
+    it('gzip and deflate bodies are decompressed, on /generate and /generate_stream', async () => {
+      for (const [coding, compressed] of [['gzip', gzipSync(body)], ['deflate', deflateSync(body)]] as const) {
+        const response = await postRaw(port, '/v2/models/gen/generate', compressed, { 'content-encoding': coding });
+        assert.equal(response.status, 200, response.body.toString());
+        assert.equal(response.body.toString(), GENERATED);
+        const events = await postRaw(port, '/v2/models/gen/generate_stream', compressed, { 'content-encoding': coding });
+        assert.equal(events.status, 200, events.body.toString());
+        assert.equal(events.body.toString(), `data: ${GENERATED}\n\n`);
+      }
+    });
+
+    it('a coding the server cannot read is a 501 listing the ones it can', async () => {
+      const response = await postRaw(port, '/v2/models/gen/generate', body, { 'content-encoding': 'br' });
+      assertError(response, 501, 'Unsupported compression type');
+      assert.equal(response.headers['accept-encoding'], 'gzip, deflate');
+    });
+
+    it('a corrupt or oversized compressed body is a 400', async () => {
+      const corrupt = await postRaw(port, '/v2/models/gen/generate', Buffer.from('not gzip'), { 'content-encoding': 'gzip' });
+      assertError(corrupt, 400, /^unable to decompress the request body/);
+      const bomb = gzipSync(JSON.stringify({ text_input: 'x'.repeat(MAX_INPUT * 4) }));
+      const large = await postRaw(port, '/v2/models/gen/generate', bomb, { 'content-encoding': 'gzip' });
+      assertError(large, 400, /exceeds the maximum allowed input size of 65536 bytes/);
     });
   });
 

@@ -9,6 +9,7 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import type { TlsFiles } from '../../config/tls-config.ts';
 import type { AccessPolicy } from '../access.ts';
 import { guardService } from './access-guard.ts';
+import { nowMs, settledBy } from '../../core/clock.ts';
 import type { GrpcContext } from './context.ts';
 import { healthService } from './health-service.ts';
 import { inferenceService, type OpenStreams } from './inference-service.ts';
@@ -20,21 +21,27 @@ export interface GrpcFrontend {
   readonly port: number;
   /** Stops accepting connections and new calls; calls in progress go on. */
   stopAccepting(): void;
-  /** Ends open streams once their requests are answered, then closes; resolves when the server is closed. */
-  close(): Promise<void>;
+  /**
+   * Ends open streams once their requests are answered and waits for calls in progress, at most until
+   * `deadline` (`performance.now()` time; one second from now by default), then closes; resolves when the
+   * server is closed.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 /** Settings of the gRPC frontend. */
 export interface GrpcOptions {
-  /** Largest message received or sent, in bytes. */
-  readonly maxMessageSize: number;
   /** Who may use which API group; undefined when every call is served. */
   readonly access?: AccessPolicy | undefined;
   /** Serve over TLS with these files (and require client certificates when mutual). */
   readonly tls?: TlsFiles | undefined;
+  /** Largest message received, in bytes: grpc-js refuses a larger one from its length prefix. */
+  readonly maxReceiveSize: number;
+  /** Largest message sent, in bytes. */
+  readonly maxSendSize: number;
 }
 
-/** How long `close()` lets connections finish before it cuts them. */
+/** How long `close()` lets connections finish before it cuts them, when given no deadline. */
 const CLOSE_GRACE_MS = 1000;
 
 /** `host:port` for grpc-js, with an IPv6 address in brackets. */
@@ -60,7 +67,7 @@ function bind(server: Server, address: string, port: number, tls: TlsFiles | und
  * @param ctx - the data plane, server metadata and tracing.
  * @param address - address to listen on.
  * @param port - port to listen on; 0 picks a free one.
- * @param options - message size limit.
+ * @param options - message size limits, access policy and TLS.
  * @throws the bind error when the port is taken or the address is invalid.
  */
 export async function startGrpcFrontend(
@@ -71,8 +78,8 @@ export async function startGrpcFrontend(
 ): Promise<GrpcFrontend> {
   const definitions = serviceDefinitions();
   const server = new Server({
-    'grpc.max_receive_message_length': options.maxMessageSize,
-    'grpc.max_send_message_length': options.maxMessageSize,
+    'grpc.max_receive_message_length': options.maxReceiveSize,
+    'grpc.max_send_message_length': options.maxSendSize,
     // Channelz keeps per-call statistics for a channelz service, which this server does not serve.
     'grpc.enable_channelz': 0,
   });
@@ -88,13 +95,10 @@ export async function startGrpcFrontend(
   return {
     port: bound,
     stopAccepting: () => void stopAccepting(),
-    async close() {
+    async close(deadline = nowMs() + CLOSE_GRACE_MS) {
       const drained = stopAccepting();
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
       const streamsEnded = Promise.all([...streams].map((stream) => stream.close()));
-      await Promise.race([streamsEnded.then(() => drained), grace]);
-      clearTimeout(timer);
+      await settledBy(streamsEnded.then(() => drained), deadline);
       server.forceShutdown();
     },
   };

@@ -9,7 +9,11 @@
  *   flagged final follows only if the request set `triton_enable_empty_final_response: true`;
  * - an error leaves the stream open, unless the client set metadata `triton_grpc_error: true`: then the
  *   first error ends the stream with its gRPC status;
- * - the stream ends once the client stopped sending and every request was answered.
+ * - while the stream holds {@link MAX_STREAM_BACKLOG} requests and unsent responses (a client that does not
+ *   read its responses, or sends faster than the model answers), no more requests are read: HTTP/2 flow
+ *   control then holds the client's requests on its side;
+ * - the stream ends once the client stopped sending and every request was answered; a request message that is
+ *   not well-formed protobuf ends it at once with INVALID_ARGUMENT.
  *
  * @module
  */
@@ -25,11 +29,18 @@ import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 import type { GrpcContext } from './context.ts';
 import { grpcEndpoint, type PreparedRequest, prepareRequest } from './infer-requests.ts';
 import { metadataHeaders, wantsGrpcErrors } from './metadata-headers.ts';
-import { toServiceError } from './status.ts';
+import { malformedRequestError, toServiceError } from './status.ts';
 import { TracedWrites } from './traced-writes.ts';
 
 /** The grpc-js call of ModelStreamInfer. */
 export type InferStreamCall = ServerDuplexStream<ModelInferRequestIn, ModelStreamInferResponseOut>;
+
+/**
+ * How much work a stream may hold, counted as requests read and not yet answered plus responses not yet sent
+ * (a client that does not read its responses has them held in the server's memory): at this many, the
+ * stream stops reading requests, and reads again once it holds half as many.
+ */
+export const MAX_STREAM_BACKLOG = 64;
 
 /** A request's place in the order of responses: `ready` once answered with a message or an error to end with. */
 interface Slot {
@@ -51,6 +62,9 @@ export class InferStream {
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
   #inFlight = 0;
+  /** Responses handed to grpc-js and not yet sent. */
+  #unsent = 0;
+  #readPaused = false;
   #readEnded = false;
   #closing = false;
   #finished = false;
@@ -92,11 +106,14 @@ export class InferStream {
 
   #onRequest(message: ModelInferRequestIn): void {
     if (this.#finished) return;
+    const malformed = malformedRequestError(message);
+    if (malformed) return this.#fail(malformed);
     const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC');
     trace?.describe?.(grpcEndpoint(this.#call, 'ModelStreamInfer'));
     trace?.received(monotonicNs());
     const writes = new TracedWrites(trace);
     this.#inFlight++;
+    this.#pauseOrResume();
     let prepared: PreparedRequest;
     try {
       prepared = prepareRequest(this.#ctx, message, trace, this.#cancel.signal);
@@ -160,6 +177,7 @@ export class InferStream {
   #settleRequest(answered: Promise<void>): void {
     void answered.finally(() => {
       this.#inFlight--;
+      this.#pauseOrResume();
       this.#maybeEnd();
     });
   }
@@ -187,7 +205,24 @@ export class InferStream {
       written();
       return;
     }
-    this.#call.write(message, () => written());
+    this.#unsent++;
+    this.#call.write(message, () => {
+      this.#unsent--;
+      this.#pauseOrResume();
+      written();
+    });
+  }
+
+  /** Stops reading requests while the stream holds {@link MAX_STREAM_BACKLOG}; reads again at half that. */
+  #pauseOrResume(): void {
+    const backlog = this.#inFlight + this.#unsent;
+    if (!this.#readPaused && backlog >= MAX_STREAM_BACKLOG) {
+      this.#readPaused = true;
+      this.#call.pause();
+    } else if (this.#readPaused && backlog <= MAX_STREAM_BACKLOG / 2) {
+      this.#readPaused = false;
+      this.#call.resume();
+    }
   }
 
   /** Ends the stream with the status of `error` (metadata `triton_grpc_error: true`). */

@@ -15,7 +15,7 @@ import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
 import type { GrpcContext } from './context.ts';
 import { grpcEndpoint, prepareRequest } from './infer-requests.ts';
 import { metadataHeaders } from './metadata-headers.ts';
-import { toServiceError } from './status.ts';
+import { malformedRequestError, toServiceError } from './status.ts';
 
 /** Runs the request and encodes its result. @throws {TritonError} for a failed request. */
 async function infer(
@@ -61,6 +61,8 @@ export function callCancellation(call: Pick<EventEmitter, 'on' | 'off'>): CallCa
 /** The ModelInfer handler. The request's signal is aborted when the client goes away before the answer. */
 export function modelInferRpc(ctx: GrpcContext): handleUnaryCall<ModelInferRequestIn, ModelInferResponseOut> {
   return (call, callback) => {
+    const malformed = malformedRequestError(call.request);
+    if (malformed) return callback(toServiceError(malformed));
     const trace = ctx.tracing.start(call.request.model_name, metadataHeaders(call.metadata), 'GRPC');
     trace?.describe?.(grpcEndpoint(call, 'ModelInfer'));
     trace?.received(monotonicNs());

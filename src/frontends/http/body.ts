@@ -114,7 +114,8 @@ export function sendError(res: ServerResponse, error: unknown, extraHeaders?: Re
   const e = TritonError.from(error);
   const json = JSON.stringify({ error: e.message });
   if (res.headersSent) {
-    res.destroy(e);
+    // A response already answered (e.g. 503 at shutdown) stays as it is; one cut midway is cut off.
+    if (!res.writableEnded) res.destroy(e);
     return;
   }
   res.writeHead(e.httpStatus, {

@@ -1,5 +1,5 @@
 /**
- * HTTP content codings of `/infer` (triton-protocol.md §3.9): decompressing a gzip or deflate request body,
+ * HTTP content codings of `/infer` and `/generate` (triton-protocol.md §3.9): decompressing a gzip or deflate request body,
  * choosing a response coding from `Accept-Encoding` q-values, and compressing a response. Decompression, and
  * compression of all but small responses, runs on libuv's thread pool (`node:zlib` streams), not on the event
  * loop.
@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDeflate, createGzip, createUnzip, deflateSync, gzipSync } from 'node:zlib';
 import { ErrorCode, invalidArg, TritonError } from '../../errors.ts';
 import { joinChunks, tooLarge } from './body.ts';
@@ -75,6 +75,26 @@ export async function decompressBody(body: Uint8Array, limit: number, alignAt?: 
     throw invalidArg(`unable to decompress the request body: ${(error as Error).message}`);
   }
   return joinChunks(chunks, size, alignAt);
+}
+
+/**
+ * A request body with its `Content-Encoding` undone: the body itself when not encoded (synchronously), else
+ * its decompressed bytes.
+ * @param limit - most decompressed bytes accepted.
+ * @param alignAt - a decompressed offset to place on an 8-byte boundary (see `joinChunks`).
+ * @throws {TritonError} UNSUPPORTED for a coding the server cannot read (the response then carries
+ *   `Accept-Encoding`); INVALID_ARG as {@link decompressBody} does.
+ */
+export function decodeContentCoding(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  limit: number,
+  alignAt?: number,
+): Buffer | Promise<Buffer> {
+  const coding = requestCoding(req.headers['content-encoding']);
+  if (coding === undefined) throw unsupportedCoding(res);
+  return coding === 'identity' ? body : decompressBody(body, limit, alignAt);
 }
 
 /**

@@ -15,6 +15,7 @@ import { logSettingsJson, parseLogSettingsUpdate } from '../../protocol/logging.
 import { statisticsJson } from '../../protocol/statistics.ts';
 import { logSettings, updateLogSettings } from '../../logger.ts';
 import { collectBody, parseJsonBody, readBody, sendEmpty, sendError, sendJson } from './body.ts';
+import { decodeContentCoding } from './compression.ts';
 import { InferExchange } from './infer-exchange.ts';
 import { binaryDataOffset } from './inference-header.ts';
 import { ENDPOINT_ACCESS, matchRoute, type RouteMatch } from './routes.ts';
@@ -98,9 +99,9 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     return serveInference(ctx, route, req, res, (body) => exchange.decode(body), respondOnce((_res, result) => exchange.send(result)));
   },
   generate: (ctx, route, req, res) =>
-    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, parseJsonBody(body)), respondOnce(sendGenerateResponse)),
+    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, req, res, body), respondOnce(sendGenerateResponse)),
   'generate-stream': (ctx, route, req, res) =>
-    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, parseJsonBody(body)), respondAsEvents),
+    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, req, res, body), respondAsEvents),
   'trace-setting': (ctx, route, req, res) => serveTraceSettings(ctx, undefined, route, req, res),
   'model-trace-setting': (ctx, route, req, res) => {
     try {
@@ -129,8 +130,18 @@ async function serveTraceSettings(
   sendJson(res, 200, ctx.tracing.updateSettings(model, await readOptionalJson(ctx, req)));
 }
 
-function decodeGenerate(ctx: HttpContext, route: RouteMatch, body: unknown): InferenceRequest {
-  return decodeGenerateRequest(body, route, ctx.service.model(route.modelName, route.modelVersion));
+/** Decodes a generate request's body, decompressed first when its `Content-Encoding` says so (as `/infer`). */
+function decodeGenerate(
+  ctx: HttpContext,
+  route: RouteMatch,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+): InferenceRequest | Promise<InferenceRequest> {
+  const decode = (plain: Buffer): InferenceRequest =>
+    decodeGenerateRequest(parseJsonBody(plain), route, ctx.service.model(route.modelName, route.modelVersion));
+  const plain = decodeContentCoding(req, res, body, ctx.maxInputSize);
+  return plain instanceof Promise ? plain.then(decode) : decode(plain);
 }
 
 /**

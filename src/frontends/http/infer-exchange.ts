@@ -23,7 +23,7 @@ import {
 import { decodeInferRequest, encodeInferResponseParts, type InferTarget } from '../../protocol/json-infer.ts';
 import { decodeRawBinaryRequest } from '../../protocol/raw-binary-request.ts';
 import { parseJsonBody, sendJson } from './body.ts';
-import { compressBody, decompressBody, requestCoding, responseCoding, unsupportedCoding } from './compression.ts';
+import { compressBody, decodeContentCoding, responseCoding } from './compression.ts';
 import { binaryDataOffset, INFERENCE_HEADER_CONTENT_LENGTH, inferenceHeaderLength } from './inference-header.ts';
 
 /** Reads an `/infer` request body and writes its response, keeping what the request asked for in between. */
@@ -55,11 +55,9 @@ export class InferExchange {
    *   `Accept-Encoding`); INVALID_ARG for a body that is too large, malformed or whose binary data does not add up.
    */
   decode(body: Buffer): InferenceRequest | Promise<InferenceRequest> {
-    const coding = requestCoding(this.#req.headers['content-encoding']);
-    if (coding === undefined) throw unsupportedCoding(this.#res);
-    if (coding === 'identity') return this.#decodePlain(body);
-    const decompressed = decompressBody(body, this.#maxInputSize, binaryDataOffset(this.#req.headers, true));
-    return decompressed.then((plain) => this.#decodePlain(plain));
+    const alignAt = binaryDataOffset(this.#req.headers, true);
+    const plain = decodeContentCoding(this.#req, this.#res, body, this.#maxInputSize, alignAt);
+    return plain instanceof Promise ? plain.then((decoded) => this.#decodePlain(decoded)) : this.#decodePlain(plain);
   }
 
   #decodePlain(body: Buffer): InferenceRequest {
