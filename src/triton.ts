@@ -173,6 +173,7 @@ export class Triton {
           requestTimeoutMs: config.httpRequestTimeoutSecs * 1000,
           keepAliveTimeoutMs: config.httpKeepAliveTimeoutSecs * 1000,
         },
+        tls.http,
       );
       log.info(`Started HTTPService at ${config.httpAddress}:${this.#http.port}`);
     }

@@ -61,10 +61,11 @@ export class HttpConnections {
   /**
    * Watches `server`'s connections.
    * @param maxConnections - the cap (at least 1).
+   * @param secure - an HTTPS server: its requests arrive on the TLS socket, which exists once the handshake is done.
    */
-  constructor(server: Server, maxConnections: number) {
+  constructor(server: Server, maxConnections: number, secure = false) {
     this.#max = Math.max(maxConnections, 1);
-    server.on('connection', (socket: Socket) => this.#onConnection(socket));
+    server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => this.#onConnection(socket));
   }
 
   /** How many connections are open. */

@@ -82,7 +82,7 @@ export async function startHttpFrontend(
         admitted,
       )
     : createServer(options, admitted);
-  connections = new HttpConnections(server, limits.maxConnections);
+  connections = new HttpConnections(server, limits.maxConnections, tls !== undefined);
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
