@@ -1,0 +1,73 @@
+/**
+ * Every query API route, declared once: method, path pattern (`{name}` matches one path segment) and handler.
+ *
+ * @module
+ */
+
+import type { ApiHandler } from './request.ts';
+import * as v1 from './jaeger-v1.ts';
+
+/** One route of the table. */
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly handle: ApiHandler;
+}
+
+/** The routes: Jaeger's v1 JSON API, Jaeger's v3 HTTP gateway, ts-triton's extensions. */
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/api/services', handle: v1.services },
+  { method: 'GET', path: '/api/services/{service}/operations', handle: v1.serviceOperations },
+  { method: 'GET', path: '/api/operations', handle: v1.operations },
+];
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+const COMPILED: readonly CompiledRoute[] = ROUTES.map((route) => {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((part) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (name === undefined) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(name);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), names };
+});
+
+/** A route and its path parameters; the methods a path allows; or no route. */
+export type RouteMatch =
+  | { readonly route: Route; readonly params: Readonly<Record<string, string>> }
+  | { readonly allowed: readonly string[] }
+  | 'not-found';
+
+/** Finds the route of `method` and `path`. */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const allowed: string[] = [];
+  for (const { route, pattern, names } of COMPILED) {
+    const found = pattern.exec(path);
+    if (found === null) continue;
+    if (route.method !== method) {
+      allowed.push(route.method);
+      continue;
+    }
+    const params: Record<string, string> = {};
+    names.forEach((name, i) => (params[name] = decodeSegment(found[i + 1]!)));
+    return { route, params };
+  }
+  return allowed.length > 0 ? { allowed } : 'not-found';
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
