@@ -1,0 +1,84 @@
+/**
+ * Interning for decoded spans: the stores keep spans for a long time, and most of their strings and attributes
+ * repeat (attribute keys, span and event names, service names, attribute pairs such as
+ * `model.name=passthrough`). Interning makes each one object, shared by every span that carries it, and lets
+ * the decoders give one ResourceRecord / ScopeRecord object to every export of the same resource / scope.
+ *
+ * Each table is bounded: when full it is emptied and refilled, so a stream of distinct values costs no memory.
+ *
+ * @module
+ */
+
+import type { Attribute, AttributeValue, ResourceRecord, ScopeRecord } from '../span-record.ts';
+
+/** Strings longer than this are not interned (they are rarely repeated: messages, SQL, payloads). */
+const MAX_INTERNED_LENGTH = 96;
+/** Entries per table before it is emptied. */
+const MAX_ENTRIES = 32_768;
+/** Resources and scopes remembered (by their encoded form). */
+const MAX_RECORDS = 1024;
+
+const strings = new Map<string, string>();
+const pairs = new Map<string, Attribute>();
+const resources = new Map<string, ResourceRecord>();
+const scopes = new Map<string, ScopeRecord>();
+
+/** The one shared empty list. */
+export const NONE: readonly never[] = Object.freeze([]);
+
+/** The shared copy of a short string. */
+export function intern(text: string): string {
+  if (text.length > MAX_INTERNED_LENGTH) return text;
+  const known = strings.get(text);
+  if (known !== undefined) return known;
+  if (strings.size >= MAX_ENTRIES) strings.clear();
+  strings.set(text, text);
+  return text;
+}
+
+/** An attribute, shared with every other attribute of the same key and (short string or boolean) value. */
+export function attribute(key: string, value: AttributeValue): Attribute {
+  if (typeof value === 'string') {
+    if (value.length > MAX_INTERNED_LENGTH) return { key: intern(key), value };
+  } else if (typeof value !== 'boolean') {
+    return { key: intern(key), value };
+  }
+  const id = `${typeof value === 'string' ? 's' : 'b'}${key}\u0000${value}`;
+  const known = pairs.get(id);
+  if (known !== undefined) return known;
+  if (pairs.size >= MAX_ENTRIES) pairs.clear();
+  const made: Attribute = Object.freeze({ key: intern(key), value });
+  pairs.set(id, made);
+  return made;
+}
+
+/**
+ * The shared resource for `encoded` (its wire bytes or JSON text), made by `make` the first time.
+ */
+export function sharedResource(encoded: string, make: () => ResourceRecord): ResourceRecord {
+  const known = resources.get(encoded);
+  if (known !== undefined) return known;
+  if (resources.size >= MAX_RECORDS) resources.clear();
+  const made = make();
+  resources.set(encoded, made);
+  return made;
+}
+
+/** The shared scope for `encoded` (its wire bytes or JSON text), made by `make` the first time. */
+export function sharedScope(encoded: string, make: () => ScopeRecord): ScopeRecord {
+  const known = scopes.get(encoded);
+  if (known !== undefined) return known;
+  if (scopes.size >= MAX_RECORDS) scopes.clear();
+  const made = make();
+  scopes.set(encoded, made);
+  return made;
+}
+
+/** A resource record from its attributes: `serviceName` is the `service.name` string attribute. */
+export function resourceRecord(attributes: readonly Attribute[]): ResourceRecord {
+  let serviceName = '';
+  for (const { key, value } of attributes) {
+    if (key === 'service.name' && typeof value === 'string') serviceName = value;
+  }
+  return Object.freeze({ serviceName: intern(serviceName), attributes });
+}
