@@ -6,6 +6,7 @@
 
 import type { ApiHandler } from './request.ts';
 import * as v1 from './jaeger-v1.ts';
+import * as v3 from './jaeger-v3.ts';
 
 /** One route of the table. */
 export interface Route {
@@ -19,6 +20,15 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/api/services', handle: v1.services },
   { method: 'GET', path: '/api/services/{service}/operations', handle: v1.serviceOperations },
   { method: 'GET', path: '/api/operations', handle: v1.operations },
+  { method: 'GET', path: '/api/traces', handle: v1.searchTraces },
+  { method: 'GET', path: '/api/traces/{traceID}', handle: v1.getTrace },
+  { method: 'GET', path: '/api/dependencies', handle: v1.dependencies },
+  { method: 'POST', path: '/api/transform', handle: v1.transform },
+  { method: 'GET', path: '/api/v3/services', handle: v3.services },
+  { method: 'GET', path: '/api/v3/operations', handle: v3.operations },
+  { method: 'GET', path: '/api/v3/traces', handle: v3.findTraces },
+  { method: 'GET', path: '/api/v3/traces/{trace_id}', handle: v3.getTrace },
+  { method: 'GET', path: '/api/v3/trace-summaries', handle: v3.findTraceSummaries },
 ];
 
 interface CompiledRoute {
