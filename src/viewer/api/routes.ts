@@ -5,6 +5,7 @@
  */
 
 import type { ApiHandler } from './request.ts';
+import * as extensions from './extensions.ts';
 import * as v1 from './jaeger-v1.ts';
 import * as v3 from './jaeger-v3.ts';
 
@@ -29,6 +30,11 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/api/v3/traces', handle: v3.findTraces },
   { method: 'GET', path: '/api/v3/traces/{trace_id}', handle: v3.getTrace },
   { method: 'GET', path: '/api/v3/trace-summaries', handle: v3.findTraceSummaries },
+  { method: 'GET', path: '/api/ts-triton/stats', handle: extensions.stats },
+  { method: 'GET', path: '/api/ts-triton/rank', handle: extensions.rank },
+  { method: 'GET', path: '/api/ts-triton/traces/{traceID}/ranks', handle: extensions.traceRanks },
+  { method: 'GET', path: '/api/ts-triton/traces/{traceID}/phases', handle: extensions.tracePhases },
+  { method: 'GET', path: '/api/ts-triton/models', handle: extensions.models },
 ];
 
 interface CompiledRoute {
