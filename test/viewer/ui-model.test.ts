@@ -10,8 +10,7 @@ import { toOtlpJson } from '../../src/viewer/api/otlp-json.ts';
 import { requestPhases } from '../../src/viewer/phases.ts';
 import type { Attribute, SpanRecord } from '../../src/viewer/span-record.ts';
 import { formatDuration, parseDuration, parseTags } from '../../src/viewer/ui/format.ts';
-import { buildTrace, criticalPath, fromJaeger, fromOtlp, type JaegerTrace, type OtlpTraces, parseTraceFile, type Span, type Trace, toOtlp } from '../../src/viewer/ui/model.ts';
-import { phaseSpans } from '../../src/viewer/ui/phases-view.ts';
+import { buildTrace, criticalPath, fromJaeger, fromOtlp, type JaegerTrace, type OtlpTraces, parseTraceFile, phaseSpans, type Span, type Trace, toOtlp } from '../../src/viewer/ui/model.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const OTHER_TRACE = '0af7651916cd43dd8448eb211c80319c';

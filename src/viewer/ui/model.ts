@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { PhaseSpan } from '../phases.ts';
+
 /** An attribute as the page shows it; `type` keeps Jaeger's / OTLP's type for the OTLP download. */
 export interface KeyValue {
   readonly key: string;
@@ -492,4 +494,18 @@ export function criticalPath(trace: Trace): PathSegment[] {
   };
   for (const root of trace.roots) walk(root, root.startUs + root.durationUs);
   return segments.sort((a, b) => a.startUs - b.startUs);
+}
+
+/** The spans in the form ../phases.ts reads (times back in nanoseconds, from the page's microseconds). */
+export function phaseSpans(trace: Trace): PhaseSpan[] {
+  const ns = (us: number): bigint => BigInt(Math.round(us)) * 1000n;
+  return trace.spans.map((span) => ({
+    spanId: span.spanId,
+    parentSpanId: span.parentId,
+    name: span.name,
+    startTimeUnixNano: ns(span.startUs),
+    endTimeUnixNano: ns(span.startUs + span.durationUs),
+    attributes: span.attributes,
+    events: span.events.map((e) => ({ name: e.name, timeUnixNano: ns(e.timeUs) })),
+  }));
 }

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { PHASE_LABELS, PHASES, type PhaseName, type PhaseSpan, type RequestPhases, requestPhases } from '../phases.ts';
+import { PHASE_LABELS, PHASES, type PhaseName, type RequestPhases, requestPhases } from '../phases.ts';
 import { h } from './dom.ts';
 import { formatDuration } from './format.ts';
-import type { Trace } from './model.ts';
+import { phaseSpans, type Trace } from './model.ts';
 
 /** Each phase's colour, shared with the models page. */
 export const PHASE_COLORS: Readonly<Record<PhaseName | 'other', string>> = {
@@ -20,19 +20,6 @@ export const PHASE_COLORS: Readonly<Record<PhaseName | 'other', string>> = {
   send: '#ff8787',
   other: '#ced4da',
 };
-
-/** The page's spans in the form phases.ts reads (times back in nanoseconds, from the page's microseconds). */
-export function phaseSpans(trace: Trace): PhaseSpan[] {
-  return trace.spans.map((span) => ({
-    spanId: span.spanId,
-    parentSpanId: span.parentId,
-    name: span.name,
-    startTimeUnixNano: BigInt(Math.round(span.startUs)) * 1000n,
-    endTimeUnixNano: BigInt(Math.round(span.startUs + span.durationUs)) * 1000n,
-    attributes: span.attributes,
-    events: span.events.map((e) => ({ name: e.name, timeUnixNano: BigInt(Math.round(e.timeUs)) * 1000n })),
-  }));
-}
 
 /** A stacked bar of one request's phases (and the time between them), widths proportional to durations. */
 export function phaseBar(request: RequestPhases): HTMLElement {
