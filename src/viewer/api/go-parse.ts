@@ -105,7 +105,8 @@ function jsonSyntaxMessage(text: string, error: unknown): string {
   const message = error instanceof Error ? error.message : '';
   if (text.trim() === '' || /end of JSON input|Unterminated/i.test(message)) return 'unexpected end of JSON input';
   const position = /position (\d+)/.exec(message)?.[1];
-  const char = position === undefined ? (/token '?(.)/.exec(message)?.[1] ?? text.trim()[0]!) : text[Number(position)]!;
+  const char = position === undefined ? (/token '?(.)/.exec(message)?.[1] ?? text.trim()[0]) : text[Number(position)];
+  if (char === undefined) return 'unexpected end of JSON input';
   return `invalid character '${char}' looking for beginning of value`;
 }
 

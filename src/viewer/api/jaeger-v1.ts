@@ -188,11 +188,22 @@ export function transform({ url, body }: ApiRequest): ApiResponse {
   let decoded: SpanRecord[];
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(body ?? new Uint8Array());
-    decoded = decodeOtlpJsonText(text).spans as SpanRecord[];
+    decoded = decodeExports(text);
   } catch (error) {
     return jaegerError(400, error instanceof Error ? error.message : String(error));
   }
   return envelope(toJaegerTraces(decoded), url);
+}
+
+/** One OTLP/JSON export, or JSON Lines of them (one export per line, as files of the OTLP file exporter). */
+function decodeExports(text: string): SpanRecord[] {
+  try {
+    return [...decodeOtlpJsonText(text).spans];
+  } catch (error) {
+    const lines = text.split('\n').filter((line) => line.trim() !== '');
+    if (lines.length <= 1) throw error;
+    return lines.flatMap((line) => decodeOtlpJsonText(line).spans);
+  }
 }
 
 /**
