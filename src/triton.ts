@@ -15,6 +15,8 @@ import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
+import type { TraceViewer } from './viewer/trace-viewer.ts';
+import { resolveTraceViewer } from './viewer/viewer-settings.ts';
 import { VERSION } from './version.ts';
 
 /** What `new Triton()` takes. */
@@ -54,6 +56,7 @@ export class Triton {
   #grpc: GrpcFrontend | undefined;
   #metrics: MetricsFrontend | undefined;
   #tracing: TraceManager | undefined;
+  #viewer: TraceViewer | undefined;
   #stopped: Promise<void> | undefined;
 
   /** @param options - `config`: the server settings. */
@@ -91,6 +94,11 @@ export class Triton {
     return this.#tracing;
   }
 
+  /** The built-in trace viewer, once running when `traceViewer` enables it. */
+  get traceViewer(): TraceViewer | undefined {
+    return this.#viewer;
+  }
+
   /** The port the HTTP frontend listens on, once running. */
   get httpPort(): number | undefined {
     return this.#http?.port;
@@ -118,8 +126,10 @@ export class Triton {
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
-    // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
-    // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
+    // The gRPC and metrics frontends, the trace viewer and the OpenTelemetry SDK are loaded only when enabled: a
+    // smaller heap makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
+    // The viewer starts first, so that the server's first export finds its receiver.
+    await this.#startTraceViewer(config);
     const tracing = await TraceManager.start(traceConfig);
     this.#tracing = tracing;
     if (config.allowGrpc) {
@@ -152,6 +162,23 @@ export class Triton {
     }
     for (const model of this.#service.models()) this.#warnIfUncached(model);
     this.#service.setState('ready');
+  }
+
+  /** Starts the built-in trace viewer when enabled; a viewer that cannot start is a warning, not a failed server. */
+  async #startTraceViewer(config: TritonConfig): Promise<void> {
+    const settings = resolveTraceViewer(config.traceViewer, 'TritonConfig.traceViewer');
+    if (settings === false) return;
+    try {
+      const { startTraceViewer } = await import('./viewer/trace-viewer.ts');
+      this.#viewer = await startTraceViewer(settings);
+    } catch (error) {
+      log.warn(`${(error as Error).message}. The server runs without its trace viewer (TS_TRITON_TRACE_VIEWER=false turns it off).`);
+      return;
+    }
+    const viewer = this.#viewer;
+    log.info(
+      `Started trace viewer at ${viewer.url} (OTLP receivers: ${viewer.otlpHttpUrl}, gRPC ${settings.host}:${viewer.otlpGrpcPort})`,
+    );
   }
 
   /** Runs until SIGINT or SIGTERM, then stops gracefully. */
@@ -193,6 +220,8 @@ export class Triton {
     await this.#grpc?.close();
     await this.#metrics?.close();
     await this.#tracing?.shutdown(Math.max(deadline - performance.now(), 0));
+    // After tracing's last export, which the viewer may be receiving.
+    await this.#viewer?.close();
     this.#service.setState('stopped');
   }
 

@@ -4,6 +4,9 @@
  *
  * Run: npm start   then   curl -sS http://127.0.0.1:8000/v2/models/passthrough/generate \
  *   -H 'Content-Type: application/json' -d '{"sleep": 0.001, "error": false}'
+ * and open http://127.0.0.1:16686 to see the request's trace: the server runs the built-in trace viewer, whose
+ * OTLP receiver on port 4318 is where the trace configuration below exports to. With Jaeger or an OpenTelemetry
+ * Collector on those ports instead, turn the viewer off: TS_TRITON_TRACE_VIEWER=false npm start
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
@@ -30,6 +33,7 @@ const triton = new Triton({
       'opentelemetry,resource=service.name=test_server_with_passthrough',
       'opentelemetry,resource=test.key=test.value',
     ],
+    traceViewer: true,
   },
 });
 

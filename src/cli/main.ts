@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `ts-triton` command line: `ts-triton perf -m <model> [options]`. Exit status 0 on success, 1 on a
+ * The `ts-triton` command line: `ts-triton perf -m <model> [options]`, `ts-triton viewer [options]`. Exit status 0 on success, 1 on a
  * runtime error (server unreachable, unknown model, failed request), 2 on a wrong command line.
  *
  * @module
@@ -8,13 +8,15 @@
 
 import { runPerf } from './perf/perf-command.ts';
 import { UsageError } from './usage-error.ts';
+import { runViewer } from './viewer-command.ts';
 
-const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = { perf: runPerf };
+const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = { perf: runPerf, viewer: runViewer };
 
 const USAGE = `Usage: ts-triton <command> [options]
 
 Commands:
   perf    measure a model's throughput and latency (perf_analyzer-style); ts-triton perf --help
+  viewer  receive, keep and show traces (OTLP receivers and a trace viewer); ts-triton viewer --help
 `;
 
 /**

@@ -6,6 +6,13 @@
  */
 
 import { invalidArg } from '../errors.ts';
+import { resolveTraceViewer, traceViewerFromEnv, type TraceViewerSettings } from '../viewer/viewer-settings.ts';
+
+/**
+ * The `traceViewer` field: `true` runs the trace viewer (OTLP receivers, trace store, viewer page) in the server's
+ * process with its defaults, an object changes some of its settings, `false` leaves it off.
+ */
+export type TraceViewerOption = boolean | Partial<TraceViewerSettings>;
 
 /** The server's settings. */
 export interface TritonConfig {
@@ -41,6 +48,12 @@ export interface TritonConfig {
   readonly grpcMaxMessageSize: number;
   /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
   readonly cacheConfig: readonly string[];
+  /**
+   * The built-in trace viewer: `true` (its defaults: page on 127.0.0.1:16686, OTLP receivers on 4318 and 4317),
+   * settings such as `{ port: 16687, maxSpans: 100000 }`, or `false`. Resolved to `false` or every setting.
+   * From the environment: `TS_TRITON_TRACE_VIEWER=true|false|<JSON object>`. @default false
+   */
+  readonly traceViewer: TraceViewerOption;
 }
 
 /** Triton's defaults. */
@@ -61,9 +74,10 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   httpMaxInputSize: 64 * 1024 * 1024,
   grpcMaxMessageSize: 2147483647,
   cacheConfig: Object.freeze([]),
+  traceViewer: false,
 });
 
-type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list';
+type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list' | 'viewer';
 
 const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   id: 'string',
@@ -82,6 +96,7 @@ const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   httpMaxInputSize: 'count',
   grpcMaxMessageSize: 'count',
   cacheConfig: 'list',
+  traceViewer: 'viewer',
 };
 
 const EXPECTED: Readonly<Record<Kind, string>> = {
@@ -90,6 +105,7 @@ const EXPECTED: Readonly<Record<Kind, string>> = {
   count: 'an integer >= 0',
   boolean: 'true or false',
   list: 'a list of strings',
+  viewer: 'true, false or an object of trace viewer settings',
 };
 
 /** The environment variable of a field: `httpPort` → `TS_TRITON_HTTP_PORT`. */
@@ -109,6 +125,8 @@ function isValid(kind: Kind, value: unknown): boolean {
       return Number.isSafeInteger(value) && (value as number) >= 0;
     case 'list':
       return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'viewer':
+      return typeof value === 'boolean' || (typeof value === 'object' && value !== null && !Array.isArray(value));
   }
 }
 
@@ -127,6 +145,8 @@ function fromEnv(kind: Kind, text: string): unknown {
       } catch {
         return text;
       }
+    case 'viewer':
+      return traceViewerFromEnv(text);
   }
 }
 
@@ -153,6 +173,15 @@ export function resolveConfig(
       const source = text !== undefined && text !== '' ? ` (from ${variable})` : '';
       const hint = kind === 'list' && source ? ' given as a JSON array' : '';
       throw invalidArg(`TritonConfig.${field}${source} must be ${EXPECTED[kind]}${hint}; got ${JSON.stringify(text ?? value)}`);
+    }
+    if (kind === 'viewer') {
+      const source = text !== undefined && text !== '' ? ` (from ${variable})` : '';
+      try {
+        resolved[field] = resolveTraceViewer(value, `TritonConfig.${field}${source}`);
+      } catch (error) {
+        throw invalidArg((error as Error).message);
+      }
+      continue;
     }
     resolved[field] = kind === 'list' ? Object.freeze([...(value as string[])]) : value;
   }

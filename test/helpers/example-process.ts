@@ -13,7 +13,8 @@ export interface ExampleProcess {
 }
 
 /**
- * Starts `node <script>` on free ports (HTTP, gRPC and metrics port 0) and resolves once it logs its HTTP port.
+ * Starts `node <script>` on free ports (HTTP, gRPC and metrics port 0), without the built-in trace viewer (its
+ * fixed ports), and resolves once it logs its HTTP port.
  * @param env - extra environment variables.
  */
 export async function startExample(script: string, env: Record<string, string> = {}): Promise<ExampleProcess> {
@@ -26,6 +27,7 @@ export async function startExample(script: string, env: Record<string, string> =
       TS_TRITON_METRICS_ADDRESS: '127.0.0.1',
       TS_TRITON_GRPC_PORT: '0',
       TS_TRITON_GRPC_ADDRESS: '127.0.0.1',
+      TS_TRITON_TRACE_VIEWER: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
