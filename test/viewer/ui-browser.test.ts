@@ -196,6 +196,13 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     assert.deepEqual(eventNames, INFER_REQUEST_EVENTS);
     assert.match(await detail.innerText(), /test\.key\s+test\.value/);
     await detail.locator('.rank', { hasText: /stored span|spans$/ }).waitFor();
+    // Zoom to the span: its bar fills the ruler; the whole trace again after.
+    await detail.locator('.zoom-span').click();
+    await page.locator('.zoom-note').waitFor();
+    const widths = await page.locator('.wf-row[data-operation="InferRequest"] .wf-track').evaluate((track) => [track.clientWidth, track.querySelector('.wf-bar')!.getBoundingClientRect().width]);
+    assert.ok(widths[1]! > widths[0]! * 0.9, `the zoomed bar is ${widths[1]} of ${widths[0]} px`);
+    await page.click('text=Show whole trace');
+    await page.locator('.zoom-note').waitFor({ state: 'hidden' });
 
     // Collapse InferRequest: its six descendants hide; expand: they are back.
     await page.click('.wf-row[data-operation="InferRequest"] .wf-toggle');

@@ -97,7 +97,14 @@ export function resultItem(trace: Trace, maxDuration: number, options: { fromFil
   );
   return h(
     'article',
-    { class: `result${options.fresh ? ' fresh' : ''}${trace.errors > 0 ? ' has-error' : ''}`, 'data-trace-id': trace.traceId },
+    {
+      class: `result${options.fresh ? ' fresh' : ''}${trace.errors > 0 ? ' has-error' : ''}`,
+      'data-trace-id': trace.traceId,
+      // The whole card opens the trace; the checkbox and the title link keep their own clicks.
+      onclick: (e: MouseEvent) => {
+        if (!(e.target as Element).closest('a, input') && !getSelection()?.toString()) navigate(traceHref(trace, options.fromFile));
+      },
+    },
     h(
       'div',
       { class: 'result-head' },

@@ -8,7 +8,7 @@
 
 import * as api from './api.ts';
 import { h, replaceChildren } from './dom.ts';
-import { DURATION_PATTERN, parseTags } from './format.ts';
+import { DURATION_PATTERN, parseTags, serviceColor } from './format.ts';
 import { openedTraces } from './local-traces.ts';
 import { fromJaeger, type Trace } from './model.ts';
 import { resultItem, scatterPlot } from './results.ts';
@@ -106,8 +106,9 @@ export function searchPage(root: HTMLElement, _params: readonly string[], query:
   const drawResults = (): void => {
     const sorted = [...traces].sort(SORTS[sort][1]);
     const maxDuration = Math.max(1, ...traces.map((t) => t.durationUs));
-    replaceChildren(plotBox, traces.length > 0 ? scatterPlot(traces, fromFile, plotBox.clientWidth - 24, fresh) : null);
+    // Shown before it is measured: a hidden box is 0 wide.
     plotBox.hidden = traces.length === 0;
+    replaceChildren(plotBox, traces.length > 0 ? scatterPlot(traces, fromFile, plotBox.clientWidth - 26, fresh) : null);
     replaceChildren(
       list,
       sorted.map((t) =>
@@ -170,7 +171,9 @@ export function searchPage(root: HTMLElement, _params: readonly string[], query:
     status.textContent = `${traces.length} trace${traces.length === 1 ? '' : 's'} opened from files`;
   } else if (!query.get('service')) {
     status.textContent = '';
-    list.append(emptyState());
+    const empty = emptyState();
+    list.append(empty);
+    void waitForServices(empty, () => stopped);
   } else if ('error' in tagsResult) {
     status.append(h('span', { class: 'error-text' }, `Tags: ${tagsResult.error}`));
   } else {
@@ -185,6 +188,34 @@ export function searchPage(root: HTMLElement, _params: readonly string[], query:
     controller?.abort();
     window.removeEventListener('resize', onResize);
   };
+}
+
+/**
+ * With no service chosen: once services exist, a single one is searched at once (the usual first visit, with
+ * `npm start`); several are offered as links. Until the first spans arrive, services are asked for again.
+ */
+async function waitForServices(empty: HTMLElement, stopped: () => boolean): Promise<void> {
+  while (!stopped()) {
+    let names: string[] = [];
+    try {
+      names = (await api.services()).sort();
+    } catch {
+      // the server is restarting or gone: ask again
+    }
+    if (stopped()) return;
+    if (names.length === 1) {
+      navigate(`/search?service=${encodeURIComponent(names[0]!)}`, true);
+      return;
+    }
+    if (names.length > 1) {
+      empty.append(
+        h('h2', null, 'Services with traces'),
+        h('ul', { class: 'service-links' }, names.map((n) => h('li', null, h('a', { href: `/search?service=${encodeURIComponent(n)}` }, h('span', { class: 'svc-dot', style: { background: serviceColor(n) } }), n)))),
+      );
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 function emptyState(): HTMLElement {

@@ -13,7 +13,7 @@ import { fromJaeger, type KeyValue, type Span, type Trace, toOtlp } from './mode
 import { phaseSection } from './phases-view.ts';
 import { traceHref, traceTitle } from './results.ts';
 import { navigate } from './router.ts';
-import { waterfall } from './waterfall.ts';
+import { type Waterfall, waterfall } from './waterfall.ts';
 
 /** Loads a trace: from the files opened in this tab, or from the store. */
 export async function loadTrace(traceId: string, fromFile: boolean): Promise<{ trace: Trace; fromFile: boolean }> {
@@ -48,7 +48,7 @@ export function tracePage(root: HTMLElement, params: readonly string[], query: U
 function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLElement[] {
   // Ranks exist for stored traces only; asked once, shown in each span's details as they open.
   const ranks: Promise<Record<string, api.DurationRank>> = fromFile ? Promise.resolve({}) : api.traceRanks(trace.traceId).catch(() => ({}));
-  const wf = waterfall(trace, { details: (span) => spanDetails(trace, span, fromFile, ranks), focusSpanId });
+  const wf = waterfall(trace, { details: (span, view) => spanDetails(trace, span, fromFile, ranks, view), focusSpanId });
   const stat = (label: string, value: string | HTMLElement): HTMLElement => h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, value));
   const compareId = h('input', { type: 'text', placeholder: 'other trace id', 'aria-label': 'Trace id to compare with', spellcheck: false, size: 34 });
   const compareForm = h(
@@ -147,7 +147,7 @@ function section(title: string, count: number | undefined, ...content: HTMLEleme
 }
 
 /** A span's details: duration and its rank, kind, status, ids; attributes, events, links, resource, scope. */
-function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise<Record<string, api.DurationRank>>): HTMLElement {
+function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise<Record<string, api.DurationRank>>, view: Waterfall): HTMLElement {
   const rank = h('span', { class: 'rank muted' });
   void ranks.then((all) => {
     const r = all[span.spanId];
@@ -180,6 +180,19 @@ function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise
       fact('Kind', span.kind || 'unspecified'),
       fact('Status', span.status === 'ERROR' ? h('span', { class: 'error-text' }, `ERROR${span.statusMessage ? `: ${span.statusMessage}` : ''}`) : span.status || 'unset'),
       fact('Span id', h('code', null, span.spanId)),
+      h(
+        'button',
+        {
+          class: 'btn small zoom-span',
+          type: 'button',
+          title: 'Show only this span’s time on the ruler',
+          onclick: () => {
+            const pad = Math.max(1, span.durationUs * 0.03);
+            view.zoom({ startUs: span.startUs - pad, endUs: span.startUs + span.durationUs + pad });
+          },
+        },
+        'Zoom to span',
+      ),
       fact(
         'Parent',
         parent
@@ -191,7 +204,7 @@ function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise
     ),
     section('Attributes', span.attributes.length, kvTable(span.attributes, 'No attributes.')),
     section(
-      'Events',
+      'Events (time since the span started)',
       span.events.length,
       span.events.length === 0
         ? h('p', { class: 'muted' }, 'No events.')
@@ -205,7 +218,7 @@ function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise
                 h(
                   'tr',
                   { 'data-event': e.name },
-                  h('td', { class: 'event-time' }, `+${formatDuration(e.timeUs - trace.startUs)}`),
+                  h('td', { class: 'event-time', title: `+${formatDuration(e.timeUs - trace.startUs)} since the trace started` }, `+${formatDuration(e.timeUs - span.startUs)}`),
                   h('td', { class: 'event-name' }, e.name),
                   h('td', null, e.attributes.length > 0 ? kvTable(e.attributes, '') : ''),
                 ),

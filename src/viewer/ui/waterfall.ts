@@ -1,7 +1,7 @@
 /**
  * The waterfall: one row per span on a time ruler, nested under its parent and collapsible, coloured by service,
  * errors in red, events as marks on the bar, the critical path drawn over the bars. A row opens its span's
- * details below it.
+ * details below it. Dragging across the ruler (or "zoom to span" in the details) narrows the time shown.
  *
  * @module
  */
@@ -12,7 +12,7 @@ import { criticalPath, type Span, type Trace } from './model.ts';
 
 export interface WaterfallOptions {
   /** Draws a span's details (the trace page's panel); no details when absent. */
-  readonly details?: (span: Span) => HTMLElement;
+  readonly details?: (span: Span, waterfall: Waterfall) => HTMLElement;
   /** A span to open and scroll to. */
   readonly focusSpanId?: string;
   /** Smaller rows, no details (the compare page). */
@@ -25,74 +25,50 @@ export interface Waterfall {
   collapseAll(): void;
   /** Opens a span's details (expanding its ancestors) and scrolls to it. */
   focus(spanId: string): void;
+  /** Shows only `[startUs, endUs]` on the ruler; `undefined` shows the whole trace again. */
+  zoom(window?: { readonly startUs: number; readonly endUs: number }): void;
 }
 
-const KIND_LABELS: Record<string, string> = { server: 'server', client: 'client', producer: 'producer', consumer: 'consumer', internal: 'internal' };
-
-/** The ruler's ticks: round offsets from the trace start. */
-function ruler(durationUs: number): HTMLElement {
-  const step = niceStep(durationUs, 5);
-  const ticks: HTMLElement[] = [];
-  for (let t = 0; t <= durationUs + step * 1e-9; t += step) {
-    const left = durationUs > 0 ? (t / durationUs) * 100 : 0;
-    if (left > 100.001) break;
-    ticks.push(h('span', { class: `tick${left > 92 ? ' tick-end' : ''}`, style: { left: `${left}%` } }, formatDuration(t)));
-  }
-  return h('div', { class: 'ruler' }, ticks);
-}
-
-/** The duration beside its bar: inside a wide bar, else after it, or before it when the bar ends near the right edge. */
-function durationLabel(span: Span, traceStartUs: number, totalUs: number): HTMLElement {
-  const startShare = (span.startUs - traceStartUs) / totalUs;
-  const widthShare = span.durationUs / totalUs;
-  const text = formatDuration(span.durationUs);
-  if (widthShare > 0.14) {
-    return h('span', { class: 'wf-dur inside', style: { right: `${(1 - startShare - widthShare) * 100}%` } }, text);
-  }
-  if (startShare + widthShare > 0.82) return h('span', { class: 'wf-dur before', style: { right: `${(1 - startShare) * 100}%` } }, text);
-  return h('span', { class: 'wf-dur', style: { left: `${(startShare + widthShare) * 100}%` } }, text);
+interface RowParts {
+  readonly bar: HTMLElement;
+  readonly label: HTMLElement;
 }
 
 export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfall {
   const collapsed = new Set<string>();
   const open = new Set<string>();
-  const path = criticalPath(trace);
   const pathBySpan = new Map<string, { startUs: number; endUs: number }[]>();
-  for (const seg of path) {
+  for (const seg of criticalPath(trace)) {
     let list = pathBySpan.get(seg.spanId);
     if (!list) pathBySpan.set(seg.spanId, (list = []));
     list.push(seg);
   }
-  const total = Math.max(1, trace.durationUs);
-  const pct = (us: number): string => `${((us - trace.startUs) / total) * 100}%`;
-  const width = (us: number): string => `${(Math.max(0, us) / total) * 100}%`;
-
   const byId = new Map(trace.spans.map((span) => [span.spanId, span]));
-  const parentService = (span: Span): string | undefined => byId.get(span.parentId)?.service;
   const rows = new Map<string, HTMLElement>();
+  const parts = new Map<string, RowParts>();
   const detailRows = new Map<string, HTMLElement>();
   const body = h('div', { class: 'wf-body', role: 'tree' });
+  let view = { startUs: trace.startUs, endUs: Math.max(trace.endUs, trace.startUs + 1) };
 
-  const hiddenByCollapse = (span: Span): boolean => {
-    for (let p = byId.get(span.parentId); p; p = byId.get(p.parentId)) {
-      if (collapsed.has(p.spanId)) return true;
-    }
-    return false;
+  const ancestors = (span: Span): Span[] => {
+    const list: Span[] = [];
+    for (let p = byId.get(span.parentId); p; p = byId.get(p.parentId)) list.push(p);
+    return list;
   };
   const descendantCount = (span: Span): number => span.children.reduce((n, c) => n + 1 + descendantCount(c), 0);
 
   const refresh = (): void => {
     for (const span of trace.spans) {
       const row = rows.get(span.spanId)!;
-      const hidden = hiddenByCollapse(span);
+      const hidden = ancestors(span).some((p) => collapsed.has(p.spanId));
       row.hidden = hidden;
       row.classList.toggle('collapsed', collapsed.has(span.spanId));
-      row.setAttribute('aria-expanded', String(!collapsed.has(span.spanId)));
+      row.classList.toggle('open', open.has(span.spanId));
+      if (span.children.length > 0) row.setAttribute('aria-expanded', String(!collapsed.has(span.spanId)));
       const toggle = row.querySelector<HTMLButtonElement>('.wf-toggle');
       if (toggle) toggle.title = collapsed.has(span.spanId) ? `Expand (${descendantCount(span)} hidden)` : 'Collapse';
       const detail = detailRows.get(span.spanId);
       if (detail) detail.hidden = hidden || !open.has(span.spanId);
-      row.classList.toggle('open', open.has(span.spanId));
     }
   };
 
@@ -102,7 +78,7 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
     else {
       open.add(span.spanId);
       if (!detailRows.has(span.spanId)) {
-        const detail = h('div', { class: 'wf-detail', 'data-span-id': span.spanId }, options.details(span));
+        const detail = h('div', { class: 'wf-detail', 'data-span-id': span.spanId }, options.details(span, api));
         rows.get(span.spanId)!.after(detail);
         detailRows.set(span.spanId, detail);
       }
@@ -111,7 +87,6 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
   };
 
   for (const span of trace.spans) {
-    const color = span.status === 'ERROR' ? '#e03131' : serviceColor(span.service);
     const toggle =
       span.children.length > 0
         ? h(
@@ -130,20 +105,21 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
             h('span', { class: 'chevron' }),
           )
         : h('span', { class: 'wf-toggle-space' });
+    // Marks and critical stretches are placed within the bar, so zooming only moves and resizes the bar.
+    const within = (us: number): string => `${span.durationUs > 0 ? ((us - span.startUs) / span.durationUs) * 100 : 0}%`;
     const marks = span.events.map((event) =>
-      h('span', {
-        class: 'wf-event',
-        style: { left: `${span.durationUs > 0 ? ((event.timeUs - span.startUs) / span.durationUs) * 100 : 0}%` },
-        title: `${event.name} at +${formatDuration(event.timeUs - trace.startUs)}`,
-        'data-event': event.name,
-      }),
+      h('span', { class: 'wf-event', style: { left: within(event.timeUs) }, title: `${event.name} at +${formatDuration(event.timeUs - trace.startUs)}`, 'data-event': event.name }),
     );
     const critical = (pathBySpan.get(span.spanId) ?? []).map((seg) =>
       h('span', {
         class: 'wf-critical',
-        style: { left: `${span.durationUs > 0 ? ((seg.startUs - span.startUs) / span.durationUs) * 100 : 0}%`, width: `${span.durationUs > 0 ? ((seg.endUs - seg.startUs) / span.durationUs) * 100 : 100}%` },
+        style: { left: within(seg.startUs), width: span.durationUs > 0 ? `${((seg.endUs - seg.startUs) / span.durationUs) * 100}%` : '100%' },
       }),
     );
+    const bar = h('div', { class: 'wf-bar', style: { background: span.status === 'ERROR' ? '#e03131' : serviceColor(span.service) } }, critical, marks);
+    const label = h('span', { class: 'wf-dur' }, formatDuration(span.durationUs));
+    parts.set(span.spanId, { bar, label });
+    const parent = byId.get(span.parentId);
     const row = h(
       'div',
       {
@@ -170,36 +146,98 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
           'span',
           { class: 'wf-label', title: `${span.service}: ${span.name}` },
           // The service is written where it changes (roots, calls into another service); the colour bar marks it always.
-          span.service !== parentService(span) ? h('span', { class: 'svc-name' }, span.service) : null,
+          span.service !== parent?.service ? h('span', { class: 'svc-name' }, span.service) : null,
           h('span', { class: 'op-name' }, span.name),
         ),
-        span.kind ? h('span', { class: `kind kind-${span.kind}` }, KIND_LABELS[span.kind]) : null,
+        span.kind ? h('span', { class: `kind kind-${span.kind}` }, span.kind) : null,
         span.status === 'ERROR' ? h('span', { class: 'err-icon', title: span.statusMessage || 'error' }, '!') : null,
         span.orphan ? h('span', { class: 'kind orphan', title: `parent ${span.parentId} is not in this trace` }, 'parent missing') : null,
       ),
-      h(
-        'div',
-        { class: 'wf-track' },
-        h(
-          'div',
-          { class: 'wf-bar', style: { left: pct(span.startUs), width: width(span.durationUs), background: color } },
-          critical,
-          marks,
-        ),
-        durationLabel(span, trace.startUs, total),
-      ),
+      h('div', { class: 'wf-track' }, bar, label),
     );
     rows.set(span.spanId, row);
     body.append(row);
   }
 
+  const ruler = h('div', { class: 'ruler' });
+  const selection = h('div', { class: 'ruler-selection', hidden: true });
+  const zoomNote = h('div', { class: 'zoom-note', hidden: true });
+
+  /** Positions every bar, duration and tick for the current view. */
+  const place = (): void => {
+    const viewUs = view.endUs - view.startUs;
+    const share = (us: number): number => (us - view.startUs) / viewUs;
+    for (const span of trace.spans) {
+      const { bar, label } = parts.get(span.spanId)!;
+      const start = share(span.startUs);
+      const width = span.durationUs / viewUs;
+      bar.style.left = `${start * 100}%`;
+      bar.style.width = `${width * 100}%`;
+      const visible = start + width >= 0 && start <= 1;
+      label.hidden = !visible;
+      label.className = 'wf-dur';
+      label.style.left = label.style.right = '';
+      const shownStart = Math.max(0, start);
+      const shownEnd = Math.min(1, start + width);
+      if (shownEnd - shownStart > 0.14) {
+        label.classList.add('inside');
+        label.style.right = `${(1 - shownEnd) * 100}%`;
+      } else if (shownEnd > 0.82) {
+        label.classList.add('before');
+        label.style.right = `${(1 - shownStart) * 100}%`;
+      } else label.style.left = `${shownEnd * 100}%`;
+    }
+    const step = niceStep(viewUs, 5);
+    const first = Math.ceil((view.startUs - trace.startUs) / step - 1e-9) * step;
+    const ticks: HTMLElement[] = [];
+    for (let offset = first; offset <= view.endUs - trace.startUs + 1e-6; offset += step) {
+      const left = share(trace.startUs + offset) * 100;
+      ticks.push(h('span', { class: `tick${left < 4 ? ' tick-start' : ''}`, style: { left: `${left}%` } }, formatDuration(offset)));
+    }
+    ruler.replaceChildren(...ticks, selection);
+    const zoomed = view.startUs > trace.startUs || view.endUs < trace.endUs;
+    zoomNote.hidden = !zoomed;
+    if (zoomed) {
+      zoomNote.replaceChildren(
+        `Showing +${formatDuration(view.startUs - trace.startUs)} to +${formatDuration(view.endUs - trace.startUs)} of ${formatDuration(trace.durationUs)}`,
+        h('button', { class: 'btn small', type: 'button', onclick: () => api.zoom() }, 'Show whole trace'),
+      );
+    }
+  };
+
+  // Dragging across the ruler selects the time to show.
+  const headTrack = h('div', { class: 'wf-track wf-ruler-track', title: 'Drag to zoom into a time range' }, ruler);
+  headTrack.addEventListener('pointerdown', (down: PointerEvent) => {
+    const box = headTrack.getBoundingClientRect();
+    const at = (x: number): number => Math.min(1, Math.max(0, (x - box.left) / box.width));
+    const from = at(down.clientX);
+    let to = from;
+    headTrack.setPointerCapture(down.pointerId);
+    const move = (e: PointerEvent): void => {
+      to = at(e.clientX);
+      selection.hidden = false;
+      selection.style.left = `${Math.min(from, to) * 100}%`;
+      selection.style.width = `${Math.abs(to - from) * 100}%`;
+    };
+    const up = (): void => {
+      headTrack.removeEventListener('pointermove', move);
+      selection.hidden = true;
+      if (Math.abs(to - from) * box.width >= 4) {
+        const viewUs = view.endUs - view.startUs;
+        api.zoom({ startUs: view.startUs + Math.min(from, to) * viewUs, endUs: view.startUs + Math.max(from, to) * viewUs });
+      }
+    };
+    headTrack.addEventListener('pointermove', move);
+    headTrack.addEventListener('pointerup', up, { once: true });
+  });
+
   const element = h(
     'div',
     { class: `waterfall${options.compact ? ' compact' : ''}` },
-    h('div', { class: 'wf-head' }, h('div', { class: 'wf-name wf-head-name' }, 'Service & operation'), h('div', { class: 'wf-track' }, ruler(trace.durationUs))),
+    zoomNote,
+    h('div', { class: 'wf-head' }, h('div', { class: 'wf-name wf-head-name' }, 'Service & operation'), headTrack),
     h('div', { class: 'wf-grid' }, body),
   );
-  refresh();
 
   const api: Waterfall = {
     element,
@@ -214,14 +252,21 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
     focus(spanId: string) {
       const span = byId.get(spanId);
       if (!span) return;
-      for (let p = byId.get(span.parentId); p; p = byId.get(p.parentId)) collapsed.delete(p.spanId);
+      for (const p of ancestors(span)) collapsed.delete(p.spanId);
       if (!open.has(spanId)) toggleDetails(span);
       else refresh();
       const row = rows.get(spanId)!;
       row.classList.add('focused');
       requestAnimationFrame(() => row.scrollIntoView({ block: 'center' }));
     },
+    zoom(window) {
+      const startUs = window?.startUs ?? trace.startUs;
+      view = { startUs, endUs: Math.max(window?.endUs ?? trace.endUs, startUs + 1) };
+      place();
+    },
   };
+  place();
+  refresh();
   if (options.focusSpanId) api.focus(options.focusSpanId);
   return api;
 }
