@@ -88,6 +88,7 @@ export function niceStep(rangeUs: number, count: number): number {
   const raw = rangeUs / Math.max(1, count);
   if (raw <= 0) return 1;
   const pow = 10 ** Math.floor(Math.log10(raw));
-  const unit = raw / pow;
-  return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * pow;
+  // The round step (1, 2 or 5 × a power of ten) nearest the raw one, in ratio.
+  const candidates = [1, 2, 5, 10].map((c) => c * pow);
+  return candidates.reduce((best, c) => (Math.abs(Math.log(c / raw)) < Math.abs(Math.log(best / raw)) ? c : best));
 }

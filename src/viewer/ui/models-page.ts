@@ -41,7 +41,7 @@ export function modelsPage(root: HTMLElement, _params: readonly string[], query:
       const result = await api.models(limit);
       if (stopped) return;
       const requests = result.models.reduce((n, m) => n + m.requests, 0);
-      summary.textContent = `${result.models.length} model${result.models.length === 1 ? '' : 's'} · ${requests.toLocaleString('en-US')} requests in the last ${result.traces.toLocaleString('en-US')} traces · updated ${new Date().toLocaleTimeString()}`;
+      summary.textContent = `${result.models.length} model${result.models.length === 1 ? '' : 's'} · ${requests.toLocaleString('en-US')} requests in the last ${result.traces.toLocaleString('en-US')} traces · updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
       replaceChildren(
         list,
         result.models.length === 0
