@@ -256,6 +256,7 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     await page.goto(`${viewer.url}compare/${guideId}/${other[0]!.traceId}`);
     await page.locator('.compare-side .waterfall').nth(1).waitFor();
     assert.match(await page.locator('.compare-table').innerText(), /outgoing-request[\s\S]*only in A/);
+    assert.equal(await page.locator('[data-testid=compare-phases] .compare-phase-row').count(), 2, "both traces' requests split into phases");
 
     await page.goto(`${viewer.url}models`);
     const card = page.locator('.model-card[data-model="passthrough"]');

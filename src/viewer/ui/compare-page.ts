@@ -7,7 +7,9 @@
 
 import { h, replaceChildren } from './dom.ts';
 import { formatDuration, serviceColor } from './format.ts';
-import type { Trace } from './model.ts';
+import { type RequestPhases, requestPhases } from '../phases.ts';
+import { phaseSpans, type Trace } from './model.ts';
+import { phaseBar } from './phases-view.ts';
 import { traceHref, traceTitle } from './results.ts';
 import { navigate } from './router.ts';
 import { loadTrace } from './trace-page.ts';
@@ -104,6 +106,24 @@ function compareView(left: { trace: Trace; fromFile: boolean }, right: { trace: 
       waterfall(t.trace, { compact: true }).element,
     );
   const durationDelta = B.durationUs - A.durationUs;
+  // Inference-aware: both traces' Triton requests as phase bars on one scale.
+  const requestsA = requestPhases(phaseSpans(A));
+  const requestsB = requestPhases(phaseSpans(B));
+  const longest = Math.max(1, ...[...requestsA, ...requestsB].map((r) => r.totalNs));
+  const phaseRows = (label: string, requests: RequestPhases[]): HTMLElement[] =>
+    requests.map((r) =>
+      h(
+        'div',
+        { class: 'compare-phase-row' },
+        h('span', { class: `side-label side-${label.toLowerCase()}` }, label),
+        h('span', { class: 'compare-phase-name' }, `${r.model} · ${formatDuration(r.totalNs / 1000)}`),
+        h('div', { class: 'compare-phase-track' }, h('div', { style: { width: `${(r.totalNs / longest) * 100}%` } }, phaseBar(r, r.totalNs / longest))),
+      ),
+    );
+  const phases =
+    requestsA.length + requestsB.length > 0
+      ? h('div', { class: 'compare-phases', 'data-testid': 'compare-phases' }, h('h2', null, 'Inference time'), phaseRows('A', requestsA), phaseRows('B', requestsB))
+      : null;
   return [
     h(
       'section',
@@ -116,6 +136,7 @@ function compareView(left: { trace: Trace; fromFile: boolean }, right: { trace: 
         h('thead', null, h('tr', null, h('th', null, 'Service'), h('th', null, 'Operation'), h('th', { class: 'num' }, 'A'), h('th', { class: 'num' }, 'B'), h('th', { class: 'num' }, 'B − A'))),
         h('tbody', null, rows),
       ),
+      phases,
     ),
     h('div', { class: 'compare-grid' }, side('A', left), side('B', right)),
   ];

@@ -21,8 +21,12 @@ export const PHASE_COLORS: Readonly<Record<PhaseName | 'other', string>> = {
   other: '#ced4da',
 };
 
-/** A stacked bar of one request's phases (and the time between them), widths proportional to durations. */
-export function phaseBar(request: RequestPhases): HTMLElement {
+/**
+ * A stacked bar of one request's phases (and the time between them), widths proportional to durations.
+ * @param scale - the bar's width as a share of the space given (for bars on a common scale), so that only the
+ *   segments wide enough on screen are labelled.
+ */
+export function phaseBar(request: RequestPhases, scale = 1): HTMLElement {
   const total = Math.max(1, request.totalNs);
   const parts: [PhaseName | 'other', number][] = [...request.phases.map((p): [PhaseName, number] => [p.name, p.durationNs]), ['other', request.otherNs]];
   return h(
@@ -36,7 +40,7 @@ export function phaseBar(request: RequestPhases): HTMLElement {
         return h(
           'div',
           { class: 'phase-seg', 'data-phase': name, style: { width: `${share * 100}%`, background: PHASE_COLORS[name] }, title: `${label}: ${formatDuration(ns / 1000)} (${(share * 100).toFixed(1)}%)` },
-          share > 0.09 ? label : '',
+          share * scale > 0.09 ? label : '',
         );
       }),
   );
