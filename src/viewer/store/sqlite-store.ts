@@ -6,8 +6,10 @@
  *
  * Tables: `traces` (one row per trace id, in arrival order), `spans` (the searchable columns, and the rest of the
  * span as JSON), `span_tags` (every span, event and link attribute as text, for tag queries), `shared` and
- * `shared_tags` (each distinct resource and scope once, with its attributes). Indexes serve the same queries as
- * the memory store's: by service and operation, by start time, by duration, by tag, by trace.
+ * `shared_tags` (each distinct resource and scope once, with its attributes), `operations` (the span count of each
+ * service, operation and kind). Indexes serve the same queries as the memory store's: by service and operation in
+ * start time order (a search walks the matching spans newest first and stops at its limit of traces), by start
+ * time, by duration, by tag, by trace.
  *
  * @module
  */
@@ -62,8 +64,15 @@ CREATE TABLE IF NOT EXISTS spans (
 CREATE INDEX IF NOT EXISTS spans_by_trace ON spans (trace);
 CREATE INDEX IF NOT EXISTS spans_by_start ON spans (start_us);
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans (service, start_us);
-CREATE INDEX IF NOT EXISTS spans_by_operation ON spans (service, name, kind, start_us);
+CREATE INDEX IF NOT EXISTS spans_by_operation ON spans (service, name, start_us);
 CREATE INDEX IF NOT EXISTS spans_by_duration ON spans (service, name, duration_us);
+CREATE TABLE IF NOT EXISTS operations (
+  service TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  spans INTEGER NOT NULL,
+  PRIMARY KEY (service, name, kind)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS span_tags (
   span INTEGER NOT NULL,
   key TEXT NOT NULL,
@@ -110,29 +119,36 @@ export class SqliteStore implements TraceStore {
 
   add(spans: readonly SpanRecord[]): void {
     if (spans.length === 0) return;
-    const touched = new Set<string>();
+    /** The traces this add touches: their rows and what they grow by. */
+    const touched = new Map<string, { row: number; spans: number; bytes: number }>();
     const s = this.#statements;
     this.#db.exec('BEGIN');
     try {
       for (const span of spans) {
-        let trace = s.traceRow.get(span.traceId) as { id: number } | undefined;
+        let trace = touched.get(span.traceId);
         if (trace === undefined) {
-          trace = { id: Number(s.insertTrace.run(span.traceId).lastInsertRowid) };
-          this.#traces++;
+          const known = s.traceRow.get(span.traceId) as { id: number } | undefined;
+          let row = known?.id;
+          if (row === undefined) {
+            row = Number(s.insertTrace.run(span.traceId).lastInsertRowid);
+            this.#traces++;
+          }
+          touched.set(span.traceId, (trace = { row, spans: 0, bytes: 0 }));
         }
-        touched.add(span.traceId);
-        const bytes = this.#insertSpan(trace.id, span);
-        s.growTrace.run(bytes, trace.id);
+        const bytes = this.#insertSpan(trace.row, span);
+        trace.spans++;
+        trace.bytes += bytes;
         this.#spans++;
         this.#bytes += bytes;
       }
+      for (const trace of touched.values()) s.growTrace.run(trace.spans, trace.bytes, trace.row);
       this.#evict();
       this.#db.exec('COMMIT');
     } catch (error) {
       this.#db.exec('ROLLBACK');
       throw error;
     }
-    for (const traceId of touched) {
+    for (const traceId of touched.keys()) {
       if (s.traceRow.get(traceId) === undefined) continue;
       for (const listener of this.#listeners) {
         try {
@@ -173,6 +189,7 @@ export class SqliteStore implements TraceStore {
       json,
     );
     const spanRow = Number(row.lastInsertRowid);
+    s.countOperation.run(span.resource.serviceName, span.name, span.kind);
     let bytes = SPAN_ROW_OVERHEAD + json.length + span.name.length + span.resource.serviceName.length;
     const tag = (attribute: Attribute): void => {
       const text = valueText(attribute.value);
@@ -205,6 +222,10 @@ export class SqliteStore implements TraceStore {
     const s = this.#statements;
     while ((this.#spans > this.#maxSpans || this.#bytes > this.#maxBytes) && this.#traces > 0) {
       const oldest = s.oldestTrace.get() as { id: number; spans: number; bytes: number };
+      for (const op of s.traceOperations.all(oldest.id) as { service: string; name: string; kind: number; count: number }[]) {
+        s.uncountOperation.run(op.count, op.service, op.name, op.kind);
+      }
+      s.dropOperations.run();
       s.deleteTags.run(oldest.id);
       s.deleteSpans.run(oldest.id);
       s.deleteTrace.run(oldest.id);
@@ -253,10 +274,20 @@ export class SqliteStore implements TraceStore {
         args.push(key, value, key, value);
       }
     }
-    const sql = `SELECT t.trace_id AS traceId, MAX(s.start_us) AS latest FROM spans s JOIN traces t ON t.id = s.trace
-      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY s.trace ORDER BY latest DESC LIMIT ?`;
-    const rows = this.#db.prepare(sql).all(...args, Math.min(query.limit, Number.MAX_SAFE_INTEGER)) as { traceId: string }[];
-    return rows.map((row) => this.trace(row.traceId)!);
+    // The matching spans newest first: the first span seen of each trace is its latest match, so the traces come
+    // in the order the contract asks for, and the walk stops at the limit.
+    const sql = `SELECT s.trace AS trace FROM spans s ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.start_us DESC`;
+    const found = new Set<number>();
+    for (const row of this.#db.prepare(sql).iterate(...args) as Iterable<{ trace: number }>) {
+      found.add(row.trace);
+      if (found.size >= query.limit) break;
+    }
+    return [...found].map((row) => this.#traceByRow(row));
+  }
+
+  #traceByRow(row: number): SpanRecord[] {
+    const { traceId } = this.#statements.traceIdOf.get(row) as { traceId: string };
+    return (this.#statements.spansOfRow.all(row) as unknown as SpanRow[]).map((span) => this.#record(traceId, span));
   }
 
   trace(traceId: string): SpanRecord[] | undefined {
@@ -356,7 +387,15 @@ function prepare(db: DatabaseSync) {
     totals: statement('SELECT COUNT(*) AS traces, SUM(spans) AS spans, SUM(bytes) AS bytes FROM traces'),
     traceRow: statement('SELECT id FROM traces WHERE trace_id = ?'),
     insertTrace: statement('INSERT INTO traces (trace_id) VALUES (?)'),
-    growTrace: statement('UPDATE traces SET spans = spans + 1, bytes = bytes + ? WHERE id = ?'),
+    growTrace: statement('UPDATE traces SET spans = spans + ?, bytes = bytes + ? WHERE id = ?'),
+    traceIdOf: statement('SELECT trace_id AS traceId FROM traces WHERE id = ?'),
+    spansOfRow: statement('SELECT name, kind, status, resource, scope, json FROM spans WHERE trace = ? ORDER BY id'),
+    countOperation: statement(
+      'INSERT INTO operations (service, name, kind, spans) VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET spans = spans + 1',
+    ),
+    traceOperations: statement('SELECT service, name, kind, COUNT(*) AS count FROM spans WHERE trace = ? GROUP BY service, name, kind'),
+    uncountOperation: statement('UPDATE operations SET spans = spans - ? WHERE service = ? AND name = ? AND kind = ?'),
+    dropOperations: statement('DELETE FROM operations WHERE spans <= 0'),
     oldestTrace: statement('SELECT id, spans, bytes FROM traces ORDER BY id LIMIT 1'),
     deleteTags: statement('DELETE FROM span_tags WHERE span IN (SELECT id FROM spans WHERE trace = ?)'),
     deleteSpans: statement('DELETE FROM spans WHERE trace = ?'),
@@ -370,8 +409,8 @@ function prepare(db: DatabaseSync) {
     insertShared: statement('INSERT INTO shared (json) VALUES (?)'),
     insertSharedTag: statement('INSERT INTO shared_tags (shared, key, value) VALUES (?, ?, ?)'),
     sharedJson: statement('SELECT json FROM shared WHERE id = ?'),
-    services: statement('SELECT DISTINCT service FROM spans ORDER BY service'),
-    operations: statement('SELECT DISTINCT name, kind FROM spans WHERE service = ? ORDER BY name, kind'),
+    services: statement('SELECT DISTINCT service FROM operations ORDER BY service'),
+    operations: statement('SELECT name, kind FROM operations WHERE service = ? ORDER BY name, kind'),
     traceSpans: statement(
       `SELECT s.name, s.kind, s.status, s.resource, s.scope, s.json FROM spans s
        JOIN traces t ON t.id = s.trace WHERE t.trace_id = ? ORDER BY s.id`,
