@@ -211,6 +211,11 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     await page.click('.wf-row[data-operation="InferRequest"] .wf-toggle');
     await page.locator('.wf-row[data-operation="pass-through-sleep"]').waitFor({ state: 'visible' });
     assert.equal(await page.locator('.wf-row:visible').count(), GUIDE_SPANS.length);
+    // Find: the spans mentioning an event name are marked.
+    await page.fill('input.find', 'compute_input_end');
+    assert.equal(await page.locator('.find-count').innerText(), '1 span');
+    assert.deepEqual(await page.locator('.wf-row.match').evaluateAll((els) => els.map((e) => e.getAttribute('data-operation'))), ['compute']);
+    await page.fill('input.find', '');
     await page.click('text=Collapse all');
     assert.equal(await page.locator('.wf-row:visible').count(), 1);
     await page.click('text=Expand all');
@@ -227,6 +232,41 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     await page.waitForURL(new RegExp(`/trace/${guideId}\\?span=${inferRequest.spanId}$`));
     await page.locator(`.wf-row.focused[data-span-id="${inferRequest.spanId}"]`).waitFor();
     await page.locator(`.wf-detail[data-span-id="${inferRequest.spanId}"]`).waitFor();
+  });
+
+  it('offers the spans of an open trace that arrive after it was shown', async () => {
+    await page.goto(`${viewer.url}trace/${linkingTraceId}`);
+    await page.locator('.wf-row[data-operation="audit-request"]').waitFor();
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const late = await fetch(viewer.otlpHttpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'batch-auditor' } }] },
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: linkingTraceId,
+                    spanId: '2222222222222222',
+                    parentSpanId: '1111111111111111',
+                    name: 'write-report',
+                    startTimeUnixNano: String(nowNs),
+                    endTimeUnixNano: String(nowNs + 1_000_000n),
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    assert.equal(late.status, 200);
+    await page.click('.notice button');
+    await page.locator('.wf-row[data-operation="write-report"]').waitFor();
+    assert.equal(await page.locator('.wf-row').count(), 2);
   });
 
   it('downloads the trace as OTLP JSON and opens the downloaded file', async () => {

@@ -88,6 +88,12 @@ export async function storeStats(): Promise<StoreStats> {
   return getJson<StoreStats>('/api/ts-triton/stats');
 }
 
+/** Spans received since the store started (stored plus evicted): it changes exactly when spans arrive. */
+export async function arrivals(): Promise<number> {
+  const stats = await storeStats();
+  return stats.spans + stats.evictedSpans;
+}
+
 /** Where a duration stands among the stored spans of one service and operation. */
 export interface DurationRank {
   /** Percent of those spans (0–100) no longer than the duration. */

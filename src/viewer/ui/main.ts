@@ -26,9 +26,7 @@ function header(): HTMLElement {
   const lookup = h('input', { type: 'search', placeholder: 'Go to trace id…', 'aria-label': 'Trace id', spellcheck: false });
   const file = h('input', { type: 'file', accept: '.json,.jsonl,application/json', hidden: true, 'aria-label': 'Open a trace file' });
   const notice = h('span', { class: 'header-notice', role: 'alert' });
-  file.onchange = async () => {
-    const chosen = file.files?.[0];
-    file.value = '';
+  const open = async (chosen: File | undefined): Promise<void> => {
     if (!chosen) return;
     notice.textContent = '';
     try {
@@ -38,6 +36,20 @@ function header(): HTMLElement {
       notice.textContent = (error as Error).message;
     }
   };
+  file.onchange = () => {
+    const chosen = file.files?.[0];
+    file.value = '';
+    void open(chosen);
+  };
+  // A trace file dropped anywhere on the page opens too.
+  document.addEventListener('dragover', (e) => {
+    if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+  });
+  document.addEventListener('drop', (e) => {
+    if (!e.dataTransfer?.files.length) return;
+    e.preventDefault();
+    void open(e.dataTransfer.files[0]);
+  });
   const stats = h('span', { class: 'store-stats', title: 'Stored in this viewer' });
   const refreshStats = async (): Promise<void> => {
     try {
@@ -85,7 +97,7 @@ function header(): HTMLElement {
       },
       lookup,
     ),
-    h('button', { class: 'btn ghost', type: 'button', onclick: () => file.click() }, 'Open file…'),
+    h('button', { class: 'btn ghost', type: 'button', title: 'Open a trace file (OTLP JSON or Jaeger JSON); dropping one on the page works too', onclick: () => file.click() }, 'Open file…'),
     file,
     notice,
     stats,

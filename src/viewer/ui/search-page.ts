@@ -143,11 +143,13 @@ export function searchPage(root: HTMLElement, _params: readonly string[], query:
   };
 
   const tagsResult = parseTags(query.get('tags') ?? '');
+  let lastArrivals: number | undefined;
   const run = async (first: boolean): Promise<void> => {
     if (stopped || 'error' in tagsResult) return;
     controller?.abort();
     controller = new AbortController();
     try {
+      lastArrivals = await api.arrivals().catch(() => undefined);
       const found = (await api.searchTraces(searchParams(query, tagsResult.tags), controller.signal)).filter((t) => t.traceID).map(fromJaeger);
       if (!stopped) showTraces(found, first);
     } catch (error) {
@@ -157,9 +159,21 @@ export function searchPage(root: HTMLElement, _params: readonly string[], query:
     }
     schedule();
   };
+  // Live: the store's arrival counter is cheap to ask; the search runs again only when spans came in since the
+  // counter was read before the last search.
+  const poll = async (): Promise<void> => {
+    let now: number | undefined;
+    try {
+      now = await api.arrivals();
+    } catch {
+      // no counter: search anyway
+    }
+    if (now !== undefined && now === lastArrivals) schedule();
+    else await run(false);
+  };
   const schedule = (): void => {
     clearTimeout(timer);
-    if (!stopped && liveToggle.checked && !fromFile) timer = setTimeout(() => void run(false), POLL_MS);
+    if (!stopped && liveToggle.checked && !fromFile) timer = setTimeout(() => void poll(), POLL_MS);
   };
 
   const form = searchForm(query, fromFile);

@@ -28,14 +28,53 @@ export async function loadTrace(traceId: string, fromFile: boolean): Promise<{ t
   }
 }
 
-export function tracePage(root: HTMLElement, params: readonly string[], query: URLSearchParams): void {
+const WATCH_MS = 3000;
+
+export function tracePage(root: HTMLElement, params: readonly string[], query: URLSearchParams): () => void {
   const traceId = params[0] ?? '';
   const loading = h('div', { class: 'card loading' }, `Loading trace ${traceId}…`);
   root.append(loading);
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const show = (trace: Trace, fromFile: boolean, focusSpanId: string, arrivals: number | undefined): void => {
+    document.title = `${trace.rootService}: ${trace.rootName} · ts-triton traces`;
+    replaceChildren(root, ...traceView(trace, fromFile, focusSpanId));
+    if (!fromFile) void watch(trace.spans.length, arrivals);
+  };
+  // Spans of a trace can arrive after it is opened (a client exports its spans after the server): when the store
+  // received spans, the trace is asked again, and a notice offers the spans that came.
+  const watch = async (shown: number, arrivals?: number): Promise<void> => {
+    if (stopped) return;
+    try {
+      const now = await api.arrivals();
+      if (arrivals !== undefined && now !== arrivals) {
+        const latest = fromJaeger(await api.trace(traceId));
+        if (stopped) return;
+        if (latest.spans.length !== shown) {
+          const more = latest.spans.length - shown;
+          root.prepend(
+            h(
+              'div',
+              { class: 'card notice', role: 'status' },
+              `${Math.abs(more)} span${Math.abs(more) === 1 ? '' : 's'} ${more > 0 ? 'more arrived' : 'fewer (evicted)'} since this trace was shown. `,
+              h('button', { class: 'btn small', type: 'button', onclick: () => show(latest, false, '', now) }, 'Show the trace as it is now'),
+            ),
+          );
+          return;
+        }
+      }
+      arrivals = now;
+    } catch {
+      // the store is unreachable for now: try again later
+    }
+    if (!stopped) timer = setTimeout(() => void watch(shown, arrivals), WATCH_MS);
+  };
+  // The arrival counter is read before the trace, so spans that land in between are noticed.
+  const counted = api.arrivals().catch(() => undefined);
   loadTrace(traceId, query.get('file') === '1').then(
-    ({ trace, fromFile }) => {
-      document.title = `${trace.rootService}: ${trace.rootName} · ts-triton traces`;
-      replaceChildren(root, ...traceView(trace, fromFile, query.get('span') ?? ''));
+    async ({ trace, fromFile }) => {
+      const arrivals = await counted;
+      if (!stopped) show(trace, fromFile, query.get('span') ?? '', arrivals);
     },
     (error: Error) =>
       replaceChildren(
@@ -43,6 +82,10 @@ export function tracePage(root: HTMLElement, params: readonly string[], query: U
         h('div', { class: 'card empty' }, h('h2', null, 'Trace not found'), h('p', null, `${traceId}: ${error.message}`), h('p', null, h('a', { href: '/search' }, 'Back to search'))),
       ),
   );
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLElement[] {
@@ -102,10 +145,28 @@ function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLEl
     { class: 'wf-tools' },
     h('button', { class: 'btn small', type: 'button', onclick: () => wf.expandAll() }, 'Expand all'),
     h('button', { class: 'btn small', type: 'button', onclick: () => wf.collapseAll() }, 'Collapse all'),
-    h('span', { class: 'hint' }, 'Click a span for its attributes, events, links and resource.'),
+    h('span', { class: 'hint' }, 'Click a span for its attributes, events, links and resource; drag across the ruler to zoom.'),
+    findBox(wf),
   );
   const phases = phaseSection(trace);
   return [header, ...(phases ? [phases] : []), h('section', { class: 'card waterfall-card' }, tools, wf.element)];
+}
+
+/** The find box: marks the spans that mention the text. */
+function findBox(wf: Waterfall): HTMLElement {
+  const count = h('span', { class: 'find-count muted' });
+  const input = h('input', {
+    type: 'search',
+    class: 'find',
+    placeholder: 'Find in trace…',
+    'aria-label': 'Find spans by service, operation, id, attribute or event',
+    spellcheck: false,
+    oninput: () => {
+      const n = wf.find(input.value);
+      count.textContent = input.value.trim() ? `${n} span${n === 1 ? '' : 's'}` : '';
+    },
+  });
+  return h('span', { class: 'find-wrap' }, input, count);
 }
 
 async function download(trace: Trace, fromFile: boolean): Promise<void> {

@@ -27,6 +27,18 @@ export interface Waterfall {
   focus(spanId: string): void;
   /** Shows only `[startUs, endUs]` on the ruler; `undefined` shows the whole trace again. */
   zoom(window?: { readonly startUs: number; readonly endUs: number }): void;
+  /**
+   * Marks the spans whose service, operation, id, attributes or events contain `text` (case-insensitive), and
+   * expands their ancestors; '' clears the marks. Returns how many spans match.
+   */
+  find(text: string): number;
+}
+
+/** Whether a span mentions `needle` (lower case) in its service, name, id, attributes, events or resource. */
+function mentions(span: Span, needle: string): boolean {
+  const has = (text: string): boolean => text.toLowerCase().includes(needle);
+  const kvs = (list: Span['attributes']): boolean => list.some((kv) => has(kv.key) || has(String(kv.value)));
+  return has(span.service) || has(span.name) || has(span.spanId) || kvs(span.attributes) || span.events.some((e) => has(e.name) || kvs(e.attributes));
 }
 
 interface RowParts {
@@ -258,6 +270,21 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
       const row = rows.get(spanId)!;
       row.classList.add('focused');
       requestAnimationFrame(() => row.scrollIntoView({ block: 'center' }));
+    },
+    find(text: string) {
+      const needle = text.trim().toLowerCase();
+      let count = 0;
+      for (const span of trace.spans) {
+        const match = needle !== '' && mentions(span, needle);
+        rows.get(span.spanId)!.classList.toggle('match', match);
+        if (match) {
+          count++;
+          for (const p of ancestors(span)) collapsed.delete(p.spanId);
+        }
+      }
+      body.classList.toggle('finding', needle !== '');
+      refresh();
+      return count;
     },
     zoom(window) {
       const startUs = window?.startUs ?? trace.startUs;
