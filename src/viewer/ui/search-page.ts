@@ -89,7 +89,7 @@ export function searchPage(root: HTMLElement, _params: readonly string[], query:
   const status = h('div', { class: 'search-status', role: 'status' });
   const plotBox = h('div', { class: 'card plot-card' });
   const list = h('div', { class: 'results', 'data-testid': 'results' });
-  const compareButton = h('button', { class: 'btn', type: 'button', disabled: true, onclick: () => navigate(`/compare/${picked[0]}/${picked[1]}`) }, 'Compare 2 traces');
+  const compareButton = h('button', { class: 'btn', type: 'button', disabled: true, onclick: () => navigate(`/compare/${picked[0]}/${picked[1]}${fromFile ? '?file=1' : ''}`) }, 'Compare 2 traces');
   const sortSelect = select('sort', Object.entries(SORTS).map(([k, [label]]) => [k, label]), sort);
   sortSelect.onchange = () => {
     sort = sortSelect.value as SortKey;
