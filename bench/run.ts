@@ -615,6 +615,7 @@ await group('viewer', async () => {
     fetchTrace: { medianMs: number };
     search: { medianMs: number };
     searchFiltered: { medianMs: number };
+    sqlite: { spans: number; spansPerSecond: number; fetchTrace: { medianMs: number }; search: { medianMs: number }; searchFiltered: { medianMs: number } };
   };
   viewerStore = store;
   const size = `${(store.stored.spans / 1e6).toFixed(2)}M spans (${store.stored.traces} traces of the passthrough example)`;
@@ -630,6 +631,16 @@ await group('viewer', async () => {
     `GET /api/traces with service, operation, a tag and minDuration, limit 20, median of 30, with ${size} stored`);
   measured('viewer_heap_bytes_per_span', store.heapBytesPerSpan, 'bytes', 1024, true,
     `heap used after a full GC with ${size} stored, less before, per span`, 0);
+  const sqliteSize = `${(store.sqlite.spans / 1e3).toFixed(0)}k spans in a SQLite file`;
+  const info = (key: string, value: number, unit: string, description: string): void => {
+    figures[key] = { value: round3(value), min: round3(value), max: round3(value), target: null, met: null, unit, rounds: [round3(value)], description };
+  };
+  info('viewer_sqlite_ingest_spans_per_s', Math.round(store.sqlite.spansPerSecond), 'spans/s',
+    `the same exports decoded and added to the SQLite store (--store sqlite:<path>), one core, filling it to ${sqliteSize}`);
+  info('viewer_sqlite_fetch_trace_ms', store.sqlite.fetchTrace.medianMs, 'ms', `GET /api/traces/{id}, median of 100, ${sqliteSize}`);
+  info('viewer_sqlite_search_ms', store.sqlite.search.medianMs, 'ms', `GET /api/traces?service=…&limit=20, median of 20, ${sqliteSize}`);
+  info('viewer_sqlite_search_filtered_ms', store.sqlite.searchFiltered.medianMs, 'ms',
+    `GET /api/traces with service, operation, a tag and minDuration, limit 20, median of 20, ${sqliteSize}`);
 
   // The traced server with its embedded viewer (npm start's trace configuration) against tracing off, both on core 0.
   const viewerPort = await freePort();

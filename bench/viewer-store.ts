@@ -8,20 +8,28 @@
  *    `BENCH_VIEWER_SPANS` spans; the time spent in decode + add gives spans/s.
  * 3. Heap per stored span: heap used after a full GC with the store filled, less before, over the spans stored.
  * 4. Fetch and search at that size, through the query API handler (`handleApi`, Jaeger's JSON included).
+ * 5. The same ingest, fetch and search with the SQLite store (a file in a temporary directory), at
+ *    `BENCH_VIEWER_SQLITE_SPANS` spans.
  *
  * Prints one JSON line of results on stdout.
  */
-import { createServer } from 'node:http';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { handleApi } from '../src/viewer/api/index.ts';
 import { decodeOtlpProtobuf } from '../src/viewer/otlp/decode-protobuf.ts';
 import { MemoryStore } from '../src/viewer/store/memory-store.ts';
+import { SqliteStore } from '../src/viewer/store/sqlite-store.ts';
+import type { TraceStore } from '../src/viewer/store/trace-store.ts';
 import { startExample } from '../test/helpers/example-process.ts';
 
 const REQUESTS = Number(process.env.BENCH_VIEWER_REQUESTS ?? 2048);
 const TARGET_SPANS = Number(process.env.BENCH_VIEWER_SPANS ?? 1_000_000);
+const SQLITE_SPANS = Number(process.env.BENCH_VIEWER_SQLITE_SPANS ?? 200_000);
 const SERVICE = 'test_server_with_passthrough';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
@@ -137,7 +145,8 @@ function copy(i: number, k: number): Buffer {
 gc();
 gc();
 const heapBefore = process.memoryUsage().heapUsed;
-const store = new MemoryStore({ maxSpans: TARGET_SPANS * 2, maxBytes: 2 ** 40 });
+const memory = new MemoryStore({ maxSpans: TARGET_SPANS * 2, maxBytes: 2 ** 40 });
+const store = memory;
 let decodeNs = 0n;
 let addNs = 0n;
 /** Spans/s over the first 100k spans (a small heap) and over each later 100k. */
@@ -172,7 +181,7 @@ gc();
 const heapAfter = process.memoryUsage().heapUsed;
 
 // 4. Fetch and search through the query API.
-async function timed(path: string, runs: number): Promise<{ medianMs: number; maxMs: number; bytes: number }> {
+async function timed(path: string, runs: number, store: TraceStore = memory): Promise<{ medianMs: number; maxMs: number; bytes: number }> {
   const times: number[] = [];
   let bytes = 0;
   for (let r = 0; r < runs; r++) {
@@ -194,6 +203,38 @@ const searchFiltered = await timed(
   30,
 );
 
+store.close();
+
+// 5. The SQLite store.
+gc();
+const dir = mkdtempSync(join(tmpdir(), 'ts-triton-bench-sqlite-'));
+const sqlite = new SqliteStore({ path: join(dir, 'traces.db'), maxSpans: SQLITE_SPANS * 2, maxBytes: 2 ** 40 });
+let sqliteNs = 0n;
+traceIds.length = 0;
+for (let copyIndex = 1; sqlite.stats().spans < SQLITE_SPANS; copyIndex++) {
+  for (let i = 0; i < bodies.length && sqlite.stats().spans < SQLITE_SPANS; i++) {
+    const body = copy(i, copyIndex);
+    const t0 = process.hrtime.bigint();
+    const decoded = decodeOtlpProtobuf(body);
+    sqlite.add(decoded.spans);
+    sqliteNs += process.hrtime.bigint() - t0;
+    if (traceIds.length < 1000) traceIds.push(decoded.spans[0]!.traceId);
+  }
+}
+const sqliteResult = {
+  spans: sqlite.stats().spans,
+  spansPerSecond: sqlite.stats().spans / (Number(sqliteNs) / 1e9),
+  fetchTrace: await timed('/api/traces/{id}', 100, sqlite),
+  search: await timed(`/api/traces?service=${SERVICE}&limit=20&lookback=1h`, 20, sqlite),
+  searchFiltered: await timed(
+    `/api/traces?service=${SERVICE}&operation=passthrough&tags=${encodeURIComponent('{"triton.model_name":"passthrough"}')}&minDuration=1ms&limit=20`,
+    20,
+    sqlite,
+  ),
+};
+sqlite.close();
+rmSync(dir, { recursive: true, force: true });
+
 console.log(
   JSON.stringify({
     captured: { requests: REQUESTS, exports: bodies.length, spans: capturedSpans },
@@ -209,6 +250,6 @@ console.log(
     fetchTrace,
     search,
     searchFiltered,
+    sqlite: sqliteResult,
   }),
 );
-store.close();
