@@ -162,15 +162,14 @@ function hexId(value: unknown, bytes: number, path: string): string | Refusal {
 function readAttributes(value: unknown, path: string): readonly Attribute[] {
   const items = list(value, path);
   if (items.length === 0) return NONE;
-  const attributes: Attribute[] = [];
-  for (let i = 0; i < items.length; i++) attributes.push(readKeyValue(items[i], `${path}[${i}]`));
-  return attributes;
+  return items.map((item, i) => readKeyValue(item, `${path}[${i}]`));
 }
 
-function readKeyValue(value: unknown, path: string): Attribute {
-  const kv = object(value, path);
-  const key = string(kv.key, `${path}.key`);
-  return attribute(key, kv.value === undefined || kv.value === null ? null : readAnyValue(kv.value, `${path}.value`));
+function readKeyValue(item: unknown, path: string): Attribute {
+  const kv = object(item, path);
+  const key = intern(string(kv.key, `${path}.key`));
+  const value = kv.value === undefined || kv.value === null ? null : readAnyValue(kv.value, `${path}.value`);
+  return attribute(key, typeof value === 'string' ? intern(value) : value);
 }
 
 function readAnyValue(value: unknown, path: string): AttributeValue {
@@ -260,7 +259,7 @@ function readSpan(value: unknown, path: string, resource: ResourceRecord, scope:
     endTimeUnixNano: uint64(span.endTimeUnixNano, `${path}.endTimeUnixNano`),
     attributes: readAttributes(span.attributes, `${path}.attributes`),
     events: events.length === 0 ? NONE : events.map((event, i) => readEvent(event, `${path}.events[${i}]`)),
-    links: readLinks.length === 0 ? NONE : readLinks,
+    links: readLinks.length === 0 ? NONE : readLinks.slice(),
     statusCode: enumValue(status.code, STATUS_CODES, `${path}.status.code`),
     statusMessage: string(status.message, `${path}.status.message`),
     flags: uint32(span.flags, `${path}.flags`),

@@ -20,7 +20,7 @@ import type {
   SpanRecord,
 } from '../span-record.ts';
 import { type DecodedExport, OtlpDecodeError } from './decode-error.ts';
-import { attribute, intern, NONE, resourceRecord, sharedResource, sharedScope } from './intern.ts';
+import { attribute, internBytes, NONE, resourceRecord, sharedResource, sharedScope } from './intern.ts';
 
 const FIXED32 = 5;
 
@@ -84,6 +84,18 @@ class OtlpReader extends WireReader {
     return start;
   }
 
+  /** A length-delimited string, shared with every equal short string decoded before (see `internBytes`). */
+  text(): string {
+    const start = this.range();
+    return internBytes(this.buf, start, this.pos);
+  }
+
+  /** A length-delimited string not worth sharing (messages, trace states). */
+  plainText(): string {
+    const start = this.range();
+    return start === this.pos ? '' : this.buf.toString('utf8', start, this.pos);
+  }
+
   /** A reader of an embedded message; moves past it. */
   sub(): OtlpReader {
     const start = this.range();
@@ -112,19 +124,11 @@ class OtlpReader extends WireReader {
   }
 }
 
-/** Two lowercase hex digits per byte value. */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** `buf[start, end)` in lowercase hex; '' when all bytes are zero (an unset id). */
+/** `buf[start, end)` in lowercase hex (one flat string); '' when all bytes are zero (an unset id). */
 function hexId(buf: Buffer, start: number, end: number): string {
-  let text = '';
   let any = 0;
-  for (let i = start; i < end; i++) {
-    const byte = buf[i]!;
-    any |= byte;
-    text += HEX[byte];
-  }
-  return any === 0 ? '' : text;
+  for (let i = start; i < end; i++) any |= buf[i]!;
+  return any === 0 ? '' : buf.toString('hex', start, end);
 }
 
 /** Where reading is, for the error message: indices of the resource, scope, span and the field being read. */
@@ -230,7 +234,7 @@ function readResource(reader: OtlpReader): ResourceRecord {
       if (key === ((1 << 3) | LENGTH_DELIMITED)) attributes.push(readKeyValue(reader.sub()));
       else reader.skip(key & 7);
     }
-    return resourceRecord(attributes.length === 0 ? NONE : Object.freeze(attributes));
+    return resourceRecord(attributes.length === 0 ? NONE : Object.freeze(attributes.slice()));
   });
 }
 
@@ -242,8 +246,8 @@ function readScope(reader: OtlpReader): ScopeRecord {
     const attributes: Attribute[] = [];
     while (!reader.done) {
       const key = reader.smallVarint();
-      if (key === ((1 << 3) | LENGTH_DELIMITED)) name = intern(reader.string());
-      else if (key === ((2 << 3) | LENGTH_DELIMITED)) version = intern(reader.string());
+      if (key === ((1 << 3) | LENGTH_DELIMITED)) name = reader.text();
+      else if (key === ((2 << 3) | LENGTH_DELIMITED)) version = reader.text();
       else if (key === ((3 << 3) | LENGTH_DELIMITED)) attributes.push(readKeyValue(reader.sub()));
       else reader.skip(key & 7);
     }
@@ -328,7 +332,7 @@ function readSpan(
       }
       case (3 << 3) | LENGTH_DELIMITED:
         place.field = 'traceState';
-        traceState = reader.string();
+        traceState = reader.plainText();
         break;
       case (4 << 3) | LENGTH_DELIMITED: {
         place.field = 'parentSpanId';
@@ -339,7 +343,7 @@ function readSpan(
       }
       case (5 << 3) | LENGTH_DELIMITED:
         place.field = 'name';
-        name = intern(reader.string());
+        name = reader.text();
         break;
       case (6 << 3) | VARINT:
         place.field = 'kind';
@@ -373,7 +377,7 @@ function readSpan(
         const status = reader.sub();
         while (!status.done) {
           const statusKey = status.smallVarint();
-          if (statusKey === ((2 << 3) | LENGTH_DELIMITED)) statusMessage = status.string();
+          if (statusKey === ((2 << 3) | LENGTH_DELIMITED)) statusMessage = status.plainText();
           else if (statusKey === ((3 << 3) | VARINT)) statusCode = status.varint32();
           else status.skip(statusKey & 7);
         }
@@ -414,9 +418,10 @@ function readSpan(
     kind,
     startTimeUnixNano: start,
     endTimeUnixNano: end,
-    attributes: attributes ?? NONE,
-    events: events ?? NONE,
-    links: links ?? NONE,
+    // Copies are exact in size: an array grown by push keeps room for 16 more, which stored spans would hold.
+    attributes: attributes === undefined ? NONE : attributes.slice(),
+    events: events === undefined ? NONE : events.slice(),
+    links: links === undefined ? NONE : links.slice(),
     statusCode,
     statusMessage,
     flags,
@@ -432,11 +437,11 @@ function readEvent(reader: OtlpReader): EventRecord {
   while (!reader.done) {
     const key = reader.smallVarint();
     if (key === ((1 << 3) | FIXED64)) time = reader.fixed64();
-    else if (key === ((2 << 3) | LENGTH_DELIMITED)) name = intern(reader.string());
+    else if (key === ((2 << 3) | LENGTH_DELIMITED)) name = reader.text();
     else if (key === ((3 << 3) | LENGTH_DELIMITED)) (attributes ??= []).push(readKeyValue(reader.sub()));
     else reader.skip(key & 7);
   }
-  return { timeUnixNano: time, name, attributes: attributes ?? NONE };
+  return { timeUnixNano: time, name, attributes: attributes === undefined ? NONE : attributes.slice() };
 }
 
 function readLink(reader: OtlpReader): LinkRecord | Refusal {
@@ -456,13 +461,13 @@ function readLink(reader: OtlpReader): LinkRecord | Refusal {
       const from = reader.range();
       spanLength = reader.pos - from;
       spanId = hexId(reader.buf, from, reader.pos);
-    } else if (key === ((3 << 3) | LENGTH_DELIMITED)) traceState = reader.string();
+    } else if (key === ((3 << 3) | LENGTH_DELIMITED)) traceState = reader.plainText();
     else if (key === ((4 << 3) | LENGTH_DELIMITED)) (attributes ??= []).push(readKeyValue(reader.sub()));
     else reader.skip(key & 7);
   }
   if (traceLength !== 16 || traceId === '') return new Refusal('traceId', `a trace id has 16 bytes, not all zero; got ${traceLength}`);
   if (spanLength !== 8 || spanId === '') return new Refusal('spanId', `a span id has 8 bytes, not all zero; got ${spanLength}`);
-  return { traceId, spanId, traceState, attributes: attributes ?? NONE };
+  return { traceId, spanId, traceState, attributes: attributes === undefined ? NONE : attributes.slice() };
 }
 
 function readKeyValue(reader: OtlpReader): Attribute {
@@ -470,7 +475,7 @@ function readKeyValue(reader: OtlpReader): Attribute {
   let value: AttributeValue = null;
   while (!reader.done) {
     const tag = reader.smallVarint();
-    if (tag === ((1 << 3) | LENGTH_DELIMITED)) key = reader.string();
+    if (tag === ((1 << 3) | LENGTH_DELIMITED)) key = reader.text();
     else if (tag === ((2 << 3) | LENGTH_DELIMITED)) value = readAnyValue(reader.sub());
     else reader.skip(tag & 7);
   }
@@ -483,7 +488,7 @@ function readAnyValue(reader: OtlpReader): AttributeValue {
     const tag = reader.smallVarint();
     switch (tag) {
       case (1 << 3) | LENGTH_DELIMITED:
-        value = reader.string();
+        value = reader.text();
         break;
       case (2 << 3) | VARINT:
         value = reader.varint32() !== 0;

@@ -19,7 +19,9 @@ const MAX_ENTRIES = 32_768;
 const MAX_RECORDS = 1024;
 
 const strings = new Map<string, string>();
-const pairs = new Map<string, Attribute>();
+/** Attribute pairs by key, then by (string or boolean) value. */
+const pairs = new Map<string, Map<string | boolean, Attribute>>();
+let pairCount = 0;
 const resources = new Map<string, ResourceRecord>();
 const scopes = new Map<string, ScopeRecord>();
 
@@ -36,20 +38,69 @@ export function intern(text: string): string {
   return text;
 }
 
-/** An attribute, shared with every other attribute of the same key and (short string or boolean) value. */
+/**
+ * An attribute, shared with every other attribute of the same key and (short string or boolean) value. `key` and
+ * a string `value` should be interned already (they are looked up by identity first).
+ */
 export function attribute(key: string, value: AttributeValue): Attribute {
   if (typeof value === 'string') {
-    if (value.length > MAX_INTERNED_LENGTH) return { key: intern(key), value };
+    if (value.length > MAX_INTERNED_LENGTH) return { key, value };
   } else if (typeof value !== 'boolean') {
-    return { key: intern(key), value };
+    return { key, value };
   }
-  const id = `${typeof value === 'string' ? 's' : 'b'}${key}\u0000${value}`;
-  const known = pairs.get(id);
+  let byValue = pairs.get(key);
+  if (byValue === undefined) {
+    if (pairCount >= MAX_ENTRIES) {
+      pairs.clear();
+      pairCount = 0;
+    }
+    byValue = new Map();
+    pairs.set(key, byValue);
+  }
+  const known = byValue.get(value);
   if (known !== undefined) return known;
-  if (pairs.size >= MAX_ENTRIES) pairs.clear();
-  const made: Attribute = Object.freeze({ key: intern(key), value });
-  pairs.set(id, made);
+  if (pairCount++ >= MAX_ENTRIES) {
+    pairs.clear();
+    pairCount = 1;
+    byValue = new Map();
+    pairs.set(key, byValue);
+  }
+  const made: Attribute = Object.freeze({ key, value });
+  byValue.set(value, made);
   return made;
+}
+
+/** Slots of the table of strings by their UTF-8 bytes (a power of two). */
+const BYTE_SLOTS = 8192;
+const slotBytes: (Buffer | undefined)[] = new Array<Buffer | undefined>(BYTE_SLOTS).fill(undefined);
+const slotText: string[] = new Array<string>(BYTE_SLOTS).fill('');
+
+/**
+ * The shared string of the UTF-8 bytes `buf[start, end)`, found by the bytes themselves: a string already seen
+ * is neither decoded nor hashed again. A slot holds the last string that hashed to it.
+ */
+export function internBytes(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  if (length === 0) return '';
+  if (length > MAX_INTERNED_LENGTH) return buf.toString('utf8', start, end);
+  let hash = length;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+  const slot = (hash ^ (hash >>> 15)) & (BYTE_SLOTS - 1);
+  const bytes = slotBytes[slot];
+  if (bytes !== undefined && bytes.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (bytes[i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return slotText[slot]!;
+  }
+  const text = intern(buf.toString('utf8', start, end));
+  slotBytes[slot] = Buffer.from(buf.subarray(start, end));
+  slotText[slot] = text;
+  return text;
 }
 
 /**

@@ -2,16 +2,28 @@
  * The trace viewer's default store: traces in memory, bounded by a span count and a byte budget; when either is
  * exceeded the oldest traces (by first arrival) are evicted whole, and the evictions counted.
  *
- * Indexes: traces by id (in arrival order, for eviction); per service, its traces and operations; per service
- * and operation, its traces; per trace, the bounds of its spans' start times and durations, so that a search
- * passes over a trace that cannot match without looking at its spans. Tags are matched on the spans of the
- * traces these leave.
+ * Indexes: traces by id; per service, and per service and operation, its traces in arrival order (a search walks
+ * them newest first and passes over traces too old to enter its results) and, per operation, its span durations
+ * (exact ranks); per trace, the bounds of its spans' start times and durations and a Bloom mask of its attribute
+ * pairs (made when a tag search first needs it), so that a search passes over a trace that cannot match without
+ * looking at its spans.
  *
  * @module
  */
 
 import { log } from '../../logger.ts';
+import { intern } from '../otlp/intern.ts';
 import { type Attribute, type AttributeValue, type SpanRecord, StatusCode } from '../span-record.ts';
+import {
+  DurationIndex,
+  type ListedTrace,
+  pairBits,
+  spansMask,
+  type TagMask,
+  TopTraces,
+  TraceList,
+  valueText,
+} from './memory-indexes.ts';
 import type { DurationRank, OperationRecord, StoreStats, TraceQuery, TraceStore } from './trace-store.ts';
 
 /** Bounds of a memory store. */
@@ -25,44 +37,48 @@ export interface MemoryStoreOptions {
 export const DEFAULT_MAX_SPANS = 500_000;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
-/** One stored trace: its spans in arrival order, with their start times and durations in µs alongside. */
-interface StoredTrace {
+/** One stored trace: its spans in arrival order, and the bounds of their start times and durations in µs. */
+interface StoredTrace extends ListedTrace {
   readonly id: string;
-  readonly spans: SpanRecord[];
-  readonly startUs: number[];
-  readonly durationUs: number[];
+  spans: SpanRecord[];
   minStartUs: number;
   maxStartUs: number;
   minDurationUs: number;
   maxDurationUs: number;
   bytes: number;
+  /** The lists the trace is in (its services' and operations'), to note its eviction there. */
+  readonly lists: TraceList<StoredTrace>[];
+  /** The Bloom mask of its attribute pairs; undefined until a tag search needs it, and after spans are added. */
+  tagMask: TagMask | undefined;
 }
 
-/** Per service and operation name: the kinds seen (with span counts) and the traces holding such spans. */
+/** Per service and operation name: the kinds seen (with span counts), the traces and the spans' durations. */
 interface OperationEntry {
   readonly kinds: Map<number, number>;
-  /** Traces with spans of this operation. */
-  readonly traces: Set<StoredTrace>;
+  readonly traces: TraceList<StoredTrace>;
+  readonly durations: DurationIndex;
 }
 
 interface ServiceEntry {
-  /** Traces with spans of this service. */
-  readonly traces: Set<StoredTrace>;
+  readonly traces: TraceList<StoredTrace>;
   readonly operations: Map<string, OperationEntry>;
 }
 
 const KIND_NAMES: Readonly<Record<string, number>> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 
+/** Spans arrays up to this length are copied to their exact size after each add (a pushed-to array keeps spare room). */
+const COMPACT_UP_TO = 64;
+
 /**
- * Bytes a span is estimated to hold in memory, as measured for V8 objects of this shape (object headers, the
- * bigint times, attribute objects, strings not shared with other spans). Shared resources, scopes, interned
- * strings and attribute pairs are not counted against each span.
+ * Bytes a span is estimated to hold in memory: its objects (the record, its bigint times, ids, arrays, events
+ * and attributes not shared with other spans) and its share of its trace's entry and index entries, sized as V8
+ * lays them out. Shared resources, scopes, interned strings and attribute pairs are not counted.
  */
 export function estimateSpanBytes(span: SpanRecord): number {
-  let bytes = 240 + span.traceState.length + span.statusMessage.length;
+  let bytes = 420 + span.traceState.length + span.statusMessage.length;
   for (const attribute of span.attributes) bytes += 16 + valueBytes(attribute.value);
   for (const event of span.events) {
-    bytes += 72;
+    bytes += 96;
     for (const attribute of event.attributes) bytes += 16 + valueBytes(attribute.value);
   }
   for (const link of span.links) {
@@ -91,18 +107,14 @@ function durationMicros(span: SpanRecord): number {
   return ns > 0n ? Number(ns) / 1000 : 0;
 }
 
-/** An attribute value as the string a tag query compares against. */
-export function valueText(value: AttributeValue): string {
-  if (typeof value === 'string') return value;
-  if (value === null) return '';
-  if (typeof value !== 'object') return String(value);
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
-}
+export { valueText };
 
 function hasAttribute(attributes: readonly Attribute[], key: string, value: string): boolean {
-  for (const attribute of attributes) {
-    if (attribute.key === key && valueText(attribute.value) === value) return true;
+  for (let i = 0; i < attributes.length; i++) {
+    const attribute = attributes[i]!;
+    if (attribute.key !== key) continue;
+    const held = attribute.value;
+    if (typeof held === 'string' ? held === value : valueText(held) === value) return true;
   }
   return false;
 }
@@ -113,73 +125,13 @@ function normalizeTraceId(traceId: string): string {
   return id.length < 32 ? id.padStart(32, '0') : id;
 }
 
-/** A bounded list of the best `limit` traces by a key (largest first), kept as a min-heap. */
-class TopTraces {
-  readonly #limit: number;
-  readonly #keys: number[] = [];
-  readonly #traces: StoredTrace[] = [];
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  /** The smallest key that still enters. */
-  get floor(): number {
-    return this.#keys.length < this.#limit ? -Infinity : this.#keys[0]!;
-  }
-
-  offer(key: number, trace: StoredTrace): void {
-    if (this.#limit <= 0) return;
-    const keys = this.#keys;
-    const traces = this.#traces;
-    if (keys.length < this.#limit) {
-      keys.push(key);
-      traces.push(trace);
-      let i = keys.length - 1;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (keys[parent]! <= keys[i]!) break;
-        this.#swap(i, parent);
-        i = parent;
-      }
-      return;
-    }
-    if (key <= keys[0]!) return;
-    keys[0] = key;
-    traces[0] = trace;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (left < keys.length && keys[left]! < keys[smallest]!) smallest = left;
-      if (right < keys.length && keys[right]! < keys[smallest]!) smallest = right;
-      if (smallest === i) break;
-      this.#swap(i, smallest);
-      i = smallest;
-    }
-  }
-
-  #swap(a: number, b: number): void {
-    const keys = this.#keys;
-    const traces = this.#traces;
-    [keys[a], keys[b]] = [keys[b]!, keys[a]!];
-    [traces[a], traces[b]] = [traces[b]!, traces[a]!];
-  }
-
-  /** The traces, largest key first. */
-  sorted(): StoredTrace[] {
-    const order = this.#keys.map((key, i) => ({ key, trace: this.#traces[i]! }));
-    order.sort((a, b) => b.key - a.key);
-    return order.map((entry) => entry.trace);
-  }
-}
-
 /** A {@link TraceStore} in memory. */
 export class MemoryStore implements TraceStore {
   readonly #maxSpans: number;
   readonly #maxBytes: number;
   readonly #traces = new Map<string, StoredTrace>();
+  /** Every trace, in arrival order. */
+  #all = new TraceList<StoredTrace>();
   readonly #services = new Map<string, ServiceEntry>();
   readonly #listeners = new Set<(traceId: string) => void>();
   #spans = 0;
@@ -194,33 +146,39 @@ export class MemoryStore implements TraceStore {
 
   add(spans: readonly SpanRecord[]): void {
     let lastTrace: StoredTrace | undefined;
-    const touched = new Set<string>();
+    const touched = new Set<StoredTrace>();
     for (const span of spans) {
       let trace = lastTrace !== undefined && lastTrace.id === span.traceId ? lastTrace : this.#traces.get(span.traceId);
       if (trace === undefined) {
         trace = {
           id: span.traceId,
           spans: [],
-          startUs: [],
-          durationUs: [],
+          evicted: false,
           minStartUs: Infinity,
           maxStartUs: -Infinity,
           minDurationUs: Infinity,
           maxDurationUs: -Infinity,
           bytes: 0,
+          lists: [],
+          tagMask: undefined,
         };
         this.#traces.set(trace.id, trace);
+        this.#all.push(trace);
       }
-      if (trace !== lastTrace) touched.add(trace.id);
+      if (trace !== lastTrace) touched.add(trace);
       lastTrace = trace;
       this.#addSpan(trace, span);
     }
+    for (const trace of touched) {
+      if (trace.spans.length <= COMPACT_UP_TO) trace.spans = trace.spans.slice();
+      trace.tagMask = undefined;
+    }
     this.#evict();
-    for (const traceId of touched) {
-      if (!this.#traces.has(traceId)) continue;
+    for (const trace of touched) {
+      if (trace.evicted) continue;
       for (const listener of this.#listeners) {
         try {
-          listener(traceId);
+          listener(trace.id);
         } catch (error) {
           log.warn(`trace viewer: a trace listener failed: ${(error as Error).message}`);
         }
@@ -233,8 +191,6 @@ export class MemoryStore implements TraceStore {
     const durationUs = durationMicros(span);
     const bytes = estimateSpanBytes(span);
     trace.spans.push(span);
-    trace.startUs.push(startUs);
-    trace.durationUs.push(durationUs);
     if (startUs < trace.minStartUs) trace.minStartUs = startUs;
     if (startUs > trace.maxStartUs) trace.maxStartUs = startUs;
     if (durationUs < trace.minDurationUs) trace.minDurationUs = durationUs;
@@ -245,22 +201,30 @@ export class MemoryStore implements TraceStore {
     const serviceName = span.resource.serviceName;
     let service = this.#services.get(serviceName);
     if (service === undefined) {
-      service = { traces: new Set(), operations: new Map() };
+      service = { traces: new TraceList(), operations: new Map() };
       this.#services.set(serviceName, service);
     }
-    service.traces.add(trace);
+    if (!trace.lists.includes(service.traces)) {
+      service.traces.push(trace);
+      trace.lists.push(service.traces);
+    }
     let operation = service.operations.get(span.name);
     if (operation === undefined) {
-      operation = { kinds: new Map(), traces: new Set() };
+      operation = { kinds: new Map(), traces: new TraceList(), durations: new DurationIndex() };
       service.operations.set(span.name, operation);
     }
     operation.kinds.set(span.kind, (operation.kinds.get(span.kind) ?? 0) + 1);
-    operation.traces.add(trace);
+    operation.durations.add(durationUs);
+    if (!trace.lists.includes(operation.traces)) {
+      operation.traces.push(trace);
+      trace.lists.push(operation.traces);
+    }
   }
 
   #evict(): void {
-    while ((this.#spans > this.#maxSpans || this.#bytes > this.#maxBytes) && this.#traces.size > 0) {
-      const oldest = this.#traces.values().next().value!;
+    while (this.#spans > this.#maxSpans || this.#bytes > this.#maxBytes) {
+      const oldest = this.#traces.values().next().value;
+      if (oldest === undefined) break;
       this.#remove(oldest);
       this.#evictedTraces++;
       this.#evictedSpans += oldest.spans.length;
@@ -268,17 +232,19 @@ export class MemoryStore implements TraceStore {
   }
 
   #remove(trace: StoredTrace): void {
+    trace.evicted = true;
     this.#traces.delete(trace.id);
+    this.#all.dropped();
     this.#spans -= trace.spans.length;
     this.#bytes -= trace.bytes;
+    for (const list of trace.lists) list.dropped();
     for (const span of trace.spans) {
       const serviceName = span.resource.serviceName;
       const service = this.#services.get(serviceName);
       if (service === undefined) continue;
-      service.traces.delete(trace);
       const operation = service.operations.get(span.name);
       if (operation !== undefined) {
-        operation.traces.delete(trace);
+        operation.durations.remove(durationMicros(span));
         const count = (operation.kinds.get(span.kind) ?? 1) - 1;
         if (count > 0) operation.kinds.set(span.kind, count);
         else operation.kinds.delete(span.kind);
@@ -306,30 +272,31 @@ export class MemoryStore implements TraceStore {
     const candidates = this.#candidates(query);
     if (candidates === undefined) return [];
     const matcher = new SpanMatcher(query);
-    const top = new TopTraces(query.limit);
+    const top = new TopTraces<StoredTrace>(query.limit);
     for (const trace of candidates) {
-      if (!matcher.mayMatch(trace) || trace.maxStartUs <= top.floor) continue;
+      // Newest first: most traces past the first `limit` matches are too old to enter.
+      if (trace.maxStartUs <= top.floor || !matcher.mayMatch(trace)) continue;
       const latest = matcher.latestMatch(trace);
       if (latest !== undefined) top.offer(latest, trace);
     }
     return top.sorted().map((trace) => trace.spans.slice());
   }
 
-  /** The traces a query needs to look at: those of its service (and operation), or all. */
+  /** The traces a query needs to look at, newest first: those of its service (and operation), or all. */
   #candidates(query: TraceQuery): Iterable<StoredTrace> | undefined {
     if (query.service === undefined || query.service === '') {
-      if (query.operation === undefined || query.operation === '') return this.#traces.values();
+      if (query.operation === undefined || query.operation === '') return this.#all.newestFirst();
       const traces = new Set<StoredTrace>();
       for (const service of this.#services.values()) {
         const operation = service.operations.get(query.operation);
-        if (operation !== undefined) for (const trace of operation.traces) traces.add(trace);
+        if (operation !== undefined) for (const trace of operation.traces.newestFirst()) traces.add(trace);
       }
-      return traces;
+      return [...traces].sort((a, b) => b.maxStartUs - a.maxStartUs);
     }
     const service = this.#services.get(query.service);
     if (service === undefined) return undefined;
-    if (query.operation === undefined || query.operation === '') return service.traces;
-    return service.operations.get(query.operation)?.traces;
+    if (query.operation === undefined || query.operation === '') return service.traces.newestFirst();
+    return service.operations.get(query.operation)?.traces.newestFirst();
   }
 
   trace(traceId: string): SpanRecord[] | undefined {
@@ -337,20 +304,10 @@ export class MemoryStore implements TraceStore {
   }
 
   rankDuration(service: string, operation: string, durationUs: number): DurationRank {
-    const entry = this.#services.get(service)?.operations.get(operation);
-    if (entry === undefined) return { percentile: 0, count: 0 };
-    let count = 0;
-    let below = 0;
-    for (const trace of entry.traces) {
-      const { spans, durationUs: durations } = trace;
-      for (let i = 0; i < spans.length; i++) {
-        const span = spans[i]!;
-        if (span.name !== operation || span.resource.serviceName !== service) continue;
-        count++;
-        if (durations[i]! <= durationUs) below++;
-      }
-    }
-    return { percentile: count === 0 ? 0 : (100 * below) / count, count };
+    const durations = this.#services.get(service)?.operations.get(operation)?.durations;
+    if (durations === undefined || durations.count === 0) return { percentile: 0, count: 0 };
+    const count = durations.count;
+    return { percentile: (100 * durations.atMost(durationUs)) / count, count };
   }
 
   stats(): StoreStats {
@@ -371,9 +328,11 @@ export class MemoryStore implements TraceStore {
   }
 
   close(): void {
+    for (const trace of this.#traces.values()) trace.evicted = true;
     this.#traces.clear();
     this.#services.clear();
     this.#listeners.clear();
+    this.#all = new TraceList();
     this.#spans = 0;
     this.#bytes = 0;
   }
@@ -386,9 +345,12 @@ class SpanMatcher {
   readonly #startMax: number;
   readonly #durationMin: number;
   readonly #durationMax: number;
+  readonly #checkDuration: boolean;
   /** Tags on attributes (not `error` or `span.kind`), and resources already checked against each. */
   readonly #tags: readonly (readonly [string, string])[];
-  readonly #resourceHits: Map<object, boolean>[];
+  readonly #sharedHits: Map<object, boolean>[];
+  /** The mask bits every tag pair needs, or undefined without tags. */
+  readonly #tagBits: TagMask | undefined;
   readonly #error: boolean | undefined;
   readonly #kind: number | undefined;
   readonly #never: boolean;
@@ -399,6 +361,7 @@ class SpanMatcher {
     this.#startMax = query.startMaxUs ?? Infinity;
     this.#durationMin = query.minDurationUs ?? -Infinity;
     this.#durationMax = query.maxDurationUs ?? Infinity;
+    this.#checkDuration = query.minDurationUs !== undefined || query.maxDurationUs !== undefined;
     const tags: (readonly [string, string])[] = [];
     let error: boolean | undefined;
     let kind = query.spanKind;
@@ -410,24 +373,39 @@ class SpanMatcher {
       } else if (key === 'span.kind' && Object.hasOwn(KIND_NAMES, value)) {
         if (kind !== undefined && kind !== KIND_NAMES[value]) never = true;
         kind = KIND_NAMES[value];
-      } else tags.push([key, value]);
+      } else tags.push([intern(key), value]);
     }
     this.#tags = tags;
-    this.#resourceHits = tags.map(() => new Map<object, boolean>());
+    this.#sharedHits = tags.map(() => new Map<object, boolean>());
+    if (tags.length > 0) {
+      const bits: TagMask = { low: 0, high: 0 };
+      for (const [key, value] of tags) {
+        const pair = pairBits(key, value);
+        bits.low |= pair.low;
+        bits.high |= pair.high;
+      }
+      this.#tagBits = bits;
+    }
     this.#error = error;
     this.#kind = kind;
     this.#never = never;
   }
 
-  /** Whether the trace's bounds allow a match at all. */
+  /** Whether the trace's bounds and attribute mask allow a match at all. */
   mayMatch(trace: StoredTrace): boolean {
-    return (
-      !this.#never &&
-      trace.maxStartUs >= this.#startMin &&
-      trace.minStartUs <= this.#startMax &&
-      trace.maxDurationUs >= this.#durationMin &&
-      trace.minDurationUs <= this.#durationMax
-    );
+    if (
+      this.#never ||
+      trace.maxStartUs < this.#startMin ||
+      trace.minStartUs > this.#startMax ||
+      trace.maxDurationUs < this.#durationMin ||
+      trace.minDurationUs > this.#durationMax
+    ) {
+      return false;
+    }
+    const bits = this.#tagBits;
+    if (bits === undefined) return true;
+    const mask = (trace.tagMask ??= spansMask(trace.spans));
+    return (mask.low & bits.low) === bits.low && (mask.high & bits.high) === bits.high;
   }
 
   /** The latest start (µs) of the trace's spans that match, or undefined when none does. */
@@ -436,16 +414,16 @@ class SpanMatcher {
     const hasService = service !== undefined && service !== '';
     const hasOperation = operation !== undefined && operation !== '';
     let latest: number | undefined;
-    const { spans, startUs, durationUs } = trace;
-    for (let i = 0; i < spans.length; i++) {
-      const start = startUs[i]!;
-      if (latest !== undefined && start <= latest) continue;
-      const span = spans[i]!;
+    for (const span of trace.spans) {
       if (hasService && span.resource.serviceName !== service) continue;
       if (hasOperation && span.name !== operation) continue;
+      const start = startMicros(span);
+      if (latest !== undefined && start <= latest) continue;
       if (start < this.#startMin || start > this.#startMax) continue;
-      const duration = durationUs[i]!;
-      if (duration < this.#durationMin || duration > this.#durationMax) continue;
+      if (this.#checkDuration) {
+        const duration = durationMicros(span);
+        if (duration < this.#durationMin || duration > this.#durationMax) continue;
+      }
       if (this.#kind !== undefined && span.kind !== this.#kind) continue;
       if (this.#error !== undefined && (span.statusCode === StatusCode.ERROR) !== this.#error) continue;
       if (!this.#tagsMatch(span)) continue;
@@ -458,18 +436,28 @@ class SpanMatcher {
     const tags = this.#tags;
     for (let t = 0; t < tags.length; t++) {
       const [key, value] = tags[t]!;
-      if (hasAttribute(span.attributes, key, value) || hasAttribute(span.scope.attributes, key, value)) continue;
-      const hits = this.#resourceHits[t]!;
-      let resourceHit = hits.get(span.resource);
-      if (resourceHit === undefined) {
-        resourceHit = hasAttribute(span.resource.attributes, key, value);
-        hits.set(span.resource, resourceHit);
-      }
-      if (resourceHit) continue;
-      if (span.events.some((event) => hasAttribute(event.attributes, key, value))) continue;
-      if (span.links.some((link) => hasAttribute(link.attributes, key, value))) continue;
-      return false;
+      if (hasAttribute(span.attributes, key, value)) continue;
+      if (this.#sharedHas(t, span.resource, key, value) || this.#sharedHas(t, span.scope, key, value)) continue;
+      if (!eventsOrLinksHave(span, key, value)) return false;
     }
     return true;
   }
+
+  /** Whether a resource or scope (shared by many spans, so checked once per query) has the attribute. */
+  #sharedHas(tag: number, holder: { readonly attributes: readonly Attribute[] }, key: string, value: string): boolean {
+    if (holder.attributes.length === 0) return false;
+    const hits = this.#sharedHits[tag]!;
+    let hit = hits.get(holder);
+    if (hit === undefined) {
+      hit = hasAttribute(holder.attributes, key, value);
+      hits.set(holder, hit);
+    }
+    return hit;
+  }
+}
+
+function eventsOrLinksHave(span: SpanRecord, key: string, value: string): boolean {
+  for (const event of span.events) if (hasAttribute(event.attributes, key, value)) return true;
+  for (const link of span.links) if (hasAttribute(link.attributes, key, value)) return true;
+  return false;
 }
