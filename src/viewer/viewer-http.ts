@@ -21,7 +21,7 @@ import type { TraceStore } from './store/trace-store.ts';
 export const VIEWER_ASSETS_DIR = fileURLToPath(new URL('../../dist/viewer-assets/', import.meta.url));
 
 /** The command that builds the page, for the 503 page. */
-const BUILD_COMMAND = 'node scripts/build-viewer.ts';
+const BUILD_COMMAND = 'npm run build:viewer';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -76,7 +76,8 @@ const notBuiltPage = (dir: string): string => `<!doctype html>
 <h1>The trace viewer's page is not built</h1>
 <p>The viewer is running and receiving traces (its API answers under <a href="/api/services">/api/</a>), but its web page
 was not found in <code>${dir.replace(/[<>&]/g, '')}</code>.</p>
-<p>Build it from the package's folder with <code>${BUILD_COMMAND}</code> (<code>npm run build</code> runs it too), then reload.</p>
+<p>Build it in the package's folder with <code>${BUILD_COMMAND}</code> (<code>npm start</code>, <code>npm test</code> and
+<code>npm run build</code> run it too), then reload.</p>
 </body></html>
 `;
 

@@ -88,7 +88,7 @@ describe('viewer HTTP server', () => {
     try {
       const page = await fetch(`${url}/trace/abc`);
       assert.equal(page.status, 503);
-      assert.match(await page.text(), /node scripts\/build-viewer\.ts/);
+      assert.match(await page.text(), /npm run build:viewer/);
       assert.equal((await fetch(`${url}/api/services`)).status, 200);
     } finally {
       await closeServer(empty);
