@@ -16,7 +16,7 @@ export function traceHref(trace: Trace, fromFile = false, spanId = ''): string {
   if (fromFile) query.set('file', '1');
   if (spanId) query.set('span', spanId);
   const q = query.toString();
-  return `/trace/${trace.traceId}${q ? `?${q}` : ''}`;
+  return `/trace/${encodeURIComponent(trace.traceId)}${q ? `?${q}` : ''}`;
 }
 
 /** A trace's title, as Jaeger UI writes it: the root span's service and operation. */

@@ -93,6 +93,10 @@ export function searchPage(root: HTMLElement, _params: readonly string[], query:
   const sortSelect = select('sort', Object.entries(SORTS).map(([k, [label]]) => [k, label]), sort);
   sortSelect.onchange = () => {
     sort = sortSelect.value as SortKey;
+    // Kept in the URL (without a new history entry), so a reload keeps the order.
+    const url = new URL(location.href);
+    url.searchParams.set('sort', sort);
+    history.replaceState(null, '', url);
     drawResults();
   };
   const liveToggle = h('input', { type: 'checkbox', checked: !fromFile, disabled: fromFile, onchange: () => schedule() });

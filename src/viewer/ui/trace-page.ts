@@ -119,6 +119,7 @@ function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLEl
         'div',
         { class: 'trace-actions' },
         h('button', { class: 'btn', type: 'button', onclick: () => void download(trace, fromFile) }, 'Download OTLP JSON'),
+        fromFile ? null : h('a', { class: 'btn', href: `/api/traces/${encodeURIComponent(trace.traceId)}?prettyPrint=true`, target: '_blank', title: "The trace as Jaeger's query API answers it" }, 'Jaeger JSON'),
         compareForm,
       ),
     ),
@@ -221,7 +222,7 @@ function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise
   const fact = (label: string, ...value: (string | HTMLElement)[]): HTMLElement => h('div', { class: 'fact' }, h('span', { class: 'fact-label' }, label), h('span', { class: 'fact-value' }, ...value));
   const links = span.links.map((link) => {
     const here = link.traceId === trace.traceId;
-    const href = `/trace/${link.traceId}?span=${link.spanId}${fromFile && openedTrace(link.traceId) ? '&file=1' : ''}`;
+    const href = `/trace/${encodeURIComponent(link.traceId)}?span=${encodeURIComponent(link.spanId)}${fromFile && openedTrace(link.traceId) ? '&file=1' : ''}`;
     return h(
       'li',
       null,
