@@ -174,6 +174,33 @@ describe('viewer page model', () => {
     assert.throws(() => parseTraceFile('{"spans": 3}'), /unrecognised file/);
   });
 
+  it("takes a Jaeger span's parent from its references as Jaeger UI does", () => {
+    const span = (spanID: string, references: { refType: string; spanID: string }[]) => ({
+      traceID: TRACE, spanID, operationName: spanID, startTime: 1, duration: 1, processID: 'p1',
+      references: references.map((r) => ({ ...r, traceID: TRACE })),
+    });
+    const t = fromJaeger({
+      traceID: TRACE,
+      processes: { p1: { serviceName: 's' } },
+      spans: [
+        span('a000000000000001', []),
+        // Only a FOLLOWS_FROM to a span of this trace: that span is the parent.
+        span('a000000000000002', [{ refType: 'FOLLOWS_FROM', spanID: 'a000000000000001' }]),
+        // A CHILD_OF to a span that is not here, and a FOLLOWS_FROM to one that is: the latter is the parent.
+        span('a000000000000003', [{ refType: 'CHILD_OF', spanID: 'ffffffffffffffff' }, { refType: 'FOLLOWS_FROM', spanID: 'a000000000000001' }]),
+        // Only a CHILD_OF to a missing span: a root, marked as an orphan.
+        span('a000000000000004', [{ refType: 'CHILD_OF', spanID: 'eeeeeeeeeeeeeeee' }]),
+      ],
+    });
+    const parents = Object.fromEntries(t.spans.map((s) => [s.spanId, [s.parentId, s.orphan, s.links.map((l) => l.spanId)]]));
+    assert.deepEqual(parents, {
+      a000000000000001: ['', false, []],
+      a000000000000002: ['a000000000000001', false, []],
+      a000000000000003: ['a000000000000001', false, ['ffffffffffffffff']],
+      a000000000000004: ['eeeeeeeeeeeeeeee', true, []],
+    });
+  });
+
   it('finds the critical path: the parent until its last child ends, then that child, down the tree', () => {
     const mk = (spanId: string, parentId: string, startUs: number, durationUs: number): Span => ({
       traceId: TRACE, spanId, parentId, name: spanId, service: 's', kind: '', startUs, durationUs, status: '', statusMessage: '',

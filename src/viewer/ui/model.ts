@@ -173,11 +173,17 @@ export function normalizeTraceId(id: string): string {
 /** A Jaeger `Trace` as the page's model. Links are the references other than the span's parent. */
 export function fromJaeger(trace: JaegerTrace): Trace {
   const traceId = normalizeTraceId(trace.traceID);
+  const inTrace = new Set(trace.spans.map((s) => s.spanID));
   const spans = trace.spans.map((s): Span => {
     const tags = (s.tags ?? []).map(jaegerKeyValue);
     const tag = (key: string): KeyValue | undefined => tags.find((t) => t.key === key);
     const references = s.references ?? [];
-    const parentRef = references.find((r) => r.refType === 'CHILD_OF') ?? undefined;
+    // As Jaeger UI: the parent is a reference to a span of this trace (CHILD_OF first); a CHILD_OF to a span not
+    // here still names the missing parent.
+    const parentRef =
+      references.find((r) => r.refType === 'CHILD_OF' && inTrace.has(r.spanID)) ??
+      references.find((r) => inTrace.has(r.spanID)) ??
+      references.find((r) => r.refType === 'CHILD_OF');
     const process = trace.processes[s.processID];
     const statusCode = tag('otel.status_code')?.value;
     const isError = statusCode === 'ERROR' || tag('error')?.value === true || tag('error')?.value === 'true';
