@@ -67,6 +67,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
     });
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
     req.on('error', reject);
+    // A client gone before the end of its body: nothing to answer, and nothing left waiting.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the client closed the connection before the end of the body'));
+    });
   });
 }
 
@@ -134,6 +138,7 @@ async function handle(store: TraceStore, options: ViewerHttpOptions, req: Incomi
 export function createViewerHttpServer(store: TraceStore, options: ViewerHttpOptions): Server {
   return createServer((req, res) => {
     handle(store, options, req, res).catch((error: unknown) => {
+      if (!req.complete && req.destroyed) return; // the client went away mid-body
       log.error(`trace viewer: ${req.method} ${req.url} failed: ${(error as Error).stack ?? String(error)}`);
       send(req, res, 500, { 'content-type': 'text/plain; charset=utf-8' }, 'internal error\n');
     });

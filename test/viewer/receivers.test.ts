@@ -3,6 +3,8 @@
  * and without gzip; OTLP/HTTP JSON; OTLP/gRPC), and their answers to malformed, refused and oversized exports.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -141,6 +143,16 @@ describe('trace viewer receivers', () => {
     const badGzip = await post('not gzip', { 'content-type': 'application/json', 'content-encoding': 'gzip' });
     assert.equal(badGzip.status, 400);
     assert.match(((await badGzip.json()) as { message: string }).message, /gzip body could not be inflated/);
+  });
+
+  test('a client that goes away mid-body leaves the receiver serving', async () => {
+    const socket = connect(viewer.otlpHttpPort, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\n0123456789');
+    socket.destroy();
+    await once(socket, 'close');
+    const response = await post(JSON.stringify({ resourceSpans: [] }), { 'content-type': 'application/json' });
+    assert.equal(response.status, 200);
   });
 
   test('gRPC: a malformed export is INVALID_ARGUMENT naming the field', async () => {

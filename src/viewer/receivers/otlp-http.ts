@@ -60,6 +60,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.on('error', reject);
+    // A client gone before the end of its body: nothing to answer, and nothing left waiting.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the client closed the connection before the end of the body'));
+    });
   });
 }
 
