@@ -208,6 +208,29 @@ describe('trace viewer bounds', () => {
     }
   });
 
+  test('exports past the span budget evict whole oldest traces, counted in the stats the API serves', async () => {
+    const viewer = await startTraceViewer(settings({ maxSpans: 10 }));
+    try {
+      const exporter = new ProtoExporter({ url: viewer.otlpHttpUrl });
+      const traceIds: string[] = [];
+      for (let round = 0; round < 5; round++) {
+        const spans = sdkSpans('bounded').filter((span) => span.name !== 'elsewhere');
+        traceIds.push(spans[0]!.spanContext().traceId);
+        assert.equal((await exportWith(exporter, spans)).code, ExportResultCode.SUCCESS);
+      }
+      await exporter.shutdown();
+      const stats = (await (await fetch(`${viewer.url}api/ts-triton/stats`)).json()) as Record<string, number>;
+      assert.deepEqual(
+        [stats.spans, stats.traces, stats.maxSpans, stats.evictedTraces, stats.evictedSpans],
+        [9, 3, 10, 2, 6],
+      );
+      assert.equal((await fetch(`${viewer.url}api/traces/${traceIds[1]}`)).status, 404);
+      assert.equal((await fetch(`${viewer.url}api/traces/${traceIds[2]}`)).status, 200);
+    } finally {
+      await viewer.close();
+    }
+  });
+
   test('a taken port is an error naming the port and its setting; nothing stays open', async () => {
     const first = await startTraceViewer(settings());
     try {
