@@ -13,7 +13,7 @@ import { type Parsed, parseGoBool, parseGoDuration, parseGoInt, parseGoStringMap
 import { type JaegerTrace, toJaegerTrace, toJaegerTraces } from './jaeger-json.ts';
 import type { ApiRequest } from './request.ts';
 import { type ApiResponse, envelope, jaegerError, type StructuredError } from './respond.ts';
-import { kindName, kindNumber } from './span-kinds.ts';
+import { kindName, operationsOfKind } from './span-kinds.ts';
 
 /** `GET /api/services`: every service name; `total` is their count. */
 export function services({ store, url }: ApiRequest): ApiResponse {
@@ -31,15 +31,10 @@ export function serviceOperations({ store, url, params }: ApiRequest): ApiRespon
 export function operations({ store, url }: ApiRequest): ApiResponse {
   const service = url.searchParams.get('service') ?? '';
   if (service === '') return jaegerError(400, "parameter 'service' is required");
-  const spanKind = url.searchParams.get('spanKind') ?? '';
-  const wanted = spanKind === '' ? undefined : kindNumber(spanKind);
-  const data =
-    spanKind !== '' && wanted === undefined
-      ? []
-      : store
-          .operations(service)
-          .filter((operation) => wanted === undefined || operation.kind === wanted)
-          .map((operation) => ({ name: operation.name, spanKind: kindName(operation.kind) }));
+  const data = operationsOfKind(store, service, url.searchParams.get('spanKind') ?? '').map((operation) => ({
+    name: operation.name,
+    spanKind: kindName(operation.kind),
+  }));
   return envelope(data, url, { total: data.length });
 }
 

@@ -12,7 +12,7 @@ import { goQuote, type Parsed, parseGoBool, parseGoDuration, parseGoStringMap, p
 import { toOtlpJson } from './otlp-json.ts';
 import type { ApiRequest } from './request.ts';
 import { type ApiResponse, gatewayError, json } from './respond.ts';
-import { kindName, kindNumber } from './span-kinds.ts';
+import { kindName, operationsOfKind } from './span-kinds.ts';
 
 const DEFAULT_SEARCH_DEPTH = 100;
 
@@ -35,11 +35,7 @@ export function services({ store }: ApiRequest): ApiResponse {
 /** `GET /api/v3/operations?service=&spanKind=` (or `span_kind`); an operation of no kind is `internal`. */
 export function operations({ store, url }: ApiRequest): ApiResponse {
   const [spanKind] = param(url.searchParams, 'spanKind', 'span_kind');
-  const wanted = spanKind === '' ? undefined : kindNumber(spanKind);
-  const found =
-    spanKind !== '' && wanted === undefined
-      ? []
-      : store.operations(url.searchParams.get('service') ?? '').filter((op) => wanted === undefined || op.kind === wanted);
+  const found = operationsOfKind(store, url.searchParams.get('service') ?? '', spanKind);
   return json({ operations: found.map((op) => ({ name: op.name, spanKind: kindName(op.kind) || 'internal' })) });
 }
 
