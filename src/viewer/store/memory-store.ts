@@ -26,6 +26,8 @@ import {
 } from './memory-indexes.ts';
 import type { DurationRank, OperationRecord, StoreStats, TraceQuery, TraceStore } from './trace-store.ts';
 
+export { valueText } from './memory-indexes.ts';
+
 /** Bounds of a memory store. */
 export interface MemoryStoreOptions {
   /** Most spans kept. @default 500000 */
@@ -106,8 +108,6 @@ function durationMicros(span: SpanRecord): number {
   const ns = span.endTimeUnixNano - span.startTimeUnixNano;
   return ns > 0n ? Number(ns) / 1000 : 0;
 }
-
-export { valueText };
 
 function hasAttribute(attributes: readonly Attribute[], key: string, value: string): boolean {
   for (let i = 0; i < attributes.length; i++) {
