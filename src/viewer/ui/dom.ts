@@ -22,7 +22,7 @@ function setProps(el: Element, props: Props | undefined, svg: boolean): void {
       el.addEventListener(key.slice(2).toLowerCase(), value as EventListener);
     } else if (key === 'class') el.setAttribute('class', String(value));
     else if (key === 'style' && typeof value === 'object') Object.assign((el as HTMLElement).style, value);
-    else if (!svg && key in el && key !== 'list' && !key.includes('-')) (el as unknown as Record<string, unknown>)[key] = value;
+    else if (!svg && !key.includes('-') && key !== 'list' && key in el) (el as unknown as Record<string, unknown>)[key] = value;
     else el.setAttribute(key, value === true ? '' : String(value));
   }
 }
