@@ -276,6 +276,27 @@ describe('MemoryStore against a plain reading of the contract', () => {
     assert.ok(store.stats().evictedTraces > 50);
   });
 
+  test('evictions far from the head of a service list (late spans of old traces) are dropped there too', () => {
+    const store = new MemoryStore({ maxSpans: 4000 });
+    for (let t = 1; t <= 2000; t++) store.add(spans({ trace: t, span: t, service: 'a', startUs: t }));
+    // Service b's spans join the traces newest first, so b's list holds the oldest traces at its end.
+    for (let t = 2000; t >= 1; t--) store.add(spans({ trace: t, span: 10_000 + t, service: 'b', startUs: 5000 - t }));
+    assert.equal(store.stats().evictedTraces, 0);
+    // Each new one-span trace past the bound evicts the oldest (two-span) trace: 1500 new traces evict traces
+    // 1..750, which sit at the end of b's list.
+    for (let t = 2001; t <= 3500; t++) store.add(spans({ trace: t, span: t, service: 'a', startUs: t }));
+    assert.equal(store.stats().evictedTraces, 750);
+    const b = store.search({ service: 'b', limit: 2000 });
+    assert.equal(b.length, 1250);
+    // Newest first by the matching span (b's span of trace 751 started last).
+    assert.deepEqual(ids(b.slice(0, 2)), ['2ef', '2f0']);
+    assert.deepEqual(store.services(), ['a', 'b']);
+    for (let t = 3501; t <= 6100; t++) store.add(spans({ trace: t, span: t, service: 'a', startUs: t }));
+    assert.ok(store.stats().evictedTraces >= 2000);
+    assert.deepEqual(store.services(), ['a']);
+    assert.deepEqual(store.search({ service: 'b', limit: 10 }), []);
+  });
+
   test('duration ranks stay exact past the pending additions and removals', () => {
     const store = new MemoryStore({ maxSpans: 3000 });
     for (let i = 0; i < 10_000; i++) store.add(spans({ trace: i + 1, span: i + 1, name: 'infer', durationUs: i % 1000 }));
