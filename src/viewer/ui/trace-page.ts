@@ -93,7 +93,7 @@ function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLEl
   const ranks: Promise<Record<string, api.DurationRank>> = fromFile ? Promise.resolve({}) : api.traceRanks(trace.traceId).catch(() => ({}));
   const wf = waterfall(trace, { details: (span, view) => spanDetails(trace, span, fromFile, ranks, view), focusSpanId });
   const stat = (label: string, value: string | HTMLElement): HTMLElement => h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, value));
-  const compareId = h('input', { type: 'text', placeholder: 'other trace id', 'aria-label': 'Trace id to compare with', spellcheck: false, size: 34 });
+  const compareId = h('input', { type: 'text', class: 'compare-id', placeholder: 'compare with trace id…', 'aria-label': 'Trace id to compare with', spellcheck: false });
   const compareForm = h(
     'form',
     {
