@@ -74,22 +74,30 @@ function select(name: string, options: readonly [string, string][], value: strin
   return el;
 }
 
-/** The search page at `/search` (and `/`); `?file=1` lists the traces opened from files instead. */
-export function searchPage(root: HTMLElement, _params: readonly string[], query: URLSearchParams): () => void {
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let controller: AbortController | undefined;
+/** The results: scatter plot, header (count, live toggle, order, compare) and list; marks traces new since the first. */
+interface ResultsPane {
+  readonly element: HTMLElement;
+  readonly status: HTMLElement;
+  readonly live: HTMLInputElement;
+  /** Shows a search's traces; after the first, those not seen before are marked new. */
+  show(found: Trace[], first: boolean): void;
+  redraw(): void;
+}
+
+function resultsPane(fromFile: boolean, initialSort: SortKey): ResultsPane {
   const seen = new Set<string>();
   const fresh = new Set<string>();
   const picked: string[] = [];
   let traces: Trace[] = [];
-  let sort: SortKey = (query.get('sort') as SortKey) in SORTS ? (query.get('sort') as SortKey) : 'recent';
-  const fromFile = query.get('file') === '1';
-
+  let sort = initialSort;
   const status = h('div', { class: 'search-status', role: 'status' });
-  const plotBox = h('div', { class: 'card plot-card' });
+  const plotBox = h('div', { class: 'card plot-card', hidden: true });
   const list = h('div', { class: 'results', 'data-testid': 'results' });
-  const compareButton = h('button', { class: 'btn', type: 'button', disabled: true, onclick: () => navigate(`/compare/${picked[0]}/${picked[1]}${fromFile ? '?file=1' : ''}`) }, 'Compare 2 traces');
+  const compareButton = h(
+    'button',
+    { class: 'btn', type: 'button', disabled: true, onclick: () => navigate(`/compare/${picked[0]}/${picked[1]}${fromFile ? '?file=1' : ''}`) },
+    'Compare 2 traces',
+  );
   const sortSelect = select('sort', Object.entries(SORTS).map(([k, [label]]) => [k, label]), sort);
   sortSelect.onchange = () => {
     sort = sortSelect.value as SortKey;
@@ -97,113 +105,139 @@ export function searchPage(root: HTMLElement, _params: readonly string[], query:
     const url = new URL(location.href);
     url.searchParams.set('sort', sort);
     history.replaceState(null, '', url);
-    drawResults();
+    redraw();
   };
-  const liveToggle = h('input', { type: 'checkbox', checked: !fromFile, disabled: fromFile, onchange: () => schedule() });
-  const header = h(
-    'div',
-    { class: 'results-header' },
-    status,
-    h('div', { class: 'results-tools' }, h('label', { class: 'live', title: 'Search again every 3 seconds' }, liveToggle, h('span', { class: 'live-dot' }), 'Live'), sortSelect, compareButton),
-  );
-
-  const drawResults = (): void => {
-    const sorted = [...traces].sort(SORTS[sort][1]);
+  const live = h('input', { type: 'checkbox', checked: !fromFile, disabled: fromFile });
+  /** At most two traces are picked; picking a third drops the oldest pick. */
+  const pick = (traceId: string, on: boolean): void => {
+    const at = picked.indexOf(traceId);
+    if (on && at < 0) picked.push(traceId);
+    if (!on && at >= 0) picked.splice(at, 1);
+    while (picked.length > 2) picked.shift();
+    compareButton.disabled = picked.length !== 2;
+    for (const box of list.querySelectorAll<HTMLInputElement>('.compare-pick')) {
+      box.checked = picked.includes(box.closest<HTMLElement>('.result')!.dataset['traceId']!);
+    }
+  };
+  const redraw = (): void => {
     const maxDuration = Math.max(1, ...traces.map((t) => t.durationUs));
     // Shown before it is measured: a hidden box is 0 wide.
     plotBox.hidden = traces.length === 0;
     replaceChildren(plotBox, traces.length > 0 ? scatterPlot(traces, fromFile, plotBox.clientWidth - 26, fresh) : null);
     replaceChildren(
       list,
-      sorted.map((t) =>
-        resultItem(t, maxDuration, {
-          fromFile,
-          fresh: fresh.has(t.traceId),
-          selected: picked.includes(t.traceId),
-          onSelect: (on) => {
-            const at = picked.indexOf(t.traceId);
-            if (on && at < 0) picked.push(t.traceId);
-            if (!on && at >= 0) picked.splice(at, 1);
-            while (picked.length > 2) picked.shift();
-            compareButton.disabled = picked.length !== 2;
-            for (const box of list.querySelectorAll<HTMLInputElement>('.compare-pick')) {
-              box.checked = picked.includes(box.closest<HTMLElement>('.result')!.dataset['traceId']!);
-            }
-          },
-        }),
-      ),
+      [...traces]
+        .sort(SORTS[sort][1])
+        .map((t) => resultItem(t, maxDuration, { fromFile, fresh: fresh.has(t.traceId), selected: picked.includes(t.traceId), onSelect: (on) => pick(t.traceId, on) })),
     );
   };
-
-  const showTraces = (found: Trace[], first: boolean): void => {
-    for (const t of found) {
-      if (!first && !seen.has(t.traceId)) fresh.add(t.traceId);
-      seen.add(t.traceId);
-    }
-    traces = found;
-    const n = found.length;
-    status.textContent = `${n} trace${n === 1 ? '' : 's'}${fresh.size > 0 ? ` · ${fresh.size} new` : ''}`;
-    drawResults();
+  return {
+    element: h(
+      'section',
+      { class: 'search-main' },
+      plotBox,
+      h(
+        'div',
+        { class: 'results-header' },
+        status,
+        h('div', { class: 'results-tools' }, h('label', { class: 'live', title: 'Search again every 3 seconds' }, live, h('span', { class: 'live-dot' }), 'Live'), sortSelect, compareButton),
+      ),
+      list,
+    ),
+    status,
+    live,
+    show(found, first) {
+      for (const t of found) {
+        if (!first && !seen.has(t.traceId)) fresh.add(t.traceId);
+        seen.add(t.traceId);
+      }
+      traces = found;
+      const n = found.length;
+      status.textContent = `${n} trace${n === 1 ? '' : 's'}${fresh.size > 0 ? ` · ${fresh.size} new` : ''}`;
+      redraw();
+    },
+    redraw,
   };
+}
 
-  const tagsResult = parseTags(query.get('tags') ?? '');
+/**
+ * Runs a search now and, while `live()` holds, again every few seconds when the store's arrival counter (cheap to
+ * ask) moved since the counter was read before the last search. Returns the function that stops it.
+ */
+function liveSearch(params: () => URLSearchParams, live: () => boolean, found: (traces: Trace[], first: boolean) => void, failed: (message: string) => void): { stop: () => void; wake: () => void } {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let controller: AbortController | undefined;
   let lastArrivals: number | undefined;
   const run = async (first: boolean): Promise<void> => {
-    if (stopped || 'error' in tagsResult) return;
     controller?.abort();
     controller = new AbortController();
     try {
       lastArrivals = await api.arrivals().catch(() => undefined);
-      const found = (await api.searchTraces(searchParams(query, tagsResult.tags), controller.signal)).filter((t) => t.traceID).map(fromJaeger);
-      if (!stopped) showTraces(found, first);
+      const traces = (await api.searchTraces(params(), controller.signal)).filter((t) => t.traceID).map(fromJaeger);
+      if (!stopped) found(traces, first);
     } catch (error) {
       if ((error as Error).name === 'AbortError' || stopped) return;
-      status.textContent = '';
-      status.append(h('span', { class: 'error-text' }, `Search failed: ${(error as Error).message}`));
+      failed((error as Error).message);
     }
     schedule();
   };
-  // Live: the store's arrival counter is cheap to ask; the search runs again only when spans came in since the
-  // counter was read before the last search.
   const poll = async (): Promise<void> => {
-    let now: number | undefined;
-    try {
-      now = await api.arrivals();
-    } catch {
-      // no counter: search anyway
-    }
+    const now = await api.arrivals().catch(() => undefined);
     if (now !== undefined && now === lastArrivals) schedule();
     else await run(false);
   };
   const schedule = (): void => {
     clearTimeout(timer);
-    if (!stopped && liveToggle.checked && !fromFile) timer = setTimeout(() => void poll(), POLL_MS);
+    if (!stopped && live()) timer = setTimeout(() => void poll(), POLL_MS);
   };
+  void run(true);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      controller?.abort();
+    },
+    wake: schedule,
+  };
+}
 
-  const form = searchForm(query, fromFile);
-  root.append(h('div', { class: 'search-layout' }, form, h('section', { class: 'search-main' }, plotBox, header, list)));
-  plotBox.hidden = true;
+/** The search page at `/search` (and `/`); `?file=1` lists the traces opened from files instead. */
+export function searchPage(root: HTMLElement, _params: readonly string[], query: URLSearchParams): () => void {
+  let stopped = false;
+  const fromFile = query.get('file') === '1';
+  const sortParam = query.get('sort') as SortKey;
+  const pane = resultsPane(fromFile, sortParam in SORTS ? sortParam : 'recent');
+  root.append(h('div', { class: 'search-layout' }, searchForm(query, fromFile), pane.element));
+  const tagsResult = parseTags(query.get('tags') ?? '');
+  let search: { stop: () => void; wake: () => void } | undefined;
 
   if (fromFile) {
-    showTraces(openedTraces(), true);
-    status.textContent = `${traces.length} trace${traces.length === 1 ? '' : 's'} opened from files`;
+    const opened = openedTraces();
+    pane.show(opened, true);
+    pane.status.textContent = `${opened.length} trace${opened.length === 1 ? '' : 's'} opened from files`;
   } else if (!query.get('service')) {
-    status.textContent = '';
     const empty = emptyState();
-    list.append(empty);
+    pane.element.querySelector<HTMLElement>('.results-header')!.hidden = true;
+    pane.element.querySelector('.results')!.append(empty);
     void waitForServices(empty, () => stopped);
   } else if ('error' in tagsResult) {
-    status.append(h('span', { class: 'error-text' }, `Tags: ${tagsResult.error}`));
+    pane.status.append(h('span', { class: 'error-text' }, `Tags: ${tagsResult.error}`));
   } else {
-    status.textContent = 'Searching…';
-    void run(true);
+    pane.status.textContent = 'Searching…';
+    search = liveSearch(
+      () => searchParams(query, tagsResult.tags),
+      () => pane.live.checked,
+      (traces, first) => pane.show(traces, first),
+      (message) => replaceChildren(pane.status, h('span', { class: 'error-text' }, `Search failed: ${message}`)),
+    );
+    pane.live.onchange = () => search?.wake();
   }
-  const onResize = (): void => drawResults();
+  const onResize = (): void => pane.redraw();
   window.addEventListener('resize', onResize);
   return () => {
     stopped = true;
-    clearTimeout(timer);
-    controller?.abort();
+    search?.stop();
     window.removeEventListener('resize', onResize);
   };
 }
@@ -242,8 +276,9 @@ function emptyState(): HTMLElement {
     { class: 'card empty' },
     h('h2', null, 'Find a trace'),
     h('p', null, 'Pick a service on the left and press ', h('b', null, 'Find traces'), '. Services appear as soon as their first spans arrive.'),
-    h('p', null, 'Send spans over OTLP to this viewer: OTLP/HTTP on port 4318 (', h('code', null, 'POST /v1/traces'), ', protobuf or JSON) or OTLP/gRPC on port 4317 — the ports any OpenTelemetry SDK uses by default. With ', h('code', null, 'npm start'), ', the example server traces into this viewer: try'),
+    h('p', null, 'Send spans over OTLP to this viewer’s receivers — unless set otherwise, OTLP/HTTP on port 4318 (', h('code', null, 'POST /v1/traces'), ', protobuf or JSON) and OTLP/gRPC on port 4317, where OpenTelemetry SDKs send by default. With ', h('code', null, 'npm start'), ', the example server traces into this viewer: try'),
     h('pre', null, `curl -sS http://127.0.0.1:8000/v2/models/passthrough/generate \\\n  -H 'Content-Type: application/json' -d '{"sleep": 0.001, "error": false}'`),
+    h('p', null, 'A trace saved as OTLP JSON or Jaeger JSON opens with ', h('b', null, 'Open file…'), ' (or dropped on the page).'),
   );
 }
 
