@@ -184,6 +184,28 @@ describe('OTLP protobuf decoder', () => {
     assert.equal(span.resource.serviceName, '');
   });
 
+  test('a resource and a scope written after their spans still apply to them', () => {
+    const { request } = otlpTraceTypes();
+    const ResourceSpans = request.root.lookupType('opentelemetry.proto.trace.v1.ResourceSpans');
+    const ScopeSpans = request.root.lookupType('opentelemetry.proto.trace.v1.ScopeSpans');
+    const span = { trace_id: Buffer.alloc(16, 7), span_id: Buffer.alloc(8, 8), name: 'late-scope' };
+    // Two encodings of one message concatenated are that message with both sets of fields, in this order.
+    const scopeSpans = Buffer.concat([
+      ScopeSpans.encode(ScopeSpans.fromObject({ spans: [span] })).finish(),
+      ScopeSpans.encode(ScopeSpans.fromObject({ scope: { name: 'after', version: '2' } })).finish(),
+    ]);
+    const resourceSpans = Buffer.concat([
+      Buffer.from([0x12, scopeSpans.length]),
+      scopeSpans,
+      ResourceSpans.encode(ResourceSpans.fromObject({ resource: { attributes: [{ key: 'service.name', value: { string_value: 'late' } }] } })).finish(),
+    ]);
+    const body = Buffer.concat([Buffer.from([0x0a, resourceSpans.length]), resourceSpans]);
+    const [decoded] = decodeOtlpProtobuf(body).spans;
+    assert.ok(decoded);
+    assert.deepEqual([decoded.name, decoded.resource.serviceName, decoded.scope.name, decoded.scope.version], ['late-scope', 'late', 'after', '2']);
+    assert.deepEqual(decodeExportRequest(body)[0]!.scope.name, 'after');
+  });
+
   test('a truncated export is an error naming the field where it stops', () => {
     const body = protobufOf();
     for (const cut of [body.length - 3, Math.floor(body.length / 2), 7]) {

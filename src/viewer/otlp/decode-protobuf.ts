@@ -136,8 +136,10 @@ interface Place {
   resource: number;
   scope: number;
   span: number;
-  /** The field being read, relative to the innermost index set (-1 = not inside one). */
+  /** The field being read, relative to the innermost index set ('' = none). */
   field: string;
+  /** The index in that (repeated) field, or -1. */
+  item: number;
 }
 
 function placePath(place: Place): string {
@@ -146,6 +148,7 @@ function placePath(place: Place): string {
   if (place.scope >= 0) path += `.scopeSpans[${place.scope}]`;
   if (place.span >= 0) path += `.spans[${place.span}]`;
   if (place.field !== '') path += path === '' ? place.field : `.${place.field}`;
+  if (place.item >= 0) path += `[${place.item}]`;
   return path;
 }
 
@@ -164,7 +167,7 @@ class Refusal {
  * @throws {OtlpDecodeError} naming the field where the message cannot be read.
  */
 export function decodeOtlpProtobuf(body: Buffer): DecodedExport {
-  const place: Place = { resource: -1, scope: -1, span: -1, field: '' };
+  const place: Place = { resource: -1, scope: -1, span: -1, field: '', item: -1 };
   const state: DecodeState = { spans: [], rejected: 0, rejectionMessage: '', lastTraceBytes: -1, lastTraceId: '', buf: body };
   try {
     const reader = new OtlpReader(body);
@@ -196,21 +199,32 @@ interface DecodeState {
   readonly buf: Buffer;
 }
 
-function readResourceSpans(reader: OtlpReader, place: Place, state: DecodeState): void {
-  // The resource may come after its scopes on the wire: find it first.
-  let resource: ResourceRecord | undefined;
+/**
+ * Reads the embedded message of field 1 (a resource or scope) that applies to the whole of `reader`'s message:
+ * when it comes first, as encoders write it, the reader is left after it; else the message is searched for it and
+ * the reader is left where it was. Undefined when there is none.
+ */
+function leadingMessage<T>(reader: OtlpReader, place: Place, field: string, read: (message: OtlpReader) => T): T | undefined {
   const start = reader.pos;
+  let found: T | undefined;
+  let first = true;
   while (!reader.done) {
     const key = reader.smallVarint();
     if (key === ((1 << 3) | LENGTH_DELIMITED)) {
-      place.field = 'resource';
+      place.field = field;
       const from = reader.range();
-      resource = readResource(new OtlpReader(reader.buf, from, reader.pos));
+      found = read(new OtlpReader(reader.buf, from, reader.pos));
       place.field = '';
+      if (first) return found;
     } else reader.skip(key & 7);
+    first = false;
   }
-  resource ??= EMPTY_RESOURCE;
   reader.pos = start;
+  return found;
+}
+
+function readResourceSpans(reader: OtlpReader, place: Place, state: DecodeState): void {
+  const resource = leadingMessage(reader, place, 'resource', readResource) ?? EMPTY_RESOURCE;
   let scopeIndex = 0;
   while (!reader.done) {
     const key = reader.smallVarint();
@@ -256,19 +270,7 @@ function readScope(reader: OtlpReader): ScopeRecord {
 }
 
 function readScopeSpans(reader: OtlpReader, resource: ResourceRecord, place: Place, state: DecodeState): void {
-  let scope: ScopeRecord | undefined;
-  const start = reader.pos;
-  while (!reader.done) {
-    const key = reader.smallVarint();
-    if (key === ((1 << 3) | LENGTH_DELIMITED)) {
-      place.field = 'scope';
-      const from = reader.range();
-      scope = readScope(new OtlpReader(reader.buf, from, reader.pos));
-      place.field = '';
-    } else reader.skip(key & 7);
-  }
-  scope ??= EMPTY_SCOPE;
-  reader.pos = start;
+  const scope = leadingMessage(reader, place, 'scope', readScope) ?? EMPTY_SCOPE;
   let spanIndex = 0;
   while (!reader.done) {
     const key = reader.smallVarint();
@@ -358,18 +360,24 @@ function readSpan(
         end = reader.fixed64();
         break;
       case (9 << 3) | LENGTH_DELIMITED:
-        place.field = `attributes[${attributes?.length ?? 0}]`;
+        place.field = 'attributes';
+        place.item = attributes?.length ?? 0;
         (attributes ??= []).push(readKeyValue(reader.sub()));
+        place.item = -1;
         break;
       case (11 << 3) | LENGTH_DELIMITED:
-        place.field = `events[${events?.length ?? 0}]`;
+        place.field = 'events';
+        place.item = events?.length ?? 0;
         (events ??= []).push(readEvent(reader.sub()));
+        place.item = -1;
         break;
       case (13 << 3) | LENGTH_DELIMITED: {
-        place.field = `links[${links?.length ?? 0}]`;
+        place.field = 'links';
+        place.item = links?.length ?? 0;
         const link = readLink(reader.sub());
-        if (link instanceof Refusal) refusal ??= new Refusal(`${place.field}.${link.field}`, link.problem);
+        if (link instanceof Refusal) refusal ??= new Refusal(`links[${place.item}].${link.field}`, link.problem);
         else (links ??= []).push(link);
+        place.item = -1;
         break;
       }
       case (15 << 3) | LENGTH_DELIMITED: {

@@ -52,6 +52,8 @@ interface StoredTrace extends ListedTrace {
   readonly lists: TraceList<StoredTrace>[];
   /** The Bloom mask of its attribute pairs; undefined until a tag search needs it, and after spans are added. */
   tagMask: TagMask | undefined;
+  /** The number of the last `add` that touched it. */
+  lastAdd: number;
 }
 
 /** Per service and operation name: the kinds seen (with span counts), the traces and the spans' durations. */
@@ -77,15 +79,19 @@ const COMPACT_UP_TO = 64;
  * lays them out. Shared resources, scopes, interned strings and attribute pairs are not counted.
  */
 export function estimateSpanBytes(span: SpanRecord): number {
-  let bytes = 420 + span.traceState.length + span.statusMessage.length;
-  for (const attribute of span.attributes) bytes += 16 + valueBytes(attribute.value);
-  for (const event of span.events) {
-    bytes += 96;
-    for (const attribute of event.attributes) bytes += 16 + valueBytes(attribute.value);
-  }
-  for (const link of span.links) {
-    bytes += 160 + link.traceState.length;
-    for (const attribute of link.attributes) bytes += 16 + valueBytes(attribute.value);
+  const { attributes, events, links } = span;
+  let bytes = 420 + 96 * events.length + 160 * links.length + span.traceState.length + span.statusMessage.length;
+  bytes += attributesBytes(attributes);
+  for (let i = 0; i < events.length; i++) bytes += attributesBytes(events[i]!.attributes);
+  for (let i = 0; i < links.length; i++) bytes += links[i]!.traceState.length + attributesBytes(links[i]!.attributes);
+  return bytes;
+}
+
+function attributesBytes(attributes: readonly Attribute[]): number {
+  let bytes = 16 * attributes.length;
+  for (let i = 0; i < attributes.length; i++) {
+    const value = attributes[i]!.value;
+    if (typeof value !== 'string' || value.length > 96) bytes += valueBytes(value);
   }
   return bytes;
 }
@@ -138,6 +144,7 @@ export class MemoryStore implements TraceStore {
   #bytes = 0;
   #evictedTraces = 0;
   #evictedSpans = 0;
+  #adds = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxSpans = options.maxSpans ?? DEFAULT_MAX_SPANS;
@@ -146,7 +153,8 @@ export class MemoryStore implements TraceStore {
 
   add(spans: readonly SpanRecord[]): void {
     let lastTrace: StoredTrace | undefined;
-    const touched = new Set<StoredTrace>();
+    const touched: StoredTrace[] = [];
+    const add = ++this.#adds;
     for (const span of spans) {
       let trace = lastTrace !== undefined && lastTrace.id === span.traceId ? lastTrace : this.#traces.get(span.traceId);
       if (trace === undefined) {
@@ -161,11 +169,15 @@ export class MemoryStore implements TraceStore {
           bytes: 0,
           lists: [],
           tagMask: undefined,
+          lastAdd: 0,
         };
         this.#traces.set(trace.id, trace);
         this.#all.push(trace);
       }
-      if (trace !== lastTrace) touched.add(trace);
+      if (trace.lastAdd !== add) {
+        trace.lastAdd = add;
+        touched.push(trace);
+      }
       lastTrace = trace;
       this.#addSpan(trace, span);
     }
