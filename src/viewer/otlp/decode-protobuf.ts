@@ -286,11 +286,6 @@ function readScopeSpans(reader: OtlpReader, resource: ResourceRecord, place: Pla
   }
 }
 
-/** An id's bytes: the reader has just read its length prefix. */
-function idRange(reader: OtlpReader): number {
-  return reader.range();
-}
-
 function readSpan(
   reader: OtlpReader,
   resource: ResourceRecord,
@@ -322,12 +317,12 @@ function readSpan(
     switch (key) {
       case (1 << 3) | LENGTH_DELIMITED:
         place.field = 'traceId';
-        traceStart = idRange(reader);
+        traceStart = reader.range();
         traceLength = reader.pos - traceStart;
         break;
       case (2 << 3) | LENGTH_DELIMITED: {
         place.field = 'spanId';
-        const from = idRange(reader);
+        const from = reader.range();
         spanLength = reader.pos - from;
         spanId = spanLength === 8 ? hexId(buf, from, reader.pos) : '';
         break;
@@ -338,7 +333,7 @@ function readSpan(
         break;
       case (4 << 3) | LENGTH_DELIMITED: {
         place.field = 'parentSpanId';
-        const from = idRange(reader);
+        const from = reader.range();
         parentLength = reader.pos - from;
         parentSpanId = parentLength === 8 ? hexId(buf, from, reader.pos) : '';
         break;
