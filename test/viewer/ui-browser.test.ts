@@ -190,12 +190,17 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
 
     // A span's details: events, attributes, resource, the duration's rank among its operation's spans.
     await page.click('.wf-row[data-operation="InferRequest"]');
-    const detail = page.locator('.wf-detail').first();
+    const detail = page.locator(`.wf-detail[data-span-id="${guide.find((s) => s.name === 'InferRequest')!.spanId}"]`);
     await detail.waitFor();
     const eventNames = await detail.locator('table.events tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event')));
     assert.deepEqual(eventNames, INFER_REQUEST_EVENTS);
     assert.match(await detail.innerText(), /test\.key\s+test\.value/);
     await detail.locator('.rank', { hasText: /stored span|spans$/ }).waitFor();
+    // The parent (the client's POST span, another service) is focused in place, its details open.
+    await detail.locator('.fact a.span-link').click();
+    await page.locator('.wf-row.focused[data-operation="POST"]').waitFor();
+    await page.locator(`.wf-detail[data-span-id="${guide.find((s) => s.name === 'POST')!.spanId}"]`).waitFor();
+    assert.match(page.url(), new RegExp(`/trace/${guideId}$`));
     // Zoom to the span: its bar fills the ruler; the whole trace again after.
     await detail.locator('.zoom-span').click();
     await page.locator('.zoom-note').waitFor();
@@ -225,7 +230,7 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
   it("follows a span link to the linked trace's span", async () => {
     await page.goto(`${viewer.url}trace/${linkingTraceId}`);
     await page.click('.wf-row[data-operation="audit-request"]');
-    const link = page.locator('a.span-link');
+    const link = page.locator('ul.links a.span-link');
     const inferRequest = guide.find((s) => s.name === 'InferRequest')!;
     assert.equal(await link.getAttribute('data-span-id'), inferRequest.spanId);
     await link.click();

@@ -11,7 +11,7 @@ import { formatDuration, formatTime, serviceColor } from './format.ts';
 import { openedTrace } from './local-traces.ts';
 import { fromJaeger, type KeyValue, type Span, type Trace, toOtlp } from './model.ts';
 import { phaseSection } from './phases-view.ts';
-import { traceHref, traceTitle } from './results.ts';
+import { traceTitle } from './results.ts';
 import { navigate } from './router.ts';
 import { type Waterfall, waterfall } from './waterfall.ts';
 
@@ -208,8 +208,8 @@ function section(title: string, count: number | undefined, ...content: HTMLEleme
   return h('details', { class: 'detail-section', open: true }, h('summary', null, title, count !== undefined ? h('span', { class: 'count' }, String(count)) : null), ...content);
 }
 
-/** A span's details: duration and its rank, kind, status, ids; attributes, events, links, resource, scope. */
-function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise<Record<string, api.DurationRank>>, view: Waterfall): HTMLElement {
+/** The duration's rank among the stored spans of its operation, filled in when the ranks arrive. */
+function rankLabel(span: Span, ranks: Promise<Record<string, api.DurationRank>>): HTMLElement {
   const rank = h('span', { class: 'rank muted' });
   void ranks.then((all) => {
     const r = all[span.spanId];
@@ -218,78 +218,97 @@ function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise
     rank.title = `${r.percentile.toFixed(1)}% of the stored ${span.service} "${span.name}" spans took at most ${formatDuration(span.durationUs)}`;
     rank.className = `rank${r.percentile >= 90 && r.count > 1 ? ' slow' : ''}`;
   });
+  return rank;
+}
+
+/** A link to a span: one of this trace is focused in place; another trace's page opens at the span. */
+function spanAnchor(trace: Trace, traceId: string, spanId: string, fromFile: boolean, view: Waterfall, text: string): HTMLElement {
+  const here = traceId === trace.traceId && trace.spans.some((s) => s.spanId === spanId);
+  const file = fromFile && (here || openedTrace(traceId)) ? '&file=1' : '';
+  return h(
+    'a',
+    {
+      class: 'span-link',
+      href: `/trace/${encodeURIComponent(traceId)}?span=${encodeURIComponent(spanId)}${file}`,
+      'data-trace-id': traceId,
+      'data-span-id': spanId,
+      onclick: here
+        ? (e: MouseEvent) => {
+            if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+            e.preventDefault();
+            view.focus(spanId);
+          }
+        : undefined,
+    },
+    text,
+  );
+}
+
+function eventsTable(trace: Trace, span: Span): HTMLElement {
+  if (span.events.length === 0) return h('p', { class: 'muted' }, 'No events.');
+  return h(
+    'table',
+    { class: 'events' },
+    h(
+      'tbody',
+      null,
+      span.events.map((e) =>
+        h(
+          'tr',
+          { 'data-event': e.name },
+          h('td', { class: 'event-time', title: `+${formatDuration(e.timeUs - trace.startUs)} since the trace started` }, `+${formatDuration(e.timeUs - span.startUs)}`),
+          h('td', { class: 'event-name' }, e.name),
+          h('td', null, e.attributes.length > 0 ? kvTable(e.attributes, '') : ''),
+        ),
+      ),
+    ),
+  );
+}
+
+/** A span's details: duration and its rank, kind, status, ids; attributes, events, links, resource, scope. */
+function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise<Record<string, api.DurationRank>>, view: Waterfall): HTMLElement {
   const parent = trace.spans.find((s) => s.spanId === span.parentId);
   const fact = (label: string, ...value: (string | HTMLElement)[]): HTMLElement => h('div', { class: 'fact' }, h('span', { class: 'fact-label' }, label), h('span', { class: 'fact-value' }, ...value));
-  const links = span.links.map((link) => {
-    const here = link.traceId === trace.traceId;
-    const href = `/trace/${encodeURIComponent(link.traceId)}?span=${encodeURIComponent(link.spanId)}${fromFile && openedTrace(link.traceId) ? '&file=1' : ''}`;
-    return h(
+  const zoom = (): void => {
+    const pad = Math.max(1, span.durationUs * 0.03);
+    view.zoom({ startUs: span.startUs - pad, endUs: span.startUs + span.durationUs + pad });
+  };
+  const links = span.links.map((link) =>
+    h(
       'li',
       null,
-      h('a', { class: 'span-link', href, 'data-trace-id': link.traceId, 'data-span-id': link.spanId }, here ? `span ${link.spanId} in this trace` : `trace ${link.traceId} · span ${link.spanId}`),
+      spanAnchor(trace, link.traceId, link.spanId, fromFile, view, link.traceId === trace.traceId ? `span ${link.spanId} in this trace` : `trace ${link.traceId} · span ${link.spanId}`),
       link.attributes.length > 0 ? kvTable(link.attributes, '') : null,
-    );
-  });
+    ),
+  );
+  const scope: KeyValue[] = [{ key: 'name', value: span.scope.name, type: 'string' }];
+  if (span.scope.version) scope.push({ key: 'version', value: span.scope.version, type: 'string' });
   return h(
     'div',
     { class: 'detail', onclick: (e: Event) => e.stopPropagation() },
     h(
       'div',
       { class: 'facts' },
-      fact('Duration', h('b', null, formatDuration(span.durationUs)), ' ', rank),
+      fact('Duration', h('b', null, formatDuration(span.durationUs)), ' ', rankLabel(span, ranks)),
       fact('Starts at', `+${formatDuration(span.startUs - trace.startUs)}`),
       fact('Service', span.service),
       fact('Kind', span.kind || 'unspecified'),
       fact('Status', span.status === 'ERROR' ? h('span', { class: 'error-text' }, `ERROR${span.statusMessage ? `: ${span.statusMessage}` : ''}`) : span.status || 'unset'),
       fact('Span id', h('code', null, span.spanId)),
-      h(
-        'button',
-        {
-          class: 'btn small zoom-span',
-          type: 'button',
-          title: 'Show only this span’s time on the ruler',
-          onclick: () => {
-            const pad = Math.max(1, span.durationUs * 0.03);
-            view.zoom({ startUs: span.startUs - pad, endUs: span.startUs + span.durationUs + pad });
-          },
-        },
-        'Zoom to span',
-      ),
+      h('button', { class: 'btn small zoom-span', type: 'button', title: 'Show only this span’s time on the ruler', onclick: zoom }, 'Zoom to span'),
       fact(
         'Parent',
         parent
-          ? h('a', { href: traceHref(trace, fromFile, parent.spanId) }, `${parent.name} (${parent.spanId})`)
+          ? spanAnchor(trace, trace.traceId, parent.spanId, fromFile, view, `${parent.name} (${parent.spanId})`)
           : span.parentId
             ? h('code', null, `${span.parentId} (not in this trace)`)
             : 'none (root span)',
       ),
     ),
     section('Attributes', span.attributes.length, kvTable(span.attributes, 'No attributes.')),
-    section(
-      'Events (time since the span started)',
-      span.events.length,
-      span.events.length === 0
-        ? h('p', { class: 'muted' }, 'No events.')
-        : h(
-            'table',
-            { class: 'events' },
-            h(
-              'tbody',
-              null,
-              span.events.map((e) =>
-                h(
-                  'tr',
-                  { 'data-event': e.name },
-                  h('td', { class: 'event-time', title: `+${formatDuration(e.timeUs - trace.startUs)} since the trace started` }, `+${formatDuration(e.timeUs - span.startUs)}`),
-                  h('td', { class: 'event-name' }, e.name),
-                  h('td', null, e.attributes.length > 0 ? kvTable(e.attributes, '') : ''),
-                ),
-              ),
-            ),
-          ),
-    ),
+    section('Events (time since the span started)', span.events.length, eventsTable(trace, span)),
     span.links.length > 0 ? section('Links', span.links.length, h('ul', { class: 'links' }, links)) : null,
     section('Resource', span.resource.length, kvTable(span.resource, 'No resource attributes.')),
-    span.scope.name ? section('Instrumentation scope', undefined, kvTable([{ key: 'name', value: span.scope.name, type: 'string' }, ...(span.scope.version ? [{ key: 'version', value: span.scope.version, type: 'string' as const }] : [])], '')) : null,
+    span.scope.name ? section('Instrumentation scope', undefined, kvTable(scope, '')) : null,
   );
 }
