@@ -295,8 +295,8 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
       for (const p of ancestors(span)) collapsed.delete(p.spanId);
       if (!open.has(spanId)) toggleDetails(span);
       else refresh();
+      for (const row of rows.values()) row.element.classList.toggle('focused', row.span === span);
       const { element } = rows.get(spanId)!;
-      element.classList.add('focused');
       requestAnimationFrame(() => element.scrollIntoView({ block: 'center' }));
     },
     zoom(window) {
