@@ -59,8 +59,8 @@ function header(): HTMLElement {
       stats.textContent = '';
     }
   };
-  void refreshStats();
-  setInterval(() => void refreshStats(), 10_000);
+  // Asked on every page change and every few seconds.
+  setInterval(() => void refreshStats(), 5000);
   const nav = h(
     'nav',
     { class: 'sections' },
@@ -69,6 +69,7 @@ function header(): HTMLElement {
     h('a', { href: '/compare', 'data-section': 'compare' }, 'Compare'),
   );
   onNavigate((path) => {
+    void refreshStats();
     const section = path === '/' ? 'search' : path.split('/')[1];
     for (const a of nav.querySelectorAll<HTMLAnchorElement>('a')) a.classList.toggle('active', a.dataset['section'] === section);
     if (!path.startsWith('/trace/')) document.title = 'ts-triton traces';
