@@ -161,6 +161,17 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     assert.match(await result.innerText(), /upstream-service\s+outgoing-request[\s\S]*9 spans/);
     await page.locator(`.scatter circle[data-trace-id="${guideId}"]`).waitFor();
 
+    // Attribute and duration filters from the form (one span must meet them all): the client's POST span has the
+    // response's status code; no span of upstream-service lasts an hour.
+    await page.fill('input[name=tags]', 'http.response.status_code=200');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/tags=http\.response\.status_code%3D200/);
+    await page.locator(`.result[data-trace-id="${guideId}"]`).waitFor();
+    await page.fill('input[name=minDuration]', '1h');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/minDuration=1h/);
+    await page.locator('.search-status', { hasText: /^0 traces$/ }).waitFor();
+
     // Live: a request sent while the page is open shows up without a reload, marked new.
     await page.goto(`${viewer.url}search?service=test_server_with_passthrough&lookback=1h`);
     await page.locator('.result').first().waitFor();
