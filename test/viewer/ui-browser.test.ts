@@ -236,6 +236,14 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     assert.equal(await page.locator('.wf-row:visible').count(), 1);
     await page.click('text=Expand all');
     assert.equal(await page.locator('.wf-row:visible').count(), GUIDE_SPANS.length);
+    // The same from the keyboard: left folds, right unfolds, down moves to the next row.
+    await page.focus('.wf-row[data-operation="InferRequest"]');
+    await page.keyboard.press('ArrowLeft');
+    await page.locator('.wf-row[data-operation="compute"]').waitFor({ state: 'hidden' });
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-operation')), 'passthrough');
+    assert.equal(await page.locator('.wf-row:visible').count(), GUIDE_SPANS.length);
   });
 
   it("follows a span link to the linked trace's span", async () => {

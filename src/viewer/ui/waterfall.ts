@@ -98,12 +98,6 @@ function spanRow(span: Span, parent: Span | undefined, trace: Trace, path: reado
       'data-operation': span.name,
       tabindex: 0,
       onclick: onOpen,
-      onkeydown: (e: KeyboardEvent) => {
-        if (e.key === 'Enter' || e.key === ' ') {
-          e.preventDefault();
-          onOpen();
-        }
-      },
     },
     h(
       'div',
@@ -237,7 +231,31 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
     refresh();
   };
 
-  const body = h('div', { class: 'wf-body', role: 'tree' });
+  const body = h('div', { class: 'wf-body', role: 'tree', 'aria-label': 'Spans' });
+  // Keys, as in a tree view: Enter or Space opens the details, up and down move between the rows shown, right
+  // unfolds (or goes to the first child), left folds (or goes to the parent).
+  body.addEventListener('keydown', (e: KeyboardEvent) => {
+    const element = (e.target as Element).closest<HTMLElement>('.wf-row');
+    const row = element && rows.get(element.dataset['spanId']!);
+    if (!row || (e.target as Element).closest('.wf-detail')) return;
+    const { span } = row;
+    const shown = [...rows.values()].filter((r) => !r.element.hidden);
+    const at = shown.indexOf(row);
+    const go = (target: Row | undefined): void => target?.element.focus();
+    if (e.key === 'Enter' || e.key === ' ') toggleDetails(span);
+    else if (e.key === 'ArrowDown') go(shown[at + 1]);
+    else if (e.key === 'ArrowUp') go(shown[at - 1]);
+    else if (e.key === 'ArrowRight' && span.children.length > 0) {
+      if (collapsed.delete(span.spanId)) refresh();
+      else go(rows.get(span.children[0]!.spanId));
+    } else if (e.key === 'ArrowLeft') {
+      if (span.children.length > 0 && !collapsed.has(span.spanId)) {
+        collapsed.add(span.spanId);
+        refresh();
+      } else go(rows.get(span.parentId));
+    } else return;
+    e.preventDefault();
+  });
   for (const span of trace.spans) {
     const fold =
       span.children.length > 0
