@@ -15,7 +15,7 @@ import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
-import type { TraceViewer } from './viewer/trace-viewer.ts';
+import type { EmbeddedTraceViewer } from './viewer/viewer-worker.ts';
 import { resolveTraceViewer } from './viewer/viewer-settings.ts';
 import { VERSION } from './version.ts';
 
@@ -56,7 +56,7 @@ export class Triton {
   #grpc: GrpcFrontend | undefined;
   #metrics: MetricsFrontend | undefined;
   #tracing: TraceManager | undefined;
-  #viewer: TraceViewer | undefined;
+  #viewer: EmbeddedTraceViewer | undefined;
   #stopped: Promise<void> | undefined;
 
   /** @param options - `config`: the server settings. */
@@ -94,8 +94,8 @@ export class Triton {
     return this.#tracing;
   }
 
-  /** The built-in trace viewer, once running when `traceViewer` enables it. */
-  get traceViewer(): TraceViewer | undefined {
+  /** The built-in trace viewer (in a worker thread), once running when `traceViewer` enables it. */
+  get traceViewer(): EmbeddedTraceViewer | undefined {
     return this.#viewer;
   }
 
@@ -169,8 +169,8 @@ export class Triton {
     const settings = resolveTraceViewer(config.traceViewer, 'TritonConfig.traceViewer');
     if (settings === false) return;
     try {
-      const { startTraceViewer } = await import('./viewer/trace-viewer.ts');
-      this.#viewer = await startTraceViewer(settings);
+      const { startTraceViewerWorker } = await import('./viewer/viewer-worker.ts');
+      this.#viewer = await startTraceViewerWorker(settings);
     } catch (error) {
       log.warn(`${(error as Error).message}. The server runs without its trace viewer (TS_TRITON_TRACE_VIEWER=false turns it off).`);
       return;
