@@ -620,7 +620,7 @@ await group('viewer', async () => {
   viewerStore = store;
   const size = `${(store.stored.spans / 1e6).toFixed(2)}M spans (${store.stored.traces} traces of the passthrough example)`;
   measured('viewer_ingest_spans_per_s', store.ingest.spansPerSecond, 'spans/s', 100_000, false,
-    `OTLP/HTTP protobuf exports of the passthrough example decoded and added to the memory store, one core, while filling it to ${size}; decode ${store.ingest.decodeSeconds.toFixed(1)} s, add ${store.ingest.addSeconds.toFixed(1)} s`, 0);
+    `OTLP/HTTP protobuf exports of the passthrough example decoded and added to the memory store, one core, CPU time, while filling it to ${size}; decode ${store.ingest.decodeSeconds.toFixed(1)} s, add ${store.ingest.addSeconds.toFixed(1)} s`, 0);
   measured('viewer_ingest_first_100k_spans_per_s', store.ingest.spansPerSecondPer100k[0] ?? NaN, 'spans/s', 100_000, false,
     'the same, over the first 100k spans (a small heap)', 0);
   measured('viewer_fetch_trace_ms_1m', store.fetchTrace.medianMs, 'ms', 20, true,
@@ -636,7 +636,7 @@ await group('viewer', async () => {
     figures[key] = { value: round3(value), min: round3(value), max: round3(value), target: null, met: null, unit, rounds: [round3(value)], description };
   };
   info('viewer_sqlite_ingest_spans_per_s', Math.round(store.sqlite.spansPerSecond), 'spans/s',
-    `the same exports decoded and added to the SQLite store (--store sqlite:<path>), one core, filling it to ${sqliteSize}`);
+    `the same exports decoded and added to the SQLite store (--store sqlite:<path>), one core, CPU time, filling it to ${sqliteSize}`);
   info('viewer_sqlite_fetch_trace_ms', store.sqlite.fetchTrace.medianMs, 'ms', `GET /api/traces/{id}, median of 100, ${sqliteSize}`);
   info('viewer_sqlite_search_ms', store.sqlite.search.medianMs, 'ms', `GET /api/traces?service=…&limit=20, median of 20, ${sqliteSize}`);
   info('viewer_sqlite_search_filtered_ms', store.sqlite.searchFiltered.medianMs, 'ms',
