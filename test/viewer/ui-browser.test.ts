@@ -242,7 +242,7 @@ describe('viewer page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     await page.locator('.wf-row[data-operation="compute"]').waitFor({ state: 'hidden' });
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowDown');
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-operation')), 'passthrough');
+    assert.equal(await page.locator('.wf-row:focus').getAttribute('data-operation'), 'passthrough');
     assert.equal(await page.locator('.wf-row:visible').count(), GUIDE_SPANS.length);
   });
 
