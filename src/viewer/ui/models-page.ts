@@ -10,6 +10,7 @@ import { PHASE_LABELS, PHASES } from '../phases.ts';
 import * as api from './api.ts';
 import { h, replaceChildren, s } from './dom.ts';
 import { formatDuration } from './format.ts';
+import { navigate } from './router.ts';
 import { PHASE_COLORS } from './phases-view.ts';
 
 const REFRESH_MS = 5000;
@@ -19,16 +20,31 @@ export function modelsPage(root: HTMLElement, _params: readonly string[], query:
   const limit = LIMITS.find((l) => String(l) === query.get('limit')) ?? 1000;
   const summary = h('p', { class: 'muted' }, 'Loading…');
   const list = h('div', { class: 'models', 'data-testid': 'models' });
+  const service = query.get('service') ?? '';
+  // The choices live in the URL, so the page reloads as it was.
+  const choose = (): void => {
+    const q = new URLSearchParams({ limit: limitSelect.value });
+    if (serviceSelect.value) q.set('service', serviceSelect.value);
+    navigate(`/models?${q}`, true);
+  };
   const limitSelect = h(
     'select',
-    { 'aria-label': 'Traces read', onchange: () => (location.search = `?limit=${limitSelect.value}`) },
+    { 'aria-label': 'Traces read', onchange: choose },
     LIMITS.map((l) => h('option', { value: String(l), selected: l === limit }, `last ${l.toLocaleString('en-US')} traces`)),
+  );
+  const serviceSelect = h('select', { 'aria-label': 'Service', onchange: choose }, h('option', { value: '' }, 'all services'));
+  void api.services().then(
+    (names) => {
+      for (const name of names.sort()) serviceSelect.append(h('option', { value: name, selected: name === service }, name));
+      serviceSelect.value = service;
+    },
+    () => undefined,
   );
   root.append(
     h(
       'section',
       { class: 'card models-head' },
-      h('div', { class: 'trace-header-top' }, h('h1', null, 'Models'), h('div', { class: 'trace-actions' }, limitSelect)),
+      h('div', { class: 'trace-header-top' }, h('h1', null, 'Models'), h('div', { class: 'trace-actions' }, serviceSelect, limitSelect)),
       h('p', null, 'Where each model’s requests spend their time — receive, queue, compute input, infer, compute output, send — read from the span events of recent Triton-shaped traces, and how many requests ran together in one execution.'),
       summary,
     ),
@@ -38,7 +54,7 @@ export function modelsPage(root: HTMLElement, _params: readonly string[], query:
   let timer: ReturnType<typeof setTimeout> | undefined;
   const load = async (): Promise<void> => {
     try {
-      const result = await api.models(limit);
+      const result = await api.models(limit, service);
       if (stopped) return;
       const requests = result.models.reduce((n, m) => n + m.requests, 0);
       summary.textContent = `${result.models.length} model${result.models.length === 1 ? '' : 's'} · ${requests.toLocaleString('en-US')} requests in the last ${result.traces.toLocaleString('en-US')} traces · updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
