@@ -14,8 +14,8 @@ import type { TraceStore } from './store/trace-store.ts';
 import type { TraceViewerSettings } from './viewer-settings.ts';
 import { createViewerHttpServer } from './viewer-http.ts';
 
-/** A running trace viewer. */
-export interface TraceViewer {
+/** Where a running trace viewer listens. */
+export interface TraceViewerAddress {
   /** The page's URL, e.g. `http://127.0.0.1:16686/`. */
   readonly url: string;
   /** The ports bound (the real ones when 0 was asked for). */
@@ -24,6 +24,10 @@ export interface TraceViewer {
   readonly otlpGrpcPort: number;
   /** Where an OTLP/HTTP exporter sends traces, e.g. `http://127.0.0.1:4318/v1/traces`. */
   readonly otlpHttpUrl: string;
+}
+
+/** A running trace viewer. */
+export interface TraceViewer extends TraceViewerAddress {
   readonly store: TraceStore;
   /** Stops the receivers and the page, then closes the store. Idempotent. */
   close(): Promise<void>;

@@ -20,7 +20,8 @@ try {
 if (viewer !== undefined) {
   const running = viewer;
   const { url, otlpHttpPort, otlpGrpcPort, otlpHttpUrl } = running;
-  port.postMessage({ kind: 'started', url, port: running.port, otlpHttpPort, otlpGrpcPort, otlpHttpUrl } satisfies FromWorker);
+  const address = { url, port: running.port, otlpHttpPort, otlpGrpcPort, otlpHttpUrl };
+  port.postMessage({ kind: 'started', address } satisfies FromWorker);
   port.once('message', () => {
     void running.close().then(() => {
       port.postMessage({ kind: 'closed' } satisfies FromWorker);

@@ -12,22 +12,18 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { log } from '../logger.ts';
+import type { TraceViewerAddress } from './trace-viewer.ts';
 import type { TraceViewerSettings } from './viewer-settings.ts';
 
 /** What the server's thread knows of a viewer running in a worker. */
-export interface EmbeddedTraceViewer {
-  readonly url: string;
-  readonly port: number;
-  readonly otlpHttpPort: number;
-  readonly otlpGrpcPort: number;
-  readonly otlpHttpUrl: string;
+export interface EmbeddedTraceViewer extends TraceViewerAddress {
   /** Stops the viewer and ends its worker. Idempotent. */
   close(): Promise<void>;
 }
 
 /** Messages from the worker. */
 export type FromWorker =
-  | { readonly kind: 'started'; readonly url: string; readonly port: number; readonly otlpHttpPort: number; readonly otlpGrpcPort: number; readonly otlpHttpUrl: string }
+  | { readonly kind: 'started'; readonly address: TraceViewerAddress }
   | { readonly kind: 'failed'; readonly message: string }
   | { readonly kind: 'closed' };
 
@@ -64,13 +60,8 @@ export async function startTraceViewerWorker(settings: TraceViewerSettings): Pro
     // A failure inside the viewer (its heap bound reached, say) ends its worker only; the server goes on.
     log.warn(`trace viewer stopped: ${error.message}`);
   });
-  const { url, port, otlpHttpPort, otlpGrpcPort, otlpHttpUrl } = first;
   return {
-    url,
-    port,
-    otlpHttpPort,
-    otlpGrpcPort,
-    otlpHttpUrl,
+    ...first.address,
     close: () =>
       (closed ??= (async () => {
         worker.postMessage('close');
