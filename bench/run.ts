@@ -661,7 +661,7 @@ await group('viewer', async () => {
     if (received === 0) throw new Error('the embedded viewer received no spans');
     viewerEmbedded = stats;
     ratio('embedded_viewer_traced_vs_off', samples, 'triton-embedded-viewer', 'triton-off', 0.7,
-      `passthrough (sleep 0) traced at rate=1 into the embedded viewer (memory store, same process and core; npm start's trace configuration) / tracing and viewer off; wrk -c50; the viewer received ${received} spans for the ${requests} requests of the measured rounds and those of the warm-up`);
+      `passthrough (sleep 0) traced at rate=1 into the embedded viewer (its worker thread, memory store; the process pinned to one core; npm start's trace configuration) / tracing and viewer off; wrk -c50; the viewer received ${received} spans for the ${requests} requests of the measured rounds and those of the warm-up`);
   } finally {
     await traced.stop();
     await off.stop();
