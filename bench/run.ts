@@ -7,9 +7,11 @@
  * the median of the per-round ratios with their min and max.
  *
  * Environment knobs: BENCH_ROUNDS (5), BENCH_GRPC_ROUNDS (2 × BENCH_ROUNDS + 1), BENCH_SECONDS (4), BENCH_WARMUP (3),
- * BENCH_ONLY (comma list of groups: http (includes the latency figures), batching, binary, grpc).
+ * BENCH_ONLY (comma list of groups: http (includes the latency figures), batching, binary, grpc, viewer), e.g.
+ * `BENCH_ONLY=viewer npm run bench` for the trace viewer's figures alone.
  *
- * Writes bench/results/latest.json, bench/results/latest.md and the table in docs/performance.md.
+ * Writes bench/results/latest.json, bench/results/latest.md and the table in docs/performance.md (a BENCH_ONLY run:
+ * bench/results/latest-<groups>.json and .md only).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -41,7 +43,8 @@ const started = Date.now();
 function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
-const missing = ['wrk', 'h2load', 'taskset'].filter((c) => !have(c));
+/** h2load is needed by the gRPC group only. */
+const missing = ['wrk', 'taskset', ...(ONLY && !ONLY.includes('grpc') ? [] : ['h2load'])].filter((c) => !have(c));
 if (missing.length > 0) {
   console.error(
     `bench: missing ${missing.join(', ')}. Install the load generators first, e.g. on Debian/Ubuntu:\n` +
@@ -262,6 +265,8 @@ async function rounds(group: string, variants: Variant[], seconds = SECONDS, war
 
 interface Figure {
   value: number; min: number; max: number; target: number | null; met: boolean | null;
+  /** The target is an upper bound (times, bytes) instead of a lower one. */
+  atMost?: boolean;
   unit: string; rounds: number[]; description: string;
   numerator?: Side; denominator?: Side;
 }
@@ -570,6 +575,100 @@ await group('grpc', async () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// 9-13: the trace viewer: ingest, fetch and search at 1M spans, heap per span, embedded viewer throughput
+
+/** A single measured figure against a target. */
+function measured(key: string, value: number, unit: string, target: number, atMost: boolean, description: string, digits = 3): void {
+  const rounded = Math.round(value * 10 ** digits) / 10 ** digits;
+  figures[key] = {
+    value: rounded, min: rounded, max: rounded, target, met: atMost ? value <= target : value >= target, atMost,
+    unit, rounds: [rounded], description,
+  };
+  log(`==> ${key} = ${rounded} ${unit} (target ${atMost ? '<=' : '>='} ${target})`);
+}
+
+let viewerStore: unknown;
+let viewerEmbedded: unknown;
+
+await group('viewer', async () => {
+  // The store figures, in their own process on core 0 (bench/viewer-store.ts).
+  log('viewer: store figures (real exports of the passthrough example, 1M spans in a memory store)');
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', join(ROOT, 'bench/viewer-store.ts')], {
+      cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(p);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.once('exit', (code) => {
+      children.delete(p);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`bench/viewer-store.ts exited ${code}:\n${stderr}`));
+    });
+  });
+  const store = JSON.parse(out.trim().split('\n').pop()!) as {
+    stored: { spans: number; traces: number };
+    ingest: { spansPerSecond: number; decodeSeconds: number; addSeconds: number; spansPerSecondPer100k: number[] };
+    heapBytesPerSpan: number;
+    fetchTrace: { medianMs: number };
+    search: { medianMs: number };
+    searchFiltered: { medianMs: number };
+    sqlite: { spans: number; spansPerSecond: number; fetchTrace: { medianMs: number }; search: { medianMs: number }; searchFiltered: { medianMs: number } };
+  };
+  viewerStore = store;
+  const size = `${(store.stored.spans / 1e6).toFixed(2)}M spans (${store.stored.traces} traces of the passthrough example)`;
+  measured('viewer_ingest_spans_per_s', store.ingest.spansPerSecond, 'spans/s', 100_000, false,
+    `OTLP/HTTP protobuf exports of the passthrough example decoded and added to the memory store, one core, CPU time, while filling it to ${size}; decode ${store.ingest.decodeSeconds.toFixed(1)} s, add ${store.ingest.addSeconds.toFixed(1)} s`, 0);
+  measured('viewer_ingest_first_100k_spans_per_s', store.ingest.spansPerSecondPer100k[0] ?? NaN, 'spans/s', 100_000, false,
+    'the same, over the first 100k spans (a small heap)', 0);
+  measured('viewer_fetch_trace_ms_1m', store.fetchTrace.medianMs, 'ms', 20, true,
+    `GET /api/traces/{id} through the query API handler (Jaeger JSON included), median of 200, with ${size} stored`);
+  measured('viewer_search_ms_1m', store.search.medianMs, 'ms', 100, true,
+    `GET /api/traces?service=…&limit=20 (Jaeger UI's default), median of 30, with ${size} stored`);
+  measured('viewer_search_filtered_ms_1m', store.searchFiltered.medianMs, 'ms', 100, true,
+    `GET /api/traces with service, operation, a tag and minDuration, limit 20, median of 30, with ${size} stored`);
+  measured('viewer_heap_bytes_per_span', store.heapBytesPerSpan, 'bytes', 1024, true,
+    `heap used after a full GC with ${size} stored, less before, per span`, 0);
+  const sqliteSize = `${(store.sqlite.spans / 1e3).toFixed(0)}k spans in a SQLite file`;
+  const info = (key: string, value: number, unit: string, description: string): void => {
+    figures[key] = { value: round3(value), min: round3(value), max: round3(value), target: null, met: null, unit, rounds: [round3(value)], description };
+  };
+  info('viewer_sqlite_ingest_spans_per_s', Math.round(store.sqlite.spansPerSecond), 'spans/s',
+    `the same exports decoded and added to the SQLite store (--store sqlite:<path>), one core, CPU time, filling it to ${sqliteSize}`);
+  info('viewer_sqlite_fetch_trace_ms', store.sqlite.fetchTrace.medianMs, 'ms', `GET /api/traces/{id}, median of 100, ${sqliteSize}`);
+  info('viewer_sqlite_search_ms', store.sqlite.search.medianMs, 'ms', `GET /api/traces?service=…&limit=20, median of 20, ${sqliteSize}`);
+  info('viewer_sqlite_search_filtered_ms', store.sqlite.searchFiltered.medianMs, 'ms',
+    `GET /api/traces with service, operation, a tag and minDuration, limit 20, median of 20, ${sqliteSize}`);
+
+  // The traced server with its embedded viewer (npm start's trace configuration) against tracing off, both on core 0.
+  const viewerPort = await freePort();
+  const traced = await startServer('triton-embedded-viewer', 'triton.ts', {
+    BENCH_TRACE: 'viewer', BENCH_VIEWER_PORT: String(viewerPort), BENCH_VIEWER_OTLP_PORT: String(await freePort()),
+    BENCH_HTTP_PORT: String(await freePort()),
+  });
+  const off = await startServer('triton-off', 'triton.ts', { BENCH_TRACE: 'off', BENCH_HTTP_PORT: String(await freePort()) });
+  try {
+    const url = (s: Server): string => `http://127.0.0.1:${s.port}/v2/models/passthrough/infer`;
+    for (const s of [traced, off]) await expectJsonEcho(url(s));
+    const samples = await rounds('viewer embedded c50', [traced, off].map((s) => ({
+      name: s.name, pid: s.proc.pid, load: (sec: number) => wrk(url(s), jsonLua, 50, sec),
+    })));
+    const stats = (await (await fetch(`http://127.0.0.1:${viewerPort}/api/ts-triton/stats`)).json()) as { spans: number; evictedSpans: number };
+    const received = stats.spans + stats.evictedSpans;
+    const requests = samples['triton-embedded-viewer']!.reduce((sum, l) => sum + l.requests, 0);
+    if (received === 0) throw new Error('the embedded viewer received no spans');
+    viewerEmbedded = stats;
+    ratio('embedded_viewer_traced_vs_off', samples, 'triton-embedded-viewer', 'triton-off', 0.7,
+      `passthrough (sleep 0) traced at rate=1 into the embedded viewer (its worker thread, memory store; the process pinned to one core; npm start's trace configuration) / tracing and viewer off; wrk -c50; the viewer received ${received} spans for the ${requests} requests of the measured rounds and those of the warm-up`);
+  } finally {
+    await traced.stop();
+    await off.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // Report
 
 const cpuModel = cpus()[0]?.model ?? 'unknown';
@@ -599,6 +698,8 @@ const result = {
   figures,
   spanCheck: spanCheckResult,
   otlpSink: sinkTotals,
+  viewerStore,
+  viewerEmbedded,
   failures,
 };
 
@@ -608,7 +709,7 @@ const cpuCell = (f: Figure): string =>
     ? `${f.numerator.cpuUsPerRequest.toFixed(1)} / ${f.denominator.cpuUsPerRequest.toFixed(1)}`
     : '—';
 const rows = Object.entries(figures).map(([k, f]) =>
-  `| \`${k}\` | ${fmt(f)} ${f.unit === 'ratio' ? '' : f.unit} | ${f.unit === 'req/s' ? f.min : f.min.toFixed(2)} – ${f.unit === 'req/s' ? f.max : f.max.toFixed(2)} | ${f.target === null ? '—' : `≥ ${f.target}`} | ${f.met === null ? '—' : f.met ? 'yes' : '**no**'} | ${cpuCell(f)} |`);
+  `| \`${k}\` | ${fmt(f)} ${f.unit === 'ratio' ? '' : f.unit} | ${f.unit === 'req/s' ? f.min : f.min.toFixed(2)} – ${f.unit === 'req/s' ? f.max : f.max.toFixed(2)} | ${f.target === null ? '—' : `${f.atMost ? '≤' : '≥'} ${f.target}`} | ${f.met === null ? '—' : f.met ? 'yes' : '**no**'} | ${cpuCell(f)} |`);
 const table = [
   `Measured ${result.date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.wrk}, ${machine.h2load}; ` +
     `${ROUNDS} rounds × ${SECONDS} s after a ${WARMUP} s warm-up (4 MB tensor: ${TENSOR_SECONDS} s rounds and warm-up; gRPC: ${GRPC_ROUNDS} rounds); whole run ${totalSeconds} s.`,
@@ -620,8 +721,10 @@ const table = [
 ].join('\n');
 
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
-writeFileSync(join(ROOT, 'bench/results/latest.md'), table + '\n');
+/** A run of some groups only writes its own files, so the full run's results stay. */
+const resultName = ONLY ? `latest-${ONLY.join('-')}` : 'latest';
+writeFileSync(join(ROOT, `bench/results/${resultName}.json`), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(join(ROOT, `bench/results/${resultName}.md`), table + '\n');
 const docPath = join(ROOT, 'docs/performance.md');
 try {
   const doc = readFileSync(docPath, 'utf8');
@@ -634,5 +737,5 @@ try {
   // docs/performance.md is optional for the run.
 }
 console.log('\n' + table);
-log(`done in ${totalSeconds} s; wrote bench/results/latest.json`);
+log(`done in ${totalSeconds} s; wrote bench/results/${resultName}.json`);
 process.exitCode = failures.length ? 1 : 0;

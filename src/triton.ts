@@ -22,6 +22,8 @@ import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
 import { serverCounters } from './server-counters.ts';
 import { installUnhandledErrorPolicy } from './uncaught-errors.ts';
+import type { EmbeddedTraceViewer } from './viewer/viewer-worker.ts';
+import { resolveTraceViewer } from './viewer/viewer-settings.ts';
 import { VERSION } from './version.ts';
 
 /** What `new Triton()` takes. */
@@ -64,6 +66,7 @@ export class Triton {
   #metrics: MetricsFrontend | undefined;
   #tracing: TraceManager | undefined;
   #repository: ModelRepository | undefined;
+  #viewer: EmbeddedTraceViewer | undefined;
   #stopped: Promise<void> | undefined;
   #uninstallErrorPolicy: (() => void) | undefined;
 
@@ -107,6 +110,11 @@ export class Triton {
     return this.#repository;
   }
 
+  /** The built-in trace viewer (in a worker thread), once running when `traceViewer` enables it. */
+  get traceViewer(): EmbeddedTraceViewer | undefined {
+    return this.#viewer;
+  }
+
   /** The port the HTTP frontend listens on, once running. */
   get httpPort(): number | undefined {
     return this.#http?.port;
@@ -137,8 +145,10 @@ export class Triton {
     this.#config = config;
     setVerboseLevel(config.logVerbose);
     if (config.modelRepository !== '') await this.#openRepository(config);
-    // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
-    // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
+    // The gRPC and metrics frontends, the trace viewer and the OpenTelemetry SDK are loaded only when enabled: a
+    // smaller heap makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
+    // The viewer starts first, so that the server's first export finds its receiver.
+    await this.#startTraceViewer(config);
     const tracing = await TraceManager.start(traceConfig);
     this.#tracing = tracing;
     if (config.allowGrpc) {
@@ -210,6 +220,23 @@ export class Triton {
     return `${models.length === 1 ? 'model' : 'models'} ${models.map((m) => `'${m.name}' version ${m.version}`).join(', ')}`;
   }
 
+  /** Starts the built-in trace viewer when enabled; a viewer that cannot start is a warning, not a failed server. */
+  async #startTraceViewer(config: TritonConfig): Promise<void> {
+    const settings = resolveTraceViewer(config.traceViewer, 'TritonConfig.traceViewer');
+    if (settings === false) return;
+    try {
+      const { startTraceViewerWorker } = await import('./viewer/viewer-worker.ts');
+      this.#viewer = await startTraceViewerWorker(settings);
+    } catch (error) {
+      log.warn(`${(error as Error).message}. The server runs without its trace viewer (TS_TRITON_TRACE_VIEWER=false turns it off).`);
+      return;
+    }
+    const viewer = this.#viewer;
+    log.info(
+      `Started trace viewer at ${viewer.url} (OTLP receivers: ${viewer.otlpHttpUrl}, gRPC ${settings.host}:${viewer.otlpGrpcPort})`,
+    );
+  }
+
   /** Runs until SIGINT or SIGTERM, then stops gracefully. */
   async serve(): Promise<void> {
     await this.run();
@@ -248,6 +275,8 @@ export class Triton {
     await Promise.all([this.#http?.close(deadline), this.#grpc?.close(deadline)]);
     await this.#metrics?.close();
     await this.#tracing?.shutdown(Math.max(deadline - nowMs(), 0));
+    // After tracing's last export, which the viewer may be receiving.
+    await this.#viewer?.close();
     this.#uninstallErrorPolicy?.();
     this.#service.setState('stopped');
   }

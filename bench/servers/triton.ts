@@ -2,7 +2,9 @@
  * A ts-triton server for the benchmark, configured from the environment:
  *   BENCH_MODEL      passthrough (default) | cost2ms | identity
  *   BENCH_TRACE      off (default) | on (OpenTelemetry, rate=1) | unsampled (OpenTelemetry, rate=1000)
+ *                    | viewer (rate=1 into the embedded trace viewer, with `npm start`'s trace configuration)
  *   BENCH_OTLP_URL   OTLP/HTTP endpoint for the traced modes
+ *   BENCH_VIEWER_PORT / BENCH_VIEWER_OTLP_PORT  the embedded viewer's page/API port and OTLP/HTTP port (viewer mode)
  *   BENCH_MAX_BATCH  maxBatchSize (default 128 for passthrough, 64 for cost2ms, 0 for identity)
  *   BENCH_HTTP_PORT / BENCH_GRPC_PORT  ports; gRPC is off without BENCH_GRPC_PORT
  * Prints `READY` on stdout once listening.
@@ -17,10 +19,21 @@ const otlpUrl = process.env.BENCH_OTLP_URL ?? 'http://127.0.0.1:4318/v1/traces';
 const httpPort = Number(process.env.BENCH_HTTP_PORT ?? 8000);
 const grpcPort = Number(process.env.BENCH_GRPC_PORT ?? 0);
 
+const viewerOtlpPort = Number(process.env.BENCH_VIEWER_OTLP_PORT ?? 0);
 const traceConfig =
   traceMode === 'off'
     ? []
-    : [
+    : traceMode === 'viewer'
+      ? [
+          // examples/passthrough's configuration, exporting to its embedded viewer's receiver.
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=http://localhost:${viewerOtlpPort}/v1/traces`,
+          'opentelemetry,resource=service.name=test_server_with_passthrough',
+          'opentelemetry,resource=test.key=test.value',
+        ]
+      : [
         'level=TIMESTAMPS',
         `rate=${traceMode === 'on' ? 1 : 1000}`,
         'mode=opentelemetry',
@@ -37,6 +50,10 @@ const triton = new Triton({
     allowGrpc: grpcPort > 0,
     allowMetrics: false,
     traceConfig,
+    traceViewer:
+      traceMode === 'viewer'
+        ? { port: Number(process.env.BENCH_VIEWER_PORT ?? 0), otlpHttpPort: viewerOtlpPort, otlpGrpcPort: 0 }
+        : false,
   },
 });
 

@@ -5,6 +5,9 @@
  *
  * Run: npm start   then   curl -sS http://127.0.0.1:8000/v2/models/passthrough/generate \
  *   -H 'Content-Type: application/json' -d '{"sleep": 0.001, "error": false}'
+ * and open http://127.0.0.1:16686 to see the request's trace: the server runs the built-in trace viewer, whose
+ * OTLP receiver on port 4318 is where the trace configuration below exports to. With Jaeger or an OpenTelemetry
+ * Collector on those ports instead, turn the viewer off: TS_TRITON_TRACE_VIEWER=false npm start
  *
  * Importing this module serves nothing: the benchmark binds `passthroughModel` on a server of its own.
  */
@@ -49,7 +52,7 @@ export const traceConfig = [
 ];
 
 if (import.meta.main) {
-  const triton = new Triton({ config: { traceConfig } });
+  const triton = new Triton({ config: { traceConfig, traceViewer: true } });
   triton.bind(passthroughModel);
   await triton.serve();
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `ts-triton` command line: `ts-triton serve <model-repository> [options]`, `ts-triton perf -m <model>
- * [options]`. Exit status 0 on success, 1 on a runtime error (server unreachable, unknown model, failed request,
- * a server that cannot start), 2 on a wrong command line.
+ * [options]`, `ts-triton viewer [options]`. Exit status 0 on success, 1 on a runtime error (server unreachable,
+ * unknown model, failed request, a server that cannot start), 2 on a wrong command line.
  *
  * @module
  */
@@ -10,10 +10,12 @@
 import { runPerf } from './perf/perf-command.ts';
 import { runServe } from './serve/serve-command.ts';
 import { UsageError } from './usage-error.ts';
+import { runViewer } from './viewer-command.ts';
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
   perf: runPerf,
   serve: runServe,
+  viewer: runViewer,
 };
 
 const USAGE = `Usage: ts-triton <command> [options]
@@ -21,6 +23,7 @@ const USAGE = `Usage: ts-triton <command> [options]
 Commands:
   perf    measure a model's throughput and latency (perf_analyzer-style); ts-triton perf --help
   serve   serve a model repository folder (tritonserver-style); ts-triton serve --help
+  viewer  receive, keep and show traces (OTLP receivers and a trace viewer); ts-triton viewer --help
 `;
 
 /**

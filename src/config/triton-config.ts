@@ -6,6 +6,13 @@
  */
 
 import { invalidArg } from '../errors.ts';
+import { resolveTraceViewer, traceViewerFromEnv, type TraceViewerSettings } from '../viewer/viewer-settings.ts';
+
+/**
+ * The `traceViewer` field: `true` runs the trace viewer (OTLP receivers, trace store, viewer page) in the server's
+ * process with its defaults, an object changes some of its settings, `false` leaves it off.
+ */
+export type TraceViewerOption = boolean | Partial<TraceViewerSettings>;
 
 /** The server's settings. */
 export interface TritonConfig {
@@ -109,6 +116,12 @@ export interface TritonConfig {
   readonly repositoryPollSecs: number;
   /** Ready only when every repository model that should serve does (a model unloaded on request does not count). @default true */
   readonly strictReadiness: boolean;
+  /**
+   * The built-in trace viewer: `true` (its defaults: page on 127.0.0.1:16686, OTLP receivers on 4318 and 4317),
+   * settings such as `{ port: 16687, maxSpans: 100000 }`, or `false`. Resolved to `false` or every setting.
+   * From the environment: `TS_TRITON_TRACE_VIEWER=true|false|<JSON object>`. @default false
+   */
+  readonly traceViewer: TraceViewerOption;
 }
 
 /** Triton's defaults, but for the addresses: loopback rather than Triton's `0.0.0.0`. */
@@ -152,9 +165,10 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   loadModel: Object.freeze([]),
   repositoryPollSecs: 15,
   strictReadiness: true,
+  traceViewer: false,
 });
 
-type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list' | 'control-mode';
+type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list' | 'control-mode' | 'viewer';
 
 /** Each field's kind of value: what the environment, the command line (`ts-triton serve`) and code may give. */
 export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
@@ -197,6 +211,7 @@ export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   loadModel: 'list',
   repositoryPollSecs: 'count',
   strictReadiness: 'boolean',
+  traceViewer: 'viewer',
 };
 
 /** Triton's model control modes. */
@@ -212,6 +227,7 @@ const EXPECTED: Readonly<Record<Kind, string>> = {
   boolean: 'true or false',
   list: 'a list of strings',
   'control-mode': `one of ${MODEL_CONTROL_MODES.join(', ')}`,
+  viewer: 'true, false or an object of trace viewer settings',
 };
 
 /** The environment variable of a field: `httpPort` → `TS_TRITON_HTTP_PORT`. */
@@ -233,6 +249,8 @@ function isValid(kind: Kind, value: unknown): boolean {
       return Number.isSafeInteger(value) && (value as number) >= 0;
     case 'list':
       return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'viewer':
+      return typeof value === 'boolean' || (typeof value === 'object' && value !== null && !Array.isArray(value));
   }
 }
 
@@ -252,6 +270,8 @@ function fromEnv(kind: Kind, text: string): unknown {
       } catch {
         return text;
       }
+    case 'viewer':
+      return traceViewerFromEnv(text);
   }
 }
 
@@ -278,6 +298,15 @@ export function resolveConfig(
       const source = text !== undefined && text !== '' ? ` (from ${variable})` : '';
       const hint = kind === 'list' && source ? ' given as a JSON array' : '';
       throw invalidArg(`TritonConfig.${field}${source} must be ${EXPECTED[kind]}${hint}; got ${JSON.stringify(text ?? value)}`);
+    }
+    if (kind === 'viewer') {
+      const source = text !== undefined && text !== '' ? ` (from ${variable})` : '';
+      try {
+        resolved[field] = resolveTraceViewer(value, `TritonConfig.${field}${source}`);
+      } catch (error) {
+        throw invalidArg((error as Error).message);
+      }
+      continue;
     }
     resolved[field] = kind === 'list' ? Object.freeze([...(value as string[])]) : value;
   }

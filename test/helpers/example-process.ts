@@ -13,11 +13,18 @@ export interface ExampleProcess {
 }
 
 /**
- * Starts `node <script>` on free ports (HTTP, gRPC and metrics port 0) and resolves once it logs its HTTP port.
+ * Starts `node <script>` on free ports (HTTP, gRPC and metrics port 0), without the built-in trace viewer (its
+ * fixed ports), and resolves once it logs its HTTP port.
  * @param env - extra environment variables.
  * @param args - arguments after the script.
+ * @param startMs - how long it may take to start; past it, the process is killed and the start fails.
  */
-export async function startExample(script: string, env: Record<string, string> = {}, args: readonly string[] = []): Promise<ExampleProcess> {
+export async function startExample(
+  script: string,
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+  startMs = 15_000,
+): Promise<ExampleProcess> {
   const child = spawn(process.execPath, [script, ...args], {
     env: {
       ...process.env,
@@ -27,6 +34,7 @@ export async function startExample(script: string, env: Record<string, string> =
       TS_TRITON_METRICS_ADDRESS: '127.0.0.1',
       TS_TRITON_GRPC_PORT: '0',
       TS_TRITON_GRPC_ADDRESS: '127.0.0.1',
+      TS_TRITON_TRACE_VIEWER: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,7 +42,10 @@ export async function startExample(script: string, env: Record<string, string> =
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not start within ${startMs} ms:\n${output}`));
+    }, startMs);
     child.stderr!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Started HTTPService at [^:]+:(\d+)/.exec(output);

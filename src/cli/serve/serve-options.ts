@@ -10,6 +10,7 @@
 
 import { DEFAULT_CONFIG, envName, KIND, type TritonConfig } from '../../config/triton-config.ts';
 import { UsageError } from '../usage-error.ts';
+import { traceViewerFromEnv } from '../../viewer/viewer-settings.ts';
 
 type Field = keyof TritonConfig;
 
@@ -33,6 +34,7 @@ const VALUE_HINT: Readonly<Record<(typeof KIND)[Field], string>> = {
   boolean: '[true|false]',
   list: '<entry>',
   'control-mode': '<none|explicit|poll>',
+  viewer: '[true|false|<JSON settings>]',
 };
 
 /** What the command line asked for. */
@@ -53,6 +55,8 @@ function parseValue(flag: string, field: Field, text: string): unknown {
       if (text === 'true' || text === '1') return true;
       if (text === 'false' || text === '0') return false;
       throw new UsageError(`--${flag} expects true or false; got '${text}'`);
+    case 'viewer':
+      return traceViewerFromEnv(text);
     default:
       return text;
   }

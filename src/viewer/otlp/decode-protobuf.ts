@@ -1,0 +1,535 @@
+/**
+ * The OTLP/protobuf decoder of the trace viewer: an `ExportTraceServiceRequest` (opentelemetry/proto/collector/
+ * trace/v1) read straight into {@link SpanRecord}s, on top of the project's protobuf wire reader.
+ *
+ * A message that cannot be read (a length past the end, a bad wire type, a truncated value) throws an
+ * {@link OtlpDecodeError} naming the field; a span whose ids are invalid (wrong length, all zeros) is refused
+ * alone and counted, as OTLP's partial success reports it. Unknown fields are skipped.
+ *
+ * @module
+ */
+
+import { FIXED64, LENGTH_DELIMITED, NotFastPath, VARINT, WireReader } from '../../protocol/grpc-wire-reader.ts';
+import type {
+  Attribute,
+  AttributeValue,
+  EventRecord,
+  LinkRecord,
+  ResourceRecord,
+  ScopeRecord,
+  SpanRecord,
+} from '../span-record.ts';
+import { type DecodedExport, OtlpDecodeError } from './decode-error.ts';
+import { attribute, internBytes, NONE, resourceRecord, sharedResource, sharedScope } from './intern.ts';
+
+const FIXED32 = 5;
+
+/** The wire reader, with the OTLP field types it lacks (fixed64 times, fixed32 flags, int64 values) and skipping. */
+class OtlpReader extends WireReader {
+  /** A fixed64 as a bigint. */
+  fixed64(): bigint {
+    if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
+    const value = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return value;
+  }
+
+  /** A fixed32. */
+  fixed32(): number {
+    if (this.pos + 4 > this.end) throw new NotFastPath('read past the end');
+    const value = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return value;
+  }
+
+  /** An int64 varint as a signed bigint. */
+  int64(): bigint {
+    let low = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i++) {
+      const byte = this.buf[this.pos++];
+      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
+      low += (byte & 0x7f) * scale;
+      if (byte < 0x80) return BigInt(low);
+      scale *= 0x80;
+    }
+    let big = BigInt(low);
+    for (let shift = 49n; shift < 70n; shift += 7n) {
+      const byte = this.buf[this.pos++];
+      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
+      big |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return BigInt.asIntN(64, big);
+    }
+    throw new NotFastPath('varint too long');
+  }
+
+  /** Any varint (up to ten bytes), as an unsigned 32-bit number (enums and counts). */
+  varint32(): number {
+    let value = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      const byte = this.buf[this.pos++];
+      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
+      if (shift < 32) value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value >>> 0;
+    }
+    throw new NotFastPath('varint too long');
+  }
+
+  /** The range [start, end) of a length-delimited value; moves past it. */
+  range(): number {
+    const length = this.smallVarint();
+    const start = this.pos;
+    if (start + length > this.end) throw new NotFastPath(`length ${length} runs past the end of the message`);
+    this.pos = start + length;
+    return start;
+  }
+
+  /** A length-delimited string, shared with every equal short string decoded before (see `internBytes`). */
+  text(): string {
+    const start = this.range();
+    return internBytes(this.buf, start, this.pos);
+  }
+
+  /** A length-delimited string not worth sharing (messages, trace states). */
+  plainText(): string {
+    const start = this.range();
+    return start === this.pos ? '' : this.buf.toString('utf8', start, this.pos);
+  }
+
+  /** A reader of an embedded message; moves past it. */
+  sub(): OtlpReader {
+    const start = this.range();
+    return new OtlpReader(this.buf, start, this.pos);
+  }
+
+  /** Moves past a field of `wireType`. */
+  skip(wireType: number): void {
+    switch (wireType) {
+      case VARINT:
+        this.varint32();
+        return;
+      case FIXED64:
+        this.pos += 8;
+        break;
+      case LENGTH_DELIMITED:
+        this.range();
+        return;
+      case FIXED32:
+        this.pos += 4;
+        break;
+      default:
+        throw new NotFastPath(`wire type ${wireType} is not used by OTLP`);
+    }
+    if (this.pos > this.end) throw new NotFastPath('read past the end');
+  }
+}
+
+/** `buf[start, end)` in lowercase hex (one flat string); '' when all bytes are zero (an unset id). */
+function hexId(buf: Buffer, start: number, end: number): string {
+  let any = 0;
+  for (let i = start; i < end; i++) any |= buf[i]!;
+  return any === 0 ? '' : buf.toString('hex', start, end);
+}
+
+/** Where reading is, for the error message: indices of the resource, scope, span and the field being read. */
+interface Place {
+  resource: number;
+  scope: number;
+  span: number;
+  /** The field being read, relative to the innermost index set ('' = none). */
+  field: string;
+  /** The index in that (repeated) field, or -1. */
+  item: number;
+}
+
+function placePath(place: Place): string {
+  let path = '';
+  if (place.resource >= 0) path = `resourceSpans[${place.resource}]`;
+  if (place.scope >= 0) path += `.scopeSpans[${place.scope}]`;
+  if (place.span >= 0) path += `.spans[${place.span}]`;
+  if (place.field !== '') path += path === '' ? place.field : `.${place.field}`;
+  if (place.item >= 0) path += `[${place.item}]`;
+  return path;
+}
+
+/** A refused span: its field and why. */
+class Refusal {
+  readonly field: string;
+  readonly problem: string;
+  constructor(field: string, problem: string) {
+    this.field = field;
+    this.problem = problem;
+  }
+}
+
+/**
+ * Decodes an `ExportTraceServiceRequest`.
+ * @throws {OtlpDecodeError} naming the field where the message cannot be read.
+ */
+export function decodeOtlpProtobuf(body: Buffer): DecodedExport {
+  const place: Place = { resource: -1, scope: -1, span: -1, field: '', item: -1 };
+  const state: DecodeState = { spans: [], rejected: 0, rejectionMessage: '', lastTraceBytes: -1, lastTraceId: '', buf: body };
+  try {
+    const reader = new OtlpReader(body);
+    let resourceIndex = 0;
+    while (!reader.done) {
+      const key = reader.smallVarint();
+      if (key === ((1 << 3) | LENGTH_DELIMITED)) {
+        place.resource = resourceIndex++;
+        readResourceSpans(reader.sub(), place, state);
+        place.resource = -1;
+      } else reader.skip(key & 7);
+    }
+  } catch (error) {
+    if (error instanceof NotFastPath || error instanceof RangeError) {
+      throw new OtlpDecodeError(placePath(place), `malformed protobuf (${error.message})`);
+    }
+    throw error;
+  }
+  return { spans: state.spans, rejected: state.rejected, rejectionMessage: state.rejectionMessage };
+}
+
+interface DecodeState {
+  readonly spans: SpanRecord[];
+  rejected: number;
+  rejectionMessage: string;
+  /** Offset of the last trace id's bytes, and its hex: spans of one trace come together and share the string. */
+  lastTraceBytes: number;
+  lastTraceId: string;
+  readonly buf: Buffer;
+}
+
+/**
+ * Reads the embedded message of field 1 (a resource or scope) that applies to the whole of `reader`'s message:
+ * when it comes first, as encoders write it, the reader is left after it; else the message is searched for it and
+ * the reader is left where it was. Undefined when there is none.
+ */
+function leadingMessage<T>(reader: OtlpReader, place: Place, field: string, read: (message: OtlpReader) => T): T | undefined {
+  const start = reader.pos;
+  let found: T | undefined;
+  let first = true;
+  while (!reader.done) {
+    const key = reader.smallVarint();
+    if (key === ((1 << 3) | LENGTH_DELIMITED)) {
+      place.field = field;
+      const from = reader.range();
+      found = read(new OtlpReader(reader.buf, from, reader.pos));
+      place.field = '';
+      if (first) return found;
+    } else reader.skip(key & 7);
+    first = false;
+  }
+  reader.pos = start;
+  return found;
+}
+
+function readResourceSpans(reader: OtlpReader, place: Place, state: DecodeState): void {
+  const resource = leadingMessage(reader, place, 'resource', readResource) ?? EMPTY_RESOURCE;
+  let scopeIndex = 0;
+  while (!reader.done) {
+    const key = reader.smallVarint();
+    if (key === ((2 << 3) | LENGTH_DELIMITED)) {
+      place.scope = scopeIndex++;
+      readScopeSpans(reader.sub(), resource, place, state);
+      place.scope = -1;
+    } else reader.skip(key & 7);
+  }
+}
+
+const EMPTY_RESOURCE: ResourceRecord = Object.freeze({ serviceName: '', attributes: NONE });
+const EMPTY_SCOPE: ScopeRecord = Object.freeze({ name: '', version: '', attributes: NONE });
+
+function readResource(reader: OtlpReader): ResourceRecord {
+  const encoded = reader.buf.toString('latin1', reader.pos, reader.end);
+  return sharedResource(encoded, () => {
+    const attributes: Attribute[] = [];
+    while (!reader.done) {
+      const key = reader.smallVarint();
+      if (key === ((1 << 3) | LENGTH_DELIMITED)) attributes.push(readKeyValue(reader.sub()));
+      else reader.skip(key & 7);
+    }
+    return resourceRecord(attributes.length === 0 ? NONE : Object.freeze(attributes.slice()));
+  });
+}
+
+function readScope(reader: OtlpReader): ScopeRecord {
+  const encoded = reader.buf.toString('latin1', reader.pos, reader.end);
+  return sharedScope(encoded, () => {
+    let name = '';
+    let version = '';
+    const attributes: Attribute[] = [];
+    while (!reader.done) {
+      const key = reader.smallVarint();
+      if (key === ((1 << 3) | LENGTH_DELIMITED)) name = reader.text();
+      else if (key === ((2 << 3) | LENGTH_DELIMITED)) version = reader.text();
+      else if (key === ((3 << 3) | LENGTH_DELIMITED)) attributes.push(readKeyValue(reader.sub()));
+      else reader.skip(key & 7);
+    }
+    return Object.freeze({ name, version, attributes: attributes.length === 0 ? NONE : Object.freeze(attributes) });
+  });
+}
+
+function readScopeSpans(reader: OtlpReader, resource: ResourceRecord, place: Place, state: DecodeState): void {
+  const scope = leadingMessage(reader, place, 'scope', readScope) ?? EMPTY_SCOPE;
+  let spanIndex = 0;
+  while (!reader.done) {
+    const key = reader.smallVarint();
+    if (key === ((2 << 3) | LENGTH_DELIMITED)) {
+      place.span = spanIndex++;
+      const span = readSpan(reader.sub(), resource, scope, place, state);
+      if (span instanceof Refusal) {
+        if (state.rejected++ === 0) state.rejectionMessage = `${placePath(place)}.${span.field}: ${span.problem}`;
+      } else state.spans.push(span);
+      place.span = -1;
+      place.field = '';
+    } else reader.skip(key & 7);
+  }
+}
+
+function readSpan(
+  reader: OtlpReader,
+  resource: ResourceRecord,
+  scope: ScopeRecord,
+  place: Place,
+  state: DecodeState,
+): SpanRecord | Refusal {
+  const buf = reader.buf;
+  let traceStart = -1;
+  let traceLength = 0;
+  let spanId = '';
+  let spanLength = 0;
+  let parentSpanId = '';
+  let parentLength = 0;
+  let traceState = '';
+  let name = '';
+  let kind = 0;
+  let start = 0n;
+  let end = 0n;
+  let attributes: Attribute[] | undefined;
+  let events: EventRecord[] | undefined;
+  let links: LinkRecord[] | undefined;
+  let statusCode = 0;
+  let statusMessage = '';
+  let flags = 0;
+  let refusal: Refusal | undefined;
+  while (!reader.done) {
+    const key = reader.smallVarint();
+    switch (key) {
+      case (1 << 3) | LENGTH_DELIMITED:
+        place.field = 'traceId';
+        traceStart = reader.range();
+        traceLength = reader.pos - traceStart;
+        break;
+      case (2 << 3) | LENGTH_DELIMITED: {
+        place.field = 'spanId';
+        const from = reader.range();
+        spanLength = reader.pos - from;
+        spanId = spanLength === 8 ? hexId(buf, from, reader.pos) : '';
+        break;
+      }
+      case (3 << 3) | LENGTH_DELIMITED:
+        place.field = 'traceState';
+        traceState = reader.plainText();
+        break;
+      case (4 << 3) | LENGTH_DELIMITED: {
+        place.field = 'parentSpanId';
+        const from = reader.range();
+        parentLength = reader.pos - from;
+        parentSpanId = parentLength === 8 ? hexId(buf, from, reader.pos) : '';
+        break;
+      }
+      case (5 << 3) | LENGTH_DELIMITED:
+        place.field = 'name';
+        name = reader.text();
+        break;
+      case (6 << 3) | VARINT:
+        place.field = 'kind';
+        kind = reader.varint32();
+        break;
+      case (7 << 3) | FIXED64:
+        place.field = 'startTimeUnixNano';
+        start = reader.fixed64();
+        break;
+      case (8 << 3) | FIXED64:
+        place.field = 'endTimeUnixNano';
+        end = reader.fixed64();
+        break;
+      case (9 << 3) | LENGTH_DELIMITED:
+        place.field = 'attributes';
+        place.item = attributes?.length ?? 0;
+        (attributes ??= []).push(readKeyValue(reader.sub()));
+        place.item = -1;
+        break;
+      case (11 << 3) | LENGTH_DELIMITED:
+        place.field = 'events';
+        place.item = events?.length ?? 0;
+        (events ??= []).push(readEvent(reader.sub()));
+        place.item = -1;
+        break;
+      case (13 << 3) | LENGTH_DELIMITED: {
+        place.field = 'links';
+        place.item = links?.length ?? 0;
+        const link = readLink(reader.sub());
+        if (link instanceof Refusal) refusal ??= new Refusal(`links[${place.item}].${link.field}`, link.problem);
+        else (links ??= []).push(link);
+        place.item = -1;
+        break;
+      }
+      case (15 << 3) | LENGTH_DELIMITED: {
+        place.field = 'status';
+        const status = reader.sub();
+        while (!status.done) {
+          const statusKey = status.smallVarint();
+          if (statusKey === ((2 << 3) | LENGTH_DELIMITED)) statusMessage = status.plainText();
+          else if (statusKey === ((3 << 3) | VARINT)) statusCode = status.varint32();
+          else status.skip(statusKey & 7);
+        }
+        break;
+      }
+      case (16 << 3) | FIXED32:
+        place.field = 'flags';
+        flags = reader.fixed32();
+        break;
+      default:
+        place.field = `field ${key >>> 3}`;
+        reader.skip(key & 7);
+    }
+  }
+  place.field = '';
+  if (traceLength !== 16) return new Refusal('traceId', `a trace id has 16 bytes; got ${traceLength}`);
+  if (spanLength !== 8) return new Refusal('spanId', `a span id has 8 bytes; got ${spanLength}`);
+  if (parentLength !== 0 && parentLength !== 8) {
+    return new Refusal('parentSpanId', `a parent span id has 8 bytes (or none); got ${parentLength}`);
+  }
+  let traceId: string;
+  if (state.lastTraceBytes >= 0 && buf.compare(buf, state.lastTraceBytes, state.lastTraceBytes + 16, traceStart, traceStart + 16) === 0) {
+    traceId = state.lastTraceId;
+  } else {
+    traceId = hexId(buf, traceStart, traceStart + 16);
+    state.lastTraceBytes = traceStart;
+    state.lastTraceId = traceId;
+  }
+  if (traceId === '') return new Refusal('traceId', 'the trace id is all zeros (invalid)');
+  if (spanId === '') return new Refusal('spanId', 'the span id is all zeros (invalid)');
+  if (refusal !== undefined) return refusal;
+  return {
+    traceId,
+    spanId,
+    parentSpanId,
+    traceState,
+    name,
+    kind,
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    // Copies are exact in size: an array grown by push keeps room for 16 more, which stored spans would hold.
+    attributes: attributes === undefined ? NONE : attributes.slice(),
+    events: events === undefined ? NONE : events.slice(),
+    links: links === undefined ? NONE : links.slice(),
+    statusCode,
+    statusMessage,
+    flags,
+    resource,
+    scope,
+  };
+}
+
+function readEvent(reader: OtlpReader): EventRecord {
+  let time = 0n;
+  let name = '';
+  let attributes: Attribute[] | undefined;
+  while (!reader.done) {
+    const key = reader.smallVarint();
+    if (key === ((1 << 3) | FIXED64)) time = reader.fixed64();
+    else if (key === ((2 << 3) | LENGTH_DELIMITED)) name = reader.text();
+    else if (key === ((3 << 3) | LENGTH_DELIMITED)) (attributes ??= []).push(readKeyValue(reader.sub()));
+    else reader.skip(key & 7);
+  }
+  return { timeUnixNano: time, name, attributes: attributes === undefined ? NONE : attributes.slice() };
+}
+
+function readLink(reader: OtlpReader): LinkRecord | Refusal {
+  let traceId = '';
+  let traceLength = 0;
+  let spanId = '';
+  let spanLength = 0;
+  let traceState = '';
+  let attributes: Attribute[] | undefined;
+  while (!reader.done) {
+    const key = reader.smallVarint();
+    if (key === ((1 << 3) | LENGTH_DELIMITED)) {
+      const from = reader.range();
+      traceLength = reader.pos - from;
+      traceId = hexId(reader.buf, from, reader.pos);
+    } else if (key === ((2 << 3) | LENGTH_DELIMITED)) {
+      const from = reader.range();
+      spanLength = reader.pos - from;
+      spanId = hexId(reader.buf, from, reader.pos);
+    } else if (key === ((3 << 3) | LENGTH_DELIMITED)) traceState = reader.plainText();
+    else if (key === ((4 << 3) | LENGTH_DELIMITED)) (attributes ??= []).push(readKeyValue(reader.sub()));
+    else reader.skip(key & 7);
+  }
+  if (traceLength !== 16 || traceId === '') return new Refusal('traceId', `a trace id has 16 bytes, not all zero; got ${traceLength}`);
+  if (spanLength !== 8 || spanId === '') return new Refusal('spanId', `a span id has 8 bytes, not all zero; got ${spanLength}`);
+  return { traceId, spanId, traceState, attributes: attributes === undefined ? NONE : attributes.slice() };
+}
+
+function readKeyValue(reader: OtlpReader): Attribute {
+  let key = '';
+  let value: AttributeValue = null;
+  while (!reader.done) {
+    const tag = reader.smallVarint();
+    if (tag === ((1 << 3) | LENGTH_DELIMITED)) key = reader.text();
+    else if (tag === ((2 << 3) | LENGTH_DELIMITED)) value = readAnyValue(reader.sub());
+    else reader.skip(tag & 7);
+  }
+  return attribute(key, value);
+}
+
+function readAnyValue(reader: OtlpReader): AttributeValue {
+  let value: AttributeValue = null;
+  while (!reader.done) {
+    const tag = reader.smallVarint();
+    switch (tag) {
+      case (1 << 3) | LENGTH_DELIMITED:
+        value = reader.text();
+        break;
+      case (2 << 3) | VARINT:
+        value = reader.varint32() !== 0;
+        break;
+      case (3 << 3) | VARINT:
+        value = reader.int64();
+        break;
+      case (4 << 3) | FIXED64:
+        value = reader.double();
+        break;
+      case (5 << 3) | LENGTH_DELIMITED: {
+        const list = reader.sub();
+        const values: AttributeValue[] = [];
+        while (!list.done) {
+          const listTag = list.smallVarint();
+          if (listTag === ((1 << 3) | LENGTH_DELIMITED)) values.push(readAnyValue(list.sub()));
+          else list.skip(listTag & 7);
+        }
+        value = { array: values };
+        break;
+      }
+      case (6 << 3) | LENGTH_DELIMITED: {
+        const list = reader.sub();
+        const entries: Attribute[] = [];
+        while (!list.done) {
+          const listTag = list.smallVarint();
+          if (listTag === ((1 << 3) | LENGTH_DELIMITED)) entries.push(readKeyValue(list.sub()));
+          else list.skip(listTag & 7);
+        }
+        value = { kvlist: entries };
+        break;
+      }
+      case (7 << 3) | LENGTH_DELIMITED:
+        value = Uint8Array.prototype.slice.call(reader.bytes());
+        break;
+      default:
+        reader.skip(tag & 7);
+    }
+  }
+  return value;
+}

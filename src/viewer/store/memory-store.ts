@@ -1,0 +1,475 @@
+/**
+ * The trace viewer's default store: traces in memory, bounded by a span count and a byte budget; when either is
+ * exceeded the oldest traces (by first arrival) are evicted whole, and the evictions counted.
+ *
+ * Indexes: traces by id; per service, and per service and operation, its traces in arrival order (a search walks
+ * them newest first and passes over traces too old to enter its results) and, per operation, its span durations
+ * (exact ranks); per trace, the bounds of its spans' start times and durations and a Bloom mask of its attribute
+ * pairs (made when a tag search first needs it), so that a search passes over a trace that cannot match without
+ * looking at its spans.
+ *
+ * @module
+ */
+
+import { log } from '../../logger.ts';
+import { intern } from '../otlp/intern.ts';
+import { type Attribute, type AttributeValue, type SpanRecord, StatusCode } from '../span-record.ts';
+import {
+  DurationIndex,
+  type ListedTrace,
+  pairBits,
+  spansMask,
+  type TagMask,
+  TopTraces,
+  TraceList,
+  valueText,
+} from './memory-indexes.ts';
+import type { DurationRank, OperationRecord, StoreStats, TraceQuery, TraceStore } from './trace-store.ts';
+
+export { valueText } from './memory-indexes.ts';
+
+/** Bounds of a memory store. */
+export interface MemoryStoreOptions {
+  /** Most spans kept. @default 500000 */
+  readonly maxSpans?: number;
+  /** Most bytes kept, as estimated per span (see `estimateSpanBytes`). @default 268435456 (256 MiB) */
+  readonly maxBytes?: number;
+}
+
+export const DEFAULT_MAX_SPANS = 500_000;
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
+/** One stored trace: its spans in arrival order, and the bounds of their start times and durations in µs. */
+interface StoredTrace extends ListedTrace {
+  readonly id: string;
+  spans: SpanRecord[];
+  minStartUs: number;
+  maxStartUs: number;
+  minDurationUs: number;
+  maxDurationUs: number;
+  bytes: number;
+  /** The lists the trace is in (its services' and operations'), to note its eviction there. */
+  readonly lists: TraceList<StoredTrace>[];
+  /** The Bloom mask of its attribute pairs; undefined until a tag search needs it, and after spans are added. */
+  tagMask: TagMask | undefined;
+  /** The number of the last `add` that touched it. */
+  lastAdd: number;
+}
+
+/** Per service and operation name: the kinds seen (with span counts), the traces and the spans' durations. */
+interface OperationEntry {
+  readonly kinds: Map<number, number>;
+  readonly traces: TraceList<StoredTrace>;
+  readonly durations: DurationIndex;
+}
+
+interface ServiceEntry {
+  readonly traces: TraceList<StoredTrace>;
+  readonly operations: Map<string, OperationEntry>;
+}
+
+const KIND_NAMES: Readonly<Record<string, number>> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
+
+/** Spans arrays up to this length are copied to their exact size after each add (a pushed-to array keeps spare room). */
+const COMPACT_UP_TO = 64;
+
+/**
+ * Bytes a span is estimated to hold in memory: its objects (the record, its bigint times, ids, arrays, events
+ * and attributes not shared with other spans) and its share of its trace's entry and index entries, sized as V8
+ * lays them out. Shared resources, scopes, interned strings and attribute pairs are not counted.
+ */
+export function estimateSpanBytes(span: SpanRecord): number {
+  const { attributes, events, links } = span;
+  let bytes = 420 + 96 * events.length + 160 * links.length + span.traceState.length + span.statusMessage.length;
+  bytes += attributesBytes(attributes);
+  for (let i = 0; i < events.length; i++) bytes += attributesBytes(events[i]!.attributes);
+  for (let i = 0; i < links.length; i++) bytes += links[i]!.traceState.length + attributesBytes(links[i]!.attributes);
+  return bytes;
+}
+
+function attributesBytes(attributes: readonly Attribute[]): number {
+  let bytes = 16 * attributes.length;
+  for (let i = 0; i < attributes.length; i++) {
+    const value = attributes[i]!.value;
+    if (typeof value !== 'string' || value.length > 96) bytes += valueBytes(value);
+  }
+  return bytes;
+}
+
+function valueBytes(value: AttributeValue): number {
+  if (typeof value === 'string') return value.length > 96 ? 16 + value.length : 0;
+  if (typeof value === 'bigint') return 24;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return 0;
+  if (value instanceof Uint8Array) return 96 + value.byteLength;
+  if ('array' in value) return value.array.reduce((sum: number, item) => sum + 8 + valueBytes(item), 32);
+  return value.kvlist.reduce((sum: number, item) => sum + 24 + valueBytes(item.value), 32);
+}
+
+/** A span's start time and duration, in µs. */
+function startMicros(span: SpanRecord): number {
+  return Number(span.startTimeUnixNano) / 1000;
+}
+
+function durationMicros(span: SpanRecord): number {
+  const ns = span.endTimeUnixNano - span.startTimeUnixNano;
+  return ns > 0n ? Number(ns) / 1000 : 0;
+}
+
+function hasAttribute(attributes: readonly Attribute[], key: string, value: string): boolean {
+  for (let i = 0; i < attributes.length; i++) {
+    const attribute = attributes[i]!;
+    if (attribute.key !== key) continue;
+    const held = attribute.value;
+    if (typeof held === 'string' ? held === value : valueText(held) === value) return true;
+  }
+  return false;
+}
+
+/** A trace id as stored: 32 lowercase hex digits (Jaeger drops leading zeros). */
+function normalizeTraceId(traceId: string): string {
+  const id = traceId.toLowerCase();
+  return id.length < 32 ? id.padStart(32, '0') : id;
+}
+
+/** A {@link TraceStore} in memory. */
+export class MemoryStore implements TraceStore {
+  readonly #maxSpans: number;
+  readonly #maxBytes: number;
+  readonly #traces = new Map<string, StoredTrace>();
+  /** Every trace, in arrival order. */
+  #all = new TraceList<StoredTrace>();
+  readonly #services = new Map<string, ServiceEntry>();
+  readonly #listeners = new Set<(traceId: string) => void>();
+  #spans = 0;
+  #bytes = 0;
+  #evictedTraces = 0;
+  #evictedSpans = 0;
+  #adds = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxSpans = options.maxSpans ?? DEFAULT_MAX_SPANS;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  }
+
+  add(spans: readonly SpanRecord[]): void {
+    let lastTrace: StoredTrace | undefined;
+    const touched: StoredTrace[] = [];
+    const add = ++this.#adds;
+    for (const span of spans) {
+      let trace = lastTrace !== undefined && lastTrace.id === span.traceId ? lastTrace : this.#traces.get(span.traceId);
+      if (trace === undefined) {
+        trace = {
+          id: span.traceId,
+          spans: [],
+          evicted: false,
+          minStartUs: Infinity,
+          maxStartUs: -Infinity,
+          minDurationUs: Infinity,
+          maxDurationUs: -Infinity,
+          bytes: 0,
+          lists: [],
+          tagMask: undefined,
+          lastAdd: 0,
+        };
+        this.#traces.set(trace.id, trace);
+        this.#all.push(trace);
+      }
+      if (trace.lastAdd !== add) {
+        trace.lastAdd = add;
+        touched.push(trace);
+      }
+      lastTrace = trace;
+      this.#addSpan(trace, span);
+    }
+    for (const trace of touched) {
+      if (trace.spans.length <= COMPACT_UP_TO) trace.spans = trace.spans.slice();
+      trace.tagMask = undefined;
+    }
+    this.#evict();
+    for (const trace of touched) {
+      if (trace.evicted) continue;
+      for (const listener of this.#listeners) {
+        try {
+          listener(trace.id);
+        } catch (error) {
+          log.warn(`trace viewer: a trace listener failed: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+
+  #addSpan(trace: StoredTrace, span: SpanRecord): void {
+    const startUs = startMicros(span);
+    const durationUs = durationMicros(span);
+    const bytes = estimateSpanBytes(span);
+    trace.spans.push(span);
+    if (startUs < trace.minStartUs) trace.minStartUs = startUs;
+    if (startUs > trace.maxStartUs) trace.maxStartUs = startUs;
+    if (durationUs < trace.minDurationUs) trace.minDurationUs = durationUs;
+    if (durationUs > trace.maxDurationUs) trace.maxDurationUs = durationUs;
+    trace.bytes += bytes;
+    this.#spans++;
+    this.#bytes += bytes;
+    const serviceName = span.resource.serviceName;
+    let service = this.#services.get(serviceName);
+    if (service === undefined) {
+      service = { traces: new TraceList(), operations: new Map() };
+      this.#services.set(serviceName, service);
+    }
+    if (!trace.lists.includes(service.traces)) {
+      service.traces.push(trace);
+      trace.lists.push(service.traces);
+    }
+    let operation = service.operations.get(span.name);
+    if (operation === undefined) {
+      operation = { kinds: new Map(), traces: new TraceList(), durations: new DurationIndex() };
+      service.operations.set(span.name, operation);
+    }
+    operation.kinds.set(span.kind, (operation.kinds.get(span.kind) ?? 0) + 1);
+    operation.durations.add(durationUs);
+    if (!trace.lists.includes(operation.traces)) {
+      operation.traces.push(trace);
+      trace.lists.push(operation.traces);
+    }
+  }
+
+  #evict(): void {
+    while (this.#spans > this.#maxSpans || this.#bytes > this.#maxBytes) {
+      const oldest = this.#traces.values().next().value;
+      if (oldest === undefined) break;
+      this.#remove(oldest);
+      this.#evictedTraces++;
+      this.#evictedSpans += oldest.spans.length;
+    }
+  }
+
+  #remove(trace: StoredTrace): void {
+    trace.evicted = true;
+    this.#traces.delete(trace.id);
+    this.#all.dropped();
+    this.#spans -= trace.spans.length;
+    this.#bytes -= trace.bytes;
+    for (const list of trace.lists) list.dropped();
+    for (const span of trace.spans) {
+      const serviceName = span.resource.serviceName;
+      const service = this.#services.get(serviceName);
+      if (service === undefined) continue;
+      const operation = service.operations.get(span.name);
+      if (operation !== undefined) {
+        operation.durations.remove(durationMicros(span));
+        const count = (operation.kinds.get(span.kind) ?? 1) - 1;
+        if (count > 0) operation.kinds.set(span.kind, count);
+        else operation.kinds.delete(span.kind);
+        if (operation.kinds.size === 0) service.operations.delete(span.name);
+      }
+      if (service.traces.size === 0) this.#services.delete(serviceName);
+    }
+  }
+
+  services(): string[] {
+    return [...this.#services.keys()].sort();
+  }
+
+  operations(service: string): OperationRecord[] {
+    const entry = this.#services.get(service);
+    if (entry === undefined) return [];
+    const records: OperationRecord[] = [];
+    for (const [name, operation] of entry.operations) {
+      for (const kind of operation.kinds.keys()) records.push({ name, kind });
+    }
+    return records.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind - b.kind));
+  }
+
+  search(query: TraceQuery): SpanRecord[][] {
+    const candidates = this.#candidates(query);
+    if (candidates === undefined) return [];
+    const matcher = new SpanMatcher(query);
+    const top = new TopTraces<StoredTrace>(query.limit);
+    for (const trace of candidates) {
+      // Newest first: most traces past the first `limit` matches are too old to enter.
+      if (trace.maxStartUs <= top.floor || !matcher.mayMatch(trace)) continue;
+      const latest = matcher.latestMatch(trace);
+      if (latest !== undefined) top.offer(latest, trace);
+    }
+    return top.sorted().map((trace) => trace.spans.slice());
+  }
+
+  /** The traces a query needs to look at, newest first: those of its service (and operation), or all. */
+  #candidates(query: TraceQuery): Iterable<StoredTrace> | undefined {
+    if (query.service === undefined || query.service === '') {
+      if (query.operation === undefined || query.operation === '') return this.#all.newestFirst();
+      const traces = new Set<StoredTrace>();
+      for (const service of this.#services.values()) {
+        const operation = service.operations.get(query.operation);
+        if (operation !== undefined) for (const trace of operation.traces.newestFirst()) traces.add(trace);
+      }
+      return [...traces].sort((a, b) => b.maxStartUs - a.maxStartUs);
+    }
+    const service = this.#services.get(query.service);
+    if (service === undefined) return undefined;
+    if (query.operation === undefined || query.operation === '') return service.traces.newestFirst();
+    return service.operations.get(query.operation)?.traces.newestFirst();
+  }
+
+  trace(traceId: string): SpanRecord[] | undefined {
+    return this.#traces.get(normalizeTraceId(traceId))?.spans.slice();
+  }
+
+  rankDuration(service: string, operation: string, durationUs: number): DurationRank {
+    const durations = this.#services.get(service)?.operations.get(operation)?.durations;
+    if (durations === undefined || durations.count === 0) return { percentile: 0, count: 0 };
+    const count = durations.count;
+    return { percentile: (100 * durations.atMost(durationUs)) / count, count };
+  }
+
+  stats(): StoreStats {
+    return {
+      spans: this.#spans,
+      traces: this.#traces.size,
+      bytes: this.#bytes,
+      maxSpans: this.#maxSpans,
+      maxBytes: this.#maxBytes,
+      evictedTraces: this.#evictedTraces,
+      evictedSpans: this.#evictedSpans,
+    };
+  }
+
+  subscribe(listener: (traceId: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  close(): void {
+    for (const trace of this.#traces.values()) trace.evicted = true;
+    this.#traces.clear();
+    this.#services.clear();
+    this.#listeners.clear();
+    this.#all = new TraceList();
+    this.#spans = 0;
+    this.#bytes = 0;
+  }
+}
+
+/** The filters of a query, applied to a stored trace's spans. */
+class SpanMatcher {
+  readonly #query: TraceQuery;
+  readonly #startMin: number;
+  readonly #startMax: number;
+  readonly #durationMin: number;
+  readonly #durationMax: number;
+  readonly #checkDuration: boolean;
+  /** Tags on attributes (not `error` or `span.kind`), and resources already checked against each. */
+  readonly #tags: readonly (readonly [string, string])[];
+  readonly #sharedHits: Map<object, boolean>[];
+  /** The mask bits every tag pair needs, or undefined without tags. */
+  readonly #tagBits: TagMask | undefined;
+  readonly #error: boolean | undefined;
+  readonly #kind: number | undefined;
+  readonly #never: boolean;
+
+  constructor(query: TraceQuery) {
+    this.#query = query;
+    this.#startMin = query.startMinUs ?? -Infinity;
+    this.#startMax = query.startMaxUs ?? Infinity;
+    this.#durationMin = query.minDurationUs ?? -Infinity;
+    this.#durationMax = query.maxDurationUs ?? Infinity;
+    this.#checkDuration = query.minDurationUs !== undefined || query.maxDurationUs !== undefined;
+    const tags: (readonly [string, string])[] = [];
+    let error: boolean | undefined;
+    let kind = query.spanKind;
+    let never = false;
+    for (const [key, value] of query.tags ?? []) {
+      if (key === 'error' && (value === 'true' || value === 'false')) {
+        if (error !== undefined && error !== (value === 'true')) never = true;
+        error = value === 'true';
+      } else if (key === 'span.kind' && Object.hasOwn(KIND_NAMES, value)) {
+        if (kind !== undefined && kind !== KIND_NAMES[value]) never = true;
+        kind = KIND_NAMES[value];
+      } else tags.push([intern(key), value]);
+    }
+    this.#tags = tags;
+    this.#sharedHits = tags.map(() => new Map<object, boolean>());
+    if (tags.length > 0) {
+      const bits: TagMask = { low: 0, high: 0 };
+      for (const [key, value] of tags) {
+        const pair = pairBits(key, value);
+        bits.low |= pair.low;
+        bits.high |= pair.high;
+      }
+      this.#tagBits = bits;
+    }
+    this.#error = error;
+    this.#kind = kind;
+    this.#never = never;
+  }
+
+  /** Whether the trace's bounds and attribute mask allow a match at all. */
+  mayMatch(trace: StoredTrace): boolean {
+    if (
+      this.#never ||
+      trace.maxStartUs < this.#startMin ||
+      trace.minStartUs > this.#startMax ||
+      trace.maxDurationUs < this.#durationMin ||
+      trace.minDurationUs > this.#durationMax
+    ) {
+      return false;
+    }
+    const bits = this.#tagBits;
+    if (bits === undefined) return true;
+    const mask = (trace.tagMask ??= spansMask(trace.spans));
+    return (mask.low & bits.low) === bits.low && (mask.high & bits.high) === bits.high;
+  }
+
+  /** The latest start (µs) of the trace's spans that match, or undefined when none does. */
+  latestMatch(trace: StoredTrace): number | undefined {
+    const { service, operation } = this.#query;
+    const hasService = service !== undefined && service !== '';
+    const hasOperation = operation !== undefined && operation !== '';
+    let latest: number | undefined;
+    for (const span of trace.spans) {
+      if (hasService && span.resource.serviceName !== service) continue;
+      if (hasOperation && span.name !== operation) continue;
+      const start = startMicros(span);
+      if (latest !== undefined && start <= latest) continue;
+      if (start < this.#startMin || start > this.#startMax) continue;
+      if (this.#checkDuration) {
+        const duration = durationMicros(span);
+        if (duration < this.#durationMin || duration > this.#durationMax) continue;
+      }
+      if (this.#kind !== undefined && span.kind !== this.#kind) continue;
+      if (this.#error !== undefined && (span.statusCode === StatusCode.ERROR) !== this.#error) continue;
+      if (!this.#tagsMatch(span)) continue;
+      latest = start;
+    }
+    return latest;
+  }
+
+  #tagsMatch(span: SpanRecord): boolean {
+    const tags = this.#tags;
+    for (let t = 0; t < tags.length; t++) {
+      const [key, value] = tags[t]!;
+      if (hasAttribute(span.attributes, key, value)) continue;
+      if (this.#sharedHas(t, span.resource, key, value) || this.#sharedHas(t, span.scope, key, value)) continue;
+      if (!eventsOrLinksHave(span, key, value)) return false;
+    }
+    return true;
+  }
+
+  /** Whether a resource or scope (shared by many spans, so checked once per query) has the attribute. */
+  #sharedHas(tag: number, holder: { readonly attributes: readonly Attribute[] }, key: string, value: string): boolean {
+    if (holder.attributes.length === 0) return false;
+    const hits = this.#sharedHits[tag]!;
+    let hit = hits.get(holder);
+    if (hit === undefined) {
+      hit = hasAttribute(holder.attributes, key, value);
+      hits.set(holder, hit);
+    }
+    return hit;
+  }
+}
+
+function eventsOrLinksHave(span: SpanRecord, key: string, value: string): boolean {
+  for (const event of span.events) if (hasAttribute(event.attributes, key, value)) return true;
+  for (const link of span.links) if (hasAttribute(link.attributes, key, value)) return true;
+  return false;
+}

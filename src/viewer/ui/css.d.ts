@@ -1,0 +1,2 @@
+// esbuild bundles the stylesheet main.ts imports into assets/app.css.
+declare module '*.css';
