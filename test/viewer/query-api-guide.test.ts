@@ -64,7 +64,20 @@ function assertServerSpans(spans: Map<string, JaegerSpan>, records: SpanRecord[]
     assert.deepEqual(spans.get(user)!.logs, []);
   }
   const infer = spans.get('InferRequest')!;
-  assert.deepEqual(infer.tags, [scopeTag, kindTag('server')]);
+  // The root carries OpenTelemetry's HTTP server attributes beside Triton's (the port is the server's own).
+  const port = infer.tags.find((tag) => tag.key === 'server.port')?.value;
+  assert.ok(Number.isInteger(port) && (port as number) > 0);
+  assert.deepEqual(infer.tags, [
+    scopeTag,
+    { key: 'client.address', type: 'string', value: '127.0.0.1' },
+    { key: 'http.request.method', type: 'string', value: 'POST' },
+    { key: 'http.response.status_code', type: 'int64', value: 200 },
+    { key: 'http.route', type: 'string', value: '/v2/models/{model_name}/generate' },
+    { key: 'server.address', type: 'string', value: '127.0.0.1' },
+    { key: 'server.port', type: 'int64', value: port },
+    { key: 'url.path', type: 'string', value: '/v2/models/passthrough/generate' },
+    kindTag('server'),
+  ]);
   assert.deepEqual(eventNames(infer), ['HTTP_RECV_START', 'HTTP_RECV_END', 'INFER_RESPONSE_COMPLETE', 'HTTP_SEND_START', 'HTTP_SEND_END']);
   assert.deepEqual(spans.get('passthrough')!.tags, [
     scopeTag,
