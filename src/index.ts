@@ -33,6 +33,7 @@ export {
   type InferFunc,
   type DecoupledInferFunc,
   type InferResponse,
+  type InferOutcome,
   type ModelInfo,
   type Parameters,
   type ParameterValue,

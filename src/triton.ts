@@ -17,6 +17,8 @@ import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
 import { log, setVerboseLevel } from './logger.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
+import { serverCounters } from './server-counters.ts';
+import { installUnhandledErrorPolicy } from './uncaught-errors.ts';
 import { VERSION } from './version.ts';
 
 /** What `new Triton()` takes. */
@@ -57,6 +59,7 @@ export class Triton {
   #metrics: MetricsFrontend | undefined;
   #tracing: TraceManager | undefined;
   #stopped: Promise<void> | undefined;
+  #uninstallErrorPolicy: (() => void) | undefined;
 
   /** @param options - `config`: the server settings. */
   constructor(options: TritonOptions = {}) {
@@ -153,11 +156,23 @@ export class Triton {
     }
     if (config.allowMetrics) {
       const { startMetricsFrontend } = await import('./frontends/metrics/metrics-server.ts');
-      this.#metrics = await startMetricsFrontend({ models: () => this.#service.models() }, config.metricsAddress, config.metricsPort);
+      this.#metrics = await startMetricsFrontend(
+        { models: () => this.#service.models(), counters: serverCounters(() => this.#tracing) },
+        config.metricsAddress,
+        config.metricsPort,
+      );
       log.info(`Started Metrics Service at ${config.metricsAddress}:${this.#metrics.port}`);
     }
     for (const model of this.#service.models()) this.#warnIfUncached(model);
+    log.info(`Serving ${this.#describeModels()}; ${tracing.describe()}`);
+    this.#uninstallErrorPolicy = installUnhandledErrorPolicy();
     this.#service.setState('ready');
+  }
+
+  #describeModels(): string {
+    const models = this.#service.models();
+    if (models.length === 0) return 'no models yet (bind them with triton.bind())';
+    return `${models.length === 1 ? 'model' : 'models'} ${models.map((m) => `'${m.name}' version ${m.version}`).join(', ')}`;
   }
 
   /** Runs until SIGINT or SIGTERM, then stops gracefully. */
@@ -199,6 +214,7 @@ export class Triton {
     await this.#grpc?.close();
     await this.#metrics?.close();
     await this.#tracing?.shutdown(Math.max(deadline - performance.now(), 0));
+    this.#uninstallErrorPolicy?.();
     this.#service.setState('stopped');
   }
 

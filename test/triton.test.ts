@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type InferFunc, ModelConfig, NDArray, Tensor, Triton, TritonError } from '../src/index.ts';
+import { setLogSink } from '../src/logger.ts';
 import { VERSION } from '../src/version.ts';
 import { readFileSync } from 'node:fs';
 
@@ -141,5 +142,39 @@ describe('Triton', () => {
     const meta = (await (await fetch(`http://127.0.0.1:${triton.httpPort}/v2`)).json()) as any;
     assert.equal(meta.name, 'my-server');
     assert.equal(meta.version, VERSION);
+  });
+});
+
+describe('the start-up log', () => {
+  async function startupLines(config: object): Promise<string[]> {
+    const lines: string[] = [];
+    const previous = setLogSink((_level, message) => lines.push(message));
+    try {
+      const triton = new Triton({ config: { ...LOCAL, ...config } });
+      bindSleeper(triton, 0, 'first');
+      bindSleeper(triton, 0, 'second');
+      await triton.run();
+      await triton.stop();
+    } finally {
+      setLogSink(previous);
+    }
+    return lines;
+  }
+
+  it('names the models served, the trace mode and the collector URL', async () => {
+    const lines = await startupLines({
+      traceConfig: ['mode=opentelemetry', 'level=TIMESTAMPS', 'rate=10', 'opentelemetry,url=http://127.0.0.1:1/v1/traces'],
+    });
+    assert.ok(
+      lines.includes(
+        "Serving models 'first' version 1, 'second' version 1; tracing in opentelemetry mode (level TIMESTAMPS, rate 10), exporting to the collector at http://127.0.0.1:1/v1/traces",
+      ),
+      lines.join('\n'),
+    );
+  });
+
+  it('says when tracing is off', async () => {
+    const lines = await startupLines({});
+    assert.ok(lines.includes("Serving models 'first' version 1, 'second' version 1; tracing off (trace mode triton, level OFF)"), lines.join('\n'));
   });
 });

@@ -37,12 +37,15 @@ export function reportActivity(batch: readonly InferenceRequest[], ...activities
 }
 
 /**
- * Closes the callable spans of a batch's traced requests (`error` marks them failed) and reports
- * COMPUTE_OUTPUT_START, at one timestamp.
+ * Closes the callable spans of a batch's traced requests (`error` marks them all failed; an `Error` in a
+ * request's place of `responses` marks that one) and reports COMPUTE_OUTPUT_START, at one timestamp.
  */
-export function endCallables(batch: readonly InferenceRequest[], error?: unknown): void {
+export function endCallables(batch: readonly InferenceRequest[], error?: unknown, responses?: readonly unknown[]): void {
   const ns = nowNs();
-  for (const request of batch) request.trace?.callableEnd(ns, error);
+  batch.forEach((request, i) => {
+    const own = responses?.[i];
+    request.trace?.callableEnd(ns, own instanceof Error ? own : error);
+  });
   for (const request of batch) request.trace?.activity('COMPUTE_OUTPUT_START', ns);
 }
 
@@ -69,7 +72,10 @@ function toUserRequest(
   });
 }
 
-/** The error that fails every request of a batch whose infer function threw. */
+/**
+ * The error that fails every request of a batch whose infer function threw, or the one request in whose place
+ * it returned (or yielded) an `Error`. A TritonError is kept as it is (its code decides the status).
+ */
 export function executionError(model: ModelInfo, error: unknown): TritonError {
   if (error instanceof TritonError) return error;
   const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

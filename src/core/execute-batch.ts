@@ -25,7 +25,8 @@ export type Outcome = InferenceResult | TritonError;
 
 /**
  * Calls `fn` with the batch's requests and returns one outcome per request, in order. Never rejects:
- * a throwing infer function fails every request of the batch; a bad response fails only its request.
+ * a throwing infer function fails every request of the batch; an `Error` returned in a request's place, or a
+ * bad response, fails only that request.
  */
 export async function executeBatch(
   model: ExecutableModel,
@@ -44,7 +45,7 @@ export async function executeBatch(
     return { outcomes: batch.map(() => failure), failed: true, timing: { start, inputEnd, outputStart: end, end } };
   }
   const outputStart = nowMs();
-  if (traced) endCallables(batch);
+  if (traced) endCallables(batch, undefined, Array.isArray(responses) ? responses : undefined);
   const outcomes = toOutcomes(model, batch, responses);
   if (traced) reportActivity(batch, 'COMPUTE_END');
   return { outcomes, failed: false, timing: { start, inputEnd, outputStart, end: nowMs() } };
@@ -60,8 +61,10 @@ function toOutcomes(model: ExecutableModel, batch: readonly InferenceRequest[], 
     return batch.map(() => error);
   }
   return batch.map((request, i) => {
+    const response: unknown = responses[i];
+    if (response instanceof Error) return executionError(model, response);
     try {
-      return toResult(model, request, responses[i] as InferResponse);
+      return toResult(model, request, response as InferResponse);
     } catch (error) {
       return TritonError.from(error);
     }

@@ -22,7 +22,7 @@ import { toResult } from './response-to-result.ts';
 /** A request's stream ended normally (`undefined`) or failed. */
 export type StreamOutcome = TritonError | undefined;
 
-type Steps = AsyncIterable<readonly (InferResponse | undefined)[]> | Iterable<readonly (InferResponse | undefined)[]>;
+type Steps = AsyncIterable<readonly (InferResponse | Error | undefined)[]> | Iterable<readonly (InferResponse | Error | undefined)[]>;
 
 function isIterable(value: unknown): value is Steps {
   return typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value);
@@ -49,7 +49,7 @@ export async function executeDecoupledBatch(
   }
   const end = nowMs();
   if (traced) {
-    endCallables(batch, failure?.cause ?? failure);
+    endCallables(batch, failure?.cause ?? failure, outcomes);
     reportActivity(batch, 'COMPUTE_OUTPUT_START', 'COMPUTE_END');
   }
   return {
@@ -59,11 +59,14 @@ export async function executeDecoupledBatch(
   };
 }
 
-/** Sends one step's responses; a response that cannot be converted ends only its own request's stream. */
+/**
+ * Sends one step's responses; an `Error` in a request's place, or a response that cannot be converted, ends only
+ * that request's stream.
+ */
 function deliver(
   model: ExecutableModel,
   batch: readonly InferenceRequest[],
-  step: readonly (InferResponse | undefined)[],
+  step: readonly (InferResponse | Error | undefined)[],
   outcomes: StreamOutcome[],
 ): void {
   if (!Array.isArray(step) || step.length !== batch.length) {
@@ -75,6 +78,10 @@ function deliver(
   step.forEach((response, i) => {
     const request = batch[i]!;
     if (response === undefined || response === null || outcomes[i] || request.signal?.aborted) return;
+    if (response instanceof Error) {
+      outcomes[i] = executionError(model, response);
+      return;
+    }
     try {
       request.onResponse?.(toResult(model, request, response));
     } catch (error) {

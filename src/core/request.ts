@@ -119,19 +119,27 @@ export class Request {
 }
 
 /**
- * The function bound as a model: receives the requests of one batch and returns one response per request,
- * in the same order.
+ * What an infer function returns for one request: its response, or an `Error` that fails that request alone
+ * (a `TritonError` keeps its code, so it can answer e.g. 400; any other error answers 500).
  */
-export type InferFunc = (requests: Request[]) => InferResponse[] | Promise<InferResponse[]>;
+export type InferOutcome = InferResponse | Error;
+
+/**
+ * The function bound as a model: receives the requests of one batch and returns one response (or `Error`) per
+ * request, in the same order. Throwing fails every request of the batch.
+ */
+export type InferFunc = (requests: Request[]) => InferOutcome[] | Promise<InferOutcome[]>;
 
 /**
  * The infer function of a decoupled (streaming) model: an (async) generator; each value it yields holds one
- * entry per request, in order — a response to send, or `undefined` for none. A request's stream ends when the
- * function returns.
+ * entry per request, in order — a response to send, `undefined` for none, or an `Error` that ends that request's
+ * stream with it. A request's stream ends when the function returns.
  */
 export type DecoupledInferFunc = (
   requests: Request[],
-) => AsyncIterable<readonly (InferResponse | undefined)[]> | Iterable<readonly (InferResponse | undefined)[]>;
+) =>
+  | AsyncIterable<readonly (InferResponse | Error | undefined)[]>
+  | Iterable<readonly (InferResponse | Error | undefined)[]>;
 
 const NEVER_ABORTED = new AbortController().signal;
 

@@ -10,6 +10,7 @@ import { nowMs, nowNs } from './clock.ts';
 import { type ExecutableModel, type Execution, executeBatch } from './execute-batch.ts';
 import type { FailureReason } from './model-statistics.ts';
 import { executeDecoupledBatch } from './execute-decoupled.ts';
+import { inModelScope } from './model-scope.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import { PriorityQueue, type QueuedRequest, queueTimeoutError } from './priority-queue.ts';
 import type { DecoupledInferFunc, InferFunc } from './request.ts';
@@ -187,9 +188,12 @@ export class Scheduler {
     statistics.pending -= batch.length;
     const dispatchedAt = nowMs();
     const requests = batch.map((item) => item.request);
-    const execution: Promise<Execution<unknown>> = this.#model.config.decoupled
-      ? executeDecoupledBatch(this.#model, instance.fn as DecoupledInferFunc, requests)
-      : executeBatch(this.#model, instance.fn as InferFunc, requests);
+    // In the model's scope, so an error its code leaves unhandled is reported with the model's name.
+    const execution: Promise<Execution<unknown>> = inModelScope(this.#model.name, () =>
+      this.#model.config.decoupled
+        ? executeDecoupledBatch(this.#model, instance.fn as DecoupledInferFunc, requests)
+        : executeBatch(this.#model, instance.fn as InferFunc, requests),
+    );
     const delivered = this.#model.config.batcher.preserveOrdering ? this.#inOrder(execution) : execution;
     void execution.then(({ timing }) => {
       instance.busy = false;

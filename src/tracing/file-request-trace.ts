@@ -133,13 +133,16 @@ class CustomActivityTracer implements RequestTracer {
 
   open(name: string): TracedSpan {
     this.#record(`${name}_START`);
-    const span = Object.create(this.span) as TracedSpan;
     let ended = false;
-    span.end = () => {
+    const end = (): void => {
       if (!ended) this.#record(`${name}_END`);
       ended = true;
     };
-    span[Symbol.dispose] = () => span.end();
-    return span;
+    // Defined, not assigned: the non-recording span it inherits from is frozen, and assigning a property a
+    // frozen prototype holds throws in strict code.
+    return Object.create(this.span, {
+      end: { value: end },
+      [Symbol.dispose]: { value: end },
+    }) as TracedSpan;
   }
 }

@@ -60,6 +60,8 @@ export interface OtelPipeline {
   startTrace(options: RequestTraceOptions): FrontendTrace;
   /** Spans lost so far. */
   losses(): ExportLosses;
+  /** The collector's URL spans are exported to. */
+  readonly collectorUrl: string;
   /** Exports pending spans (waiting at most `timeoutMs`) and shuts the pipeline down. */
   shutdown(timeoutMs: number): Promise<void>;
 }
@@ -67,8 +69,16 @@ export interface OtelPipeline {
 class LossCounter {
   queueFull = 0;
   exportFailed = 0;
+  /** Why the last export failed. */
+  lastError: string | undefined;
+  readonly #url: string;
   #reported = { queueFull: 0, exportFailed: 0 };
   #lastReport = -Infinity;
+
+  /** @param url - the collector's URL, named in the reports. */
+  constructor(url: string) {
+    this.#url = url;
+  }
 
   /** Logs new losses, at most once per interval (or always when `force`). */
   report(force = false): void {
@@ -79,8 +89,9 @@ class LossCounter {
     if (queueFull === 0 && exportFailed === 0) return;
     this.#lastReport = now;
     this.#reported = { queueFull: this.queueFull, exportFailed: this.exportFailed };
+    const why = exportFailed > 0 ? `; last failure: ${this.lastError ?? 'unknown error'}` : '';
     log.warn(
-      `OpenTelemetry: ${queueFull} spans dropped (batch queue full) and ${exportFailed} spans not exported (collector unreachable or failing) since the last report`,
+      `OpenTelemetry: ${queueFull} spans dropped (batch queue full) and ${exportFailed} spans not exported to the collector at ${this.#url} since the last report${why} (ts_triton_trace_spans_lost_total counts them)`,
     );
   }
 }
@@ -102,11 +113,11 @@ function ensureContextManager(): void {
 export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
   const instrumentationScope = { name: TRACER_NAME };
-  const losses = new LossCounter();
   const exporter = createOtlpSpanExporter({
     ...(config.urlGiven && { url: withHttpScheme(config.url) }),
     timeoutMillis: EXPORT_TIMEOUT_MS,
   });
+  const losses = new LossCounter(exporter.url);
   const envelope = new ExportEnvelope(resource, instrumentationScope);
   const maxExportBatchSize = Math.min(config.bspMaxExportBatchSize, config.bspMaxQueueSize);
   const writers = new WriterPool(maxExportBatchSize);
@@ -116,10 +127,11 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     scheduledDelayMillis: config.bspScheduleDelayMillis,
     newBatch: () => new SpanBatch(envelope, writers),
     async exportBatch(batch) {
-      const exported = await exporter.export(batch);
+      const failure = await exporter.export(batch);
       batch.release();
-      if (exported) return;
+      if (failure === undefined) return;
       losses.exportFailed += batch.count;
+      losses.lastError = failure;
       losses.report();
     },
     onDropped(count) {
@@ -143,6 +155,7 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
       ? (options) => new CompactRequestTrace({ ...options, startRoot, processor: spanProcessor })
       : (options) => new OtelRequestTrace({ ...options, startRoot }),
     registeredGlobally,
+    collectorUrl: exporter.url,
     extractContext: extractW3CContext,
     losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),
     async shutdown(timeoutMs) {

@@ -13,7 +13,7 @@ import type { OtelPipeline } from './otel-pipeline.ts';
 import type { TraceFile } from './trace-file.ts';
 import type { HeaderGetter } from './w3c-context.ts';
 import type { TraceConfig } from './trace-config.ts';
-import { traceLevelIsOff } from './trace-levels.ts';
+import { traceLevelIsOff, traceLevelNames } from './trace-levels.ts';
 import { TraceSettings } from './trace-settings.ts';
 import {
   formatTraceSetting,
@@ -49,6 +49,15 @@ export class TraceManager {
     if (config.mode !== 'opentelemetry') return new TraceManager(config);
     const { startOtelPipeline } = await import('./otel-pipeline.ts');
     return new TraceManager(config, startOtelPipeline(config.otel));
+  }
+
+  /** What the start-up log says of tracing: the mode, level and rate, and where traces go. */
+  describe(): string {
+    const { mode, levels, rate, file } = this.#config;
+    if (traceLevelIsOff(levels)) return `tracing off (trace mode ${mode}, level OFF)`;
+    const what = `tracing in ${mode} mode (level ${traceLevelNames(levels).join('+')}, rate ${rate})`;
+    if (this.#pipeline) return `${what}, exporting to the collector at ${this.#pipeline.collectorUrl}`;
+    return file ? `${what}, writing ${file}` : `${what}, with no trace file set`;
   }
 
   /** The OpenTelemetry pipeline, in OpenTelemetry mode. */

@@ -220,7 +220,7 @@ describe('sample', () => {
       return { y: f32([(x!.at(0) as number) + 10]) };
     })(requests);
     assert.deepEqual(seen, ['r0', 'r1']);
-    assert.deepEqual(responses.map((r) => values(r.y)), [[11], [12]]);
+    assert.deepEqual(responses.map((r) => values((r as InferResponse).y)), [[11], [12]]);
   });
 });
 

@@ -61,20 +61,12 @@ describe('health, metadata and repository RPCs over gRPC', () => {
     assert.equal(details, 'grpc.health.v1.Health/Watch is not supported; use Check');
   });
 
-  it('ModelReady: true for a bound model and version; NOT_FOUND for unknown ones', async () => {
+  it('ModelReady: true for a bound model and version; ready: false (as Triton) for unknown or unloaded ones', async () => {
     assert.equal((await server.client.call('modelReady', { name: 'plain' })).ready, true);
     assert.equal((await server.client.call('modelReady', { name: 'plain', version: '3' })).ready, true);
-    await rejectsWith(server.client.call('modelReady', { name: 'nope' }), Status.NOT_FOUND, "Request for unknown model: 'nope' is not found");
-    await rejectsWith(
-      server.client.call('modelReady', { name: 'plain', version: '2' }),
-      Status.NOT_FOUND,
-      "Request for unknown model: 'plain' version 2 is not found",
-    );
-    await rejectsWith(
-      server.client.call('modelReady', { name: 'gone' }),
-      Status.NOT_FOUND,
-      "Request for unknown model: 'gone' has no available versions",
-    );
+    assert.equal((await server.client.call('modelReady', { name: 'nope' })).ready, false);
+    assert.equal((await server.client.call('modelReady', { name: 'plain', version: '2' })).ready, false);
+    assert.equal((await server.client.call('modelReady', { name: 'gone' })).ready, false);
   });
 
   it('ServerMetadata has the content of HTTP GET /v2', async () => {

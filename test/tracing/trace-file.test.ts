@@ -312,6 +312,31 @@ describe('trace file objects', () => {
     assert.ok(!readTraceFile(s.file).some((o) => 'activity' in o));
   });
 
+  it('every form of request.tracedSpan works in Triton mode: sync, async, throwing, using, opened and ended', async () => {
+    const inferFunc: InferFunc = async (requests) => {
+      const request = requests[0]!;
+      request.tracedSpan('sync', () => 1);
+      await request.tracedSpan('async', async () => 2);
+      assert.throws(() => request.tracedSpan('throws', () => { throw new Error('bad step'); }), /bad step/);
+      await assert.rejects(request.tracedSpan('rejects', () => Promise.reject(new Error('async step'))), /async step/);
+      {
+        using scoped = request.tracedSpan('using');
+        scoped.setAttribute('k', 1).addEvent('e');
+      }
+      const opened = request.tracedSpan('opened');
+      opened.end();
+      opened.end();
+      return simpleInfer(requests);
+    };
+    const s = await serve(['triton,file={file}', 'level=TIMESTAMPS', 'rate=1'], { inferFunc });
+    await infer(s, 1);
+    await s.triton.stop();
+    const names = timestampNames(readTraceFile(s.file));
+    const at = HTTP_TIMESTAMPS.indexOf('COMPUTE_INPUT_END') + 1;
+    const steps = ['sync', 'async', 'throws', 'rejects', 'using', 'opened'].flatMap((n) => [`${n}_START`, `${n}_END`]);
+    assert.deepEqual(names, [...HTTP_TIMESTAMPS.slice(0, at), ...steps, ...HTTP_TIMESTAMPS.slice(at)]);
+  });
+
   it("request.tracedSpan('step', fn) writes step_START and step_END between the compute timestamps", async () => {
     let calls = 0;
     const inferFunc: InferFunc = async (requests) => {

@@ -6,7 +6,7 @@
 
 import { invalidArg } from '../../errors.ts';
 import { NDArray } from '../ndarray.ts';
-import type { InferFunc, InferResponse, Request } from '../request.ts';
+import type { InferResponse, Request } from '../request.ts';
 import { type asNDArray, checkedOutputs } from './convert.ts';
 import type { groupByKeys } from './group-by-keys.ts';
 import { mapValues, namesId, sortedKeys, sum } from './helpers.ts';
@@ -33,7 +33,7 @@ import type { BatchContext, BatchedFunc } from './types.ts';
  *   (wrap with {@link groupByKeys}) or inputs that cannot be joined; INTERNAL when an output's first dimension
  *   is not the sum of the requests' batch sizes.
  */
-export function batch(fn: BatchedFunc): InferFunc {
+export function batch(fn: BatchedFunc): (requests: Request[]) => Promise<InferResponse[]> {
   return async (requests) => {
     if (requests.length === 0) return [];
     const inputs = joinInputs(requests, commonInputNames(requests));

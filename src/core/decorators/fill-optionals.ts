@@ -7,7 +7,7 @@
 import { invalidArg } from '../../errors.ts';
 import type { DataType } from '../dtype.ts';
 import type { ArrayInput, NDArray } from '../ndarray.ts';
-import type { InferFunc, ModelInfo, Request } from '../request.ts';
+import type { InferOutcome, ModelInfo, Request } from '../request.ts';
 import type { Tensor } from '../tensor-spec.ts';
 import type { batch } from './batch.ts';
 import { asNDArray } from './convert.ts';
@@ -35,7 +35,9 @@ import { requestBatchSize, takeRows } from './rows.ts';
  */
 export function fillOptionals(
   defaults: Readonly<Record<string, NDArray | ArrayInput>>,
-): (inferFunc: InferFunc) => InferFunc {
+): <R extends InferOutcome>(
+  inferFunc: (requests: Request[]) => R[] | Promise<R[]>,
+) => (requests: Request[]) => Promise<R[]> {
   return (inferFunc) => async (requests) => {
     if (requests.length === 0) return inferFunc(requests);
     const model = requests[0]!.model;

@@ -6,7 +6,7 @@
  */
 
 import { ErrorCode, TritonError } from '../../errors.ts';
-import type { InferFunc, InferResponse } from '../request.ts';
+import type { InferOutcome, Request } from '../request.ts';
 import type { batch } from './batch.ts';
 import { describeValue, groupIndices, namesId, sortedKeys } from './helpers.ts';
 
@@ -22,9 +22,11 @@ import { describeValue, groupIndices, namesId, sortedKeys } from './helpers.ts';
  * @returns an infer function over requests that may differ in their input names.
  * @throws {TritonError} (the returned function) INTERNAL when `inferFunc` returns the wrong number of responses.
  */
-export function groupByKeys(inferFunc: InferFunc): InferFunc {
+export function groupByKeys<R extends InferOutcome>(
+  inferFunc: (requests: Request[]) => R[] | Promise<R[]>,
+): (requests: Request[]) => Promise<R[]> {
   return async (requests) => {
-    const responses = new Array<InferResponse>(requests.length);
+    const responses = new Array<R>(requests.length);
     const groups = groupIndices(requests.length, (i) => namesId(sortedKeys(requests[i]!.data)));
     for (const indices of groups) {
       const groupResponses = await inferFunc(indices.map((i) => requests[i]!));

@@ -24,6 +24,22 @@ function requestedModel(ctx: GrpcContext, request: ModelRequestIn): Model {
   return ctx.service.model(request.name, parseModelVersion(request.version));
 }
 
+/**
+ * Whether the model a request names is ready: false, as in Triton, for an unknown, unloaded or missing version
+ * (a malformed version string is still an error).
+ */
+function modelReady(ctx: GrpcContext, request: ModelRequestIn): boolean {
+  const version = parseModelVersion(request.version);
+  if (!ctx.service.ready) return false;
+  try {
+    ctx.service.model(request.name, version);
+    return true;
+  } catch (error) {
+    if (error instanceof TritonError && error.code === ErrorCode.NOT_FOUND) return false;
+    throw error;
+  }
+}
+
 function modelMetadata(ctx: GrpcContext, request: ModelRequestIn): object {
   const model = requestedModel(ctx, request);
   const all = request.version === '';
@@ -46,10 +62,7 @@ export function serverRpcs(ctx: GrpcContext): UntypedServiceImplementation {
   return {
     ServerLive: unary(() => ({ live: ctx.service.live })),
     ServerReady: unary(() => ({ ready: ctx.service.ready })),
-    ModelReady: unary((request: ModelRequestIn) => {
-      requestedModel(ctx, request);
-      return { ready: ctx.service.ready };
-    }),
+    ModelReady: unary((request: ModelRequestIn) => ({ ready: modelReady(ctx, request) })),
     ServerMetadata: unary(() => serverMetadataMessage(ctx.serverMetadata())),
     ModelMetadata: unary((request: ModelRequestIn) => modelMetadata(ctx, request)),
     ModelConfig: unary((request: ModelRequestIn) => {

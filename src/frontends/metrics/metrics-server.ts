@@ -7,17 +7,28 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { type MetricsModelSource, registerInferenceMetrics } from './inference-metrics.ts';
 import { createMetricsHandler } from './metrics-handler.ts';
 
 /** Prefix of the process and event-loop metrics. */
 export const PROCESS_METRICS_PREFIX = 'ts_triton_';
 
+/** A counter the server keeps outside the model statistics, read at every scrape. */
+export interface ServerCounter {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  /** The value of each series, by its labels. */
+  readonly samples: () => Iterable<readonly [labels: Readonly<Record<string, string>>, value: number]>;
+}
+
 /** What the metrics endpoint reads. */
 export interface MetricsContext {
   /** The model versions to report, asked at every scrape. */
   readonly models: MetricsModelSource;
+  /** The server's own counters (unhandled errors, lost spans, …). */
+  readonly counters?: readonly ServerCounter[];
 }
 
 /** A listening metrics endpoint. */
@@ -37,8 +48,22 @@ export interface MetricsFrontend {
 export function createMetricsRegistry(ctx: MetricsContext): Registry {
   const registry = new Registry();
   registerInferenceMetrics(registry, ctx.models);
+  for (const counter of ctx.counters ?? []) registerServerCounter(registry, counter);
   collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
   return registry;
+}
+
+function registerServerCounter(registry: Registry, counter: ServerCounter): void {
+  new Counter({
+    name: counter.name,
+    help: counter.help,
+    labelNames: counter.labelNames,
+    registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      for (const [labels, value] of counter.samples()) this.inc(labels, value);
+    },
+  });
 }
 
 /**

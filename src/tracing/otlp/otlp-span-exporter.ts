@@ -9,7 +9,11 @@
  */
 
 import { ExportResultCode } from '@opentelemetry/core';
-import { createOtlpNetworkExportDelegate, type IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
+import {
+  createOtlpNetworkExportDelegate,
+  type IOtlpExportDelegate,
+  OTLPExporterError,
+} from '@opentelemetry/otlp-exporter-base';
 import {
   convertLegacyHttpOptions,
   createOtlpHttpExportDelegate,
@@ -36,8 +40,10 @@ export interface OtlpSpanExporterOptions {
 
 /** Sends span batches to the collector. */
 export interface OtlpSpanExporter {
-  /** Sends `batch`; resolves true when the collector accepted it (never rejects). */
-  export(batch: SpanBatch): Promise<boolean>;
+  /** The collector's URL the exporter sends to. */
+  readonly url: string;
+  /** Sends `batch`; resolves undefined when the collector accepted it, else why not (never rejects). */
+  export(batch: SpanBatch): Promise<string | undefined>;
   /** Waits for exports in flight and closes the connections. */
   shutdown(): Promise<void>;
 }
@@ -67,6 +73,20 @@ function exporterConfiguration(options: OtlpSpanExporterOptions): ReturnType<typ
   }
 }
 
+/**
+ * Why an export failed, as the log says it: the collector's HTTP status (and the reason it gave), or the
+ * network error's message and code.
+ */
+export function describeExportError(error: Error | undefined): string {
+  if (error === undefined) return 'unknown error';
+  const { code } = error as { code?: unknown };
+  if (error instanceof OTLPExporterError && typeof code === 'number') {
+    return `the collector answered HTTP ${code}${error.message ? ` ${error.message}` : ''}`;
+  }
+  const message = error.message || error.name;
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+}
+
 /** The exporter for `options` (see the module comment). */
 export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSpanExporter {
   const config = exporterConfiguration(options);
@@ -81,8 +101,13 @@ export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSp
         )
       : createOtlpHttpExportDelegate(config, batchSerializer, METRICS_COMPONENT, batchMetrics, undefined);
   return {
+    url: config.url,
     export: (batch) =>
-      new Promise((resolve) => delegate.export(batch, (result) => resolve(result.code === ExportResultCode.SUCCESS))),
+      new Promise((resolve) =>
+        delegate.export(batch, (result) =>
+          resolve(result.code === ExportResultCode.SUCCESS ? undefined : describeExportError(result.error)),
+        ),
+      ),
     shutdown: () => delegate.shutdown(),
   };
 }

@@ -145,14 +145,12 @@ function requestHead(url: URL, headers: Record<string, string>, length: number):
 
 function exportResponse(response: HttpResponse): ExportResponse {
   if (response.status >= 200 && response.status <= 299) return { status: 'success', data: response.body };
+  const error = new OTLPExporterError(response.statusText, response.status, response.body.toString('utf8'));
   if (RETRYABLE_STATUSES.has(response.status)) {
     const retryInMillis = retryAfterMillis(response.headers.get('retry-after'));
-    return retryInMillis === undefined ? { status: 'retryable' } : { status: 'retryable', retryInMillis };
+    return retryInMillis === undefined ? { status: 'retryable', error } : { status: 'retryable', retryInMillis, error };
   }
-  return {
-    status: 'failure',
-    error: new OTLPExporterError(response.statusText, response.status, response.body.toString('utf8')),
-  };
+  return { status: 'failure', error };
 }
 
 /** A `Retry-After` value (seconds, or an HTTP date) in milliseconds from now. */
