@@ -73,7 +73,10 @@ export class Triton {
   bind(options: BindOptions): this {
     const model = new Model(options);
     this.#service.add(model);
-    if (this.#config) this.#warnIfUncached(model);
+    if (this.#config) {
+      this.#warnIfUncached(model);
+      model.ready().catch((error: unknown) => log.error(`model '${model.name}' cannot serve: ${(error as Error).message}`));
+    }
     return this;
   }
 
@@ -123,6 +126,8 @@ export class Triton {
     const access = accessPolicies(config);
     const tls = loadFrontendTls(config);
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
+    // A model whose infer function cannot be loaded (a wrong module or export of inferModule) stops start-up.
+    await Promise.all(this.#service.models().map((model) => model.ready()));
     this.#config = config;
     setVerboseLevel(config.logVerbose);
     // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
@@ -210,6 +215,7 @@ export class Triton {
     const expired = await Promise.race([this.#service.whenIdle().then(() => false), timedOut]);
     clearTimeout(timer);
     if (expired) log.warn(`exit timeout of ${timeoutMs / 1000} s expired with requests still in flight`);
+    await Promise.all(this.#service.models().map((model) => model.close()));
     await this.#http?.close();
     await this.#grpc?.close();
     await this.#metrics?.close();
