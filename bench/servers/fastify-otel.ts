@@ -1,6 +1,6 @@
 /**
  * What a TypeScript developer would write by hand instead of ts-triton, traced: a Fastify route for the
- * KServe-v2 JSON infer of `passthrough`, the same model function, and the OpenTelemetry SDK producing the same
+ * KServe-v2 JSON infer of `passthrough`, the model function of examples/passthrough, and the OpenTelemetry SDK producing the same
  * four spans ts-triton produces (InferRequest > passthrough > compute > infer_callable, kind SERVER, the same
  * events and model attributes), W3C `traceparent` extraction, a BatchSpanProcessor with the SDK defaults and
  * the OTLP/HTTP protobuf exporter to BENCH_OTLP_URL. Every request is traced (rate 1).
@@ -13,7 +13,8 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import Fastify from 'fastify';
-import { passthroughCore } from './model-fns.ts';
+import { passthrough } from '../../examples/passthrough/server.ts';
+import { NDArray, Request } from '../../src/index.ts';
 
 const provider = new TracerProvider({
   resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'fastify-otel-bench' })),
@@ -60,9 +61,12 @@ app.post<{ Body: InferBody }>('/v2/models/passthrough/infer', async (req, reply)
   computeSpan.addEvent('COMPUTE_INPUT_END');
   const callSpan = tracer.startSpan('infer_callable', { kind: SpanKind.SERVER }, trace.setSpan(rootCtx, computeSpan));
   try {
-    await context.with(trace.setSpan(rootCtx, callSpan), () =>
-      passthroughCore(sleep.data as number[], error.data as boolean[]),
-    );
+    const data = {
+      sleep: NDArray.from(sleep.data as number[], 'FP32', sleep.shape),
+      error: NDArray.from(error.data as boolean[], 'BOOL', error.shape),
+    };
+    const [outcome] = await context.with(trace.setSpan(rootCtx, callSpan), () => passthrough([new Request({ data })]));
+    if (outcome instanceof Error) throw outcome;
   } catch (e) {
     callSpan.recordException(e as Error);
     callSpan.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });

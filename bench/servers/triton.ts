@@ -8,7 +8,8 @@
  * Prints `READY` on stdout once listening.
  */
 import { ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
-import { busyWait, passthroughCore } from './model-fns.ts';
+import { passthroughModel } from '../../examples/passthrough/server.ts';
+import { busyWait } from './model-fns.ts';
 
 const model = process.env.BENCH_MODEL ?? 'passthrough';
 const traceMode = process.env.BENCH_TRACE ?? 'off';
@@ -40,22 +41,9 @@ const triton = new Triton({
 });
 
 if (model === 'passthrough') {
-  triton.bind({
-    modelName: 'passthrough',
-    inferFunc: async (requests: Request[]) => {
-      const responses = [];
-      for (const request of requests) {
-        const { sleep: seconds, error } = request.data;
-        await passthroughCore(seconds!.toArray() as number[], error!.toArray() as boolean[]);
-        responses.push({ sleep: seconds!, error: error! });
-      }
-      return responses;
-    },
-    inputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
-    outputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
-    config: ModelConfig({ maxBatchSize: Number(process.env.BENCH_MAX_BATCH ?? 128) }),
-    strict: false,
-  });
+  // The shipped example's model, as bound by examples/passthrough (only maxBatchSize may be overridden).
+  const maxBatch = process.env.BENCH_MAX_BATCH;
+  triton.bind(maxBatch === undefined ? passthroughModel : { ...passthroughModel, config: ModelConfig({ maxBatchSize: Number(maxBatch) }) });
 } else if (model === 'cost2ms') {
   // A fixed 2 ms per call, whatever the batch size: what batching amortises.
   triton.bind({

@@ -61,6 +61,8 @@ export class GrpcTransport implements Transport {
     this.#client = new ClientClass(address, channel, {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
+      // A connection of its own: grpc-js would otherwise share one among every client of the same address.
+      'grpc.use_local_subchannel_pool': 1,
     });
   }
 

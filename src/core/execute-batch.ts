@@ -32,12 +32,15 @@ export async function executeBatch(
   model: ExecutableModel,
   fn: InferFunc,
   batch: readonly InferenceRequest[],
+  abandoned?: AbortSignal,
 ): Promise<Execution<Outcome>> {
   const { traced, start, requests, inputEnd } = prepareBatch(model, batch);
   let responses: unknown;
   try {
     responses = await fn(requests);
+    if (abandoned?.aborted) return abandonedExecution(batch, abandoned, start, inputEnd);
   } catch (error) {
+    if (abandoned?.aborted) return abandonedExecution(batch, abandoned, start, inputEnd);
     if (traced) endCallables(batch, error);
     const failure = executionError(model, error);
     if (traced) reportActivity(batch, 'COMPUTE_END');
@@ -49,6 +52,21 @@ export async function executeBatch(
   const outcomes = toOutcomes(model, batch, responses);
   if (traced) reportActivity(batch, 'COMPUTE_END');
   return { outcomes, failed: false, timing: { start, inputEnd, outputStart, end: nowMs() } };
+}
+
+/**
+ * What a call the scheduler abandoned (its execution timeout expired) comes to when it finally ends: nothing
+ * more is reported for its requests, which were answered with the timeout already.
+ */
+function abandonedExecution(
+  batch: readonly InferenceRequest[],
+  abandoned: AbortSignal,
+  start: number,
+  inputEnd: number,
+): Execution<Outcome> {
+  const error = TritonError.from(abandoned.reason);
+  const end = nowMs();
+  return { outcomes: batch.map(() => error), failed: true, timing: { start, inputEnd, outputStart: end, end } };
 }
 
 function toOutcomes(model: ExecutableModel, batch: readonly InferenceRequest[], responses: unknown): Outcome[] {

@@ -36,6 +36,7 @@ export async function executeDecoupledBatch(
   model: ExecutableModel,
   fn: DecoupledInferFunc,
   batch: readonly InferenceRequest[],
+  abandoned?: AbortSignal,
 ): Promise<Execution<StreamOutcome>> {
   const { traced, start, requests, inputEnd } = prepareBatch(model, batch);
   const outcomes: StreamOutcome[] = batch.map(() => undefined);
@@ -48,6 +49,11 @@ export async function executeDecoupledBatch(
     failure = executionError(model, error);
   }
   const end = nowMs();
+  if (abandoned?.aborted) {
+    // The scheduler answered these requests with its execution timeout already: report nothing more.
+    const error = TritonError.from(abandoned.reason);
+    return { outcomes: batch.map(() => error), failed: true, timing: { start, inputEnd, outputStart: end, end } };
+  }
   if (traced) {
     endCallables(batch, failure?.cause ?? failure, outcomes);
     reportActivity(batch, 'COMPUTE_OUTPUT_START', 'COMPUTE_END');

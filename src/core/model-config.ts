@@ -69,6 +69,12 @@ export interface ModelConfig {
   readonly decoupled: boolean;
   /** Where the instances run; undefined: one main-thread instance per infer function. */
   readonly instanceGroup: InstanceGroup | undefined;
+  /**
+   * Longest one call of the infer function may run, in µs; 0 (the default, as in Triton) means no limit. On
+   * expiry the batch's requests fail with 503 naming the model and the timeout, their `request.signal` aborts,
+   * and the instance takes the next batch.
+   */
+  readonly executionTimeoutMicroseconds: number;
 }
 
 /** Options of {@link QueuePolicy}. */
@@ -104,6 +110,8 @@ export interface ModelConfigOptions {
   responseCache?: boolean;
   /** @default false */
   decoupled?: boolean;
+  /** @default 0 (no limit) */
+  executionTimeoutMicroseconds?: number;
   /** @default one KIND_CPU instance per infer function (one KIND_WORKER instance for an `inferModule`) */
   instanceGroup?: InstanceGroup | undefined;
 }
@@ -223,5 +231,9 @@ export function ModelConfig(options: ModelConfigOptions = {}): ModelConfig {
     responseCache: bool('ModelConfig.responseCache', options.responseCache ?? false),
     decoupled: bool('ModelConfig.decoupled', options.decoupled ?? false),
     instanceGroup: options.instanceGroup === undefined ? undefined : InstanceGroup(options.instanceGroup),
+    executionTimeoutMicroseconds: nonNegativeInt(
+      'ModelConfig.executionTimeoutMicroseconds',
+      options.executionTimeoutMicroseconds ?? 0,
+    ),
   });
 }

@@ -22,6 +22,9 @@ export interface BatchStatistics {
 /** Why a request failed, as Triton's failure metric labels it. */
 export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
 
+/** Which timeout failed a request: its queue timeout, or the model's execution timeout. */
+export type TimeoutKind = 'queue' | 'execution';
+
 /** Timestamps (`performance.now()`, ms) of one batch execution. */
 export interface ExecutionTiming {
   readonly start: number;
@@ -47,6 +50,11 @@ export class ModelStatistics {
   readonly fail = duration();
   /** Failed requests by reason. */
   readonly failures: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
+  /**
+   * Requests failed by a timeout: their queue timeout expired (also counted as REJECTED), or the execution
+   * timeout of their batch did (also counted as BACKEND).
+   */
+  readonly timeouts: Record<TimeoutKind, number> = { queue: 0, execution: 0 };
   /** Time successful requests waited in the queue. */
   readonly queue = duration();
   /** Compute phases, counted per successful request (each request of a batch adds the batch's durations). */

@@ -106,7 +106,6 @@ export class Model implements ExecutableModel {
         inferModule: inferFunc,
         count,
         resourceLimits: group?.resourceLimits,
-        executionTimeoutMs: 0,
       });
       const fn = workers.inferFunc(this.config.decoupled);
       return { funcs: Array.from({ length: count }, () => fn), workers, ready: workers.ready() };

@@ -36,8 +36,15 @@ interface Level {
 /** Triton's rejection of a request queued beyond `maxQueueSize`. */
 export const queueFullError = (): TritonError => new TritonError(ErrorCode.UNAVAILABLE, 'Exceeds maximum queue size');
 
-/** Triton's rejection of a request whose queue timeout expired under REJECT. */
-export const queueTimeoutError = (): TritonError => new TritonError(ErrorCode.UNAVAILABLE, 'Request timeout expired');
+/**
+ * Triton's rejection of a request whose queue timeout expired under REJECT (Triton's message first, then the
+ * model and the timeout).
+ */
+export const queueTimeoutError = (model: string, item: QueuedRequest): TritonError =>
+  new TritonError(
+    ErrorCode.UNAVAILABLE,
+    `Request timeout expired: the request waited in the queue of model '${model}' longer than its timeout of ${Math.round((item.deadline - item.enqueuedAt) * 1000)} µs`,
+  );
 
 /**
  * Priority levels served highest (1) first; within a level, arrival order, with delayed requests last.
@@ -146,6 +153,16 @@ export class PriorityQueue {
     }
     this.#size -= rejected.length;
     return rejected;
+  }
+
+  /** The earliest deadline of a waiting request that its level rejects on expiry, or Infinity when none. */
+  earliestRejectDeadline(): number {
+    let earliest = Infinity;
+    for (const level of this.#levels) {
+      if (level.timed === 0 || level.policy.timeoutAction !== 'REJECT') continue;
+      for (const item of level.waiting) earliest = Math.min(earliest, item.deadline);
+    }
+    return earliest;
   }
 
   /** The `enqueuedAt` of the longest-waiting request, or Infinity when empty. */

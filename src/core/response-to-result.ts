@@ -6,6 +6,7 @@
  */
 
 import { ErrorCode, TritonError } from '../errors.ts';
+import { log } from '../logger.ts';
 import type { ExecutableModel } from './batch-call.ts';
 import { datatypesOfTypedArray } from './dtype.ts';
 import type { InferenceRequest, InferenceResult, OutputTensor } from './inference-request.ts';
@@ -22,13 +23,19 @@ export function toResult(model: ExecutableModel, request: InferenceRequest, resp
     throw internalError(`infer function of model '${model.name}' returned ${String(response)} as a response; expected an object of outputs`);
   }
   if (model.strict) checkNoUndeclaredOutputs(model, response);
+  else warnAboutUndeclaredOutputs(model, response);
   const wanted = request.requestedOutputs;
   const outputs: OutputTensor[] = [];
   for (const spec of model.outputs) {
     if (wanted && !wanted.includes(spec.name)) continue;
     const value = response[spec.name];
     if (value === undefined) {
-      if (wanted || model.strict) throw internalError(`output '${spec.name}' was not returned by the infer function of model '${model.name}'`);
+      if (wanted) {
+        throw internalError(
+          `output '${spec.name}' was requested, but the infer function of model '${model.name}' did not return it`,
+        );
+      }
+      if (model.strict) throw internalError(`output '${spec.name}' was not returned by the infer function of model '${model.name}'`);
       continue;
     }
     outputs.push({ name: spec.name, array: toOutputArray(model, spec, value) });
@@ -53,11 +60,35 @@ function checkNoUndeclaredOutputs(model: ExecutableModel, response: InferRespons
   }
 }
 
+/** Output names already warned about, per model: each mistake is logged once, not once per request. */
+const warned = new WeakMap<ExecutableModel, Set<string>>();
+
+function warnOnce(model: ExecutableModel, key: string, message: () => string): void {
+  let seen = warned.get(model);
+  if (!seen) warned.set(model, (seen = new Set()));
+  if (seen.has(key)) return;
+  seen.add(key);
+  log.warn(`${message()} (logged once per model and output; bind with strict: true to fail such responses)`);
+}
+
+/** A non-strict model's outputs that are not declared are dropped: say so, once per model and name. */
+function warnAboutUndeclaredOutputs(model: ExecutableModel, response: InferResponse): void {
+  for (const name in response) {
+    if (model.outputs.some((t) => t.name === name)) continue;
+    warnOnce(model, `undeclared\u0000${name}`, () => {
+      const declared = model.outputs.map((t) => t.name).join(', ');
+      return `the infer function of model '${model.name}' returned output '${name}', which is not declared (outputs: ${declared}); it is not sent`;
+    });
+  }
+}
+
 function toOutputArray(model: ExecutableModel, spec: Tensor, value: NDArray | ArrayInput): NDArray {
   const array = value instanceof NDArray ? value : NDArray.from(value, spec.dtype);
   if (model.strict) {
     checkOutputDtype(model, spec, value, array);
     checkOutputShape(model, spec, array);
+  } else if (!shapeMatches(model, spec, array)) {
+    warnOnce(model, `shape\u0000${spec.name}`, () => `${shapeMismatch(model, spec, array)}; it is sent as it is`);
   }
   if (array.dtype === spec.dtype) return array;
   try {
@@ -76,16 +107,23 @@ function checkOutputDtype(model: ModelInfo, spec: Tensor, value: unknown, array:
   }
 }
 
-function checkOutputShape(model: ModelInfo, spec: Tensor, array: NDArray): void {
-  const batching = model.config.maxBatchSize > 0;
-  const expected = batching ? [-1, ...spec.shape] : spec.shape;
+/** The shape an output must have: the declared one, after a batch dimension when the model batches. */
+function expectedShape(model: ModelInfo, spec: Tensor): readonly number[] {
+  return model.config.maxBatchSize > 0 ? [-1, ...spec.shape] : spec.shape;
+}
+
+function shapeMatches(model: ModelInfo, spec: Tensor, array: NDArray): boolean {
+  const expected = expectedShape(model, spec);
   const shape = array.shape;
-  const matches = shape.length === expected.length && expected.every((d, i) => d === -1 || d === shape[i]);
-  if (!matches) {
-    throw internalError(
-      `output '${spec.name}' of model '${model.name}' has shape [${shape.join(',')}], but the model declares [${expected.join(',')}]`,
-    );
-  }
+  return shape.length === expected.length && expected.every((d, i) => d === -1 || d === shape[i]);
+}
+
+function shapeMismatch(model: ModelInfo, spec: Tensor, array: NDArray): string {
+  return `output '${spec.name}' of model '${model.name}' has shape [${array.shape.join(',')}], but the model declares [${expectedShape(model, spec).join(',')}]`;
+}
+
+function checkOutputShape(model: ModelInfo, spec: Tensor, array: NDArray): void {
+  if (!shapeMatches(model, spec, array)) throw internalError(shapeMismatch(model, spec, array));
 }
 
 function internalError(message: string): TritonError {

@@ -6,6 +6,8 @@
  */
 
 import { ErrorCode, TritonError } from '../errors.ts';
+import { log } from '../logger.ts';
+import { endCallables, reportActivity } from './batch-call.ts';
 import { nowMs, nowNs } from './clock.ts';
 import { type ExecutableModel, type Execution, executeBatch } from './execute-batch.ts';
 import type { FailureReason } from './model-statistics.ts';
@@ -27,6 +29,18 @@ interface Instance {
 /** Triton's error for a request its client cancelled. */
 export const cancelledError = (): TritonError => new TritonError(ErrorCode.CANCELLED, 'Request was cancelled');
 
+/** The error of the requests of a batch whose infer function ran past the model's execution timeout. */
+export const executionTimeoutError = (model: string, timeoutUs: number): TritonError =>
+  new TritonError(
+    ErrorCode.UNAVAILABLE,
+    `Execution timeout expired: the infer function of model '${model}' did not finish within its execution timeout of ${timeoutUs} µs (ModelConfig.executionTimeoutMicroseconds)`,
+  );
+
+/** The request as the infer function sees it under an execution timeout: its signal also aborts on expiry. */
+function withAbandonSignal(request: InferenceRequest, abandoned: AbortSignal): InferenceRequest {
+  return { ...request, signal: request.signal ? AbortSignal.any([request.signal, abandoned]) : abandoned };
+}
+
 /** Settles a request's promise with its outcome: an error rejects it. */
 function settle(item: QueuedRequest, outcome: unknown): void {
   if (outcome instanceof Error) item.reject(outcome);
@@ -39,6 +53,9 @@ export class Scheduler {
   readonly #instances: Instance[];
   readonly #queue: PriorityQueue;
   #timer: NodeJS.Timeout | undefined;
+  /** Fires when the earliest queue deadline passes, so a request times out even while every instance is busy. */
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #expiryAt = Infinity;
   #dispatchPending = false;
   #executing = 0;
   #delivered: Promise<void> = Promise.resolve();
@@ -101,6 +118,7 @@ export class Scheduler {
     }
     this.#model.statistics.pending++;
     request.signal?.addEventListener('abort', () => this.#cancel(item)); // a signal aborts once: no `once` needed
+    if (item.deadline !== Infinity) this.#armExpiry(item.deadline);
     this.#scheduleDispatch();
     return promise as Promise<InferenceResult | undefined>;
   }
@@ -140,13 +158,36 @@ export class Scheduler {
     this.#timer = undefined;
     for (let instance = this.#freeInstance(); instance; instance = this.#freeInstance()) {
       const now = nowMs();
-      for (const expired of this.#queue.expire(now)) this.#reject(expired, queueTimeoutError(), 'REJECTED');
+      this.#rejectExpired(now);
       if (this.#queue.size === 0) break;
       const count = this.#batchLength(now);
       if (count === 0) break;
       this.#run(instance, this.#queue.take(count));
     }
     this.#notifyIfIdle();
+  }
+
+  /** Applies the queue policies' timeout actions to the requests whose deadline has passed. */
+  #rejectExpired(now: number): void {
+    for (const expired of this.#queue.expire(now)) {
+      this.#model.statistics.timeouts.queue++;
+      this.#reject(expired, queueTimeoutError(this.#model.name, expired), 'REJECTED');
+    }
+  }
+
+  /** Makes sure the expiry timer fires by `deadline`. */
+  #armExpiry(deadline: number): void {
+    if (deadline >= this.#expiryAt) return;
+    clearTimeout(this.#expiryTimer);
+    this.#expiryAt = deadline;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#expiryAt = Infinity;
+      this.#rejectExpired(nowMs());
+      const next = this.#queue.earliestRejectDeadline();
+      if (next !== Infinity) this.#armExpiry(next);
+      this.#notifyIfIdle();
+    }, Math.max(0, Math.ceil(deadline - nowMs())));
   }
 
   #freeInstance(): Instance | undefined {
@@ -187,13 +228,16 @@ export class Scheduler {
     const statistics = this.#model.statistics;
     statistics.pending -= batch.length;
     const dispatchedAt = nowMs();
-    const requests = batch.map((item) => item.request);
+    const timeoutUs = this.#model.config.executionTimeoutMicroseconds;
+    const abandon = timeoutUs > 0 ? new AbortController() : undefined;
+    const requests = batch.map((item) => (abandon ? withAbandonSignal(item.request, abandon.signal) : item.request));
     // In the model's scope, so an error its code leaves unhandled is reported with the model's name.
-    const execution: Promise<Execution<unknown>> = inModelScope(this.#model.name, () =>
+    const called: Promise<Execution<unknown>> = inModelScope(this.#model.name, () =>
       this.#model.config.decoupled
-        ? executeDecoupledBatch(this.#model, instance.fn as DecoupledInferFunc, requests)
-        : executeBatch(this.#model, instance.fn as InferFunc, requests),
+        ? executeDecoupledBatch(this.#model, instance.fn as DecoupledInferFunc, requests, abandon?.signal)
+        : executeBatch(this.#model, instance.fn as InferFunc, requests, abandon?.signal),
     );
+    const execution = abandon ? this.#withTimeout(called, requests, timeoutUs, abandon, dispatchedAt) : called;
     const delivered = this.#model.config.batcher.preserveOrdering ? this.#inOrder(execution) : execution;
     void execution.then(({ timing }) => {
       instance.busy = false;
@@ -213,6 +257,36 @@ export class Scheduler {
     });
   }
 
+  /**
+   * The execution, or (when it runs past `timeoutUs`) every request failed with the timeout: the requests'
+   * signals abort, their traces' callable spans end, and the instance is free for the next batch. The
+   * abandoned call is left to finish on its own; what it returns is dropped.
+   */
+  #withTimeout(
+    execution: Promise<Execution<unknown>>,
+    batch: readonly InferenceRequest[],
+    timeoutUs: number,
+    abandon: AbortController,
+    start: number,
+  ): Promise<Execution<unknown>> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<Execution<unknown>>((resolve) => {
+      timer = setTimeout(() => {
+        const error = executionTimeoutError(this.#model.name, timeoutUs);
+        abandon.abort(error);
+        this.#model.statistics.timeouts.execution += batch.length;
+        log.warn(`${error.message}; its instance takes the next batch while the abandoned call finishes on its own`);
+        if (batch.some((r) => r.trace)) {
+          endCallables(batch, error);
+          reportActivity(batch, 'COMPUTE_END');
+        }
+        const end = nowMs();
+        resolve({ outcomes: batch.map(() => error), failed: true, timing: { start, inputEnd: start, outputStart: end, end } });
+      }, timeoutUs / 1000);
+    });
+    return Promise.race([execution.finally(() => clearTimeout(timer)), expired]);
+  }
+
   /** Fails a request that never executed, counting it with `reason`. */
   #reject(item: QueuedRequest, error: TritonError, reason: FailureReason): void {
     this.#model.statistics.pending--;
@@ -229,6 +303,11 @@ export class Scheduler {
   }
 
   #notifyIfIdle(): void {
+    if (this.#queue.size === 0 && this.#expiryTimer) {
+      clearTimeout(this.#expiryTimer);
+      this.#expiryTimer = undefined;
+      this.#expiryAt = Infinity;
+    }
     if (this.#queue.size > 0 || this.#executing > 0 || this.#idleWaiters.length === 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];

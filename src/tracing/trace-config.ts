@@ -19,6 +19,7 @@
  */
 
 import { invalidArg, TritonError } from '../errors.ts';
+import { unknownNameWarning } from '../closest-name.ts';
 import { log } from '../logger.ts';
 import { readCxxInteger } from './cxx-integer.ts';
 import { DEFAULT_SERVICE_NAME, resolveResourceAttributes } from './otel-resource.ts';
@@ -127,6 +128,7 @@ export function parseTraceConfig(
   env: Record<string, string | undefined> = process.env,
 ): TraceConfig {
   const split = entries.map((entry) => inOptionContext('--trace-config', () => splitTraceConfigEntry(entry)));
+  warnAboutUnknownSettings(split);
   const global = readGlobalSettings(split.filter((entry) => entry.mode === GLOBAL_MODE));
   const triton = split.filter((entry) => entry.mode === 'triton');
   const otel = split.filter((entry) => entry.mode === 'opentelemetry');
@@ -258,6 +260,24 @@ function inactiveOtelConfig(): OtelTraceConfig {
     bspScheduleDelayMillis: Number(BSP_SETTINGS[1].fallback),
     bspMaxExportBatchSize: Number(BSP_SETTINGS[2].fallback),
   };
+}
+
+/** The settings each mode reads ('' for the global ones); Triton accepts and ignores (or echoes) any other. */
+const KNOWN_SETTINGS: Readonly<Record<TraceMode | typeof GLOBAL_MODE, readonly string[]>> = {
+  [GLOBAL_MODE]: ['level', 'rate', 'count', 'mode'],
+  triton: ['file', 'log-frequency'],
+  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting)],
+};
+
+/** Logs a warning for every setting no mode reads: it is accepted, as in Triton, but has no effect. */
+function warnAboutUnknownSettings(entries: readonly TraceConfigEntry[]): void {
+  for (const { mode, setting, value } of entries) {
+    const known = KNOWN_SETTINGS[mode];
+    if (known.includes(setting)) continue;
+    const entry = `${mode === GLOBAL_MODE ? '' : `${mode},`}${setting}=${value}`;
+    const what = mode === GLOBAL_MODE ? 'global trace setting' : `${mode} trace setting`;
+    log.warn(`--trace-config ${entry}: ${unknownNameWarning(what, setting, known)}`);
+  }
 }
 
 /** Logs what opentelemetry mode ignores or cannot do. */

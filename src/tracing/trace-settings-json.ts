@@ -5,7 +5,9 @@
  * @module
  */
 
+import { unknownNameWarning } from '../closest-name.ts';
 import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
+import { log } from '../logger.ts';
 import {
   combineTraceLevels,
   type TraceLevelName,
@@ -53,11 +55,17 @@ function readCount(value: unknown): number {
 
 const LEVEL_NAMES: ReadonlySet<string> = new Set(['OFF', 'TIMESTAMPS', 'TENSORS']);
 
+/** The keys a settings update may hold (`trace_file` only to be refused, as in Triton). */
+const SETTINGS_KEYS: readonly string[] = ['trace_level', 'trace_rate', 'trace_count', 'log_frequency', 'trace_file'];
+
 function readLevels(value: unknown): TraceLevels {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
     throw invalidArg(`Unable to parse 'trace_level': expected a JSON array of strings, got ${JSON.stringify(value)}`);
   }
   if (value.includes('OFF') && value.length > 1) throw invalidArg("Expect only one trace level 'OFF' is specified");
+  for (const name of value) {
+    if (!LEVEL_NAMES.has(name)) log.warn(`trace settings: ${unknownNameWarning('trace_level', name, [...LEVEL_NAMES])}`);
+  }
   return combineTraceLevels(value.filter((v) => LEVEL_NAMES.has(v)) as TraceLevelName[]);
 }
 
@@ -71,6 +79,11 @@ export function parseTraceSettingsUpdate(body: unknown): TraceSettingsPatch {
     throw invalidArg('Unable to parse the trace settings: expected a JSON object');
   }
   const json = body as Record<string, unknown>;
+  for (const key of Object.keys(json)) {
+    if (SETTINGS_KEYS.includes(key)) continue;
+    if (key === 'trace_mode') log.warn("trace settings: 'trace_mode' cannot be changed at run time and is ignored");
+    else log.warn(`trace settings: ${unknownNameWarning('key', key, SETTINGS_KEYS)}`);
+  }
   if ('trace_file' in json) {
     throw new TritonError(ErrorCode.UNSUPPORTED, 'trace file location can not be updated through network protocol');
   }

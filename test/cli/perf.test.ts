@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -114,6 +115,32 @@ describe('ts-triton perf (end to end)', () => {
     const { client, server } = result.points[0]!;
     assert.ok((server!.inferenceCount as number) >= 4 * (server!.successCount as number) - 4, 'inference count counts samples');
     assert.ok(client.throughput! > 0);
+  });
+
+  it('over gRPC gives each concurrency slot a connection of its own, as perf_analyzer does', async () => {
+    // A TCP proxy in front of the gRPC port counts the connections perf opens.
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const proxy = createServer((client) => {
+      connections++;
+      const upstream = connect(triton.grpcPort!, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => socket.destroy());
+        socket.on('close', () => sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as AddressInfo).port;
+      const { code, stderr } = await cli('-u', `grpc://127.0.0.1:${port}`, '-m', 'add', '--concurrency-range', '3', ...FAST);
+      assert.equal(code, 0, stderr);
+      assert.equal(connections, 3);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('without --stats-url, gRPC reports no server side; -i grpc switches the URL scheme', async () => {

@@ -143,7 +143,10 @@ describe('Scheduler', () => {
     await sleep(60);
     m.release();
     assert.equal(await first, 'ok');
-    assert.equal(await late, 'UNAVAILABLE: Request timeout expired');
+    assert.equal(
+      await late,
+      "UNAVAILABLE: Request timeout expired: the request waited in the queue of model 'm' longer than its timeout of 20000 µs",
+    );
     assert.deepEqual(m.batches, [['first']]);
   });
 
@@ -185,7 +188,10 @@ describe('Scheduler', () => {
     await sleep(40);
     lowered.release();
     await c;
-    assert.equal(await raised, 'UNAVAILABLE: Request timeout expired');
+    assert.equal(
+      await raised,
+      "UNAVAILABLE: Request timeout expired: the request waited in the queue of model 'm' longer than its timeout of 10000 µs",
+    );
   });
 
   it('rejects requests beyond maxQueueSize with 503 at once', async () => {

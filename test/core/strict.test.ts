@@ -7,6 +7,7 @@ import { NDArray } from '../../src/core/ndarray.ts';
 import type { InferResponse } from '../../src/core/request.ts';
 import { Tensor } from '../../src/core/tensor-spec.ts';
 import { TritonError } from '../../src/errors.ts';
+import { setLogSink } from '../../src/logger.ts';
 
 /** A model whose single response is `response`, with outputs y FP32 [2] and z INT32 [1]. */
 function model(strict: boolean, response: InferResponse, maxBatchSize = 4): Model {
@@ -80,5 +81,47 @@ describe('strict output checking', () => {
       ['y', 'FP32', [1.5, 2.5]],
       ['z', 'INT32', [7]],
     ]);
+  });
+});
+
+describe('non-strict models: mistakes are logged, not silent', () => {
+  async function warningsOf(fn: () => Promise<unknown>): Promise<string[]> {
+    const warnings: string[] = [];
+    const previous = setLogSink((level, message) => {
+      if (level === 'warn') warnings.push(message);
+    });
+    try {
+      await fn();
+    } finally {
+      setLogSink(previous);
+    }
+    return warnings;
+  }
+
+  it('warns once per model and output about an undeclared output, which is not sent', async () => {
+    const m = model(false, { y: good.y, Y2: NDArray.from([[1]], 'FP32') });
+    const warnings = await warningsOf(async () => {
+      for (let i = 0; i < 3; i++) assert.deepEqual((await m.infer(request)).outputs.map((o) => o.name), ['y']);
+    });
+    assert.deepEqual(warnings, [
+      "the infer function of model 'm' returned output 'Y2', which is not declared (outputs: y, z); it is not sent (logged once per model and output; bind with strict: true to fail such responses)",
+    ]);
+  });
+
+  it('warns once per model and output about an output of the wrong shape, which is sent', async () => {
+    const m = model(false, { ...good, y: NDArray.from([[1, 2, 3]], 'FP32') });
+    const warnings = await warningsOf(async () => {
+      for (let i = 0; i < 3; i++) assert.deepEqual((await m.infer(request)).outputs[0]!.array.shape, [1, 3]);
+    });
+    assert.deepEqual(warnings, [
+      "output 'y' of model 'm' has shape [1,3], but the model declares [-1,2]; it is sent as it is (logged once per model and output; bind with strict: true to fail such responses)",
+    ]);
+  });
+
+  it('fails a request that named an output the model did not return, naming it', async () => {
+    const m = model(false, { y: good.y });
+    await assert.rejects(m.infer({ ...request, requestedOutputs: ['z'] }), {
+      message: "output 'z' was requested, but the infer function of model 'm' did not return it",
+    });
   });
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setLogSink } from '../../src/logger.ts';
 import {
   type Answer,
   filesIn,
@@ -251,6 +252,30 @@ describe('trace settings API (triton mode)', () => {
     }
     assert.deepEqual(await settings(server, 'simple'), changed);
     assert.deepEqual(await settings(server), initial);
+  });
+
+  it('warns about an unknown trace_level string and an unknown key, naming the closest valid one, and still applies the rest', async () => {
+    const warnings: string[] = [];
+    const previous = setLogSink((level, message) => {
+      if (level === 'warn') warnings.push(message);
+    });
+    try {
+      const changed = await update(server, undefined, { trace_level: ['TIMESTAMP', 'TENSORS'], trace_rte: '5' });
+      assert.deepEqual(changed.trace_level, ['TENSORS']);
+      assert.equal(changed.trace_rate, '1');
+    } finally {
+      setLogSink(previous);
+    }
+    assert.ok(
+      warnings.includes("trace settings: unknown trace_level 'TIMESTAMP' is ignored (as Triton does); did you mean 'TIMESTAMPS'? Valid: OFF, TIMESTAMPS, TENSORS"),
+      warnings.join('\n'),
+    );
+    assert.ok(
+      warnings.includes(
+        "trace settings: unknown key 'trace_rte' is ignored (as Triton does); did you mean 'trace_rate'? Valid: trace_level, trace_rate, trace_count, log_frequency, trace_file",
+      ),
+      warnings.join('\n'),
+    );
   });
 
   it('server metadata lists the trace extension', async () => {

@@ -106,6 +106,17 @@ describe('global settings', () => {
     assert.equal(parse(['colour=blue', 'Rate=3']).rate, 1000);
   });
 
+  it('warns about every unknown setting, naming it and the closest valid one, and keeps accepting it', () => {
+    const config = parse(['levl=TIMESTAMPS', 'mode=opentelemetry', 'opentelemetry,ulr=http://c:4318/v1/traces', 'triton,fiel=x']);
+    assert.equal(traceLevelIsOff(config.levels), true);
+    assert.equal(config.otel.urlGiven, false);
+    assert.deepEqual(warnings.slice(0, 3), [
+      "--trace-config levl=TIMESTAMPS: unknown global trace setting 'levl' is ignored (as Triton does); did you mean 'level'? Valid: level, rate, count, mode",
+      "--trace-config opentelemetry,ulr=http://c:4318/v1/traces: unknown opentelemetry trace setting 'ulr' is ignored (as Triton does); did you mean 'url'? Valid: url, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size",
+      "--trace-config triton,fiel=x: unknown triton trace setting 'fiel' is ignored (as Triton does); did you mean 'file'? Valid: file, log-frequency",
+    ]);
+  });
+
   it('rejects a rate that is not a number', () => {
     assertRejects(['rate=abc'], 'Bad option: "--trace-config rate".\nInvalid option value. Got abc');
   });

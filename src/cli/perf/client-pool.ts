@@ -1,6 +1,8 @@
 /**
- * The model clients perf sends through. One HTTP client keeps at most 16 connections, so HTTP load is spread
- * over enough clients for the concurrency; one gRPC client multiplexes every request.
+ * The model clients perf sends through. Over gRPC, as perf_analyzer does, each concurrency slot has a client of
+ * its own (its own channel and connection), so every slot's requests and responses flow independently instead
+ * of in step with the others' on one shared connection. Over HTTP one client keeps at most 16 connections, so
+ * load is spread over enough clients for the concurrency.
  *
  * @module
  */
@@ -9,32 +11,41 @@ import { ModelClient } from '../../client/index.ts';
 
 /** Connections of one HTTP client (its undici pool). */
 const HTTP_CONNECTIONS_PER_CLIENT = 16;
-/** HTTP clients in request-rate mode, where the number outstanding is not known in advance. */
-const RATE_MODE_HTTP_CLIENTS = 4;
+/** Clients in request-rate mode, where the number outstanding is not known in advance. */
+const RATE_MODE_CLIENTS = 4;
+
+/** The protocol perf speaks. */
+export type PerfProtocol = 'http' | 'grpc';
 
 /** How many clients a load needs. */
-export function clientCount(protocol: 'http' | 'grpc', mode: 'concurrency' | 'request-rate', maxLevel: number): number {
-  if (protocol === 'grpc') return 1;
-  if (mode === 'request-rate') return RATE_MODE_HTTP_CLIENTS;
+export function clientCount(protocol: PerfProtocol, mode: 'concurrency' | 'request-rate', maxLevel: number): number {
+  if (mode === 'request-rate') return RATE_MODE_CLIENTS;
+  if (protocol === 'grpc') return Math.max(1, maxLevel);
   return Math.max(1, Math.ceil(maxLevel / HTTP_CONNECTIONS_PER_CLIENT));
 }
 
-/** A fixed set of clients of one model; worker `i` uses client `⌊i / 16⌋` (modulo the count). */
+/**
+ * A fixed set of clients of one model. Over gRPC worker `i` uses client `i` (modulo the count); over HTTP
+ * client `⌊i / 16⌋`.
+ */
 export class ClientPool implements AsyncDisposable {
   /** The clients; the first is used for checks and the configuration. */
   readonly clients: readonly ModelClient[];
+  readonly #workersPerClient: number;
 
   /**
    * @param url - the server URL.
    * @param modelName - the model.
    * @param modelVersion - its version.
    * @param count - how many clients.
+   * @param protocol - the URL's protocol.
    */
-  constructor(url: string, modelName: string, modelVersion: string | undefined, count: number) {
+  constructor(url: string, modelName: string, modelVersion: string | undefined, count: number, protocol: PerfProtocol = 'http') {
     this.clients = Array.from(
       { length: count },
       () => new ModelClient(url, modelName, { modelVersion, initTimeoutS: 10 }),
     );
+    this.#workersPerClient = protocol === 'grpc' ? 1 : HTTP_CONNECTIONS_PER_CLIENT;
   }
 
   /** The first client. */
@@ -44,7 +55,7 @@ export class ClientPool implements AsyncDisposable {
 
   /** The client of a worker. */
   forWorker(worker: number): ModelClient {
-    return this.clients[Math.floor(worker / HTTP_CONNECTIONS_PER_CLIENT) % this.clients.length]!;
+    return this.clients[Math.floor(worker / this.#workersPerClient) % this.clients.length]!;
   }
 
   /** Closes every client. */

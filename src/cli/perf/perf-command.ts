@@ -120,6 +120,7 @@ export async function runPerf(args: readonly string[]): Promise<void> {
     options.modelName,
     options.modelVersion,
     clientCount(protocol, options.mode, Math.max(...options.levels)),
+    protocol,
   );
   const config = await checkModel(pool, options);
   checkBatchSize(config, options.batchSize);

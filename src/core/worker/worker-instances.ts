@@ -1,8 +1,9 @@
 /**
  * A model's worker instances: a piscina pool with one worker thread per instance. The scheduler stays on the
  * main thread and calls the function {@link WorkerInstances.inferFunc} returns, as it calls any infer function;
- * only the call crosses to a worker. A worker that exceeds the execution timeout, crashes or runs out of memory
- * is terminated, its batch fails with an error saying so, and piscina starts a fresh worker in its place.
+ * only the call crosses to a worker. A worker still running a batch the scheduler gave up at the execution timeout
+ * is terminated; a worker that crashes or runs out of memory fails its batch with an error saying so; piscina
+ * starts a fresh worker in place of either.
  *
  * @module
  */
@@ -30,14 +31,17 @@ export interface WorkerInstancesOptions {
   readonly count: number;
   /** Memory limits of each worker (Node's `resourceLimits`). */
   readonly resourceLimits?: ResourceLimits | undefined;
-  /** Longest a batch may run before its worker is terminated, in ms; 0 means no limit. */
-  readonly executionTimeoutMs: number;
 }
 
 let pools = 0;
 
-/** Why a batch's worker was stopped by the execution timeout. */
-class ExecutionTimeout extends Error {}
+/**
+ * Whether a request's signal aborted because the scheduler gave its batch up at the execution timeout (the
+ * scheduler fails the requests with this error; the worker, still running, must then be terminated).
+ */
+function isExecutionTimeout(reason: unknown): reason is TritonError {
+  return reason instanceof TritonError && reason.message.startsWith('Execution timeout expired');
+}
 
 /** The worker threads running one model's instances. */
 export class WorkerInstances {
@@ -101,18 +105,18 @@ export class WorkerInstances {
     const transfer = new TransferList();
     const task: BatchTask = { batchId, requests: requests.map((r) => toWireRequest(r, transfer)), port: port as never };
     const stop = new AbortController();
-    const ms = this.#options.executionTimeoutMs;
-    const timer = ms > 0 ? setTimeout(() => stop.abort(new ExecutionTimeout()), ms) : undefined;
     const unlisten = requests.map((request, index) => {
       const signal = request.signal;
-      const onAbort = (): void => this.#channel.postMessage({ batchId, index });
+      const onAbort = (): void => {
+        if (isExecutionTimeout(signal.reason)) stop.abort(signal.reason);
+        else this.#channel.postMessage({ batchId, index });
+      };
       signal.addEventListener('abort', onAbort);
       return () => signal.removeEventListener('abort', onAbort);
     });
     const transferList = port ? [...transfer.list, port as never] : transfer.list;
     const running = this.#pool.run(task, { transferList, signal: stop.signal });
     const cleanup = (): void => {
-      clearTimeout(timer);
       for (const undo of unlisten) undo();
     };
     return { task: running, cleanup, stopped: stop.signal };
@@ -173,11 +177,9 @@ export class WorkerInstances {
 
   #workerFailure(error: unknown, stopped: AbortSignal): TritonError {
     const model = this.#options.model.name;
-    if (stopped.reason instanceof ExecutionTimeout) {
-      return new TritonError(
-        ErrorCode.UNAVAILABLE,
-        `model '${model}' did not finish the batch within its execution timeout (${this.#options.executionTimeoutMs} ms); its worker was terminated and a fresh one started`,
-      );
+    if (isExecutionTimeout(stopped.reason)) {
+      log.warn(`worker instance of model '${model}' was terminated at the execution timeout; a fresh worker replaces it`);
+      return stopped.reason;
     }
     const why = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ? `${(error as NodeJS.ErrnoException).code}: ` : ''}${error.message}` : String(error);
     log.warn(`worker instance of model '${model}' stopped during a batch (${why}); a fresh worker replaces it`);

@@ -6,7 +6,7 @@
  */
 
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { FailureReason, ModelStatistics } from '../../core/model-statistics.ts';
+import type { FailureReason, ModelStatistics, TimeoutKind } from '../../core/model-statistics.ts';
 
 /** A model version whose statistics the metrics report. */
 export interface MetricsModel {
@@ -30,6 +30,8 @@ export const nsToUs = (ns: number): number => Math.floor(ns / 1000);
 
 /** The failure reasons Triton labels; every model has all four series, zero until a failure. */
 export const FAILURE_REASONS: readonly FailureReason[] = ['REJECTED', 'CANCELED', 'BACKEND', 'OTHER'];
+
+const TIMEOUT_KINDS: readonly TimeoutKind[] = ['queue', 'execution'];
 
 const COUNTERS: readonly ModelCounterFamily[] = [
   {
@@ -92,6 +94,7 @@ export function registerInferenceMetrics(registry: Registry, models: MetricsMode
   registerCounter(registry, success!, models);
   registerFailureCounter(registry, models);
   for (const family of others) registerCounter(registry, family, models);
+  registerTimeoutCounter(registry, models);
   registerPendingGauge(registry, models);
 }
 
@@ -120,6 +123,23 @@ function registerFailureCounter(registry: Registry, models: MetricsModelSource):
       for (const model of models()) {
         const labels = labelsOf(model);
         for (const reason of FAILURE_REASONS) this.inc({ ...labels, reason }, model.statistics.failures[reason]);
+      }
+    },
+  });
+}
+
+/** The timeouts that failed requests, by kind; like the failure family, every series exists from the start. */
+function registerTimeoutCounter(registry: Registry, models: MetricsModelSource): void {
+  new Counter({
+    name: 'ts_triton_request_timeouts_total',
+    help: 'Requests failed by a timeout: their queue timeout (kind="queue", also counted as REJECTED) or the model\'s execution timeout (kind="execution", also counted as BACKEND)',
+    labelNames: [...MODEL_LABELS, 'kind'],
+    registers: [registry],
+    collect(this: Counter<'model' | 'version' | 'kind'>) {
+      this.reset();
+      for (const model of models()) {
+        const labels = labelsOf(model);
+        for (const kind of TIMEOUT_KINDS) this.inc({ ...labels, kind }, model.statistics.timeouts[kind]);
       }
     },
   });
