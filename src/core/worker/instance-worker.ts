@@ -52,6 +52,11 @@ export interface WireRequest {
 export interface BatchTask {
   readonly batchId: number;
   readonly requests: readonly WireRequest[];
+  /**
+   * Shared flags, one per request, set to 1 when it is cancelled: read when the batch starts, since a
+   * cancellation broadcast before this worker's channel existed (a worker still starting) reaches nobody.
+   */
+  readonly cancelled: Int32Array;
   /** For a decoupled model: where each step's responses, then the end, are posted. */
   readonly port?: MessagePort | undefined;
 }
@@ -78,11 +83,23 @@ const loading = loadInferFunc(data.module, data.exportName);
 loading.catch(() => undefined); // reported by probe() and by every batch
 let inferFunc: Awaited<typeof loading>;
 const running = new Map<number, AbortController[]>();
+/**
+ * Cancellations that arrived before their batch (the broadcast channel and the task's port are not ordered);
+ * every worker hears every cancellation, so the oldest are forgotten past a bound.
+ */
+const early = new Map<number, number[]>();
+const EARLY_LIMIT = 1024;
 const channel = new BroadcastChannel(data.channel);
 channel.unref();
 channel.onmessage = (event: unknown): void => {
   const { batchId, index } = (event as { data: { batchId: number; index: number } }).data;
-  running.get(batchId)?.[index]?.abort();
+  const controllers = running.get(batchId);
+  if (controllers) {
+    controllers[index]?.abort();
+    return;
+  }
+  early.set(batchId, [...(early.get(batchId) ?? []), index]);
+  if (early.size > EARLY_LIMIT) early.delete(early.keys().next().value!);
 };
 
 type WorkerTracing = typeof import('../../tracing/worker-spans.ts');
@@ -104,6 +121,9 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult | u
   if (!tracing && task.requests.some((r) => r.span)) tracing = await import('../../tracing/worker-spans.ts');
   const controllers = task.requests.map(() => new AbortController());
   running.set(task.batchId, controllers);
+  for (const index of early.get(task.batchId) ?? []) controllers[index]?.abort();
+  early.delete(task.batchId);
+  task.requests.forEach((_, i) => Atomics.load(task.cancelled, i) === 1 && controllers[i]!.abort());
   const tracers = task.requests.map((r) => (r.span && tracing ? tracing.remoteRequestTracer(r.span) : undefined));
   const requests = task.requests.map((r, i) => toRequest(r, controllers[i]!.signal, tracers[i]?.tracer));
   try {

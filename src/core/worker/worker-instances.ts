@@ -103,14 +103,20 @@ export class WorkerInstances {
   #post(requests: Request[], port?: MessagePort): { task: Promise<unknown>; cleanup: () => void; stopped: AbortSignal } {
     const batchId = ++this.#batches;
     const transfer = new TransferList();
-    const task: BatchTask = { batchId, requests: requests.map((r) => toWireRequest(r, transfer)), port: port as never };
+    const cancelled = new Int32Array(new SharedArrayBuffer(4 * requests.length));
+    const task: BatchTask = { batchId, requests: requests.map((r) => toWireRequest(r, transfer)), cancelled, port: port as never };
     const stop = new AbortController();
     const unlisten = requests.map((request, index) => {
       const signal = request.signal;
       const onAbort = (): void => {
-        if (isExecutionTimeout(signal.reason)) stop.abort(signal.reason);
-        else this.#channel.postMessage({ batchId, index });
+        if (isExecutionTimeout(signal.reason)) {
+          stop.abort(signal.reason);
+          return;
+        }
+        Atomics.store(cancelled, index, 1);
+        this.#channel.postMessage({ batchId, index });
       };
+      if (signal.aborted) Atomics.store(cancelled, index, 1);
       signal.addEventListener('abort', onAbort);
       return () => signal.removeEventListener('abort', onAbort);
     });
