@@ -92,7 +92,7 @@ export class Model implements ExecutableModel {
     if (isInferModule(inferFunc)) {
       const count = group?.count ?? 1;
       if (group?.kind === 'KIND_CPU') {
-        const loading = loadInferFunc(inferFunc.module, inferFunc.exportName);
+        const loading = inferFunc.local ? Promise.resolve(inferFunc.local) : loadInferFunc(inferFunc.module, inferFunc.exportName);
         loading.catch(() => undefined);
         const fn = this.config.decoupled
           ? async function* (requests: Request[]) {
