@@ -7,7 +7,7 @@
  * the median of the per-round ratios with their min and max.
  *
  * Environment knobs: BENCH_ROUNDS (5), BENCH_GRPC_ROUNDS (2 × BENCH_ROUNDS + 1), BENCH_SECONDS (4), BENCH_WARMUP (3),
- * BENCH_ONLY (comma list of groups: http (includes the latency figures), batching, binary, grpc, workers).
+ * BENCH_ONLY (comma list of groups: http (includes the latency figures), batching, binary, grpc, workers, transfer).
  *
  * Writes bench/results/latest.json, bench/results/latest.md and the table in docs/performance.md.
  */
@@ -654,6 +654,25 @@ await group('workers', async () => {
     for (const s of servers) await s.stop();
     await sink.stop();
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// 10: moving a 4 MB tensor to a worker and back, against copying it (bench/worker-transfer.ts)
+
+await group('transfer', async () => {
+  const out = await run(process.execPath, [join(ROOT, 'bench/worker-transfer.ts')]);
+  const measured = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
+  const describe: Record<string, string> = {
+    clone: 'postMessage round trip of a 4 MB FP32 tensor to a bare worker, structured-clone copies both ways (median)',
+    transfer: 'the same round trip with the memory transferred both ways (median)',
+    owned: 'KIND_WORKER echo model through Model.infer, input memory owned by the request (moved; allocation subtracted)',
+    copied: 'the same with input memory the request does not own (copied once, output moved back)',
+  };
+  for (const [name, description] of Object.entries(describe)) {
+    const value = measured[name]!;
+    figures[`worker_4mb_round_trip_${name}`] = { value, min: value, max: value, target: null, met: null, unit: 'ms', rounds: [value], description };
+  }
+  log(`transfer: ${out.trim()}`);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
