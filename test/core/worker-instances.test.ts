@@ -206,6 +206,32 @@ describe('worker instances', () => {
     assert.equal(threads.size, 2);
   });
 
+  it('the response cache answers a repeated request without calling the worker', async () => {
+    const triton = new Triton({
+      config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false, cacheConfig: ['local,size=1048576'] },
+    });
+    triton.bind({
+      modelName: 'cached',
+      inferFunc: inferModule(MODULE, 'behave'),
+      inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
+      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'thread', dtype: 'INT32', shape: [1] })],
+      config: { maxBatchSize: 8, responseCache: true, instanceGroup: { kind: 'KIND_WORKER', count: 1 } },
+    });
+    await triton.run();
+    try {
+      const base = `http://127.0.0.1:${triton.httpPort}/v2/models/cached`;
+      const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] });
+      const answers = [];
+      for (let i = 0; i < 2; i++) answers.push(await (await fetch(`${base}/infer`, { method: 'POST', body })).json());
+      assert.deepEqual(answers[1], answers[0]);
+      const stats = (await (await fetch(`${base}/stats`)).json()) as { model_stats: { execution_count: number; inference_stats: { cache_hit: { count: number } } }[] };
+      assert.equal(stats.model_stats[0]!.execution_count, 1);
+      assert.equal(stats.model_stats[0]!.inference_stats.cache_hit.count, 1);
+    } finally {
+      await triton.stop();
+    }
+  });
+
   it('a wrong export stops run() with a message naming it; KIND_WORKER with a function is refused', async () => {
     const triton = new Triton({ config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false } });
     triton.bind({
