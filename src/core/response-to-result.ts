@@ -73,8 +73,11 @@ function warnOnce(model: ExecutableModel, key: string, message: () => string): v
 
 /** A non-strict model's outputs that are not declared are dropped: say so, once per model and name. */
 function warnAboutUndeclaredOutputs(model: ExecutableModel, response: InferResponse): void {
+  const outputs = model.outputs;
   for (const name in response) {
-    if (model.outputs.some((t) => t.name === name)) continue;
+    let declared = false;
+    for (let i = 0; i < outputs.length && !declared; i++) declared = outputs[i]!.name === name;
+    if (declared) continue;
     warnOnce(model, `undeclared\u0000${name}`, () => {
       const declared = model.outputs.map((t) => t.name).join(', ');
       return `the infer function of model '${model.name}' returned output '${name}', which is not declared (outputs: ${declared}); it is not sent`;
@@ -112,10 +115,17 @@ function expectedShape(model: ModelInfo, spec: Tensor): readonly number[] {
   return model.config.maxBatchSize > 0 ? [-1, ...spec.shape] : spec.shape;
 }
 
+/** Whether `array` has the output's shape (compared in place: this runs for every output of every response). */
 function shapeMatches(model: ModelInfo, spec: Tensor, array: NDArray): boolean {
-  const expected = expectedShape(model, spec);
+  const offset = model.config.maxBatchSize > 0 ? 1 : 0;
   const shape = array.shape;
-  return shape.length === expected.length && expected.every((d, i) => d === -1 || d === shape[i]);
+  const declared = spec.shape;
+  if (shape.length !== declared.length + offset) return false;
+  for (let i = 0; i < declared.length; i++) {
+    const d = declared[i]!;
+    if (d !== -1 && d !== shape[i + offset]) return false;
+  }
+  return true;
 }
 
 function shapeMismatch(model: ModelInfo, spec: Tensor, array: NDArray): string {
