@@ -138,7 +138,7 @@ export class WorkerInstances {
     } finally {
       cleanup();
     }
-    return this.#settle(requests, result, result.outcomes ?? []) as InferOutcome[];
+    return this.#settle(requests, result) as InferOutcome[];
   }
 
   async *#stream(requests: Request[]): AsyncGenerator<readonly (InferResponse | Error | undefined)[]> {
@@ -159,11 +159,10 @@ export class WorkerInstances {
       for (;;) {
         const message = messages.shift();
         if (message?.end) {
-          this.#settle(requests, message.end, []);
+          this.#settle(requests, message.end);
           return;
         }
-        if (message?.step) yield message.step.map((outcome) => outcomeFromWire(outcome));
-        else if (message) yield message.step as never;
+        if (message) yield Array.isArray(message.step) ? message.step.map((o) => outcomeFromWire(o)) : (message.step as never);
         else if (failed) throw failed;
         else await new Promise<void>((resolve) => (wake = resolve));
       }
@@ -174,11 +173,11 @@ export class WorkerInstances {
   }
 
   /** Replays what the worker did to each request's span, exports its spans, and rethrows its failure. */
-  #settle(requests: Request[], result: BatchResult, outcomes: BatchResult['outcomes'] & object): (InferResponse | Error | undefined)[] {
+  #settle(requests: Request[], result: BatchResult): (InferResponse | Error | undefined)[] {
     result.spanCalls.forEach((calls, i) => replaySpanCalls(requests[i]!, calls));
     exportRemoteSpans(result.spans);
     if (result.failure) throw errorFromWire(result.failure);
-    return outcomes.map((outcome) => outcomeFromWire(outcome));
+    return (result.outcomes ?? []).map((outcome) => outcomeFromWire(outcome));
   }
 
   #workerFailure(error: unknown, stopped: AbortSignal): TritonError {
