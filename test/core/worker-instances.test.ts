@@ -20,6 +20,7 @@ import {
   TritonError,
 } from '../../src/index.ts';
 import { setLogSink } from '../../src/logger.ts';
+import { eventNames, findSpan, parentMap, StatusCodeNumber, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 
 const MODULE = new URL('../fixtures/models/worker-models.ts', import.meta.url);
 const models: Model[] = [];
@@ -229,6 +230,54 @@ describe('worker instances', () => {
       assert.equal(stats.model_stats[0]!.inference_stats.cache_hit.count, 1);
     } finally {
       await triton.stop();
+    }
+  });
+
+  it('traces from the worker: spans parented under infer_callable, request.span changes replayed, failures recorded', async () => {
+    const receiver = await startOtlpReceiver();
+    const triton = new Triton({
+      config: {
+        httpPort: 0,
+        httpAddress: '127.0.0.1',
+        allowGrpc: false,
+        allowMetrics: false,
+        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+      },
+    });
+    triton.bind({
+      modelName: 'traced',
+      inferFunc: inferModule(MODULE, 'traced'),
+      inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
+      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'thread', dtype: 'INT32', shape: [1] })],
+      config: { maxBatchSize: 8, instanceGroup: { kind: 'KIND_WORKER', count: 1 } },
+    });
+    await triton.run();
+    try {
+      const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [1] }] });
+      const answer = (await (await fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/traced/infer`, { method: 'POST', body })).json()) as {
+        outputs: { name: string; data: number[] }[];
+      };
+      const workerThread = answer.outputs.find((o) => o.name === 'thread')!.data[0];
+      assert.notEqual(workerThread, threadId);
+      const spans = await receiver.waitForSpans(7, 10_000);
+      assert.deepEqual(parentMap(spans), {
+        InferRequest: ['traced'],
+        traced: ['compute'],
+        compute: ['infer_callable'],
+        infer_callable: ['fails', 'inner'],
+        inner: ['api-child'],
+      });
+      assert.equal(new Set(spans.map((s) => s.traceId)).size, 1);
+      const callable = findSpan(spans, 'infer_callable');
+      assert.equal(callable.attributes['model.thread'], workerThread);
+      assert.ok(eventNames(callable).includes('model.event'));
+      const fails = findSpan(spans, 'fails');
+      assert.equal(fails.status.code, StatusCodeNumber.ERROR);
+      assert.equal(fails.status.message, 'inner failure');
+      assert.equal(findSpan(spans, 'api-child').scope.name, 'fixture');
+    } finally {
+      await triton.stop();
+      await receiver.close();
     }
   });
 
