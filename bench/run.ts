@@ -667,6 +667,8 @@ await group('transfer', async () => {
     transfer: 'the same round trip with the memory transferred both ways (median)',
     owned: 'KIND_WORKER echo model through Model.infer, input memory owned by the request (moved; allocation subtracted)',
     copied: 'the same with input memory the request does not own (copied once, output moved back)',
+    smallOnMain: 'a 16-element echo through Model.infer, KIND_CPU (median, sequential)',
+    smallOnWorker: 'the same on a KIND_WORKER instance: the cost of the hop to a worker and back',
   };
   for (const [name, description] of Object.entries(describe)) {
     const value = measured[name]!;

@@ -4,7 +4,8 @@
  * 1M-element FP32 tensor:
  * - postMessage to a bare worker and back, structured-clone copies both ways, and transferred both ways;
  * - a KIND_WORKER echo model through the public API (Model.infer as the frontends call it), with the input's
- *   memory owned by the request (moved, as an HTTP body the server assembled is) and not (copied once).
+ *   memory owned by the request (moved, as an HTTP body the server assembled is) and not (copied once);
+ * - the same echo model with a 16-element tensor, KIND_CPU and KIND_WORKER: what the hop to a worker costs.
  * Prints one JSON object of medians in ms.
  */
 import { Worker } from 'node:worker_threads';
@@ -50,17 +51,35 @@ async function bare(): Promise<{ clone: number; transfer: number }> {
   return { clone, transfer };
 }
 
-async function api(): Promise<{ owned: number; copied: number }> {
-  const model = new Model({
+function echoModel(kind: 'KIND_CPU' | 'KIND_WORKER'): Model {
+  return new Model({
     modelName: 'echo',
-    inferFunc: inferModule(import.meta.url, 'echo'),
+    inferFunc: inferModule(import.meta.url, { echo }),
     inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
     outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] })],
-    config: { maxBatchSize: 0, instanceGroup: { kind: 'KIND_WORKER', count: 1 } },
+    config: { maxBatchSize: 0, instanceGroup: { kind, count: 1 } },
   });
+}
+
+const inferOn = (model: Model) => (data: Float32Array) =>
+  model.infer({ modelName: 'echo', modelVersion: -1, id: '', inputs: { x: new NDArray('FP32', data, [data.length]) }, parameters: {}, requestedOutputs: undefined });
+
+async function hop(): Promise<{ smallOnMain: number; smallOnWorker: number }> {
+  const result = { smallOnMain: 0, smallOnWorker: 0 };
+  for (const kind of ['KIND_CPU', 'KIND_WORKER'] as const) {
+    const model = echoModel(kind);
+    await model.ready();
+    const infer = inferOn(model);
+    result[kind === 'KIND_CPU' ? 'smallOnMain' : 'smallOnWorker'] = await timed(() => infer(new Float32Array(16)));
+    await model.close();
+  }
+  return result;
+}
+
+async function api(): Promise<{ owned: number; copied: number }> {
+  const model = echoModel('KIND_WORKER');
   await model.ready();
-  const infer = (data: Float32Array) =>
-    model.infer({ modelName: 'echo', modelVersion: -1, id: '', inputs: { x: new NDArray('FP32', data, [N]) }, parameters: {}, requestedOutputs: undefined });
+  const infer = inferOn(model);
   const shared = new Float32Array(N);
   const copied = await timed(() => infer(shared));
   const owned = await timed(() => {
@@ -74,6 +93,6 @@ async function api(): Promise<{ owned: number; copied: number }> {
 }
 
 if (import.meta.main) {
-  const result = { tensorBytes: N * 4, ...(await bare()), ...(await api()) };
+  const result = { tensorBytes: N * 4, ...(await bare()), ...(await api()), ...(await hop()) };
   console.log(JSON.stringify(result));
 }
