@@ -7,8 +7,8 @@
  * the median of the per-round ratios with their min and max.
  *
  * Environment knobs: BENCH_ROUNDS (5), BENCH_GRPC_ROUNDS (2 × BENCH_ROUNDS + 1), BENCH_SECONDS (4), BENCH_WARMUP (3),
- * BENCH_ONLY (comma list of groups: http (includes the latency figures), batching, binary, grpc, viewer), e.g.
- * `BENCH_ONLY=viewer npm run bench` for the trace viewer's figures alone.
+ * BENCH_ONLY (comma list of groups: http (includes the latency figures), batching, binary, grpc, viewer, workers,
+ * transfer), e.g. `BENCH_ONLY=viewer npm run bench` for the trace viewer's figures alone.
  *
  * Writes bench/results/latest.json, bench/results/latest.md and the table in docs/performance.md (a BENCH_ONLY run:
  * bench/results/latest-<groups>.json and .md only).
@@ -88,7 +88,7 @@ function freePort(): Promise<number> {
 
 interface Server { name: string; proc: ChildProcess; port: number; stop(): Promise<void> }
 
-async function startServer(name: string, script: string, env: Record<string, string>, core = 0): Promise<Server> {
+async function startServer(name: string, script: string, env: Record<string, string>, core: number | string = 0): Promise<Server> {
   const port = Number(env.BENCH_HTTP_PORT ?? env.BENCH_GRPC_PORT ?? env.BENCH_OTLP_PORT);
   const proc = spawn('taskset', ['-c', String(core), process.execPath, join(ROOT, 'bench/servers', script)], {
     env: { ...process.env, ...env, NODE_ENV: 'production' },
@@ -666,6 +666,112 @@ await group('viewer', async () => {
     await traced.stop();
     await off.stop();
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// 9: worker instances (examples/text-features, examples/onnx-silero-vad)
+
+/** The ratio of two variants' median-of-rounds figures `which`, as `num / den` per round (lower is better for latency). */
+function latencyRatio(key: string, samples: Samples, num: string, den: string, which: 'p50' | 'p99', target: number, description: string): void {
+  const rs = samples[num]!.map((l, i) => l[which] / samples[den]![i]![which]);
+  const value = median(rs);
+  figures[key] = {
+    value: round3(value), min: round3(Math.min(...rs)), max: round3(Math.max(...rs)), target, met: value >= target,
+    unit: 'ratio', rounds: rs.map(round3), description,
+  };
+  log(`==> ${key} = ${value.toFixed(3)} (min ${Math.min(...rs).toFixed(3)}, max ${Math.max(...rs).toFixed(3)}, target >= ${target})`);
+}
+
+await group('workers', async () => {
+  // Worker instances need the cores: these servers may use both (taskset -c 0,1), beside the load generator.
+  const cores = '0,1';
+  // About 2 ms of tokenising and hashing per request once optimised (examples/text-features; a 60 KB text).
+  const text = 'the quick brown fox jumps over the lazy dog while a model server answers every request in time '.repeat(600);
+  const textFile = join(tmp, 'text.json');
+  writeFileSync(textFile, JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 1], data: [text] }] }));
+  const textLua = luaScript('text', textFile, { 'Content-Type': 'application/json' });
+  const healthLua = luaScript('health', textFile, {});
+  writeFileSync(healthLua, 'wrk.method = "GET"\n');
+  const pcm = Array.from({ length: 512 }, (_, i) => Math.round(8000 * Math.sin(i / 3)));
+  const vadFile = join(tmp, 'vad.json');
+  writeFileSync(vadFile, JSON.stringify({ inputs: [
+    { name: 'pcm', datatype: 'INT16', shape: [1, 512], data: pcm },
+    { name: 'state', datatype: 'FP32', shape: [1, 2, 128], data: new Array(256).fill(0) },
+  ] }));
+  const vadLua = luaScript('vad', vadFile, { 'Content-Type': 'application/json' });
+  const otlpPort = await freePort();
+  const sink = await startServer('otlp-sink', 'otlp-sink.ts', { BENCH_OTLP_PORT: String(otlpPort) }, 1);
+  const servers: Server[] = [];
+  const start = async (name: string, env: Record<string, string>): Promise<Server> => {
+    const s = await startServer(name, 'triton.ts', { ...env, BENCH_HTTP_PORT: String(await freePort()) }, cores);
+    servers.push(s);
+    return s;
+  };
+  try {
+    const workers = await start('text-2-workers', { BENCH_MODEL: 'text_features', BENCH_INSTANCE_KIND: 'KIND_WORKER', BENCH_INSTANCE_COUNT: '2' });
+    const main = await start('text-1-main', { BENCH_MODEL: 'text_features', BENCH_INSTANCE_KIND: 'KIND_CPU', BENCH_INSTANCE_COUNT: '1' });
+    const textUrl = (s: Server): string => `http://127.0.0.1:${s.port}/v2/models/text_features/infer`;
+    const healthUrl = (s: Server): string => `http://127.0.0.1:${s.port}/v2/health/ready`;
+    for (const s of [workers, main]) {
+      const res = await post(textUrl(s), readFileSync(textFile), { 'content-type': 'application/json' });
+      if (res.status !== 200 || !res.body.toString().includes('"features"')) throw new Error(`${s.name}: ${res.status} ${res.body.subarray(0, 200)}`);
+    }
+    // Throughput of the saturated model, and the latency of health checks sent meanwhile (one at a time).
+    const health: Samples = { [workers.name]: [], [main.name]: [] };
+    const saturated = (s: Server) => async (sec: number): Promise<Load> => {
+      const [load, probe] = await Promise.all([wrk(textUrl(s), textLua, 16, sec), wrk(healthUrl(s), healthLua, 1, sec)]);
+      health[s.name]!.push(probe);
+      return load;
+    };
+    const text2 = await rounds('workers text c16', [workers, main].map((s) => ({ name: s.name, pid: s.proc.pid, load: saturated(s) })));
+    for (const s of [workers, main]) health[s.name]!.splice(0, 1); // the warm-up's probe
+    ratio('workers_2_vs_main_1_cpu_model', text2, workers.name, main.name, 1.8,
+      'examples/text-features (~2 ms of JavaScript per request), wrk -c16: 2 KIND_WORKER instances / 1 KIND_CPU (main-thread) instance');
+    latencyRatio('health_p99_main_vs_workers', health, main.name, workers.name, 'p99', 20,
+      'p99 of /v2/health/ready (wrk -c1) while text-features is saturated (wrk -c16): main-thread instance / worker instances');
+    for (const s of [workers, main]) latency(`health_p99_${s.name}`, health[s.name]!, 'p99', `p99 of /v2/health/ready while ${s.name} is saturated`);
+    await workers.stop();
+    await main.stop();
+
+    const otlpUrl = `http://127.0.0.1:${otlpPort}/v1/traces`;
+    const batched = await start('vad-batch-32', { BENCH_MODEL: 'silero_vad', BENCH_MAX_BATCH: '32' });
+    const unbatched = await start('vad-batch-1', { BENCH_MODEL: 'silero_vad', BENCH_MAX_BATCH: '1' });
+    const traced = await start('vad-batch-32-traced', { BENCH_MODEL: 'silero_vad', BENCH_MAX_BATCH: '32', BENCH_TRACE: 'on', BENCH_OTLP_URL: otlpUrl });
+    const vadUrl = (s: Server): string => `http://127.0.0.1:${s.port}/v2/models/silero_vad/infer`;
+    for (const s of [batched, unbatched, traced]) {
+      const res = await post(vadUrl(s), readFileSync(vadFile), { 'content-type': 'application/json' });
+      if (res.status !== 200 || !res.body.toString().includes('"probability"')) throw new Error(`${s.name}: ${res.status} ${res.body.subarray(0, 200)}`);
+    }
+    const vad = await rounds('workers silero-vad c64', [batched, unbatched, traced].map((s) => ({ name: s.name, pid: s.proc.pid, load: (sec: number) => wrk(vadUrl(s), vadLua, 64, sec) })));
+    ratio('onnx_vad_batched_vs_unbatched', vad, batched.name, unbatched.name, 1.5,
+      'examples/onnx-silero-vad on 2 worker instances, wrk -c64: maxBatchSize 32 / maxBatchSize 1');
+    ratio('onnx_vad_traced_vs_untraced', vad, traced.name, batched.name, 0.95,
+      'examples/onnx-silero-vad, maxBatchSize 32: traced (rate=1, 3 spans of its own per request from the worker) / tracing off');
+  } finally {
+    for (const s of servers) await s.stop();
+    await sink.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// 10: moving a 4 MB tensor to a worker and back, against copying it (bench/worker-transfer.ts)
+
+await group('transfer', async () => {
+  const out = await run(process.execPath, [join(ROOT, 'bench/worker-transfer.ts')]);
+  const measured = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
+  const describe: Record<string, string> = {
+    clone: 'postMessage round trip of a 4 MB FP32 tensor to a bare worker, structured-clone copies both ways (median)',
+    transfer: 'the same round trip with the memory transferred both ways (median)',
+    owned: 'KIND_WORKER echo model through Model.infer, input memory owned by the request (moved; allocation subtracted)',
+    copied: 'the same with input memory the request does not own (copied once, output moved back)',
+    smallOnMain: 'a 16-element echo through Model.infer, KIND_CPU (median, sequential)',
+    smallOnWorker: 'the same on a KIND_WORKER instance: the cost of the hop to a worker and back',
+  };
+  for (const [name, description] of Object.entries(describe)) {
+    const value = measured[name]!;
+    figures[`worker_4mb_round_trip_${name}`] = { value, min: value, max: value, target: null, met: null, unit: 'ms', rounds: [value], description };
+  }
+  log(`transfer: ${out.trim()}`);
 });
 
 // ---------------------------------------------------------------------------------------------------------------

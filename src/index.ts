@@ -16,12 +16,15 @@ export {
   ModelConfig,
   DynamicBatcher,
   QueuePolicy,
+  InstanceGroup,
+  type InstanceKind,
   type TimeoutAction,
   type ModelConfigOptions,
   type DynamicBatcherOptions,
   type QueuePolicyOptions,
 } from './core/model-config.ts';
 export { DataType } from './core/dtype.ts';
+export { inferModule, type InferModule } from './core/worker/infer-module.ts';
 
 // Tensor data
 export { NDArray, type ArrayInput, type ElementValue } from './core/ndarray.ts';

@@ -82,7 +82,10 @@ export class Triton {
   bind(options: BindOptions): this {
     const model = new Model(options);
     this.#service.add(model);
-    if (this.#config) this.#warnIfUncached(model);
+    if (this.#config) {
+      this.#warnIfUncached(model);
+      model.ready().catch((error: unknown) => log.error(`model '${model.name}' cannot serve: ${(error as Error).message}`));
+    }
     return this;
   }
 
@@ -142,6 +145,8 @@ export class Triton {
     const access = accessPolicies(config);
     const tls = loadFrontendTls(config);
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
+    // A model whose infer function cannot be loaded (a wrong module or export of inferModule) stops start-up.
+    await Promise.all(this.#service.models().map((model) => model.ready()));
     this.#config = config;
     setVerboseLevel(config.logVerbose);
     if (config.modelRepository !== '') await this.#openRepository(config);
@@ -273,6 +278,8 @@ export class Triton {
     const idle = await settledBy(this.#service.whenIdle(), deadline);
     if (!idle) log.warn(`exit timeout of ${timeoutMs / 1000} s expired with requests still in flight`);
     await Promise.all([this.#http?.close(deadline), this.#grpc?.close(deadline)]);
+    // Worker instances end once no request can reach them any more.
+    await Promise.all(this.#service.models().map((model) => model.close()));
     await this.#metrics?.close();
     await this.#tracing?.shutdown(Math.max(deadline - nowMs(), 0));
     // After tracing's last export, which the viewer may be receiving.

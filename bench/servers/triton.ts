@@ -1,16 +1,21 @@
 /**
  * A ts-triton server for the benchmark, configured from the environment:
- *   BENCH_MODEL      passthrough (default) | cost2ms | identity
+ *   BENCH_MODEL      passthrough (default) | cost2ms | identity | text_features | silero_vad (the last two are the
+ *                    examples examples/text-features and examples/onnx-silero-vad)
+ *   BENCH_INSTANCE_KIND / BENCH_INSTANCE_COUNT  the instance group of text_features and silero_vad (default: the
+ *                    example's, two KIND_WORKER instances)
  *   BENCH_TRACE      off (default) | on (OpenTelemetry, rate=1) | unsampled (OpenTelemetry, rate=1000)
  *                    | viewer (rate=1 into the embedded trace viewer, with `npm start`'s trace configuration)
  *   BENCH_OTLP_URL   OTLP/HTTP endpoint for the traced modes
  *   BENCH_VIEWER_PORT / BENCH_VIEWER_OTLP_PORT  the embedded viewer's page/API port and OTLP/HTTP port (viewer mode)
- *   BENCH_MAX_BATCH  maxBatchSize (default 128 for passthrough, 64 for cost2ms, 0 for identity)
+ *   BENCH_MAX_BATCH  maxBatchSize (default 128 for passthrough, 64 for cost2ms, 0 for identity, 32 for silero_vad)
  *   BENCH_HTTP_PORT / BENCH_GRPC_PORT  ports; gRPC is off without BENCH_GRPC_PORT
  * Prints `READY` on stdout once listening.
  */
-import { ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
+import { InstanceGroup, type InstanceKind, ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
+import { vadModel } from '../../examples/onnx-silero-vad/server.ts';
 import { passthroughModel } from '../../examples/passthrough/server.ts';
+import { textFeaturesModel } from '../../examples/text-features/server.ts';
 import { busyWait } from './model-fns.ts';
 
 const model = process.env.BENCH_MODEL ?? 'passthrough';
@@ -83,6 +88,17 @@ if (model === 'passthrough') {
     config: ModelConfig({ maxBatchSize: Number(process.env.BENCH_MAX_BATCH ?? 0) }),
     strict: false,
   });
+} else if (model === 'text_features' || model === 'silero_vad') {
+  const instanceGroup = InstanceGroup({
+    kind: (process.env.BENCH_INSTANCE_KIND ?? 'KIND_WORKER') as InstanceKind,
+    count: Number(process.env.BENCH_INSTANCE_COUNT ?? 2),
+  });
+  const maxBatch = process.env.BENCH_MAX_BATCH;
+  triton.bind(
+    model === 'text_features'
+      ? textFeaturesModel(instanceGroup)
+      : vadModel({ instanceGroup, ...(maxBatch !== undefined && { maxBatchSize: Number(maxBatch) }) }),
+  );
 } else {
   throw new Error(`unknown BENCH_MODEL ${model}`);
 }

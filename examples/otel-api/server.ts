@@ -3,14 +3,17 @@
  * (`request.span`) is made active, and spans started with the tracer nest under it.
  *
  * Run a collector (see docs/tracing.md), then: node examples/otel-api/server.ts
+ * (EXAMPLE_INSTANCE_KIND=KIND_WORKER runs the model on a worker thread, with the same spans.)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, trace } from '@opentelemetry/api';
-import { type InferResponse, ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
+import { type InferResponse, inferModule, ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
+import { exampleInstanceGroup } from '../instance-group.ts';
 
 const tracer = trace.getTracer('examples/otel-api');
 
-async function passthrough(requests: Request[]): Promise<InferResponse[]> {
+/** The infer function (bound by module, so that it can also run on a worker thread). */
+export async function passthrough(requests: Request[]): Promise<InferResponse[]> {
   const responses: InferResponse[] = [];
   for (const request of requests) {
     await context.with(trace.setSpan(context.active(), request.span), async () => {
@@ -35,23 +38,26 @@ async function passthrough(requests: Request[]): Promise<InferResponse[]> {
   return responses;
 }
 
-const triton = new Triton({
-  config: {
-    traceConfig: [
-      'level=TIMESTAMPS',
-      'rate=1',
-      'mode=opentelemetry',
-      'opentelemetry,url=http://localhost:4318/v1/traces',
-      'opentelemetry,resource=service.name=test_server_with_passthrough',
-      'opentelemetry,resource=test.key=test.value',
-    ],
-  },
-});
-triton.bind({
-  modelName: 'passthrough',
-  inferFunc: passthrough,
-  inputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
-  outputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
-  config: ModelConfig({ maxBatchSize: 128 }),
-});
-await triton.serve();
+// Importing this module (as a worker instance does) serves nothing.
+if (import.meta.main) {
+  const triton = new Triton({
+    config: {
+      traceConfig: [
+        'level=TIMESTAMPS',
+        'rate=1',
+        'mode=opentelemetry',
+        'opentelemetry,url=http://localhost:4318/v1/traces',
+        'opentelemetry,resource=service.name=test_server_with_passthrough',
+        'opentelemetry,resource=test.key=test.value',
+      ],
+    },
+  });
+  triton.bind({
+    modelName: 'passthrough',
+    inferFunc: inferModule(import.meta.url, { passthrough }),
+    inputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
+    outputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
+    config: ModelConfig({ maxBatchSize: 128, instanceGroup: exampleInstanceGroup() }),
+  });
+  await triton.serve();
+}

@@ -12,7 +12,8 @@
  * Importing this module serves nothing: the benchmark binds `passthroughModel` on a server of its own.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BindOptions, type InferOutcome, ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
+import { type BindOptions, type InferOutcome, inferModule, ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
+import { exampleInstanceGroup } from '../instance-group.ts';
 
 /** Answers each request in turn: an `Error` in its place when it asks for one, else its inputs after the sleep. */
 export async function passthrough(requests: Request[]): Promise<InferOutcome[]> {
@@ -53,6 +54,11 @@ export const traceConfig = [
 
 if (import.meta.main) {
   const triton = new Triton({ config: { traceConfig, traceViewer: true } });
-  triton.bind(passthroughModel);
+  // Bound by module, so that EXAMPLE_INSTANCE_KIND=KIND_WORKER can run it on worker threads.
+  triton.bind({
+    ...passthroughModel,
+    inferFunc: inferModule(import.meta.url, { passthrough }),
+    config: ModelConfig({ maxBatchSize: 128, instanceGroup: exampleInstanceGroup() }),
+  });
   await triton.serve();
 }

@@ -4,12 +4,14 @@
  *
  * Run: node examples/streaming/server.ts   then
  *   curl -sS -N http://127.0.0.1:8000/v2/models/tokens/generate_stream -d '{"prompt": "hello streaming world"}'
+ * (EXAMPLE_INSTANCE_KIND=KIND_WORKER runs the generator on a worker thread; the stream is the same.)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ModelConfig, NDArray, type Request, Tensor, Triton } from '../../src/index.ts';
+import { inferModule, ModelConfig, NDArray, type Request, Tensor, Triton } from '../../src/index.ts';
+import { exampleInstanceGroup } from '../instance-group.ts';
 
 /** Yields, step by step, the next word of every prompt of the batch (or nothing once a prompt is done). */
-async function* words(requests: Request[]) {
+export async function* words(requests: Request[]) {
   const prompts = requests.map((r) => r.data.prompt!.toStrings()[0]!.split(/\s+/).filter(Boolean));
   const steps = Math.max(0, ...prompts.map((p) => p.length));
   for (let step = 0; step < steps; step++) {
@@ -22,12 +24,15 @@ async function* words(requests: Request[]) {
   }
 }
 
-const triton = new Triton();
-triton.bind({
-  modelName: 'tokens',
-  inferFunc: words,
-  inputs: [Tensor({ name: 'prompt', dtype: 'BYTES', shape: [1] })],
-  outputs: [Tensor({ name: 'token', dtype: 'BYTES', shape: [1] })],
-  config: ModelConfig({ decoupled: true, maxBatchSize: 8 }),
-});
-await triton.serve();
+// Importing this module (as a worker instance does) serves nothing.
+if (import.meta.main) {
+  const triton = new Triton();
+  triton.bind({
+    modelName: 'tokens',
+    inferFunc: inferModule(import.meta.url, { words }),
+    inputs: [Tensor({ name: 'prompt', dtype: 'BYTES', shape: [1] })],
+    outputs: [Tensor({ name: 'token', dtype: 'BYTES', shape: [1] })],
+    config: ModelConfig({ decoupled: true, maxBatchSize: 8, instanceGroup: exampleInstanceGroup() }),
+  });
+  await triton.serve();
+}

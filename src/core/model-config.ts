@@ -39,6 +39,22 @@ export interface DynamicBatcher {
   readonly priorityQueuePolicy: Readonly<Record<number, QueuePolicy>>;
 }
 
+/**
+ * Where a model's instances run, in Triton's `instance_group` terms. `KIND_CPU`: on the main thread, sharing the
+ * event loop with the server (the default for infer functions given as functions). `KIND_WORKER`: each instance
+ * on a worker thread of its own (needs the infer function given with `inferModule(...)`).
+ */
+export type InstanceKind = 'KIND_CPU' | 'KIND_WORKER';
+
+/** Triton's `ModelInstanceGroup`: how many instances, and where they run. */
+export interface InstanceGroup {
+  readonly kind: InstanceKind;
+  /** Number of instances. */
+  readonly count: number;
+  /** Memory limits of each worker (Node's `resourceLimits`); a worker exceeding them is replaced. */
+  readonly resourceLimits?: Readonly<import('node:worker_threads').ResourceLimits> | undefined;
+}
+
 /** The configuration of a bound model (PyTriton's `ModelConfig`). */
 export interface ModelConfig {
   /** Whether requests carry a batch dimension and are batched. */
@@ -51,6 +67,8 @@ export interface ModelConfig {
   readonly responseCache: boolean;
   /** Whether the model streams zero or more responses per request. */
   readonly decoupled: boolean;
+  /** Where the instances run; undefined: one main-thread instance per infer function. */
+  readonly instanceGroup: InstanceGroup | undefined;
   /**
    * Longest one call of the infer function may run, in µs; 0 (the default, as in Triton) means no limit. On
    * expiry the batch's requests fail with 503 naming the model and the timeout, their `request.signal` aborts,
@@ -94,6 +112,26 @@ export interface ModelConfigOptions {
   decoupled?: boolean;
   /** @default 0 (no limit) */
   executionTimeoutMicroseconds?: number;
+  /** @default one KIND_CPU instance per infer function (one KIND_WORKER instance for an `inferModule`) */
+  instanceGroup?: InstanceGroup | undefined;
+}
+
+/**
+ * An instance group, validated.
+ * @throws {TritonError} INVALID_ARG naming the field that is wrong.
+ */
+export function InstanceGroup(options: InstanceGroup): InstanceGroup {
+  if (options.kind !== 'KIND_CPU' && options.kind !== 'KIND_WORKER') {
+    throw invalidArg(`InstanceGroup.kind must be 'KIND_CPU' or 'KIND_WORKER'; got ${JSON.stringify(options.kind)}`);
+  }
+  const count = nonNegativeInt('InstanceGroup.count', options.count ?? 1);
+  if (count < 1) throw invalidArg('InstanceGroup.count must be an integer >= 1; got 0');
+  const limits = options.resourceLimits;
+  if (limits !== undefined && (typeof limits !== 'object' || limits === null)) {
+    throw invalidArg('InstanceGroup.resourceLimits must be an object (Node\'s worker resourceLimits)');
+  }
+  if (limits && options.kind !== 'KIND_WORKER') throw invalidArg('InstanceGroup.resourceLimits applies to KIND_WORKER only');
+  return Object.freeze({ kind: options.kind, count, ...(limits && { resourceLimits: Object.freeze({ ...limits }) }) });
 }
 
 function nonNegativeInt(field: string, value: unknown): number {
@@ -192,6 +230,7 @@ export function ModelConfig(options: ModelConfigOptions = {}): ModelConfig {
     batcher,
     responseCache: bool('ModelConfig.responseCache', options.responseCache ?? false),
     decoupled: bool('ModelConfig.decoupled', options.decoupled ?? false),
+    instanceGroup: options.instanceGroup === undefined ? undefined : InstanceGroup(options.instanceGroup),
     executionTimeoutMicroseconds: nonNegativeInt(
       'ModelConfig.executionTimeoutMicroseconds',
       options.executionTimeoutMicroseconds ?? 0,

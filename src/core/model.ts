@@ -7,10 +7,12 @@
 import { invalidArg } from '../errors.ts';
 import type { ExecutableModel } from './execute-batch.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
-import { ModelConfig, type ModelConfigOptions } from './model-config.ts';
-import type { DecoupledInferFunc, InferFunc } from './request.ts';
+import { type InstanceKind, ModelConfig, type ModelConfigOptions } from './model-config.ts';
+import type { DecoupledInferFunc, InferFunc, Request } from './request.ts';
 import { ModelStatistics } from './model-statistics.ts';
-import { Scheduler } from './scheduler.ts';
+import { type AnyInferFunc, Scheduler } from './scheduler.ts';
+import { type InferModule, isInferModule, loadInferFunc } from './worker/infer-module.ts';
+import { WorkerInstances } from './worker/worker-instances.ts';
 import type { Tensor } from './tensor-spec.ts';
 import { validateRequest } from './validate-request.ts';
 
@@ -20,9 +22,11 @@ export interface BindOptions {
   modelName: string;
   /**
    * The infer function, or a list of them: one model instance each, running concurrently. A decoupled model's
-   * functions are generators ({@link DecoupledInferFunc}).
+   * functions are generators ({@link DecoupledInferFunc}). Given as `inferModule(url, exportName)`, it can run
+   * on worker threads (`config.instanceGroup` of kind `KIND_WORKER`, the default then) or be imported on the main
+   * thread (`KIND_CPU`).
    */
-  inferFunc: InferFunc | DecoupledInferFunc | readonly (InferFunc | DecoupledInferFunc)[];
+  inferFunc: InferFunc | DecoupledInferFunc | readonly (InferFunc | DecoupledInferFunc)[] | InferModule;
   /** Declared inputs. */
   inputs: readonly Tensor[];
   /** Declared outputs. */
@@ -50,6 +54,8 @@ export class Model implements ExecutableModel {
   /** Number of instances (infer functions). */
   readonly instanceCount: number;
   readonly #scheduler: Scheduler;
+  readonly #workers: WorkerInstances | undefined;
+  readonly #ready: Promise<void>;
 
   /**
    * Validates `options` and builds the model.
@@ -63,10 +69,6 @@ export class Model implements ExecutableModel {
     if (!Number.isSafeInteger(modelVersion) || modelVersion < 1) {
       throw invalidArg(`bind: modelVersion of '${modelName}' must be an integer >= 1; got ${JSON.stringify(modelVersion)}`);
     }
-    const funcs = Array.isArray(options.inferFunc) ? options.inferFunc : [options.inferFunc];
-    if (funcs.length === 0 || !funcs.every((f) => typeof f === 'function')) {
-      throw invalidArg(`bind: inferFunc of '${modelName}' must be a function or a non-empty list of functions`);
-    }
     checkTensors(modelName, 'inputs', inputs);
     checkTensors(modelName, 'outputs', outputs);
     if (outputs.some((t) => t.optional)) throw invalidArg(`bind: outputs of '${modelName}' cannot be optional`);
@@ -76,8 +78,67 @@ export class Model implements ExecutableModel {
     this.outputs = Object.freeze([...outputs]);
     this.config = isModelConfig(options.config) ? options.config : ModelConfig(options.config);
     this.strict = strict;
-    this.instanceCount = funcs.length;
-    this.#scheduler = new Scheduler(this, funcs);
+    const instances = this.#instances(options.inferFunc);
+    this.instanceCount = instances.funcs.length;
+    this.#workers = instances.workers;
+    this.#ready = instances.ready;
+    this.#scheduler = new Scheduler(this, instances.funcs);
+  }
+
+  /** The instances' infer functions: the given functions, or a module's on the main thread or in workers. */
+  #instances(inferFunc: BindOptions['inferFunc']): { funcs: AnyInferFunc[]; workers?: WorkerInstances; ready: Promise<void> } {
+    const group = this.config.instanceGroup;
+    const name = this.name;
+    if (isInferModule(inferFunc)) {
+      const count = group?.count ?? 1;
+      if (group?.kind === 'KIND_CPU') {
+        const loading = inferFunc.local ? Promise.resolve(inferFunc.local) : loadInferFunc(inferFunc.module, inferFunc.exportName);
+        loading.catch(() => undefined);
+        const fn = this.config.decoupled
+          ? async function* (requests: Request[]) {
+              yield* (await loading)(requests as never) as AsyncIterable<never>;
+            }
+          : async (requests: Request[]) => (await loading)(requests as never) as never;
+        return { funcs: Array.from({ length: count }, () => fn), ready: loading.then(() => undefined) };
+      }
+      const workers = new WorkerInstances({
+        model: this,
+        inferModule: inferFunc,
+        count,
+        resourceLimits: group?.resourceLimits,
+      });
+      const fn = workers.inferFunc(this.config.decoupled);
+      return { funcs: Array.from({ length: count }, () => fn), workers, ready: workers.ready() };
+    }
+    const funcs = Array.isArray(inferFunc) ? inferFunc : [inferFunc];
+    if (funcs.length === 0 || !funcs.every((f) => typeof f === 'function')) {
+      throw invalidArg(`bind: inferFunc of '${name}' must be a function, a non-empty list of functions or inferModule(...)`);
+    }
+    if (group?.kind === 'KIND_WORKER') {
+      throw invalidArg(
+        `bind: model '${name}' has instanceGroup kind KIND_WORKER, which needs inferFunc given as inferModule(import.meta.url, 'exportName') (a function cannot be sent to a worker thread)`,
+      );
+    }
+    if (group && funcs.length !== 1 && funcs.length !== group.count) {
+      throw invalidArg(`bind: model '${name}' has instanceGroup count ${group.count} but ${funcs.length} infer functions; give one, or one per instance`);
+    }
+    const all = group && funcs.length === 1 ? Array.from({ length: group.count }, () => funcs[0]!) : [...funcs];
+    return { funcs: all, ready: Promise.resolve() };
+  }
+
+  /** Resolves once the model's infer function is loaded; rejects naming the module or export when it cannot be. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Where the instances run. */
+  get instanceKind(): InstanceKind {
+    return this.#workers ? 'KIND_WORKER' : 'KIND_CPU';
+  }
+
+  /** Stops the model's worker threads, if any (after requests have drained). */
+  async close(): Promise<void> {
+    await this.#workers?.close();
   }
 
   /**

@@ -73,3 +73,44 @@ export const NOOP_REQUEST_TRACER: RequestTracer = Object.freeze({
   run: <T>(_name: string, fn: () => T): T => fn(),
   open: (): TracedSpan => NOOP_TRACED_SPAN,
 });
+
+/**
+ * A span recorded in a worker instance, as plain data posted to the main thread: the fields of the
+ * OpenTelemetry SDK's `ReadableSpan`, with the span context's ids and the tracer's scope spelled out.
+ */
+export interface RemoteSpanData {
+  readonly name: string;
+  readonly kind: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags: number;
+  readonly parentSpanId: string | undefined;
+  readonly startTime: [number, number];
+  readonly endTime: [number, number];
+  readonly status: { readonly code: number; readonly message?: string | undefined };
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly events: readonly { readonly name: string; readonly time: [number, number]; readonly attributes?: Readonly<Record<string, unknown>> | undefined }[];
+  readonly links: readonly { readonly traceId: string; readonly spanId: string; readonly traceFlags: number; readonly attributes?: Readonly<Record<string, unknown>> | undefined }[];
+  readonly scope: { readonly name: string; readonly version?: string | undefined; readonly schemaUrl?: string | undefined };
+  readonly droppedAttributesCount: number;
+  readonly droppedEventsCount: number;
+  readonly droppedLinksCount: number;
+}
+
+/** What a worker did to `request.span` (the main thread's span), replayed there: a method name and its arguments. */
+export type SpanCall = readonly [method: 'setAttribute' | 'setAttributes' | 'addEvent' | 'setStatus' | 'updateName' | 'recordException', ...args: unknown[]];
+
+let remoteSpanSink: ((spans: readonly RemoteSpanData[]) => void) | undefined;
+
+/**
+ * Sets where spans recorded in worker instances go (the running OpenTelemetry pipeline sets it; undefined when
+ * none runs, and such spans are dropped).
+ */
+export function setRemoteSpanSink(sink: ((spans: readonly RemoteSpanData[]) => void) | undefined): void {
+  remoteSpanSink = sink;
+}
+
+/** Hands spans recorded in a worker instance to the server's export pipeline. */
+export function exportRemoteSpans(spans: readonly RemoteSpanData[]): void {
+  if (spans.length > 0) remoteSpanSink?.(spans);
+}

@@ -10,6 +10,7 @@ import { context, type SpanContext, trace, type TracerProvider as ApiTracerProvi
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { setRemoteSpanSink } from '../core/trace-hooks.ts';
 import { log } from '../logger.ts';
 import type { FrontendTrace } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
@@ -21,6 +22,7 @@ import { SpanBatch, WriterPool } from './otlp/span-batch.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
 import type { TraceErrors } from './trace-guard.ts';
+import { remoteSpanSink } from './remote-spans.ts';
 import { ApiTreeSpan } from './tree-span.ts';
 import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
@@ -160,6 +162,8 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors):
   if (!registeredGlobally) {
     log.info('OpenTelemetry: the application registered a tracer provider already; ts-triton uses it');
   }
+  // Spans recorded in worker instances reach the same processor (with the application's provider, they are dropped).
+  if (registeredGlobally) setRemoteSpanSink(remoteSpanSink(spanProcessor, resource, instrumentationScope));
   const startRoot = registeredGlobally
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
@@ -181,7 +185,10 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors):
       await Promise.race([flushAndClose().catch(() => undefined), deadline]);
       clearTimeout(timer);
       losses.report(true);
-      if (registeredGlobally) trace.disable();
+      if (registeredGlobally) {
+        setRemoteSpanSink(undefined);
+        trace.disable();
+      }
     },
   };
 }

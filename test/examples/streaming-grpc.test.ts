@@ -31,11 +31,12 @@ function summary(response: ModelStreamInferResponse): [string | null, unknown] {
   return [token, infer.parameters.triton_final_response?.parameterChoice.value];
 }
 
-describe('examples/streaming over gRPC', () => {
+// The same behaviour with the model on the main thread and on a worker thread.
+for (const kind of ['KIND_CPU', 'KIND_WORKER']) describe(`examples/streaming over gRPC, ${kind}`, () => {
   let server: ExampleProcess;
   let client: TestGrpcClient;
   before(async () => {
-    server = await startExample('examples/streaming/server.ts', { TOKEN_DELAY_MS: '20' });
+    server = await startExample('examples/streaming/server.ts', { TOKEN_DELAY_MS: '20', EXAMPLE_INSTANCE_KIND: kind });
     client = new TestGrpcClient(await grpcPort(server));
   });
   after(async () => {

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type ExampleProcess, startExample } from '../helpers/example-process.ts';
 
-describe('examples/streaming', () => {
+// The same behaviour with the model on the main thread and on a worker thread.
+for (const kind of ['KIND_CPU', 'KIND_WORKER']) describe(`examples/streaming, ${kind}`, () => {
   let server: ExampleProcess;
   before(async () => {
-    server = await startExample('examples/streaming/server.ts', { TOKEN_DELAY_MS: '20' });
+    server = await startExample('examples/streaming/server.ts', { TOKEN_DELAY_MS: '20', EXAMPLE_INSTANCE_KIND: kind });
   });
   after(async () => {
     assert.equal(await server.stop(), 0);

@@ -28,9 +28,9 @@ const SERVER_TREE = {
 const USER_SPANS = { infer_callable: ['pass-through-append', 'pass-through-get-data', 'pass-through-sleep'] };
 
 /** Starts `script` tracing to the receiver, sends the guide's request (or runs `client`), stops it, returns spans. */
-async function spansOf(receiver: OtlpReceiver, script: string, client?: string): Promise<OtlpSpan[]> {
+async function spansOf(receiver: OtlpReceiver, kind: string, script: string, client?: string): Promise<OtlpSpan[]> {
   receiver.clear();
-  const server = await startExample(script, { TS_TRITON_TRACE_CONFIG: traceConfig(receiver.url) });
+  const server = await startExample(script, { TS_TRITON_TRACE_CONFIG: traceConfig(receiver.url), EXAMPLE_INSTANCE_KIND: kind });
   try {
     if (client) {
       const { stdout } = await run(process.execPath, [client], {
@@ -57,7 +57,8 @@ function assertServerResource(spans: OtlpSpan[]): void {
   assert.equal(root.resource['test.key'], 'test.value');
 }
 
-describe('tracing examples', () => {
+// The same span trees whether the model runs on the main thread or on a worker thread.
+for (const kind of ['KIND_CPU', 'KIND_WORKER']) describe(`tracing examples, ${kind}`, () => {
   let receiver: OtlpReceiver;
   before(async () => {
     receiver = await startOtlpReceiver();
@@ -65,26 +66,26 @@ describe('tracing examples', () => {
   after(() => receiver.close());
 
   it('examples/passthrough exports InferRequest → passthrough → compute → infer_callable', async () => {
-    const spans = await spansOf(receiver, 'examples/passthrough/server.ts');
+    const spans = await spansOf(receiver, kind, 'examples/passthrough/server.ts');
     assert.deepEqual(parentMap(spans), SERVER_TREE);
     assert.equal(spans.length, 4);
     assertServerResource(spans);
   });
 
   it('examples/traced-span nests the three pass-through spans under infer_callable', async () => {
-    const spans = await spansOf(receiver, 'examples/traced-span/server.ts');
+    const spans = await spansOf(receiver, kind, 'examples/traced-span/server.ts');
     assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
     assertServerResource(spans);
   });
 
   it('examples/otel-api nests its OpenTelemetry API spans under infer_callable', async () => {
-    const spans = await spansOf(receiver, 'examples/otel-api/server.ts');
+    const spans = await spansOf(receiver, kind, 'examples/otel-api/server.ts');
     assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
     assertServerResource(spans);
   });
 
   it("examples/client-propagation puts the server's spans under the client's outgoing-request", async () => {
-    const spans = await spansOf(receiver, 'examples/traced-span/server.ts', 'examples/client-propagation/client.ts');
+    const spans = await spansOf(receiver, kind, 'examples/traced-span/server.ts', 'examples/client-propagation/client.ts');
     assert.deepEqual(parentMap(spans), {
       'outgoing-request': ['POST'],
       POST: ['InferRequest'],

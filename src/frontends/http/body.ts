@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArg, TritonError } from '../../errors.ts';
+import { markRequestOwned } from '../../core/worker/transfer.ts';
 
 /** Triton's error for a request body (or decompressed body) of `size` bytes over the `limit`. */
 export function tooLarge(size: number, limit: number): TritonError {
@@ -71,7 +72,7 @@ export function collectBody(
  * once into fresh memory (as joining several chunks copies anyway).
  */
 export function joinChunks(chunks: readonly Buffer[], size: number, alignAt?: number): Buffer {
-  if (alignAt === undefined || alignAt > size) return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  if (alignAt === undefined || alignAt > size) return chunks.length === 1 ? chunks[0]! : owned(Buffer.concat(chunks, size));
   if (chunks.length === 1 && (chunks[0]!.byteOffset + alignAt) % 8 === 0) return chunks[0]!;
   const pad = (8 - (alignAt % 8)) % 8;
   const memory = Buffer.allocUnsafeSlow(pad + size);
@@ -82,6 +83,12 @@ export function joinChunks(chunks: readonly Buffer[], size: number, alignAt?: nu
     body.set(chunk, offset);
     offset += chunk.length;
   }
+  return owned(body);
+}
+
+/** `body`, its memory marked as this request's alone (a worker instance may then take it without a copy). */
+function owned(body: Buffer): Buffer {
+  markRequestOwned(body.buffer);
   return body;
 }
 
