@@ -6,7 +6,7 @@ import { type ExampleProcess, startExample } from '../helpers/example-process.ts
 for (const kind of ['KIND_CPU', 'KIND_WORKER']) describe(`examples/streaming, ${kind}`, () => {
   let server: ExampleProcess;
   before(async () => {
-    server = await startExample('examples/streaming/server.ts', { TOKEN_DELAY_MS: '20', EXAMPLE_INSTANCE_KIND: kind });
+    server = await startExample('examples/streaming/server.ts', { TOKEN_DELAY_MS: '60', EXAMPLE_INSTANCE_KIND: kind });
   });
   after(async () => {
     assert.equal(await server.stop(), 0);
