@@ -24,7 +24,7 @@ import { VERSION } from './version.ts';
 export interface TritonOptions {
   /** Server settings; each field can be overridden by its `TS_TRITON_*` environment variable. */
   config?: Partial<TritonConfig>;
-  /** The environment the `TS_TRITON_*` variables are read from. @default process.env */
+  /** The environment the `TS_TRITON_*` and `OTEL_*` variables are read from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -124,7 +124,7 @@ export class Triton {
   async run(): Promise<void> {
     if (this.#config) throw new Error('Triton.run() was already called');
     const config = resolveConfig(this.#options.config, this.#options.env);
-    const traceConfig = parseTraceConfig(config.traceConfig);
+    const traceConfig = parseTraceConfig(config.traceConfig, this.#options.env ?? process.env);
     const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
     const access = accessPolicies(config);
     const tls = loadFrontendTls(config);

@@ -1,7 +1,8 @@
 /**
- * The OpenTelemetry export pipeline of OpenTelemetry mode: OTLP/HTTP (protobuf) exporter, batch span
- * processor with the `bsp_*` settings, tracer provider with the configured resource. Export problems are
- * counted and logged at most once per interval; they never reach a request.
+ * The OpenTelemetry export pipeline of OpenTelemetry mode: the configured exporter (OTLP over HTTP/protobuf,
+ * HTTP/JSON or gRPC, or the console), batch span processor with the `bsp_*` settings, tracer provider with the
+ * configured resource. Export problems are counted and logged at most once per interval; they never reach a
+ * request.
  *
  * @module
  */
@@ -27,13 +28,6 @@ import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 export const TRACER_NAME = 'triton-server';
 
 const REPORT_INTERVAL_MS = 10_000;
-
-/**
- * How long one export (retries included) may take. The JS exporter's transport (an `https://` collector, or
- * gzip) keeps the process alive while it waits to retry, so this also bounds how long a process can linger
- * after stopping while such a collector is down.
- */
-const EXPORT_TIMEOUT_MS = 3_000;
 
 /** What {@link OtelPipeline.startTrace} needs of a request: the pipeline adds its root span starter. */
 export type RequestTraceOptions = Omit<OtelRequestTraceOptions, 'startRoot'>;
@@ -85,14 +79,6 @@ class LossCounter {
   }
 }
 
-/**
- * `url` with `http://` in front when it has no scheme: Triton's collector URLs are often written
- * `localhost:4318/v1/traces` (its exporter reads them as HTTP), which the JS exporter would not send to.
- */
-function withHttpScheme(url: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
-}
-
 /** Registers an AsyncLocalStorage context manager unless the application registered one. */
 function ensureContextManager(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager());
@@ -103,10 +89,7 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
   const instrumentationScope = { name: TRACER_NAME };
   const losses = new LossCounter();
-  const exporter = createOtlpSpanExporter({
-    ...(config.urlGiven && { url: withHttpScheme(config.url) }),
-    timeoutMillis: EXPORT_TIMEOUT_MS,
-  });
+  const exporter = createOtlpSpanExporter(config.exporter);
   const envelope = new ExportEnvelope(resource, instrumentationScope);
   const maxExportBatchSize = Math.min(config.bspMaxExportBatchSize, config.bspMaxQueueSize);
   const writers = new WriterPool(maxExportBatchSize);

@@ -21,6 +21,7 @@
 import { invalidArg, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
 import { readCxxInteger } from './cxx-integer.ts';
+import { type ExporterSettings, resolveExporterSettings, sdkDisabled } from './otlp/exporter-settings.ts';
 import { DEFAULT_SERVICE_NAME, resolveResourceAttributes } from './otel-resource.ts';
 import { asciiLowerCase, combineTraceLevels, parseTraceLevel, type TraceLevelName, type TraceLevels } from './trace-levels.ts';
 
@@ -50,6 +51,10 @@ export interface OtelTraceConfig {
   readonly bspScheduleDelayMillis: number;
   /** Most spans the batch span processor sends in one export. */
   readonly bspMaxExportBatchSize: number;
+  /** The exporter: protocol, endpoint, headers, compression, timeout, TLS (see `otlp/exporter-settings.ts`). */
+  readonly exporter: ExporterSettings;
+  /** `OTEL_SDK_DISABLED=true`: OpenTelemetry mode traces nothing. */
+  readonly sdkDisabled: boolean;
 }
 
 /** The start-up trace configuration: what `tritonserver` holds after parsing its options. */
@@ -243,6 +248,8 @@ function readOtelSettings(
     bspMaxQueueSize: bsp.get('bsp_max_queue_size') ?? 0,
     bspScheduleDelayMillis: bsp.get('bsp_schedule_delay') ?? 0,
     bspMaxExportBatchSize: bsp.get('bsp_max_export_batch_size') ?? 0,
+    exporter: resolveExporterSettings(entries, urls.length > 0 ? withHttpScheme(urls.at(-1)!) : undefined, env),
+    sdkDisabled: sdkDisabled(env),
   };
   return { settingsEcho, otel };
 }
@@ -257,7 +264,17 @@ function inactiveOtelConfig(): OtelTraceConfig {
     bspMaxQueueSize: Number(BSP_SETTINGS[0].fallback),
     bspScheduleDelayMillis: Number(BSP_SETTINGS[1].fallback),
     bspMaxExportBatchSize: Number(BSP_SETTINGS[2].fallback),
+    exporter: resolveExporterSettings([], undefined, {}),
+    sdkDisabled: false,
   };
+}
+
+/**
+ * `url` with `http://` in front when it has no scheme: Triton's collector URLs are often written
+ * `localhost:4318/v1/traces` (its exporter reads them as HTTP).
+ */
+function withHttpScheme(url: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
 }
 
 /** Logs what opentelemetry mode ignores or cannot do. */

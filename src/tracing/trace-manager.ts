@@ -47,6 +47,10 @@ export class TraceManager {
    */
   static async start(config: TraceConfig): Promise<TraceManager> {
     if (config.mode !== 'opentelemetry') return new TraceManager(config);
+    if (config.otel.sdkDisabled) {
+      log.info('OpenTelemetry: OTEL_SDK_DISABLED=true, no request is traced');
+      return new TraceManager(config);
+    }
     const { startOtelPipeline } = await import('./otel-pipeline.ts');
     return new TraceManager(config, startOtelPipeline(config.otel));
   }
@@ -63,6 +67,7 @@ export class TraceManager {
   start(model: string, headers: HeaderGetter, protocol: FrontendProtocol): FrontendTrace | undefined {
     const setting = this.#settings.settingFor(model);
     const pipeline = this.#pipeline;
+    if (pipeline === undefined && this.#config.mode === 'opentelemetry') return undefined; // OTEL_SDK_DISABLED
     const parent = pipeline && !traceLevelIsOff(setting.values.levels) ? pipeline.extractContext(headers) : undefined;
     if (!setting.sample(parent !== undefined)) return undefined;
     const startNs = monotonicNs();

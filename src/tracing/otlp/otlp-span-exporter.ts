@@ -1,9 +1,10 @@
 /**
- * The OTLP/HTTP (protobuf) exporter of OpenTelemetry mode. Its settings are the OpenTelemetry JS exporter's
- * (the given URL, else the `OTEL_EXPORTER_OTLP_*` endpoint; headers and compression from the environment),
- * and so is the handling of a request's outcome (the export delegate: concurrency limit, partial-success
- * logging). What it sends are {@link SpanBatch}es. An `http://` collector without compression is sent to by
- * {@link createSocketHttpTransport} (with {@link withRetries}); any other keeps the JS exporter's transport.
+ * The span exporter of OpenTelemetry mode, built from the resolved {@link ExporterSettings}: OTLP over
+ * HTTP/protobuf, HTTP/JSON or gRPC, the console, or none. The handling of an OTLP request's outcome is the
+ * OpenTelemetry JS exporter's (the export delegate: concurrency limit, partial-success logging). What it
+ * sends are {@link SpanBatch}es. An `http://` collector without compression is sent to by
+ * {@link createSocketHttpTransport}; `https://` or gzip keeps the JS exporter's `node:http` transport; gRPC
+ * goes through {@link createGrpcTransport}. Each is wrapped in {@link withRetries}.
  *
  * @module
  */
@@ -11,28 +12,24 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import { createOtlpNetworkExportDelegate, type IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
 import {
-  convertLegacyHttpOptions,
   createOtlpHttpExportDelegate,
   createOtlpHttpExporterMetrics,
+  httpAgentFactoryFromOptions,
 } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   type IExporterMetricsHelper,
   type IExportTraceServiceResponse,
   type ISerializer,
+  JsonTraceSerializer,
   ProtobufTraceSerializer,
 } from '@opentelemetry/otlp-transformer';
-import { invalidArg } from '../../errors.ts';
+import { log } from '../../logger.ts';
+import type { ExporterSettings } from './exporter-settings.ts';
+import { createGrpcTransport } from './grpc-transport.ts';
+import { encodeExportRequestJson, exportRequestToJson } from './otlp-json.ts';
 import { withRetries } from './retrying-transport.ts';
 import { createSocketHttpTransport } from './socket-http-transport.ts';
 import type { SpanBatch } from './span-batch.ts';
-
-/** Options of {@link createOtlpSpanExporter}. */
-export interface OtlpSpanExporterOptions {
-  /** The collector's traces URL; the `OTEL_EXPORTER_OTLP_*` environment (or the JS exporter's default) otherwise. */
-  readonly url?: string;
-  /** How long one export, retries included, may take. */
-  readonly timeoutMillis: number;
-}
 
 /** Sends span batches to the collector. */
 export interface OtlpSpanExporter {
@@ -42,47 +39,88 @@ export interface OtlpSpanExporter {
   shutdown(): Promise<void>;
 }
 
-const METRICS_COMPONENT = 'otlp_http_span_exporter';
+const batchMetrics: IExporterMetricsHelper<SpanBatch> = { name: 'span', countItems: (batch) => batch.count };
 
-const batchSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
+const protobufSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
   serializeRequest: (batch) => batch.encode(),
   deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
 };
 
-const batchMetrics: IExporterMetricsHelper<SpanBatch> = { name: 'span', countItems: (batch) => batch.count };
+const jsonSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
+  serializeRequest: (batch) => {
+    const bytes = batch.encode();
+    return bytes && encodeExportRequestJson(bytes);
+  },
+  deserializeResponse: (data) => JsonTraceSerializer.deserializeResponse(data),
+};
 
-/** The JS exporter's configuration for `options` and the environment, or a TritonError saying what is wrong. */
-function exporterConfiguration(options: OtlpSpanExporterOptions): ReturnType<typeof convertLegacyHttpOptions> {
-  try {
-    return convertLegacyHttpOptions(
-      { ...(options.url !== undefined && { url: options.url }), timeoutMillis: options.timeoutMillis },
-      'TRACES',
-      'v1/traces',
-      { 'Content-Type': 'application/x-protobuf' },
-    );
-  } catch (error) {
-    throw invalidArg(
-      `OpenTelemetry exporter settings are invalid (${(error as Error).message}); a collector URL looks like http://localhost:4318/v1/traces`,
-    );
-  }
+/**
+ * The exporter for `settings`: one per name of `OTEL_TRACES_EXPORTER` (an export succeeds when each of them
+ * accepted the batch), or one that drops every batch for `none`.
+ */
+export function createOtlpSpanExporter(settings: ExporterSettings): OtlpSpanExporter {
+  const exporters = settings.exporters.map((name) => (name === 'console' ? consoleExporter() : otlpExporter(settings)));
+  if (exporters.length === 1) return exporters[0]!;
+  return {
+    export: async (batch) => (await Promise.all(exporters.map((exporter) => exporter.export(batch)))).every(Boolean),
+    shutdown: async () => {
+      await Promise.all(exporters.map((exporter) => exporter.shutdown()));
+    },
+  };
 }
 
-/** The exporter for `options` (see the module comment). */
-export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSpanExporter {
-  const config = exporterConfiguration(options);
-  const url = new URL(config.url);
-  const delegate: IOtlpExportDelegate<SpanBatch> =
-    url.protocol === 'http:' && config.compression === 'none'
-      ? createOtlpNetworkExportDelegate(
-          config,
-          batchSerializer,
-          createOtlpHttpExporterMetrics(METRICS_COMPONENT, batchMetrics, config.url, undefined),
-          withRetries(createSocketHttpTransport({ url, headers: config.headers })),
-        )
-      : createOtlpHttpExportDelegate(config, batchSerializer, METRICS_COMPONENT, batchMetrics, undefined);
+/** Sends to an OTLP collector (see the module comment). */
+function otlpExporter(settings: ExporterSettings): OtlpSpanExporter {
+  const delegate = exportDelegate(settings);
   return {
     export: (batch) =>
       new Promise((resolve) => delegate.export(batch, (result) => resolve(result.code === ExportResultCode.SUCCESS))),
     shutdown: () => delegate.shutdown(),
   };
 }
+
+function exportDelegate(settings: ExporterSettings): IOtlpExportDelegate<SpanBatch> {
+  const { protocol, url, compression, timeoutMillis } = settings;
+  const shared = { compression, timeoutMillis, concurrencyLimit: CONCURRENCY_LIMIT };
+  if (protocol === 'grpc') {
+    const metrics = createOtlpHttpExporterMetrics('otlp_grpc_span_exporter', batchMetrics, url, undefined);
+    return createOtlpNetworkExportDelegate(shared, protobufSerializer, metrics, withRetries(createGrpcTransport(settings)));
+  }
+  const json = protocol === 'http/json';
+  const serializer = json ? jsonSerializer : protobufSerializer;
+  const allHeaders = { ...settings.headers, 'Content-Type': json ? 'application/json' : 'application/x-protobuf' };
+  const headers = (): Promise<Record<string, string>> => Promise.resolve(allHeaders);
+  const component = json ? 'otlp_http_json_span_exporter' : 'otlp_http_span_exporter';
+  const parsed = new URL(url);
+  if (parsed.protocol === 'http:' && compression === 'none') {
+    const metrics = createOtlpHttpExporterMetrics(component, batchMetrics, url, undefined);
+    return createOtlpNetworkExportDelegate(shared, serializer, metrics, withRetries(createSocketHttpTransport({ url: parsed, headers })));
+  }
+  const { certificate: ca, clientCertificate: cert, clientKey: key } = settings;
+  const agentFactory = httpAgentFactoryFromOptions({ keepAlive: true, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) });
+  return createOtlpHttpExportDelegate({ ...shared, url, headers, agentFactory }, serializer, component, batchMetrics, undefined);
+}
+
+/** The OpenTelemetry JS exporter's default number of exports in flight at once. */
+const CONCURRENCY_LIMIT = 30;
+
+/** Writes each span of a batch as one OTLP/JSON log line (`OTEL_TRACES_EXPORTER=console`). */
+function consoleExporter(): OtlpSpanExporter {
+  return {
+    export: (batch) => {
+      const bytes = batch.encode();
+      if (bytes === undefined) return Promise.resolve(true);
+      for (const resourceSpans of (exportRequestToJson(bytes).resourceSpans ?? []) as ConsoleResourceSpans[]) {
+        for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+          for (const span of scopeSpans.spans ?? []) {
+            log.info(`OpenTelemetry span ${JSON.stringify({ resource: resourceSpans.resource, scope: scopeSpans.scope, span })}`);
+          }
+        }
+      }
+      return Promise.resolve(true);
+    },
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+type ConsoleResourceSpans = { resource?: unknown; scopeSpans?: { scope?: unknown; spans?: unknown[] }[] };
