@@ -14,7 +14,7 @@ import { type BindOptions, Model } from './core/model.ts';
 import type { GrpcFrontend } from './frontends/grpc/grpc-server.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
 import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
-import { log, setVerboseLevel } from './logger.ts';
+import { log, setLogFormat, setVerboseLevel } from './logger.ts';
 import type { ModelRepository } from './repository/model-repository.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
@@ -131,6 +131,7 @@ export class Triton {
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
     this.#config = config;
     setVerboseLevel(config.logVerbose);
+    setLogFormat(config.logFormat);
     if (config.modelRepository !== '') await this.#openRepository(config);
     // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
     // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.

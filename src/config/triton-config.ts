@@ -6,6 +6,7 @@
  */
 
 import { invalidArg } from '../errors.ts';
+import { LOG_FORMATS, type LogFormat } from '../logger.ts';
 
 /** The server's settings. */
 export interface TritonConfig {
@@ -38,6 +39,11 @@ export interface TritonConfig {
   readonly exitTimeoutSecs: number;
   /** Verbose logging level; 0 is off. @default 0 */
   readonly logVerbose: number;
+  /**
+   * Log line format: Triton's `default` and `ISO8601` (`--log-format`), or `json` (one object per line with
+   * `time`, `level`, `pid`, `message`, and `trace_id`/`span_id` inside a traced span). @default 'default'
+   */
+  readonly logFormat: LogFormat;
   /** Largest HTTP request body accepted, in bytes. @default 67108864 (64 MiB) */
   readonly httpMaxInputSize: number;
   /** Largest gRPC message received or sent, in bytes (Triton's gRPC limit). @default 2147483647 */
@@ -109,6 +115,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   traceConfig: Object.freeze([]),
   exitTimeoutSecs: 30,
   logVerbose: 0,
+  logFormat: 'default',
   httpMaxInputSize: 64 * 1024 * 1024,
   grpcMaxMessageSize: 2147483647,
   cacheConfig: Object.freeze([]),
@@ -132,7 +139,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   strictReadiness: true,
 });
 
-type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list' | 'control-mode';
+type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list' | 'control-mode' | 'log-format';
 
 /** Each field's kind of value: what the environment, the command line (`ts-triton serve`) and code may give. */
 export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
@@ -149,6 +156,7 @@ export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   traceConfig: 'list',
   exitTimeoutSecs: 'count',
   logVerbose: 'count',
+  logFormat: 'log-format',
   httpMaxInputSize: 'count',
   grpcMaxMessageSize: 'count',
   cacheConfig: 'list',
@@ -185,6 +193,7 @@ const EXPECTED: Readonly<Record<Kind, string>> = {
   boolean: 'true or false',
   list: 'a list of strings',
   'control-mode': `one of ${MODEL_CONTROL_MODES.join(', ')}`,
+  'log-format': `one of ${LOG_FORMATS.join(', ')}`,
 };
 
 /** The environment variable of a field: `httpPort` → `TS_TRITON_HTTP_PORT`. */
@@ -198,6 +207,8 @@ function isValid(kind: Kind, value: unknown): boolean {
       return typeof value === 'string';
     case 'control-mode':
       return (MODEL_CONTROL_MODES as readonly unknown[]).includes(value);
+    case 'log-format':
+      return (LOG_FORMATS as readonly unknown[]).includes(value);
     case 'boolean':
       return typeof value === 'boolean';
     case 'port':
@@ -213,6 +224,7 @@ function fromEnv(kind: Kind, text: string): unknown {
   switch (kind) {
     case 'string':
     case 'control-mode':
+    case 'log-format':
       return text;
     case 'boolean':
       return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;

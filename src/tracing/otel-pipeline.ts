@@ -7,11 +7,17 @@
  * @module
  */
 
-import { context, type SpanContext, trace, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  type SpanContext,
+  trace,
+  type TracerProvider as ApiTracerProvider,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { log } from '../logger.ts';
+import { log, type LogTraceContext, setLogTraceContext } from '../logger.ts';
 import type { FrontendTrace } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
 import { CompactRequestTrace } from './otlp/compact-request-trace.ts';
@@ -79,6 +85,14 @@ class LossCounter {
   }
 }
 
+/** The trace and span of the active context, for log lines written inside a traced span. */
+function activeTraceContext(): LogTraceContext | undefined {
+  const spanContext = trace.getSpanContext(context.active());
+  return spanContext !== undefined && isSpanContextValid(spanContext)
+    ? { traceId: spanContext.traceId, spanId: spanContext.spanId }
+    : undefined;
+}
+
 /** Registers an AsyncLocalStorage context manager unless the application registered one. */
 function ensureContextManager(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager());
@@ -113,6 +127,7 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
   });
   const provider = new TracerProvider({ resource, spanProcessors: [spanProcessor] });
   ensureContextManager();
+  setLogTraceContext(activeTraceContext);
   const registeredGlobally = trace.setGlobalTracerProvider(provider);
   const active: ApiTracerProvider = registeredGlobally ? provider : trace.getTracerProvider();
   if (!registeredGlobally) {
@@ -138,6 +153,8 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
       await Promise.race([flushAndClose().catch(() => undefined), deadline]);
       clearTimeout(timer);
       losses.report(true);
+      const previous = setLogTraceContext(undefined); // clear it when it is ours
+      if (previous !== activeTraceContext) setLogTraceContext(previous);
       if (registeredGlobally) trace.disable();
     },
   };

@@ -33,6 +33,7 @@ const VALUE_HINT: Readonly<Record<(typeof KIND)[Field], string>> = {
   boolean: '[true|false]',
   list: '<entry>',
   'control-mode': '<none|explicit|poll>',
+  'log-format': '<default|ISO8601|json>',
 };
 
 /** What the command line asked for. */
