@@ -6,6 +6,7 @@
 
 import { resolveConfig, type TritonConfig } from './config/triton-config.ts';
 import { parseCacheConfig } from './config/cache-config.ts';
+import { parseMetricsConfig } from './config/metrics-config.ts';
 import { loadFrontendTls } from './config/tls-config.ts';
 import { accessPolicies } from './frontends/access.ts';
 import { InferenceService } from './core/inference-service.ts';
@@ -126,6 +127,7 @@ export class Triton {
     const config = resolveConfig(this.#options.config, this.#options.env);
     const traceConfig = parseTraceConfig(config.traceConfig, this.#options.env ?? process.env);
     const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
+    const { histogramLatencies } = parseMetricsConfig(config.metricsConfig);
     const access = accessPolicies(config);
     const tls = loadFrontendTls(config);
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
@@ -135,7 +137,8 @@ export class Triton {
     if (config.modelRepository !== '') await this.#openRepository(config);
     // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
     // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
-    const tracing = await TraceManager.start(traceConfig);
+    // Exemplars need each trace's ids while its request runs.
+    const tracing = await TraceManager.start(traceConfig, { rootIds: config.allowMetrics && histogramLatencies });
     this.#tracing = tracing;
     if (config.allowGrpc) {
       const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');
@@ -164,7 +167,11 @@ export class Triton {
     }
     if (config.allowMetrics) {
       const { startMetricsFrontend } = await import('./frontends/metrics/metrics-server.ts');
-      this.#metrics = await startMetricsFrontend({ models: () => this.#service.models() }, config.metricsAddress, config.metricsPort);
+      this.#metrics = await startMetricsFrontend(
+        { models: () => this.#service.models(), histogramLatencies },
+        config.metricsAddress,
+        config.metricsPort,
+      );
       log.info(`Started Metrics Service at ${config.metricsAddress}:${this.#metrics.port}`);
     }
     for (const model of this.#service.models()) this.#warnIfUncached(model);

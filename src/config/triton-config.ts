@@ -48,6 +48,11 @@ export interface TritonConfig {
   readonly httpMaxInputSize: number;
   /** Largest gRPC message received or sent, in bytes (Triton's gRPC limit). @default 2147483647 */
   readonly grpcMaxMessageSize: number;
+  /**
+   * Triton's `--metrics-config` entries: `['histogram_latencies=true']` adds latency histograms of request,
+   * queue and compute durations, with trace exemplars in OpenMetrics (docs/metrics.md). @default []
+   */
+  readonly metricsConfig: readonly string[];
   /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
   readonly cacheConfig: readonly string[];
   /**
@@ -118,6 +123,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   logFormat: 'default',
   httpMaxInputSize: 64 * 1024 * 1024,
   grpcMaxMessageSize: 2147483647,
+  metricsConfig: Object.freeze([]),
   cacheConfig: Object.freeze([]),
   httpRestrictedApi: Object.freeze([]),
   grpcRestrictedProtocol: Object.freeze([]),
@@ -159,6 +165,7 @@ export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   logFormat: 'log-format',
   httpMaxInputSize: 'count',
   grpcMaxMessageSize: 'count',
+  metricsConfig: 'list',
   cacheConfig: 'list',
   httpRestrictedApi: 'list',
   grpcRestrictedProtocol: 'list',

@@ -201,7 +201,7 @@ export class Scheduler {
       outcomes.forEach((outcome, i) => {
         const item = batch[i]!;
         if (outcome instanceof Error) statistics.recordFailure(done - item.enqueuedAt, 'BACKEND');
-        else statistics.recordSuccess(done - item.enqueuedAt, dispatchedAt - item.enqueuedAt, timing);
+        else statistics.recordSuccess(done - item.enqueuedAt, dispatchedAt - item.enqueuedAt, timing, item.request.trace);
         settle(item, outcome);
       });
       this.#executing -= batch.length;

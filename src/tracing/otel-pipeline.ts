@@ -27,7 +27,7 @@ import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
 import { SpanBatch, WriterPool } from './otlp/span-batch.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
-import { ApiTreeSpan } from './tree-span.ts';
+import { ApiTreeSpan, type TreeSpan } from './tree-span.ts';
 import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
 /** Triton's instrumentation scope name. */
@@ -44,6 +44,29 @@ export interface ExportLosses {
   readonly queueFull: number;
   /** Spans whose export failed (collector down, slow or answering errors). */
   readonly exportFailed: number;
+}
+
+/** What the server asks of its pipeline beyond the trace config. */
+export interface PipelineOptions {
+  /**
+   * Traces tell their root span's ids while the request runs (`rootSpanContext`), for metric exemplars and
+   * response headers. They are then recorded as span objects from the start, which costs more per request
+   * than the compact recording that draws ids only at export.
+   */
+  readonly rootIds?: boolean;
+}
+
+/** A request trace of span objects that tells its root span's ids ({@link PipelineOptions.rootIds}). */
+class IdentifiedRequestTrace extends OtelRequestTrace {
+  readonly #root: TreeSpan;
+
+  constructor(options: OtelRequestTraceOptions) {
+    let root: TreeSpan | undefined;
+    super({ ...options, startRoot: (shape, ns, parent) => (root = options.startRoot(shape, ns, parent)) });
+    this.#root = root!;
+  }
+
+  readonly rootSpanContext = (): { traceId: string; spanId: string } => this.#root.api.spanContext();
 }
 
 /** A running pipeline. */
@@ -99,7 +122,7 @@ function ensureContextManager(): void {
 }
 
 /** Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can. */
-export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
+export function startOtelPipeline(config: OtelTraceConfig, options: PipelineOptions = {}): OtelPipeline {
   const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
   const instrumentationScope = { name: TRACER_NAME };
   const losses = new LossCounter();
@@ -137,9 +160,11 @@ export function startOtelPipeline(config: OtelTraceConfig): OtelPipeline {
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
   return {
-    startTrace: registeredGlobally
-      ? (options) => new CompactRequestTrace({ ...options, startRoot, processor: spanProcessor })
-      : (options) => new OtelRequestTrace({ ...options, startRoot }),
+    startTrace: options.rootIds
+      ? (request) => new IdentifiedRequestTrace({ ...request, startRoot })
+      : registeredGlobally
+        ? (request) => new CompactRequestTrace({ ...request, startRoot, processor: spanProcessor })
+        : (request) => new OtelRequestTrace({ ...request, startRoot }),
     registeredGlobally,
     extractContext: extractW3CContext,
     losses: () => ({ queueFull: losses.queueFull, exportFailed: losses.exportFailed }),

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type MetricsModelSource, registerInferenceMetrics } from './inference-metrics.ts';
+import { registerLatencyHistograms } from './latency-histograms.ts';
 import { createMetricsHandler } from './metrics-handler.ts';
 
 /** Prefix of the process and event-loop metrics. */
@@ -18,6 +19,8 @@ export const PROCESS_METRICS_PREFIX = 'ts_triton_';
 export interface MetricsContext {
   /** The model versions to report, asked at every scrape. */
   readonly models: MetricsModelSource;
+  /** Serve the latency histograms (`metricsConfig: ['histogram_latencies=true']`). */
+  readonly histogramLatencies?: boolean;
 }
 
 /** A listening metrics endpoint. */
@@ -37,6 +40,7 @@ export interface MetricsFrontend {
 export function createMetricsRegistry(ctx: MetricsContext): Registry {
   const registry = new Registry();
   registerInferenceMetrics(registry, ctx.models);
+  if (ctx.histogramLatencies) registerLatencyHistograms(registry, ctx.models);
   collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
   return registry;
 }
