@@ -137,8 +137,9 @@ export class Triton {
     if (config.modelRepository !== '') await this.#openRepository(config);
     // The gRPC and metrics frontends and the OpenTelemetry SDK are loaded only when enabled: a smaller heap
     // makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
-    // Exemplars need each trace's ids while its request runs.
-    const tracing = await TraceManager.start(traceConfig, { rootIds: config.allowMetrics && histogramLatencies });
+    // Exemplars and the traceparent response header need each trace's ids while its request runs.
+    const rootIds = (config.allowMetrics && histogramLatencies) || config.responseTraceHeaders;
+    const tracing = await TraceManager.start(traceConfig, { rootIds });
     this.#tracing = tracing;
     if (config.allowGrpc) {
       const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');
@@ -158,6 +159,7 @@ export class Triton {
           serverMetadata: () => this.#metadata(),
           tracing,
           access: access.http,
+          responseTraceHeaders: config.responseTraceHeaders,
         },
         config.httpAddress,
         config.httpPort,

@@ -53,6 +53,12 @@ export interface TritonConfig {
    * queue and compute durations, with trace exemplars in OpenMetrics (docs/metrics.md). @default []
    */
   readonly metricsConfig: readonly string[];
+  /**
+   * HTTP inference responses carry `Server-Timing` (queue, compute and total durations) and, when the request
+   * is traced in OpenTelemetry mode, `traceparent` naming its root span (ts-triton's; Triton sends neither).
+   * @default false
+   */
+  readonly responseTraceHeaders: boolean;
   /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
   readonly cacheConfig: readonly string[];
   /**
@@ -124,6 +130,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   httpMaxInputSize: 64 * 1024 * 1024,
   grpcMaxMessageSize: 2147483647,
   metricsConfig: Object.freeze([]),
+  responseTraceHeaders: false,
   cacheConfig: Object.freeze([]),
   httpRestrictedApi: Object.freeze([]),
   grpcRestrictedProtocol: Object.freeze([]),
@@ -166,6 +173,7 @@ export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   httpMaxInputSize: 'count',
   grpcMaxMessageSize: 'count',
   metricsConfig: 'list',
+  responseTraceHeaders: 'boolean',
   cacheConfig: 'list',
   httpRestrictedApi: 'list',
   grpcRestrictedProtocol: 'list',
