@@ -144,7 +144,7 @@ export class Triton {
     if (config.allowGrpc) {
       const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');
       this.#grpc = await startGrpcFrontend(
-        { service: this.#service, serverMetadata: () => this.#metadata(), tracing },
+        { service: this.#service, serverMetadata: () => this.#metadata(), tracing, responseTraceHeaders: config.responseTraceHeaders },
         config.grpcAddress,
         config.grpcPort,
         { maxMessageSize: config.grpcMaxMessageSize, access: access.grpc, tls: tls.grpc },
