@@ -218,6 +218,21 @@ describe('OTLP over gRPC', () => {
     }
   });
 
+  it('retries an export answered UNAVAILABLE, then delivers it', async () => {
+    const receiver = await startOtlpGrpcReceiver();
+    receiver.answerNext(GrpcCode.UNAVAILABLE);
+    const triton = await tracedServer(['opentelemetry,protocol=grpc', `opentelemetry,url=${receiver.url}`], {});
+    try {
+      await infer(triton);
+      assertOneRequestTree(await receiver.waitForSpans(4));
+      assert.deepEqual(receiver.calls.map((call) => call.code), [GrpcCode.UNAVAILABLE, GrpcCode.OK]);
+      assert.equal(triton.tracing?.pipeline?.losses().exportFailed, 0);
+    } finally {
+      await triton.stop();
+      await receiver.close();
+    }
+  });
+
   it('counts the spans of a refused export as lost', async () => {
     const receiver = await startOtlpGrpcReceiver();
     receiver.code = GrpcCode.INVALID_ARGUMENT;
