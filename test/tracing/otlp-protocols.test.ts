@@ -127,6 +127,21 @@ describe('OTLP over HTTP', () => {
     }
   });
 
+  it('gives up an export after OTEL_EXPORTER_OTLP_TIMEOUT and counts its spans as lost', async () => {
+    // The collector answers after 1.5 s: within the default 3 s timeout, past the 200 ms one.
+    const receiver = await startOtlpReceiver({ delayMs: 1500 });
+    const triton = await tracedServer([`opentelemetry,url=${receiver.url}`], { OTEL_EXPORTER_OTLP_TIMEOUT: '200' });
+    try {
+      await infer(triton);
+      await triton.stop();
+      assert.equal(triton.tracing?.pipeline?.losses().exportFailed, 4);
+      assert.equal(receiver.exports, 1, 'one attempt: a retry would not fit in the timeout');
+    } finally {
+      await triton.stop();
+      await receiver.close();
+    }
+  });
+
   it('prefers opentelemetry,url over OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', async () => {
     const chosen = await startOtlpReceiver();
     const ignored = await startOtlpReceiver();
