@@ -214,7 +214,7 @@ describe('OTLP over gRPC', () => {
     const triton = await tracedServer([], {
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer t0ken',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer t0ken,x-tag-bin=AQID',
       OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
     });
     try {
@@ -222,6 +222,7 @@ describe('OTLP over gRPC', () => {
       assertOneRequestTree(await receiver.waitForSpans(4));
       const [call] = receiver.calls;
       assert.equal(call?.metadata.authorization, 'Bearer t0ken');
+      assert.equal(call?.metadata['x-tag-bin'], 'AQID', 'a -bin header travels as the bytes its base64 value names');
       assert.match(call?.metadata['user-agent'] ?? '', /^ts-triton\//);
       assert.equal(call?.metadata['grpc-encoding'], 'gzip');
       assert.equal(call?.compressed, true);

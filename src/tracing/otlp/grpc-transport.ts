@@ -92,6 +92,10 @@ function openChannel(grpc: typeof import('@grpc/grpc-js'), options: GrpcTranspor
     ...(options.compression === 'gzip' && { 'grpc.default_compression_algorithm': GZIP_ALGORITHM }),
   });
   const metadata = new grpc.Metadata();
-  for (const [name, value] of Object.entries(options.headers)) metadata.set(name.toLowerCase(), value);
+  for (const [name, value] of Object.entries(options.headers)) {
+    const key = name.toLowerCase();
+    // gRPC carries `-bin` metadata as bytes: the variable's value is their base64, as on the wire.
+    metadata.set(key, key.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
+  }
   return { client, metadata };
 }
