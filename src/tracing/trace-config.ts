@@ -7,8 +7,9 @@
  * 1. every entry is split into `[<mode>,]<setting>=<value>`; the first malformed entry aborts;
  * 2. the global settings (`rate`, `level`, `count`, `mode`) are applied in the order given;
  * 3. only the settings of the final mode are read: `triton,file` and `triton,log-frequency` in
- *    triton mode; `opentelemetry,url|resource|bsp_*` plus the `OTEL_*` environment in
- *    opentelemetry mode. Settings of the other mode are never validated.
+ *    triton mode; `opentelemetry,url|resource|bsp_*` (Triton's), ts-triton's exporter settings
+ *    (`otlp/exporter-settings.ts`) plus the `OTEL_*` environment in opentelemetry mode. Settings of the
+ *    other mode are never validated.
  *
  * Error messages are the ones `tritonserver` prints when it refuses to start, trailing newlines
  * removed: a malformed entry gives `Bad option: "--trace-config".` followed by the reason on a
