@@ -68,4 +68,4 @@ export {
 
 // Errors and logging
 export { TritonError, ErrorCode } from './errors.ts';
-export { setLogSink, type LogLevel, type LogSink } from './logger.ts';
+export { log, setLogSink, type LogFormat, type LogLevel, type LogSink, type LogTraceContext } from './logger.ts';

@@ -7,19 +7,35 @@
 /** Log levels, most severe first. `verbose` lines are written only when the verbose level is above 0. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'verbose';
 
-/** Where log lines go; replace it with {@link setLogSink} to route logs into an application's logger. */
-export type LogSink = (level: LogLevel, message: string) => void;
+/** The trace and span a log line was written in (W3C ids in lowercase hex). */
+export interface LogTraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+/**
+ * Where log lines go; replace it with {@link setLogSink} to route logs into an application's logger. `trace`
+ * is given when the line was written inside a traced request's span (in OpenTelemetry mode).
+ */
+export type LogSink = (level: LogLevel, message: string, trace?: LogTraceContext) => void;
 
 const LEVEL_TAG: Readonly<Record<LogLevel, string>> = { error: 'E', warn: 'W', info: 'I', verbose: 'V' };
 
-/** Line formats (Triton's `--log-format`). */
-export type LogFormat = 'default' | 'ISO8601';
+/** Line formats: Triton's `--log-format` values, and `json` (one JSON object per line). */
+export const LOG_FORMATS = ['default', 'ISO8601', 'json'] as const;
+
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** The level names of the `json` format. */
+const LEVEL_NAME: Readonly<Record<LogLevel, string>> = { error: 'ERROR', warn: 'WARNING', info: 'INFO', verbose: 'VERBOSE' };
 
 const state = {
   verbose: 0,
   format: 'default' as LogFormat,
   enabled: { error: true, warn: true, info: true, verbose: true } as Record<LogLevel, boolean>,
   sink: defaultSink as LogSink,
+  traceContext: undefined as (() => LogTraceContext | undefined) | undefined,
 };
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
@@ -33,8 +49,25 @@ function prefix(level: LogLevel, now: Date): string {
   return `${tag}${date} ${time} ${process.pid} ts-triton] `;
 }
 
-function defaultSink(level: LogLevel, message: string): void {
-  process.stderr.write(`${prefix(level, new Date())}${message}\n`);
+/** A line of the `json` format: time, level, pid, message, and the trace and span ids inside a traced span. */
+function jsonLine(level: LogLevel, message: string, now: Date, trace: LogTraceContext | undefined): string {
+  const line = { time: now.toISOString(), level: LEVEL_NAME[level], pid: process.pid, message };
+  return JSON.stringify(trace === undefined ? line : { ...line, trace_id: trace.traceId, span_id: trace.spanId });
+}
+
+/** A line of Triton's formats, with ` trace_id=… span_id=…` after the message inside a traced span. */
+function textLine(level: LogLevel, message: string, now: Date, trace: LogTraceContext | undefined): string {
+  const ids = trace === undefined ? '' : ` trace_id=${trace.traceId} span_id=${trace.spanId}`;
+  return `${prefix(level, now)}${message}${ids}`;
+}
+
+/** A log line in the format in force (no trailing newline). */
+export function formatLogLine(level: LogLevel, message: string, trace?: LogTraceContext, now = new Date()): string {
+  return state.format === 'json' ? jsonLine(level, message, now, trace) : textLine(level, message, now, trace);
+}
+
+function defaultSink(level: LogLevel, message: string, trace?: LogTraceContext): void {
+  process.stderr.write(`${formatLogLine(level, message, trace)}\n`);
 }
 
 /** The logging settings in force (Triton's logging extension). */
@@ -105,13 +138,31 @@ export function escapeControlCharacters(message: string): string {
   );
 }
 
+/**
+ * Sets what tells the logger the trace and span the running code is in (OpenTelemetry mode sets one reading
+ * the active context); undefined: lines carry no trace ids. Returns the previous one.
+ */
+export function setLogTraceContext(
+  source: (() => LogTraceContext | undefined) | undefined,
+): (() => LogTraceContext | undefined) | undefined {
+  const previous = state.traceContext;
+  state.traceContext = source;
+  return previous;
+}
+
 function write(level: LogLevel, message: string): void {
   if (!state.enabled[level]) return;
   if (level === 'verbose' && state.verbose <= 0) return;
-  state.sink(level, escapeControlCharacters(message));
+  const escaped = escapeControlCharacters(message);
+  const trace = state.traceContext?.();
+  if (trace === undefined) state.sink(level, escaped);
+  else state.sink(level, escaped, trace);
 }
 
-/** The logger: `log.info('...')`. */
+/**
+ * The logger: `log.info('...')`. Model code may use it too: inside `request.tracedSpan(...)` (or any span made
+ * active through the OpenTelemetry API) its lines carry the span's trace and span ids.
+ */
 export const log = {
   error: (message: string): void => write('error', message),
   warn: (message: string): void => write('warn', message),

@@ -6,6 +6,7 @@
 
 import { resolveConfig, type TritonConfig } from './config/triton-config.ts';
 import { parseCacheConfig } from './config/cache-config.ts';
+import { parseMetricsConfig } from './config/metrics-config.ts';
 import { loadFrontendTls } from './config/tls-config.ts';
 import { accessPolicies } from './frontends/access.ts';
 import { nowMs, settledBy } from './core/clock.ts';
@@ -16,7 +17,7 @@ import type { GrpcFrontend } from './frontends/grpc/grpc-server.ts';
 import { defaultMaxConnections } from './frontends/http/connections.ts';
 import { startHttpFrontend, type HttpFrontend } from './frontends/http/http-server.ts';
 import type { MetricsFrontend } from './frontends/metrics/metrics-server.ts';
-import { log, setVerboseLevel } from './logger.ts';
+import { log, setLogFormat, setVerboseLevel } from './logger.ts';
 import type { ModelRepository } from './repository/model-repository.ts';
 import { parseTraceConfig } from './tracing/trace-config.ts';
 import { TraceManager } from './tracing/trace-manager.ts';
@@ -30,7 +31,7 @@ import { VERSION } from './version.ts';
 export interface TritonOptions {
   /** Server settings; each field can be overridden by its `TS_TRITON_*` environment variable. */
   config?: Partial<TritonConfig>;
-  /** The environment the `TS_TRITON_*` variables are read from. @default process.env */
+  /** The environment the `TS_TRITON_*` and `OTEL_*` variables are read from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -140,8 +141,9 @@ export class Triton {
   async run(): Promise<void> {
     if (this.#config) throw new Error('Triton.run() was already called');
     const config = resolveConfig(this.#options.config, this.#options.env);
-    const traceConfig = parseTraceConfig(config.traceConfig);
+    const traceConfig = parseTraceConfig(config.traceConfig, this.#options.env ?? process.env);
     const { localSizeBytes } = parseCacheConfig(config.cacheConfig);
+    const { histogramLatencies } = parseMetricsConfig(config.metricsConfig);
     const access = accessPolicies(config);
     const tls = loadFrontendTls(config);
     this.#service.setResponseCache(localSizeBytes > 0 ? new ResponseCache(localSizeBytes) : undefined);
@@ -149,17 +151,20 @@ export class Triton {
     await Promise.all(this.#service.models().map((model) => model.ready()));
     this.#config = config;
     setVerboseLevel(config.logVerbose);
+    setLogFormat(config.logFormat);
     if (config.modelRepository !== '') await this.#openRepository(config);
     // The gRPC and metrics frontends, the trace viewer and the OpenTelemetry SDK are loaded only when enabled: a
     // smaller heap makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
     // The viewer starts first, so that the server's first export finds its receiver.
     await this.#startTraceViewer(config);
-    const tracing = await TraceManager.start(traceConfig);
+    // Exemplars and the traceparent response header need each trace's ids while its request runs.
+    const rootIds = (config.allowMetrics && histogramLatencies) || config.responseTraceHeaders;
+    const tracing = await TraceManager.start(traceConfig, { rootIds });
     this.#tracing = tracing;
     if (config.allowGrpc) {
       const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');
       this.#grpc = await startGrpcFrontend(
-        { service: this.#service, serverMetadata: () => this.#metadata(), tracing },
+        { service: this.#service, serverMetadata: () => this.#metadata(), tracing, responseTraceHeaders: config.responseTraceHeaders },
         config.grpcAddress,
         config.grpcPort,
         {
@@ -179,6 +184,7 @@ export class Triton {
           serverMetadata: () => this.#metadata(),
           tracing,
           access: access.http,
+          responseTraceHeaders: config.responseTraceHeaders,
         },
         config.httpAddress,
         config.httpPort,
@@ -195,7 +201,7 @@ export class Triton {
     if (config.allowMetrics) {
       const { startMetricsFrontend } = await import('./frontends/metrics/metrics-server.ts');
       this.#metrics = await startMetricsFrontend(
-        { models: () => this.#service.models(), counters: serverCounters(() => this.#tracing) },
+        { models: () => this.#service.models(), counters: serverCounters(() => this.#tracing), histogramLatencies },
         config.metricsAddress,
         config.metricsPort,
       );

@@ -47,7 +47,8 @@ export const traceConfig = [
   'level=TIMESTAMPS',
   'rate=1',
   'mode=opentelemetry',
-  'opentelemetry,url=http://localhost:4318/v1/traces',
+  // No opentelemetry,url: spans go to OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT (and _PROTOCOL, _HEADERS, …) when set,
+  // else to http://localhost:4318/v1/traces: the built-in viewer's receiver, or any collector there.
   'opentelemetry,resource=service.name=test_server_with_passthrough',
   'opentelemetry,resource=test.key=test.value',
 ];

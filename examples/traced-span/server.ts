@@ -33,7 +33,8 @@ if (import.meta.main) {
         'level=TIMESTAMPS',
         'rate=1',
         'mode=opentelemetry',
-        'opentelemetry,url=http://localhost:4318/v1/traces',
+        // No opentelemetry,url: spans go to OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT (and _PROTOCOL, _HEADERS, …) when
+        // set, else to http://localhost:4318/v1/traces, so the example runs against any collector unchanged.
         'opentelemetry,resource=service.name=test_server_with_passthrough',
         'opentelemetry,resource=test.key=test.value',
       ],

@@ -13,6 +13,7 @@ import { resolveTraceViewer, traceViewerFromEnv, type TraceViewerSettings } from
  * process with its defaults, an object changes some of its settings, `false` leaves it off.
  */
 export type TraceViewerOption = boolean | Partial<TraceViewerSettings>;
+import { LOG_FORMATS, type LogFormat } from '../logger.ts';
 
 /** The server's settings. */
 export interface TritonConfig {
@@ -45,6 +46,11 @@ export interface TritonConfig {
   readonly exitTimeoutSecs: number;
   /** Verbose logging level; 0 is off. @default 0 */
   readonly logVerbose: number;
+  /**
+   * Log line format: Triton's `default` and `ISO8601` (`--log-format`), or `json` (one object per line with
+   * `time`, `level`, `pid`, `message`, and `trace_id`/`span_id` inside a traced span). @default 'default'
+   */
+  readonly logFormat: LogFormat;
   /** Largest HTTP request body accepted, in bytes. @default 67108864 (64 MiB) */
   readonly httpMaxInputSize: number;
   /**
@@ -66,6 +72,17 @@ export interface TritonConfig {
   readonly grpcMaxInputSize: number;
   /** Largest gRPC message sent, and received when below grpcMaxInputSize, in bytes (Triton's gRPC limit). @default 2147483647 */
   readonly grpcMaxMessageSize: number;
+  /**
+   * Triton's `--metrics-config` entries: `['histogram_latencies=true']` adds latency histograms of request,
+   * queue and compute durations, with trace exemplars in OpenMetrics (docs/metrics.md). @default []
+   */
+  readonly metricsConfig: readonly string[];
+  /**
+   * HTTP inference responses carry `Server-Timing` (queue, compute and total durations) and, when the request
+   * is traced in OpenTelemetry mode, `traceparent` naming its root span (ts-triton's; Triton sends neither).
+   * @default false
+   */
+  readonly responseTraceHeaders: boolean;
   /** Triton's `--cache-config` entries: `['local,size=<bytes>']` enables the response cache. @default [] */
   readonly cacheConfig: readonly string[];
   /**
@@ -139,6 +156,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   traceConfig: Object.freeze([]),
   exitTimeoutSecs: 30,
   logVerbose: 0,
+  logFormat: 'default',
   httpMaxInputSize: 64 * 1024 * 1024,
   httpMaxConnections: 0,
   httpHeadersTimeoutSecs: 10,
@@ -146,6 +164,8 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   httpKeepAliveTimeoutSecs: 65,
   grpcMaxInputSize: 64 * 1024 * 1024,
   grpcMaxMessageSize: 2147483647,
+  metricsConfig: Object.freeze([]),
+  responseTraceHeaders: false,
   cacheConfig: Object.freeze([]),
   httpRestrictedApi: Object.freeze([]),
   grpcRestrictedProtocol: Object.freeze([]),
@@ -168,7 +188,7 @@ export const DEFAULT_CONFIG: TritonConfig = Object.freeze({
   traceViewer: false,
 });
 
-type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list' | 'control-mode' | 'viewer';
+type Kind = 'string' | 'port' | 'count' | 'boolean' | 'list' | 'control-mode' | 'viewer' | 'log-format';
 
 /** Each field's kind of value: what the environment, the command line (`ts-triton serve`) and code may give. */
 export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
@@ -185,6 +205,7 @@ export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   traceConfig: 'list',
   exitTimeoutSecs: 'count',
   logVerbose: 'count',
+  logFormat: 'log-format',
   httpMaxInputSize: 'count',
   httpMaxConnections: 'count',
   httpHeadersTimeoutSecs: 'count',
@@ -192,6 +213,8 @@ export const KIND: Readonly<Record<keyof TritonConfig, Kind>> = {
   httpKeepAliveTimeoutSecs: 'count',
   grpcMaxInputSize: 'count',
   grpcMaxMessageSize: 'count',
+  metricsConfig: 'list',
+  responseTraceHeaders: 'boolean',
   cacheConfig: 'list',
   httpRestrictedApi: 'list',
   grpcRestrictedProtocol: 'list',
@@ -228,6 +251,7 @@ const EXPECTED: Readonly<Record<Kind, string>> = {
   list: 'a list of strings',
   'control-mode': `one of ${MODEL_CONTROL_MODES.join(', ')}`,
   viewer: 'true, false or an object of trace viewer settings',
+  'log-format': `one of ${LOG_FORMATS.join(', ')}`,
 };
 
 /** The environment variable of a field: `httpPort` → `TS_TRITON_HTTP_PORT`. */
@@ -241,6 +265,8 @@ function isValid(kind: Kind, value: unknown): boolean {
       return typeof value === 'string';
     case 'control-mode':
       return (MODEL_CONTROL_MODES as readonly unknown[]).includes(value);
+    case 'log-format':
+      return (LOG_FORMATS as readonly unknown[]).includes(value);
     case 'boolean':
       return typeof value === 'boolean';
     case 'port':
@@ -258,6 +284,7 @@ function fromEnv(kind: Kind, text: string): unknown {
   switch (kind) {
     case 'string':
     case 'control-mode':
+    case 'log-format':
       return text;
     case 'boolean':
       return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;

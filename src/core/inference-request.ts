@@ -28,6 +28,11 @@ export interface InferenceRequest {
   readonly signal?: AbortSignal | undefined;
   /** Receives each response as it is produced (streaming frontends; every response of a decoupled model). */
   readonly onResponse?: ((result: InferenceResult) => void) | undefined;
+  /**
+   * Told, just before a successful request's result is delivered, how long it waited in the queue and how
+   * long its batch's execution took, in ms (the `Server-Timing` response header).
+   */
+  readonly onTiming?: ((queueMs: number, computeMs: number) => void) | undefined;
 }
 
 /** One output of a result. */

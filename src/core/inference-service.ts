@@ -267,7 +267,7 @@ export class InferenceService {
     const cached = cache.get(key);
     const lookupMs = nowMs() - started;
     if (cached) {
-      model.statistics.recordCacheHit(lookupMs, lookupMs);
+      model.statistics.recordCacheHit(lookupMs, lookupMs, request.trace);
       return Promise.resolve({ ...cached, id: request.id });
     }
     return model.infer(request).then((result) => {

@@ -5,6 +5,9 @@
  * @module
  */
 
+import { LatencyHistograms } from './latency-histogram.ts';
+import type { RequestTrace } from './trace-hooks.ts';
+
 /** A count and a cumulative duration in nanoseconds. */
 export interface Duration {
   count: number;
@@ -89,8 +92,18 @@ export class ModelStatistics {
     add(batch.computeOutput, timing.end - timing.outputStart);
   }
 
-  /** Records a request that succeeded after `queuedMs` in the queue and an execution with `timing`. */
-  recordSuccess(totalMs: number, queuedMs: number, timing: ExecutionTiming): void {
+  /** Latency histograms of successful requests (made on the first one). */
+  latencies: LatencyHistograms | undefined;
+
+  /**
+   * Records a request that succeeded after `queuedMs` in the queue and an execution with `timing`.
+   * @param trace - the request's trace, whose ids become exemplars of the histograms when it tells them.
+   */
+  recordSuccess(totalMs: number, queuedMs: number, timing: ExecutionTiming, trace?: RequestTrace): void {
+    const latencies = (this.latencies ??= new LatencyHistograms());
+    latencies.request.observe(totalMs, trace);
+    latencies.queue.observe(queuedMs, trace);
+    latencies.compute.observe(timing.end - timing.start, trace);
     add(this.success, totalMs);
     add(this.queue, queuedMs);
     add(this.computeInput, timing.inputEnd - timing.start);
@@ -98,8 +111,9 @@ export class ModelStatistics {
     add(this.computeOutput, timing.end - timing.outputStart);
   }
 
-  /** Records a request answered from the response cache after a lookup of `lookupMs`. */
-  recordCacheHit(totalMs: number, lookupMs: number): void {
+  /** Records a request answered from the response cache after a lookup of `lookupMs` (no queue, no compute). */
+  recordCacheHit(totalMs: number, lookupMs: number, trace?: RequestTrace): void {
+    (this.latencies ??= new LatencyHistograms()).request.observe(totalMs, trace);
     add(this.success, totalMs);
     add(this.queue, 0);
     add(this.cacheHit, lookupMs);

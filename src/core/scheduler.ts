@@ -259,7 +259,10 @@ export class Scheduler {
       outcomes.forEach((outcome, i) => {
         const item = batch[i]!;
         if (outcome instanceof Error) statistics.recordFailure(done - item.enqueuedAt, 'BACKEND');
-        else statistics.recordSuccess(done - item.enqueuedAt, dispatchedAt - item.enqueuedAt, timing);
+        else {
+          statistics.recordSuccess(done - item.enqueuedAt, dispatchedAt - item.enqueuedAt, timing, item.request.trace);
+          item.request.onTiming?.(dispatchedAt - item.enqueuedAt, timing.end - timing.start);
+        }
         settle(item, outcome);
       });
       this.#executing -= batch.length;

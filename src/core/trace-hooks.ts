@@ -36,6 +36,11 @@ export interface RequestTrace {
   callableStart(ns: bigint): RequestTracer;
   /** Closes that span; `error` marks it failed. */
   callableEnd(ns: bigint, error?: unknown): void;
+  /**
+   * The W3C ids of the request's root span, for what points at the trace from outside it (metric exemplars,
+   * response headers); absent when the trace does not draw its ids before it is exported.
+   */
+  readonly rootSpanContext?: () => { readonly traceId: string; readonly spanId: string } | undefined;
 }
 
 /** W3C's invalid span context (all-zero ids): what a span that records nothing carries. */

@@ -5,7 +5,7 @@
  */
 
 import { ErrorCode, invalidArg, quote, TritonError } from '../errors.ts';
-import type { LogFormat, LogSettings } from '../logger.ts';
+import { LOG_FORMATS, type LogFormat, type LogSettings } from '../logger.ts';
 
 /** A logging settings update; missing or null fields are left as they are. */
 export type LogSettingsUpdate = Partial<LogSettings>;
@@ -59,7 +59,7 @@ export function parseLogSettingsUpdate(body: unknown): LogSettingsUpdate {
   }
   const format = json.log_format;
   if (format !== undefined && format !== null) {
-    if (format !== 'default' && format !== 'ISO8601') {
+    if (!(LOG_FORMATS as readonly unknown[]).includes(format)) {
       throw new TritonError(ErrorCode.UNAVAILABLE, `invalid argument for --log_format, got: ${String(format)}`);
     }
     update.format = format as LogFormat;

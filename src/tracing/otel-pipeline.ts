@@ -1,17 +1,24 @@
 /**
- * The OpenTelemetry export pipeline of OpenTelemetry mode: OTLP/HTTP (protobuf) exporter, batch span
- * processor with the `bsp_*` settings, tracer provider with the configured resource. Export problems are
- * counted and logged at most once per interval; they never reach a request.
+ * The OpenTelemetry export pipeline of OpenTelemetry mode: the configured exporter (OTLP over HTTP/protobuf,
+ * HTTP/JSON or gRPC, or the console), batch span processor with the `bsp_*` settings, tracer provider with the
+ * configured resource. Export problems are counted and logged at most once per interval; they never reach a
+ * request.
  *
  * @module
  */
 
-import { context, type SpanContext, trace, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  type SpanContext,
+  trace,
+  type TracerProvider as ApiTracerProvider,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { setRemoteSpanSink } from '../core/trace-hooks.ts';
-import { log } from '../logger.ts';
+import { log, type LogTraceContext, setLogTraceContext } from '../logger.ts';
 import type { FrontendTrace } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
 import { CompactRequestTrace } from './compact-request-trace.ts';
@@ -23,20 +30,13 @@ import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
 import type { TraceErrors } from './trace-guard.ts';
 import { remoteSpanSink } from './remote-spans.ts';
-import { ApiTreeSpan } from './tree-span.ts';
+import { ApiTreeSpan, type TreeSpan } from './tree-span.ts';
 import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
 /** Triton's instrumentation scope name. */
 export const TRACER_NAME = 'triton-server';
 
 const REPORT_INTERVAL_MS = 10_000;
-
-/**
- * How long one export (retries included) may take. The JS exporter's transport (an `https://` collector, or
- * gzip) keeps the process alive while it waits to retry, so this also bounds how long a process can linger
- * after stopping while such a collector is down.
- */
-const EXPORT_TIMEOUT_MS = 3_000;
 
 /** What {@link OtelPipeline.startTrace} needs of a request: the pipeline adds its root span starter. */
 export type RequestTraceOptions = Omit<OtelRequestTraceOptions, 'startRoot'>;
@@ -47,6 +47,29 @@ export interface ExportLosses {
   readonly queueFull: number;
   /** Spans whose export failed (collector down, slow or answering errors). */
   readonly exportFailed: number;
+}
+
+/** What the server asks of its pipeline beyond the trace config. */
+export interface PipelineOptions {
+  /**
+   * Traces tell their root span's ids while the request runs (`rootSpanContext`), for metric exemplars and
+   * response headers. They are then recorded as span objects from the start, which costs more per request
+   * than the compact recording that draws ids only at export.
+   */
+  readonly rootIds?: boolean;
+}
+
+/** A request trace of span objects that tells its root span's ids ({@link PipelineOptions.rootIds}). */
+class IdentifiedRequestTrace extends OtelRequestTrace {
+  readonly #root: TreeSpan;
+
+  constructor(options: OtelRequestTraceOptions) {
+    let root: TreeSpan | undefined;
+    super({ ...options, startRoot: (shape, ns, parent) => (root = options.startRoot(shape, ns, parent)) });
+    this.#root = root!;
+  }
+
+  readonly rootSpanContext = (): { traceId: string; spanId: string } => this.#root.api.spanContext();
 }
 
 /** A running pipeline. */
@@ -99,12 +122,12 @@ class LossCounter {
   }
 }
 
-/**
- * `url` with `http://` in front when it has no scheme: Triton's collector URLs are often written
- * `localhost:4318/v1/traces` (its exporter reads them as HTTP), which the JS exporter would not send to.
- */
-function withHttpScheme(url: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
+/** The trace and span of the active context, for log lines written inside a traced span. */
+function activeTraceContext(): LogTraceContext | undefined {
+  const spanContext = trace.getSpanContext(context.active());
+  return spanContext !== undefined && isSpanContextValid(spanContext)
+    ? { traceId: spanContext.traceId, spanId: spanContext.spanId }
+    : undefined;
 }
 
 /** Registers an AsyncLocalStorage context manager unless the application registered one. */
@@ -116,14 +139,10 @@ function ensureContextManager(): void {
  * Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can.
  * @param errors - counts errors of the span processor, the encoder and the transport (each drops its spans).
  */
-export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors): OtelPipeline {
+export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors, options: PipelineOptions = {}): OtelPipeline {
   const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
   const instrumentationScope = { name: TRACER_NAME };
-  const exporter = createOtlpSpanExporter({
-    ...(config.urlGiven && { url: withHttpScheme(config.url) }),
-    timeoutMillis: EXPORT_TIMEOUT_MS,
-    onTransportError: (error) => errors.report('sending spans', error),
-  });
+  const exporter = createOtlpSpanExporter(config.exporter, (error) => errors.report('sending spans', error));
   const losses = new LossCounter(exporter.url);
   const envelope = new ExportEnvelope(resource, instrumentationScope);
   const maxExportBatchSize = Math.min(config.bspMaxExportBatchSize, config.bspMaxQueueSize);
@@ -157,6 +176,7 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors):
   });
   const provider = new TracerProvider({ resource, spanProcessors: [spanProcessor] });
   ensureContextManager();
+  setLogTraceContext(activeTraceContext);
   const registeredGlobally = trace.setGlobalTracerProvider(provider);
   const active: ApiTracerProvider = registeredGlobally ? provider : trace.getTracerProvider();
   if (!registeredGlobally) {
@@ -168,9 +188,11 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors):
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
   return {
-    startTrace: registeredGlobally
-      ? (options) => new CompactRequestTrace({ ...options, startRoot, processor: spanProcessor })
-      : (options) => new OtelRequestTrace({ ...options, startRoot }),
+    startTrace: options.rootIds
+      ? (request) => new IdentifiedRequestTrace({ ...request, startRoot })
+      : registeredGlobally
+        ? (request) => new CompactRequestTrace({ ...request, startRoot, processor: spanProcessor })
+        : (request) => new OtelRequestTrace({ ...request, startRoot }),
     registeredGlobally,
     collectorUrl: exporter.url,
     extractContext: extractW3CContext,
@@ -185,6 +207,8 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors):
       await Promise.race([flushAndClose().catch(() => undefined), deadline]);
       clearTimeout(timer);
       losses.report(true);
+      const previous = setLogTraceContext(undefined); // clear it when it is ours
+      if (previous !== activeTraceContext) setLogTraceContext(previous);
       if (registeredGlobally) {
         setRemoteSpanSink(undefined);
         trace.disable();

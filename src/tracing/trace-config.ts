@@ -7,8 +7,9 @@
  * 1. every entry is split into `[<mode>,]<setting>=<value>`; the first malformed entry aborts;
  * 2. the global settings (`rate`, `level`, `count`, `mode`) are applied in the order given;
  * 3. only the settings of the final mode are read: `triton,file` and `triton,log-frequency` in
- *    triton mode; `opentelemetry,url|resource|bsp_*` plus the `OTEL_*` environment in
- *    opentelemetry mode. Settings of the other mode are never validated.
+ *    triton mode; `opentelemetry,url|resource|bsp_*` (Triton's), ts-triton's exporter settings
+ *    (`otlp/exporter-settings.ts`) plus the `OTEL_*` environment in opentelemetry mode. Settings of the
+ *    other mode are never validated.
  *
  * Error messages are the ones `tritonserver` prints when it refuses to start, trailing newlines
  * removed: a malformed entry gives `Bad option: "--trace-config".` followed by the reason on a
@@ -22,6 +23,7 @@ import { invalidArg, TritonError } from '../errors.ts';
 import { unknownNameWarning } from '../closest-name.ts';
 import { log } from '../logger.ts';
 import { readCxxInteger } from './cxx-integer.ts';
+import { EXPORTER_ENTRY_SETTINGS, type ExporterSettings, resolveExporterSettings, sdkDisabled } from './otlp/exporter-settings.ts';
 import { DEFAULT_SERVICE_NAME, resolveResourceAttributes } from './otel-resource.ts';
 import { asciiLowerCase, combineTraceLevels, parseTraceLevel, type TraceLevelName, type TraceLevels } from './trace-levels.ts';
 
@@ -51,6 +53,10 @@ export interface OtelTraceConfig {
   readonly bspScheduleDelayMillis: number;
   /** Most spans the batch span processor sends in one export. */
   readonly bspMaxExportBatchSize: number;
+  /** The exporter: protocol, endpoint, headers, compression, timeout, TLS (see `otlp/exporter-settings.ts`). */
+  readonly exporter: ExporterSettings;
+  /** `OTEL_SDK_DISABLED=true`: OpenTelemetry mode traces nothing. */
+  readonly sdkDisabled: boolean;
 }
 
 /** The start-up trace configuration: what `tritonserver` holds after parsing its options. */
@@ -245,6 +251,8 @@ function readOtelSettings(
     bspMaxQueueSize: bsp.get('bsp_max_queue_size') ?? 0,
     bspScheduleDelayMillis: bsp.get('bsp_schedule_delay') ?? 0,
     bspMaxExportBatchSize: bsp.get('bsp_max_export_batch_size') ?? 0,
+    exporter: resolveExporterSettings(entries, urls.length > 0 ? withHttpScheme(urls.at(-1)!) : undefined, env),
+    sdkDisabled: sdkDisabled(env),
   };
   return { settingsEcho, otel };
 }
@@ -259,6 +267,8 @@ function inactiveOtelConfig(): OtelTraceConfig {
     bspMaxQueueSize: Number(BSP_SETTINGS[0].fallback),
     bspScheduleDelayMillis: Number(BSP_SETTINGS[1].fallback),
     bspMaxExportBatchSize: Number(BSP_SETTINGS[2].fallback),
+    exporter: resolveExporterSettings([], undefined, {}),
+    sdkDisabled: false,
   };
 }
 
@@ -266,7 +276,12 @@ function inactiveOtelConfig(): OtelTraceConfig {
 const KNOWN_SETTINGS: Readonly<Record<TraceMode | typeof GLOBAL_MODE, readonly string[]>> = {
   [GLOBAL_MODE]: ['level', 'rate', 'count', 'mode'],
   triton: ['file', 'log-frequency'],
-  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting)],
+  opentelemetry: [
+    'url',
+    'resource',
+    ...BSP_SETTINGS.map((bsp) => bsp.setting),
+    ...EXPORTER_ENTRY_SETTINGS,
+  ],
 };
 
 /** Logs a warning for every setting no mode reads: it is accepted, as in Triton, but has no effect. */
@@ -278,6 +293,14 @@ function warnAboutUnknownSettings(entries: readonly TraceConfigEntry[]): void {
     const what = mode === GLOBAL_MODE ? 'global trace setting' : `${mode} trace setting`;
     log.warn(`--trace-config ${entry}: ${unknownNameWarning(what, setting, known)}`);
   }
+}
+
+/**
+ * `url` with `http://` in front when it has no scheme: Triton's collector URLs are often written
+ * `localhost:4318/v1/traces` (its exporter reads them as HTTP).
+ */
+function withHttpScheme(url: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
 }
 
 /** Logs what opentelemetry mode ignores or cannot do. */

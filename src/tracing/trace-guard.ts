@@ -48,11 +48,22 @@ export class GuardedTrace implements FrontendTrace {
   #trace: FrontendTrace | undefined;
   readonly #errors: TraceErrors;
   readonly tensors: RequestTrace['tensors'];
+  readonly rootSpanContext: FrontendTrace['rootSpanContext'];
 
   constructor(trace: FrontendTrace, errors: TraceErrors) {
     this.#trace = trace;
     this.#errors = errors;
     this.tensors = trace.tensors && ((activity, tensors) => this.#tensors(activity, tensors));
+    this.rootSpanContext = trace.rootSpanContext && (() => this.#rootSpanContext());
+  }
+
+  #rootSpanContext(): { readonly traceId: string; readonly spanId: string } | undefined {
+    try {
+      return this.#trace?.rootSpanContext?.();
+    } catch (error) {
+      this.#fail(error);
+      return undefined;
+    }
   }
 
   received(ns: bigint): void {

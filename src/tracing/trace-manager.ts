@@ -9,7 +9,7 @@ import { log } from '../logger.ts';
 import { monotonicNs } from './clock.ts';
 import { FileRequestTrace } from './file-request-trace.ts';
 import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
-import type { OtelPipeline } from './otel-pipeline.ts';
+import type { OtelPipeline, PipelineOptions } from './otel-pipeline.ts';
 import type { TraceFile } from './trace-file.ts';
 import type { HeaderGetter } from './w3c-context.ts';
 import type { TraceConfig } from './trace-config.ts';
@@ -50,11 +50,15 @@ export class TraceManager {
    * OpenTelemetry mode, so a server that does not export spans does not carry them in its heap (a smaller
    * heap makes every full garbage collection cheaper).
    */
-  static async start(config: TraceConfig): Promise<TraceManager> {
+  static async start(config: TraceConfig, options: PipelineOptions = {}): Promise<TraceManager> {
     if (config.mode !== 'opentelemetry') return new TraceManager(config);
+    if (config.otel.sdkDisabled) {
+      log.info('OpenTelemetry: OTEL_SDK_DISABLED=true, no request is traced');
+      return new TraceManager(config);
+    }
     const { startOtelPipeline } = await import('./otel-pipeline.ts');
     const errors = new TraceErrors();
-    return new TraceManager(config, startOtelPipeline(config.otel, errors), errors);
+    return new TraceManager(config, startOtelPipeline(config.otel, errors, options), errors);
   }
 
   /** What the start-up log says of tracing: the mode, level and rate, and where traces go. */
@@ -89,6 +93,7 @@ export class TraceManager {
   #start(model: string, headers: HeaderGetter, protocol: FrontendProtocol): FrontendTrace | undefined {
     const setting = this.#settings.settingFor(model);
     const pipeline = this.#pipeline;
+    if (pipeline === undefined && this.#config.mode === 'opentelemetry') return undefined; // OTEL_SDK_DISABLED
     const parent = pipeline && !traceLevelIsOff(setting.values.levels) ? pipeline.extractContext(headers) : undefined;
     if (!setting.sample(parent !== undefined)) return undefined;
     const startNs = monotonicNs();

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { type OtlpReceiver, type OtlpSpan, findSpan, parentMap, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { startOtlpGrpcReceiver } from '../fixtures/otlp-grpc-receiver.ts';
 import { startExample } from '../helpers/example-process.ts';
 
 const run = promisify(execFile);
@@ -97,5 +98,46 @@ for (const kind of ['KIND_CPU', 'KIND_WORKER']) describe(`tracing examples, ${ki
     assert.equal(outgoing.parentSpanId, '');
     assert.ok(spans.every((s) => s.traceId === outgoing.traceId), 'one trace from client to server');
     assertServerResource(spans);
+  });
+});
+
+describe('tracing examples against any collector, through the OTEL_EXPORTER_OTLP_* environment only', () => {
+  /** Starts `script` unchanged with `env`, sends the guide's request, stops it. */
+  async function runExample(script: string, env: Record<string, string>): Promise<void> {
+    const server = await startExample(script, { OTEL_BSP_SCHEDULE_DELAY: '10', ...env });
+    try {
+      const response = await fetch(`${server.url}/v2/models/passthrough/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sleep: 0.001, error: false }),
+      });
+      assert.equal(response.status, 200);
+    } finally {
+      assert.equal(await server.stop(), 0, server.log());
+    }
+  }
+
+  it('examples/traced-span exports over gRPC to OTEL_EXPORTER_OTLP_ENDPOINT with OTEL_EXPORTER_OTLP_PROTOCOL=grpc', async () => {
+    const receiver = await startOtlpGrpcReceiver();
+    try {
+      await runExample('examples/traced-span/server.ts', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+      const spans = await receiver.waitForSpans(7);
+      assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
+      assertServerResource(spans);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('examples/passthrough exports OTLP/JSON to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      await runExample('examples/passthrough/server.ts', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.origin, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' });
+      const spans = await receiver.waitForSpans(4);
+      assert.deepEqual(parentMap(spans), SERVER_TREE);
+      assert.ok(receiver.requests.every((request) => request.contentType === 'application/json'));
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -215,7 +215,7 @@ describe('OpenTelemetry mode over HTTP', () => {
 
   it('refuses to start with a collector URL that is not a URL', async () => {
     await assert.rejects(tracedServer({ url: 'http://bad host:4318/v1/traces' } as OtlpReceiver, []), (error: Error) => {
-      assert.match(error.message, /OpenTelemetry exporter settings are invalid .*'http:\/\/bad host:4318\/v1\/traces'/);
+      assert.match(error.message, /^Bad option: "--trace-config opentelemetry,url"\.\n.*got "http:\/\/bad host:4318\/v1\/traces"/);
       assert.equal((error as TritonError).code, ErrorCode.INVALID_ARG);
       return true;
     });

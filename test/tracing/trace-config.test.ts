@@ -67,6 +67,16 @@ describe('defaults', () => {
       bspMaxQueueSize: 2048,
       bspScheduleDelayMillis: 5000,
       bspMaxExportBatchSize: 512,
+      exporter: {
+        exporters: ['otlp'],
+        protocol: 'http/protobuf',
+        url: DEFAULT_OTLP_TRACES_URL,
+        urlSource: 'default',
+        headers: {},
+        compression: 'none',
+        timeoutMillis: 3000,
+      },
+      sdkDisabled: false,
     });
     assert.deepEqual(config.settingsEcho, [
       ['bsp_max_queue_size', '2048'],

@@ -35,6 +35,7 @@ const VALUE_HINT: Readonly<Record<(typeof KIND)[Field], string>> = {
   list: '<entry>',
   'control-mode': '<none|explicit|poll>',
   viewer: '[true|false|<JSON settings>]',
+  'log-format': '<default|ISO8601|json>',
 };
 
 /** What the command line asked for. */

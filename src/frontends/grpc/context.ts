@@ -14,4 +14,6 @@ export interface GrpcContext {
   readonly serverMetadata: () => object;
   /** The server's tracing. */
   readonly tracing: TraceManager;
+  /** ModelInfer answers a traced call with `traceparent` in its initial metadata (`responseTraceHeaders`). */
+  readonly responseTraceHeaders?: boolean;
 }

@@ -6,7 +6,7 @@
  */
 
 import type { EventEmitter } from 'node:events';
-import type { handleUnaryCall } from '@grpc/grpc-js';
+import { type handleUnaryCall, Metadata } from '@grpc/grpc-js';
 import { ErrorCode, TritonError } from '../../errors.ts';
 import { encodeGrpcInferResponse } from '../../protocol/grpc-infer-response.ts';
 import type { ModelInferRequestIn, ModelInferResponseOut } from '../../protocol/grpc-messages.ts';
@@ -58,6 +58,15 @@ export function callCancellation(call: Pick<EventEmitter, 'on' | 'off'>): CallCa
   return { signal: cancel.signal, answered: () => call.off('cancelled', onCancelled) };
 }
 
+/** Sends `traceparent` (the root span of the call's trace, sampled) as initial metadata of a traced call. */
+function sendTraceparent(call: { sendMetadata(metadata: Metadata): void }, trace: FrontendTrace | undefined): void {
+  const ids = trace?.rootSpanContext?.();
+  if (ids === undefined) return;
+  const metadata = new Metadata();
+  metadata.set('traceparent', `00-${ids.traceId}-${ids.spanId}-01`);
+  call.sendMetadata(metadata);
+}
+
 /** The ModelInfer handler. The request's signal is aborted when the client goes away before the answer. */
 export function modelInferRpc(ctx: GrpcContext): handleUnaryCall<ModelInferRequestIn, ModelInferResponseOut> {
   return (call, callback) => {
@@ -66,6 +75,7 @@ export function modelInferRpc(ctx: GrpcContext): handleUnaryCall<ModelInferReque
     const trace = ctx.tracing.start(call.request.model_name, metadataHeaders(call.metadata), 'GRPC');
     trace?.describe?.(grpcEndpoint(call, 'ModelInfer'));
     trace?.received(monotonicNs());
+    if (ctx.responseTraceHeaders) sendTraceparent(call, trace);
     const cancellation = callCancellation(call);
     const send = (status: number, write: () => void): void => {
       cancellation.answered();

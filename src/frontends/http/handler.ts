@@ -35,6 +35,8 @@ export interface HttpContext {
   readonly tracing: TraceManager;
   /** Who may use which API group; undefined when every request is served. */
   readonly access?: AccessPolicy | undefined;
+  /** Inference responses carry `traceparent` (traced requests) and `Server-Timing` (`responseTraceHeaders`). */
+  readonly responseTraceHeaders?: boolean;
 }
 
 type Handler = (ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -184,8 +186,9 @@ function serveInference(
     markResponding(trace);
     respondWithError(req, res, error);
   };
+  const onTiming = ctx.responseTraceHeaders ? correlationHeaders(res, trace) : undefined;
   const answer = (decoded: InferenceRequest): void => {
-    const done = respond(ctx, { ...decoded, trace, signal: cancel.signal }, res, trace, fail);
+    const done = respond(ctx, { ...decoded, trace, signal: cancel.signal, onTiming }, res, trace, fail);
     if (done) done.then(undefined, fail);
   };
   const onBody = (body: Buffer): void => {
@@ -240,6 +243,22 @@ function refuse(ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: 
     markResponding(trace);
   }
   respondWithError(req, res, error);
+}
+
+/**
+ * Sets `traceparent` on the response of a traced request now (its root span's ids, sampled), and returns what
+ * sets `Server-Timing` once the core tells the request's queue and compute durations (total: from receipt).
+ */
+function correlationHeaders(res: ServerResponse, trace: FrontendTrace | undefined): (queueMs: number, computeMs: number) => void {
+  const ids = trace?.rootSpanContext?.();
+  if (ids !== undefined) res.setHeader('traceparent', `00-${ids.traceId}-${ids.spanId}-01`);
+  const receivedAt = performance.now();
+  return (queueMs, computeMs) => {
+    const total = performance.now() - receivedAt;
+    if (!res.headersSent) {
+      res.setHeader('Server-Timing', `queue;dur=${queueMs.toFixed(3)}, compute;dur=${computeMs.toFixed(3)}, total;dur=${total.toFixed(3)}`);
+    }
+  };
 }
 
 /** Marks a request's response complete and its sending started (one clock reading for both). */

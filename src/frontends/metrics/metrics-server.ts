@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { type MetricsModelSource, registerInferenceMetrics } from './inference-metrics.ts';
+import { registerLatencyHistograms } from './latency-histograms.ts';
 import { createMetricsHandler } from './metrics-handler.ts';
 
 /** Prefix of the process and event-loop metrics. */
@@ -29,6 +30,8 @@ export interface MetricsContext {
   readonly models: MetricsModelSource;
   /** The server's own counters (unhandled errors, lost spans, …). */
   readonly counters?: readonly ServerCounter[];
+  /** Serve the latency histograms (`metricsConfig: ['histogram_latencies=true']`). */
+  readonly histogramLatencies?: boolean;
 }
 
 /** A listening metrics endpoint. */
@@ -49,6 +52,7 @@ export function createMetricsRegistry(ctx: MetricsContext): Registry {
   const registry = new Registry();
   registerInferenceMetrics(registry, ctx.models);
   for (const counter of ctx.counters ?? []) registerServerCounter(registry, counter);
+  if (ctx.histogramLatencies) registerLatencyHistograms(registry, ctx.models);
   collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
   return registry;
 }

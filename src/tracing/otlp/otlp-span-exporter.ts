@@ -1,9 +1,10 @@
 /**
- * The OTLP/HTTP (protobuf) exporter of OpenTelemetry mode. Its settings are the OpenTelemetry JS exporter's
- * (the given URL, else the `OTEL_EXPORTER_OTLP_*` endpoint; headers and compression from the environment),
- * and so is the handling of a request's outcome (the export delegate: concurrency limit, partial-success
- * logging). What it sends are {@link SpanBatch}es. An `http://` collector without compression is sent to by
- * {@link createSocketHttpTransport} (with {@link withRetries}); any other keeps the JS exporter's transport.
+ * The span exporter of OpenTelemetry mode, built from the resolved {@link ExporterSettings}: OTLP over
+ * HTTP/protobuf, HTTP/JSON or gRPC, the console, or none. The handling of an OTLP request's outcome is the
+ * OpenTelemetry JS exporter's (the export delegate: concurrency limit, partial-success logging). What it
+ * sends are {@link SpanBatch}es. An `http://` collector without compression is sent to by
+ * {@link createSocketHttpTransport}; `https://` or gzip keeps the JS exporter's `node:http` transport; gRPC
+ * goes through {@link createGrpcTransport}. Each is wrapped in {@link withRetries}.
  *
  * @module
  */
@@ -17,30 +18,24 @@ import {
   OTLPExporterError,
 } from '@opentelemetry/otlp-exporter-base';
 import {
-  convertLegacyHttpOptions,
   createOtlpHttpExportDelegate,
   createOtlpHttpExporterMetrics,
+  httpAgentFactoryFromOptions,
 } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   type IExporterMetricsHelper,
   type IExportTraceServiceResponse,
   type ISerializer,
+  JsonTraceSerializer,
   ProtobufTraceSerializer,
 } from '@opentelemetry/otlp-transformer';
-import { invalidArg } from '../../errors.ts';
+import { log } from '../../logger.ts';
+import type { ExporterSettings } from './exporter-settings.ts';
+import { createGrpcTransport } from './grpc-transport.ts';
+import { encodeExportRequestJson, exportRequestToJson } from './otlp-json.ts';
 import { withRetries } from './retrying-transport.ts';
 import { createSocketHttpTransport } from './socket-http-transport.ts';
 import type { SpanBatch } from './span-batch.ts';
-
-/** Options of {@link createOtlpSpanExporter}. */
-export interface OtlpSpanExporterOptions {
-  /** The collector's traces URL; the `OTEL_EXPORTER_OTLP_*` environment (or the JS exporter's default) otherwise. */
-  readonly url?: string;
-  /** How long one export, retries included, may take. */
-  readonly timeoutMillis: number;
-  /** Told of an error the transport threw (a fault, not the collector's answer); the export fails. */
-  readonly onTransportError?: (error: unknown) => void;
-}
 
 /** Sends span batches to the collector. */
 export interface OtlpSpanExporter {
@@ -52,29 +47,37 @@ export interface OtlpSpanExporter {
   shutdown(): Promise<void>;
 }
 
-const METRICS_COMPONENT = 'otlp_http_span_exporter';
+const batchMetrics: IExporterMetricsHelper<SpanBatch> = { name: 'span', countItems: (batch) => batch.count };
 
-const batchSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
+const protobufSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
   serializeRequest: (batch) => batch.encode(),
   deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
 };
 
-const batchMetrics: IExporterMetricsHelper<SpanBatch> = { name: 'span', countItems: (batch) => batch.count };
+const jsonSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
+  serializeRequest: (batch) => {
+    const bytes = batch.encode();
+    return bytes && encodeExportRequestJson(bytes);
+  },
+  deserializeResponse: (data) => JsonTraceSerializer.deserializeResponse(data),
+};
 
-/** The JS exporter's configuration for `options` and the environment, or a TritonError saying what is wrong. */
-function exporterConfiguration(options: OtlpSpanExporterOptions): ReturnType<typeof convertLegacyHttpOptions> {
-  try {
-    return convertLegacyHttpOptions(
-      { ...(options.url !== undefined && { url: options.url }), timeoutMillis: options.timeoutMillis },
-      'TRACES',
-      'v1/traces',
-      { 'Content-Type': 'application/x-protobuf' },
-    );
-  } catch (error) {
-    throw invalidArg(
-      `OpenTelemetry exporter settings are invalid (${(error as Error).message}); a collector URL looks like http://localhost:4318/v1/traces`,
-    );
-  }
+/**
+ * The exporter for `settings`: one per name of `OTEL_TRACES_EXPORTER` (an export succeeds when each of them
+ * accepted the batch), or one that drops every batch for `none`.
+ */
+export function createOtlpSpanExporter(settings: ExporterSettings, onTransportError?: TransportErrorListener): OtlpSpanExporter {
+  const exporters = settings.exporters.map((name) =>
+    name === 'console' ? consoleExporter() : otlpExporter(settings, onTransportError),
+  );
+  if (exporters.length === 1) return exporters[0]!;
+  return {
+    url: exporters.length === 0 ? 'none' : exporters.map((exporter) => exporter.url).join(' and '),
+    export: async (batch) => (await Promise.all(exporters.map((exporter) => exporter.export(batch)))).find((why) => why !== undefined),
+    shutdown: async () => {
+      await Promise.all(exporters.map((exporter) => exporter.shutdown()));
+    },
+  };
 }
 
 /**
@@ -92,7 +95,7 @@ export function describeExportError(error: Error | undefined): string {
 }
 
 /** `transport`, with what it throws reported to `onError` and answered as a failed export. */
-function reportingThrows(transport: IExporterTransport, onError: ((error: unknown) => void) | undefined): IExporterTransport {
+function reportingThrows(transport: IExporterTransport, onError: TransportErrorListener | undefined): IExporterTransport {
   if (onError === undefined) return transport;
   return {
     async send(data, timeoutMillis): Promise<ExportResponse> {
@@ -107,21 +110,11 @@ function reportingThrows(transport: IExporterTransport, onError: ((error: unknow
   };
 }
 
-/** The exporter for `options` (see the module comment). */
-export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSpanExporter {
-  const config = exporterConfiguration(options);
-  const url = new URL(config.url);
-  const delegate: IOtlpExportDelegate<SpanBatch> =
-    url.protocol === 'http:' && config.compression === 'none'
-      ? createOtlpNetworkExportDelegate(
-          config,
-          batchSerializer,
-          createOtlpHttpExporterMetrics(METRICS_COMPONENT, batchMetrics, config.url, undefined),
-          withRetries(reportingThrows(createSocketHttpTransport({ url, headers: config.headers }), options.onTransportError)),
-        )
-      : createOtlpHttpExportDelegate(config, batchSerializer, METRICS_COMPONENT, batchMetrics, undefined);
+/** Sends to an OTLP collector (see the module comment). */
+function otlpExporter(settings: ExporterSettings, onTransportError: TransportErrorListener | undefined): OtlpSpanExporter {
+  const delegate = exportDelegate(settings, onTransportError);
   return {
-    url: config.url,
+    url: settings.url,
     export: (batch) =>
       new Promise((resolve) =>
         delegate.export(batch, (result) =>
@@ -131,3 +124,53 @@ export function createOtlpSpanExporter(options: OtlpSpanExporterOptions): OtlpSp
     shutdown: () => delegate.shutdown(),
   };
 }
+
+/** Told of an error a transport threw (a fault, not the collector's answer); the export fails. */
+export type TransportErrorListener = (error: unknown) => void;
+
+function exportDelegate(settings: ExporterSettings, onTransportError: TransportErrorListener | undefined): IOtlpExportDelegate<SpanBatch> {
+  const { protocol, url, compression, timeoutMillis } = settings;
+  const shared = { compression, timeoutMillis, concurrencyLimit: CONCURRENCY_LIMIT };
+  if (protocol === 'grpc') {
+    const metrics = createOtlpHttpExporterMetrics('otlp_grpc_span_exporter', batchMetrics, url, undefined);
+    return createOtlpNetworkExportDelegate(shared, protobufSerializer, metrics, withRetries(reportingThrows(createGrpcTransport(settings), onTransportError)));
+  }
+  const json = protocol === 'http/json';
+  const serializer = json ? jsonSerializer : protobufSerializer;
+  const allHeaders = { ...settings.headers, 'Content-Type': json ? 'application/json' : 'application/x-protobuf' };
+  const headers = (): Promise<Record<string, string>> => Promise.resolve(allHeaders);
+  const component = json ? 'otlp_http_json_span_exporter' : 'otlp_http_span_exporter';
+  const parsed = new URL(url);
+  if (parsed.protocol === 'http:' && compression === 'none') {
+    const metrics = createOtlpHttpExporterMetrics(component, batchMetrics, url, undefined);
+    return createOtlpNetworkExportDelegate(shared, serializer, metrics, withRetries(reportingThrows(createSocketHttpTransport({ url: parsed, headers }), onTransportError)));
+  }
+  const { certificate: ca, clientCertificate: cert, clientKey: key } = settings;
+  const agentFactory = httpAgentFactoryFromOptions({ keepAlive: true, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) });
+  return createOtlpHttpExportDelegate({ ...shared, url, headers, agentFactory }, serializer, component, batchMetrics, undefined);
+}
+
+/** The OpenTelemetry JS exporter's default number of exports in flight at once. */
+const CONCURRENCY_LIMIT = 30;
+
+/** Writes each span of a batch as one OTLP/JSON log line (`OTEL_TRACES_EXPORTER=console`). */
+function consoleExporter(): OtlpSpanExporter {
+  return {
+    url: 'the console',
+    export: (batch) => {
+      const bytes = batch.encode();
+      if (bytes === undefined) return Promise.resolve(undefined);
+      for (const resourceSpans of (exportRequestToJson(bytes).resourceSpans ?? []) as ConsoleResourceSpans[]) {
+        for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+          for (const span of scopeSpans.spans ?? []) {
+            log.info(`OpenTelemetry span ${JSON.stringify({ resource: resourceSpans.resource, scope: scopeSpans.scope, span })}`);
+          }
+        }
+      }
+      return Promise.resolve(undefined);
+    },
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+type ConsoleResourceSpans = { resource?: unknown; scopeSpans?: { scope?: unknown; spans?: unknown[] }[] };
