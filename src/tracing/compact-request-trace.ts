@@ -20,7 +20,7 @@ import { NOOP_REQUEST_TRACER } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
 import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
-import { keptTreeShapes, PARENT_AT, PLANNED_SPANS, SPAN_COUNT, STEP, STEP_COUNT } from './tree-plan.ts';
+import { keptTreeShapes, PARENT_AT, PLANNED_SPANS, SPAN_COUNT, STEP, STEP_COUNT, TRITON_SPAN_KINDS } from './tree-plan.ts';
 import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.ts';
 import type { ProtoWriter } from './otlp/proto-writer.ts';
 import type { SpanShape } from './tree-span.ts';
@@ -145,9 +145,10 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   writeEntries(writer: ProtoWriter, first: number, count: number): void {
     if (first === 0) this.#drawIds();
     const shapes = this.#shapes!;
+    const kinds = this.#options.spanKinds ?? TRITON_SPAN_KINDS;
     for (let i = first; i < first + count; i++) {
       const span = PLANNED_SPANS[i]!;
-      writeTreeSpan(writer, this, span, shapes[i]!, this);
+      writeTreeSpan(writer, this, span, shapes[i]!, this, kinds[i]!);
     }
   }
 

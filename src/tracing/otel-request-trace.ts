@@ -7,11 +7,19 @@
  * @module
  */
 
-import { type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, type SpanContext, type SpanKind, trace } from '@opentelemetry/api';
 import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import type { RequestFacts } from './span-tree.ts';
-import { PLANNED_SPANS, REQUEST_SPAN, SPAN_COUNT, STEP, STEP_PLANS, type StepPlan } from './tree-plan.ts';
+import {
+  PLANNED_SPANS,
+  REQUEST_SPAN,
+  SPAN_COUNT,
+  STEP,
+  STEP_PLANS,
+  type StepPlan,
+  TRITON_SPAN_KINDS,
+} from './tree-plan.ts';
 import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
 
 /** Options of {@link OtelRequestTrace}. */
@@ -27,6 +35,8 @@ export interface OtelRequestTraceOptions {
   readonly startNs: bigint;
   /** Called once when the trace is complete. */
   readonly onFinish: () => void;
+  /** The kind of each span of the tree (tree-plan.ts `spanKindsOf`); Triton's all-SERVER when not given. */
+  readonly spanKinds?: readonly SpanKind[];
 }
 
 /** One request's spans in OpenTelemetry mode. */
@@ -141,7 +151,7 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
       let parent = planned.parent;
       while (parent >= 0 && this.#spans[parent] === undefined) parent = PLANNED_SPANS[parent]!.parent;
       if (parent < 0) return;
-      span = this.#spans[parent]!.startChild(shape, ns);
+      span = this.#spans[parent]!.startChild(shape, ns, (this.#options.spanKinds ?? TRITON_SPAN_KINDS)[index]!);
     }
     this.#spans[index] = span;
     this.#ended[index] = false;

@@ -51,7 +51,17 @@ export interface OtelTraceConfig {
   readonly bspScheduleDelayMillis: number;
   /** Most spans the batch span processor sends in one export. */
   readonly bspMaxExportBatchSize: number;
+  /**
+   * The kinds of the tree's spans (`opentelemetry,span_kinds`): `triton` (the default, Triton's choice) makes
+   * every span SERVER; `standard` makes the root SERVER and the spans below it INTERNAL, as OpenTelemetry's
+   * specification intends (one SERVER span per request the server receives).
+   */
+  readonly spanKinds: SpanKindsSetting;
 }
+
+/** The values of `opentelemetry,span_kinds`. */
+export const SPAN_KINDS_SETTINGS = ['triton', 'standard'] as const;
+export type SpanKindsSetting = (typeof SPAN_KINDS_SETTINGS)[number];
 
 /** The start-up trace configuration: what `tritonserver` holds after parsing its options. */
 export interface TraceConfig {
@@ -237,6 +247,10 @@ function readOtelSettings(
   }
   const urls = entries.filter((entry) => entry.setting === 'url').map((entry) => entry.value);
   const resourceEntries = entries.filter((entry) => entry.setting === 'resource').map((entry) => entry.value);
+  let spanKinds: SpanKindsSetting = 'triton';
+  for (const { setting, value } of entries) {
+    if (setting === 'span_kinds') spanKinds = inOptionContext(`--trace-config opentelemetry,${setting}`, () => parseSpanKinds(value));
+  }
   const otel: OtelTraceConfig = {
     url: urls.at(-1) ?? DEFAULT_OTLP_TRACES_URL,
     urlGiven: urls.length > 0,
@@ -245,8 +259,16 @@ function readOtelSettings(
     bspMaxQueueSize: bsp.get('bsp_max_queue_size') ?? 0,
     bspScheduleDelayMillis: bsp.get('bsp_schedule_delay') ?? 0,
     bspMaxExportBatchSize: bsp.get('bsp_max_export_batch_size') ?? 0,
+    spanKinds,
   };
   return { settingsEcho, otel };
+}
+
+/** Reads `opentelemetry,span_kinds` (`triton` or `standard`, case as given). */
+function parseSpanKinds(value: string): SpanKindsSetting {
+  const known = SPAN_KINDS_SETTINGS.find((candidate) => candidate === value);
+  if (known !== undefined) return known;
+  throw invalidArg(`invalid value for span_kinds: ${value}. Available options are "triton" and "standard"`);
 }
 
 /** The OpenTelemetry part of a triton-mode configuration: built-in defaults, nothing read. */
@@ -259,6 +281,7 @@ function inactiveOtelConfig(): OtelTraceConfig {
     bspMaxQueueSize: Number(BSP_SETTINGS[0].fallback),
     bspScheduleDelayMillis: Number(BSP_SETTINGS[1].fallback),
     bspMaxExportBatchSize: Number(BSP_SETTINGS[2].fallback),
+    spanKinds: 'triton',
   };
 }
 
@@ -266,7 +289,7 @@ function inactiveOtelConfig(): OtelTraceConfig {
 const KNOWN_SETTINGS: Readonly<Record<TraceMode | typeof GLOBAL_MODE, readonly string[]>> = {
   [GLOBAL_MODE]: ['level', 'rate', 'count', 'mode'],
   triton: ['file', 'log-frequency'],
-  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting)],
+  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting), 'span_kinds'],
 };
 
 /** Logs a warning for every setting no mode reads: it is accepted, as in Triton, but has no effect. */

@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, SpanKind } from '@opentelemetry/api';
+import type { SpanKindsSetting } from './trace-config.ts';
 import { AttributeRun } from './otlp/encode-recorded-spans.ts';
 import type { FrontendProtocol } from './frontend-trace.ts';
 import {
@@ -188,3 +189,16 @@ export function keptTreeShapes(protocol: FrontendProtocol, modelName: string): r
   }
   return shapes;
 }
+
+/**
+ * The kind of each span of the tree under an `opentelemetry,span_kinds` setting: `triton`, every span SERVER
+ * (Triton's choice); `standard`, the root SERVER and every span below it INTERNAL.
+ */
+export function spanKindsOf(setting: SpanKindsSetting): readonly SpanKind[] {
+  return Object.freeze(
+    PLANNED_SPANS.map((span) => (setting === 'triton' || span.parent < 0 ? SpanKind.SERVER : SpanKind.INTERNAL)),
+  );
+}
+
+/** Triton's kinds: every span SERVER. */
+export const TRITON_SPAN_KINDS: readonly SpanKind[] = spanKindsOf('triton');
