@@ -22,7 +22,7 @@ import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
 import type { TraceErrors } from './trace-guard.ts';
 import { ApiTreeSpan } from './tree-span.ts';
-import { spanKindsOf } from './tree-plan.ts';
+import { spanKindsOf, treeDetail } from './tree-plan.ts';
 import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
 /** Triton's instrumentation scope name. */
@@ -162,13 +162,14 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors):
     log.info('OpenTelemetry: the application registered a tracer provider already; ts-triton uses it');
   }
   const spanKinds = spanKindsOf(config.spanKinds);
+  const detail = treeDetail(config.detail);
   const startRoot = registeredGlobally
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
   return {
     startTrace: registeredGlobally
-      ? (options) => new CompactRequestTrace({ ...options, startRoot, processor: spanProcessor, spanKinds })
-      : (options) => new OtelRequestTrace({ ...options, startRoot, spanKinds }),
+      ? (options) => new CompactRequestTrace({ ...options, startRoot, processor: spanProcessor, spanKinds, detail })
+      : (options) => new OtelRequestTrace({ ...options, startRoot, spanKinds, detail }),
     registeredGlobally,
     collectorUrl: exporter.url,
     extractContext: extractW3CContext,

@@ -19,6 +19,7 @@ import {
   STEP_PLANS,
   type StepPlan,
   TRITON_SPAN_KINDS,
+  type TreeDetail,
 } from './tree-plan.ts';
 import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
 
@@ -37,6 +38,8 @@ export interface OtelRequestTraceOptions {
   readonly onFinish: () => void;
   /** The kind of each span of the tree (tree-plan.ts `spanKindsOf`); Triton's all-SERVER when not given. */
   readonly spanKinds?: readonly SpanKind[];
+  /** The spans exported (tree-plan.ts `treeDetail`); every span when not given. */
+  readonly detail?: TreeDetail;
 }
 
 /** One request's spans in OpenTelemetry mode. */
@@ -143,6 +146,7 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
 
   /** Starts span `index` under its nearest ancestor that started (the root under the propagated context). */
   #start(index: number, ns: bigint): void {
+    if (this.#options.detail?.kept[index] === false) return;
     const planned = PLANNED_SPANS[index]!;
     const shape = planned.shapeOf(this.#options.protocol, this.model?.name ?? '');
     let span: TreeSpan;

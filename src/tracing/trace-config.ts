@@ -57,7 +57,21 @@ export interface OtelTraceConfig {
    * specification intends (one SERVER span per request the server receives).
    */
   readonly spanKinds: SpanKindsSetting;
+  /**
+   * Which spans of the tree are exported (`opentelemetry,detail`): `full` (the default: Triton's tree and
+   * ts-triton's spans), `model` (the root and the model span) or `root` (the root only).
+   */
+  readonly detail: DetailSetting;
+  /**
+   * Whether a request whose `traceparent` has the sampled flag off is left untraced (`opentelemetry,honor_sampled`).
+   * False by default: Triton traces it anyway.
+   */
+  readonly honorSampled: boolean;
 }
+
+/** The values of `opentelemetry,detail`. */
+export const DETAIL_SETTINGS = ['full', 'model', 'root'] as const;
+export type DetailSetting = (typeof DETAIL_SETTINGS)[number];
 
 /** The values of `opentelemetry,span_kinds`. */
 export const SPAN_KINDS_SETTINGS = ['triton', 'standard'] as const;
@@ -248,8 +262,15 @@ function readOtelSettings(
   const urls = entries.filter((entry) => entry.setting === 'url').map((entry) => entry.value);
   const resourceEntries = entries.filter((entry) => entry.setting === 'resource').map((entry) => entry.value);
   let spanKinds: SpanKindsSetting = 'triton';
+  let detail: DetailSetting = 'full';
+  let honorSampled = false;
   for (const { setting, value } of entries) {
-    if (setting === 'span_kinds') spanKinds = inOptionContext(`--trace-config opentelemetry,${setting}`, () => parseSpanKinds(value));
+    const label = `--trace-config opentelemetry,${setting}`;
+    if (setting === 'span_kinds') spanKinds = inOptionContext(label, () => parseChoice(setting, value, SPAN_KINDS_SETTINGS));
+    if (setting === 'detail') detail = inOptionContext(label, () => parseChoice(setting, value, DETAIL_SETTINGS));
+    if (setting === 'honor_sampled') {
+      honorSampled = inOptionContext(label, () => parseChoice(setting, value, ['false', 'true'] as const)) === 'true';
+    }
   }
   const otel: OtelTraceConfig = {
     url: urls.at(-1) ?? DEFAULT_OTLP_TRACES_URL,
@@ -260,15 +281,20 @@ function readOtelSettings(
     bspScheduleDelayMillis: bsp.get('bsp_schedule_delay') ?? 0,
     bspMaxExportBatchSize: bsp.get('bsp_max_export_batch_size') ?? 0,
     spanKinds,
+    detail,
+    honorSampled,
   };
   return { settingsEcho, otel };
 }
 
-/** Reads `opentelemetry,span_kinds` (`triton` or `standard`, case as given). */
-function parseSpanKinds(value: string): SpanKindsSetting {
-  const known = SPAN_KINDS_SETTINGS.find((candidate) => candidate === value);
+/** Reads one of the `choices` of ts-triton's setting `setting` (exact case). */
+function parseChoice<T extends string>(setting: string, value: string, choices: readonly T[]): T {
+  const known = choices.find((candidate) => candidate === value);
   if (known !== undefined) return known;
-  throw invalidArg(`invalid value for span_kinds: ${value}. Available options are "triton" and "standard"`);
+  const listed = choices.map((choice) => `"${choice}"`);
+  throw invalidArg(
+    `invalid value for ${setting}: ${value}. Available options are ${listed.slice(0, -1).join(', ')} and ${listed.at(-1)}`,
+  );
 }
 
 /** The OpenTelemetry part of a triton-mode configuration: built-in defaults, nothing read. */
@@ -282,6 +308,8 @@ function inactiveOtelConfig(): OtelTraceConfig {
     bspScheduleDelayMillis: Number(BSP_SETTINGS[1].fallback),
     bspMaxExportBatchSize: Number(BSP_SETTINGS[2].fallback),
     spanKinds: 'triton',
+    detail: 'full',
+    honorSampled: false,
   };
 }
 
@@ -289,7 +317,7 @@ function inactiveOtelConfig(): OtelTraceConfig {
 const KNOWN_SETTINGS: Readonly<Record<TraceMode | typeof GLOBAL_MODE, readonly string[]>> = {
   [GLOBAL_MODE]: ['level', 'rate', 'count', 'mode'],
   triton: ['file', 'log-frequency'],
-  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting), 'span_kinds'],
+  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting), 'span_kinds', 'detail', 'honor_sampled'],
 };
 
 /** Logs a warning for every setting no mode reads: it is accepted, as in Triton, but has no effect. */

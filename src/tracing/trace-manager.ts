@@ -23,6 +23,9 @@ import {
   traceSettingFields,
 } from './trace-settings-json.ts';
 
+/** The W3C trace flags' sampled bit. */
+const SAMPLED = 1;
+
 /** The server's tracing. */
 export class TraceManager {
   readonly #config: TraceConfig;
@@ -90,6 +93,8 @@ export class TraceManager {
     const setting = this.#settings.settingFor(model);
     const pipeline = this.#pipeline;
     const parent = pipeline && !traceLevelIsOff(setting.values.levels) ? pipeline.extractContext(headers) : undefined;
+    // With opentelemetry,honor_sampled=true, a caller that did not sample its trace is not traced (not counted).
+    if (parent !== undefined && (parent.traceFlags & SAMPLED) === 0 && this.#config.otel.honorSampled) return undefined;
     if (!setting.sample(parent !== undefined)) return undefined;
     const startNs = monotonicNs();
     const id = this.#nextId++;

@@ -8,7 +8,7 @@
  */
 
 import { type Attributes, SpanKind } from '@opentelemetry/api';
-import type { SpanKindsSetting } from './trace-config.ts';
+import type { DetailSetting, SpanKindsSetting } from './trace-config.ts';
 import { AttributeRun } from './otlp/encode-recorded-spans.ts';
 import type { FrontendProtocol } from './frontend-trace.ts';
 import {
@@ -202,3 +202,27 @@ export function spanKindsOf(setting: SpanKindsSetting): readonly SpanKind[] {
 
 /** Triton's kinds: every span SERVER. */
 export const TRITON_SPAN_KINDS: readonly SpanKind[] = spanKindsOf('triton');
+
+/** The spans of the tree exported at one `opentelemetry,detail` setting. */
+export interface TreeDetail {
+  /** Their indexes, in the tree's order; each span's parent is among them. */
+  readonly spans: readonly number[];
+  /** For each span of the tree, whether it is exported. */
+  readonly kept: readonly boolean[];
+}
+
+/**
+ * The spans exported at `detail`: `full` every span; `model` the root and the model span (the span named after
+ * the model); `root` the root. A kept span's ancestors are kept, so each exported span's parent is exported.
+ */
+export function treeDetail(detail: DetailSetting): TreeDetail {
+  const kept = PLANNED_SPANS.map(
+    (span) => detail === 'full' || span.parent < 0 || (detail === 'model' && SPAN_TREE[span.index]!.name === MODEL_NAME),
+  );
+  for (let i = kept.length - 1; i >= 0; i--) if (kept[i] && PLANNED_SPANS[i]!.parent >= 0) kept[PLANNED_SPANS[i]!.parent] = true;
+  const spans = PLANNED_SPANS.filter((span) => kept[span.index]).map((span) => span.index);
+  return Object.freeze({ spans: Object.freeze(spans), kept: Object.freeze(kept) });
+}
+
+/** Every span exported (Triton's tree and ts-triton's spans). */
+export const FULL_DETAIL: TreeDetail = treeDetail('full');

@@ -68,6 +68,8 @@ describe('defaults', () => {
       bspScheduleDelayMillis: 5000,
       bspMaxExportBatchSize: 512,
       spanKinds: 'triton',
+      detail: 'full',
+      honorSampled: false,
     });
     assert.deepEqual(config.settingsEcho, [
       ['bsp_max_queue_size', '2048'],
@@ -113,7 +115,7 @@ describe('global settings', () => {
     assert.equal(config.otel.urlGiven, false);
     assert.deepEqual(warnings.slice(0, 3), [
       "--trace-config levl=TIMESTAMPS: unknown global trace setting 'levl' is ignored (as Triton does); did you mean 'level'? Valid: level, rate, count, mode",
-      "--trace-config opentelemetry,ulr=http://c:4318/v1/traces: unknown opentelemetry trace setting 'ulr' is ignored (as Triton does); did you mean 'url'? Valid: url, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size, span_kinds",
+      "--trace-config opentelemetry,ulr=http://c:4318/v1/traces: unknown opentelemetry trace setting 'ulr' is ignored (as Triton does); did you mean 'url'? Valid: url, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size, span_kinds, detail, honor_sampled",
       "--trace-config triton,fiel=x: unknown triton trace setting 'fiel' is ignored (as Triton does); did you mean 'file'? Valid: file, log-frequency",
     ]);
   });
