@@ -65,8 +65,12 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   readonly #written: readonly number[];
   readonly spanCount: number;
 
+  /** Tensor summaries (level TENSORS) are attributes the declared tree does not have: the general path adds them. */
+  readonly tensors: OtelRequestTrace['tensors'];
+
   constructor(options: CompactRequestTraceOptions) {
     this.#options = options;
+    this.tensors = options.tensors && ((activity, tensors) => this.#takeOver()?.tensors?.(activity, tensors));
     this.#written = (options.detail ?? FULL_DETAIL).spans;
     this.spanCount = this.#written.length;
     this.times = NO_TIMES.slice();

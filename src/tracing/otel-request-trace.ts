@@ -18,10 +18,13 @@ import {
   STEP,
   STEP_PLANS,
   type StepPlan,
+  MODEL_SPAN,
   TRITON_SPAN_KINDS,
   type TreeDetail,
 } from './tree-plan.ts';
 import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
+import { type TensorActivity, tensorSummary } from './tensor-summary.ts';
+import type { NDArray } from '../core/ndarray.ts';
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {
@@ -40,6 +43,8 @@ export interface OtelRequestTraceOptions {
   readonly spanKinds?: readonly SpanKind[];
   /** The spans exported (tree-plan.ts `treeDetail`); every span when not given. */
   readonly detail?: TreeDetail;
+  /** At level TENSORS: tensor summaries on the model span, with a preview of this many values (0: none). */
+  readonly tensors?: { readonly previewValues: number };
 }
 
 /** One request's spans in OpenTelemetry mode. */
@@ -57,9 +62,15 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   endpoint: RequestEndpoint | undefined;
   status: number | undefined;
 
+  /** Tensor summaries (level TENSORS): set on the model span. */
+  readonly tensors: ((activity: TensorActivity, tensors: Readonly<Record<string, NDArray>>) => void) | undefined;
+
   /** Starts the tree (its first step: the root span). */
   constructor(options: OtelRequestTraceOptions) {
     this.#options = options;
+    const summaries = options.tensors;
+    this.tensors =
+      summaries && ((activity, tensors) => this.#spans[MODEL_SPAN]?.annotate(tensorSummary(activity, tensors, summaries.previewValues)));
     this.#plan = STEP_PLANS[options.protocol];
     this.#at(STEP.START, options.startNs);
   }

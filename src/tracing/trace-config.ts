@@ -22,6 +22,7 @@ import { invalidArg, TritonError } from '../errors.ts';
 import { unknownNameWarning } from '../closest-name.ts';
 import { log } from '../logger.ts';
 import { readCxxInteger } from './cxx-integer.ts';
+import { MAX_PREVIEW_VALUES } from './tensor-summary.ts';
 import { DEFAULT_SERVICE_NAME, resolveResourceAttributes } from './otel-resource.ts';
 import { asciiLowerCase, combineTraceLevels, parseTraceLevel, type TraceLevelName, type TraceLevels } from './trace-levels.ts';
 
@@ -67,6 +68,11 @@ export interface OtelTraceConfig {
    * False by default: Triton traces it anyway.
    */
   readonly honorSampled: boolean;
+  /**
+   * At level TENSORS, how many values of each input and output the model span previews
+   * (`opentelemetry,tensor_preview`, 0 to {@link MAX_PREVIEW_VALUES}); 0 (the default) previews none.
+   */
+  readonly tensorPreview: number;
 }
 
 /** The values of `opentelemetry,detail`. */
@@ -264,12 +270,16 @@ function readOtelSettings(
   let spanKinds: SpanKindsSetting = 'triton';
   let detail: DetailSetting = 'full';
   let honorSampled = false;
+  let tensorPreview = 0;
   for (const { setting, value } of entries) {
     const label = `--trace-config opentelemetry,${setting}`;
     if (setting === 'span_kinds') spanKinds = inOptionContext(label, () => parseChoice(setting, value, SPAN_KINDS_SETTINGS));
     if (setting === 'detail') detail = inOptionContext(label, () => parseChoice(setting, value, DETAIL_SETTINGS));
     if (setting === 'honor_sampled') {
       honorSampled = inOptionContext(label, () => parseChoice(setting, value, ['false', 'true'] as const)) === 'true';
+    }
+    if (setting === 'tensor_preview') {
+      tensorPreview = inOptionContext(label, () => parseIntegerOption(value, { min: 0n, max: BigInt(MAX_PREVIEW_VALUES) }));
     }
   }
   const otel: OtelTraceConfig = {
@@ -283,6 +293,7 @@ function readOtelSettings(
     spanKinds,
     detail,
     honorSampled,
+    tensorPreview,
   };
   return { settingsEcho, otel };
 }
@@ -310,6 +321,7 @@ function inactiveOtelConfig(): OtelTraceConfig {
     spanKinds: 'triton',
     detail: 'full',
     honorSampled: false,
+    tensorPreview: 0,
   };
 }
 
@@ -317,7 +329,7 @@ function inactiveOtelConfig(): OtelTraceConfig {
 const KNOWN_SETTINGS: Readonly<Record<TraceMode | typeof GLOBAL_MODE, readonly string[]>> = {
   [GLOBAL_MODE]: ['level', 'rate', 'count', 'mode'],
   triton: ['file', 'log-frequency'],
-  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting), 'span_kinds', 'detail', 'honor_sampled'],
+  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting), 'span_kinds', 'detail', 'honor_sampled', 'tensor_preview'],
 };
 
 /** Logs a warning for every setting no mode reads: it is accepted, as in Triton, but has no effect. */
@@ -338,8 +350,11 @@ function warnAboutOtelModeLimits(config: TraceConfig, tritonEntries: readonly Tr
       log.warn(`--trace-config triton,${setting} has no effect in opentelemetry trace mode and is ignored`);
     }
   }
-  if (config.levels.tensors) {
-    log.warn('trace level TENSORS is not supported in opentelemetry trace mode; tensors will not be traced');
+  if (config.otel.tensorPreview > 0 && !config.levels.tensors) {
+    log.warn(
+      '--trace-config opentelemetry,tensor_preview applies only to requests traced at level TENSORS, ' +
+        'and the start-up level is not TENSORS (a model setting may still set it)',
+    );
   }
 }
 

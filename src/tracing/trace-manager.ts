@@ -34,7 +34,6 @@ export class TraceManager {
   /** Errors of tracing (each drops one request's trace; requests are served regardless). */
   readonly errors: TraceErrors;
   #nextId = 1;
-  #warnedTensors = false;
 
   /**
    * @param config - the parsed trace configuration.
@@ -99,8 +98,8 @@ export class TraceManager {
     const startNs = monotonicNs();
     const id = this.#nextId++;
     if (pipeline) {
-      this.#warnIfTensorLevel(setting.values.levels.tensors);
       return pipeline.startTrace({
+        ...(setting.values.levels.tensors && { tensors: { previewValues: this.#config.otel.tensorPreview } }),
         parent,
         protocol,
         tritonId: id,
@@ -161,11 +160,5 @@ export class TraceManager {
     const [late] = await Promise.all([Promise.race([written, expired]), this.#pipeline?.shutdown(timeoutMs)]);
     clearTimeout(timer);
     if (late) log.warn(`trace file ${this.traceFile?.path} was still being written when the exit timeout expired`);
-  }
-
-  #warnIfTensorLevel(tensors: boolean): void {
-    if (!tensors || this.#warnedTensors) return;
-    this.#warnedTensors = true;
-    log.warn('Tensor level tracing is not supported by the mode: opentelemetry');
   }
 }

@@ -146,6 +146,9 @@ export const REQUEST_SPAN: number = (() => {
   return SPAN_TREE.indexOf(spans[0]!);
 })();
 
+/** The span named after the model: where tensor summaries go (tensor-summary.ts). */
+export const MODEL_SPAN: number = SPAN_TREE.findIndex((s) => s.name === MODEL_NAME);
+
 /** Where the propagated parent's span id goes in a compactly recorded tree's id words (after every span's). */
 export const PARENT_AT = 4 + 2 * SPAN_COUNT;
 
