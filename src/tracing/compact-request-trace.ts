@@ -105,7 +105,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
-    const shapes = keptTreeShapes(this.#options.protocol, model.name);
+    const shapes = keptTreeShapes(this.#options.withEvents === false ? 'BARE' : this.#options.protocol, model.name);
     if (shapes !== undefined && this.#advance(STEP.REQUEST_START, ns)) {
       this.#shapes = shapes;
       this.model = model;

@@ -163,13 +163,14 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors):
   }
   const spanKinds = spanKindsOf(config.spanKinds);
   const detail = treeDetail(config.detail);
+  const withEvents = config.events;
   const startRoot = registeredGlobally
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
   return {
     startTrace: registeredGlobally
-      ? (options) => new CompactRequestTrace({ ...options, startRoot, processor: spanProcessor, spanKinds, detail })
-      : (options) => new OtelRequestTrace({ ...options, startRoot, spanKinds, detail }),
+      ? (options) => new CompactRequestTrace({ ...options, startRoot, processor: spanProcessor, spanKinds, detail, withEvents })
+      : (options) => new OtelRequestTrace({ ...options, startRoot, spanKinds, detail, withEvents }),
     registeredGlobally,
     collectorUrl: exporter.url,
     extractContext: extractW3CContext,

@@ -12,6 +12,7 @@ import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTracer, type Traced
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import type { RequestFacts } from './span-tree.ts';
 import {
+  BARE_STEP_PLANS,
   PLANNED_SPANS,
   REQUEST_SPAN,
   SPAN_COUNT,
@@ -45,6 +46,8 @@ export interface OtelRequestTraceOptions {
   readonly detail?: TreeDetail;
   /** At level TENSORS: tensor summaries on the model span, with a preview of this many values (0: none). */
   readonly tensors?: { readonly previewValues: number };
+  /** False leaves out the declared events (`opentelemetry,events=false`); true when not given. */
+  readonly withEvents?: boolean;
 }
 
 /** One request's spans in OpenTelemetry mode. */
@@ -71,7 +74,7 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     const summaries = options.tensors;
     this.tensors =
       summaries && ((activity, tensors) => this.#spans[MODEL_SPAN]?.annotate(tensorSummary(activity, tensors, summaries.previewValues)));
-    this.#plan = STEP_PLANS[options.protocol];
+    this.#plan = options.withEvents === false ? BARE_STEP_PLANS : STEP_PLANS[options.protocol];
     this.#at(STEP.START, options.startNs);
   }
 
@@ -159,7 +162,7 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   #start(index: number, ns: bigint): void {
     if (this.#options.detail?.kept[index] === false) return;
     const planned = PLANNED_SPANS[index]!;
-    const shape = planned.shapeOf(this.#options.protocol, this.model?.name ?? '');
+    const shape = planned.shapeOf(this.#options.withEvents === false ? 'BARE' : this.#options.protocol, this.model?.name ?? '');
     let span: TreeSpan;
     if (planned.parent < 0) span = this.#options.startRoot(shape, ns, this.#options.parent);
     else {

@@ -73,6 +73,8 @@ export interface OtelTraceConfig {
    * (`opentelemetry,tensor_preview`, 0 to {@link MAX_PREVIEW_VALUES}); 0 (the default) previews none.
    */
   readonly tensorPreview: number;
+  /** Whether the tree's spans carry their declared events (`opentelemetry,events`, true by default, as Triton). */
+  readonly events: boolean;
 }
 
 /** The values of `opentelemetry,detail`. */
@@ -271,6 +273,7 @@ function readOtelSettings(
   let detail: DetailSetting = 'full';
   let honorSampled = false;
   let tensorPreview = 0;
+  let events = true;
   for (const { setting, value } of entries) {
     const label = `--trace-config opentelemetry,${setting}`;
     if (setting === 'span_kinds') spanKinds = inOptionContext(label, () => parseChoice(setting, value, SPAN_KINDS_SETTINGS));
@@ -278,6 +281,7 @@ function readOtelSettings(
     if (setting === 'honor_sampled') {
       honorSampled = inOptionContext(label, () => parseChoice(setting, value, ['false', 'true'] as const)) === 'true';
     }
+    if (setting === 'events') events = inOptionContext(label, () => parseChoice(setting, value, ['true', 'false'] as const)) === 'true';
     if (setting === 'tensor_preview') {
       tensorPreview = inOptionContext(label, () => parseIntegerOption(value, { min: 0n, max: BigInt(MAX_PREVIEW_VALUES) }));
     }
@@ -294,6 +298,7 @@ function readOtelSettings(
     detail,
     honorSampled,
     tensorPreview,
+    events,
   };
   return { settingsEcho, otel };
 }
@@ -322,6 +327,7 @@ function inactiveOtelConfig(): OtelTraceConfig {
     detail: 'full',
     honorSampled: false,
     tensorPreview: 0,
+    events: true,
   };
 }
 
@@ -329,7 +335,7 @@ function inactiveOtelConfig(): OtelTraceConfig {
 const KNOWN_SETTINGS: Readonly<Record<TraceMode | typeof GLOBAL_MODE, readonly string[]>> = {
   [GLOBAL_MODE]: ['level', 'rate', 'count', 'mode'],
   triton: ['file', 'log-frequency'],
-  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting), 'span_kinds', 'detail', 'honor_sampled', 'tensor_preview'],
+  opentelemetry: ['url', 'resource', ...BSP_SETTINGS.map((bsp) => bsp.setting), 'span_kinds', 'detail', 'honor_sampled', 'tensor_preview', 'events'],
 };
 
 /** Logs a warning for every setting no mode reads: it is accepted, as in Triton, but has no effect. */

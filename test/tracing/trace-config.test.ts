@@ -71,6 +71,7 @@ describe('defaults', () => {
       detail: 'full',
       honorSampled: false,
       tensorPreview: 0,
+      events: true,
     });
     assert.deepEqual(config.settingsEcho, [
       ['bsp_max_queue_size', '2048'],
@@ -116,7 +117,7 @@ describe('global settings', () => {
     assert.equal(config.otel.urlGiven, false);
     assert.deepEqual(warnings.slice(0, 3), [
       "--trace-config levl=TIMESTAMPS: unknown global trace setting 'levl' is ignored (as Triton does); did you mean 'level'? Valid: level, rate, count, mode",
-      "--trace-config opentelemetry,ulr=http://c:4318/v1/traces: unknown opentelemetry trace setting 'ulr' is ignored (as Triton does); did you mean 'url'? Valid: url, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size, span_kinds, detail, honor_sampled, tensor_preview",
+      "--trace-config opentelemetry,ulr=http://c:4318/v1/traces: unknown opentelemetry trace setting 'ulr' is ignored (as Triton does); did you mean 'url'? Valid: url, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size, span_kinds, detail, honor_sampled, tensor_preview, events",
       "--trace-config triton,fiel=x: unknown triton trace setting 'fiel' is ignored (as Triton does); did you mean 'file'? Valid: file, log-frequency",
     ]);
   });

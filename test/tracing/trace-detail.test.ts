@@ -182,3 +182,50 @@ describe('the detail and honor_sampled settings', () => {
     );
   });
 });
+
+for (const detail of ['full', 'model'] as const) {
+  describe(`opentelemetry,events=false with detail=${detail}`, () => {
+    let receiver: OtlpReceiver;
+    let triton: Triton;
+
+    before(async () => {
+      receiver = await startOtlpReceiver();
+      triton = await startServer(receiver, ['opentelemetry,events=false', `opentelemetry,detail=${detail}`]);
+    });
+
+    after(async () => {
+      await triton.stop();
+      await receiver.close();
+    });
+
+    for (const url of ['http', 'grpc'] as const) {
+      for (const touch of [false, true]) {
+        it(`exports ${TREES[detail].join(', ')} without events, attributes kept (${url}, ${touch ? 'general' : 'compact'} path)`, async () => {
+          receiver.clear();
+          const port = url === 'http' ? triton.httpPort : triton.grpcPort;
+          await using client = new ModelClient(`${url}://127.0.0.1:${port}`, 'double');
+          await client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { touch } });
+          await infer(triton, 'other');
+          const all = await spansUpTo(receiver, 'other');
+          const root = all.find((s) => s.name === 'InferRequest' && s.attributes['url.path'] !== '/v2/models/other/infer')!;
+          const spans = all.filter((s) => s.traceId === root.traceId);
+          assert.deepEqual(spans.map((s) => s.name).sort(), [...TREES[detail]]);
+          for (const span of spans) assert.deepEqual(span.events, [], `${span.name} has no events`);
+          assert.equal(spans.find((s) => s.name === 'double')!.attributes['triton.model_name'], 'double');
+          assert.ok(root.attributes[url === 'http' ? 'http.route' : 'rpc.method'] !== undefined);
+          if (touch && detail === 'full') assert.equal(spans.find((s) => s.name === 'infer_callable')!.attributes['touched'], true);
+        });
+      }
+    }
+  });
+}
+
+describe('events are kept by default', () => {
+  it('as Triton exports them', () => {
+    assert.equal(parseTraceConfig(['mode=opentelemetry'], {}).otel.events, true);
+    assert.equal(parseTraceConfig(['mode=opentelemetry', 'opentelemetry,events=false'], {}).otel.events, false);
+    assert.throws(() => parseTraceConfig(['mode=opentelemetry', 'opentelemetry,events=no'], {}), {
+      message: 'Bad option: "--trace-config opentelemetry,events".\ninvalid value for events: no. Available options are "true" and "false"',
+    });
+  });
+});

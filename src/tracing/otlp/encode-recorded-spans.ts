@@ -165,7 +165,8 @@ export function writeTreeSpan(
   const tail = writeTemplateTail(writer, template, spanFlagsOf(root && tree.parentIsRemote));
   const eventTimes = template.eventTimes;
   const steps = layout.eventSteps;
-  for (let i = 0; i < steps.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
+  // The shape's events (none when the tree is recorded without events).
+  for (let i = 0; i < eventTimes.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
   writer.endLarge(start);
 }
 
