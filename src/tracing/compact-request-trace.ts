@@ -20,7 +20,15 @@ import { NOOP_REQUEST_TRACER } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
 import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
-import { keptTreeShapes, PARENT_AT, PLANNED_SPANS, SPAN_COUNT, STEP, STEP_COUNT } from './tree-plan.ts';
+import {
+  FULL_DETAIL,
+  keptTreeShapes,
+  PARENT_AT,
+  PLANNED_SPANS,
+  STEP,
+  STEP_COUNT,
+  TRITON_SPAN_KINDS,
+} from './tree-plan.ts';
 import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.ts';
 import type { ProtoWriter } from './otlp/proto-writer.ts';
 import type { SpanShape } from './tree-span.ts';
@@ -53,10 +61,18 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   #shapes: readonly SpanShape[] | undefined;
   /** Monotonic nanoseconds of each step. */
   readonly times: bigint[];
-  readonly spanCount = SPAN_COUNT;
+  /** The indexes of the spans written (all of them at full detail). */
+  readonly #written: readonly number[];
+  readonly spanCount: number;
+
+  /** Tensor summaries (level TENSORS) are attributes the declared tree does not have: the general path adds them. */
+  readonly tensors: OtelRequestTrace['tensors'];
 
   constructor(options: CompactRequestTraceOptions) {
     this.#options = options;
+    this.tensors = options.tensors && ((activity, tensors) => this.#takeOver()?.tensors?.(activity, tensors));
+    this.#written = (options.detail ?? FULL_DETAIL).spans;
+    this.spanCount = this.#written.length;
     this.times = NO_TIMES.slice();
     this.times[0] = options.startNs;
   }
@@ -89,7 +105,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
-    const shapes = keptTreeShapes(this.#options.protocol, model.name);
+    const shapes = keptTreeShapes(this.#options.withEvents === false ? 'BARE' : this.#options.protocol, model.name);
     if (shapes !== undefined && this.#advance(STEP.REQUEST_START, ns)) {
       this.#shapes = shapes;
       this.model = model;
@@ -141,13 +157,15 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     this.#options.onFinish();
   }
 
-  /** Writes spans `first` to `first + count - 1` of the tree (ids drawn at the root). */
+  /** Writes the written spans `first` to `first + count - 1` (ids drawn with the first, the root). */
   writeEntries(writer: ProtoWriter, first: number, count: number): void {
     if (first === 0) this.#drawIds();
     const shapes = this.#shapes!;
-    for (let i = first; i < first + count; i++) {
-      const span = PLANNED_SPANS[i]!;
-      writeTreeSpan(writer, this, span, shapes[i]!, this);
+    const kinds = this.#options.spanKinds ?? TRITON_SPAN_KINDS;
+    const written = this.#written;
+    for (let j = first; j < first + count; j++) {
+      const i = written[j]!;
+      writeTreeSpan(writer, this, PLANNED_SPANS[i]!, shapes[i]!, this, kinds[i]!);
     }
   }
 

@@ -31,6 +31,7 @@ import type { OtelTraceConfig } from './trace-config.ts';
 import type { TraceErrors } from './trace-guard.ts';
 import { remoteSpanSink } from './remote-spans.ts';
 import { ApiTreeSpan, type TreeSpan } from './tree-span.ts';
+import { spanKindsOf, treeDetail } from './tree-plan.ts';
 import { extractW3CContext, type HeaderGetter } from './w3c-context.ts';
 
 /** Triton's instrumentation scope name. */
@@ -184,15 +185,19 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors, 
   }
   // Spans recorded in worker instances reach the same processor (with the application's provider, they are dropped).
   if (registeredGlobally) setRemoteSpanSink(remoteSpanSink(spanProcessor, resource, instrumentationScope));
+  const spanKinds = spanKindsOf(config.spanKinds);
+  const detail = treeDetail(config.detail);
+  const withEvents = config.events;
   const startRoot = registeredGlobally
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
   return {
     startTrace: options.rootIds
-      ? (request) => new IdentifiedRequestTrace({ ...request, startRoot })
+      ? (request) => new IdentifiedRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents })
       : registeredGlobally
-        ? (request) => new CompactRequestTrace({ ...request, startRoot, processor: spanProcessor })
-        : (request) => new OtelRequestTrace({ ...request, startRoot }),
+        ? (request) =>
+            new CompactRequestTrace({ ...request, startRoot, processor: spanProcessor, spanKinds, detail, withEvents })
+        : (request) => new OtelRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents }),
     registeredGlobally,
     collectorUrl: exporter.url,
     extractContext: extractW3CContext,

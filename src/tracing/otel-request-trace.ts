@@ -7,12 +7,25 @@
  * @module
  */
 
-import { type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, type SpanContext, type SpanKind, trace } from '@opentelemetry/api';
 import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import type { RequestFacts } from './span-tree.ts';
-import { PLANNED_SPANS, REQUEST_SPAN, SPAN_COUNT, STEP, STEP_PLANS, type StepPlan } from './tree-plan.ts';
+import {
+  BARE_STEP_PLANS,
+  PLANNED_SPANS,
+  REQUEST_SPAN,
+  SPAN_COUNT,
+  STEP,
+  STEP_PLANS,
+  type StepPlan,
+  MODEL_SPAN,
+  TRITON_SPAN_KINDS,
+  type TreeDetail,
+} from './tree-plan.ts';
 import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
+import { type TensorActivity, tensorSummary } from './tensor-summary.ts';
+import type { NDArray } from '../core/ndarray.ts';
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {
@@ -27,6 +40,14 @@ export interface OtelRequestTraceOptions {
   readonly startNs: bigint;
   /** Called once when the trace is complete. */
   readonly onFinish: () => void;
+  /** The kind of each span of the tree (tree-plan.ts `spanKindsOf`); Triton's all-SERVER when not given. */
+  readonly spanKinds?: readonly SpanKind[];
+  /** The spans exported (tree-plan.ts `treeDetail`); every span when not given. */
+  readonly detail?: TreeDetail;
+  /** At level TENSORS: tensor summaries on the model span, with a preview of this many values (0: none). */
+  readonly tensors?: { readonly previewValues: number };
+  /** False leaves out the declared events (`opentelemetry,events=false`); true when not given. */
+  readonly withEvents?: boolean;
 }
 
 /** One request's spans in OpenTelemetry mode. */
@@ -44,10 +65,16 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   endpoint: RequestEndpoint | undefined;
   status: number | undefined;
 
+  /** Tensor summaries (level TENSORS): set on the model span. */
+  readonly tensors: ((activity: TensorActivity, tensors: Readonly<Record<string, NDArray>>) => void) | undefined;
+
   /** Starts the tree (its first step: the root span). */
   constructor(options: OtelRequestTraceOptions) {
     this.#options = options;
-    this.#plan = STEP_PLANS[options.protocol];
+    const summaries = options.tensors;
+    this.tensors =
+      summaries && ((activity, tensors) => this.#spans[MODEL_SPAN]?.annotate(tensorSummary(activity, tensors, summaries.previewValues)));
+    this.#plan = options.withEvents === false ? BARE_STEP_PLANS : STEP_PLANS[options.protocol];
     this.#at(STEP.START, options.startNs);
   }
 
@@ -133,15 +160,16 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
 
   /** Starts span `index` under its nearest ancestor that started (the root under the propagated context). */
   #start(index: number, ns: bigint): void {
+    if (this.#options.detail?.kept[index] === false) return;
     const planned = PLANNED_SPANS[index]!;
-    const shape = planned.shapeOf(this.#options.protocol, this.model?.name ?? '');
+    const shape = planned.shapeOf(this.#options.withEvents === false ? 'BARE' : this.#options.protocol, this.model?.name ?? '');
     let span: TreeSpan;
     if (planned.parent < 0) span = this.#options.startRoot(shape, ns, this.#options.parent);
     else {
       let parent = planned.parent;
       while (parent >= 0 && this.#spans[parent] === undefined) parent = PLANNED_SPANS[parent]!.parent;
       if (parent < 0) return;
-      span = this.#spans[parent]!.startChild(shape, ns);
+      span = this.#spans[parent]!.startChild(shape, ns, (this.#options.spanKinds ?? TRITON_SPAN_KINDS)[index]!);
     }
     this.#spans[index] = span;
     this.#ended[index] = false;

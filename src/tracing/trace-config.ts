@@ -24,6 +24,7 @@ import { unknownNameWarning } from '../closest-name.ts';
 import { log } from '../logger.ts';
 import { readCxxInteger } from './cxx-integer.ts';
 import { EXPORTER_ENTRY_SETTINGS, type ExporterSettings, resolveExporterSettings, sdkDisabled } from './otlp/exporter-settings.ts';
+import { MAX_PREVIEW_VALUES } from './tensor-summary.ts';
 import { DEFAULT_SERVICE_NAME, resolveResourceAttributes } from './otel-resource.ts';
 import { asciiLowerCase, combineTraceLevels, parseTraceLevel, type TraceLevelName, type TraceLevels } from './trace-levels.ts';
 
@@ -57,7 +58,38 @@ export interface OtelTraceConfig {
   readonly exporter: ExporterSettings;
   /** `OTEL_SDK_DISABLED=true`: OpenTelemetry mode traces nothing. */
   readonly sdkDisabled: boolean;
+  /**
+   * The kinds of the tree's spans (`opentelemetry,span_kinds`): `triton` (the default, Triton's choice) makes
+   * every span SERVER; `standard` makes the root SERVER and the spans below it INTERNAL, as OpenTelemetry's
+   * specification intends (one SERVER span per request the server receives).
+   */
+  readonly spanKinds: SpanKindsSetting;
+  /**
+   * Which spans of the tree are exported (`opentelemetry,detail`): `full` (the default: Triton's tree and
+   * ts-triton's spans), `model` (the root and the model span) or `root` (the root only).
+   */
+  readonly detail: DetailSetting;
+  /**
+   * Whether a request whose `traceparent` has the sampled flag off is left untraced (`opentelemetry,honor_sampled`).
+   * False by default: Triton traces it anyway.
+   */
+  readonly honorSampled: boolean;
+  /**
+   * At level TENSORS, how many values of each input and output the model span previews
+   * (`opentelemetry,tensor_preview`, 0 to {@link MAX_PREVIEW_VALUES}); 0 (the default) previews none.
+   */
+  readonly tensorPreview: number;
+  /** Whether the tree's spans carry their declared events (`opentelemetry,events`, true by default, as Triton). */
+  readonly events: boolean;
 }
+
+/** The values of `opentelemetry,detail`. */
+export const DETAIL_SETTINGS = ['full', 'model', 'root'] as const;
+export type DetailSetting = (typeof DETAIL_SETTINGS)[number];
+
+/** The values of `opentelemetry,span_kinds`. */
+export const SPAN_KINDS_SETTINGS = ['triton', 'standard'] as const;
+export type SpanKindsSetting = (typeof SPAN_KINDS_SETTINGS)[number];
 
 /** The start-up trace configuration: what `tritonserver` holds after parsing its options. */
 export interface TraceConfig {
@@ -243,6 +275,23 @@ function readOtelSettings(
   }
   const urls = entries.filter((entry) => entry.setting === 'url').map((entry) => entry.value);
   const resourceEntries = entries.filter((entry) => entry.setting === 'resource').map((entry) => entry.value);
+  let spanKinds: SpanKindsSetting = 'triton';
+  let detail: DetailSetting = 'full';
+  let honorSampled = false;
+  let tensorPreview = 0;
+  let events = true;
+  for (const { setting, value } of entries) {
+    const label = `--trace-config opentelemetry,${setting}`;
+    if (setting === 'span_kinds') spanKinds = inOptionContext(label, () => parseChoice(setting, value, SPAN_KINDS_SETTINGS));
+    if (setting === 'detail') detail = inOptionContext(label, () => parseChoice(setting, value, DETAIL_SETTINGS));
+    if (setting === 'honor_sampled') {
+      honorSampled = inOptionContext(label, () => parseChoice(setting, value, ['false', 'true'] as const)) === 'true';
+    }
+    if (setting === 'events') events = inOptionContext(label, () => parseChoice(setting, value, ['true', 'false'] as const)) === 'true';
+    if (setting === 'tensor_preview') {
+      tensorPreview = inOptionContext(label, () => parseIntegerOption(value, { min: 0n, max: BigInt(MAX_PREVIEW_VALUES) }));
+    }
+  }
   const otel: OtelTraceConfig = {
     url: urls.at(-1) ?? DEFAULT_OTLP_TRACES_URL,
     urlGiven: urls.length > 0,
@@ -253,8 +302,23 @@ function readOtelSettings(
     bspMaxExportBatchSize: bsp.get('bsp_max_export_batch_size') ?? 0,
     exporter: resolveExporterSettings(entries, urls.length > 0 ? withHttpScheme(urls.at(-1)!) : undefined, env),
     sdkDisabled: sdkDisabled(env),
+    spanKinds,
+    detail,
+    honorSampled,
+    tensorPreview,
+    events,
   };
   return { settingsEcho, otel };
+}
+
+/** Reads one of the `choices` of ts-triton's setting `setting` (exact case). */
+function parseChoice<T extends string>(setting: string, value: string, choices: readonly T[]): T {
+  const known = choices.find((candidate) => candidate === value);
+  if (known !== undefined) return known;
+  const listed = choices.map((choice) => `"${choice}"`);
+  throw invalidArg(
+    `invalid value for ${setting}: ${value}. Available options are ${listed.slice(0, -1).join(', ')} and ${listed.at(-1)}`,
+  );
 }
 
 /** The OpenTelemetry part of a triton-mode configuration: built-in defaults, nothing read. */
@@ -269,6 +333,11 @@ function inactiveOtelConfig(): OtelTraceConfig {
     bspMaxExportBatchSize: Number(BSP_SETTINGS[2].fallback),
     exporter: resolveExporterSettings([], undefined, {}),
     sdkDisabled: false,
+    spanKinds: 'triton',
+    detail: 'full',
+    honorSampled: false,
+    tensorPreview: 0,
+    events: true,
   };
 }
 
@@ -281,6 +350,11 @@ const KNOWN_SETTINGS: Readonly<Record<TraceMode | typeof GLOBAL_MODE, readonly s
     'resource',
     ...BSP_SETTINGS.map((bsp) => bsp.setting),
     ...EXPORTER_ENTRY_SETTINGS,
+    'span_kinds',
+    'detail',
+    'honor_sampled',
+    'tensor_preview',
+    'events',
   ],
 };
 
@@ -310,8 +384,11 @@ function warnAboutOtelModeLimits(config: TraceConfig, tritonEntries: readonly Tr
       log.warn(`--trace-config triton,${setting} has no effect in opentelemetry trace mode and is ignored`);
     }
   }
-  if (config.levels.tensors) {
-    log.warn('trace level TENSORS is not supported in opentelemetry trace mode; tensors will not be traced');
+  if (config.otel.tensorPreview > 0 && !config.levels.tensors) {
+    log.warn(
+      '--trace-config opentelemetry,tensor_preview applies only to requests traced at level TENSORS, ' +
+        'and the start-up level is not TENSORS (a model setting may still set it)',
+    );
   }
 }
 

@@ -23,6 +23,9 @@ import {
   traceSettingFields,
 } from './trace-settings-json.ts';
 
+/** The W3C trace flags' sampled bit. */
+const SAMPLED = 1;
+
 /** The server's tracing. */
 export class TraceManager {
   readonly #config: TraceConfig;
@@ -31,7 +34,6 @@ export class TraceManager {
   /** Errors of tracing (each drops one request's trace; requests are served regardless). */
   readonly errors: TraceErrors;
   #nextId = 1;
-  #warnedTensors = false;
 
   /**
    * @param config - the parsed trace configuration.
@@ -95,12 +97,14 @@ export class TraceManager {
     const pipeline = this.#pipeline;
     if (pipeline === undefined && this.#config.mode === 'opentelemetry') return undefined; // OTEL_SDK_DISABLED
     const parent = pipeline && !traceLevelIsOff(setting.values.levels) ? pipeline.extractContext(headers) : undefined;
+    // With opentelemetry,honor_sampled=true, a caller that did not sample its trace is not traced (not counted).
+    if (parent !== undefined && (parent.traceFlags & SAMPLED) === 0 && this.#config.otel.honorSampled) return undefined;
     if (!setting.sample(parent !== undefined)) return undefined;
     const startNs = monotonicNs();
     const id = this.#nextId++;
     if (pipeline) {
-      this.#warnIfTensorLevel(setting.values.levels.tensors);
       return pipeline.startTrace({
+        ...(setting.values.levels.tensors && { tensors: { previewValues: this.#config.otel.tensorPreview } }),
         parent,
         protocol,
         tritonId: id,
@@ -161,11 +165,5 @@ export class TraceManager {
     const [late] = await Promise.all([Promise.race([written, expired]), this.#pipeline?.shutdown(timeoutMs)]);
     clearTimeout(timer);
     if (late) log.warn(`trace file ${this.traceFile?.path} was still being written when the exit timeout expired`);
-  }
-
-  #warnIfTensorLevel(tensors: boolean): void {
-    if (!tensors || this.#warnedTensors) return;
-    this.#warnedTensors = true;
-    log.warn('Tensor level tracing is not supported by the mode: opentelemetry');
   }
 }

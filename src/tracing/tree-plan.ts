@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, SpanKind } from '@opentelemetry/api';
+import type { DetailSetting, SpanKindsSetting } from './trace-config.ts';
 import { AttributeRun } from './otlp/encode-recorded-spans.ts';
 import type { FrontendProtocol } from './frontend-trace.ts';
 import {
@@ -22,7 +23,9 @@ import {
 } from './span-tree.ts';
 import { ShapesByName, type SpanShape, spanShape } from './tree-span.ts';
 
-const PROTOCOLS: readonly FrontendProtocol[] = ['HTTP', 'GRPC'];
+/** The spans' shapes are kept per protocol (their events' names differ), and without events (`opentelemetry,events=false`). */
+export type ShapeVariant = FrontendProtocol | 'BARE';
+const VARIANTS: readonly ShapeVariant[] = ['HTTP', 'GRPC', 'BARE'];
 
 /** The number of each step, in the order of the usual course. */
 export const STEP: Readonly<Record<StepName, number>> = Object.freeze(
@@ -50,10 +53,10 @@ export interface PlannedSpan {
   readonly attributeRuns: readonly AttributeRun[];
   /** Its attributes for a request, or undefined when it has none. */
   attributes(facts: RequestFacts): Attributes | undefined;
-  /** Its shape for a request of `protocol` for model `modelName`. */
-  shapeOf(protocol: FrontendProtocol, modelName: string): SpanShape;
+  /** Its shape for a request of `protocol` (or without events: `BARE`) for model `modelName`. */
+  shapeOf(variant: ShapeVariant, modelName: string): SpanShape;
   /** The same, or undefined when the shape is not kept for that name (too many model names). */
-  keptShapeOf(protocol: FrontendProtocol, modelName: string): SpanShape | undefined;
+  keptShapeOf(variant: ShapeVariant, modelName: string): SpanShape | undefined;
 }
 
 /** What the general path does at one step: spans to start, events to add, spans to end, in that order. */
@@ -111,13 +114,14 @@ function planSpan(span: SpanDeclaration, index: number): PlannedSpan {
     const at = stepOf(e.at);
     if (at < start || at > end) throw new Error(`span tree: an event of "${span.key}" is outside its steps (${e.at})`);
   }
-  const eventNames = (protocol: FrontendProtocol): string[] => events.map((e) => nameIn(e.name, protocol));
+  const eventNames = (variant: ShapeVariant): string[] =>
+    variant === 'BARE' ? [] : events.map((e) => nameIn(e.name, variant));
   const name = span.name;
   const fixed =
-    name === MODEL_NAME ? undefined : Object.fromEntries(PROTOCOLS.map((p) => [p, spanShape(name, eventNames(p))]));
+    name === MODEL_NAME ? undefined : Object.fromEntries(VARIANTS.map((p) => [p, spanShape(name, eventNames(p))]));
   const byName =
     name === MODEL_NAME
-      ? Object.fromEntries(PROTOCOLS.map((p) => [p, new ShapesByName(eventNames(p), (n) => spanShape(n))]))
+      ? Object.fromEntries(VARIANTS.map((p) => [p, new ShapesByName(eventNames(p), (n) => spanShape(n))]))
       : undefined;
   return {
     index,
@@ -145,6 +149,9 @@ export const REQUEST_SPAN: number = (() => {
   return SPAN_TREE.indexOf(spans[0]!);
 })();
 
+/** The span named after the model: where tensor summaries go (tensor-summary.ts). */
+export const MODEL_SPAN: number = SPAN_TREE.findIndex((s) => s.name === MODEL_NAME);
+
 /** Where the propagated parent's span id goes in a compactly recorded tree's id words (after every span's). */
 export const PARENT_AT = 4 + 2 * SPAN_COUNT;
 
@@ -164,6 +171,11 @@ function planStep(step: number, protocol: FrontendProtocol): StepPlan {
   return { starts, eventSpans, eventNames, ends };
 }
 
+/** What the general path does at each step without the declared events (`opentelemetry,events=false`). */
+export const BARE_STEP_PLANS: readonly StepPlan[] = Object.freeze(
+  STEPS.map((_, step) => ({ ...planStep(step, 'HTTP'), eventSpans: [], eventNames: [] })),
+);
+
 /** For each protocol, what the general path does at each step. */
 export const STEP_PLANS: Readonly<Record<FrontendProtocol, readonly StepPlan[]>> = Object.freeze({
   HTTP: STEPS.map((_, step) => planStep(step, 'HTTP')),
@@ -171,13 +183,17 @@ export const STEP_PLANS: Readonly<Record<FrontendProtocol, readonly StepPlan[]>>
 });
 
 /** Trees' shapes by protocol and model name (as many names as the spans' shapes keep). */
-const treeShapes: Readonly<Record<FrontendProtocol, Map<string, readonly SpanShape[]>>> = { HTTP: new Map(), GRPC: new Map() };
+const treeShapes: Readonly<Record<ShapeVariant, Map<string, readonly SpanShape[]>>> = {
+  HTTP: new Map(),
+  GRPC: new Map(),
+  BARE: new Map(),
+};
 
 /**
  * The shape of each span of the tree of a request of `protocol` for model `modelName`, or undefined when a
  * span's shape is not kept for that name (too many model names: its spans are then written field by field).
  */
-export function keptTreeShapes(protocol: FrontendProtocol, modelName: string): readonly SpanShape[] | undefined {
+export function keptTreeShapes(protocol: ShapeVariant, modelName: string): readonly SpanShape[] | undefined {
   const byName = treeShapes[protocol];
   let shapes = byName.get(modelName);
   if (shapes === undefined) {
@@ -188,3 +204,40 @@ export function keptTreeShapes(protocol: FrontendProtocol, modelName: string): r
   }
   return shapes;
 }
+
+/**
+ * The kind of each span of the tree under an `opentelemetry,span_kinds` setting: `triton`, every span SERVER
+ * (Triton's choice); `standard`, the root SERVER and every span below it INTERNAL.
+ */
+export function spanKindsOf(setting: SpanKindsSetting): readonly SpanKind[] {
+  return Object.freeze(
+    PLANNED_SPANS.map((span) => (setting === 'triton' || span.parent < 0 ? SpanKind.SERVER : SpanKind.INTERNAL)),
+  );
+}
+
+/** Triton's kinds: every span SERVER. */
+export const TRITON_SPAN_KINDS: readonly SpanKind[] = spanKindsOf('triton');
+
+/** The spans of the tree exported at one `opentelemetry,detail` setting. */
+export interface TreeDetail {
+  /** Their indexes, in the tree's order; each span's parent is among them. */
+  readonly spans: readonly number[];
+  /** For each span of the tree, whether it is exported. */
+  readonly kept: readonly boolean[];
+}
+
+/**
+ * The spans exported at `detail`: `full` every span; `model` the root and the model span (the span named after
+ * the model); `root` the root. A kept span's ancestors are kept, so each exported span's parent is exported.
+ */
+export function treeDetail(detail: DetailSetting): TreeDetail {
+  const kept = PLANNED_SPANS.map(
+    (span) => detail === 'full' || span.parent < 0 || (detail === 'model' && SPAN_TREE[span.index]!.name === MODEL_NAME),
+  );
+  for (let i = kept.length - 1; i >= 0; i--) if (kept[i] && PLANNED_SPANS[i]!.parent >= 0) kept[PLANNED_SPANS[i]!.parent] = true;
+  const spans = PLANNED_SPANS.filter((span) => kept[span.index]).map((span) => span.index);
+  return Object.freeze({ spans: Object.freeze(spans), kept: Object.freeze(kept) });
+}
+
+/** Every span exported (Triton's tree and ts-triton's spans). */
+export const FULL_DETAIL: TreeDetail = treeDetail('full');

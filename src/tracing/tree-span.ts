@@ -80,8 +80,8 @@ export interface TreeSpan {
   mark(name: string, ns: bigint): void;
   /** Sets attributes computed by ts-triton. */
   annotate(attributes: Attributes): void;
-  /** Starts a child span (kind SERVER, as every span of Triton's tree) at monotonic `ns`. */
-  startChild(shape: SpanShape, ns: bigint): TreeSpan;
+  /** Starts a child span of `kind` (SERVER in Triton's tree) at monotonic `ns`. */
+  startChild(shape: SpanShape, ns: bigint, kind: SpanKind): TreeSpan;
   /** Ends the span at monotonic `ns`; an `error` is recorded first ({@link recordTreeFailure}). */
   finish(ns: bigint, error?: unknown): void;
   /** Starts, now, a span of the model code's under this one (`request.tracedSpan`; kind INTERNAL). */
@@ -105,8 +105,6 @@ export function recordTreeFailure(span: Span, error: unknown, ns: bigint): void 
   for (const attribute of ON_FAILURE.attributes) span.setAttribute(attribute.key, attribute.value(error));
 }
 
-const SERVER = { kind: SpanKind.SERVER };
-
 /** A tree span of an OpenTelemetry API tracer. */
 export class ApiTreeSpan implements TreeSpan {
   readonly api: Span;
@@ -114,9 +112,9 @@ export class ApiTreeSpan implements TreeSpan {
   readonly #context: Context;
 
   /** Starts the span of `shape` at monotonic `ns` under `parent`. */
-  constructor(tracer: Tracer, shape: SpanShape, ns: bigint, parent: Context) {
+  constructor(tracer: Tracer, shape: SpanShape, ns: bigint, parent: Context, kind: SpanKind = SpanKind.SERVER) {
     this.#tracer = tracer;
-    this.api = tracer.startSpan(shape.name, { ...SERVER, startTime: toHrTime(ns) }, parent);
+    this.api = tracer.startSpan(shape.name, { kind, startTime: toHrTime(ns) }, parent);
     this.#context = trace.setSpan(parent, this.api);
   }
 
@@ -134,8 +132,8 @@ export class ApiTreeSpan implements TreeSpan {
     this.api.setAttributes(attributes);
   }
 
-  startChild(shape: SpanShape, ns: bigint): TreeSpan {
-    return new ApiTreeSpan(this.#tracer, shape, ns, this.#context);
+  startChild(shape: SpanShape, ns: bigint, kind: SpanKind): TreeSpan {
+    return new ApiTreeSpan(this.#tracer, shape, ns, this.#context, kind);
   }
 
   finish(ns: bigint, error?: unknown): void {

@@ -60,12 +60,12 @@ function requestTree(scope: SpanScope, requestId = '42'): RecordedSpan[] {
   const ns = process.hrtime.bigint();
   const root = RecordedSpan.starter(scope)(ROOT_SHAPE, ns, REMOTE) as RecordedSpan;
   root.mark('HTTP_RECV_START', ns);
-  const model = root.startChild(MODEL_SHAPE, ns + 10n);
+  const model = root.startChild(MODEL_SHAPE, ns + 10n, SpanKind.SERVER);
   model.annotate({ 'triton.model_name': 'simple', 'triton.model_version': 1, 'triton.trace_id': 7, 'triton.request_id': requestId });
   model.mark('REQUEST_START', ns + 10n);
-  const compute = model.startChild(COMPUTE_SHAPE, ns + 20n);
+  const compute = model.startChild(COMPUTE_SHAPE, ns + 20n, SpanKind.SERVER);
   compute.mark('COMPUTE_START', ns + 20n);
-  const callable = compute.startChild(spanShape('infer_callable'), ns + 30n).api;
+  const callable = compute.startChild(spanShape('infer_callable'), ns + 30n, SpanKind.SERVER).api;
   callable.setAttribute('text', 'grüße ✓');
   callable.setAttribute('int', 12);
   callable.setAttribute('negative', -5);

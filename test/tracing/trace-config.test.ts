@@ -77,6 +77,11 @@ describe('defaults', () => {
         timeoutMillis: 3000,
       },
       sdkDisabled: false,
+      spanKinds: 'triton',
+      detail: 'full',
+      honorSampled: false,
+      tensorPreview: 0,
+      events: true,
     });
     assert.deepEqual(config.settingsEcho, [
       ['bsp_max_queue_size', '2048'],
@@ -122,7 +127,7 @@ describe('global settings', () => {
     assert.equal(config.otel.urlGiven, false);
     assert.deepEqual(warnings.slice(0, 3), [
       "--trace-config levl=TIMESTAMPS: unknown global trace setting 'levl' is ignored (as Triton does); did you mean 'level'? Valid: level, rate, count, mode",
-      "--trace-config opentelemetry,ulr=http://c:4318/v1/traces: unknown opentelemetry trace setting 'ulr' is ignored (as Triton does); did you mean 'url'? Valid: url, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size, protocol, compression, timeout, certificate, client_certificate, client_key",
+      "--trace-config opentelemetry,ulr=http://c:4318/v1/traces: unknown opentelemetry trace setting 'ulr' is ignored (as Triton does); did you mean 'url'? Valid: url, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size, protocol, compression, timeout, certificate, client_certificate, client_key, span_kinds, detail, honor_sampled, tensor_preview, events",
       "--trace-config triton,fiel=x: unknown triton trace setting 'fiel' is ignored (as Triton does); did you mean 'file'? Valid: file, log-frequency",
     ]);
   });
@@ -399,11 +404,17 @@ describe('opentelemetry mode', () => {
     assert.match(warnings[1] ?? '', /triton,log-frequency/);
   });
 
-  it('warns that the TENSORS level is not supported, and keeps it', () => {
+  it('keeps the TENSORS level (tensor summaries on the model span) without a warning', () => {
     const config = parse([OTEL, 'level=TENSORS']);
     assert.equal(config.levels.tensors, true);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('warns that tensor_preview has no effect when the level is not TENSORS', () => {
+    const config = parse([OTEL, 'level=TIMESTAMPS', 'opentelemetry,tensor_preview=4']);
+    assert.equal(config.otel.tensorPreview, 4);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /TENSORS/);
+    assert.match(warnings[0] ?? '', /opentelemetry,tensor_preview applies only to requests traced at level TENSORS/);
   });
 
   it('does not warn in triton mode', () => {

@@ -141,7 +141,7 @@ export interface TreeSpanLayout {
 }
 
 /**
- * Writes one span of a recorded tree (kind SERVER, with the events of `shape` at the layout's steps and its
+ * Writes one span of a recorded tree (of `kind`, with the events of `shape` at the layout's steps and its
  * declared attributes' values for `facts`) as an entry of `spans`, from the shape's template.
  */
 export function writeTreeSpan(
@@ -150,6 +150,7 @@ export function writeTreeSpan(
   layout: TreeSpanLayout,
   shape: SpanShape,
   facts: RequestFacts,
+  kind: SpanKind,
 ): void {
   const { ids, times } = tree;
   const root = layout.parentAt < 0;
@@ -158,13 +159,14 @@ export function writeTreeSpan(
   const start = writer.beginLarge();
   writeIdFields(writer, tree.traceState, ids, ids, layout.spanAt, parentAt < 0 ? undefined : ids, parentAt);
   const template = shapeTemplate(shape);
-  writeTemplateHead(writer, template, SpanKind.SERVER, times[layout.startStep]!, times[layout.endStep]!);
+  writeTemplateHead(writer, template, kind, times[layout.startStep]!, times[layout.endStep]!);
   const runs = layout.attributeRuns;
   for (let i = 0; i < runs.length; i++) runs[i]!.write(writer, layout.declaredAttributes, facts);
   const tail = writeTemplateTail(writer, template, spanFlagsOf(root && tree.parentIsRemote));
   const eventTimes = template.eventTimes;
   const steps = layout.eventSteps;
-  for (let i = 0; i < steps.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
+  // The shape's events (none when the tree is recorded without events).
+  for (let i = 0; i < eventTimes.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
   writer.endLarge(start);
 }
 

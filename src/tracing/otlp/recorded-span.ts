@@ -192,8 +192,8 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
     } else this.setAttributes(attributes);
   }
 
-  startChild(shape: SpanShape, ns: bigint): TreeSpan {
-    return new RecordedSpan(this.#scope, shape, SpanKind.SERVER, this, ns);
+  startChild(shape: SpanShape, ns: bigint, kind: SpanKind): TreeSpan {
+    return new RecordedSpan(this.#scope, shape, kind, this, ns);
   }
 
   finish(ns: bigint, error?: unknown): void {
