@@ -15,10 +15,11 @@
  * @module
  */
 
-import type { CoreActivity, RequestTracer } from '../core/trace-hooks.ts';
+import type { SpanContext } from '@opentelemetry/api';
+import type { BatchFacts, BatchTrace, CoreActivity, RequestTrace, RequestTracer } from '../core/trace-hooks.ts';
 import { NOOP_REQUEST_TRACER } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
-import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
+import { OtelRequestTrace, type OtelRequestTraceOptions, startBatchSpan } from './otel-request-trace.ts';
 import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
 import { keptTreeShapes, PARENT_AT, PLANNED_SPANS, SPAN_COUNT, STEP, STEP_COUNT } from './tree-plan.ts';
 import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.ts';
@@ -108,6 +109,15 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
 
   failed(error: unknown): void {
     this.#takeOver()?.failed(error);
+  }
+
+  startBatch(members: readonly RequestTrace[], facts: BatchFacts, ns: bigint): BatchTrace {
+    return startBatchSpan(this.#options.startRoot, members, facts, ns);
+  }
+
+  /** A member of a batch leaves the usual course: its spans need ids now, for the links. */
+  joinBatch(batch: SpanContext): SpanContext | undefined {
+    return this.#takeOver()?.joinBatch(batch);
   }
 
   describe(endpoint: RequestEndpoint): void {

@@ -8,11 +8,22 @@
  */
 
 import { type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
-import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
+import {
+  type BatchFacts,
+  type BatchTrace,
+  type CoreActivity,
+  NOOP_REQUEST_TRACER,
+  type RequestTrace,
+  type RequestTracer,
+  type TracedSpan,
+} from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
-import type { RequestFacts } from './span-tree.ts';
-import { PLANNED_SPANS, REQUEST_SPAN, SPAN_COUNT, STEP, STEP_PLANS, type StepPlan } from './tree-plan.ts';
-import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
+import { BATCH_SPAN, type RequestFacts } from './span-tree.ts';
+import {
+  BATCH_LINKED_FROM,
+  BATCH_LINKS_TO,
+  PLANNED_SPANS, REQUEST_SPAN, SPAN_COUNT, STEP, STEP_PLANS, type StepPlan } from './tree-plan.ts';
+import { recordFailure, type RootSpanStarter, spanShape, type TreeSpan } from './tree-span.ts';
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {
@@ -39,6 +50,8 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   #tracer: RequestTracer = NOOP_REQUEST_TRACER;
   /** The request's failure, once it failed: every span that ends from then on ends in error. */
   #failure: { readonly error: unknown } | undefined;
+  /** The span of the batch this request executes in, once it joined one. */
+  #batch: SpanContext | undefined;
   model: { readonly name: string; readonly version: number } | undefined;
   requestId = '';
   endpoint: RequestEndpoint | undefined;
@@ -90,6 +103,17 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
 
   failed(error: unknown): void {
     this.#failure ??= { error };
+  }
+
+  startBatch(members: readonly RequestTrace[], facts: BatchFacts, ns: bigint): BatchTrace {
+    return startBatchSpan(this.#options.startRoot, members, facts, ns);
+  }
+
+  joinBatch(batch: SpanContext): SpanContext | undefined {
+    this.#batch = batch;
+    const linked = this.#spans[BATCH_LINKED_FROM];
+    if (linked !== undefined && !this.#ended[BATCH_LINKED_FROM]) linked.api.addLink({ context: batch });
+    return this.#spans[BATCH_LINKS_TO]?.api.spanContext();
   }
 
   describe(endpoint: RequestEndpoint): void {
@@ -146,7 +170,27 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     this.#spans[index] = span;
     this.#ended[index] = false;
     if (index === REQUEST_SPAN) this.#tracer = new OtelRequestTracer(span);
+    if (index === BATCH_LINKED_FROM && this.#batch !== undefined) span.api.addLink({ context: this.#batch });
   }
+}
+
+/** Starts the span of a batch (span-tree.ts, {@link BATCH_SPAN}): a root, linked to each member's span. */
+export function startBatchSpan(
+  startRoot: RootSpanStarter,
+  members: readonly RequestTrace[],
+  facts: BatchFacts,
+  ns: bigint,
+): BatchTrace {
+  const span = startRoot(spanShape(BATCH_SPAN.name(facts.model.name)), ns, undefined);
+  const context = span.api.spanContext();
+  for (const member of members) {
+    const linked = member.joinBatch?.(context);
+    if (linked !== undefined) span.api.addLink({ context: linked });
+  }
+  const attributes: Record<string, string | number> = {};
+  for (const attribute of BATCH_SPAN.attributes) attributes[attribute.key] = attribute.value(facts);
+  span.annotate(attributes);
+  return { end: (endNs, error) => span.finish(endNs, error) };
 }
 
 /** `request.span` and `request.tracedSpan` of a request traced in OpenTelemetry mode. */

@@ -11,6 +11,7 @@
  */
 
 import type { AttributeValue } from '@opentelemetry/api';
+import type { BatchFacts } from '../core/trace-hooks.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace, type RequestEndpoint } from './frontend-trace.ts';
 
 /** Who defines a span, event or attribute. */
@@ -211,3 +212,40 @@ export const SPAN_TREE: readonly SpanDeclaration[] = [
     by: 'ts-triton',
   },
 ];
+
+/** What a batch's span knows of its execution (the data plane's {@link BatchFacts}). */
+export type { BatchFacts };
+
+/**
+ * The span of one execution of a dynamic batch of two or more requests, at least one of them traced. As
+ * OpenTelemetry's messaging conventions do for a batch, it is the root of a trace of its own (its members
+ * belong to different traces) with a link to each traced member's `model` span (`linksTo`); each member's
+ * `compute` span (`linkedFrom`) links back to it. It starts just before the members' compute spans and ends
+ * when the infer function's call ended.
+ */
+export const BATCH_SPAN = {
+  name: (model: string): string => `batch ${model}`,
+  /** Around its members' computes (it starts before their first step and ends after their last). */
+  start: 'COMPUTE_START',
+  end: 'COMPUTE_END',
+  linksTo: 'model',
+  linkedFrom: 'compute',
+  attributes: [
+    { key: 'triton.model_name', value: (b: BatchFacts) => b.model.name, by: 'Triton' },
+    { key: 'triton.model_version', value: (b: BatchFacts) => b.model.version, by: 'Triton' },
+    { key: 'ts_triton.batch.size', value: (b: BatchFacts) => b.rows, by: 'ts-triton' },
+    { key: 'ts_triton.batch.request_count', value: (b: BatchFacts) => b.requests, by: 'ts-triton' },
+    { key: 'ts_triton.batch.instance', value: (b: BatchFacts) => b.instance, by: 'ts-triton' },
+    // Seconds, as OpenTelemetry's durations.
+    { key: 'ts_triton.batch.oldest_queue_duration', value: (b: BatchFacts) => Number(b.oldestQueueNs) / 1e9, by: 'ts-triton' },
+  ],
+  by: 'ts-triton',
+} as const satisfies {
+  readonly name: (model: string) => string;
+  readonly start: StepName;
+  readonly end: StepName;
+  readonly linksTo: string;
+  readonly linkedFrom: string;
+  readonly attributes: readonly { key: string; value: (b: BatchFacts) => AttributeValue; by: Origin }[];
+  readonly by: Origin;
+};

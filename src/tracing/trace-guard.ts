@@ -9,8 +9,13 @@
  */
 
 import type { NDArray } from '../core/ndarray.ts';
-import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
-import type { Span } from '@opentelemetry/api';
+import {
+  type BatchFacts,
+  type BatchTrace,
+  type CoreActivity,
+  NOOP_REQUEST_TRACER,
+  type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
+import type { Span, SpanContext } from '@opentelemetry/api';
 import { log } from '../logger.ts';
 import type { FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 
@@ -142,6 +147,34 @@ export class GuardedTrace implements FrontendTrace {
       this.#trace?.failed?.(error, ns);
     } catch (failure) {
       this.#fail(failure);
+    }
+  }
+
+  startBatch(members: readonly RequestTrace[], facts: BatchFacts, ns: bigint): BatchTrace | undefined {
+    try {
+      const batch = this.#trace?.startBatch?.(members, facts, ns);
+      if (batch === undefined) return undefined;
+      return {
+        end: (endNs, error) => {
+          try {
+            batch.end(endNs, error);
+          } catch (failure) {
+            this.#fail(failure);
+          }
+        },
+      };
+    } catch (error) {
+      this.#fail(error);
+      return undefined;
+    }
+  }
+
+  joinBatch(batch: SpanContext): SpanContext | undefined {
+    try {
+      return this.#trace?.joinBatch?.(batch);
+    } catch (error) {
+      this.#fail(error);
+      return undefined;
     }
   }
 

@@ -12,6 +12,7 @@ import { AttributeRun } from './otlp/encode-recorded-spans.ts';
 import type { FrontendProtocol } from './frontend-trace.ts';
 import {
   type AttributeDeclaration,
+  BATCH_SPAN,
   type EventName,
   MODEL_NAME,
   type RequestFacts,
@@ -188,3 +189,7 @@ export function keptTreeShapes(protocol: FrontendProtocol, modelName: string): r
   }
   return shapes;
 }
+
+/** The span a batch's span links to in each member's tree, and the span that links back to it. */
+export const BATCH_LINKS_TO: number = indexOfKey(BATCH_SPAN.linksTo);
+export const BATCH_LINKED_FROM: number = indexOfKey(BATCH_SPAN.linkedFrom);
