@@ -55,6 +55,12 @@ export interface RequestTrace {
    * it. Returns the context of its model span (for the batch span's link), if it has one.
    */
   joinBatch?(batch: SpanContext): SpanContext | undefined;
+  /** The request is one of a decoupled model's: its responses are streamed (reported by `response`). */
+  streaming?(): void;
+  /** One of its streamed responses was delivered at `ns`. */
+  response?(ns: bigint): void;
+  /** Its stream was cancelled at `ns` (the request's signal aborted with `reason`) before the model ended it. */
+  cancelled?(reason: unknown, ns: bigint): void;
   /** The request reached its model (REQUEST_START). */
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void;
   /** A core activity happened at `ns` (monotonic nanoseconds, `process.hrtime.bigint()`). */

@@ -115,6 +115,19 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     return startBatchSpan(this.#options.startRoot, members, facts, ns);
   }
 
+  /** A streamed request leaves the usual course: its responses are events of its spans. */
+  streaming(): void {
+    this.#takeOver()?.streaming();
+  }
+
+  response(ns: bigint): void {
+    this.#takeOver()?.response(ns);
+  }
+
+  cancelled(reason: unknown, ns: bigint): void {
+    this.#takeOver()?.cancelled(reason, ns);
+  }
+
   /** A member of a batch leaves the usual course: its spans need ids now, for the links. */
   joinBatch(batch: SpanContext): SpanContext | undefined {
     return this.#takeOver()?.joinBatch(batch);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Span, type SpanContext, trace } from '@opentelemetry/api';
 import {
   type BatchFacts,
   type BatchTrace,
@@ -18,11 +18,19 @@ import {
   type TracedSpan,
 } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
-import { BATCH_SPAN, type RequestFacts } from './span-tree.ts';
+import { toHrTime } from './clock.ts';
+import { BATCH_SPAN, type RequestFacts, STREAM, type StreamFacts } from './span-tree.ts';
 import {
   BATCH_LINKED_FROM,
   BATCH_LINKS_TO,
-  PLANNED_SPANS, REQUEST_SPAN, SPAN_COUNT, STEP, STEP_PLANS, type StepPlan } from './tree-plan.ts';
+  PLANNED_SPANS,
+  REQUEST_SPAN,
+  SPAN_COUNT,
+  STEP,
+  STEP_PLANS,
+  STREAM_SPAN,
+  type StepPlan,
+} from './tree-plan.ts';
 import { recordFailure, type RootSpanStarter, spanShape, type TreeSpan } from './tree-span.ts';
 
 /** Options of {@link OtelRequestTrace}. */
@@ -52,6 +60,8 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   #failure: { readonly error: unknown } | undefined;
   /** The span of the batch this request executes in, once it joined one. */
   #batch: SpanContext | undefined;
+  /** What it knows of its stream, when it is a decoupled model's request. */
+  #stream: { responses: number; readonly startNs: bigint; firstResponseNs: bigint | undefined } | undefined;
   model: { readonly name: string; readonly version: number } | undefined;
   requestId = '';
   endpoint: RequestEndpoint | undefined;
@@ -109,6 +119,29 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     return startBatchSpan(this.#options.startRoot, members, facts, ns);
   }
 
+  streaming(): void {
+    this.#stream ??= { responses: 0, startNs: this.#options.startNs, firstResponseNs: undefined };
+  }
+
+  response(ns: bigint): void {
+    this.streaming();
+    const stream = this.#stream!;
+    const index = stream.responses++;
+    if (index === 0) stream.firstResponseNs = ns;
+    if (index < STREAM.maxEvents) this.#streamSpan()?.api.addEvent(STREAM.responseEvent, { [STREAM.indexKey]: index }, toHrTime(ns));
+  }
+
+  cancelled(reason: unknown, ns: bigint): void {
+    this.streaming();
+    this.#streamSpan()?.api.addEvent(STREAM.cancelEvent, { [STREAM.indexKey]: this.#stream!.responses }, toHrTime(ns));
+    this.failed(reason);
+  }
+
+  /** The span that carries the stream's events, while it has not ended. */
+  #streamSpan(): TreeSpan | undefined {
+    return this.#ended[STREAM_SPAN] ? undefined : this.#spans[STREAM_SPAN];
+  }
+
   joinBatch(batch: SpanContext): SpanContext | undefined {
     this.#batch = batch;
     const linked = this.#spans[BATCH_LINKED_FROM];
@@ -149,6 +182,7 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
       if (!this.#ended[index]) {
         const attributes = PLANNED_SPANS[index]!.attributes(this);
         if (attributes !== undefined) span.annotate(attributes);
+        if (index === STREAM_SPAN && this.#stream !== undefined) span.annotate(streamAttributes(this.#stream));
       }
       span.finish(ns, this.#ended[index] ? undefined : this.#failure?.error);
       this.#ended[index] = true;
@@ -172,6 +206,15 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     if (index === REQUEST_SPAN) this.#tracer = new OtelRequestTracer(span);
     if (index === BATCH_LINKED_FROM && this.#batch !== undefined) span.api.addLink({ context: this.#batch });
   }
+}
+
+function streamAttributes(stream: StreamFacts): Attributes {
+  const attributes: Attributes = {};
+  for (const attribute of STREAM.attributes) {
+    const value = attribute.value(stream);
+    if (value !== undefined) attributes[attribute.key] = value;
+  }
+  return attributes;
 }
 
 /** Starts the span of a batch (span-tree.ts, {@link BATCH_SPAN}): a root, linked to each member's span. */

@@ -249,3 +249,43 @@ export const BATCH_SPAN = {
   readonly attributes: readonly { key: string; value: (b: BatchFacts) => AttributeValue; by: Origin }[];
   readonly by: Origin;
 };
+
+/**
+ * What a request of a decoupled model adds to its trace: on span `on`, an event per streamed response (with
+ * its index, the first `maxEvents` only: a stream can be long, a span's events are kept in memory until it
+ * ends), an event when the stream is cancelled (the span then ends in error as any failure), and these
+ * attributes when the span ends.
+ */
+export const STREAM = {
+  on: 'model',
+  responseEvent: 'response',
+  indexKey: 'ts_triton.response.index',
+  maxEvents: 32,
+  cancelEvent: 'cancelled',
+  attributes: [
+    { key: 'ts_triton.stream.response_count', value: (s: StreamFacts) => s.responses, by: 'ts-triton' },
+    // Seconds from the request's arrival to its first response; left out when there was none.
+    {
+      key: 'ts_triton.stream.time_to_first_response',
+      value: (s: StreamFacts) => (s.firstResponseNs === undefined ? undefined : Number(s.firstResponseNs - s.startNs) / 1e9),
+      by: 'ts-triton',
+    },
+  ],
+  by: 'ts-triton',
+} as const satisfies {
+  readonly on: string;
+  readonly responseEvent: string;
+  readonly indexKey: string;
+  readonly maxEvents: number;
+  readonly cancelEvent: string;
+  readonly attributes: readonly { key: string; value: (s: StreamFacts) => AttributeValue | undefined; by: Origin }[];
+  readonly by: Origin;
+};
+
+/** What a streamed request's trace knows of its stream. */
+export interface StreamFacts {
+  readonly responses: number;
+  /** When the request arrived, and when its first response was delivered (monotonic nanoseconds). */
+  readonly startNs: bigint;
+  readonly firstResponseNs: bigint | undefined;
+}

@@ -169,6 +169,30 @@ export class GuardedTrace implements FrontendTrace {
     }
   }
 
+  streaming(): void {
+    try {
+      this.#trace?.streaming?.();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  response(ns: bigint): void {
+    try {
+      this.#trace?.response?.(ns);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  cancelled(reason: unknown, ns: bigint): void {
+    try {
+      this.#trace?.cancelled?.(reason, ns);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
   joinBatch(batch: SpanContext): SpanContext | undefined {
     try {
       return this.#trace?.joinBatch?.(batch);

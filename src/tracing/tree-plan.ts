@@ -13,6 +13,7 @@ import type { FrontendProtocol } from './frontend-trace.ts';
 import {
   type AttributeDeclaration,
   BATCH_SPAN,
+  STREAM,
   type EventName,
   MODEL_NAME,
   type RequestFacts,
@@ -193,3 +194,6 @@ export function keptTreeShapes(protocol: FrontendProtocol, modelName: string): r
 /** The span a batch's span links to in each member's tree, and the span that links back to it. */
 export const BATCH_LINKS_TO: number = indexOfKey(BATCH_SPAN.linksTo);
 export const BATCH_LINKED_FROM: number = indexOfKey(BATCH_SPAN.linkedFrom);
+
+/** The span that carries a streamed request's responses. */
+export const STREAM_SPAN: number = indexOfKey(STREAM.on);

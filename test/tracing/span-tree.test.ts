@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { BATCH_SPAN, MODEL_NAME, ON_FAILURE, type Origin, SPAN_TREE } from '../../src/tracing/span-tree.ts';
+import { BATCH_SPAN, MODEL_NAME, ON_FAILURE, STREAM, type Origin, SPAN_TREE } from '../../src/tracing/span-tree.ts';
 import { PLANNED_SPANS, REQUEST_SPAN, STEP, STEP_PLANS } from '../../src/tracing/tree-plan.ts';
 import { AttributeRun } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { writeAttributes } from '../../src/tracing/otlp/otlp-fields.ts';
@@ -37,6 +37,11 @@ function declaredRows(): Row[] {
   for (const a of BATCH_SPAN.attributes) rows.push(['attribute', [a.key], [BATCH_SPAN.end], whose(a.by)]);
   rows.push(['link', [BATCH_SPAN.linksTo], [], whose(BATCH_SPAN.by)]);
   rows.push(['link', [BATCH_SPAN.linkedFrom], [], whose(BATCH_SPAN.by)]);
+  const streamSpan = SPAN_TREE.find((s) => s.key === STREAM.on)!;
+  rows.push(['event', [STREAM.responseEvent], [], whose(STREAM.by)]);
+  rows.push(['event', [STREAM.cancelEvent], [], whose(STREAM.by)]);
+  rows.push(['attribute', [STREAM.indexKey], [], whose(STREAM.by)]);
+  for (const a of STREAM.attributes) rows.push(['attribute', [a.key], [streamSpan.end], whose(a.by)]);
   return rows;
 }
 
