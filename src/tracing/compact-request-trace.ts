@@ -15,18 +15,27 @@
  * @module
  */
 
-import type { SpanContext } from '@opentelemetry/api';
+import type { Link, SpanContext } from '@opentelemetry/api';
 import type { BatchFacts, BatchTrace, CoreActivity, RequestTrace, RequestTracer } from '../core/trace-hooks.ts';
 import { NOOP_REQUEST_TRACER } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions, startBatchSpan } from './otel-request-trace.ts';
 import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
-import { keptTreeShapes, PARENT_AT, PLANNED_SPANS, SPAN_COUNT, STEP, STEP_COUNT } from './tree-plan.ts';
+import {
+  BATCH_LINKED_FROM,
+  BATCH_LINKS_TO,
+  keptTreeShapes,
+  PARENT_AT,
+  PLANNED_SPANS,
+  SPAN_COUNT,
+  STEP,
+  STEP_COUNT,
+} from './tree-plan.ts';
 import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.ts';
 import type { ProtoWriter } from './otlp/proto-writer.ts';
 import type { SpanShape } from './tree-span.ts';
 import type { SpanEntries } from './otlp/span-batch.ts';
-import { putHexId, putSpanId, putTraceId } from './otlp/span-ids.ts';
+import { Id, putHexId, putSpanId, putTraceId } from './otlp/span-ids.ts';
 
 /** The ids of the tree being written (filled just before, so one array serves every request). */
 const IDS = new Uint32Array(PARENT_AT + 2);
@@ -55,6 +64,10 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   /** Monotonic nanoseconds of each step. */
   readonly times: bigint[];
   readonly spanCount = SPAN_COUNT;
+  /** The tree's own ids, drawn early when a batch's span links to it (others share {@link IDS}). */
+  #ownIds: Uint32Array | undefined;
+  /** The link to its batch's span, when it executed in one. */
+  #batchLinks: readonly Link[] | undefined;
 
   constructor(options: CompactRequestTraceOptions) {
     this.#options = options;
@@ -71,7 +84,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   get ids(): Uint32Array {
-    return IDS;
+    return this.#ownIds ?? IDS;
   }
 
   /** The propagated trace state, serialized when the ids are drawn (once per written tree). */
@@ -128,9 +141,22 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     this.#takeOver()?.cancelled(reason, ns);
   }
 
-  /** A member of a batch leaves the usual course: its spans need ids now, for the links. */
+  /**
+   * A member of a batch: its ids are drawn now (the batch's span links to its model span) and its compute span
+   * will link to the batch's. On the general path, that path's spans link.
+   */
   joinBatch(batch: SpanContext): SpanContext | undefined {
-    return this.#takeOver()?.joinBatch(batch);
+    if (this.#done <= STEP.REQUEST_START || this.#done === STEP_COUNT || this.#ownIds !== undefined) {
+      return this.#takeOver()?.joinBatch(batch);
+    }
+    const ids = (this.#ownIds = new Uint32Array(PARENT_AT + 2));
+    this.#drawIds(ids);
+    this.#batchLinks = [{ context: batch }];
+    return {
+      traceId: new Id(Array.from(ids.subarray(0, 4))).hex,
+      spanId: new Id(Array.from(ids.subarray(PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt, PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt + 2))).hex,
+      traceFlags: 1, // sampled
+    };
   }
 
   describe(endpoint: RequestEndpoint): void {
@@ -166,23 +192,23 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
 
   /** Writes spans `first` to `first + count - 1` of the tree (ids drawn at the root). */
   writeEntries(writer: ProtoWriter, first: number, count: number): void {
-    if (first === 0) this.#drawIds();
+    if (first === 0 && this.#ownIds === undefined) this.#drawIds(IDS);
     const shapes = this.#shapes!;
     for (let i = first; i < first + count; i++) {
       const span = PLANNED_SPANS[i]!;
-      writeTreeSpan(writer, this, span, shapes[i]!, this);
+      writeTreeSpan(writer, this, span, shapes[i]!, this, i === BATCH_LINKED_FROM ? this.#batchLinks : undefined);
     }
   }
 
-  #drawIds(): void {
+  #drawIds(ids: Uint32Array): void {
     const parent = this.#options.parent;
-    if (parent === undefined) putTraceId(IDS, 0);
+    if (parent === undefined) putTraceId(ids, 0);
     else {
-      putHexId(IDS, 0, parent.traceId);
-      putHexId(IDS, PARENT_AT, parent.spanId);
+      putHexId(ids, 0, parent.traceId);
+      putHexId(ids, PARENT_AT, parent.spanId);
       this.traceState = parent.traceState?.serialize();
     }
-    for (let at = 4; at < PARENT_AT; at += 2) putSpanId(IDS, at);
+    for (let at = 4; at < PARENT_AT; at += 2) putSpanId(ids, at);
   }
 
   /** Records `step` at `ns` if it is the next one of the usual course. */
@@ -200,10 +226,12 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   #takeOver(): OtelRequestTrace | undefined {
     if (this.#done === STEP_COUNT) return undefined;
     if (this.#general !== undefined) return this.#general;
-    const general = new OtelRequestTrace(this.#options);
+    const general = new OtelRequestTrace(this.#ownIds === undefined ? this.#options : { ...this.#options, presetIds: this.#ownIds });
     if (this.endpoint !== undefined) general.describe(this.endpoint);
     if (this.status !== undefined) general.answered(this.status);
     for (let step = 1; step < this.#done; step++) (STEPS[step] as StepDeclaration).report!(general, this.times[step]!, this);
+    // Its spans keep the ids drawn for the batch's links, and its compute span links to the batch.
+    if (this.#batchLinks !== undefined) general.joinBatch(this.#batchLinks[0]!.context);
     this.#general = general;
     this.#done = -1;
     return general;

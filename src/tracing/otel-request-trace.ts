@@ -31,12 +31,15 @@ import {
   STREAM_SPAN,
   type StepPlan,
 } from './tree-plan.ts';
+import { Id } from './otlp/span-ids.ts';
 import { recordFailure, type RootSpanStarter, spanShape, type TreeSpan } from './tree-span.ts';
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {
   /** Starts the root span (ts-triton's recorded spans, or the application's tracer). */
   readonly startRoot: RootSpanStarter;
+  /** The tree's ids when they were drawn before its spans started (as in a compactly recorded tree). */
+  readonly presetIds?: Uint32Array | undefined;
   /** The propagated (remote) span context, if any. */
   readonly parent: SpanContext | undefined;
   readonly protocol: FrontendProtocol;
@@ -194,18 +197,25 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     const planned = PLANNED_SPANS[index]!;
     const shape = planned.shapeOf(this.#options.protocol, this.model?.name ?? '');
     let span: TreeSpan;
-    if (planned.parent < 0) span = this.#options.startRoot(shape, ns, this.#options.parent);
+    const ids = this.#options.presetIds;
+    const preset = ids && { traceId: idAt(ids, 0, 4), spanId: idAt(ids, planned.spanAt, 2) };
+    if (planned.parent < 0) span = this.#options.startRoot(shape, ns, this.#options.parent, preset);
     else {
       let parent = planned.parent;
       while (parent >= 0 && this.#spans[parent] === undefined) parent = PLANNED_SPANS[parent]!.parent;
       if (parent < 0) return;
-      span = this.#spans[parent]!.startChild(shape, ns);
+      span = this.#spans[parent]!.startChild(shape, ns, preset);
     }
     this.#spans[index] = span;
     this.#ended[index] = false;
     if (index === REQUEST_SPAN) this.#tracer = new OtelRequestTracer(span);
     if (index === BATCH_LINKED_FROM && this.#batch !== undefined) span.api.addLink({ context: this.#batch });
   }
+}
+
+/** The id of `words` words at `at` of a tree's ids. */
+function idAt(ids: Uint32Array, at: number, words: number): Id {
+  return new Id(Array.from(ids.subarray(at, at + words)));
 }
 
 function streamAttributes(stream: StreamFacts): Attributes {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type AttributeValue, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { type AttributeValue, type Link, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
@@ -150,6 +150,7 @@ export function writeTreeSpan(
   layout: TreeSpanLayout,
   shape: SpanShape,
   facts: RequestFacts,
+  links?: readonly Link[],
 ): void {
   const { ids, times } = tree;
   const root = layout.parentAt < 0;
@@ -165,6 +166,8 @@ export function writeTreeSpan(
   const eventTimes = template.eventTimes;
   const steps = layout.eventSteps;
   for (let i = 0; i < steps.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
+  // A field's place in a message does not matter: links go after the template's bytes.
+  if (links !== undefined) for (let i = 0; i < links.length; i++) writeLink(writer, links[i]!);
   writer.endLarge(start);
 }
 
