@@ -127,4 +127,21 @@ describe('streamed responses traced', () => {
     assert.equal(model.attributes['ts_triton.stream.response_count'], 2);
     assert.equal(model.status.code, StatusCodeNumber.ERROR);
   });
+
+  it('marks a gRPC ModelStreamInfer stream cancelled by its client', async () => {
+    receiver.clear();
+    await using client = new DecoupledModelClient(`grpc://127.0.0.1:${triton.grpcPort}`, 'counting');
+    let received = 0;
+    for await (const _ of client.inferSample({ x: new Int32Array([2]) }, { parameters: { hold: true } })) {
+      if (++received === 2) break; // cancels the call
+    }
+    const spans = await eventually(
+      () => receiver.spans,
+      (all) => all.some((s) => s.name === 'counting' && s.events.some((e) => e.name === 'cancelled')),
+    );
+    const model = spans.find((s) => s.name === 'counting')!;
+    assert.equal(model.events.find((e) => e.name === 'cancelled')!.attributes['ts_triton.response.index'], 2);
+    assert.equal(model.attributes['ts_triton.stream.response_count'], 2);
+    assert.equal(model.status.code, StatusCodeNumber.ERROR);
+  });
 });
