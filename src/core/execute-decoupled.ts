@@ -14,7 +14,7 @@ import {
   prepareBatch,
   reportActivity,
 } from './batch-call.ts';
-import { nowMs } from './clock.ts';
+import { nowMs, nowNs } from './clock.ts';
 import type { InferenceRequest } from './inference-request.ts';
 import type { DecoupledInferFunc, InferResponse } from './request.ts';
 import { toResult } from './response-to-result.ts';
@@ -40,14 +40,18 @@ export async function executeDecoupledBatch(
 ): Promise<Execution<StreamOutcome>> {
   const { traced, start, requests, inputEnd } = prepareBatch(model, batch);
   const outcomes: StreamOutcome[] = batch.map(() => undefined);
+  // Which traced requests' cancellation was reported to their trace.
+  const cancelled = traced ? batch.map(() => false) : undefined;
+  if (traced) for (const request of batch) request.trace?.streaming?.();
   let failure: TritonError | undefined;
   try {
     const steps = fn(requests);
     if (!isIterable(steps)) throw notAGenerator(model);
-    for await (const step of steps) deliver(model, batch, step, outcomes);
+    for await (const step of steps) deliver(model, batch, step, outcomes, cancelled);
   } catch (error) {
     failure = executionError(model, error);
   }
+  if (cancelled) batch.forEach((request, i) => reportCancelled(request, i, cancelled));
   const end = nowMs();
   if (abandoned?.aborted) {
     // The scheduler answered these requests with its execution timeout already: report nothing more.
@@ -74,6 +78,7 @@ function deliver(
   batch: readonly InferenceRequest[],
   step: readonly (InferResponse | Error | undefined)[],
   outcomes: StreamOutcome[],
+  cancelled: boolean[] | undefined,
 ): void {
   if (!Array.isArray(step) || step.length !== batch.length) {
     throw new TritonError(
@@ -83,17 +88,29 @@ function deliver(
   }
   step.forEach((response, i) => {
     const request = batch[i]!;
-    if (response === undefined || response === null || outcomes[i] || request.signal?.aborted) return;
+    if (request.signal?.aborted) {
+      if (cancelled && !outcomes[i]) reportCancelled(request, i, cancelled);
+      return;
+    }
+    if (response === undefined || response === null || outcomes[i]) return;
     if (response instanceof Error) {
       outcomes[i] = executionError(model, response);
       return;
     }
     try {
       request.onResponse?.(toResult(model, request, response));
+      request.trace?.response?.(nowNs());
     } catch (error) {
       outcomes[i] = TritonError.from(error);
     }
   });
+}
+
+/** Tells a traced request's trace, once, that its stream was cancelled (its signal aborted). */
+function reportCancelled(request: InferenceRequest, i: number, cancelled: boolean[]): void {
+  if (cancelled[i] || !request.signal?.aborted) return;
+  cancelled[i] = true;
+  request.trace?.cancelled?.(request.signal.reason, nowNs());
 }
 
 function notAGenerator(model: ExecutableModel): TritonError {

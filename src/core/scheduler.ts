@@ -16,6 +16,7 @@ import { inModelScope } from './model-scope.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
 import { PriorityQueue, type QueuedRequest, queueTimeoutError } from './priority-queue.ts';
 import type { DecoupledInferFunc, InferFunc } from './request.ts';
+import type { BatchFacts, BatchTrace, RequestTrace } from './trace-hooks.ts';
 import { requestPriority, requestTimeoutMicroseconds } from './reserved-parameters.ts';
 
 /** An infer function of either kind; the model's `decoupled` setting says which. */
@@ -241,6 +242,7 @@ export class Scheduler {
     const timeoutUs = this.#model.config.executionTimeoutMicroseconds;
     const abandon = timeoutUs > 0 ? new AbortController() : undefined;
     const requests = batch.map((item) => (abandon ? withAbandonSignal(item.request, abandon.signal) : item.request));
+    const batchTrace = batch.length > 1 ? this.#startBatchTrace(instance, batch, dispatchedAt) : undefined;
     // In the model's scope, so an error its code leaves unhandled is reported with the model's name.
     const called: Promise<Execution<unknown>> = inModelScope(this.#model.name, () =>
       this.#model.config.decoupled
@@ -248,6 +250,9 @@ export class Scheduler {
         : executeBatch(this.#model, instance.fn as InferFunc, requests, abandon?.signal),
     );
     const execution = abandon ? this.#withTimeout(called, requests, timeoutUs, abandon, dispatchedAt) : called;
+    if (batchTrace !== undefined) {
+      void execution.then(({ outcomes, failed }) => batchTrace.end(nowNs(), failed ? outcomes[0] : undefined));
+    }
     const delivered = this.#model.config.batcher.preserveOrdering ? this.#inOrder(execution) : execution;
     void execution.then(({ timing }) => {
       instance.busy = false;
@@ -268,6 +273,22 @@ export class Scheduler {
       this.#executing -= batch.length;
       this.#notifyIfIdle();
     });
+  }
+
+  /** The span of a batch of two or more requests, when one of them is traced (see trace-hooks.ts). */
+  #startBatchTrace(instance: Instance, batch: readonly QueuedRequest[], dispatchedAt: number): BatchTrace | undefined {
+    let members: RequestTrace[] | undefined;
+    for (const item of batch) if (item.request.trace !== undefined) (members ??= []).push(item.request.trace);
+    if (members === undefined) return undefined;
+    const oldest = batch.reduce((at, item) => Math.min(at, item.enqueuedAt), Infinity);
+    const facts: BatchFacts = {
+      model: { name: this.#model.name, version: this.#model.version },
+      rows: batch.reduce((rows, item) => rows + item.batchSize, 0),
+      requests: batch.length,
+      instance: this.#instances.indexOf(instance),
+      oldestQueueNs: BigInt(Math.round((dispatchedAt - oldest) * 1e6)),
+    };
+    return members[0]!.startBatch?.(members, facts, nowNs());
   }
 
   /**

@@ -24,8 +24,43 @@ export interface RequestTracer {
   open(name: string): TracedSpan;
 }
 
+/** What the data plane knows of one execution of a dynamic batch, for its span. */
+export interface BatchFacts {
+  readonly model: { readonly name: string; readonly version: number };
+  /** The batch's rows (the sum of its requests' batch sizes). */
+  readonly rows: number;
+  /** How many requests it holds. */
+  readonly requests: number;
+  /** The index of the model instance that executes it. */
+  readonly instance: number;
+  /** How long its oldest request waited in the queue, in nanoseconds. */
+  readonly oldestQueueNs: bigint;
+}
+
+/** The span of one execution of a dynamic batch. */
+export interface BatchTrace {
+  /** Ends it at `ns`; `error` marks it failed (the infer function threw). */
+  end(ns: bigint, error?: unknown): void;
+}
+
 /** The hooks of one traced request, called by the data plane. */
 export interface RequestTrace {
+  /**
+   * Starts the span of a batch of two or more requests whose traced members are `members` (this one among
+   * them), linked to each member's model span; each member's compute span links back to it.
+   */
+  startBatch?(members: readonly RequestTrace[], facts: BatchFacts, ns: bigint): BatchTrace | undefined;
+  /**
+   * This request is a member of the batch whose span has `batch` for context: its compute span will link to
+   * it. Returns the context of its model span (for the batch span's link), if it has one.
+   */
+  joinBatch?(batch: SpanContext): SpanContext | undefined;
+  /** The request is one of a decoupled model's: its responses are streamed (reported by `response`). */
+  streaming?(): void;
+  /** One of its streamed responses was delivered at `ns`. */
+  response?(ns: bigint): void;
+  /** Its stream was cancelled at `ns` (the request's signal aborted with `reason`) before the model ended it. */
+  cancelled?(reason: unknown, ns: bigint): void;
   /** The request reached its model (REQUEST_START). */
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void;
   /** A core activity happened at `ns` (monotonic nanoseconds, `process.hrtime.bigint()`). */

@@ -15,12 +15,15 @@
  * @module
  */
 
-import type { CoreActivity, RequestTracer } from '../core/trace-hooks.ts';
+import type { Link, SpanContext } from '@opentelemetry/api';
+import type { BatchFacts, BatchTrace, CoreActivity, RequestTrace, RequestTracer } from '../core/trace-hooks.ts';
 import { NOOP_REQUEST_TRACER } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
-import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
+import { OtelRequestTrace, type OtelRequestTraceOptions, startBatchSpan } from './otel-request-trace.ts';
 import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
 import {
+  BATCH_LINKED_FROM,
+  BATCH_LINKS_TO,
   FULL_DETAIL,
   keptTreeShapes,
   PARENT_AT,
@@ -33,7 +36,7 @@ import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.t
 import type { ProtoWriter } from './otlp/proto-writer.ts';
 import type { SpanShape } from './tree-span.ts';
 import type { SpanEntries } from './otlp/span-batch.ts';
-import { putHexId, putSpanId, putTraceId } from './otlp/span-ids.ts';
+import { Id, putHexId, putSpanId, putTraceId } from './otlp/span-ids.ts';
 
 /** The ids of the tree being written (filled just before, so one array serves every request). */
 const IDS = new Uint32Array(PARENT_AT + 2);
@@ -67,6 +70,10 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
 
   /** Tensor summaries (level TENSORS) are attributes the declared tree does not have: the general path adds them. */
   readonly tensors: OtelRequestTrace['tensors'];
+  /** The tree's own ids, drawn early when a batch's span links to it (others share {@link IDS}). */
+  #ownIds: Uint32Array | undefined;
+  /** The link to its batch's span, when it executed in one. */
+  #batchLinks: readonly Link[] | undefined;
 
   constructor(options: CompactRequestTraceOptions) {
     this.#options = options;
@@ -86,7 +93,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   get ids(): Uint32Array {
-    return IDS;
+    return this.#ownIds ?? IDS;
   }
 
   /** The propagated trace state, serialized when the ids are drawn (once per written tree). */
@@ -126,6 +133,41 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     this.#takeOver()?.failed(error);
   }
 
+  startBatch(members: readonly RequestTrace[], facts: BatchFacts, ns: bigint): BatchTrace {
+    return startBatchSpan(this.#options.startRoot, members, facts, ns);
+  }
+
+  /** A streamed request leaves the usual course: its responses are events of its spans. */
+  streaming(): void {
+    this.#takeOver()?.streaming();
+  }
+
+  response(ns: bigint): void {
+    this.#takeOver()?.response(ns);
+  }
+
+  cancelled(reason: unknown, ns: bigint): void {
+    this.#takeOver()?.cancelled(reason, ns);
+  }
+
+  /**
+   * A member of a batch: its ids are drawn now (the batch's span links to its model span) and its compute span
+   * will link to the batch's. On the general path, that path's spans link.
+   */
+  joinBatch(batch: SpanContext): SpanContext | undefined {
+    if (this.#done <= STEP.REQUEST_START || this.#done === STEP_COUNT || this.#ownIds !== undefined) {
+      return this.#takeOver()?.joinBatch(batch);
+    }
+    const ids = (this.#ownIds = new Uint32Array(PARENT_AT + 2));
+    this.#drawIds(ids);
+    this.#batchLinks = [{ context: batch }];
+    return {
+      traceId: new Id(Array.from(ids.subarray(0, 4))).hex,
+      spanId: new Id(Array.from(ids.subarray(PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt, PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt + 2))).hex,
+      traceFlags: 1, // sampled
+    };
+  }
+
   describe(endpoint: RequestEndpoint): void {
     this.endpoint = endpoint;
     this.#general?.describe(endpoint);
@@ -159,25 +201,26 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
 
   /** Writes the written spans `first` to `first + count - 1` (ids drawn with the first, the root). */
   writeEntries(writer: ProtoWriter, first: number, count: number): void {
-    if (first === 0) this.#drawIds();
+    if (first === 0 && this.#ownIds === undefined) this.#drawIds(IDS);
     const shapes = this.#shapes!;
     const kinds = this.#options.spanKinds ?? TRITON_SPAN_KINDS;
     const written = this.#written;
     for (let j = first; j < first + count; j++) {
       const i = written[j]!;
-      writeTreeSpan(writer, this, PLANNED_SPANS[i]!, shapes[i]!, this, kinds[i]!);
+      const links = i === BATCH_LINKED_FROM ? this.#batchLinks : undefined;
+      writeTreeSpan(writer, this, PLANNED_SPANS[i]!, shapes[i]!, this, kinds[i]!, links);
     }
   }
 
-  #drawIds(): void {
+  #drawIds(ids: Uint32Array): void {
     const parent = this.#options.parent;
-    if (parent === undefined) putTraceId(IDS, 0);
+    if (parent === undefined) putTraceId(ids, 0);
     else {
-      putHexId(IDS, 0, parent.traceId);
-      putHexId(IDS, PARENT_AT, parent.spanId);
+      putHexId(ids, 0, parent.traceId);
+      putHexId(ids, PARENT_AT, parent.spanId);
       this.traceState = parent.traceState?.serialize();
     }
-    for (let at = 4; at < PARENT_AT; at += 2) putSpanId(IDS, at);
+    for (let at = 4; at < PARENT_AT; at += 2) putSpanId(ids, at);
   }
 
   /** Records `step` at `ns` if it is the next one of the usual course. */
@@ -195,10 +238,12 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   #takeOver(): OtelRequestTrace | undefined {
     if (this.#done === STEP_COUNT) return undefined;
     if (this.#general !== undefined) return this.#general;
-    const general = new OtelRequestTrace(this.#options);
+    const general = new OtelRequestTrace(this.#ownIds === undefined ? this.#options : { ...this.#options, presetIds: this.#ownIds });
     if (this.endpoint !== undefined) general.describe(this.endpoint);
     if (this.status !== undefined) general.answered(this.status);
     for (let step = 1; step < this.#done; step++) (STEPS[step] as StepDeclaration).report!(general, this.times[step]!, this);
+    // Its spans keep the ids drawn for the batch's links, and its compute span links to the batch.
+    if (this.#batchLinks !== undefined) general.joinBatch(this.#batchLinks[0]!.context);
     this.#general = general;
     this.#done = -1;
     return general;

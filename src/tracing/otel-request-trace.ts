@@ -7,23 +7,36 @@
  * @module
  */
 
-import { type Context, context, type Span, type SpanContext, type SpanKind, trace } from '@opentelemetry/api';
-import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
+import { type Attributes, type Context, context, type Span, type SpanContext, type SpanKind, trace } from '@opentelemetry/api';
+import {
+  type BatchFacts,
+  type BatchTrace,
+  type CoreActivity,
+  NOOP_REQUEST_TRACER,
+  type RequestTrace,
+  type RequestTracer,
+  type TracedSpan,
+} from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
-import type { RequestFacts } from './span-tree.ts';
+import { toHrTime } from './clock.ts';
+import { BATCH_SPAN, type RequestFacts, STREAM, type StreamFacts } from './span-tree.ts';
 import {
   BARE_STEP_PLANS,
+  BATCH_LINKED_FROM,
+  BATCH_LINKS_TO,
   PLANNED_SPANS,
   REQUEST_SPAN,
   SPAN_COUNT,
   STEP,
   STEP_PLANS,
+  STREAM_SPAN,
   type StepPlan,
   MODEL_SPAN,
   TRITON_SPAN_KINDS,
   type TreeDetail,
 } from './tree-plan.ts';
-import { recordFailure, type RootSpanStarter, type TreeSpan } from './tree-span.ts';
+import { Id } from './otlp/span-ids.ts';
+import { recordFailure, type RootSpanStarter, spanShape, type TreeSpan } from './tree-span.ts';
 import { type TensorActivity, tensorSummary } from './tensor-summary.ts';
 import type { NDArray } from '../core/ndarray.ts';
 
@@ -31,6 +44,8 @@ import type { NDArray } from '../core/ndarray.ts';
 export interface OtelRequestTraceOptions {
   /** Starts the root span (ts-triton's recorded spans, or the application's tracer). */
   readonly startRoot: RootSpanStarter;
+  /** The tree's ids when they were drawn before its spans started (as in a compactly recorded tree). */
+  readonly presetIds?: Uint32Array | undefined;
   /** The propagated (remote) span context, if any. */
   readonly parent: SpanContext | undefined;
   readonly protocol: FrontendProtocol;
@@ -60,6 +75,10 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   #tracer: RequestTracer = NOOP_REQUEST_TRACER;
   /** The request's failure, once it failed: every span that ends from then on ends in error. */
   #failure: { readonly error: unknown } | undefined;
+  /** The span of the batch this request executes in, once it joined one. */
+  #batch: SpanContext | undefined;
+  /** What it knows of its stream, when it is a decoupled model's request. */
+  #stream: { responses: number; readonly startNs: bigint; firstResponseNs: bigint | undefined } | undefined;
   model: { readonly name: string; readonly version: number } | undefined;
   requestId = '';
   endpoint: RequestEndpoint | undefined;
@@ -119,6 +138,40 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     this.#failure ??= { error };
   }
 
+  startBatch(members: readonly RequestTrace[], facts: BatchFacts, ns: bigint): BatchTrace {
+    return startBatchSpan(this.#options.startRoot, members, facts, ns);
+  }
+
+  streaming(): void {
+    this.#stream ??= { responses: 0, startNs: this.#options.startNs, firstResponseNs: undefined };
+  }
+
+  response(ns: bigint): void {
+    this.streaming();
+    const stream = this.#stream!;
+    const index = stream.responses++;
+    if (index === 0) stream.firstResponseNs = ns;
+    if (index < STREAM.maxEvents) this.#streamSpan()?.api.addEvent(STREAM.responseEvent, { [STREAM.indexKey]: index }, toHrTime(ns));
+  }
+
+  cancelled(reason: unknown, ns: bigint): void {
+    this.streaming();
+    this.#streamSpan()?.api.addEvent(STREAM.cancelEvent, { [STREAM.indexKey]: this.#stream!.responses }, toHrTime(ns));
+    this.failed(reason);
+  }
+
+  /** The span that carries the stream's events, while it has not ended. */
+  #streamSpan(): TreeSpan | undefined {
+    return this.#ended[STREAM_SPAN] ? undefined : this.#spans[STREAM_SPAN];
+  }
+
+  joinBatch(batch: SpanContext): SpanContext | undefined {
+    this.#batch = batch;
+    const linked = this.#spans[BATCH_LINKED_FROM];
+    if (linked !== undefined && !this.#ended[BATCH_LINKED_FROM]) linked.api.addLink({ context: batch });
+    return this.#spans[BATCH_LINKS_TO]?.api.spanContext();
+  }
+
   describe(endpoint: RequestEndpoint): void {
     this.endpoint = endpoint;
   }
@@ -152,6 +205,7 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
       if (!this.#ended[index]) {
         const attributes = PLANNED_SPANS[index]!.attributes(this);
         if (attributes !== undefined) span.annotate(attributes);
+        if (index === STREAM_SPAN && this.#stream !== undefined) span.annotate(streamAttributes(this.#stream));
       }
       span.finish(ns, this.#ended[index] ? undefined : this.#failure?.error);
       this.#ended[index] = true;
@@ -164,17 +218,53 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     const planned = PLANNED_SPANS[index]!;
     const shape = planned.shapeOf(this.#options.withEvents === false ? 'BARE' : this.#options.protocol, this.model?.name ?? '');
     let span: TreeSpan;
-    if (planned.parent < 0) span = this.#options.startRoot(shape, ns, this.#options.parent);
+    const ids = this.#options.presetIds;
+    const preset = ids && { traceId: idAt(ids, 0, 4), spanId: idAt(ids, planned.spanAt, 2) };
+    if (planned.parent < 0) span = this.#options.startRoot(shape, ns, this.#options.parent, preset);
     else {
       let parent = planned.parent;
       while (parent >= 0 && this.#spans[parent] === undefined) parent = PLANNED_SPANS[parent]!.parent;
       if (parent < 0) return;
-      span = this.#spans[parent]!.startChild(shape, ns, (this.#options.spanKinds ?? TRITON_SPAN_KINDS)[index]!);
+      span = this.#spans[parent]!.startChild(shape, ns, (this.#options.spanKinds ?? TRITON_SPAN_KINDS)[index]!, preset);
     }
     this.#spans[index] = span;
     this.#ended[index] = false;
     if (index === REQUEST_SPAN) this.#tracer = new OtelRequestTracer(span);
+    if (index === BATCH_LINKED_FROM && this.#batch !== undefined) span.api.addLink({ context: this.#batch });
   }
+}
+
+/** The id of `words` words at `at` of a tree's ids. */
+function idAt(ids: Uint32Array, at: number, words: number): Id {
+  return new Id(Array.from(ids.subarray(at, at + words)));
+}
+
+function streamAttributes(stream: StreamFacts): Attributes {
+  const attributes: Attributes = {};
+  for (const attribute of STREAM.attributes) {
+    const value = attribute.value(stream);
+    if (value !== undefined) attributes[attribute.key] = value;
+  }
+  return attributes;
+}
+
+/** Starts the span of a batch (span-tree.ts, {@link BATCH_SPAN}): a root, linked to each member's span. */
+export function startBatchSpan(
+  startRoot: RootSpanStarter,
+  members: readonly RequestTrace[],
+  facts: BatchFacts,
+  ns: bigint,
+): BatchTrace {
+  const span = startRoot(spanShape(BATCH_SPAN.name(facts.model.name)), ns, undefined);
+  const context = span.api.spanContext();
+  for (const member of members) {
+    const linked = member.joinBatch?.(context);
+    if (linked !== undefined) span.api.addLink({ context: linked });
+  }
+  const attributes: Record<string, string | number> = {};
+  for (const attribute of BATCH_SPAN.attributes) attributes[attribute.key] = attribute.value(facts);
+  span.annotate(attributes);
+  return { end: (endNs, error) => span.finish(endNs, error) };
 }
 
 /** `request.span` and `request.tracedSpan` of a request traced in OpenTelemetry mode. */

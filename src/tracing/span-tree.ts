@@ -11,6 +11,7 @@
  */
 
 import type { AttributeValue } from '@opentelemetry/api';
+import type { BatchFacts } from '../core/trace-hooks.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace, type RequestEndpoint } from './frontend-trace.ts';
 
 /** Who defines a span, event or attribute. */
@@ -211,3 +212,80 @@ export const SPAN_TREE: readonly SpanDeclaration[] = [
     by: 'ts-triton',
   },
 ];
+
+/** What a batch's span knows of its execution (the data plane's {@link BatchFacts}). */
+export type { BatchFacts };
+
+/**
+ * The span of one execution of a dynamic batch of two or more requests, at least one of them traced. As
+ * OpenTelemetry's messaging conventions do for a batch, it is the root of a trace of its own (its members
+ * belong to different traces) with a link to each traced member's `model` span (`linksTo`); each member's
+ * `compute` span (`linkedFrom`) links back to it. It starts just before the members' compute spans and ends
+ * when the infer function's call ended.
+ */
+export const BATCH_SPAN = {
+  name: (model: string): string => `batch ${model}`,
+  /** Around its members' computes (it starts before their first step and ends after their last). */
+  start: 'COMPUTE_START',
+  end: 'COMPUTE_END',
+  linksTo: 'model',
+  linkedFrom: 'compute',
+  attributes: [
+    { key: 'triton.model_name', value: (b: BatchFacts) => b.model.name, by: 'Triton' },
+    { key: 'triton.model_version', value: (b: BatchFacts) => b.model.version, by: 'Triton' },
+    { key: 'ts_triton.batch.size', value: (b: BatchFacts) => b.rows, by: 'ts-triton' },
+    { key: 'ts_triton.batch.request_count', value: (b: BatchFacts) => b.requests, by: 'ts-triton' },
+    { key: 'ts_triton.batch.instance', value: (b: BatchFacts) => b.instance, by: 'ts-triton' },
+    // Seconds, as OpenTelemetry's durations.
+    { key: 'ts_triton.batch.oldest_queue_duration', value: (b: BatchFacts) => Number(b.oldestQueueNs) / 1e9, by: 'ts-triton' },
+  ],
+  by: 'ts-triton',
+} as const satisfies {
+  readonly name: (model: string) => string;
+  readonly start: StepName;
+  readonly end: StepName;
+  readonly linksTo: string;
+  readonly linkedFrom: string;
+  readonly attributes: readonly { key: string; value: (b: BatchFacts) => AttributeValue; by: Origin }[];
+  readonly by: Origin;
+};
+
+/**
+ * What a request of a decoupled model adds to its trace: on span `on`, an event per streamed response (with
+ * its index, the first `maxEvents` only: a stream can be long, a span's events are kept in memory until it
+ * ends), an event when the stream is cancelled (the span then ends in error as any failure), and these
+ * attributes when the span ends.
+ */
+export const STREAM = {
+  on: 'model',
+  responseEvent: 'response',
+  indexKey: 'ts_triton.response.index',
+  maxEvents: 32,
+  cancelEvent: 'cancelled',
+  attributes: [
+    { key: 'ts_triton.stream.response_count', value: (s: StreamFacts) => s.responses, by: 'ts-triton' },
+    // Seconds from the request's arrival to its first response; left out when there was none.
+    {
+      key: 'ts_triton.stream.time_to_first_response',
+      value: (s: StreamFacts) => (s.firstResponseNs === undefined ? undefined : Number(s.firstResponseNs - s.startNs) / 1e9),
+      by: 'ts-triton',
+    },
+  ],
+  by: 'ts-triton',
+} as const satisfies {
+  readonly on: string;
+  readonly responseEvent: string;
+  readonly indexKey: string;
+  readonly maxEvents: number;
+  readonly cancelEvent: string;
+  readonly attributes: readonly { key: string; value: (s: StreamFacts) => AttributeValue | undefined; by: Origin }[];
+  readonly by: Origin;
+};
+
+/** What a streamed request's trace knows of its stream. */
+export interface StreamFacts {
+  readonly responses: number;
+  /** When the request arrived, and when its first response was delivered (monotonic nanoseconds). */
+  readonly startNs: bigint;
+  readonly firstResponseNs: bigint | undefined;
+}

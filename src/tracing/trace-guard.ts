@@ -9,8 +9,13 @@
  */
 
 import type { NDArray } from '../core/ndarray.ts';
-import { type CoreActivity, NOOP_REQUEST_TRACER, type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
-import type { Span } from '@opentelemetry/api';
+import {
+  type BatchFacts,
+  type BatchTrace,
+  type CoreActivity,
+  NOOP_REQUEST_TRACER,
+  type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
+import type { Span, SpanContext } from '@opentelemetry/api';
 import { log } from '../logger.ts';
 import type { FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 
@@ -153,6 +158,58 @@ export class GuardedTrace implements FrontendTrace {
       this.#trace?.failed?.(error, ns);
     } catch (failure) {
       this.#fail(failure);
+    }
+  }
+
+  startBatch(members: readonly RequestTrace[], facts: BatchFacts, ns: bigint): BatchTrace | undefined {
+    try {
+      const batch = this.#trace?.startBatch?.(members, facts, ns);
+      if (batch === undefined) return undefined;
+      return {
+        end: (endNs, error) => {
+          try {
+            batch.end(endNs, error);
+          } catch (failure) {
+            this.#fail(failure);
+          }
+        },
+      };
+    } catch (error) {
+      this.#fail(error);
+      return undefined;
+    }
+  }
+
+  streaming(): void {
+    try {
+      this.#trace?.streaming?.();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  response(ns: bigint): void {
+    try {
+      this.#trace?.response?.(ns);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  cancelled(reason: unknown, ns: bigint): void {
+    try {
+      this.#trace?.cancelled?.(reason, ns);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  joinBatch(batch: SpanContext): SpanContext | undefined {
+    try {
+      return this.#trace?.joinBatch?.(batch);
+    } catch (error) {
+      this.#fail(error);
+      return undefined;
     }
   }
 

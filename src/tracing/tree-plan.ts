@@ -13,6 +13,8 @@ import { AttributeRun } from './otlp/encode-recorded-spans.ts';
 import type { FrontendProtocol } from './frontend-trace.ts';
 import {
   type AttributeDeclaration,
+  BATCH_SPAN,
+  STREAM,
   type EventName,
   MODEL_NAME,
   type RequestFacts,
@@ -241,3 +243,10 @@ export function treeDetail(detail: DetailSetting): TreeDetail {
 
 /** Every span exported (Triton's tree and ts-triton's spans). */
 export const FULL_DETAIL: TreeDetail = treeDetail('full');
+
+/** The span a batch's span links to in each member's tree, and the span that links back to it. */
+export const BATCH_LINKS_TO: number = indexOfKey(BATCH_SPAN.linksTo);
+export const BATCH_LINKED_FROM: number = indexOfKey(BATCH_SPAN.linkedFrom);
+
+/** The span that carries a streamed request's responses. */
+export const STREAM_SPAN: number = indexOfKey(STREAM.on);

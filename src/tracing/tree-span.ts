@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Id } from './otlp/span-ids.ts';
 import {
   type Attributes,
   type Context,
@@ -80,8 +81,8 @@ export interface TreeSpan {
   mark(name: string, ns: bigint): void;
   /** Sets attributes computed by ts-triton. */
   annotate(attributes: Attributes): void;
-  /** Starts a child span of `kind` (SERVER in Triton's tree) at monotonic `ns`. */
-  startChild(shape: SpanShape, ns: bigint, kind: SpanKind): TreeSpan;
+  /** Starts a child span of `kind` (SERVER in Triton's tree) at monotonic `ns`, with `ids` when given. */
+  startChild(shape: SpanShape, ns: bigint, kind: SpanKind, ids?: PresetIds): TreeSpan;
   /** Ends the span at monotonic `ns`; an `error` is recorded first ({@link recordTreeFailure}). */
   finish(ns: bigint, error?: unknown): void;
   /** Starts, now, a span of the model code's under this one (`request.tracedSpan`; kind INTERNAL). */
@@ -91,7 +92,16 @@ export interface TreeSpan {
 }
 
 /** Starts the root span of a request's tree, under the propagated `parent` span context when there is one. */
-export type RootSpanStarter = (shape: SpanShape, ns: bigint, parent: SpanContext | undefined) => TreeSpan;
+export type RootSpanStarter = (shape: SpanShape, ns: bigint, parent: SpanContext | undefined, ids?: PresetIds) => TreeSpan;
+
+/**
+ * Ids drawn before a span started (a batch's span linked to them), for spans that can take them (ts-triton's
+ * recorded spans; an SDK's span draws its own). `traceId` applies to a root without a propagated parent.
+ */
+export interface PresetIds {
+  readonly traceId: Id;
+  readonly spanId: Id;
+}
 
 /** Records `error` on `span`: an `exception` event and the ERROR status with its message. */
 export function recordFailure(span: Span, error: unknown, time?: HrTime): void {

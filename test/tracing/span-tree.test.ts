@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { MODEL_NAME, ON_FAILURE, type Origin, SPAN_TREE } from '../../src/tracing/span-tree.ts';
+import { BATCH_SPAN, MODEL_NAME, ON_FAILURE, STREAM, type Origin, SPAN_TREE } from '../../src/tracing/span-tree.ts';
 import { PLANNED_SPANS, REQUEST_SPAN, STEP, STEP_PLANS } from '../../src/tracing/tree-plan.ts';
 import { AttributeRun } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { writeAttributes } from '../../src/tracing/otlp/otlp-fields.ts';
@@ -33,6 +33,15 @@ function declaredRows(): Row[] {
   }
   rows.push(['event', [ON_FAILURE.event], [], whose(ON_FAILURE.by)]);
   for (const a of ON_FAILURE.attributes) rows.push(['attribute', [a.key], [], whose(a.by)]);
+  rows.push(['span', [BATCH_SPAN.name('<model>')], [BATCH_SPAN.start, BATCH_SPAN.end], whose(BATCH_SPAN.by)]);
+  for (const a of BATCH_SPAN.attributes) rows.push(['attribute', [a.key], [BATCH_SPAN.end], whose(a.by)]);
+  rows.push(['link', [BATCH_SPAN.linksTo], [], whose(BATCH_SPAN.by)]);
+  rows.push(['link', [BATCH_SPAN.linkedFrom], [], whose(BATCH_SPAN.by)]);
+  const streamSpan = SPAN_TREE.find((s) => s.key === STREAM.on)!;
+  rows.push(['event', [STREAM.responseEvent], [], whose(STREAM.by)]);
+  rows.push(['event', [STREAM.cancelEvent], [], whose(STREAM.by)]);
+  rows.push(['attribute', [STREAM.indexKey], [], whose(STREAM.by)]);
+  for (const a of STREAM.attributes) rows.push(['attribute', [a.key], [streamSpan.end], whose(a.by)]);
   return rows;
 }
 

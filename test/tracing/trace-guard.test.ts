@@ -133,14 +133,17 @@ describe('a failing tracing pipeline', () => {
     const restore = patch(prototype, 'send', () => {
       throw new Error('injected transport failure');
     });
+    let receivedWhileFailing = -1;
     try {
       await inferAll();
       await eventually(() => traceErrors(triton), (count) => count > before);
+      receivedWhileFailing = receiver.spans.length;
     } finally {
       restore();
     }
     assert.ok((await traceErrors(triton)) > before);
-    assert.equal(receiver.spans.length, 0);
+    // Nothing got through while the transport threw (spans still queued then go out once it works again).
+    assert.equal(receivedWhileFailing, 0);
     await tracedAgain();
   });
 });

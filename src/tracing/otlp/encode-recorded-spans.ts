@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type AttributeValue, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { type AttributeValue, type Link, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../protocol/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
@@ -151,6 +151,7 @@ export function writeTreeSpan(
   shape: SpanShape,
   facts: RequestFacts,
   kind: SpanKind,
+  links?: readonly Link[],
 ): void {
   const { ids, times } = tree;
   const root = layout.parentAt < 0;
@@ -167,6 +168,8 @@ export function writeTreeSpan(
   const steps = layout.eventSteps;
   // The shape's events (none when the tree is recorded without events).
   for (let i = 0; i < eventTimes.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
+  // A field's place in a message does not matter: links go after the template's bytes.
+  if (links !== undefined) for (let i = 0; i < links.length; i++) writeLink(writer, links[i]!);
   writer.endLarge(start);
 }
 

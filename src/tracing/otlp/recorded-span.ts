@@ -39,7 +39,7 @@ import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk
 import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
 import { monotonicNs, timeInputToMonotonicNs, toHrTime } from '../clock.ts';
 import type { TracedSpan } from '../../core/trace-hooks.ts';
-import { recordTreeFailure, type RootSpanStarter, type SpanShape, ShapesByName, spanShape, type TreeSpan } from '../tree-span.ts';
+import { type PresetIds, recordTreeFailure, type RootSpanStarter, type SpanShape, ShapesByName, spanShape, type TreeSpan } from '../tree-span.ts';
 
 /** The SDK's default span limits. */
 const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: Infinity } as const;
@@ -120,6 +120,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
     parent: SpanParent,
     startNs: bigint,
     name: string = shape.name,
+    ids?: PresetIds,
   ) {
     this.#scope = scope;
     this.resource = scope.resource;
@@ -128,7 +129,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
     this.shape = shape;
     this.kind = kind;
     this.startNs = startNs;
-    this.spanId = newSpanId();
+    this.spanId = ids?.spanId ?? newSpanId();
     this.#parent = parent;
     if (parent instanceof RecordedSpan) {
       this.traceId = parent.traceId;
@@ -141,7 +142,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
       this.parentIsRemote = parent.isRemote === true;
       this.traceState = parent.traceState;
     } else {
-      this.traceId = newTraceId();
+      this.traceId = ids?.traceId ?? newTraceId();
       this.parentSpanId = undefined;
       this.parentIsRemote = false;
       this.traceState = undefined;
@@ -170,7 +171,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
 
   /** The root span starter of a pipeline: spans of kind SERVER under the propagated context's span. */
   static starter(scope: SpanScope): RootSpanStarter {
-    return (shape, ns, parent) => new RecordedSpan(scope, shape, SpanKind.SERVER, parent, ns);
+    return (shape, ns, parent, ids) => new RecordedSpan(scope, shape, SpanKind.SERVER, parent, ns, shape.name, ids);
   }
 
   // TreeSpan: what the request trace calls, with ts-triton's own (valid) names, values and monotonic times.
@@ -192,8 +193,8 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
     } else this.setAttributes(attributes);
   }
 
-  startChild(shape: SpanShape, ns: bigint, kind: SpanKind): TreeSpan {
-    return new RecordedSpan(this.#scope, shape, kind, this, ns);
+  startChild(shape: SpanShape, ns: bigint, kind: SpanKind, ids?: PresetIds): TreeSpan {
+    return new RecordedSpan(this.#scope, shape, kind, this, ns, shape.name, ids);
   }
 
   finish(ns: bigint, error?: unknown): void {
