@@ -12,6 +12,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { log } from '../logger.ts';
 import { handleApi } from './api/index.ts';
+import { readBody } from './read-body.ts';
 import type { TraceStore } from './store/trace-store.ts';
 
 /**
@@ -50,28 +51,6 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, headers
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, { 'content-length': bytes.length, 'x-content-type-options': 'nosniff', ...headers });
   res.end(req.method === 'HEAD' ? undefined : bytes);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length']) > limit) return resolve(undefined);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.pause();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks, size)));
-    req.on('error', reject);
-    // A client gone before the end of its body: nothing to answer, and nothing left waiting.
-    req.on('close', () => {
-      if (!req.complete) reject(new Error('the client closed the connection before the end of the body'));
-    });
-  });
 }
 
 const notBuiltPage = (dir: string): string => `<!doctype html>

@@ -14,6 +14,7 @@ import { gunzip } from 'node:zlib';
 import { contentType, exportResponse, type OtlpEncoding, RpcCode, rpcStatus } from '../otlp/export-response.ts';
 import type { TraceStore } from '../store/trace-store.ts';
 import { ingest } from './ingest.ts';
+import { readBody } from '../read-body.ts';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -42,29 +43,6 @@ function send(res: ServerResponse, status: number, encoding: OtlpEncoding, body:
 
 function fail(res: ServerResponse, status: number, encoding: OtlpEncoding, code: number, message: string, headers?: Record<string, string>): void {
   send(res, status, encoding, rpcStatus(encoding, code, message), headers);
-}
-
-/** Reads the body, up to `limit` bytes; undefined (the connection is left to be closed) when longer. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length']) > limit) return resolve(undefined);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.pause();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.on('error', reject);
-    // A client gone before the end of its body: nothing to answer, and nothing left waiting.
-    req.on('close', () => {
-      if (!req.complete) reject(new Error('the client closed the connection before the end of the body'));
-    });
-  });
 }
 
 /** The request handler of the receiver (also usable on another node:http server). */
