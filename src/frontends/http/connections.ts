@@ -49,12 +49,21 @@ export function defaultMaxConnections(limitsFile = '/proc/self/limits'): number 
   return Math.max(Math.floor((Number(soft) * 3) / 4), 1);
 }
 
-/** The connections of one HTTP server; see the module comment. */
+/** A connection's response in progress; Node sets it (its own `closeIdleConnections` reads it). */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/**
+ * The connections of one HTTP server; see the module comment.
+ *
+ * Only counts are kept per request: a long-lived collection holding each response in progress made the young
+ * generation's collections copy and promote far more (docs/performance.md).
+ */
 export class HttpConnections {
   readonly #max: number;
   /** Open connections, oldest first, with how many of their requests are in progress. */
-  readonly #sockets = new Map<Socket, number>();
-  readonly #responses = new Set<ServerResponse>();
+  readonly #sockets = new Map<HttpSocket, number>();
+  /** Requests accepted and not yet answered. */
+  #inProgress = 0;
   #draining = false;
   #onSettled: (() => void) | undefined;
 
@@ -106,18 +115,26 @@ export class HttpConnections {
     const socket = req.socket;
     const busy = this.#sockets.get(socket);
     if (busy !== undefined) this.#sockets.set(socket, busy + 1);
-    this.#responses.add(res);
-    res.once('close', () => this.#answered(socket, res));
+    this.#inProgress++;
+    res.once('close', () => this.#answered(socket));
     return true;
   }
 
-  #answered(socket: Socket, res: ServerResponse): void {
-    this.#responses.delete(res);
+  #answered(socket: Socket): void {
+    this.#inProgress--;
     const busy = this.#sockets.get(socket);
     if (busy !== undefined) this.#sockets.set(socket, busy - 1);
     if (this.#draining) {
       if (busy === 1) socket.end();
-      if (this.#responses.size === 0) this.#onSettled?.();
+      if (this.#inProgress === 0) this.#onSettled?.();
+    }
+  }
+
+  /** The responses in progress that are their connection's current one (pipelined ones wait behind them). */
+  *#current(): Generator<ServerResponse> {
+    for (const [socket, busy] of this.#sockets) {
+      const res = socket._httpMessage;
+      if (busy > 0 && res) yield res;
     }
   }
 
@@ -129,7 +146,7 @@ export class HttpConnections {
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    for (const res of this.#responses) {
+    for (const res of this.#current()) {
       res.shouldKeepAlive = false;
       if (!res.headersSent) res.setHeader('connection', 'close');
     }
@@ -137,7 +154,7 @@ export class HttpConnections {
 
   /** Resolves once every accepted request has been answered (call after {@link drain}). */
   settled(): Promise<void> {
-    if (this.#responses.size === 0) return Promise.resolve();
+    if (this.#inProgress === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const previous = this.#onSettled;
       this.#onSettled = () => {
@@ -152,7 +169,7 @@ export class HttpConnections {
    * closes their connections once that is written.
    */
   answerRemaining(reason: string): void {
-    for (const res of this.#responses) {
+    for (const res of this.#current()) {
       if (res.headersSent) continue;
       sendError(res, new TritonError(ErrorCode.UNAVAILABLE, reason), { connection: 'close' });
     }
