@@ -36,7 +36,7 @@ import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.t
 import type { ProtoWriter } from './otlp/proto-writer.ts';
 import type { SpanShape } from './tree-span.ts';
 import type { SpanEntries } from './otlp/span-batch.ts';
-import { Id, putHexId, putSpanId, putTraceId } from './otlp/span-ids.ts';
+import { putHexId, putSpanId, putTraceId, WordsSpanContext } from './otlp/span-ids.ts';
 
 /** The ids of the tree being written (filled just before, so one array serves every request). */
 const IDS = new Uint32Array(PARENT_AT + 2);
@@ -161,11 +161,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     const ids = (this.#ownIds = new Uint32Array(PARENT_AT + 2));
     this.#drawIds(ids);
     this.#batchLinks = [{ context: batch }];
-    return {
-      traceId: new Id(Array.from(ids.subarray(0, 4))).hex,
-      spanId: new Id(Array.from(ids.subarray(PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt, PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt + 2))).hex,
-      traceFlags: 1, // sampled
-    };
+    return new WordsSpanContext(ids, 0, ids, PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt);
   }
 
   describe(endpoint: RequestEndpoint): void {

@@ -35,7 +35,7 @@ import {
   TRITON_SPAN_KINDS,
   type TreeDetail,
 } from './tree-plan.ts';
-import { Id } from './otlp/span-ids.ts';
+import { Id, newSpanId, newTraceId, WordsSpanContext } from './otlp/span-ids.ts';
 import { recordFailure, type RootSpanStarter, spanShape, type TreeSpan } from './tree-span.ts';
 import { type TensorActivity, tensorSummary } from './tensor-summary.ts';
 import type { NDArray } from '../core/ndarray.ts';
@@ -255,8 +255,11 @@ export function startBatchSpan(
   facts: BatchFacts,
   ns: bigint,
 ): BatchTrace {
-  const span = startRoot(spanShape(BATCH_SPAN.name(facts.model.name)), ns, undefined);
-  const context = span.api.spanContext();
+  // Ids drawn here, so that the members' links to it are written from words where the span takes them.
+  const ids = { traceId: newTraceId(), spanId: newSpanId() };
+  const span = startRoot(spanShape(BATCH_SPAN.name(facts.model.name)), ns, undefined, ids);
+  const given = span.api.spanContext();
+  const context = given.spanId === ids.spanId.hex ? new WordsSpanContext(ids.traceId.words, 0, ids.spanId.words, 0) : given;
   for (const member of members) {
     const linked = member.joinBatch?.(context);
     if (linked !== undefined) span.api.addLink({ context: linked });

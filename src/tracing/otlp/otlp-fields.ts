@@ -8,6 +8,7 @@
 
 import { type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
 import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './proto-writer.ts';
+import { WordsSpanContext } from './span-ids.ts';
 
 /** `Span.flags`: the context's "has is_remote" and "is_remote" bits, above the 8 trace-flag bits. */
 export const FLAG_HAS_IS_REMOTE = 0x100;
@@ -48,8 +49,15 @@ export function writeCount(writer: ProtoWriter, field: number, count: number): v
   writer.varint(count);
 }
 
-/** Fields 1–3 of a `Span` or `Link`: trace id, span id and trace state of `context`, from its hex ids. */
+/** Fields 1–3 of a `Span` or `Link`: trace id, span id and trace state of `context`, from its words or hex ids. */
 export function writeContextFields(writer: ProtoWriter, context: SpanContext): void {
+  if (context instanceof WordsSpanContext) {
+    writer.tag(1, WIRE_LEN);
+    writer.idWords(context.traceWords, context.traceAt, 4);
+    writer.tag(2, WIRE_LEN);
+    writer.idWords(context.spanWords, context.spanAt, 2);
+    return;
+  }
   writer.tag(1, WIRE_LEN);
   writer.hex(context.traceId);
   writer.tag(2, WIRE_LEN);

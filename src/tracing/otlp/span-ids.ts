@@ -6,6 +6,8 @@
  * @module
  */
 
+import { type SpanContext, TraceFlags } from '@opentelemetry/api';
+
 /** An id as big-endian 32-bit words (two for a span id, four for a trace id) and as hex digits. */
 export class Id {
   readonly words: readonly number[];
@@ -78,4 +80,40 @@ function hexWord(hex: string, at: number): number {
     word = (word << 4) | (code <= 0x39 ? code - 0x30 : code - 0x57);
   }
   return word >>> 0;
+}
+
+/**
+ * The context of a sampled span whose ids are kept as 32-bit words (a recorded tree's, a batch's): encoders
+ * write the words ({@link writeContextFields}); the hex ids the OpenTelemetry API shows are made only when read.
+ */
+export class WordsSpanContext implements SpanContext {
+  readonly traceFlags = TraceFlags.SAMPLED;
+  /** The trace id is `traceWords[traceAt..traceAt + 4)`, the span id `spanWords[spanAt..spanAt + 2)`. */
+  readonly traceWords: ArrayLike<number>;
+  readonly traceAt: number;
+  readonly spanWords: ArrayLike<number>;
+  readonly spanAt: number;
+  #traceId: string | undefined;
+  #spanId: string | undefined;
+
+  constructor(traceWords: ArrayLike<number>, traceAt: number, spanWords: ArrayLike<number>, spanAt: number) {
+    this.traceWords = traceWords;
+    this.traceAt = traceAt;
+    this.spanWords = spanWords;
+    this.spanAt = spanAt;
+  }
+
+  get traceId(): string {
+    return (this.#traceId ??= wordsHex(this.traceWords, this.traceAt, 4));
+  }
+
+  get spanId(): string {
+    return (this.#spanId ??= wordsHex(this.spanWords, this.spanAt, 2));
+  }
+}
+
+function wordsHex(words: ArrayLike<number>, at: number, count: number): string {
+  let hex = '';
+  for (let i = at; i < at + count; i++) hex += wordHex(words[i]!);
+  return hex;
 }
