@@ -7,8 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
-import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { DynamicBatcher, ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import { type LogSink, setLogSink } from '../../src/logger.ts';
+import { CompactRequestTrace } from '../../src/tracing/compact-request-trace.ts';
+import { RecordedSpan } from '../../src/tracing/otlp/recorded-span.ts';
 import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.ts';
 import { createSocketHttpTransport } from '../../src/tracing/otlp/socket-http-transport.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
@@ -74,6 +76,14 @@ describe('a failing tracing pipeline', () => {
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
       config: ModelConfig({ maxBatchSize: 8 }),
+    });
+    triton.bind({
+      modelName: 'gathered',
+      inferFunc: (requests) => requests.map((r) => ({ y: r.data.x! })),
+      inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
+      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
+      // The batch leaves when its 4 rows are there.
+      config: ModelConfig({ maxBatchSize: 4, batcher: DynamicBatcher({ maxQueueDelayMicroseconds: 30_000_000 }) }),
     });
     await triton.run();
   });
@@ -146,4 +156,32 @@ describe('a failing tracing pipeline', () => {
     assert.equal(receivedWhileFailing, 0);
     await tracedAgain();
   });
+
+  // What is exported then: the failed traces send nothing, the others are whole. A throwing link fails the
+  // trace that starts the batch (its batch span is never ended); a throwing join fails each member's trace,
+  // and the batch span is exported without links.
+  for (const [what, target, key, exported] of [
+    ['the batch span cannot take a link', RecordedSpan.prototype, 'addLink', ['InferRequest', 'compute', 'gathered', 'infer_callable'].flatMap((n) => [n, n, n])],
+    ['a member cannot join the batch', CompactRequestTrace.prototype, 'joinBatch', ['batch gathered']],
+  ] as const) {
+    it(`answers a batch's requests when ${what}, and counts the errors`, async () => {
+      const before = await traceErrors(triton);
+      receiver.clear();
+      const restore = patch(target as Record<string, unknown>, key, () => {
+        throw new Error(`injected failure: ${what}`);
+      });
+      try {
+        await using client = new ModelClient(`http://127.0.0.1:${triton.httpPort}`, 'gathered');
+        const results = await Promise.all([0, 1, 2, 3].map((i) => client.inferSample({ x: new Float32Array([i, i]) })));
+        assert.deepEqual(results.map((r) => Array.from(r.y!.data as Float32Array)), [[0, 0], [1, 1], [2, 2], [3, 3]]);
+      } finally {
+        restore();
+      }
+      assert.ok((await traceErrors(triton)) > before, 'the failure is counted');
+      const spans = await receiver.waitForSpans(exported.length);
+      assert.deepEqual(spans.map((s) => s.name).sort(), [...exported].sort());
+      assert.ok(spans.every((s) => s.links.length === 0));
+      await tracedAgain();
+    });
+  }
 });
