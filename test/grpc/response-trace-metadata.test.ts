@@ -1,6 +1,7 @@
 /**
  * `responseTraceHeaders` over gRPC: a traced ModelInfer call is answered with `traceparent` in its initial
- * metadata, naming the exported InferRequest span; nothing of it by default.
+ * metadata, and each response of a ModelStreamInfer stream carries its request's as a `traceparent` response
+ * parameter, naming the exported InferRequest span; nothing of it by default.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { type InferFunc, ModelConfig, Tensor } from '../../src/index.ts';
 import { findSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { GRPCInferenceService, ModelInferRequestSchema, ModelInferResponseSchema } from './gen/grpc_service_pb.js';
+import { metadataOf } from './client.ts';
 import { numericRaw, startServer } from './helpers.ts';
 
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c12666c';
@@ -68,6 +70,20 @@ for (const responseTraceHeaders of [true, false]) {
         const root = findSpan(await receiver.waitForSpans(4), 'InferRequest');
         assert.equal(root.traceId, CLIENT_TRACE);
         assert.equal(traceparent, responseTraceHeaders ? `00-${CLIENT_TRACE}-${root.spanId}-01` : undefined);
+
+        receiver.clear();
+        const request = { modelName: 'simple', inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1n, 1n] }] };
+        const { responses } = await server.client.streamAll(
+          [7, 8].map((v, i) => ({ ...request, id: `s${i}`, rawInputContents: [numericRaw('INT32', [v])] })),
+          metadataOf({ traceparent: `00-${CLIENT_TRACE}-b7ad6b7169242424-01` }),
+        );
+        const roots = (await receiver.waitForSpans(8)).filter((s) => s.name === 'InferRequest');
+        const carried = responses.map((r) => {
+          const parameter = r.inferResponse?.parameters.traceparent?.parameterChoice;
+          return parameter?.case === 'stringParam' ? parameter.value : undefined;
+        });
+        const expected = responseTraceHeaders ? roots.map((r) => `00-${CLIENT_TRACE}-${r.spanId}-01`).sort() : [undefined, undefined];
+        assert.deepEqual(responseTraceHeaders ? carried.sort() : carried, expected);
       } finally {
         await server.stop();
         await receiver.close();

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
 import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { metadataOf, TestGrpcClient } from '../grpc/client.ts';
 
 describe('the standard server attributes of the root span', () => {
   let receiver: OtlpReceiver;
@@ -95,6 +96,31 @@ describe('the standard server attributes of the root span', () => {
       await using client = new ModelClient(url, 'double');
       const root = await rootOf(() => assert.rejects(client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { fail: true } })));
       assert.equal(root.attributes[key], status);
+    }
+  });
+
+  it('puts rpc.grpc.status_code on each request of a ModelStreamInfer stream: OK, or the status that ends it', async () => {
+    const client = new TestGrpcClient(triton.grpcPort!);
+    const x = new Uint8Array(new Float32Array([1, 2]).buffer);
+    const request = (id: string, bytes: Uint8Array) => ({
+      modelName: 'double',
+      id,
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [1n, 2n] }],
+      rawInputContents: [bytes],
+    });
+    try {
+      // A request refused (3 bytes for 2 FP32 values) is answered with an error response on an open stream
+      // (the call's status stays OK), or ends the stream with INVALID_ARGUMENT when the call asks for that.
+      for (const [metadata, refused] of [[undefined, 0], [metadataOf({ triton_grpc_error: 'true' }), 3]] as const) {
+        receiver.clear();
+        await client.streamAll([request('ok', x), request('refused', new Uint8Array(3))], metadata);
+        const spans = await receiver.waitForSpans(5); // 4 of the answered request, the refused one's root
+        const roots = spans.filter((s) => s.name === 'InferRequest');
+        const statuses = roots.map((r) => [r.attributes['rpc.method'], r.attributes['rpc.grpc.status_code'], r.status.code]);
+        assert.deepEqual(statuses.sort(), [['ModelStreamInfer', 0, 0], ['ModelStreamInfer', refused, 2]].sort());
+      }
+    } finally {
+      client.close();
     }
   });
 });

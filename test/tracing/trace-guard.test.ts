@@ -167,7 +167,7 @@ describe('a failing tracing pipeline', () => {
     it(`answers a batch's requests when ${what}, and counts the errors`, async () => {
       const before = await traceErrors(triton);
       receiver.clear();
-      const restore = patch(target as Record<string, unknown>, key, () => {
+      const restore = patch(target as unknown as Record<string, unknown>, key, () => {
         throw new Error(`injected failure: ${what}`);
       });
       try {

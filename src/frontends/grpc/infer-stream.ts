@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { type ServerDuplexStream, status as grpcStatus } from '@grpc/grpc-js';
 import type { InferenceRequest, InferenceResult } from '../../core/inference-request.ts';
 import { TritonError } from '../../errors.ts';
 import { emptyFinalResponse, wantsEmptyFinalResponse, withFinalFlag } from '../../protocol/grpc-final-response.ts';
@@ -29,6 +29,7 @@ import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 import type { GrpcContext } from './context.ts';
 import { grpcEndpoint, type PreparedRequest, prepareRequest } from './infer-requests.ts';
 import { metadataHeaders, wantsGrpcErrors } from './metadata-headers.ts';
+import { traceparentOf } from './model-infer-rpc.ts';
 import { malformedRequestError, toServiceError } from './status.ts';
 import { TracedWrites } from './traced-writes.ts';
 
@@ -111,7 +112,7 @@ export class InferStream {
     const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC');
     trace?.describe?.(grpcEndpoint(this.#call, 'ModelStreamInfer'));
     trace?.received(monotonicNs());
-    const writes = new TracedWrites(trace);
+    const writes = new TracedWrites(trace, this.#ctx.responseTraceHeaders ? traceparentOf(trace) : undefined);
     this.#inFlight++;
     this.#pauseOrResume();
     let prepared: PreparedRequest;
@@ -132,15 +133,22 @@ export class InferStream {
     }
   }
 
+  /** The status a failed request's answer carries: the stream ends with the error's, or an error response is OK. */
+  #statusOf(error: unknown): number {
+    return this.#grpcErrors ? (toServiceError(error).code ?? grpcStatus.UNKNOWN) : grpcStatus.OK;
+  }
+
   /** Answers a request of a model that is not decoupled, in request order. */
   #answerOrdered(slot: Slot, id: string, result: Promise<InferenceResult>, writes: TracedWrites): void {
     const answered = result.then(
       (value) => {
+        writes.answered(grpcStatus.OK);
         writes.responseComplete();
         this.#fill(slot, { message: { infer_response: withFinalFlag(encodeGrpcInferResponse(value), true) } }, writes);
       },
       (error: unknown) => {
         writes.failed(error);
+        writes.answered(this.#statusOf(error));
         writes.responseComplete();
         if (this.#grpcErrors) this.#fill(slot, { error }, writes);
         else this.#fill(slot, { message: streamErrorResponse(id, TritonError.from(error).message) }, writes);
@@ -163,10 +171,12 @@ export class InferStream {
       await this.#ctx.service.stream(request, (result) =>
         this.#write({ infer_response: withFinalFlag(encodeGrpcInferResponse(result), false) }, writes),
       );
+      writes.answered(grpcStatus.OK);
       writes.responseComplete();
       if (final) this.#write({ infer_response: final }, writes);
     } catch (error) {
       writes.failed(error);
+      writes.answered(this.#statusOf(error));
       writes.responseComplete();
       if (this.#grpcErrors) this.#fail(error);
       else this.#write(streamErrorResponse(id, TritonError.from(error).message), writes);
@@ -200,6 +210,7 @@ export class InferStream {
   }
 
   #write(message: ModelStreamInferResponseOut, writes: TracedWrites): void {
+    if (writes.traceparent !== undefined) message = withTraceparent(message, writes.traceparent);
     const written = writes.writing();
     if (this.#finished) {
       written();
@@ -246,4 +257,15 @@ export class InferStream {
     this.#finished = true;
     this.#resolveDone();
   }
+}
+
+/**
+ * `message` with the `traceparent` of its request's trace as a response parameter (an error response,
+ * which carries only the request's id, as it is): a stream's requests have a trace each, so it cannot be
+ * the call's initial metadata as for ModelInfer.
+ */
+function withTraceparent(message: ModelStreamInferResponseOut, traceparent: string): ModelStreamInferResponseOut {
+  if ('error_message' in message) return message;
+  const response = message.infer_response;
+  return { infer_response: { ...response, parameters: { ...response.parameters, traceparent: { string_param: traceparent } } } };
 }

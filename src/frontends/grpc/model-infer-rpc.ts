@@ -58,12 +58,18 @@ export function callCancellation(call: Pick<EventEmitter, 'on' | 'off'>): CallCa
   return { signal: cancel.signal, answered: () => call.off('cancelled', onCancelled) };
 }
 
-/** Sends `traceparent` (the root span of the call's trace, sampled) as initial metadata of a traced call. */
-function sendTraceparent(call: { sendMetadata(metadata: Metadata): void }, trace: FrontendTrace | undefined): void {
+/** The W3C `traceparent` of the root span of a traced request's trace (sampled), when its ids are drawn. */
+export function traceparentOf(trace: FrontendTrace | undefined): string | undefined {
   const ids = trace?.rootSpanContext?.();
-  if (ids === undefined) return;
+  return ids === undefined ? undefined : `00-${ids.traceId}-${ids.spanId}-01`;
+}
+
+/** Sends `traceparent` as initial metadata of a traced call. */
+function sendTraceparent(call: { sendMetadata(metadata: Metadata): void }, trace: FrontendTrace | undefined): void {
+  const traceparent = traceparentOf(trace);
+  if (traceparent === undefined) return;
   const metadata = new Metadata();
-  metadata.set('traceparent', `00-${ids.traceId}-${ids.spanId}-01`);
+  metadata.set('traceparent', traceparent);
   call.sendMetadata(metadata);
 }
 

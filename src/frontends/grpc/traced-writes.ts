@@ -16,14 +16,29 @@ export class TracedWrites {
   #finished = false;
   #ended = false;
 
-  /** @param trace - the request's trace, if sampled. */
-  constructor(trace: FrontendTrace | undefined) {
+  /** The W3C `traceparent` its responses carry (`responseTraceHeaders`), when it is traced. */
+  readonly traceparent: string | undefined;
+
+  /**
+   * @param trace - the request's trace, if sampled.
+   * @param traceparent - what its responses carry.
+   */
+  constructor(trace: FrontendTrace | undefined, traceparent?: string) {
     this.#trace = trace;
+    this.traceparent = traceparent;
   }
 
   /** The request's last response is ready (or it failed). */
   responseComplete(): void {
     this.#trace?.responseComplete(monotonicNs());
+  }
+
+  /**
+   * The gRPC status the request's answer carries (`rpc.grpc.status_code`): OK for a response, an error
+   * response or the status that ends the stream for a failure.
+   */
+  answered(status: number): void {
+    this.#trace?.answered?.(status);
   }
 
   /** The request failed with `error` (its answer is an error); `responseComplete` follows. */
