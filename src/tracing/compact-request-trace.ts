@@ -47,7 +47,12 @@ const NO_TIMES: readonly bigint[] = Array.from({ length: STEP_COUNT }, () => 0n)
 /** Options of {@link CompactRequestTrace}: those of the general path, and where the written tree goes. */
 export interface CompactRequestTraceOptions extends OtelRequestTraceOptions {
   readonly processor: { onEndEntries(entries: SpanEntries): void };
+  /** Draw the tree's ids at once and tell the root span's ({@link CompactRequestTrace.rootSpanContext}). */
+  readonly rootIds?: boolean;
 }
+
+/** Where the root span's id is in a tree's ids. */
+const ROOT_AT = PLANNED_SPANS.find((span) => span.parentAt < 0)!.spanAt;
 
 /** One request's tree, recorded as the times of its steps (see the module comment). */
 export class CompactRequestTrace implements FrontendTrace, SpanEntries, RecordedTree, RequestFacts {
@@ -75,6 +80,12 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   /** The link to its batch's span, when it executed in one. */
   #batchLinks: readonly Link[] | undefined;
 
+  /**
+   * The W3C ids of the root span, for what points at the trace from outside it (metric exemplars, response
+   * headers), when the options ask for them: the ids are then drawn as the trace starts.
+   */
+  readonly rootSpanContext: (() => WordsSpanContext) | undefined;
+
   constructor(options: CompactRequestTraceOptions) {
     this.#options = options;
     this.tensors = options.tensors && ((activity, tensors) => this.#takeOver()?.tensors?.(activity, tensors));
@@ -82,6 +93,11 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     this.spanCount = this.#written.length;
     this.times = NO_TIMES.slice();
     this.times[0] = options.startNs;
+    if (options.rootIds) {
+      const ids = this.#drawOwnIds();
+      const root = new WordsSpanContext(ids, 0, ids, ROOT_AT);
+      this.rootSpanContext = () => root;
+    }
   }
 
   get protocol(): FrontendProtocol {
@@ -155,11 +171,10 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
    * will link to the batch's. On the general path, that path's spans link.
    */
   joinBatch(batch: SpanContext): SpanContext | undefined {
-    if (this.#done <= STEP.REQUEST_START || this.#done === STEP_COUNT || this.#ownIds !== undefined) {
+    if (this.#done <= STEP.REQUEST_START || this.#done === STEP_COUNT || this.#batchLinks !== undefined) {
       return this.#takeOver()?.joinBatch(batch);
     }
-    const ids = (this.#ownIds = new Uint32Array(PARENT_AT + 2));
-    this.#drawIds(ids);
+    const ids = this.#ownIds ?? this.#drawOwnIds();
     this.#batchLinks = [{ context: batch }];
     return new WordsSpanContext(ids, 0, ids, PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt);
   }
@@ -206,6 +221,13 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
       const links = i === BATCH_LINKED_FROM ? this.#batchLinks : undefined;
       writeTreeSpan(writer, this, PLANNED_SPANS[i]!, shapes[i]!, this, kinds[i]!, links);
     }
+  }
+
+  /** Draws the tree's own ids (instead of sharing {@link IDS} at export). */
+  #drawOwnIds(): Uint32Array {
+    const ids = (this.#ownIds = new Uint32Array(PARENT_AT + 2));
+    this.#drawIds(ids);
+    return ids;
   }
 
   #drawIds(ids: Uint32Array): void {

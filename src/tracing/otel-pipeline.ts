@@ -54,13 +54,15 @@ export interface ExportLosses {
 export interface PipelineOptions {
   /**
    * Traces tell their root span's ids while the request runs (`rootSpanContext`), for metric exemplars and
-   * response headers. They are then recorded as span objects from the start, which costs more per request
-   * than the compact recording that draws ids only at export.
+   * response headers: their ids are drawn as they start rather than at export.
    */
   readonly rootIds?: boolean;
 }
 
-/** A request trace of span objects that tells its root span's ids ({@link PipelineOptions.rootIds}). */
+/**
+ * A request trace of the application's tracer's spans that tells its root span's ids
+ * ({@link PipelineOptions.rootIds}).
+ */
 class IdentifiedRequestTrace extends OtelRequestTrace {
   readonly #root: TreeSpan;
 
@@ -191,12 +193,13 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors, 
   const startRoot = registeredGlobally
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
+  const rootIds = options.rootIds === true;
   return {
-    startTrace: options.rootIds
-      ? (request) => new IdentifiedRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents })
-      : registeredGlobally
-        ? (request) =>
-            new CompactRequestTrace({ ...request, startRoot, processor: spanProcessor, spanKinds, detail, withEvents })
+    startTrace: registeredGlobally
+      ? (request) =>
+          new CompactRequestTrace({ ...request, startRoot, processor: spanProcessor, spanKinds, detail, withEvents, rootIds })
+      : rootIds
+        ? (request) => new IdentifiedRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents })
         : (request) => new OtelRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents }),
     registeredGlobally,
     collectorUrl: exporter.url,

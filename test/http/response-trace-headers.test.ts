@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts';
+import { DynamicBatcher, type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts';
 import { findSpan, type OtlpReceiver, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c12666c';
@@ -85,6 +85,52 @@ describe('response trace headers', () => {
       assert.equal(flags, '01');
       const ownRoot = (await receiver.waitForSpans(8)).find((s) => s.name === 'InferRequest' && s.traceId === traceId);
       assert.equal(ownRoot?.spanId, spanId);
+    } finally {
+      await triton.stop();
+      await receiver.close();
+    }
+  });
+
+  it('requests batched together, on the compact and the general path: each traceparent names its exported root', async () => {
+    const receiver = await startOtlpReceiver();
+    const triton = new Triton({
+      env: {},
+      config: {
+        httpPort: 0,
+        allowGrpc: false,
+        allowMetrics: false,
+        responseTraceHeaders: true,
+        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+      },
+    });
+    triton.bind({
+      modelName: 'gathered',
+      // Model code using request.span takes the general path.
+      inferFunc: (requests) => requests.map((r) => (r.parameters.touch && r.span.setAttribute('touched', true), { OUTPUT0: r.data.INPUT0! })),
+      inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
+      outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
+      // The batch leaves when its 4 rows are there.
+      config: ModelConfig({ maxBatchSize: 4, batcher: DynamicBatcher({ maxQueueDelayMicroseconds: 30_000_000 }) }),
+    });
+    await triton.run();
+    try {
+      const responses = await Promise.all(
+        [false, true, false, true].map((touch) =>
+          fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/gathered/infer`, {
+            method: 'POST',
+            body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 1], data: [1] }], parameters: { touch } }),
+          }),
+        ),
+      );
+      const spans = await receiver.waitForSpans(4 * 4 + 1);
+      const batch = findSpan(spans, 'batch gathered');
+      for (const response of responses) {
+        assert.equal(response.status, 200);
+        const [, traceId, spanId] = (response.headers.get('traceparent') ?? '').split('-');
+        const root = spans.find((s) => s.name === 'InferRequest' && s.traceId === traceId);
+        assert.equal(root?.spanId, spanId, `the root of trace ${traceId} is the span the header names`);
+        assert.ok(batch.links.some((l) => l.traceId === traceId), 'the batch span links into the same trace');
+      }
     } finally {
       await triton.stop();
       await receiver.close();
