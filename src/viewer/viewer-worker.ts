@@ -41,6 +41,8 @@ export async function startTraceViewerWorker(settings: TraceViewerSettings): Pro
   const extension = extname(fileURLToPath(import.meta.url));
   const worker = new Worker(new URL(`./viewer-worker-main${extension}`, import.meta.url), {
     workerData: settings,
+    // The thread's name in the OS too (`top -H`, /proc/<pid>/task/*/comm; cut to 15 characters on Linux).
+    name: 'ts-triton-viewer',
     resourceLimits: { maxOldGenerationSizeMb: heapLimitMb(settings) },
   });
   const first = await new Promise<FromWorker>((resolve, reject) => {
