@@ -5,6 +5,8 @@
  * @module
  */
 
+import { TensorError } from './tensor/tensor-error.ts';
+
 /** Triton's error codes (`TRITONSERVER_Error_Code`), as stable strings. */
 export const ErrorCode = {
   UNKNOWN: 'UNKNOWN',
@@ -82,11 +84,13 @@ export class TritonError extends Error {
   }
 
   /**
-   * Normalises anything thrown into a TritonError; a foreign error becomes INTERNAL with its message.
+   * Normalises anything thrown into a TritonError: the tensor layer's error (data that does not fit its
+   * datatype or shape) becomes INVALID_ARG, any other foreign error INTERNAL, each with its message.
    * @param reason - what was thrown.
    */
   static from(reason: unknown): TritonError {
     if (reason instanceof TritonError) return reason;
+    if (reason instanceof TensorError) return new TritonError(ErrorCode.INVALID_ARG, reason.message, { cause: reason });
     if (reason instanceof Error) return new TritonError(ErrorCode.INTERNAL, reason.message, { cause: reason });
     return new TritonError(ErrorCode.INTERNAL, String(reason), { cause: reason });
   }

@@ -74,9 +74,12 @@ export class ClientClosedError extends ClientError {
 
 /** The call cannot be made as given (e.g. `inferBatch` on a model without batching, an unknown input). */
 export class ClientValueError extends ClientError {
-  /** @param message - what is wrong with the call. */
-  constructor(message: string) {
-    super('value', message);
+  /**
+   * @param message - what is wrong with the call.
+   * @param options - `cause`: the underlying error.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('value', message, options);
   }
 }
 
@@ -130,6 +133,17 @@ export class ModelUnavailableError extends InferenceServerError {
   constructor(serverMessage: string, status: ServerStatus) {
     super(serverMessage, status, 'model-unavailable');
   }
+}
+
+/**
+ * `error` as a client error: a ClientError is kept; any other (the tensor layer's `TensorError`, a codec's
+ * error) becomes `wrap(its message)`, with `error` as its cause.
+ */
+export function asClientError(error: unknown, wrap: (message: string) => ClientError): ClientError {
+  if (error instanceof ClientError) return error;
+  const wrapped = wrap(error instanceof Error ? error.message : String(error));
+  (wrapped as { cause?: unknown }).cause = error;
+  return wrapped;
 }
 
 function describeStatus(status: ServerStatus): string {

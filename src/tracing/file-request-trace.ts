@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import { NOOP_REQUEST_TRACER, type CoreActivity, type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
 import { monotonicNs } from './clock.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';

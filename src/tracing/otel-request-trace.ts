@@ -38,7 +38,7 @@ import {
 import { Id } from './otlp/span-ids.ts';
 import { recordFailure, type RootSpanStarter, spanShape, type TreeSpan } from './tree-span.ts';
 import { type TensorActivity, tensorSummary } from './tensor-summary.ts';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {
