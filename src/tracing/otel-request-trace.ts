@@ -18,7 +18,7 @@ import {
   type TracedSpan,
 } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
-import { toHrTime } from './clock.ts';
+import { toHrTime } from '../core/clock.ts';
 import { BATCH_SPAN, type RequestFacts, STREAM, type StreamFacts } from './span-tree.ts';
 import {
   BARE_STEP_PLANS,

@@ -6,7 +6,7 @@
  */
 
 import { log } from '../logger.ts';
-import { monotonicNs } from './clock.ts';
+import { nowNs } from '../core/clock.ts';
 import { FileRequestTrace } from './file-request-trace.ts';
 import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
 import type { OtelPipeline, PipelineOptions } from './otel-pipeline.ts';
@@ -100,7 +100,7 @@ export class TraceManager {
     // With opentelemetry,honor_sampled=true, a caller that did not sample its trace is not traced (not counted).
     if (parent !== undefined && (parent.traceFlags & SAMPLED) === 0 && this.#config.otel.honorSampled) return undefined;
     if (!setting.sample(parent !== undefined)) return undefined;
-    const startNs = monotonicNs();
+    const startNs = nowNs();
     const id = this.#nextId++;
     if (pipeline) {
       return pipeline.startTrace({

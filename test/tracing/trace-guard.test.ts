@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
 import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import { type LogSink, setLogSink } from '../../src/logger.ts';
-import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.ts';
+import { ProtoWriter } from '../../src/wire/proto-writer.ts';
 import { createSocketHttpTransport } from '../../src/tracing/otlp/socket-http-transport.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
 

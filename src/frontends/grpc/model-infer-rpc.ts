@@ -10,7 +10,7 @@ import { type handleUnaryCall, Metadata } from '@grpc/grpc-js';
 import { ErrorCode, TritonError } from '../../errors.ts';
 import { encodeGrpcInferResponse } from '../../protocol/grpc-infer-response.ts';
 import type { ModelInferRequestIn, ModelInferResponseOut } from '../../protocol/grpc-messages.ts';
-import { monotonicNs } from '../../tracing/clock.ts';
+import { nowNs } from '../../core/clock.ts';
 import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
 import type { GrpcContext } from './context.ts';
 import { grpcEndpoint, prepareRequest } from './infer-requests.ts';
@@ -32,7 +32,7 @@ async function infer(
     );
   }
   const result = await ctx.service.infer(request);
-  trace?.responseComplete(monotonicNs());
+  trace?.responseComplete(nowNs());
   return encodeGrpcInferResponse(result);
 }
 
@@ -74,21 +74,21 @@ export function modelInferRpc(ctx: GrpcContext): handleUnaryCall<ModelInferReque
     if (malformed) return callback(toServiceError(malformed));
     const trace = ctx.tracing.start(call.request.model_name, metadataHeaders(call.metadata), 'GRPC');
     trace?.describe?.(grpcEndpoint(call, 'ModelInfer'));
-    trace?.received(monotonicNs());
+    trace?.received(nowNs());
     if (ctx.responseTraceHeaders) sendTraceparent(call, trace);
     const cancellation = callCancellation(call);
     const send = (status: number, write: () => void): void => {
       cancellation.answered();
       trace?.answered?.(status);
-      trace?.sendStart(monotonicNs());
+      trace?.sendStart(nowNs());
       write();
-      trace?.sendEnd(monotonicNs());
+      trace?.sendEnd(nowNs());
     };
     infer(ctx, call.request, trace, cancellation.signal).then(
       (response) => send(0, () => callback(null, response)),
       (error: unknown) => {
-        trace?.failed?.(error, monotonicNs());
-        trace?.responseComplete(monotonicNs());
+        trace?.failed?.(error, nowNs());
+        trace?.responseComplete(nowNs());
         const serviceError = toServiceError(error);
         send(serviceError.code ?? 2, () => callback(serviceError));
       },

@@ -13,7 +13,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ReadableSpanGroups } from './encode-readable-spans.ts';
 import { type ExportEnvelope, writeSpanEntry } from './encode-recorded-spans.ts';
-import { ProtoWriter } from './proto-writer.ts';
+import { ProtoWriter } from '../../wire/proto-writer.ts';
 import { RecordedSpan } from './recorded-span.ts';
 
 /** Bytes reserved per expected span (a traced request's spans average about 200). */

@@ -1,19 +1,13 @@
 /**
- * A minimal reader of the protobuf wire format, for the hand-written decoder of the gRPC hot path
- * (`grpc-infer-request-wire.ts`). It reads only well-formed input: anything else (a read past the end, an
- * over-long varint, a length it does not expect) throws, and the caller falls back to the general decoder.
+ * A minimal reader of the protobuf wire format, for the hand-written decoders of the gRPC hot path
+ * (`protocol/grpc-infer-request-wire.ts`) and of OTLP export requests (`viewer/otlp/decode-protobuf.ts`). It
+ * reads only well-formed input: anything else (a read past the end, an over-long varint, a length it does not
+ * expect) throws, and the caller falls back to the general decoder.
  *
  * @module
  */
 
-/** Wire type of varints. */
-export const VARINT = 0;
-/** Wire type of 64-bit fixed values (`double`). */
-export const FIXED64 = 1;
-/** Wire type of length-delimited values (strings, bytes, messages, packed repeated fields). */
-export const LENGTH_DELIMITED = 2;
-/** Wire type of 32-bit fixed values (`float`, `fixed32`). */
-export const FIXED32 = 5;
+import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire-types.ts';
 
 /** Thrown for input the fast decoder does not read; the caller decodes the message the general way instead. */
 export class NotFastPath extends Error {}
@@ -134,21 +128,6 @@ export class WireReader {
   }
 }
 
-/** The tag of field `field` with wire type `wireType`. */
-export function tag(field: number, wireType: number): number {
-  return (field << 3) | wireType;
-}
-
-// Tags of a `map<string, InferParameter>` entry and of the `InferParameter` oneof's members, which requests and
-// responses share.
-export const ENTRY_KEY = tag(1, LENGTH_DELIMITED);
-export const ENTRY_VALUE = tag(2, LENGTH_DELIMITED);
-export const PARAMETER_BOOL = tag(1, VARINT);
-export const PARAMETER_INT64 = tag(2, VARINT);
-export const PARAMETER_STRING = tag(3, LENGTH_DELIMITED);
-export const PARAMETER_DOUBLE = tag(4, FIXED64);
-export const PARAMETER_UINT64 = tag(5, VARINT);
-
 /**
  * A request message that is not well-formed protobuf, handed to the RPC in place of its decoded object so
  * that the call is answered INVALID_ARGUMENT naming the problem (a deserializer that throws makes grpc-js
@@ -192,15 +171,15 @@ export function wireFormatProblem(buf: Uint8Array): string | undefined {
     const wireType = key.value % 8;
     if (field === 0) return `field number 0 at byte ${pos}`;
     pos = key.end;
-    if (wireType === VARINT) {
+    if (wireType === WIRE_VARINT) {
       const value = readVarint(buf, pos);
       if (value === undefined) return `the varint of field ${field} is cut short`;
       pos = value.end;
-    } else if (wireType === FIXED64 || wireType === FIXED32) {
-      const size = wireType === FIXED64 ? 8 : 4;
+    } else if (wireType === WIRE_I64 || wireType === WIRE_I32) {
+      const size = wireType === WIRE_I64 ? 8 : 4;
       if (pos + size > buf.length) return `field ${field} needs ${size} bytes but ${buf.length - pos} remain`;
       pos += size;
-    } else if (wireType === LENGTH_DELIMITED) {
+    } else if (wireType === WIRE_LEN) {
       const length = readVarint(buf, pos);
       if (length === undefined) return `the length of field ${field} is cut short`;
       pos = length.end;
