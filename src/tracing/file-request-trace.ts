@@ -9,7 +9,7 @@ import type { NDArray } from '../tensor/ndarray.ts';
 import { NOOP_REQUEST_TRACER, type CoreActivity, type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
 import { nowNs } from '../core/clock.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
-import type { TraceLevels } from './trace-levels.ts';
+import type { TraceLevels } from '../protocol/trace-levels.ts';
 import type { TraceObject } from './trace-file.ts';
 
 /** Options of {@link FileRequestTrace}. */

@@ -14,14 +14,14 @@ import type { TraceFile } from './trace-file.ts';
 import type { HeaderGetter } from './w3c-context.ts';
 import type { TraceConfig } from './trace-config.ts';
 import { GuardedTrace, TraceErrors } from './trace-guard.ts';
-import { traceLevelIsOff, traceLevelNames } from './trace-levels.ts';
+import { traceLevelIsOff, traceLevelNames } from '../protocol/trace-levels.ts';
 import { TraceSettings } from './trace-settings.ts';
 import {
   formatTraceSetting,
   parseTraceSettingsUpdate,
   type TraceSettingField,
   traceSettingFields,
-} from './trace-settings-json.ts';
+} from '../protocol/trace-settings-json.ts';
 
 /** The W3C trace flags' sampled bit. */
 const SAMPLED = 1;
