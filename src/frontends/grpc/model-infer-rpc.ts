@@ -48,8 +48,8 @@ export interface CallCancellation {
  * Aborts a signal when `call` reports `cancelled` before the answer. grpc-js also emits `cancelled` when the
  * stream of an answered call closes, so the listener is removed as the answer is written. Left in place (even
  * behind a flag), it keeps each answered call's objects reachable from its stream until the stream closes, and
- * under load the garbage collector then promotes nearly every call to the old generation (measured: ≈ 50 µs of
- * CPU per request instead of ≈ 35 µs; docs/performance.md).
+ * under load the garbage collector then promotes nearly every call to the old generation, which costs far more
+ * CPU per request (docs/performance.md, "Figures behind design choices").
  */
 export function callCancellation(call: Pick<EventEmitter, 'on' | 'off'>): CallCancellation {
   const cancel = new AbortController();
