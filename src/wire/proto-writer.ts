@@ -90,14 +90,20 @@ export function words64(value: bigint): Words64 {
   return { low: Number(unsigned & 0xffff_ffffn), high: Number(unsigned >> 32n) };
 }
 
+/**
+ * The write limit of a writer that never grows: the largest small integer, so the limit stays a small integer
+ * for every writer and the bounds check the same machine comparison.
+ */
+const UNBOUNDED = 0x3fff_ffff;
+
 /** Writes one protobuf message into a buffer that grows as needed. */
 export class ProtoWriter {
   #buf: Buffer;
   /** A DataView of `#buf`, made on first use (a writer of one small message seldom needs it). */
   #view: DataView | undefined;
   /**
-   * How far the buffer may be written before it grows: its length, or Infinity for a writer of an exact size,
-   * which never grows (writing past its size is a mistake its caller's size check reports).
+   * How far the buffer may be written before it grows: its length, or {@link UNBOUNDED} for a writer of an
+   * exact size, which never grows (writing past its size is a mistake its caller's size check reports).
    */
   #limit: number;
   /** The write position: the length of what was written so far. */
@@ -118,7 +124,7 @@ export class ProtoWriter {
    */
   static exact(size: number): ProtoWriter {
     const writer = new ProtoWriter(size, Buffer.allocUnsafe(size));
-    writer.#limit = Infinity;
+    writer.#limit = Math.max(size, UNBOUNDED);
     return writer;
   }
 
