@@ -99,31 +99,99 @@ export class WireReader {
     return value;
   }
 
-  /** The range of a length-delimited value; moves past it. */
-  #span(): number {
+  /** A fixed64 as a bigint. */
+  fixed64(): bigint {
+    if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
+    const value = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return value;
+  }
+
+  /** A fixed32. */
+  fixed32(): number {
+    if (this.pos + 4 > this.end) throw new NotFastPath('read past the end');
+    const value = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return value;
+  }
+
+  /** An int64 varint as a signed bigint. */
+  int64(): bigint {
+    let low = 0;
+    let scale = 1;
+    // Seven bytes hold 49 bits: exact as a double.
+    for (let i = 0; i < 7; i++) {
+      const byte = this.#byte();
+      low += (byte & 0x7f) * scale;
+      if (byte < 0x80) return BigInt(low);
+      scale *= 0x80;
+    }
+    let big = BigInt(low);
+    for (let shift = 49n; shift < 70n; shift += 7n) {
+      const byte = this.#byte();
+      big |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return BigInt.asIntN(64, big);
+    }
+    throw new NotFastPath('varint too long');
+  }
+
+  /** Any varint (up to ten bytes), as an unsigned 32-bit number (enums and counts). */
+  varint32(): number {
+    let value = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      const byte = this.#byte();
+      if (shift < 32) value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value >>> 0;
+    }
+    throw new NotFastPath('varint too long');
+  }
+
+  /** The start of a length-delimited value; moves past it (to its end). */
+  range(): number {
     const length = this.smallVarint();
     const start = this.pos;
-    if (start + length > this.end) throw new NotFastPath('length past the end');
+    if (start + length > this.end) throw new NotFastPath(`length ${length} runs past the end of the message`);
     this.pos = start + length;
     return start;
   }
 
+  /** Moves past a field of `wireType`. */
+  skip(wireType: number): void {
+    switch (wireType) {
+      case WIRE_VARINT:
+        this.varint32();
+        return;
+      case WIRE_I64:
+        this.pos += 8;
+        break;
+      case WIRE_LEN:
+        this.range();
+        return;
+      case WIRE_I32:
+        this.pos += 4;
+        break;
+      default:
+        throw new NotFastPath(`wire type ${wireType} is not used by these messages`);
+    }
+    if (this.pos > this.end) throw new NotFastPath('read past the end');
+  }
+
   /** A length-delimited UTF-8 string. */
   string(): string {
-    const start = this.#span();
+    const start = this.range();
     if (this.pos - start <= SHORT_STRING) return shortString(this.buf, start, this.pos);
     return this.buf.toString('utf8', start, this.pos);
   }
 
   /** Length-delimited bytes, sharing memory with the message. */
   bytes(): Buffer {
-    const start = this.#span();
+    const start = this.range();
     return this.buf.subarray(start, this.pos);
   }
 
   /** A reader of an embedded message (or a packed field); moves past it. */
   message(): WireReader {
-    const start = this.#span();
+    const start = this.range();
     return new WireReader(this.buf, start, this.pos);
   }
 }

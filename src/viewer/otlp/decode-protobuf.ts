@@ -10,7 +10,7 @@
  */
 
 import { NotFastPath, WireReader } from '../../wire/proto-reader.ts';
-import { WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/wire-types.ts';
+import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/wire-types.ts';
 import type {
   Attribute,
   AttributeValue,
@@ -23,68 +23,8 @@ import type {
 import { type DecodedExport, OtlpDecodeError } from './decode-error.ts';
 import { attribute, internBytes, NONE, resourceRecord, sharedResource, sharedScope } from './intern.ts';
 
-const WIRE_I32 = 5;
-
-/** The wire reader, with the OTLP field types it lacks (fixed64 times, fixed32 flags, int64 values) and skipping. */
+/** The wire reader, with the strings and sub-messages of the viewer's records. */
 class OtlpReader extends WireReader {
-  /** A fixed64 as a bigint. */
-  fixed64(): bigint {
-    if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
-    const value = this.buf.readBigUInt64LE(this.pos);
-    this.pos += 8;
-    return value;
-  }
-
-  /** A fixed32. */
-  fixed32(): number {
-    if (this.pos + 4 > this.end) throw new NotFastPath('read past the end');
-    const value = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return value;
-  }
-
-  /** An int64 varint as a signed bigint. */
-  int64(): bigint {
-    let low = 0;
-    let scale = 1;
-    for (let i = 0; i < 7; i++) {
-      const byte = this.buf[this.pos++];
-      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
-      low += (byte & 0x7f) * scale;
-      if (byte < 0x80) return BigInt(low);
-      scale *= 0x80;
-    }
-    let big = BigInt(low);
-    for (let shift = 49n; shift < 70n; shift += 7n) {
-      const byte = this.buf[this.pos++];
-      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
-      big |= BigInt(byte & 0x7f) << shift;
-      if (byte < 0x80) return BigInt.asIntN(64, big);
-    }
-    throw new NotFastPath('varint too long');
-  }
-
-  /** Any varint (up to ten bytes), as an unsigned 32-bit number (enums and counts). */
-  varint32(): number {
-    let value = 0;
-    for (let shift = 0; shift < 70; shift += 7) {
-      const byte = this.buf[this.pos++];
-      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
-      if (shift < 32) value |= (byte & 0x7f) << shift;
-      if (byte < 0x80) return value >>> 0;
-    }
-    throw new NotFastPath('varint too long');
-  }
-
-  /** The range [start, end) of a length-delimited value; moves past it. */
-  range(): number {
-    const length = this.smallVarint();
-    const start = this.pos;
-    if (start + length > this.end) throw new NotFastPath(`length ${length} runs past the end of the message`);
-    this.pos = start + length;
-    return start;
-  }
-
   /** A length-delimited string, shared with every equal short string decoded before (see `internBytes`). */
   text(): string {
     const start = this.range();
@@ -101,27 +41,6 @@ class OtlpReader extends WireReader {
   sub(): OtlpReader {
     const start = this.range();
     return new OtlpReader(this.buf, start, this.pos);
-  }
-
-  /** Moves past a field of `wireType`. */
-  skip(wireType: number): void {
-    switch (wireType) {
-      case WIRE_VARINT:
-        this.varint32();
-        return;
-      case WIRE_I64:
-        this.pos += 8;
-        break;
-      case WIRE_LEN:
-        this.range();
-        return;
-      case WIRE_I32:
-        this.pos += 4;
-        break;
-      default:
-        throw new NotFastPath(`wire type ${wireType} is not used by OTLP`);
-    }
-    if (this.pos > this.end) throw new NotFastPath('read past the end');
   }
 }
 
