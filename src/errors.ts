@@ -1,47 +1,14 @@
 /**
  * The one error model of ts-triton: a single error class carrying one of Triton's error codes,
- * mapped once to an HTTP status and a gRPC status code.
+ * mapped once to an HTTP status and a gRPC status code (by the table in `protocol/status-codes.ts`).
  *
  * @module
  */
 
-/** Triton's error codes (`TRITONSERVER_Error_Code`), as stable strings. */
-export const ErrorCode = {
-  UNKNOWN: 'UNKNOWN',
-  INTERNAL: 'INTERNAL',
-  NOT_FOUND: 'NOT_FOUND',
-  INVALID_ARG: 'INVALID_ARG',
-  UNAVAILABLE: 'UNAVAILABLE',
-  UNSUPPORTED: 'UNSUPPORTED',
-  ALREADY_EXISTS: 'ALREADY_EXISTS',
-  CANCELLED: 'CANCELLED',
-} as const;
+import { ErrorCode, grpcStatusOf, httpStatusOf } from './protocol/status-codes.ts';
+import { TensorError } from './tensor/tensor-error.ts';
 
-/** One of the {@link ErrorCode} values. */
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
-  UNKNOWN: 400,
-  INTERNAL: 500,
-  NOT_FOUND: 404,
-  INVALID_ARG: 400,
-  UNAVAILABLE: 503,
-  UNSUPPORTED: 501,
-  ALREADY_EXISTS: 400,
-  CANCELLED: 400,
-};
-
-/** gRPC canonical status numbers, as Triton maps its codes (`grpc_utils.cc`). */
-const GRPC_STATUS: Readonly<Record<ErrorCode, number>> = {
-  UNKNOWN: 2,
-  INTERNAL: 13,
-  NOT_FOUND: 5,
-  INVALID_ARG: 3,
-  UNAVAILABLE: 14,
-  UNSUPPORTED: 12,
-  ALREADY_EXISTS: 6,
-  CANCELLED: 1,
-};
+export { ErrorCode };
 
 const BRAND = Symbol.for('ts-triton.error');
 
@@ -68,12 +35,12 @@ export class TritonError extends Error {
 
   /** The HTTP status Triton answers with for this error. */
   get httpStatus(): number {
-    return HTTP_STATUS[this.code];
+    return httpStatusOf(this.code);
   }
 
   /** The gRPC status code Triton answers with for this error. */
   get grpcStatus(): number {
-    return GRPC_STATUS[this.code];
+    return grpcStatusOf(this.code);
   }
 
   /** True for any TritonError, including one from another copy of this package. */
@@ -82,11 +49,13 @@ export class TritonError extends Error {
   }
 
   /**
-   * Normalises anything thrown into a TritonError; a foreign error becomes INTERNAL with its message.
+   * Normalises anything thrown into a TritonError: the tensor layer's error (data that does not fit its
+   * datatype or shape) becomes INVALID_ARG, any other foreign error INTERNAL, each with its message.
    * @param reason - what was thrown.
    */
   static from(reason: unknown): TritonError {
     if (reason instanceof TritonError) return reason;
+    if (reason instanceof TensorError) return new TritonError(ErrorCode.INVALID_ARG, reason.message, { cause: reason });
     if (reason instanceof Error) return new TritonError(ErrorCode.INTERNAL, reason.message, { cause: reason });
     return new TritonError(ErrorCode.INTERNAL, String(reason), { cause: reason });
   }

@@ -23,11 +23,11 @@ export {
   type DynamicBatcherOptions,
   type QueuePolicyOptions,
 } from './core/model-config.ts';
-export { DataType } from './core/dtype.ts';
+export { DataType } from './tensor/dtype.ts';
 export { inferModule, type InferModule } from './core/worker/infer-module.ts';
 
 // Tensor data
-export { NDArray, type ArrayInput, type ElementValue } from './core/ndarray.ts';
+export { NDArray, type ArrayInput, type ElementValue } from './tensor/ndarray.ts';
 
 // The infer function contract
 export {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ErrorCode, grpcStatusOf, httpStatusOf } from '../protocol/status-codes.ts';
 import { ClientClosedError, ClientTimeoutError, ModelUnavailableError } from './errors.ts';
 import { type ClientModelConfig, parseModelConfig } from './model-config.ts';
 import { DEFAULT_INFERENCE_TIMEOUT_S, DEFAULT_INIT_TIMEOUT_S, type ModelClientOptions } from './client-options.ts';
@@ -75,7 +76,9 @@ export abstract class BaseModelClient implements AsyncDisposable {
       this.transport.modelReady(this.target, left).catch(notYet),
     );
     if (!ready) {
-      const status = this.url.protocol === 'grpc' ? { httpStatus: 503, grpcCode: 14 } : { httpStatus: 503 };
+      const httpStatus = httpStatusOf(ErrorCode.UNAVAILABLE);
+      const status =
+        this.url.protocol === 'grpc' ? { httpStatus, grpcCode: grpcStatusOf(ErrorCode.UNAVAILABLE) } : { httpStatus };
       throw new ModelUnavailableError(`model '${this.modelName}' is not ready after ${timeoutS} s`, status);
     }
   }

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { httpStatusOfGrpcCode } from '../protocol/status-codes.ts';
+
 /** The stable name of each error class, as `error.kind`. */
 export type ClientErrorKind =
   | 'timeout'
@@ -74,9 +76,12 @@ export class ClientClosedError extends ClientError {
 
 /** The call cannot be made as given (e.g. `inferBatch` on a model without batching, an unknown input). */
 export class ClientValueError extends ClientError {
-  /** @param message - what is wrong with the call. */
-  constructor(message: string) {
-    super('value', message);
+  /**
+   * @param message - what is wrong with the call.
+   * @param options - `cause`: the underlying error.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('value', message, options);
   }
 }
 
@@ -132,6 +137,17 @@ export class ModelUnavailableError extends InferenceServerError {
   }
 }
 
+/**
+ * `error` as a client error: a ClientError is kept; any other (the tensor layer's `TensorError`, a codec's
+ * error) becomes `wrap(its message)`, with `error` as its cause.
+ */
+export function asClientError(error: unknown, wrap: (message: string) => ClientError): ClientError {
+  if (error instanceof ClientError) return error;
+  const wrapped = wrap(error instanceof Error ? error.message : String(error));
+  (wrapped as { cause?: unknown }).cause = error;
+  return wrapped;
+}
+
 function describeStatus(status: ServerStatus): string {
   return status.grpcCode === undefined ? `(HTTP ${status.httpStatus})` : `(gRPC code ${status.grpcCode})`;
 }
@@ -149,21 +165,6 @@ export function httpStatusError(httpStatus: number, message: string): InferenceS
   return new InferenceServerError(message, status);
 }
 
-/** gRPC status codes → the HTTP status of the same Triton error (`grpc_utils.cc` in reverse). */
-const GRPC_TO_HTTP: Readonly<Record<number, number>> = {
-  1: 400, // CANCELLED
-  2: 400, // UNKNOWN: Triton answers UNKNOWN with 400
-  3: 400, // INVALID_ARGUMENT
-  5: 404, // NOT_FOUND
-  6: 400, // ALREADY_EXISTS
-  8: 429, // RESOURCE_EXHAUSTED
-  9: 400, // FAILED_PRECONDITION
-  11: 400, // OUT_OF_RANGE
-  12: 501, // UNIMPLEMENTED
-  13: 500, // INTERNAL
-  14: 503, // UNAVAILABLE
-};
-
 /**
  * The error of a gRPC status that is not DEADLINE_EXCEEDED: mapped like the HTTP status of the same Triton
  * error (NOT_FOUND/UNAVAILABLE → {@link ModelUnavailableError}, INVALID_ARGUMENT etc. → {@link BadRequestError}).
@@ -171,7 +172,7 @@ const GRPC_TO_HTTP: Readonly<Record<number, number>> = {
  * @param message - the status details.
  */
 export function grpcStatusError(grpcCode: number, message: string): InferenceServerError {
-  const httpStatus = GRPC_TO_HTTP[grpcCode] ?? 500;
+  const httpStatus = httpStatusOfGrpcCode(grpcCode);
   const error = httpStatusError(httpStatus, message);
   return error instanceof ModelUnavailableError
     ? new ModelUnavailableError(message, { httpStatus, grpcCode })

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { isDataType } from '../core/dtype.ts';
-import type { NDArray } from '../core/ndarray.ts';
-import { decodeBinaryTensor, encodeBinaryTensor } from '../protocol/binary-tensor.ts';
+import { isDataType } from '../tensor/dtype.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
+import { decodeBinaryTensor, encodeBinaryTensor } from '../tensor/binary-tensor.ts';
 import type { InferParameterIn, InferParameterOut } from '../protocol/grpc-messages.ts';
-import { InferenceServerError } from './errors.ts';
+import { asClientError, InferenceServerError } from './errors.ts';
 import type { InferCall, ParameterValue } from './transport.ts';
 
 /** An `InferParameter` to encode. */
@@ -67,9 +67,13 @@ export function decodeGrpcInferResponse(response: ModelInferResponseIn, modelNam
         grpcCode: 0,
       });
     }
-    const source = { name: output.name, modelName, requestId: response.id };
+    const source = { name: output.name, modelName };
     const bytes = response.raw_output_contents[i] ?? new Uint8Array(0);
-    outputs[output.name] = decodeBinaryTensor(source, output.datatype, output.shape.map(Number), bytes);
+    try {
+      outputs[output.name] = decodeBinaryTensor(source, output.datatype, output.shape.map(Number), bytes);
+    } catch (error) {
+      throw asClientError(error, (message) => new InferenceServerError(message, { httpStatus: 200, grpcCode: 0 }));
+    }
   });
   return outputs;
 }

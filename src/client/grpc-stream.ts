@@ -9,7 +9,7 @@
  */
 
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import { ClientTimeoutError, InferenceServerError } from './errors.ts';
 import { grpcFailure } from './grpc-errors.ts';
 import { decodeGrpcInferResponse, isFinalResponse, type ModelInferResponseIn } from './grpc-infer-message.ts';

@@ -6,7 +6,7 @@
  */
 
 import { type Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import type { ClientTlsOptions } from './client-options.ts';
 import { grpcFailure } from './grpc-errors.ts';
 import { decodeGrpcInferResponse, encodeGrpcInferRequest, type ModelInferResponseIn } from './grpc-infer-message.ts';

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { isDataType } from '../core/dtype.ts';
-import type { NDArray } from '../core/ndarray.ts';
-import { decodeBinaryTensor, encodeBinaryTensor } from '../protocol/binary-tensor.ts';
+import { isDataType } from '../tensor/dtype.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
+import { decodeBinaryTensor, encodeBinaryTensor } from '../tensor/binary-tensor.ts';
 import { parseJsonData } from '../protocol/json-data.ts';
-import { InferenceServerError } from './errors.ts';
+import { asClientError, InferenceServerError } from './errors.ts';
 import type { ParameterValue } from './transport.ts';
 
 /** An encoded request body: the parts to send in order, and the JSON header's byte length. */
@@ -67,6 +67,14 @@ export function decodeHttpInferBody(body: Uint8Array, headerLength: number | und
     throw malformed(String(error));
   }
   if (!Array.isArray(json.outputs)) throw malformed("no 'outputs'");
+  try {
+    return decodeOutputs(json, body, jsonEnd, modelName);
+  } catch (error) {
+    throw asClientError(error, malformed);
+  }
+}
+
+function decodeOutputs(json: Json, body: Uint8Array, jsonEnd: number, modelName: string): Record<string, NDArray> {
   const outputs: Record<string, NDArray> = {};
   let offset = jsonEnd;
   for (const output of json.outputs as Json[]) {
@@ -78,7 +86,7 @@ export function decodeHttpInferBody(body: Uint8Array, headerLength: number | und
       continue;
     }
     if (offset + size > body.byteLength) throw malformed(`output '${name}' runs past the end of the body`);
-    const source = { name, modelName, requestId: String(json.id ?? '') };
+    const source = { name, modelName };
     outputs[name] = decodeBinaryTensor(source, datatype, shape as number[], body.subarray(offset, offset + size));
     offset += size;
   }

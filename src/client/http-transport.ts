@@ -6,7 +6,7 @@
  */
 
 import { Pool } from 'undici';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import type { ClientTlsOptions } from './client-options.ts';
 import { ClientConnectionError, ClientTimeoutError, httpStatusError } from './errors.ts';
 import { decodeHttpInferBody, encodeHttpInferBody } from './http-infer-body.ts';

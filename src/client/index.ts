@@ -31,5 +31,5 @@ export type { ClientModelConfig, TensorConfig } from './model-config.ts';
 export type { InferInputs, InferResult, TypedArray } from './tensors.ts';
 export type { ParameterValue } from './transport.ts';
 export type { Protocol, ServerUrl } from './url.ts';
-export { NDArray } from '../core/ndarray.ts';
-export { DataType } from '../core/dtype.ts';
+export { NDArray } from '../tensor/ndarray.ts';
+export { DataType } from '../tensor/dtype.ts';

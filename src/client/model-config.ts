@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type DataType, isDataType } from '../core/dtype.ts';
+import { type DataType, isDataType } from '../tensor/dtype.ts';
 
 /** One input or output of a model. */
 export interface TensorConfig {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type DataType, datatypesOfTypedArray, type NumericStorage } from '../core/dtype.ts';
-import { elementCount, isTypedArray, NDArray } from '../core/ndarray.ts';
-import { ClientValueError } from './errors.ts';
+import { type DataType, datatypesOfTypedArray, type NumericStorage } from '../tensor/dtype.ts';
+import { elementCount, isTypedArray, NDArray } from '../tensor/ndarray.ts';
+import { asClientError, ClientValueError, InferenceServerError } from './errors.ts';
 import type { ClientModelConfig, TensorConfig } from './model-config.ts';
 
 /** Any typed array an input can be given as (its class decides the datatype). */
@@ -61,7 +61,12 @@ function toNDArray(value: NDArray | TypedArray, declared: TensorConfig, sample: 
   if (value instanceof NDArray) return value;
   if (!isTypedArray(value)) throw new ClientValueError(`input '${declared.name}' is neither an NDArray nor a typed array`);
   const shape = (sample ? fittingShape(declared.shape, value.length) : undefined) ?? [value.length];
-  return new NDArray(datatypeFor(value, declared.datatype), value as never, shape);
+  const dtype = datatypeFor(value, declared.datatype);
+  try {
+    return new NDArray(dtype, value as never, shape);
+  } catch (error) {
+    throw asClientError(error, (message) => new ClientValueError(`input '${declared.name}': ${message}`));
+  }
 }
 
 /** The arrays with a batch dimension of 1 in front. */
@@ -74,6 +79,12 @@ export function addBatchDimension(arrays: Readonly<Record<string, NDArray>>): Re
 /** The arrays without their first (batch) dimension. */
 export function stripBatchDimension(arrays: Readonly<Record<string, NDArray>>): Record<string, NDArray> {
   const out: Record<string, NDArray> = {};
-  for (const [name, array] of Object.entries(arrays)) out[name] = array.reshape(array.shape.slice(1));
+  for (const [name, array] of Object.entries(arrays)) {
+    try {
+      out[name] = array.reshape(array.shape.slice(1));
+    } catch (error) {
+      throw asClientError(error, (message) => new InferenceServerError(`output '${name}' of one sample: ${message}`, { httpStatus: 200 }));
+    }
+  }
   return out;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 
 /** Parameter values a request can carry. */
 export type ParameterValue = string | number | boolean;

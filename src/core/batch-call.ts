@@ -7,6 +7,7 @@
 
 import { ErrorCode, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
+import { TensorError } from '../tensor/tensor-error.ts';
 import { nowMs, nowNs } from './clock.ts';
 import type { InferenceRequest } from './inference-request.ts';
 import type { ExecutionTiming, ModelStatistics } from './model-statistics.ts';
@@ -74,10 +75,11 @@ function toUserRequest(
 
 /**
  * The error that fails every request of a batch whose infer function threw, or the one request in whose place
- * it returned (or yielded) an `Error`. A TritonError is kept as it is (its code decides the status).
+ * it returned (or yielded) an `Error`. A TritonError is kept as it is (its code decides the status); the
+ * tensor layer's error (data that does not fit an NDArray) is INVALID_ARG, as it would be from the request.
  */
 export function executionError(model: ModelInfo, error: unknown): TritonError {
-  if (error instanceof TritonError) return error;
+  if (error instanceof TritonError || error instanceof TensorError) return TritonError.from(error);
   const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   log.warn(
     `infer function of model '${model.name}' failed: ${error instanceof Error ? (error.stack ?? described) : described}`,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { NDArray } from './ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import type { Parameters } from './request.ts';
 import type { RequestTrace } from './trace-hooks.ts';
 

@@ -5,7 +5,7 @@
  */
 
 import type { ModelConfig } from './model-config.ts';
-import type { ArrayInput, NDArray } from './ndarray.ts';
+import type { ArrayInput, NDArray } from '../tensor/ndarray.ts';
 import type { Tensor } from './tensor-spec.ts';
 import { NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from './trace-hooks.ts';
 import type { Span } from '@opentelemetry/api';

@@ -8,7 +8,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
-import { NDArray } from './ndarray.ts';
+import { NDArray } from '../tensor/ndarray.ts';
 
 const ENTRY_OVERHEAD_BYTES = 256;
 

@@ -8,9 +8,9 @@
 import { ErrorCode, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
 import type { ExecutableModel } from './batch-call.ts';
-import { datatypesOfTypedArray } from './dtype.ts';
+import { datatypesOfTypedArray } from '../tensor/dtype.ts';
 import type { InferenceRequest, InferenceResult, OutputTensor } from './inference-request.ts';
-import { isTypedArray, NDArray, type ArrayInput } from './ndarray.ts';
+import { isTypedArray, NDArray, type ArrayInput } from '../tensor/ndarray.ts';
 import { type InferResponse, type ModelInfo, responseParameters } from './request.ts';
 import type { Tensor } from './tensor-spec.ts';
 

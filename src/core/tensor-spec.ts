@@ -5,7 +5,7 @@
  */
 
 import { invalidArg } from '../errors.ts';
-import { type DataType, DataType as DataTypes, isDataType } from './dtype.ts';
+import { type DataType, DataType as DataTypes, isDataType } from '../tensor/dtype.ts';
 
 /** A declared model input or output (PyTriton's `Tensor`). */
 export interface Tensor {

@@ -6,7 +6,7 @@
  */
 
 import type { Span, SpanContext } from '@opentelemetry/api';
-import type { NDArray } from './ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 
 /** Triton's activities inside the core, in the order they happen. */
 export type CoreActivity = 'QUEUE_START' | 'COMPUTE_START' | 'COMPUTE_INPUT_END' | 'COMPUTE_OUTPUT_START' | 'COMPUTE_END';

@@ -6,7 +6,7 @@
  */
 
 import type { InferenceRequest, InferenceResult } from '../core/inference-request.ts';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import type { ModelInfo, ParameterValue } from '../core/request.ts';
 import type { Tensor } from '../core/tensor-spec.ts';
 import { invalidArg, quote } from '../errors.ts';

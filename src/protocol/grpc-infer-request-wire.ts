@@ -15,36 +15,33 @@ import type {
   ModelInferRequestIn,
   RequestedOutputIn,
 } from './grpc-messages.ts';
+import { NotFastPath, WireReader } from '../wire/proto-reader.ts';
+import { tag, WIRE_LEN, WIRE_VARINT } from '../wire/wire-types.ts';
 import {
   ENTRY_KEY,
   ENTRY_VALUE,
-  LENGTH_DELIMITED,
-  NotFastPath,
   PARAMETER_BOOL,
   PARAMETER_DOUBLE,
   PARAMETER_INT64,
   PARAMETER_STRING,
   PARAMETER_UINT64,
-  tag,
-  VARINT,
-  WireReader,
-} from './grpc-wire-reader.ts';
+} from './grpc-parameter-tags.ts';
 
 // The tags read, by message.
-const REQUEST_MODEL_NAME = tag(1, LENGTH_DELIMITED);
-const REQUEST_MODEL_VERSION = tag(2, LENGTH_DELIMITED);
-const REQUEST_ID = tag(3, LENGTH_DELIMITED);
-const REQUEST_PARAMETERS = tag(4, LENGTH_DELIMITED);
-const REQUEST_INPUTS = tag(5, LENGTH_DELIMITED);
-const REQUEST_OUTPUTS = tag(6, LENGTH_DELIMITED);
-const REQUEST_RAW_INPUT_CONTENTS = tag(7, LENGTH_DELIMITED);
-const INPUT_NAME = tag(1, LENGTH_DELIMITED);
-const INPUT_DATATYPE = tag(2, LENGTH_DELIMITED);
-const INPUT_SHAPE_PACKED = tag(3, LENGTH_DELIMITED);
-const INPUT_SHAPE_ELEMENT = tag(3, VARINT);
-const INPUT_PARAMETERS = tag(4, LENGTH_DELIMITED);
-const OUTPUT_NAME = tag(1, LENGTH_DELIMITED);
-const OUTPUT_PARAMETERS = tag(2, LENGTH_DELIMITED);
+const REQUEST_MODEL_NAME = tag(1, WIRE_LEN);
+const REQUEST_MODEL_VERSION = tag(2, WIRE_LEN);
+const REQUEST_ID = tag(3, WIRE_LEN);
+const REQUEST_PARAMETERS = tag(4, WIRE_LEN);
+const REQUEST_INPUTS = tag(5, WIRE_LEN);
+const REQUEST_OUTPUTS = tag(6, WIRE_LEN);
+const REQUEST_RAW_INPUT_CONTENTS = tag(7, WIRE_LEN);
+const INPUT_NAME = tag(1, WIRE_LEN);
+const INPUT_DATATYPE = tag(2, WIRE_LEN);
+const INPUT_SHAPE_PACKED = tag(3, WIRE_LEN);
+const INPUT_SHAPE_ELEMENT = tag(3, WIRE_VARINT);
+const INPUT_PARAMETERS = tag(4, WIRE_LEN);
+const OUTPUT_NAME = tag(1, WIRE_LEN);
+const OUTPUT_PARAMETERS = tag(2, WIRE_LEN);
 
 type ParameterMap = Record<string, InferParameterIn>;
 

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { type DataType, isDataType } from '../core/dtype.ts';
+import { type DataType, isDataType } from '../tensor/dtype.ts';
 import type { InferenceRequest } from '../core/inference-request.ts';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import { ErrorCode, invalidArg, TritonError } from '../errors.ts';
-import { decodeBinaryTensor, type TensorSource } from './binary-tensor.ts';
+import { decodeInputTensor, type InputSource, requestPrefix } from './input-tensor.ts';
 import type { InferInputTensorIn, ModelInferRequestIn, RequestedOutputIn } from './grpc-messages.ts';
 import { parseModelVersion } from './grpc-model-version.ts';
 import { decodeRequestParameters, decodeTensorParameters } from './grpc-parameters.ts';
@@ -17,13 +17,11 @@ import { contentsToBytes } from './grpc-tensor-contents.ts';
 
 /** An input whose datatype and shape were read, with its data still in binary form. */
 interface PendingInput {
-  readonly source: TensorSource;
+  readonly source: InputSource;
   readonly dtype: DataType;
   readonly shape: readonly number[];
   readonly bytes: Uint8Array;
 }
-
-const requestPrefix = (id: string): string => `[request id: ${id === '' ? '<id_unknown>' : id}] `;
 
 /**
  * Decodes a `ModelInferRequest`. Fixed-size inputs sent raw may share memory with the message.
@@ -37,7 +35,7 @@ export function decodeGrpcInferRequest(message: ModelInferRequestIn): InferenceR
   const pending = readInputs(message);
   const inputs: Record<string, NDArray> = Object.create(null);
   for (const { source, dtype, shape, bytes } of pending) {
-    inputs[source.name] = decodeBinaryTensor(source, dtype, shape, bytes);
+    inputs[source.name] = decodeInputTensor(source, dtype, shape, bytes);
   }
   return {
     modelName,
@@ -78,7 +76,7 @@ function readInputs(message: ModelInferRequestIn): PendingInput[] {
   });
 }
 
-function readDatatype(source: TensorSource, datatype: string): DataType {
+function readDatatype(source: InputSource, datatype: string): DataType {
   if (isDataType(datatype)) return datatype;
   throw invalidArg(
     `${requestPrefix(source.requestId)}inference input '${source.name}' has unknown datatype '${datatype}' for ` +
@@ -86,7 +84,7 @@ function readDatatype(source: TensorSource, datatype: string): DataType {
   );
 }
 
-function readShape(source: TensorSource, shape: readonly string[]): number[] {
+function readShape(source: InputSource, shape: readonly string[]): number[] {
   const dims = shape.map(Number);
   if (dims.every((d) => Number.isSafeInteger(d) && d >= 0)) return dims;
   throw invalidArg(

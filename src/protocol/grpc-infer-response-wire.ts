@@ -10,29 +10,28 @@
  */
 
 import type { InferOutputTensorOut, InferParameterOut, ModelInferResponseOut } from './grpc-messages.ts';
+import { NotFastPath } from '../wire/proto-reader.ts';
+import { tag, WIRE_LEN } from '../wire/wire-types.ts';
 import {
   ENTRY_KEY,
   ENTRY_VALUE,
-  LENGTH_DELIMITED,
-  NotFastPath,
   PARAMETER_BOOL,
   PARAMETER_DOUBLE,
   PARAMETER_INT64,
   PARAMETER_STRING,
-  tag,
-} from './grpc-wire-reader.ts';
-import { int64Size, utf8Size, WireWriter } from './grpc-wire-writer.ts';
-import { delimitedSize } from './varint.ts';
+} from './grpc-parameter-tags.ts';
+import { int64Size, ProtoWriter, utf8Size } from '../wire/proto-writer.ts';
+import { delimitedSize } from '../wire/varint.ts';
 
-const RESPONSE_MODEL_NAME = tag(1, LENGTH_DELIMITED);
-const RESPONSE_MODEL_VERSION = tag(2, LENGTH_DELIMITED);
-const RESPONSE_ID = tag(3, LENGTH_DELIMITED);
-const RESPONSE_PARAMETERS = tag(4, LENGTH_DELIMITED);
-const RESPONSE_OUTPUTS = tag(5, LENGTH_DELIMITED);
-const RESPONSE_RAW_OUTPUT_CONTENTS = tag(6, LENGTH_DELIMITED);
-const OUTPUT_NAME = tag(1, LENGTH_DELIMITED);
-const OUTPUT_DATATYPE = tag(2, LENGTH_DELIMITED);
-const OUTPUT_SHAPE = tag(3, LENGTH_DELIMITED);
+const RESPONSE_MODEL_NAME = tag(1, WIRE_LEN);
+const RESPONSE_MODEL_VERSION = tag(2, WIRE_LEN);
+const RESPONSE_ID = tag(3, WIRE_LEN);
+const RESPONSE_PARAMETERS = tag(4, WIRE_LEN);
+const RESPONSE_OUTPUTS = tag(5, WIRE_LEN);
+const RESPONSE_RAW_OUTPUT_CONTENTS = tag(6, WIRE_LEN);
+const OUTPUT_NAME = tag(1, WIRE_LEN);
+const OUTPUT_DATATYPE = tag(2, WIRE_LEN);
+const OUTPUT_SHAPE = tag(3, WIRE_LEN);
 
 type Parameter = readonly [key: string, value: InferParameterOut];
 
@@ -52,31 +51,25 @@ export function writeModelInferResponse(response: ModelInferResponseOut): Buffer
   for (const output of outputSizes) size += delimitedSize(output);
   for (const bytes of response.raw_output_contents) size += delimitedSize(bytes.byteLength);
 
-  const w = new WireWriter(size);
+  const w = ProtoWriter.exact(size);
   writeString(w, RESPONSE_MODEL_NAME, response.model_name);
   writeString(w, RESPONSE_MODEL_VERSION, response.model_version);
   writeString(w, RESPONSE_ID, response.id);
   parameters.forEach((entry, i) => {
-    w.varint(RESPONSE_PARAMETERS);
-    w.varint(parameterSizes[i]!);
+    w.delimited(RESPONSE_PARAMETERS, parameterSizes[i]!);
     writeEntry(w, entry);
   });
   response.outputs.forEach((output, i) => {
-    w.varint(RESPONSE_OUTPUTS);
-    w.varint(outputSizes[i]!);
+    w.delimited(RESPONSE_OUTPUTS, outputSizes[i]!);
     writeOutput(w, output);
   });
-  for (const bytes of response.raw_output_contents) {
-    w.varint(RESPONSE_RAW_OUTPUT_CONTENTS);
-    w.bytes(bytes);
-  }
+  for (const bytes of response.raw_output_contents) w.bytesField(RESPONSE_RAW_OUTPUT_CONTENTS, bytes);
   if (w.pos !== size) throw new Error(`ModelInferResponse: wrote ${w.pos} bytes, expected ${size}`);
-  return w.buf;
+  return w.finish();
 }
 
-function writeString(w: WireWriter, fieldTag: number, text: string): void {
-  w.varint(fieldTag);
-  w.string(text, utf8Size(text));
+function writeString(w: ProtoWriter, fieldTag: number, text: string): void {
+  w.stringField(fieldTag, text, utf8Size(text));
 }
 
 function shapeSize(shape: readonly number[]): number {
@@ -90,12 +83,11 @@ function outputSize(output: InferOutputTensorOut): number {
   return delimitedSize(utf8Size(output.name)) + delimitedSize(utf8Size(output.datatype)) + shape;
 }
 
-function writeOutput(w: WireWriter, output: InferOutputTensorOut): void {
+function writeOutput(w: ProtoWriter, output: InferOutputTensorOut): void {
   writeString(w, OUTPUT_NAME, output.name);
   writeString(w, OUTPUT_DATATYPE, output.datatype);
   if (output.shape.length === 0) return;
-  w.varint(OUTPUT_SHAPE);
-  w.varint(shapeSize(output.shape));
+  w.delimited(OUTPUT_SHAPE, shapeSize(output.shape));
   for (const dim of output.shape) w.int64(dim);
 }
 
@@ -121,7 +113,7 @@ function parameterSize(parameter: InferParameterOut): number {
   return 1 + int64Size(member.int64_param);
 }
 
-function writeParameter(w: WireWriter, parameter: InferParameterOut): void {
+function writeParameter(w: ProtoWriter, parameter: InferParameterOut): void {
   if ('bool_param' in parameter) {
     w.varint(PARAMETER_BOOL);
     w.bool(parameter.bool_param);
@@ -140,9 +132,8 @@ function entrySize([key, parameter]: Parameter): number {
   return delimitedSize(utf8Size(key)) + delimitedSize(parameterSize(parameter));
 }
 
-function writeEntry(w: WireWriter, [key, parameter]: Parameter): void {
+function writeEntry(w: ProtoWriter, [key, parameter]: Parameter): void {
   writeString(w, ENTRY_KEY, key);
-  w.varint(ENTRY_VALUE);
-  w.varint(parameterSize(parameter));
+  w.delimited(ENTRY_VALUE, parameterSize(parameter));
   writeParameter(w, parameter);
 }

@@ -6,7 +6,7 @@
  */
 
 import type { InferenceResult } from '../core/inference-request.ts';
-import { encodeBinaryTensor } from './binary-tensor.ts';
+import { encodeBinaryTensor } from '../tensor/binary-tensor.ts';
 import type { ModelInferResponseOut, ModelStreamInferResponseOut } from './grpc-messages.ts';
 import { encodeParameters } from './grpc-parameters.ts';
 

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { type DataType, type NumericStorage, type StorageOf, typedArrayClass } from '../core/dtype.ts';
-import { NDArray } from '../core/ndarray.ts';
+import { type DataType, type NumericStorage, type StorageOf, typedArrayClass } from '../tensor/dtype.ts';
+import { NDArray } from '../tensor/ndarray.ts';
 import { invalidArg } from '../errors.ts';
-import { encodeBinaryTensor, type TensorSource } from './binary-tensor.ts';
+import { encodeBinaryTensor, type TensorSource } from '../tensor/binary-tensor.ts';
 import type { TensorContentsIn } from './grpc-messages.ts';
 
 /** One field of `InferTensorContents`: the datatype its values are, given the input's datatype. */

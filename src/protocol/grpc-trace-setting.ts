@@ -6,7 +6,7 @@
  */
 
 import { invalidArg } from '../errors.ts';
-import type { TraceSettingField } from '../tracing/trace-settings-json.ts';
+import type { TraceSettingField } from './trace-settings-json.ts';
 import type { SettingValue, TraceSettingResponseOut } from './grpc-messages.ts';
 
 /** The settings that take exactly one value. */

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { type DataType, isBigIntType, isHalfType, typedArrayClass } from '../core/dtype.ts';
-import { NDArray } from '../core/ndarray.ts';
+import { type DataType, isBigIntType, isHalfType, typedArrayClass } from '../tensor/dtype.ts';
+import { NDArray } from '../tensor/ndarray.ts';
 import { ErrorCode, invalidArg, quote, TritonError } from '../errors.ts';
 
 const INT_RANGE: Readonly<Partial<Record<DataType, readonly [number, number]>>> = {

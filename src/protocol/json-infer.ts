@@ -4,14 +4,15 @@
  * @module
  */
 
-import { isDataType } from '../core/dtype.ts';
+import { isDataType } from '../tensor/dtype.ts';
 import type { InferenceRequest, InferenceResult } from '../core/inference-request.ts';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import type { Parameters } from '../core/request.ts';
 import { invalidArg, quote } from '../errors.ts';
 import type { BinaryBlobs } from './binary-blobs.ts';
 import { type BinaryOutputChoice, isBinaryOutput, JSON_OUTPUTS } from './binary-outputs.ts';
-import { decodeBinaryTensor, encodeBinaryTensor } from './binary-tensor.ts';
+import { encodeBinaryTensor } from '../tensor/binary-tensor.ts';
+import { decodeInputTensor } from './input-tensor.ts';
 import { jsonDataOf, parseJsonData } from './json-data.ts';
 import { parseParameters } from './parameters.ts';
 
@@ -99,7 +100,7 @@ function decodeInput(input: unknown, index: number, context: InputContext): { na
   checkOneDataSource(name, 'data' in input, parameters);
   if (!('binary_data_size' in parameters)) return { name, array: parseJsonData(name, datatype, shape, input.data) };
   const bytes = binaryInputBytes(name, parameters.binary_data_size, context.blobs);
-  return { name, array: decodeBinaryTensor({ ...context, name }, datatype, shape, bytes) };
+  return { name, array: decodeInputTensor({ ...context, name }, datatype, shape, bytes) };
 }
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { configTypeName } from '../core/dtype.ts';
+import { configTypeName } from '../tensor/dtype.ts';
 import type { QueuePolicy } from '../core/model-config.ts';
 import type { ModelInfo } from '../core/request.ts';
 import type { Tensor } from '../core/tensor-spec.ts';

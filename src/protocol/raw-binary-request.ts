@@ -5,12 +5,12 @@
  * @module
  */
 
-import { elementSize } from '../core/dtype.ts';
+import { elementSize } from '../tensor/dtype.ts';
 import type { InferenceRequest } from '../core/inference-request.ts';
-import { NDArray } from '../core/ndarray.ts';
+import { NDArray } from '../tensor/ndarray.ts';
 import type { ModelInfo } from '../core/request.ts';
 import { invalidArg, type TritonError } from '../errors.ts';
-import { decodeBinaryTensor } from './binary-tensor.ts';
+import { decodeInputTensor } from './input-tensor.ts';
 import type { InferTarget } from './json-infer.ts';
 
 /** A raw request has no id, so its errors carry Triton's placeholder. */
@@ -41,7 +41,7 @@ export function decodeRawBinaryRequest(body: Uint8Array, model: ModelInfo, targe
   inputs[input.name] =
     input.dtype === 'BYTES'
       ? new NDArray('BYTES', [body], batched)
-      : decodeBinaryTensor({ name: input.name, modelName: target.modelName, requestId: '' }, input.dtype, batched, body);
+      : decodeInputTensor({ name: input.name, modelName: target.modelName, requestId: '' }, input.dtype, batched, body);
   return {
     modelName: target.modelName,
     modelVersion: target.modelVersion,

@@ -33,7 +33,7 @@ import {
   TRITON_SPAN_KINDS,
 } from './tree-plan.ts';
 import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.ts';
-import type { ProtoWriter } from './otlp/proto-writer.ts';
+import type { ProtoWriter } from '../wire/proto-writer.ts';
 import type { SpanShape } from './tree-span.ts';
 import type { SpanEntries } from './otlp/span-batch.ts';
 import { putHexId, putSpanId, putTraceId, WordsSpanContext } from './otlp/span-ids.ts';

@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import { NOOP_REQUEST_TRACER, type CoreActivity, type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
-import { monotonicNs } from './clock.ts';
+import { nowNs } from '../core/clock.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
-import type { TraceLevels } from './trace-levels.ts';
+import type { TraceLevels } from '../protocol/trace-levels.ts';
 import type { TraceObject } from './trace-file.ts';
 
 /** Options of {@link FileRequestTrace}. */
@@ -69,7 +69,7 @@ export class FileRequestTrace implements FrontendTrace {
   }
 
   callableStart(): RequestTracer {
-    return new CustomActivityTracer((name) => this.#timestamp(name, monotonicNs()));
+    return new CustomActivityTracer((name) => this.#timestamp(name, nowNs()));
   }
 
   callableEnd(): void {}

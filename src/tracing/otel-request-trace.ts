@@ -18,7 +18,7 @@ import {
   type TracedSpan,
 } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
-import { toHrTime } from './clock.ts';
+import { toHrTime } from '../core/clock.ts';
 import { BATCH_SPAN, type RequestFacts, STREAM, type StreamFacts } from './span-tree.ts';
 import {
   BARE_STEP_PLANS,
@@ -38,7 +38,7 @@ import {
 import { Id, newSpanId, newTraceId, WordsSpanContext } from './otlp/span-ids.ts';
 import { recordFailure, type RootSpanStarter, spanShape, type TreeSpan } from './tree-span.ts';
 import { type TensorActivity, tensorSummary } from './tensor-summary.ts';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 
 /** Options of {@link OtelRequestTrace}. */
 export interface OtelRequestTraceOptions {

@@ -7,7 +7,7 @@
  */
 
 import type { Attributes } from '@opentelemetry/api';
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 
 /** The most values a preview may be set to show (`opentelemetry,tensor_preview`). */
 export const MAX_PREVIEW_VALUES = 64;

@@ -22,17 +22,15 @@
 import { invalidArg, TritonError } from '../errors.ts';
 import { unknownNameWarning } from '../closest-name.ts';
 import { log } from '../logger.ts';
-import { readCxxInteger } from './cxx-integer.ts';
+import { readCxxInteger } from '../protocol/cxx-integer.ts';
+import type { TraceSettingEcho } from '../protocol/trace-settings-json.ts';
 import { EXPORTER_ENTRY_SETTINGS, type ExporterSettings, resolveExporterSettings, sdkDisabled } from './otlp/exporter-settings.ts';
 import { MAX_PREVIEW_VALUES } from './tensor-summary.ts';
 import { DEFAULT_SERVICE_NAME, resolveResourceAttributes } from './otel-resource.ts';
-import { asciiLowerCase, combineTraceLevels, parseTraceLevel, type TraceLevelName, type TraceLevels } from './trace-levels.ts';
+import { asciiLowerCase, combineTraceLevels, parseTraceLevel, type TraceLevelName, type TraceLevels } from '../protocol/trace-levels.ts';
 
 /** Where traces go: Triton's JSON trace file, or OTLP/HTTP spans. */
 export type TraceMode = 'triton' | 'opentelemetry';
-
-/** One `key`/`value` pair the trace settings API echoes after the common fields. */
-export type TraceSettingEcho = readonly [key: string, value: string];
 
 /** The OpenTelemetry part of a {@link TraceConfig}. */
 export interface OtelTraceConfig {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { NDArray } from '../core/ndarray.ts';
+import type { NDArray } from '../tensor/ndarray.ts';
 import {
   type BatchFacts,
   type BatchTrace,

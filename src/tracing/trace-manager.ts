@@ -6,7 +6,7 @@
  */
 
 import { log } from '../logger.ts';
-import { monotonicNs } from './clock.ts';
+import { nowNs } from '../core/clock.ts';
 import { FileRequestTrace } from './file-request-trace.ts';
 import type { FrontendProtocol, FrontendTrace } from './frontend-trace.ts';
 import type { OtelPipeline, PipelineOptions } from './otel-pipeline.ts';
@@ -14,14 +14,14 @@ import type { TraceFile } from './trace-file.ts';
 import type { HeaderGetter } from './w3c-context.ts';
 import type { TraceConfig } from './trace-config.ts';
 import { GuardedTrace, TraceErrors } from './trace-guard.ts';
-import { traceLevelIsOff, traceLevelNames } from './trace-levels.ts';
+import { traceLevelIsOff, traceLevelNames } from '../protocol/trace-levels.ts';
 import { TraceSettings } from './trace-settings.ts';
 import {
   formatTraceSetting,
   parseTraceSettingsUpdate,
   type TraceSettingField,
   traceSettingFields,
-} from './trace-settings-json.ts';
+} from '../protocol/trace-settings-json.ts';
 
 /** The W3C trace flags' sampled bit. */
 const SAMPLED = 1;
@@ -100,7 +100,7 @@ export class TraceManager {
     // With opentelemetry,honor_sampled=true, a caller that did not sample its trace is not traced (not counted).
     if (parent !== undefined && (parent.traceFlags & SAMPLED) === 0 && this.#config.otel.honorSampled) return undefined;
     if (!setting.sample(parent !== undefined)) return undefined;
-    const startNs = monotonicNs();
+    const startNs = nowNs();
     const id = this.#nextId++;
     if (pipeline) {
       return pipeline.startTrace({

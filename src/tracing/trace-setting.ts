@@ -7,7 +7,7 @@
 
 import type { TraceFile, TraceObject } from './trace-file.ts';
 import type { TraceMode } from './trace-config.ts';
-import { type TraceLevels, traceLevelIsOff } from './trace-levels.ts';
+import { type TraceLevels, traceLevelIsOff } from '../protocol/trace-levels.ts';
 
 /** The values of a trace setting. */
 export interface TraceSettingValues {

@@ -21,7 +21,7 @@ import {
 } from '@opentelemetry/api';
 import type { HrTime } from '@opentelemetry/api';
 import type { TracedSpan } from '../core/trace-hooks.ts';
-import { toHrTime } from './clock.ts';
+import { toHrTime } from '../core/clock.ts';
 import { ON_FAILURE } from './span-tree.ts';
 
 /**

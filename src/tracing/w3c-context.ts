@@ -2,8 +2,9 @@
  * Reading a request's propagated W3C trace context (`traceparent`, `tracestate`), from HTTP headers or gRPC
  * metadata alike. What is accepted is exactly what OpenTelemetry's `W3CTraceContextPropagator` accepts: the
  * usual header (55 characters, lowercase hex) is checked here character by character, anything else goes to
- * the propagator's own parser. Every request a traced client sends carries one, so this is a hot path
- * (measured: the propagator's regular expression, context object and hex parsing cost ≈ 1 µs per request).
+ * the propagator's own parser. Every request a traced client sends carries one, so this is a hot path, where
+ * the propagator's regular expression, context object and hex parsing cost a measurable share of a request
+ * (docs/performance.md, "Figures behind design choices").
  *
  * @module
  */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
-import { wireFormatProblem } from '../../src/protocol/grpc-wire-reader.ts';
+import { wireFormatProblem } from '../../src/wire/proto-reader.ts';
 import { loadGrpcProtos } from '../../src/protocol/grpc-proto-files.ts';
 import type { MethodDefinition } from '@grpc/grpc-js';
 import { type GrpcServer, startServer, Status } from '../grpc/helpers.ts';

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { InferenceRequest } from '../../src/core/inference-request.ts';
 import { ModelConfig } from '../../src/core/model-config.ts';
 import { Model } from '../../src/core/model.ts';
-import { NDArray } from '../../src/core/ndarray.ts';
+import { NDArray } from '../../src/tensor/ndarray.ts';
 import { Tensor } from '../../src/core/tensor-spec.ts';
 
 describe('a signal shared by many requests', () => {

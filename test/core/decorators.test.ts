@@ -14,9 +14,9 @@ import {
   padBatch,
   sample,
 } from '../../src/core/decorators/index.ts';
-import type { DataType } from '../../src/core/dtype.ts';
+import type { DataType } from '../../src/tensor/dtype.ts';
 import { ModelConfig, type ModelConfigOptions } from '../../src/core/model-config.ts';
-import { NDArray } from '../../src/core/ndarray.ts';
+import { NDArray } from '../../src/tensor/ndarray.ts';
 import { type InferResponse, type ModelInfo, Request } from '../../src/core/request.ts';
 import { Tensor } from '../../src/core/tensor-spec.ts';
 import { ErrorCode, TritonError } from '../../src/errors.ts';

@@ -4,7 +4,7 @@ import { groupByKeys, sample } from '../../src/core/decorators/index.ts';
 import type { InferenceRequest, InferenceResult } from '../../src/core/inference-request.ts';
 import { ModelConfig } from '../../src/core/model-config.ts';
 import { type BindOptions, Model } from '../../src/core/model.ts';
-import { NDArray } from '../../src/core/ndarray.ts';
+import { NDArray } from '../../src/tensor/ndarray.ts';
 import type { InferOutcome, Request } from '../../src/core/request.ts';
 import { Tensor } from '../../src/core/tensor-spec.ts';
 import { ErrorCode, invalidArg, TritonError } from '../../src/errors.ts';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { InferenceRequest } from '../../src/core/inference-request.ts';
 import { type DynamicBatcherOptions, ModelConfig } from '../../src/core/model-config.ts';
 import { Model } from '../../src/core/model.ts';
-import { NDArray } from '../../src/core/ndarray.ts';
+import { NDArray } from '../../src/tensor/ndarray.ts';
 import type { InferFunc, Parameters, Request } from '../../src/core/request.ts';
 import { Tensor } from '../../src/core/tensor-spec.ts';
 import { TritonError } from '../../src/errors.ts';

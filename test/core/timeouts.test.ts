@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { InferenceRequest } from '../../src/core/inference-request.ts';
 import { type ModelConfigOptions, ModelConfig } from '../../src/core/model-config.ts';
 import { Model } from '../../src/core/model.ts';
-import { NDArray } from '../../src/core/ndarray.ts';
+import { NDArray } from '../../src/tensor/ndarray.ts';
 import type { Request } from '../../src/core/request.ts';
 import { Tensor } from '../../src/core/tensor-spec.ts';
 import type { TritonError } from '../../src/errors.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { type InferFunc, ModelConfig, NDArray, type Parameters, type Request, Tensor, withParameters } from '../../src/index.ts';
-import type { DataType } from '../../src/core/dtype.ts';
+import type { DataType } from '../../src/tensor/dtype.ts';
 import type { ModelInferRequestSchema, InferTensorContents } from './gen/grpc_service_pb.js';
 import { assertBytes, bytesRaw, type GrpcServer, numericRaw, readRaw, rejectsWith, splitBytesRaw, startServer, Status } from './helpers.ts';
 

@@ -12,7 +12,7 @@ import { readModelInferRequest } from '../../src/protocol/grpc-infer-request-wir
 import { writeModelInferResponse } from '../../src/protocol/grpc-infer-response-wire.ts';
 import type { ModelInferResponseOut } from '../../src/protocol/grpc-messages.ts';
 import { loadGrpcProtos } from '../../src/protocol/grpc-proto-files.ts';
-import { MalformedMessage, NotFastPath, wireFormatProblem } from '../../src/protocol/grpc-wire-reader.ts';
+import { MalformedMessage, NotFastPath, wireFormatProblem } from '../../src/wire/proto-reader.ts';
 
 type Method = MethodDefinition<unknown, unknown>;
 const general = loadGrpcProtos(['grpc_service.proto'])['inference.GRPCInferenceService'] as Record<string, Method>;

@@ -17,7 +17,7 @@ import {
   Triton,
   withParameters,
 } from '../../src/index.ts';
-import type { DataType } from '../../src/core/dtype.ts';
+import type { DataType } from '../../src/tensor/dtype.ts';
 import { VERSION } from '../../src/version.ts';
 
 const LOCAL = { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false };

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import protobuf from 'protobufjs';
 import { HttpResponseReader, MAX_BODY_BYTES, type HttpResponse } from '../../src/tracing/otlp/http-response-reader.ts';
-import { ProtoWriter, WIRE_LEN, words64 } from '../../src/tracing/otlp/proto-writer.ts';
+import { ProtoWriter, WIRE_LEN, words64 } from '../../src/wire/proto-writer.ts';
 import { withRetries } from '../../src/tracing/otlp/retrying-transport.ts';
 import { createSocketHttpTransport, retryAfterMillis } from '../../src/tracing/otlp/socket-http-transport.ts';
 import { within } from '../helpers/within.ts';

@@ -15,7 +15,7 @@ import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { timeInputToMonotonicNs } from '../../src/tracing/clock.ts';
+import { timeInputToMonotonicNs } from '../../src/core/clock.ts';
 import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
 import { SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';

@@ -10,7 +10,7 @@ import { BATCH_SPAN, MODEL_NAME, ON_FAILURE, STREAM, type Origin, SPAN_TREE } fr
 import { PLANNED_SPANS, REQUEST_SPAN, STEP, STEP_PLANS } from '../../src/tracing/tree-plan.ts';
 import { AttributeRun } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { writeAttributes } from '../../src/tracing/otlp/otlp-fields.ts';
-import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.ts';
+import { ProtoWriter } from '../../src/wire/proto-writer.ts';
 import type { RequestFacts } from '../../src/tracing/span-tree.ts';
 
 type Row = [item: string, names: string[], steps: string[], whose: string];

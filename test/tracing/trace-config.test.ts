@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 
 import { ErrorCode, TritonError } from '../../src/errors.ts';
 import { setLogSink, type LogSink } from '../../src/logger.ts';
-import { readCxxInteger } from '../../src/tracing/cxx-integer.ts';
+import { readCxxInteger } from '../../src/protocol/cxx-integer.ts';
 import { DEFAULT_SERVICE_NAME } from '../../src/tracing/otel-resource.ts';
 import { DEFAULT_OTLP_TRACES_URL, parseTraceConfig, parseTraceMode, type TraceConfig } from '../../src/tracing/trace-config.ts';
-import { combineTraceLevels, parseTraceLevel, traceLevelIsOff, traceLevelNames } from '../../src/tracing/trace-levels.ts';
+import { combineTraceLevels, parseTraceLevel, traceLevelIsOff, traceLevelNames } from '../../src/protocol/trace-levels.ts';
 
 const NO_ENV: Record<string, string | undefined> = {};
 const OTEL = 'mode=opentelemetry';

@@ -11,7 +11,7 @@ import { DynamicBatcher, ModelConfig, NDArray, Tensor, Triton } from '../../src/
 import { type LogSink, setLogSink } from '../../src/logger.ts';
 import { CompactRequestTrace } from '../../src/tracing/compact-request-trace.ts';
 import { RecordedSpan } from '../../src/tracing/otlp/recorded-span.ts';
-import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.ts';
+import { ProtoWriter } from '../../src/wire/proto-writer.ts';
 import { createSocketHttpTransport } from '../../src/tracing/otlp/socket-http-transport.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
 

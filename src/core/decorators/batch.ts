@@ -5,7 +5,7 @@
  */
 
 import { invalidArg } from '../../errors.ts';
-import { NDArray } from '../ndarray.ts';
+import { NDArray } from '../../tensor/ndarray.ts';
 import type { InferResponse, Request } from '../request.ts';
 import { type asNDArray, checkedOutputs } from './convert.ts';
 import type { groupByKeys } from './group-by-keys.ts';

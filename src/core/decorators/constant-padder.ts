@@ -6,8 +6,8 @@
  */
 
 import { ErrorCode, TritonError } from '../../errors.ts';
-import type { DataType } from '../dtype.ts';
-import { NDArray, convertStorage } from '../ndarray.ts';
+import type { DataType } from '../../tensor/dtype.ts';
+import { NDArray, convertStorage } from '../../tensor/ndarray.ts';
 import type { groupByValues } from './group-by-values.ts';
 import { mapEntries } from './helpers.ts';
 import type { PadFn } from './types.ts';

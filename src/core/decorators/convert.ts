@@ -6,8 +6,8 @@
  */
 
 import { ErrorCode, TritonError } from '../../errors.ts';
-import { type DataType, datatypesOfTypedArray } from '../dtype.ts';
-import { type ArrayInput, NDArray, isTypedArray } from '../ndarray.ts';
+import { type DataType, datatypesOfTypedArray } from '../../tensor/dtype.ts';
+import { type ArrayInput, NDArray, isTypedArray } from '../../tensor/ndarray.ts';
 import type { ModelInfo } from '../request.ts';
 import { describeValue, mapEntries } from './helpers.ts';
 import { describeFirstDimension } from './rows.ts';

@@ -5,8 +5,8 @@
  */
 
 import { invalidArg } from '../../errors.ts';
-import type { DataType } from '../dtype.ts';
-import type { ArrayInput, NDArray } from '../ndarray.ts';
+import type { DataType } from '../../tensor/dtype.ts';
+import type { ArrayInput, NDArray } from '../../tensor/ndarray.ts';
 import type { InferOutcome, ModelInfo, Request } from '../request.ts';
 import type { Tensor } from '../tensor-spec.ts';
 import type { batch } from './batch.ts';

@@ -5,7 +5,7 @@
  */
 
 import { invalidArg } from '../../errors.ts';
-import type { NDArray } from '../ndarray.ts';
+import type { NDArray } from '../../tensor/ndarray.ts';
 import type { batch } from './batch.ts';
 import type { groupByValues } from './group-by-values.ts';
 import { batchingConfig, keysAndOptions } from './helpers.ts';

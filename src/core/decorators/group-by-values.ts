@@ -7,7 +7,7 @@
 
 import { Buffer } from 'node:buffer';
 import { ErrorCode, TritonError } from '../../errors.ts';
-import { NDArray } from '../ndarray.ts';
+import { NDArray } from '../../tensor/ndarray.ts';
 import type { batch } from './batch.ts';
 import type { ConstantPadder } from './constant-padder.ts';
 import { toOutputArrays } from './convert.ts';

@@ -5,7 +5,7 @@
  */
 
 import type { ModelConfig } from '../model-config.ts';
-import type { NDArray } from '../ndarray.ts';
+import type { NDArray } from '../../tensor/ndarray.ts';
 import type { batch } from './batch.ts';
 import { checkedOutputs } from './convert.ts';
 import { batchingConfig, mapValues } from './helpers.ts';

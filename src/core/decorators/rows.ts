@@ -4,7 +4,7 @@
  * @module
  */
 
-import { NDArray, elementCount } from '../ndarray.ts';
+import { NDArray, elementCount } from '../../tensor/ndarray.ts';
 import type { Request } from '../request.ts';
 import type { BatchedInputs } from './types.ts';
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { NDArray } from '../ndarray.ts';
+import type { NDArray } from '../../tensor/ndarray.ts';
 import type { InferFunc, InferOutcome, Request } from '../request.ts';
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ArrayInput, NDArray } from '../ndarray.ts';
+import type { ArrayInput, NDArray } from '../../tensor/ndarray.ts';
 import type { ModelInfo, Request } from '../request.ts';
 import type { batch } from './batch.ts';
 import type { firstValue } from './first-value.ts';

@@ -8,7 +8,8 @@
 
 import { isMarkedAsUntransferable, type Transferable } from 'node:worker_threads';
 import { type ErrorCode, TritonError } from '../../errors.ts';
-import { NDArray } from '../ndarray.ts';
+import { TensorError } from '../../tensor/tensor-error.ts';
+import { NDArray } from '../../tensor/ndarray.ts';
 import { type InferResponse, type Parameters, responseParameters, withParameters } from '../request.ts';
 
 /**
@@ -89,9 +90,10 @@ export interface WireError {
   readonly code?: ErrorCode | undefined;
 }
 
-/** An error for posting (a TritonError keeps its code). */
-export function errorToWire(error: unknown): WireError {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+/** An error for posting (a TritonError keeps its code; the tensor layer's error is posted as INVALID_ARG). */
+export function errorToWire(thrown: unknown): WireError {
+  if (!(thrown instanceof Error)) return { name: 'Error', message: String(thrown) };
+  const error = thrown instanceof TensorError ? TritonError.from(thrown) : thrown;
   return { name: error.name, message: error.message, stack: error.stack, code: (error as Partial<TritonError>).code };
 }
 

@@ -11,7 +11,7 @@ import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { readModelInferRequest } from '../../protocol/grpc-infer-request-wire.ts';
 import { writeModelInferResponse } from '../../protocol/grpc-infer-response-wire.ts';
 import type { ModelInferRequestIn, ModelInferResponseOut } from '../../protocol/grpc-messages.ts';
-import { NotFastPath } from '../../protocol/grpc-wire-reader.ts';
+import { NotFastPath } from '../../wire/proto-reader.ts';
 
 type Deserialize<T> = (message: Buffer) => T;
 type Serialize<T> = (value: T) => Buffer;

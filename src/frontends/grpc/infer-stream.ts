@@ -24,7 +24,7 @@ import { TritonError } from '../../errors.ts';
 import { emptyFinalResponse, wantsEmptyFinalResponse, withFinalFlag } from '../../protocol/grpc-final-response.ts';
 import { encodeGrpcInferResponse, streamErrorResponse } from '../../protocol/grpc-infer-response.ts';
 import type { ModelInferRequestIn, ModelInferResponseOut, ModelStreamInferResponseOut } from '../../protocol/grpc-messages.ts';
-import { monotonicNs } from '../../tracing/clock.ts';
+import { nowNs } from '../../core/clock.ts';
 import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 import type { GrpcContext } from './context.ts';
 import { grpcEndpoint, type PreparedRequest, prepareRequest } from './infer-requests.ts';
@@ -111,7 +111,7 @@ export class InferStream {
     if (malformed) return this.#fail(malformed);
     const trace = this.#ctx.tracing.start(message.model_name, this.#headers, 'GRPC');
     trace?.describe?.(grpcEndpoint(this.#call, 'ModelStreamInfer'));
-    trace?.received(monotonicNs());
+    trace?.received(nowNs());
     const writes = new TracedWrites(trace, this.#ctx.responseTraceHeaders ? traceparentOf(trace) : undefined);
     this.#inFlight++;
     this.#pauseOrResume();

@@ -10,7 +10,7 @@ import { type handleUnaryCall, Metadata } from '@grpc/grpc-js';
 import { ErrorCode, TritonError } from '../../errors.ts';
 import { encodeGrpcInferResponse } from '../../protocol/grpc-infer-response.ts';
 import type { ModelInferRequestIn, ModelInferResponseOut } from '../../protocol/grpc-messages.ts';
-import { monotonicNs } from '../../tracing/clock.ts';
+import { nowNs } from '../../core/clock.ts';
 import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
 import type { GrpcContext } from './context.ts';
 import { grpcEndpoint, prepareRequest } from './infer-requests.ts';
@@ -32,7 +32,7 @@ async function infer(
     );
   }
   const result = await ctx.service.infer(request);
-  trace?.responseComplete(monotonicNs());
+  trace?.responseComplete(nowNs());
   return encodeGrpcInferResponse(result);
 }
 
@@ -48,8 +48,8 @@ export interface CallCancellation {
  * Aborts a signal when `call` reports `cancelled` before the answer. grpc-js also emits `cancelled` when the
  * stream of an answered call closes, so the listener is removed as the answer is written. Left in place (even
  * behind a flag), it keeps each answered call's objects reachable from its stream until the stream closes, and
- * under load the garbage collector then promotes nearly every call to the old generation (measured: ≈ 50 µs of
- * CPU per request instead of ≈ 35 µs; docs/performance.md).
+ * under load the garbage collector then promotes nearly every call to the old generation, which costs far more
+ * CPU per request (docs/performance.md, "Figures behind design choices").
  */
 export function callCancellation(call: Pick<EventEmitter, 'on' | 'off'>): CallCancellation {
   const cancel = new AbortController();
@@ -80,21 +80,21 @@ export function modelInferRpc(ctx: GrpcContext): handleUnaryCall<ModelInferReque
     if (malformed) return callback(toServiceError(malformed));
     const trace = ctx.tracing.start(call.request.model_name, metadataHeaders(call.metadata), 'GRPC');
     trace?.describe?.(grpcEndpoint(call, 'ModelInfer'));
-    trace?.received(monotonicNs());
+    trace?.received(nowNs());
     if (ctx.responseTraceHeaders) sendTraceparent(call, trace);
     const cancellation = callCancellation(call);
     const send = (status: number, write: () => void): void => {
       cancellation.answered();
       trace?.answered?.(status);
-      trace?.sendStart(monotonicNs());
+      trace?.sendStart(nowNs());
       write();
-      trace?.sendEnd(monotonicNs());
+      trace?.sendEnd(nowNs());
     };
     infer(ctx, call.request, trace, cancellation.signal).then(
       (response) => send(0, () => callback(null, response)),
       (error: unknown) => {
-        trace?.failed?.(error, monotonicNs());
-        trace?.responseComplete(monotonicNs());
+        trace?.failed?.(error, nowNs());
+        trace?.responseComplete(nowNs());
         const serviceError = toServiceError(error);
         send(serviceError.code ?? 2, () => callback(serviceError));
       },

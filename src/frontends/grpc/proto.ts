@@ -9,7 +9,7 @@
 
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { loadGrpcProtos } from '../../protocol/grpc-proto-files.ts';
-import { MalformedMessage, wireFormatProblem } from '../../protocol/grpc-wire-reader.ts';
+import { MalformedMessage, wireFormatProblem } from '../../wire/proto-reader.ts';
 import { withFastInferCodecs } from './fast-codecs.ts';
 
 /** The services this frontend serves. */

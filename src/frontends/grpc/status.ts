@@ -7,7 +7,7 @@
 import type { ServerErrorResponse } from '@grpc/grpc-js';
 import { invalidArg, TritonError } from '../../errors.ts';
 import { log } from '../../logger.ts';
-import { MalformedMessage } from '../../protocol/grpc-wire-reader.ts';
+import { MalformedMessage } from '../../wire/proto-reader.ts';
 
 /** The status an RPC fails with for `error`; anything but a TritonError is INTERNAL with its message. */
 export function toServiceError(error: unknown): ServerErrorResponse {

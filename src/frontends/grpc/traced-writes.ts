@@ -5,7 +5,7 @@
  * @module
  */
 
-import { monotonicNs } from '../../tracing/clock.ts';
+import { nowNs } from '../../core/clock.ts';
 import type { FrontendTrace } from '../../tracing/frontend-trace.ts';
 
 /** Reports one request's writes to its trace (does nothing for a request that is not traced). */
@@ -30,7 +30,7 @@ export class TracedWrites {
 
   /** The request's last response is ready (or it failed). */
   responseComplete(): void {
-    this.#trace?.responseComplete(monotonicNs());
+    this.#trace?.responseComplete(nowNs());
   }
 
   /**
@@ -43,7 +43,7 @@ export class TracedWrites {
 
   /** The request failed with `error` (its answer is an error); `responseComplete` follows. */
   failed(error: unknown): void {
-    this.#trace?.failed?.(error, monotonicNs());
+    this.#trace?.failed?.(error, nowNs());
   }
 
   /** A response is about to be written; call the returned function once it is written. */
@@ -66,12 +66,12 @@ export class TracedWrites {
   #start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#trace?.sendStart(monotonicNs());
+    this.#trace?.sendStart(nowNs());
   }
 
   #maybeEnd(): void {
     if (this.#ended || !this.#finished || this.#pending > 0) return;
     this.#ended = true;
-    this.#trace?.sendEnd(monotonicNs());
+    this.#trace?.sendEnd(nowNs());
   }
 }

@@ -21,8 +21,9 @@ const REQUEST_CODINGS = 'gzip, deflate';
 const CHUNK_SIZE = 64 * 1024;
 
 /**
- * Largest response compressed on the event loop. Measured on Node 24: gzip of 128 B takes 10 µs in place but
- * 95 µs through the thread pool; around 8 KiB the two cost the same; 64 KiB takes over 1 ms in place.
+ * Largest response compressed on the event loop: a small body compresses far faster in place than through
+ * the thread pool, a large one would hold the event loop too long; this is about where the two cost the same
+ * (docs/performance.md, "Figures behind design choices").
  */
 export const SYNC_COMPRESSION_LIMIT = 8 * 1024;
 

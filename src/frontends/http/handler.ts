@@ -20,7 +20,7 @@ import { InferExchange } from './infer-exchange.ts';
 import { binaryDataOffset } from './inference-header.ts';
 import { ENDPOINT_ACCESS, matchRoute, type RouteMatch } from './routes.ts';
 import { type AccessPolicy, adminClosedMessage } from '../access.ts';
-import { monotonicNs } from '../../tracing/clock.ts';
+import { nowNs } from '../../core/clock.ts';
 import { type FrontendTrace, type RequestEndpoint, splitHostPort } from '../../tracing/frontend-trace.ts';
 import type { TraceManager } from '../../tracing/trace-manager.ts';
 
@@ -177,12 +177,12 @@ function serveInference(
   res.on('close', () => {
     if (!res.writableFinished) {
       cancel.abort();
-      trace?.failed?.(new TritonError(ErrorCode.CANCELLED, 'the client closed the connection before the response was sent'), monotonicNs());
+      trace?.failed?.(new TritonError(ErrorCode.CANCELLED, 'the client closed the connection before the response was sent'), nowNs());
     } else trace?.answered?.(res.statusCode);
-    trace?.sendEnd(monotonicNs());
+    trace?.sendEnd(nowNs());
   });
   const fail = (error: unknown): void => {
-    trace?.failed?.(error, monotonicNs());
+    trace?.failed?.(error, nowNs());
     markResponding(trace);
     respondWithError(req, res, error);
   };
@@ -193,7 +193,7 @@ function serveInference(
   };
   const onBody = (body: Buffer): void => {
     try {
-      trace?.received(monotonicNs());
+      trace?.received(nowNs());
       const decoded = decode(body);
       if (decoded instanceof Promise) decoded.then(answer).then(undefined, fail);
       else answer(decoded);
@@ -237,9 +237,9 @@ function refuse(ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: 
     trace.describe?.(httpEndpoint(req, route));
     res.on('close', () => {
       trace.answered?.(res.statusCode);
-      trace.sendEnd(monotonicNs());
+      trace.sendEnd(nowNs());
     });
-    trace.failed?.(error, monotonicNs());
+    trace.failed?.(error, nowNs());
     markResponding(trace);
   }
   respondWithError(req, res, error);
@@ -264,7 +264,7 @@ function correlationHeaders(res: ServerResponse, trace: FrontendTrace | undefine
 /** Marks a request's response complete and its sending started (one clock reading for both). */
 function markResponding(trace: FrontendTrace | undefined): void {
   if (trace === undefined) return;
-  const ns = monotonicNs();
+  const ns = nowNs();
   trace.responseComplete(ns);
   trace.sendStart(ns);
 }
@@ -296,7 +296,7 @@ function sendGenerateResponse(res: ServerResponse, result: InferenceResult): voi
 const respondAsEvents: Responder = async (ctx, request, res, trace) => {
   const start = (): void => {
     if (res.headersSent) return;
-    trace?.sendStart(monotonicNs());
+    trace?.sendStart(nowNs());
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   };
   try {
@@ -306,10 +306,10 @@ const respondAsEvents: Responder = async (ctx, request, res, trace) => {
     });
   } catch (error) {
     if (!res.headersSent) throw error;
-    trace?.failed?.(error, monotonicNs());
+    trace?.failed?.(error, nowNs());
     res.write(`data: ${JSON.stringify({ error: TritonError.from(error).message })}\n\n`);
   }
-  trace?.responseComplete(monotonicNs());
+  trace?.responseComplete(nowNs());
   start();
   res.end();
 };

@@ -14,9 +14,9 @@
 
 import { type AttributeValue, type Link, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { delimitedSize } from '../../protocol/varint.ts';
-import { MONOTONIC_TO_EPOCH_NS } from '../clock.ts';
-import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, words64 } from './proto-writer.ts';
+import { delimitedSize } from '../../wire/varint.ts';
+import { MONOTONIC_TO_EPOCH_NS } from '../../core/clock.ts';
+import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, words64 } from '../../wire/proto-writer.ts';
 import { encodeScope, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, writeAttribute, writeAttributes, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
 import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan, UNSET_STATUS } from './recorded-span.ts';
 import type { AttributeDeclaration, RequestFacts } from '../span-tree.ts';

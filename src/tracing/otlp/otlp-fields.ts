@@ -7,7 +7,7 @@
  */
 
 import { type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
-import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './proto-writer.ts';
+import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/proto-writer.ts';
 import { WordsSpanContext } from './span-ids.ts';
 
 /** `Span.flags`: the context's "has is_remote" and "is_remote" bits, above the 8 trace-flag bits. */

@@ -8,13 +8,12 @@
  * @module
  */
 
+import { WireReader } from '../../wire/proto-reader.ts';
+import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/wire-types.ts';
+
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
 
 /** How a field is written in JSON. */
 type FieldKind =
@@ -103,71 +102,6 @@ const resourceSpans: MessageSchema = {
 };
 const exportRequest: MessageSchema = { 1: { name: 'resourceSpans', kind: resourceSpans, repeated: true } };
 
-/** A protobuf reader over one message's bytes. */
-class Reader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  pos: number;
-  readonly end: number;
-
-  constructor(bytes: Uint8Array, start: number, end: number) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.pos = start;
-    this.end = end;
-  }
-
-  varint(): bigint {
-    let result = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      if (this.pos >= this.end) throw new Error('truncated varint');
-      const byte = this.#bytes[this.pos++]!;
-      result |= BigInt(byte & 0x7f) << shift;
-      if (byte < 0x80) return result;
-    }
-    throw new Error('varint longer than 10 bytes');
-  }
-
-  take(length: number): number {
-    const start = this.pos;
-    if (length < 0 || start + length > this.end) throw new Error('truncated field');
-    this.pos += length;
-    return start;
-  }
-
-  fixed32(): number {
-    return this.#view.getUint32(this.take(4), true);
-  }
-
-  fixed64(): bigint {
-    return this.#view.getBigUint64(this.take(8), true);
-  }
-
-  double(): number {
-    return this.#view.getFloat64(this.take(8), true);
-  }
-
-  sub(): Reader {
-    const length = Number(this.varint());
-    const start = this.take(length);
-    return new Reader(this.#bytes, start, start + length);
-  }
-
-  slice(): Uint8Array {
-    const length = Number(this.varint());
-    const start = this.take(length);
-    return this.#bytes.subarray(start, start + length);
-  }
-
-  skip(wire: number): void {
-    if (wire === WIRE_VARINT) this.varint();
-    else if (wire === WIRE_I64) this.take(8);
-    else if (wire === WIRE_LEN) this.take(Number(this.varint()));
-    else if (wire === WIRE_I32) this.take(4);
-    else throw new Error(`unsupported wire type ${wire}`);
-  }
-}
-
 const utf8 = new TextDecoder();
 
 /** A proto3 JSON number: NaN and the infinities as strings. */
@@ -179,24 +113,24 @@ function jsonDouble(value: number): Json {
 }
 
 /** One field's value, read from `reader` (wire type `wire`). */
-function readValue(reader: Reader, kind: FieldKind, wire: number): Json {
-  if (typeof kind === 'object') return readMessage(reader.sub(), kind);
+function readValue(reader: WireReader, kind: FieldKind, wire: number): Json {
+  if (typeof kind === 'object') return readMessage(reader.message(), kind);
   switch (kind) {
     case 'string':
-      return utf8.decode(reader.slice());
+      return utf8.decode(reader.bytes());
     case 'hex':
-      return Buffer.from(reader.slice()).toString('hex');
+      return reader.bytes().toString('hex');
     case 'base64':
-      return Buffer.from(reader.slice()).toString('base64');
+      return reader.bytes().toString('base64');
     case 'uint32':
     case 'enum':
-      return Number(BigInt.asIntN(32, reader.varint()));
+      return Number(BigInt.asIntN(32, reader.int64()));
     case 'int64':
-      return BigInt.asIntN(64, reader.varint()).toString();
+      return reader.int64().toString();
     case 'bool':
-      return reader.varint() !== 0n;
+      return reader.int64() !== 0n;
     case 'fixed32':
-      return wire === WIRE_I32 ? reader.fixed32() : Number(reader.varint());
+      return wire === WIRE_I32 ? reader.fixed32() : Number(BigInt.asUintN(64, reader.int64()));
     case 'fixed64':
       return reader.fixed64().toString();
     case 'double':
@@ -213,10 +147,10 @@ function wireOf(kind: FieldKind): number {
   return WIRE_VARINT;
 }
 
-function readMessage(reader: Reader, schema: MessageSchema): JsonObject {
+function readMessage(reader: WireReader, schema: MessageSchema): JsonObject {
   const out: JsonObject = {};
   while (reader.pos < reader.end) {
-    const tag = Number(reader.varint());
+    const tag = reader.varint32();
     const field = schema[tag >>> 3];
     const wire = tag & 7;
     if (field === undefined || wire !== wireOf(field.kind)) {
@@ -238,7 +172,7 @@ function readMessage(reader: Reader, schema: MessageSchema): JsonObject {
  * @throws Error when the bytes are not a well-formed message.
  */
 export function exportRequestToJson(bytes: Uint8Array): JsonObject {
-  return readMessage(new Reader(bytes, 0, bytes.byteLength), exportRequest);
+  return readMessage(new WireReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)), exportRequest);
 }
 
 /** {@link exportRequestToJson}, as the UTF-8 bytes of an OTLP/HTTP JSON body. */

@@ -37,7 +37,7 @@ import { AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, maybeAddA
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
 import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
-import { monotonicNs, timeInputToMonotonicNs, toHrTime } from '../clock.ts';
+import { nowNs, timeInputToMonotonicNs, toHrTime } from '../../core/clock.ts';
 import type { TracedSpan } from '../../core/trace-hooks.ts';
 import { type PresetIds, recordTreeFailure, type RootSpanStarter, type SpanShape, ShapesByName, spanShape, type TreeSpan } from '../tree-span.ts';
 
@@ -207,7 +207,7 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
   }
 
   startCodeSpan(name: string): TracedSpan {
-    return new RecordedSpan(this.#scope, codeSpanShapes.shapeOf(name), SpanKind.INTERNAL, this, monotonicNs(), name);
+    return new RecordedSpan(this.#scope, codeSpanShapes.shapeOf(name), SpanKind.INTERNAL, this, nowNs(), name);
   }
 
   /** Ends the span (`using span = request.tracedSpan(...)`). */

@@ -2,11 +2,11 @@
  * The OTLP/HTTP transport for `http://` collectors: each export is one `POST` written on a kept-alive TCP
  * connection, and the answer read with {@link HttpResponseReader}.
  *
- * Why not `node:http` (what the OpenTelemetry JS exporter uses): measured on the benchmark's traced server,
- * its client costs about 3 µs of server CPU per traced request more than this transport, and merely having
- * `node:http`'s client active in the process makes the server's own `node:http` responses about 0.6 µs
- * slower per request (the two share code that then stops being monomorphic). undici measured slower still
- * inside the server. `https://` collectors and gzip compression keep the OpenTelemetry JS transport.
+ * Why not `node:http` (what the OpenTelemetry JS exporter uses): on the benchmark's traced server its client
+ * costs more server CPU per traced request than this transport, and merely having `node:http`'s client active
+ * in the process makes the server's own `node:http` responses slower (the two share code that then stops
+ * being monomorphic). undici measured slower still inside the server. The figures are in docs/performance.md
+ * ("Figures behind design choices"). `https://` collectors and gzip compression keep the OpenTelemetry JS transport.
  *
  * Outcomes follow the OpenTelemetry exporter's: 2xx is success, 429/502/503/504 and network errors are
  * retryable (with the collector's `Retry-After`), any other status fails.

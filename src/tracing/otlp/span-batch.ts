@@ -13,7 +13,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ReadableSpanGroups } from './encode-readable-spans.ts';
 import { type ExportEnvelope, writeSpanEntry } from './encode-recorded-spans.ts';
-import { ProtoWriter } from './proto-writer.ts';
+import { ProtoWriter } from '../../wire/proto-writer.ts';
 import { RecordedSpan } from './recorded-span.ts';
 
 /** Bytes reserved per expected span (a traced request's spans average about 200). */
@@ -24,9 +24,9 @@ const MAX_POOLED_WRITERS = 4;
 
 /**
  * The writers of exported batches, kept for the next batches. A batch's buffer is off-heap memory; allocated
- * anew for every export, it counts toward V8's external memory and brings garbage collections forward
- * (measured: about 1.4 µs per traced request more with 128-span batches than with 2048-span ones, all of it
- * in the collector).
+ * anew for every export, it counts toward V8's external memory and brings garbage collections forward, so
+ * small batches cost measurably more per traced request, all of it in the collector (docs/performance.md,
+ * "Figures behind design choices").
  */
 export class WriterPool {
   readonly #initialSize: number;

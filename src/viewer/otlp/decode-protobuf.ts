@@ -9,7 +9,8 @@
  * @module
  */
 
-import { FIXED64, LENGTH_DELIMITED, NotFastPath, VARINT, WireReader } from '../../protocol/grpc-wire-reader.ts';
+import { NotFastPath, WireReader } from '../../wire/proto-reader.ts';
+import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/wire-types.ts';
 import type {
   Attribute,
   AttributeValue,
@@ -22,68 +23,8 @@ import type {
 import { type DecodedExport, OtlpDecodeError } from './decode-error.ts';
 import { attribute, internBytes, NONE, resourceRecord, sharedResource, sharedScope } from './intern.ts';
 
-const FIXED32 = 5;
-
-/** The wire reader, with the OTLP field types it lacks (fixed64 times, fixed32 flags, int64 values) and skipping. */
+/** The wire reader, with the strings and sub-messages of the viewer's records. */
 class OtlpReader extends WireReader {
-  /** A fixed64 as a bigint. */
-  fixed64(): bigint {
-    if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
-    const value = this.buf.readBigUInt64LE(this.pos);
-    this.pos += 8;
-    return value;
-  }
-
-  /** A fixed32. */
-  fixed32(): number {
-    if (this.pos + 4 > this.end) throw new NotFastPath('read past the end');
-    const value = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return value;
-  }
-
-  /** An int64 varint as a signed bigint. */
-  int64(): bigint {
-    let low = 0;
-    let scale = 1;
-    for (let i = 0; i < 7; i++) {
-      const byte = this.buf[this.pos++];
-      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
-      low += (byte & 0x7f) * scale;
-      if (byte < 0x80) return BigInt(low);
-      scale *= 0x80;
-    }
-    let big = BigInt(low);
-    for (let shift = 49n; shift < 70n; shift += 7n) {
-      const byte = this.buf[this.pos++];
-      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
-      big |= BigInt(byte & 0x7f) << shift;
-      if (byte < 0x80) return BigInt.asIntN(64, big);
-    }
-    throw new NotFastPath('varint too long');
-  }
-
-  /** Any varint (up to ten bytes), as an unsigned 32-bit number (enums and counts). */
-  varint32(): number {
-    let value = 0;
-    for (let shift = 0; shift < 70; shift += 7) {
-      const byte = this.buf[this.pos++];
-      if (byte === undefined || this.pos > this.end) throw new NotFastPath('read past the end');
-      if (shift < 32) value |= (byte & 0x7f) << shift;
-      if (byte < 0x80) return value >>> 0;
-    }
-    throw new NotFastPath('varint too long');
-  }
-
-  /** The range [start, end) of a length-delimited value; moves past it. */
-  range(): number {
-    const length = this.smallVarint();
-    const start = this.pos;
-    if (start + length > this.end) throw new NotFastPath(`length ${length} runs past the end of the message`);
-    this.pos = start + length;
-    return start;
-  }
-
   /** A length-delimited string, shared with every equal short string decoded before (see `internBytes`). */
   text(): string {
     const start = this.range();
@@ -100,27 +41,6 @@ class OtlpReader extends WireReader {
   sub(): OtlpReader {
     const start = this.range();
     return new OtlpReader(this.buf, start, this.pos);
-  }
-
-  /** Moves past a field of `wireType`. */
-  skip(wireType: number): void {
-    switch (wireType) {
-      case VARINT:
-        this.varint32();
-        return;
-      case FIXED64:
-        this.pos += 8;
-        break;
-      case LENGTH_DELIMITED:
-        this.range();
-        return;
-      case FIXED32:
-        this.pos += 4;
-        break;
-      default:
-        throw new NotFastPath(`wire type ${wireType} is not used by OTLP`);
-    }
-    if (this.pos > this.end) throw new NotFastPath('read past the end');
   }
 }
 
@@ -174,7 +94,7 @@ export function decodeOtlpProtobuf(body: Buffer): DecodedExport {
     let resourceIndex = 0;
     while (!reader.done) {
       const key = reader.smallVarint();
-      if (key === ((1 << 3) | LENGTH_DELIMITED)) {
+      if (key === ((1 << 3) | WIRE_LEN)) {
         place.resource = resourceIndex++;
         readResourceSpans(reader.sub(), place, state);
         place.resource = -1;
@@ -210,7 +130,7 @@ function leadingMessage<T>(reader: OtlpReader, place: Place, field: string, read
   let first = true;
   while (!reader.done) {
     const key = reader.smallVarint();
-    if (key === ((1 << 3) | LENGTH_DELIMITED)) {
+    if (key === ((1 << 3) | WIRE_LEN)) {
       place.field = field;
       const from = reader.range();
       found = read(new OtlpReader(reader.buf, from, reader.pos));
@@ -228,7 +148,7 @@ function readResourceSpans(reader: OtlpReader, place: Place, state: DecodeState)
   let scopeIndex = 0;
   while (!reader.done) {
     const key = reader.smallVarint();
-    if (key === ((2 << 3) | LENGTH_DELIMITED)) {
+    if (key === ((2 << 3) | WIRE_LEN)) {
       place.scope = scopeIndex++;
       readScopeSpans(reader.sub(), resource, place, state);
       place.scope = -1;
@@ -245,7 +165,7 @@ function readResource(reader: OtlpReader): ResourceRecord {
     const attributes: Attribute[] = [];
     while (!reader.done) {
       const key = reader.smallVarint();
-      if (key === ((1 << 3) | LENGTH_DELIMITED)) attributes.push(readKeyValue(reader.sub()));
+      if (key === ((1 << 3) | WIRE_LEN)) attributes.push(readKeyValue(reader.sub()));
       else reader.skip(key & 7);
     }
     return resourceRecord(attributes.length === 0 ? NONE : Object.freeze(attributes.slice()));
@@ -260,9 +180,9 @@ function readScope(reader: OtlpReader): ScopeRecord {
     const attributes: Attribute[] = [];
     while (!reader.done) {
       const key = reader.smallVarint();
-      if (key === ((1 << 3) | LENGTH_DELIMITED)) name = reader.text();
-      else if (key === ((2 << 3) | LENGTH_DELIMITED)) version = reader.text();
-      else if (key === ((3 << 3) | LENGTH_DELIMITED)) attributes.push(readKeyValue(reader.sub()));
+      if (key === ((1 << 3) | WIRE_LEN)) name = reader.text();
+      else if (key === ((2 << 3) | WIRE_LEN)) version = reader.text();
+      else if (key === ((3 << 3) | WIRE_LEN)) attributes.push(readKeyValue(reader.sub()));
       else reader.skip(key & 7);
     }
     return Object.freeze({ name, version, attributes: attributes.length === 0 ? NONE : Object.freeze(attributes) });
@@ -274,7 +194,7 @@ function readScopeSpans(reader: OtlpReader, resource: ResourceRecord, place: Pla
   let spanIndex = 0;
   while (!reader.done) {
     const key = reader.smallVarint();
-    if (key === ((2 << 3) | LENGTH_DELIMITED)) {
+    if (key === ((2 << 3) | WIRE_LEN)) {
       place.span = spanIndex++;
       const span = readSpan(reader.sub(), resource, scope, place, state);
       if (span instanceof Refusal) {
@@ -315,58 +235,58 @@ function readSpan(
   while (!reader.done) {
     const key = reader.smallVarint();
     switch (key) {
-      case (1 << 3) | LENGTH_DELIMITED:
+      case (1 << 3) | WIRE_LEN:
         place.field = 'traceId';
         traceStart = reader.range();
         traceLength = reader.pos - traceStart;
         break;
-      case (2 << 3) | LENGTH_DELIMITED: {
+      case (2 << 3) | WIRE_LEN: {
         place.field = 'spanId';
         const from = reader.range();
         spanLength = reader.pos - from;
         spanId = spanLength === 8 ? hexId(buf, from, reader.pos) : '';
         break;
       }
-      case (3 << 3) | LENGTH_DELIMITED:
+      case (3 << 3) | WIRE_LEN:
         place.field = 'traceState';
         traceState = reader.plainText();
         break;
-      case (4 << 3) | LENGTH_DELIMITED: {
+      case (4 << 3) | WIRE_LEN: {
         place.field = 'parentSpanId';
         const from = reader.range();
         parentLength = reader.pos - from;
         parentSpanId = parentLength === 8 ? hexId(buf, from, reader.pos) : '';
         break;
       }
-      case (5 << 3) | LENGTH_DELIMITED:
+      case (5 << 3) | WIRE_LEN:
         place.field = 'name';
         name = reader.text();
         break;
-      case (6 << 3) | VARINT:
+      case (6 << 3) | WIRE_VARINT:
         place.field = 'kind';
         kind = reader.varint32();
         break;
-      case (7 << 3) | FIXED64:
+      case (7 << 3) | WIRE_I64:
         place.field = 'startTimeUnixNano';
         start = reader.fixed64();
         break;
-      case (8 << 3) | FIXED64:
+      case (8 << 3) | WIRE_I64:
         place.field = 'endTimeUnixNano';
         end = reader.fixed64();
         break;
-      case (9 << 3) | LENGTH_DELIMITED:
+      case (9 << 3) | WIRE_LEN:
         place.field = 'attributes';
         place.item = attributes?.length ?? 0;
         (attributes ??= []).push(readKeyValue(reader.sub()));
         place.item = -1;
         break;
-      case (11 << 3) | LENGTH_DELIMITED:
+      case (11 << 3) | WIRE_LEN:
         place.field = 'events';
         place.item = events?.length ?? 0;
         (events ??= []).push(readEvent(reader.sub()));
         place.item = -1;
         break;
-      case (13 << 3) | LENGTH_DELIMITED: {
+      case (13 << 3) | WIRE_LEN: {
         place.field = 'links';
         place.item = links?.length ?? 0;
         const link = readLink(reader.sub());
@@ -375,18 +295,18 @@ function readSpan(
         place.item = -1;
         break;
       }
-      case (15 << 3) | LENGTH_DELIMITED: {
+      case (15 << 3) | WIRE_LEN: {
         place.field = 'status';
         const status = reader.sub();
         while (!status.done) {
           const statusKey = status.smallVarint();
-          if (statusKey === ((2 << 3) | LENGTH_DELIMITED)) statusMessage = status.plainText();
-          else if (statusKey === ((3 << 3) | VARINT)) statusCode = status.varint32();
+          if (statusKey === ((2 << 3) | WIRE_LEN)) statusMessage = status.plainText();
+          else if (statusKey === ((3 << 3) | WIRE_VARINT)) statusCode = status.varint32();
           else status.skip(statusKey & 7);
         }
         break;
       }
-      case (16 << 3) | FIXED32:
+      case (16 << 3) | WIRE_I32:
         place.field = 'flags';
         flags = reader.fixed32();
         break;
@@ -439,9 +359,9 @@ function readEvent(reader: OtlpReader): EventRecord {
   let attributes: Attribute[] | undefined;
   while (!reader.done) {
     const key = reader.smallVarint();
-    if (key === ((1 << 3) | FIXED64)) time = reader.fixed64();
-    else if (key === ((2 << 3) | LENGTH_DELIMITED)) name = reader.text();
-    else if (key === ((3 << 3) | LENGTH_DELIMITED)) (attributes ??= []).push(readKeyValue(reader.sub()));
+    if (key === ((1 << 3) | WIRE_I64)) time = reader.fixed64();
+    else if (key === ((2 << 3) | WIRE_LEN)) name = reader.text();
+    else if (key === ((3 << 3) | WIRE_LEN)) (attributes ??= []).push(readKeyValue(reader.sub()));
     else reader.skip(key & 7);
   }
   return { timeUnixNano: time, name, attributes: attributes === undefined ? NONE : attributes.slice() };
@@ -456,16 +376,16 @@ function readLink(reader: OtlpReader): LinkRecord | Refusal {
   let attributes: Attribute[] | undefined;
   while (!reader.done) {
     const key = reader.smallVarint();
-    if (key === ((1 << 3) | LENGTH_DELIMITED)) {
+    if (key === ((1 << 3) | WIRE_LEN)) {
       const from = reader.range();
       traceLength = reader.pos - from;
       traceId = hexId(reader.buf, from, reader.pos);
-    } else if (key === ((2 << 3) | LENGTH_DELIMITED)) {
+    } else if (key === ((2 << 3) | WIRE_LEN)) {
       const from = reader.range();
       spanLength = reader.pos - from;
       spanId = hexId(reader.buf, from, reader.pos);
-    } else if (key === ((3 << 3) | LENGTH_DELIMITED)) traceState = reader.plainText();
-    else if (key === ((4 << 3) | LENGTH_DELIMITED)) (attributes ??= []).push(readKeyValue(reader.sub()));
+    } else if (key === ((3 << 3) | WIRE_LEN)) traceState = reader.plainText();
+    else if (key === ((4 << 3) | WIRE_LEN)) (attributes ??= []).push(readKeyValue(reader.sub()));
     else reader.skip(key & 7);
   }
   if (traceLength !== 16 || traceId === '') return new Refusal('traceId', `a trace id has 16 bytes, not all zero; got ${traceLength}`);
@@ -478,8 +398,8 @@ function readKeyValue(reader: OtlpReader): Attribute {
   let value: AttributeValue = null;
   while (!reader.done) {
     const tag = reader.smallVarint();
-    if (tag === ((1 << 3) | LENGTH_DELIMITED)) key = reader.text();
-    else if (tag === ((2 << 3) | LENGTH_DELIMITED)) value = readAnyValue(reader.sub());
+    if (tag === ((1 << 3) | WIRE_LEN)) key = reader.text();
+    else if (tag === ((2 << 3) | WIRE_LEN)) value = readAnyValue(reader.sub());
     else reader.skip(tag & 7);
   }
   return attribute(key, value);
@@ -490,41 +410,41 @@ function readAnyValue(reader: OtlpReader): AttributeValue {
   while (!reader.done) {
     const tag = reader.smallVarint();
     switch (tag) {
-      case (1 << 3) | LENGTH_DELIMITED:
+      case (1 << 3) | WIRE_LEN:
         value = reader.text();
         break;
-      case (2 << 3) | VARINT:
+      case (2 << 3) | WIRE_VARINT:
         value = reader.varint32() !== 0;
         break;
-      case (3 << 3) | VARINT:
+      case (3 << 3) | WIRE_VARINT:
         value = reader.int64();
         break;
-      case (4 << 3) | FIXED64:
+      case (4 << 3) | WIRE_I64:
         value = reader.double();
         break;
-      case (5 << 3) | LENGTH_DELIMITED: {
+      case (5 << 3) | WIRE_LEN: {
         const list = reader.sub();
         const values: AttributeValue[] = [];
         while (!list.done) {
           const listTag = list.smallVarint();
-          if (listTag === ((1 << 3) | LENGTH_DELIMITED)) values.push(readAnyValue(list.sub()));
+          if (listTag === ((1 << 3) | WIRE_LEN)) values.push(readAnyValue(list.sub()));
           else list.skip(listTag & 7);
         }
         value = { array: values };
         break;
       }
-      case (6 << 3) | LENGTH_DELIMITED: {
+      case (6 << 3) | WIRE_LEN: {
         const list = reader.sub();
         const entries: Attribute[] = [];
         while (!list.done) {
           const listTag = list.smallVarint();
-          if (listTag === ((1 << 3) | LENGTH_DELIMITED)) entries.push(readKeyValue(list.sub()));
+          if (listTag === ((1 << 3) | WIRE_LEN)) entries.push(readKeyValue(list.sub()));
           else list.skip(listTag & 7);
         }
         value = { kvlist: entries };
         break;
       }
-      case (7 << 3) | LENGTH_DELIMITED:
+      case (7 << 3) | WIRE_LEN:
         value = Uint8Array.prototype.slice.call(reader.bytes());
         break;
       default:

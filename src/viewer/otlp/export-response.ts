@@ -5,7 +5,7 @@
  * @module
  */
 
-import { putVarint, varintSize } from '../../protocol/varint.ts';
+import { putVarint, varintSize } from '../../wire/varint.ts';
 
 /** google.rpc.Code values the receivers use. */
 export const RpcCode = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13 } as const;

@@ -1,19 +1,13 @@
 /**
- * A minimal reader of the protobuf wire format, for the hand-written decoder of the gRPC hot path
- * (`grpc-infer-request-wire.ts`). It reads only well-formed input: anything else (a read past the end, an
- * over-long varint, a length it does not expect) throws, and the caller falls back to the general decoder.
+ * A minimal reader of the protobuf wire format, for the hand-written decoders of the gRPC hot path
+ * (`protocol/grpc-infer-request-wire.ts`) and of OTLP export requests (`viewer/otlp/decode-protobuf.ts`). It
+ * reads only well-formed input: anything else (a read past the end, an over-long varint, a length it does not
+ * expect) throws, and the caller falls back to the general decoder.
  *
  * @module
  */
 
-/** Wire type of varints. */
-export const VARINT = 0;
-/** Wire type of 64-bit fixed values (`double`). */
-export const FIXED64 = 1;
-/** Wire type of length-delimited values (strings, bytes, messages, packed repeated fields). */
-export const LENGTH_DELIMITED = 2;
-/** Wire type of 32-bit fixed values (`float`, `fixed32`). */
-export const FIXED32 = 5;
+import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire-types.ts';
 
 /** Thrown for input the fast decoder does not read; the caller decodes the message the general way instead. */
 export class NotFastPath extends Error {}
@@ -105,49 +99,102 @@ export class WireReader {
     return value;
   }
 
-  /** The range of a length-delimited value; moves past it. */
-  #span(): number {
+  /** A fixed64 as a bigint. */
+  fixed64(): bigint {
+    if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
+    const value = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return value;
+  }
+
+  /** A fixed32. */
+  fixed32(): number {
+    if (this.pos + 4 > this.end) throw new NotFastPath('read past the end');
+    const value = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return value;
+  }
+
+  /** An int64 varint as a signed bigint. */
+  int64(): bigint {
+    let low = 0;
+    let scale = 1;
+    // Seven bytes hold 49 bits: exact as a double.
+    for (let i = 0; i < 7; i++) {
+      const byte = this.#byte();
+      low += (byte & 0x7f) * scale;
+      if (byte < 0x80) return BigInt(low);
+      scale *= 0x80;
+    }
+    let big = BigInt(low);
+    for (let shift = 49n; shift < 70n; shift += 7n) {
+      const byte = this.#byte();
+      big |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return BigInt.asIntN(64, big);
+    }
+    throw new NotFastPath('varint too long');
+  }
+
+  /** Any varint (up to ten bytes), as an unsigned 32-bit number (enums and counts). */
+  varint32(): number {
+    let value = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      const byte = this.#byte();
+      if (shift < 32) value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value >>> 0;
+    }
+    throw new NotFastPath('varint too long');
+  }
+
+  /** The start of a length-delimited value; moves past it (to its end). */
+  range(): number {
     const length = this.smallVarint();
     const start = this.pos;
-    if (start + length > this.end) throw new NotFastPath('length past the end');
+    if (start + length > this.end) throw new NotFastPath(`length ${length} runs past the end of the message`);
     this.pos = start + length;
     return start;
   }
 
+  /** Moves past a field of `wireType`. */
+  skip(wireType: number): void {
+    switch (wireType) {
+      case WIRE_VARINT:
+        this.varint32();
+        return;
+      case WIRE_I64:
+        this.pos += 8;
+        break;
+      case WIRE_LEN:
+        this.range();
+        return;
+      case WIRE_I32:
+        this.pos += 4;
+        break;
+      default:
+        throw new NotFastPath(`wire type ${wireType} is not used by these messages`);
+    }
+    if (this.pos > this.end) throw new NotFastPath('read past the end');
+  }
+
   /** A length-delimited UTF-8 string. */
   string(): string {
-    const start = this.#span();
+    const start = this.range();
     if (this.pos - start <= SHORT_STRING) return shortString(this.buf, start, this.pos);
     return this.buf.toString('utf8', start, this.pos);
   }
 
   /** Length-delimited bytes, sharing memory with the message. */
   bytes(): Buffer {
-    const start = this.#span();
+    const start = this.range();
     return this.buf.subarray(start, this.pos);
   }
 
   /** A reader of an embedded message (or a packed field); moves past it. */
   message(): WireReader {
-    const start = this.#span();
+    const start = this.range();
     return new WireReader(this.buf, start, this.pos);
   }
 }
-
-/** The tag of field `field` with wire type `wireType`. */
-export function tag(field: number, wireType: number): number {
-  return (field << 3) | wireType;
-}
-
-// Tags of a `map<string, InferParameter>` entry and of the `InferParameter` oneof's members, which requests and
-// responses share.
-export const ENTRY_KEY = tag(1, LENGTH_DELIMITED);
-export const ENTRY_VALUE = tag(2, LENGTH_DELIMITED);
-export const PARAMETER_BOOL = tag(1, VARINT);
-export const PARAMETER_INT64 = tag(2, VARINT);
-export const PARAMETER_STRING = tag(3, LENGTH_DELIMITED);
-export const PARAMETER_DOUBLE = tag(4, FIXED64);
-export const PARAMETER_UINT64 = tag(5, VARINT);
 
 /**
  * A request message that is not well-formed protobuf, handed to the RPC in place of its decoded object so
@@ -192,15 +239,15 @@ export function wireFormatProblem(buf: Uint8Array): string | undefined {
     const wireType = key.value % 8;
     if (field === 0) return `field number 0 at byte ${pos}`;
     pos = key.end;
-    if (wireType === VARINT) {
+    if (wireType === WIRE_VARINT) {
       const value = readVarint(buf, pos);
       if (value === undefined) return `the varint of field ${field} is cut short`;
       pos = value.end;
-    } else if (wireType === FIXED64 || wireType === FIXED32) {
-      const size = wireType === FIXED64 ? 8 : 4;
+    } else if (wireType === WIRE_I64 || wireType === WIRE_I32) {
+      const size = wireType === WIRE_I64 ? 8 : 4;
       if (pos + size > buf.length) return `field ${field} needs ${size} bytes but ${buf.length - pos} remain`;
       pos += size;
-    } else if (wireType === LENGTH_DELIMITED) {
+    } else if (wireType === WIRE_LEN) {
       const length = readVarint(buf, pos);
       if (length === undefined) return `the length of field ${field} is cut short`;
       pos = length.end;

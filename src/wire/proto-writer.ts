@@ -1,18 +1,46 @@
 /**
- * A small protobuf writer for the OTLP span encoder: one growing buffer, length-delimited fields written in
- * place (a one-byte length is reserved and the content moved when the length needs more), and the UTF-8
- * bytes of names kept, since a trace exporter writes the same span, event and attribute names over and over.
+ * The protobuf writer, used two ways:
+ * - the OTLP span encoder writes into one growing buffer, length-delimited fields in place (a one-byte length
+ *   is reserved and the content moved when the length needs more), with the UTF-8 bytes of names kept, since
+ *   a trace exporter writes the same span, event and attribute names over and over;
+ * - the gRPC response encoder computes the message's size first (with {@link int64Size}, {@link utf8Size} and
+ *   `delimitedSize`), then writes it into a writer of exactly that size ({@link ProtoWriter.exact}) whose
+ *   buffer it hands on without a copy.
  *
  * @module
  */
 
-import { putInt64, putVarint, varintSize } from '../../protocol/varint.ts';
+import { NotFastPath } from './proto-reader.ts';
+import { putInt64, putVarint, varintSize } from './varint.ts';
+import { WIRE_I64, WIRE_LEN } from './wire-types.ts';
 
-/** Protobuf wire types. */
-export const WIRE_VARINT = 0;
-export const WIRE_I64 = 1;
-export const WIRE_LEN = 2;
-export const WIRE_I32 = 5;
+export { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire-types.ts';
+
+/** Bytes of `value` as an `int64` varint (a negative one takes ten). @throws {NotFastPath} for a non-integer. */
+export function int64Size(value: number): number {
+  if (!Number.isSafeInteger(value)) throw new NotFastPath('not a safe integer');
+  return value < 0 ? 10 : varintSize(value);
+}
+
+/**
+ * Bytes of `text` as UTF-8. @throws {NotFastPath} for a string that is not well-formed UTF-16 (lone
+ * surrogates), whose encoding is left to the general encoder.
+ */
+export function utf8Size(text: string): number {
+  if (isAscii(text)) return text.length;
+  if (!text.isWellFormed()) throw new NotFastPath('lone surrogate');
+  return Buffer.byteLength(text);
+}
+
+/** Up to this length, an ASCII string is measured and copied here rather than by `Buffer` (a native call). */
+const SHORT_STRING = 64;
+
+/** Whether every character of a short string is ASCII (long ones are left to `Buffer`: false). */
+function isAscii(text: string): boolean {
+  if (text.length > SHORT_STRING) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
 
 /** How many distinct names the writer keeps encoded; names beyond it are encoded each time. */
 const NAME_CACHE_LIMIT = 4096;
@@ -62,17 +90,42 @@ export function words64(value: bigint): Words64 {
   return { low: Number(unsigned & 0xffff_ffffn), high: Number(unsigned >> 32n) };
 }
 
+/**
+ * The write limit of a writer that never grows: the largest small integer, so the limit stays a small integer
+ * for every writer and the bounds check the same machine comparison.
+ */
+const UNBOUNDED = 0x3fff_ffff;
+
 /** Writes one protobuf message into a buffer that grows as needed. */
 export class ProtoWriter {
   #buf: Buffer;
-  #view: DataView;
+  /** A DataView of `#buf`, made on first use (a writer of one small message seldom needs it). */
+  #view: DataView | undefined;
+  /**
+   * How far the buffer may be written before it grows: its length, or {@link UNBOUNDED} for a writer of an
+   * exact size, which never grows (writing past its size is a mistake its caller's size check reports).
+   */
+  #limit: number;
   /** The write position: the length of what was written so far. */
   pos = 0;
 
-  /** @param initialSize - the buffer's starting size in bytes. */
-  constructor(initialSize = 64 * 1024) {
-    this.#buf = Buffer.allocUnsafeSlow(initialSize);
-    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
+  /**
+   * @param initialSize - the buffer's starting size in bytes.
+   * @param buffer - the buffer to write into (by default one of `initialSize` bytes outside Node's pool).
+   */
+  constructor(initialSize = 64 * 1024, buffer = Buffer.allocUnsafeSlow(initialSize)) {
+    this.#buf = buffer;
+    this.#limit = buffer.length;
+  }
+
+  /**
+   * A writer of one message of exactly `size` bytes, computed beforehand: its buffer is a new Buffer of that
+   * size (from Node's pool when small), which {@link ProtoWriter.finish} gives back whole, without a copy.
+   */
+  static exact(size: number): ProtoWriter {
+    const writer = new ProtoWriter(size, Buffer.allocUnsafe(size));
+    writer.#limit = Math.max(size, UNBOUNDED);
+    return writer;
   }
 
   /** Empties the writer, keeping its buffer for what is written next. */
@@ -97,17 +150,18 @@ export class ProtoWriter {
     return this.#buf.subarray(start, this.pos);
   }
 
-  /** The bytes written (a view of the writer's buffer). */
-  finish(): Uint8Array {
-    return this.#buf.subarray(0, this.pos);
+  /** The bytes written (a view of the writer's buffer; the buffer itself when it is full). */
+  finish(): Buffer {
+    return this.pos === this.#buf.length ? this.#buf : this.#buf.subarray(0, this.pos);
   }
 
   #ensure(bytes: number): void {
-    if (this.pos + bytes <= this.#buf.length) return;
+    if (this.pos + bytes <= this.#limit) return;
     const grown = Buffer.allocUnsafeSlow(Math.max(this.#buf.length * 2, this.pos + bytes));
     this.#buf.copy(grown, 0, 0, this.pos);
     this.#buf = grown;
-    this.#view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+    this.#limit = grown.length;
+    this.#view = undefined;
   }
 
   /**
@@ -121,7 +175,12 @@ export class ProtoWriter {
 
   /** A DataView of the current buffer (valid until the next write that grows it). */
   get view(): DataView {
-    return this.#view;
+    return this.#dataView();
+  }
+
+  #dataView(): DataView {
+    const buf = this.#buf;
+    return (this.#view ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
   }
 
   /** An unsigned varint (up to 2^53). */
@@ -164,7 +223,7 @@ export class ProtoWriter {
 
   /** Writes `value + addend` as a fixed64 at `at` (inside room made by {@link ProtoWriter.reserve}). */
   putSum(at: number, value: bigint, addend: Words64): void {
-    const view = this.#view;
+    const view = this.#dataView();
     view.setBigUint64(at, value, true);
     const low = view.getUint32(at, true) + addend.low;
     view.setUint32(at, low >>> 0, true);
@@ -179,14 +238,14 @@ export class ProtoWriter {
   /** A fixed32 field's value. */
   fixed32(value: number): void {
     this.#ensure(4);
-    this.#view.setUint32(this.pos, value, true);
+    this.#dataView().setUint32(this.pos, value, true);
     this.pos += 4;
   }
 
   /** A double field's value. */
   double(value: number): void {
     this.#ensure(8);
-    this.#view.setFloat64(this.pos, value, true);
+    this.#dataView().setFloat64(this.pos, value, true);
     this.pos += 8;
   }
 
@@ -209,7 +268,7 @@ export class ProtoWriter {
   /** An id given as `count` big-endian 32-bit words of `words` from `at` (2 or 4), length-delimited. */
   idWords(words: ArrayLike<number>, at: number, count: number): void {
     this.#ensure(count * 4 + 1);
-    const view = this.#view;
+    const view = this.#dataView();
     let pos = this.pos;
     this.#buf[pos++] = count * 4;
     for (let i = 0; i < count; i++, pos += 4) view.setUint32(pos, words[at + i]!);
@@ -249,6 +308,44 @@ export class ProtoWriter {
     this.varint(length);
     this.#ensure(length);
     this.pos += this.#buf.write(value, this.pos, length, 'hex');
+  }
+
+  /** A `bool`. */
+  bool(value: boolean): void {
+    this.#ensure(1);
+    this.#buf[this.pos++] = value ? 1 : 0;
+  }
+
+  /**
+   * The start of a length-delimited field: its tag (`fieldTag`, made by `tag()`) and the `length` of the
+   * content that follows.
+   */
+  delimited(fieldTag: number, length: number): void {
+    this.#ensure(16);
+    this.pos = putVarint(this.#buf, putVarint(this.#buf, this.pos, fieldTag), length);
+  }
+
+  /** A string field whose UTF-8 length is known (its {@link utf8Size}): tag, length and bytes. */
+  stringField(fieldTag: number, text: string, length: number): void {
+    this.#ensure(16 + length);
+    const buf = this.#buf;
+    let pos = putVarint(buf, putVarint(buf, this.pos, fieldTag), length);
+    if (length === text.length && length <= SHORT_STRING) {
+      for (let i = 0; i < length; i++) buf[pos++] = text.charCodeAt(i);
+    } else {
+      pos += buf.write(text, pos, length, 'utf8');
+    }
+    this.pos = pos;
+  }
+
+  /** A bytes field: tag, length and the bytes. */
+  bytesField(fieldTag: number, value: Uint8Array): void {
+    const length = value.byteLength;
+    this.#ensure(16 + length);
+    const buf = this.#buf;
+    const pos = putVarint(buf, putVarint(buf, this.pos, fieldTag), length);
+    buf.set(value, pos);
+    this.pos = pos + length;
   }
 
   /** A length-delimited UTF-8 string (a short ASCII one copied here: cheaper than two native calls). */

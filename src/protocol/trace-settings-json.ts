@@ -15,9 +15,31 @@ import {
   traceLevelNames,
 } from './trace-levels.ts';
 import { readCxxInteger } from './cxx-integer.ts';
-import type { TraceSettingEcho } from './trace-config.ts';
-import type { TraceSetting } from './trace-setting.ts';
-import type { TraceSettingsPatch } from './trace-settings.ts';
+
+/**
+ * An update read from the settings API: each value given is set, each `null` reverts to the setting it
+ * inherits (the global one, or the configured default).
+ */
+export interface TraceSettingsUpdate {
+  readonly levels?: TraceLevels | null;
+  readonly rate?: number | null;
+  readonly count?: number | null;
+  readonly logFrequency?: number | null;
+}
+
+/** What the settings API writes of a setting in force (the tracing layer's `TraceSetting`). */
+export interface TraceSettingView {
+  readonly values: { readonly levels: TraceLevels; readonly rate: number; readonly logFrequency: number };
+  /** How many more traces it samples (-1 without a limit). */
+  readonly remainingCount: number;
+  /** `triton` or `opentelemetry`. */
+  readonly mode: string;
+  /** The trace file (Triton mode). */
+  readonly filePath: string;
+}
+
+/** One `key`/`value` pair the trace settings API echoes after the common fields. */
+export type TraceSettingEcho = readonly [key: string, value: string];
 
 const UINT32 = { min: 0n, max: 4294967295n };
 const INT32_FROM_MINUS_ONE = { min: -1n, max: 2147483647n };
@@ -73,7 +95,7 @@ function readLevels(value: unknown): TraceLevels {
  * Reads a POST body of the trace settings API into an update. Unknown keys are ignored.
  * @throws {TritonError} UNSUPPORTED (501) for `trace_file`; INVALID_ARG with Triton's message for a bad value.
  */
-export function parseTraceSettingsUpdate(body: unknown): TraceSettingsPatch {
+export function parseTraceSettingsUpdate(body: unknown): TraceSettingsUpdate {
   if (body === undefined) return {};
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidArg('Unable to parse the trace settings: expected a JSON object');
@@ -87,7 +109,7 @@ export function parseTraceSettingsUpdate(body: unknown): TraceSettingsPatch {
   if ('trace_file' in json) {
     throw new TritonError(ErrorCode.UNSUPPORTED, 'trace file location can not be updated through network protocol');
   }
-  const patch: { -readonly [K in keyof TraceSettingsPatch]: TraceSettingsPatch[K] } = {};
+  const patch: { -readonly [K in keyof TraceSettingsUpdate]: TraceSettingsUpdate[K] } = {};
   if ('trace_level' in json) patch.levels = json.trace_level === null ? null : readLevels(json.trace_level);
   if ('trace_rate' in json) patch.rate = json.trace_rate === null ? null : readUnsigned('trace_rate', json.trace_rate);
   if ('trace_count' in json) patch.count = json.trace_count === null ? null : readCount(json.trace_count);
@@ -105,7 +127,7 @@ export type TraceSettingField = readonly [key: string, value: string | readonly 
  * `trace_count`, (Triton mode) `log_frequency` and `trace_file`, `trace_mode`, then the mode's configured
  * entries (a key may repeat there).
  */
-export function traceSettingFields(setting: TraceSetting, echo: readonly TraceSettingEcho[]): TraceSettingField[] {
+export function traceSettingFields(setting: TraceSettingView, echo: readonly TraceSettingEcho[]): TraceSettingField[] {
   const fields: TraceSettingField[] = [
     ['trace_level', traceLevelNames(setting.values.levels)],
     ['trace_rate', String(setting.values.rate)],
@@ -119,7 +141,7 @@ export function traceSettingFields(setting: TraceSetting, echo: readonly TraceSe
 }
 
 /** Writes a setting as the trace settings API answers (the entries of {@link traceSettingFields}). */
-export function formatTraceSetting(setting: TraceSetting, echo: readonly TraceSettingEcho[]): string {
+export function formatTraceSetting(setting: TraceSettingView, echo: readonly TraceSettingEcho[]): string {
   const fields = traceSettingFields(setting, echo);
   return `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
 }

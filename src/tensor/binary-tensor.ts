@@ -19,38 +19,28 @@
  * @module
  */
 
-import { type DataType, type NumericStorage, type StorageOf, typedArrayClass } from '../core/dtype.ts';
-import { elementCount, NDArray } from '../core/ndarray.ts';
-import { invalidArg, type TritonError } from '../errors.ts';
+import { type DataType, type NumericStorage, type StorageOf, typedArrayClass } from './dtype.ts';
+import { elementCount, NDArray } from './ndarray.ts';
+import { TensorError } from './tensor-error.ts';
 
-/** Where a tensor comes from, for Triton's error messages. */
+/** Where a tensor comes from, for error messages (Triton's wording names the input and the model). */
 export interface TensorSource {
-  /** The input's name. */
+  /** The tensor's name. */
   readonly name: string;
-  /** The model the request is for. */
+  /** The model the tensor is for. */
   readonly modelName: string;
-  /** The request's id; empty when none. */
-  readonly requestId: string;
 }
 
 const LENGTH_PREFIX = 4;
 
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Triton's prefix of errors found while validating a request (`[request id: 42] `). */
-function requestPrefix(requestId: string): string {
-  return `[request id: ${requestId === '' ? '<id_unknown>' : requestId}] `;
-}
-
-function tensorError(source: TensorSource, message: string): TritonError {
-  return invalidArg(requestPrefix(source.requestId) + message);
-}
 
 /**
  * Decodes a tensor from its binary bytes.
- * @param source - the input's name, model and request id, for messages.
+ * @param source - the tensor's name and model, for messages.
  * @param bytes - exactly the tensor's bytes; the result may share its memory (see the module notes).
- * @throws {TritonError} INVALID_ARG with Triton's message when the bytes do not hold `shape` of `dtype`.
+ * @throws {TensorError} with Triton's message when the bytes do not hold `shape` of `dtype`.
  */
 export function decodeBinaryTensor(
   source: TensorSource,
@@ -63,8 +53,7 @@ export function decodeBinaryTensor(
   const Storage = typedArrayClass(dtype);
   const expected = count * Storage.BYTES_PER_ELEMENT;
   if (bytes.byteLength !== expected) {
-    throw tensorError(
-      source,
+    throw new TensorError(
       `input byte size mismatch for input '${source.name}' for model '${source.modelName}'. ` +
         `Expected ${expected}, got ${bytes.byteLength}`,
     );
@@ -97,7 +86,7 @@ function reverseEachElement(bytes: Uint8Array, size: number): void {
 
 /**
  * Splits BYTES data (`<uint32 LE length><bytes>` per element) into `count` element views.
- * @throws {TritonError} INVALID_ARG with Triton's message for too many or too few elements or a cut element.
+ * @throws {TensorError} with Triton's message for too many or too few elements or a cut element.
  */
 function splitByteElements(source: TensorSource, count: number, bytes: Uint8Array): Uint8Array[] {
   const { name, modelName } = source;
@@ -106,8 +95,7 @@ function splitByteElements(source: TensorSource, count: number, bytes: Uint8Arra
   let offset = 0;
   while (bytes.byteLength - offset >= LENGTH_PREFIX) {
     if (elements.length >= count) {
-      throw tensorError(
-        source,
+      throw new TensorError(
         `unexpected number of string elements ${elements.length + 1} for inference input '${name}' for model ` +
           `'${modelName}', expecting ${count}`,
       );
@@ -116,8 +104,7 @@ function splitByteElements(source: TensorSource, count: number, bytes: Uint8Arra
     offset += LENGTH_PREFIX;
     const available = bytes.byteLength - offset;
     if (length > available) {
-      throw tensorError(
-        source,
+      throw new TensorError(
         `incomplete string data for inference input '${name}' for model '${modelName}', expecting string of ` +
           `length ${length} but only ${available} bytes available`,
       );
@@ -126,11 +113,10 @@ function splitByteElements(source: TensorSource, count: number, bytes: Uint8Arra
     offset += length;
   }
   if (offset !== bytes.byteLength) {
-    throw tensorError(source, 'element byte size indicator exceeds the end of the buffer');
+    throw new TensorError('element byte size indicator exceeds the end of the buffer');
   }
   if (elements.length !== count) {
-    throw tensorError(
-      source,
+    throw new TensorError(
       `expected ${count} string elements for inference input '${name}' for model '${modelName}', got ${elements.length}`,
     );
   }

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { invalidArg } from '../errors.ts';
 import {
   type DataType,
   type NumericStorage,
@@ -15,6 +14,7 @@ import {
   typedArrayClass,
 } from './dtype.ts';
 import { fromBf16Bits, fromFp16Bits, toBf16Bits, toFp16Bits } from './half.ts';
+import { TensorError } from './tensor-error.ts';
 
 /** A JavaScript value of one element: number, bigint (64-bit ints), boolean (BOOL) or bytes/string (BYTES). */
 export type ElementValue = number | bigint | boolean | string | Uint8Array;
@@ -59,14 +59,14 @@ export class NDArray<D extends DataType = DataType> {
    * @param dtype - the datatype.
    * @param data - storage of the class the datatype uses.
    * @param shape - the shape; defaults to one dimension of the storage's length.
-   * @throws {TritonError} INVALID_ARG when the shape does not hold exactly `data.length` elements.
+   * @throws {TensorError} when the shape does not hold exactly `data.length` elements.
    */
   constructor(dtype: D, data: StorageOf[D], shape?: readonly number[]) {
     this.dtype = dtype;
     this.data = data;
     this.shape = Object.freeze(shape ? copyOf(shape) : [data.length]);
     if (elementCount(this.shape) !== data.length) {
-      throw invalidArg(
+      throw new TensorError(
         `shape [${this.shape.join(',')}] holds ${elementCount(this.shape)} elements but the data has ${data.length}`,
       );
     }
@@ -111,17 +111,17 @@ export class NDArray<D extends DataType = DataType> {
 
   /**
    * Joins arrays along the first dimension; every array must have the same datatype and trailing shape.
-   * @throws {TritonError} INVALID_ARG when datatypes or trailing dimensions differ.
+   * @throws {TensorError} when datatypes or trailing dimensions differ.
    */
   static concat<D extends DataType>(arrays: readonly NDArray<D>[]): NDArray<D> {
     if (arrays.length === 1) return arrays[0]!;
     const first = arrays[0];
-    if (!first) throw invalidArg('concat needs at least one array');
+    if (!first) throw new TensorError('concat needs at least one array');
     const tail = first.shape.slice(1).join(',');
     let rows = 0;
     for (const a of arrays) {
       if (a.dtype !== first.dtype || a.shape.slice(1).join(',') !== tail) {
-        throw invalidArg(
+        throw new TensorError(
           `cannot concatenate ${a.dtype}[${a.shape.join(',')}] with ${first.dtype}[${first.shape.join(',')}]`,
         );
       }
@@ -149,7 +149,7 @@ export class NDArray<D extends DataType = DataType> {
 
   /** The elements of a BYTES array decoded as UTF-8 strings. */
   toStrings(): string[] {
-    if (this.dtype !== 'BYTES') throw invalidArg(`toStrings() needs a BYTES array, not ${this.dtype}`);
+    if (this.dtype !== 'BYTES') throw new TensorError(`toStrings() needs a BYTES array, not ${this.dtype}`);
     return (this.data as Uint8Array[]).map((b) => decoder.decode(b));
   }
 
@@ -234,7 +234,7 @@ function nestedShape(values: ArrayLike<unknown>): number[] {
 
 /**
  * Converts a flat list of JavaScript values to the storage of `dtype`.
- * @throws {TritonError} INVALID_ARG naming the element that cannot be converted.
+ * @throws {TensorError} naming the element that cannot be converted.
  */
 export function convertStorage<D extends DataType>(values: ArrayLike<unknown>, dtype: D): StorageOf[D] {
   if (dtype === 'BYTES') return Array.from(values, toBytes) as StorageOf[D];
@@ -248,11 +248,11 @@ function convertElement(v: unknown, dtype: DataType, big: boolean, i: number): n
   if (typeof v === 'boolean') return big ? BigInt(Number(v)) : Number(v);
   if (typeof v === 'bigint') return big ? v : Number(v);
   if (typeof v !== 'number') {
-    throw invalidArg(`element ${i} (${describe(v)}) cannot be converted to ${dtype}`);
+    throw new TensorError(`element ${i} (${describe(v)}) cannot be converted to ${dtype}`);
   }
   if (dtype === 'BOOL') return v ? 1 : 0;
   if (big) {
-    if (!Number.isInteger(v)) throw invalidArg(`element ${i} (${v}) is not an integer, as ${dtype} needs`);
+    if (!Number.isInteger(v)) throw new TensorError(`element ${i} (${v}) is not an integer, as ${dtype} needs`);
     return BigInt(v);
   }
   if (isHalfType(dtype)) return dtype === 'FP16' ? toFp16Bits(v) : toBf16Bits(v);
@@ -263,7 +263,7 @@ function toBytes(v: unknown, i: number): Uint8Array {
   if (v instanceof Uint8Array) return v;
   if (typeof v === 'string') return encoder.encode(v);
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return encoder.encode(String(v));
-  throw invalidArg(`element ${i} (${describe(v)}) cannot be converted to BYTES`);
+  throw new TensorError(`element ${i} (${describe(v)}) cannot be converted to BYTES`);
 }
 
 function describe(v: unknown): string {
