@@ -28,6 +28,7 @@ export { inferModule, type InferModule } from './core/worker/infer-module.ts';
 
 // Tensor data
 export { NDArray, type ArrayInput, type ElementValue } from './tensor/ndarray.ts';
+export { TensorError } from './tensor/tensor-error.ts';
 
 // The infer function contract
 export {
