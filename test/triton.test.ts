@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type InferFunc, ModelConfig, NDArray, Tensor, Triton, TritonError } from '../src/index.ts';
+import { type InferFunc, ModelConfig, NDArray, Tensor, Triton, type TritonError } from '../src/index.ts';
 import { setLogSink } from '../src/logger.ts';
 import { VERSION } from '../src/version.ts';
 import { readFileSync } from 'node:fs';

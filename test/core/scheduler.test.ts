@@ -7,7 +7,7 @@ import { Model } from '../../src/core/model.ts';
 import { NDArray } from '../../src/tensor/ndarray.ts';
 import type { InferFunc, Parameters, Request } from '../../src/core/request.ts';
 import { Tensor } from '../../src/core/tensor-spec.ts';
-import { TritonError } from '../../src/errors.ts';
+import type { TritonError } from '../../src/errors.ts';
 
 /** A model whose instances record each batch (as the ids of its requests) and wait for `gate` before answering. */
 function recordingModel(options: {

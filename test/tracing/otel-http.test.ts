@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { context, trace } from '@opentelemetry/api';
-import { ErrorCode, TritonError } from '../../src/errors.ts';
+import { ErrorCode, type TritonError } from '../../src/errors.ts';
 import { type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts';
 import {
   eventNames,

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { BATCH_SPAN, MODEL_NAME, ON_FAILURE, STREAM, type Origin, SPAN_TREE } from '../../src/tracing/span-tree.ts';
 import { PLANNED_SPANS, REQUEST_SPAN, STEP, STEP_PLANS } from '../../src/tracing/tree-plan.ts';
-import { AttributeRun } from '../../src/tracing/otlp/encode-recorded-spans.ts';
+import type { AttributeRun } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { writeAttributes } from '../../src/tracing/otlp/otlp-fields.ts';
 import { ProtoWriter } from '../../src/wire/proto-writer.ts';
 import type { RequestFacts } from '../../src/tracing/span-tree.ts';

@@ -7,11 +7,10 @@
 import { invalidArg } from '../../errors.ts';
 import { NDArray } from '../../tensor/ndarray.ts';
 import type { InferResponse, Request } from '../request.ts';
-import { type asNDArray, checkedOutputs } from './convert.ts';
-import type { groupByKeys } from './group-by-keys.ts';
+import { checkedOutputs } from './convert.ts';
 import { mapValues, namesId, sortedKeys, sum } from './helpers.ts';
 import { requestBatchSize } from './rows.ts';
-import type { BatchContext, BatchedFunc } from './types.ts';
+import type { BatchedFunc } from './types.ts';
 
 /**
  * Turns a function of whole batches into an infer function (PyTriton's `@batch`).
@@ -19,7 +18,7 @@ import type { BatchContext, BatchedFunc } from './types.ts';
  * The inputs of all requests are joined along the first dimension and `fn` is called once. Each output is then
  * split back by the requests' batch sizes (the first dimension of each request's first input; 1 for a request
  * without inputs). Outputs that are not NDArrays are converted to the output's declared datatype, or to one
- * inferred from the value when the model is unknown (see {@link asNDArray}).
+ * inferred from the value when the model is unknown (see `asNDArray`).
  *
  * @example
  * ```ts
@@ -27,10 +26,10 @@ import type { BatchContext, BatchedFunc } from './types.ts';
  *   y: NDArray.from(Array.from(x!.data as Float32Array, (v) => v * 2), 'FP32', x!.shape),
  * }));
  * ```
- * @param fn - the function of one whole batch; it also receives a {@link BatchContext}.
+ * @param fn - the function of one whole batch; it also receives a `BatchContext`.
  * @returns an infer function answering each request with its rows of the outputs.
  * @throws {TritonError} (the returned function) INVALID_ARG when the requests have different input names
- *   (wrap with {@link groupByKeys}) or inputs that cannot be joined; INTERNAL when an output's first dimension
+ *   (wrap with `groupByKeys`) or inputs that cannot be joined; INTERNAL when an output's first dimension
  *   is not the sum of the requests' batch sizes.
  */
 export function batch(fn: BatchedFunc): (requests: Request[]) => Promise<InferResponse[]> {

@@ -1,5 +1,5 @@
 /**
- * `ConstantPadder`: a {@link PadFn} for {@link groupByValues} that pads outputs with a constant (PyTriton's
+ * `ConstantPadder`: a {@link PadFn} for `groupByValues` that pads outputs with a constant (PyTriton's
  * `ConstantPadder`).
  *
  * @module
@@ -8,7 +8,6 @@
 import { ErrorCode, TritonError } from '../../errors.ts';
 import type { DataType } from '../../tensor/dtype.ts';
 import { NDArray, convertStorage } from '../../tensor/ndarray.ts';
-import type { groupByValues } from './group-by-values.ts';
 import { mapEntries } from './helpers.ts';
 import type { PadFn } from './types.ts';
 

@@ -9,15 +9,13 @@ import type { DataType } from '../../tensor/dtype.ts';
 import type { ArrayInput, NDArray } from '../../tensor/ndarray.ts';
 import type { InferOutcome, ModelInfo, Request } from '../request.ts';
 import type { Tensor } from '../tensor-spec.ts';
-import type { batch } from './batch.ts';
 import { asNDArray } from './convert.ts';
-import type { groupByKeys } from './group-by-keys.ts';
 import { mapEntries } from './helpers.ts';
 import { requestBatchSize, takeRows } from './rows.ts';
 
 /**
  * Fills inputs a request left out with defaults (PyTriton's `@fill_optionals`). Put it outermost, so that
- * {@link groupByKeys} and {@link batch} see complete requests.
+ * `groupByKeys` and `batch` see complete requests.
  *
  * A default is one sample, without the batch dimension (a leading dimension of 1 is also accepted for a batching
  * model). For a batching model it is repeated to the request's batch size (the first dimension of any input the

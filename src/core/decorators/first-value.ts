@@ -6,8 +6,6 @@
 
 import { invalidArg } from '../../errors.ts';
 import type { NDArray } from '../../tensor/ndarray.ts';
-import type { batch } from './batch.ts';
-import type { groupByValues } from './group-by-values.ts';
 import { batchingConfig, keysAndOptions } from './helpers.ts';
 import { rowStride } from './rows.ts';
 import type { BatchedDecorator, KeysThenOptions } from './types.ts';
@@ -22,7 +20,7 @@ export interface FirstValueOptions {
 
 /**
  * Replaces each named input with its first row, so that per-request settings (a temperature, a length) reach the
- * function as single values (PyTriton's `@first_value`). Use it inside {@link batch}, after {@link groupByValues}
+ * function as single values (PyTriton's `@first_value`). Use it inside `batch`, after `groupByValues`
  * when different requests may send different values.
  *
  * With `squeezeSingleValues` (the default) a row of one element becomes an array of shape `[]`; otherwise the row

@@ -7,12 +7,11 @@
 
 import { ErrorCode, TritonError } from '../../errors.ts';
 import type { InferOutcome, Request } from '../request.ts';
-import type { batch } from './batch.ts';
 import { describeValue, groupIndices, namesId, sortedKeys } from './helpers.ts';
 
 /**
  * Calls an infer function once per group of requests with the same input names (PyTriton's `@group_by_keys`), and
- * returns the responses in the original request order. Put it outside {@link batch} when inputs are optional.
+ * returns the responses in the original request order. Put it outside `batch` when inputs are optional.
  *
  * @example
  * ```ts

@@ -8,8 +8,6 @@
 import { Buffer } from 'node:buffer';
 import { ErrorCode, TritonError } from '../../errors.ts';
 import { NDArray } from '../../tensor/ndarray.ts';
-import type { batch } from './batch.ts';
-import type { ConstantPadder } from './constant-padder.ts';
 import { toOutputArrays } from './convert.ts';
 import { groupIndices, keysAndOptions, mapValues, namesId, sortedKeys } from './helpers.ts';
 import { batchRows, copyRow, describeFirstDimension, rowStride, takeRows } from './rows.ts';
@@ -17,18 +15,18 @@ import type { BatchedDecorator, BatchedInputs, KeysThenOptions, PadFn } from './
 
 /** Options of {@link groupByValues}. */
 export interface GroupByValuesOptions {
-  /** Pads the groups' outputs before they are joined, e.g. {@link ConstantPadder}. @default none */
+  /** Pads the groups' outputs before they are joined, e.g. `ConstantPadder`. @default none */
   padFn?: PadFn;
 }
 
 /**
  * Splits a batch into groups of rows with equal values of the given inputs, calls the wrapped function per group,
  * and puts the outputs back in the original row order (PyTriton's `@group_by_values`). Use it inside
- * {@link batch}, for inputs such as sampling parameters that must be equal within one model call.
+ * `batch`, for inputs such as sampling parameters that must be equal within one model call.
  *
  * Groups are called one after the other, in order of their first row (PyTriton orders them by value). A named
  * input that is absent from the batch does not split it. Each group must return the same output names, and an
- * output's datatype and trailing shape must agree across groups unless `padFn` (e.g. {@link ConstantPadder})
+ * output's datatype and trailing shape must agree across groups unless `padFn` (e.g. `ConstantPadder`)
  * makes them agree. The context passed on is the whole batch's.
  *
  * @example

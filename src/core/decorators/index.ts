@@ -1,10 +1,10 @@
 /**
- * Decorators: higher-order functions that adapt plain functions to the {@link InferFunc} a model is bound with
+ * Decorators: higher-order functions that adapt plain functions to the `InferFunc` a model is bound with
  * (PyTriton's `@batch`, `@sample`, `@group_by_keys`, `@group_by_values`, `@fill_optionals`, `@pad_batch` and
  * `@first_value`).
  *
  * They work at two levels:
- * - the request level, on `Request[]` ({@link InferFunc}): {@link batch}, {@link sample}, {@link groupByKeys},
+ * - the request level, on `Request[]` (`InferFunc`): {@link batch}, {@link sample}, {@link groupByKeys},
  *   {@link fillOptionals};
  * - the batch level, on the inputs of all requests joined along the first dimension ({@link BatchedFunc}),
  *   so inside {@link batch}: {@link groupByValues}, {@link padBatch}, {@link firstValue}.
@@ -15,7 +15,6 @@
  * @module
  */
 
-import type { InferFunc } from '../request.ts';
 
 export { batch } from './batch.ts';
 export { sample, type SampleFunc } from './sample.ts';

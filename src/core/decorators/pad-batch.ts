@@ -6,7 +6,6 @@
 
 import type { ModelConfig } from '../model-config.ts';
 import type { NDArray } from '../../tensor/ndarray.ts';
-import type { batch } from './batch.ts';
 import { checkedOutputs } from './convert.ts';
 import { batchingConfig, mapValues } from './helpers.ts';
 import { batchRows, takeRows } from './rows.ts';
@@ -15,7 +14,7 @@ import type { BatchedFunc } from './types.ts';
 /**
  * Pads a batch up to the next preferred batch size, or else the maximum batch size, by repeating its last row;
  * calls the wrapped function; and cuts the outputs back to the real rows (PyTriton's `@pad_batch`, which leaves
- * the cutting to the caller). Use it inside {@link batch} for models compiled for fixed batch sizes. A batch
+ * the cutting to the caller). Use it inside `batch` for models compiled for fixed batch sizes. A batch
  * already larger than every candidate size is passed on unpadded.
  *
  * @example

@@ -1,16 +1,12 @@
 /**
  * Types shared by the decorators: the batch-level function contract ({@link BatchedFunc} and what it receives and
- * returns), the pad function of {@link groupByValues}, and the `[...keys, options?]` argument form.
+ * returns), the pad function of `groupByValues`, and the `[...keys, options?]` argument form.
  *
  * @module
  */
 
 import type { ArrayInput, NDArray } from '../../tensor/ndarray.ts';
 import type { ModelInfo, Request } from '../request.ts';
-import type { batch } from './batch.ts';
-import type { firstValue } from './first-value.ts';
-import type { groupByValues } from './group-by-values.ts';
-import type { padBatch } from './pad-batch.ts';
 
 /** Inputs of a whole batch: input name → the arrays of every request, joined along the first dimension. */
 export type BatchedInputs = Readonly<Record<string, NDArray>>;
@@ -26,17 +22,17 @@ export interface BatchContext {
   readonly model: ModelInfo | undefined;
 }
 
-/** A function of one whole batch, as {@link batch} calls it. */
+/** A function of one whole batch, as `batch` calls it. */
 export type BatchedFunc = (inputs: BatchedInputs, context: BatchContext) => BatchedOutputs | Promise<BatchedOutputs>;
 
-/** Wraps a batched function in another (the form of {@link groupByValues}, {@link padBatch}, {@link firstValue}). */
+/** Wraps a batched function in another (the form of `groupByValues`, `padBatch`, `firstValue`). */
 export type BatchedDecorator = (fn: BatchedFunc) => BatchedFunc;
 
 /**
- * Makes the outputs of the groups of {@link groupByValues} joinable: receives each group's outputs and returns them
+ * Makes the outputs of the groups of `groupByValues` joinable: receives each group's outputs and returns them
  * with equal datatypes and trailing shapes per output. The batch dimension must be left as it is.
  */
 export type PadFn = (groups: readonly Readonly<Record<string, NDArray>>[]) => Record<string, NDArray>[];
 
-/** Input names, optionally followed by an options object (the arguments of {@link groupByValues} and {@link firstValue}). */
+/** Input names, optionally followed by an options object (the arguments of `groupByValues` and `firstValue`). */
 export type KeysThenOptions<O> = [...keys: string[], options: O] | string[];

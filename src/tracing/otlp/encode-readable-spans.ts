@@ -14,9 +14,17 @@ import { delimitedSize } from '../../wire/varint.ts';
 import type { ExportEnvelope } from './encode-recorded-spans.ts';
 import { encodeScope, type Scope, spanFlags, writeAttributes, writeContextFields, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
 import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/proto-writer.ts';
-import type { WriterPool } from './span-batch.ts';
 
 const NS_PER_SECOND = 1_000_000_000n;
+
+/**
+ * Where the groups take their writers from and give them back (span-batch.ts's `WriterPool`). Declared here
+ * rather than imported, so that this module does not import the module that imports it.
+ */
+export interface WriterSource {
+  take(): ProtoWriter;
+  give(writer: ProtoWriter): void;
+}
 
 /** The span entries of one scope, and the scope's encoded `InstrumentationScope` content. */
 interface ScopeGroup {
@@ -28,7 +36,7 @@ interface ScopeGroup {
 /** The SDK spans of one batch that share its pipeline's resource, written per scope as they join. */
 export class ReadableSpanGroups {
   readonly #envelope: ExportEnvelope;
-  readonly #pool: WriterPool;
+  readonly #pool: WriterSource;
   /** Per scope (by identity, as the SDK's serializer groups them), the span entries written so far. */
   readonly #groups = new Map<Scope, ScopeGroup>();
 
@@ -36,7 +44,7 @@ export class ReadableSpanGroups {
    * @param envelope - the pipeline's resource (spans of another are left to the SDK's serializer).
    * @param pool - where the groups take their writers from and give them back to on {@link ReadableSpanGroups.release}.
    */
-  constructor(envelope: ExportEnvelope, pool: WriterPool) {
+  constructor(envelope: ExportEnvelope, pool: WriterSource) {
     this.#envelope = envelope;
     this.#pool = pool;
   }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type AttributeValue, type Link, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { type AttributeValue, type Link, type SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../wire/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../../core/clock.ts';

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
+import type { Attributes, Link, SpanContext } from '@opentelemetry/api';
 import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/proto-writer.ts';
 import { WordsSpanContext } from './span-ids.ts';
 

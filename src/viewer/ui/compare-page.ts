@@ -63,7 +63,9 @@ export function comparePage(root: HTMLElement, params: readonly string[], query:
   }
   root.append(h('div', { class: 'card loading' }, 'Loading both traces…'));
   const fromFile = query.get('file') === '1';
-  Promise.allSettled([loadTrace(a, fromFile), loadTrace(b, fromFile)]).then(([ra, rb]) => {
+  // Fire and forget: the page shows the loading card now and replaces it once both loads settle; allSettled
+  // never rejects, and each load's failure is shown on the page.
+  void Promise.allSettled([loadTrace(a, fromFile), loadTrace(b, fromFile)]).then(([ra, rb]) => {
     const failed = [ra, rb].flatMap((r, i) => (r.status === 'rejected' ? [`${params[i]}: ${(r.reason as Error).message}`] : []));
     if (ra.status === 'rejected' || rb.status === 'rejected') {
       replaceChildren(root, h('div', { class: 'card empty' }, h('h2', null, 'Cannot compare'), failed.map((f) => h('p', null, f))), pickForm(a));
