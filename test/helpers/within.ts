@@ -60,3 +60,10 @@ export class Recorder<T> {
     return this.until((values) => values.includes(value), ms, `${String(value)} to be recorded`);
   }
 }
+
+/** Reads `read()` until `done` holds for what it read, and returns that; fails after `ms` (see {@link until}). */
+export async function eventually<T>(read: () => T, done: (value: T) => boolean, ms = 5000, what = 'the expected value'): Promise<T> {
+  let value = read();
+  await until(() => done((value = read())), ms, what);
+  return value;
+}

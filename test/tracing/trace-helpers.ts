@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type InferFunc, ModelConfig, NDArray, Tensor, type Triton } from '../../src/index.ts';
 import { startTriton } from '../helpers/server.ts';
+import { until } from '../helpers/within.ts';
 
 /** Triton's QA `simple` model: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1. */
 export const simpleInfer: InferFunc = (requests) =>
@@ -102,12 +102,8 @@ export async function infer(server: TracedServer, n = 1, model = 'simple'): Prom
  * Waits until `condition` holds (at most `timeoutMs`). A request's trace completes when the server sees its
  * response closed, which can be just after the client got the response.
  */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
+export function waitFor(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  return until(condition, timeoutMs, what);
 }
 
 /** An HTTP answer: status and JSON body. */
