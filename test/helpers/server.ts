@@ -36,16 +36,8 @@ export interface TestServer extends AsyncDisposable {
   readonly grpc: string;
   /** `grpc://127.0.0.1:PORT`, the gRPC URL the ts-triton client takes; '' when gRPC is off. */
   readonly grpcUrl: string;
-  /** Stops the server (once; later calls wait for the same stop). */
+  /** Stops the server (idempotent, as `Triton.stop()`). */
   stop(): Promise<void>;
-}
-
-/** Servers started and not yet stopped, so that a test file can check it left none running. */
-const running = new Set<Triton>();
-
-/** The number of servers started by {@link startTriton} and not stopped yet. */
-export function runningServers(): number {
-  return running.size;
 }
 
 /** Starts a server with `options.models` bound; resolves once every enabled frontend listens. */
@@ -59,9 +51,7 @@ export async function startTriton(options: ServerOptions = {}): Promise<TestServ
     await triton.stop().catch(() => {});
     throw error;
   }
-  running.add(triton);
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopped ??= triton.stop().finally(() => running.delete(triton)));
+  const stop = (): Promise<void> => triton.stop();
   const grpc = triton.grpcPort === undefined ? '' : `127.0.0.1:${triton.grpcPort}`;
   return {
     triton,
