@@ -5,11 +5,16 @@ import { type InferFunc, ModelConfig, NDArray, Tensor, Triton, type TritonError 
 import { setLogSink } from '../src/logger.ts';
 import { VERSION } from '../src/version.ts';
 import { readFileSync } from 'node:fs';
+import { Recorder } from './helpers/within.ts';
 
 const LOCAL = { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false };
 
-const sleepModel = (ms: number): InferFunc =>
+/** Requests the sleepers started, by model name. */
+const begun = new Recorder<string>();
+
+const sleepModel = (ms: number, name: string): InferFunc =>
   async (requests) => {
+    begun.push(...requests.map(() => name));
     await sleep(ms);
     return requests.map((r) => ({ y: r.data.x! }));
   };
@@ -17,7 +22,7 @@ const sleepModel = (ms: number): InferFunc =>
 function bindSleeper(triton: Triton, ms: number, name = 'sleeper'): void {
   triton.bind({
     modelName: name,
-    inferFunc: sleepModel(ms),
+    inferFunc: sleepModel(ms, name),
     inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })],
     outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })],
     config: ModelConfig({ maxBatchSize: 0 }),
@@ -44,11 +49,11 @@ describe('Triton', () => {
 
   it('stop() drains in-flight requests before closing', async () => {
     const triton = new Triton({ config: LOCAL });
-    bindSleeper(triton, 200);
+    bindSleeper(triton, 200, 'drained');
     await triton.run();
     const port = triton.httpPort!;
-    const inFlight = infer(port);
-    await sleep(50);
+    const inFlight = infer(port, 'drained');
+    await begun.includes('drained');
     const stopped = triton.stop();
     const response = await inFlight;
     assert.equal(response.status, 200);
@@ -58,10 +63,10 @@ describe('Triton', () => {
 
   it('stop() gives up waiting after exitTimeoutSecs, answering what is left with 503', async () => {
     const triton = new Triton({ config: { ...LOCAL, exitTimeoutSecs: 0 } });
-    bindSleeper(triton, 5_000);
+    bindSleeper(triton, 5_000, 'abandoned');
     await triton.run();
-    const inFlight = infer(triton.httpPort!);
-    await sleep(50);
+    const inFlight = infer(triton.httpPort!, 'abandoned');
+    await begun.includes('abandoned');
     const started = performance.now();
     await triton.stop();
     assert.ok(performance.now() - started < 1_000);

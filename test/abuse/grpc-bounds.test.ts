@@ -12,7 +12,7 @@ import type { MethodDefinition } from '@grpc/grpc-js';
 import { loadGrpcProtos } from '../../src/protocol/grpc-proto-files.ts';
 import { MAX_STREAM_BACKLOG } from '../../src/frontends/grpc/infer-stream.ts';
 import { Status } from '../grpc/helpers.ts';
-import { within } from '../helpers/within.ts';
+import { until, within } from '../helpers/within.ts';
 import { ModelConfig, Tensor, Triton } from '../../src/index.ts';
 import { type ServerProcess, startServerProcess } from './fixtures/server-process.ts';
 
@@ -104,14 +104,9 @@ describe('gRPC stream backlog', () => {
       const prefix = Buffer.alloc(5);
       prefix.writeUInt32BE(BIG_REQUEST.length, 1);
       for (let i = 0; i < sent; i++) call.write(Buffer.concat([prefix, BIG_REQUEST]));
-      await within(
-        (async () => {
-          while (run < MAX_STREAM_BACKLOG) await sleep(10);
-        })(),
-        20_000,
-        'the backlog filling',
-      );
-      // Sample for a second: the server must have stopped reading (200 responses would be 100 MiB).
+      await until(() => run >= MAX_STREAM_BACKLOG, 20_000, 'the backlog filling');
+      // Sample for a second: the server must have stopped reading (200 responses would be 100 MiB). Not a wait:
+      // that nothing more runs can only be watched over a time.
       let peak = run;
       for (let i = 0; i < 20; i++) {
         await sleep(50);
@@ -119,13 +114,7 @@ describe('gRPC stream backlog', () => {
       }
       assert.ok(peak < 2 * MAX_STREAM_BACKLOG, `${peak} of ${sent} requests were run for a client that reads nothing`);
       call.resume();
-      await within(
-        (async () => {
-          while (run < sent) await sleep(10);
-        })(),
-        60_000,
-        'every request once the client reads',
-      );
+      await until(() => run >= sent, 60_000, 'every request once the client reads');
       call.end();
       assert.equal(run, sent);
     } finally {

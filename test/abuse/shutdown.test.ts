@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type InferFunc, ModelConfig, Tensor, Triton, type TritonConfig } from '../../src/index.ts';
 import { TestGrpcClient } from '../grpc/client.ts';
 import { Status } from '../grpc/helpers.ts';
-import { within } from '../helpers/within.ts';
+import { until, within } from '../helpers/within.ts';
 
 const LOCAL: Partial<TritonConfig> = {
   httpPort: 0,
@@ -61,16 +61,6 @@ function post(port: number, agent: Agent, body = BODY): Promise<Answer> {
   });
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  await within(
-    (async () => {
-      while (!condition()) await sleep(5);
-    })(),
-    5000,
-    what,
-  );
-}
-
 describe('shutdown', () => {
   it('HTTP: accepted requests are answered with Connection: close, new ones get 503, none is reset', async () => {
     const triton = new Triton({ config: { ...LOCAL, allowGrpc: false, exitTimeoutSecs: 10 } });
@@ -93,9 +83,9 @@ describe('shutdown', () => {
       uploading.write(
         `POST /v2/models/slow/infer HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${BODY.length}\r\n\r\n`,
       );
-      await until(() => uploadAnswer.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 'the 100 Continue');
+      await until(() => uploadAnswer.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 5000, 'the 100 Continue');
       uploading.write(BODY.slice(0, 10));
-      await until(() => model.entered() - before >= 20, 'the 20 requests reaching the model');
+      await until(() => model.entered() - before >= 20, 5000, 'the 20 requests reaching the model');
       const stopped = triton.stop();
       let stopDone = false;
       void stopped.then(() => (stopDone = true));
@@ -134,9 +124,9 @@ describe('shutdown', () => {
         rawInputContents: [new Uint8Array(new Float32Array([1]).buffer)],
       };
       const inFlight = Array.from({ length: 6 }, () => client.call('modelInfer', request));
-      await until(() => model.entered() >= 4, 'calls reaching the model');
+      await until(() => model.entered() >= 4, 5000, 'calls reaching the model');
+      // stop() stops accepting before it first yields: the next call is already late.
       const stopped = triton.stop();
-      await sleep(20);
       const late = await client.call('modelInfer', request).then(
         () => 'answered',
         (error: { code: number }) => error.code,
@@ -153,7 +143,7 @@ describe('shutdown', () => {
 
   it('stop() ends within exitTimeoutSecs with HTTP and gRPC requests still running', async () => {
     const triton = new Triton({ config: { ...LOCAL, exitTimeoutSecs: 1 } });
-    slowModel(triton, 4000);
+    const model = slowModel(triton, 4000);
     await triton.run();
     const client = new TestGrpcClient(triton.grpcPort!);
     const agent = new Agent({ keepAlive: true });
@@ -166,7 +156,7 @@ describe('shutdown', () => {
         })
         .catch((error: { code: number }) => error.code);
       const httpCall = post(triton.httpPort!, agent);
-      await sleep(200);
+      await until(() => model.entered() >= 2, 5000, 'both requests reaching the model');
       const started = performance.now();
       await within(triton.stop(), 5000, 'stop()');
       const elapsed = performance.now() - started;

@@ -3,7 +3,8 @@
  * `counting` (decoupled: answers x times), `fails` (throws), on free local ports.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DecoupledInferFunc, type InferFunc, ModelConfig, NDArray, Tensor, Triton, type TritonConfig } from '../../src/index.ts';
+import { type BindOptions, type DecoupledInferFunc, type InferFunc, ModelConfig, NDArray, Tensor, type Triton, type TritonConfig } from '../../src/index.ts';
+import { startTriton } from '../helpers/server.ts';
 
 const add: InferFunc = (requests) =>
   requests.map((r) => {
@@ -28,35 +29,33 @@ const fails: InferFunc = () => {
 
 /** Starts the test server. */
 export async function startTestServer(config: Partial<TritonConfig> = {}): Promise<Triton> {
-  const triton = new Triton({
-    config: { httpPort: 0, grpcPort: 0, httpAddress: '127.0.0.1', grpcAddress: '127.0.0.1', allowMetrics: false, exitTimeoutSecs: 2, ...config },
-  });
   const ab = [Tensor({ name: 'a', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'b', dtype: 'FP32', shape: [-1] })];
-  triton.bind({ modelName: 'add', inferFunc: add, inputs: ab, outputs: [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })], config: ModelConfig({ maxBatchSize: 8 }) });
-  triton.bind({ modelName: 'single', inferFunc: add, inputs: ab, outputs: [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })], config: ModelConfig({ maxBatchSize: 0 }) });
-  triton.bind({
-    modelName: 'slow',
-    inferFunc: slow,
-    inputs: [Tensor({ name: 'ms', dtype: 'INT32', shape: [1] })],
-    outputs: [Tensor({ name: 'out', dtype: 'INT32', shape: [1] })],
-    config: ModelConfig({ maxBatchSize: 0 }),
-  });
-  triton.bind({
-    modelName: 'counting',
-    inferFunc: counting,
-    inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
-    outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
-    config: ModelConfig({ maxBatchSize: 0, decoupled: true }),
-  });
-  triton.bind({
-    modelName: 'fails',
-    inferFunc: fails,
-    inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
-    outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
-    config: ModelConfig({ maxBatchSize: 0 }),
-  });
-  await triton.run();
-  return triton;
+  const models: BindOptions[] = [
+    { modelName: 'add', inferFunc: add, inputs: ab, outputs: [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })], config: ModelConfig({ maxBatchSize: 8 }) },
+    { modelName: 'single', inferFunc: add, inputs: ab, outputs: [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })], config: ModelConfig({ maxBatchSize: 0 }) },
+    {
+      modelName: 'slow',
+      inferFunc: slow,
+      inputs: [Tensor({ name: 'ms', dtype: 'INT32', shape: [1] })],
+      outputs: [Tensor({ name: 'out', dtype: 'INT32', shape: [1] })],
+      config: ModelConfig({ maxBatchSize: 0 }),
+    },
+    {
+      modelName: 'counting',
+      inferFunc: counting,
+      inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
+      outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
+      config: ModelConfig({ maxBatchSize: 0, decoupled: true }),
+    },
+    {
+      modelName: 'fails',
+      inferFunc: fails,
+      inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
+      outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
+      config: ModelConfig({ maxBatchSize: 0 }),
+    },
+  ];
+  return (await startTriton({ models, config: { exitTimeoutSecs: 2, ...config } })).triton;
 }
 
 /** The client URLs of a running server. */

@@ -8,6 +8,7 @@ import { NDArray } from '../../src/tensor/ndarray.ts';
 import type { InferFunc, Parameters, Request } from '../../src/core/request.ts';
 import { Tensor } from '../../src/core/tensor-spec.ts';
 import type { TritonError } from '../../src/errors.ts';
+import { until, within } from '../helpers/within.ts';
 
 /** A model whose instances record each batch (as the ids of its requests) and wait for `gate` before answering. */
 function recordingModel(options: {
@@ -50,8 +51,12 @@ function recordingModel(options: {
       openGate();
     },
     /** Resolves once `count` batches have started. */
-    async started(count = 1) {
-      while (batches.length < count) await sleep(1);
+    started(count = 1) {
+      return until(() => batches.length >= count, 5000, `${count} batches to start`);
+    },
+    /** Resolves once `count` requests are queued or executing. */
+    pending(count: number) {
+      return until(() => model.pending === count, 5000, `${count} requests to be queued or executing`);
     },
     infer(id: string, rows = 1, parameters: Parameters = {}) {
       const batched = model.config.maxBatchSize > 0;
@@ -82,7 +87,7 @@ describe('Scheduler', () => {
     const first = m.infer('a');
     await m.started();
     const rest = [m.infer('b', 2), m.infer('c', 2), m.infer('d', 1), m.infer('e', 3), m.infer('f')];
-    await sleep(5);
+    await m.pending(6);
     m.release();
     await Promise.all([first, ...rest]);
     assert.deepEqual(m.batches, [['a'], ['b', 'c'], ['d', 'e'], ['f']]);
@@ -107,6 +112,7 @@ describe('Scheduler', () => {
   it('waits up to maxQueueDelayMicroseconds for more requests', async () => {
     const m = recordingModel({ maxBatchSize: 8, batcher: { maxQueueDelayMicroseconds: 100_000 } });
     const a = m.infer('a');
+    // Not a wait: b and c arrive 30 ms after a, within the queue delay, which is what the case is about.
     await sleep(30);
     const b = m.infer('b');
     const c = m.infer('c');
@@ -128,7 +134,7 @@ describe('Scheduler', () => {
     const first = m.infer('first');
     await m.started();
     const queued = [m.infer('low1'), m.infer('high1', 1, { priority: 1 }), m.infer('low2', 1, { priority: 2 }), m.infer('high2', 1, { priority: 1 })];
-    await sleep(5);
+    await m.pending(5);
     m.release();
     await Promise.all([first, ...queued]);
     assert.deepEqual(m.batches.flat(), ['first', 'high1', 'high2', 'low1', 'low2']);
@@ -140,13 +146,13 @@ describe('Scheduler', () => {
     const first = outcome(m.infer('first'));
     await m.started();
     const late = outcome(m.infer('late'));
-    await sleep(60);
-    m.release();
-    assert.equal(await first, 'ok');
+    // Rejected while the instance is still held: the timeout, not the release, ends it.
     assert.equal(
-      await late,
+      await within(late),
       "UNAVAILABLE: Request timeout expired: the request waited in the queue of model 'm' longer than its timeout of 20000 µs",
     );
+    m.release();
+    assert.equal(await first, 'ok');
     assert.deepEqual(m.batches, [['first']]);
   });
 
@@ -160,6 +166,7 @@ describe('Scheduler', () => {
     await m.started();
     const expiring = m.infer('expiring', 1, { timeout: 5_000 });
     const patient = m.infer('patient');
+    // The expired request shows only in the order of the batches: time for its 5 ms timeout to pass.
     await sleep(30);
     m.release();
     await Promise.all([first, expiring, patient]);
@@ -172,6 +179,7 @@ describe('Scheduler', () => {
     const a = ignored.infer('a');
     await ignored.started();
     const b = outcome(ignored.infer('b', 1, { timeout: 1_000 }));
+    // Time for the ignored 1 ms timeout to have expired, had it been honoured (nothing happens to wait for).
     await sleep(20);
     ignored.release();
     await a;
@@ -185,13 +193,12 @@ describe('Scheduler', () => {
     const c = lowered.infer('c');
     await lowered.started();
     const raised = outcome(lowered.infer('raised', 1, { timeout: 10_000_000 }));
-    await sleep(40);
-    lowered.release();
-    await c;
     assert.equal(
-      await raised,
+      await within(raised),
       "UNAVAILABLE: Request timeout expired: the request waited in the queue of model 'm' longer than its timeout of 10000 µs",
     );
+    lowered.release();
+    await c;
   });
 
   it('rejects requests beyond maxQueueSize with 503 at once', async () => {

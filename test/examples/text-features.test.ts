@@ -5,20 +5,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
-import { InstanceGroup, NDArray, Triton } from '../../src/index.ts';
+import { InstanceGroup, NDArray } from '../../src/index.ts';
 import { DIMENSIONS, textFeatures, textFeaturesModel } from '../../examples/text-features/server.ts';
+import { startTriton, type TestServer } from '../helpers/server.ts';
 
 describe('examples/text-features', () => {
-  let triton: Triton;
+  let server: TestServer;
   before(async () => {
-    triton = new Triton({ config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false } });
-    triton.bind(textFeaturesModel(InstanceGroup({ kind: 'KIND_WORKER', count: 2 })));
-    await triton.run();
+    server = await startTriton({
+      config: { allowGrpc: false },
+      bind: (triton) => {
+        triton.bind(textFeaturesModel(InstanceGroup({ kind: 'KIND_WORKER', count: 2 })));
+      },
+    });
   });
-  after(() => triton.stop());
+  after(() => server.stop());
 
   it('answers the features the example computes, one unit vector per text', async () => {
-    await using client = new ModelClient(`http://127.0.0.1:${triton.httpPort}`, 'text_features');
+    await using client = new ModelClient(server.http, 'text_features');
     const texts = ['The quick brown fox', 'the QUICK brown fox', 'Lorem ipsum dolor sit amet, 2026'];
     const encoder = new TextEncoder();
     const result = await client.inferBatch({

@@ -3,7 +3,8 @@
  * written and read here with DataView (independently of the server's binary tensor code).
  */
 import assert from 'node:assert/strict';
-import { type BindOptions, type InferFunc, ModelConfig, Tensor, Triton, type TritonConfig } from '../../src/index.ts';
+import { type BindOptions, type InferFunc, ModelConfig, Tensor, type Triton, type TritonConfig } from '../../src/index.ts';
+import { LOCAL, startTriton } from '../helpers/server.ts';
 import { type GrpcError, TestGrpcClient } from './client.ts';
 
 /** gRPC status codes the tests expect. */
@@ -22,17 +23,10 @@ export const Status = {
 } as const;
 
 /** Local settings: gRPC (and HTTP, for comparisons) on free 127.0.0.1 ports, no metrics. */
-export const LOCAL: Partial<TritonConfig> = {
-  grpcPort: 0,
-  grpcAddress: '127.0.0.1',
-  httpPort: 0,
-  httpAddress: '127.0.0.1',
-  allowMetrics: false,
-  exitTimeoutSecs: 5,
-};
+export { LOCAL };
 
 /** A running server and a client connected to its gRPC port. */
-export interface GrpcServer {
+export interface GrpcServer extends AsyncDisposable {
   readonly triton: Triton;
   readonly client: TestGrpcClient;
   /** `http://127.0.0.1:PORT` of the HTTP frontend. */
@@ -40,21 +34,15 @@ export interface GrpcServer {
   stop(): Promise<void>;
 }
 
-/** Starts a server with `bind` applied, and a client. */
+/** Starts a server (the shared fixture, test/helpers/server.ts) with `bind` applied, and a client. */
 export async function startServer(bind: (triton: Triton) => void, config: Partial<TritonConfig> = {}): Promise<GrpcServer> {
-  const triton = new Triton({ config: { ...LOCAL, ...config } });
-  bind(triton);
-  await triton.run();
-  const client = new TestGrpcClient(triton.grpcPort!);
-  return {
-    triton,
-    client,
-    http: `http://127.0.0.1:${triton.httpPort}`,
-    async stop() {
-      client.close();
-      await triton.stop();
-    },
+  const server = await startTriton({ bind, config });
+  const client = new TestGrpcClient(server.triton.grpcPort!);
+  const stop = async (): Promise<void> => {
+    client.close();
+    await server.stop();
   };
+  return { triton: server.triton, client, http: server.http, stop, [Symbol.asyncDispose]: stop };
 }
 
 /** Expects `promise` to fail with gRPC status `code` and a message matching `message`. */

@@ -59,14 +59,10 @@ const withParams: InferFunc = (requests) =>
     return withParameters({ y: r.data.x! }, { flag: true, count: 42, ratio: 0.5, label: 'text' });
   });
 
-const failing: InferFunc = () => {
-  throw new Error('boom');
-};
-
 const INT32_16 = { dtype: 'INT32', shape: [16] } as const;
-const range16 = Array.from({ length: 16 }, (_, i) => i);
-const ones16 = Array.from({ length: 16 }, () => 1);
 
+// The behaviour every transport shares (round trips of every datatype in raw_input_contents, ids, requested
+// outputs, unknown models, inputs and outputs, failing and decoupled models) is in test/inference/cases.ts.
 describe('ModelInfer over gRPC', () => {
   let server: GrpcServer;
   before(async () => {
@@ -89,13 +85,6 @@ describe('ModelInfer over gRPC', () => {
       });
       const fp32 = { inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })], outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] })] };
       triton.bind({ modelName: 'params', inferFunc: withParams, ...fp32, config: ModelConfig({ maxBatchSize: 0 }) });
-      triton.bind({ modelName: 'failing', inferFunc: failing, ...fp32, config: ModelConfig({ maxBatchSize: 0 }) });
-      triton.bind({
-        modelName: 'decoupled',
-        inferFunc: async function* () {},
-        ...fp32,
-        config: ModelConfig({ maxBatchSize: 0, decoupled: true }),
-      });
     });
   });
   after(() => server.stop());
@@ -148,34 +137,6 @@ describe('ModelInfer over gRPC', () => {
   });
 
   describe('raw_input_contents, every datatype', () => {
-    const cases: [DataType, (number | bigint)[]][] = [
-      ['BOOL', [1, 0, 1]],
-      ['UINT8', [0, 200, 255]],
-      ['UINT16', [0, 300, 65535]],
-      ['UINT32', [0, 70000, 4294967295]],
-      ['UINT64', [0n, 1n << 40n, 2n ** 64n - 1n]],
-      ['INT8', [-128, -1, 127]],
-      ['INT16', [-32768, -2, 32767]],
-      ['INT32', [-2147483648, -3, 2147483647]],
-      ['INT64', [-(2n ** 63n), -4n, 2n ** 63n - 1n]],
-      ['FP16', [0x3c00, 0xc000, 0x7bff]],
-      ['BF16', [0x3f80, 0x4049, 0xc2f7]],
-      ['FP32', [0.25, -1.5, 1e-3]],
-      ['FP64', [Math.E, -0.1, 1e300]],
-    ];
-    for (const [dtype, values] of cases) {
-      it(`${dtype}: raw bytes round trip unchanged`, async () => {
-        const raw = numericRaw(dtype, values);
-        const response = await infer({
-          modelName: `id_${dtype}`,
-          inputs: [{ name: 'x', datatype: dtype, shape: [3n] }],
-          rawInputContents: [raw],
-        });
-        assert.deepEqual(response.outputs.map((o) => [o.name, o.datatype, o.shape]), [['y', dtype, [3n]]]);
-        assertBytes(response.rawOutputContents[0], raw);
-      });
-    }
-
     it('FP16 and BF16 raw bits reach the infer function as their values', async () => {
       await infer({ modelName: 'id_FP16', inputs: [{ name: 'x', datatype: 'FP16', shape: [2n] }], rawInputContents: [numericRaw('FP16', [0x3c00, 0xc000])] });
       assert.deepEqual(seen.get('id_FP16')?.values, [1, -2]);
@@ -201,38 +162,6 @@ describe('ModelInfer over gRPC', () => {
   });
 
   describe('ids, parameters, outputs', () => {
-    const simpleInputs = [
-      { name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: range16 } },
-      { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: ones16 } },
-    ];
-
-    it("answers Triton's simple model with model name, version, id and both outputs", async () => {
-      const response = await infer({ modelName: 'simple', modelVersion: '1', id: 'req-7', inputs: simpleInputs });
-      assert.equal(response.modelName, 'simple');
-      assert.equal(response.modelVersion, '1');
-      assert.equal(response.id, 'req-7');
-      assert.equal(seen.get('simple')?.id, 'req-7');
-      assert.deepEqual(response.outputs.map((o) => [o.name, o.datatype, o.shape]), [
-        ['OUTPUT0', 'INT32', [1n, 16n]],
-        ['OUTPUT1', 'INT32', [1n, 16n]],
-      ]);
-      assert.deepEqual(readRaw('INT32', response.rawOutputContents[0]!), range16.map((v) => v + 1));
-      assert.deepEqual(readRaw('INT32', response.rawOutputContents[1]!), range16.map((v) => v - 1));
-    });
-
-    it('an empty id stays empty', async () => {
-      const response = await infer({ modelName: 'simple', inputs: simpleInputs });
-      assert.equal(response.id, '');
-      assert.equal(response.modelVersion, '1');
-    });
-
-    it('answers only the requested outputs, which the infer function sees', async () => {
-      const response = await infer({ modelName: 'simple', inputs: simpleInputs, outputs: [{ name: 'OUTPUT1' }] });
-      assert.deepEqual(response.outputs.map((o) => o.name), ['OUTPUT1']);
-      assert.equal(response.rawOutputContents.length, 1);
-      assert.deepEqual(readRaw('INT32', response.rawOutputContents[0]!), range16.map((v) => v - 1));
-      assert.deepEqual(seen.get('simple')?.outputs, ['OUTPUT1']);
-    });
 
     it('passes custom request parameters of each type; reserved ones are not passed on', async () => {
       await infer({
@@ -265,16 +194,6 @@ describe('ModelInfer over gRPC', () => {
 
   describe("errors with Triton's messages and statuses", () => {
     const fp32x = (contents?: ContentsInit) => ({ name: 'x', datatype: 'FP32', shape: [2n], ...(contents && { contents }) });
-
-    it('unknown model: NOT_FOUND', () =>
-      rejectsWith(infer({ modelName: 'nope', inputs: [fp32x({ fp32Contents: [1, 2] })] }), Status.NOT_FOUND, "Request for unknown model: 'nope' is not found"));
-
-    it('unknown version: NOT_FOUND', () =>
-      rejectsWith(
-        infer({ modelName: 'simple', modelVersion: '9', inputs: [] }),
-        Status.NOT_FOUND,
-        "Request for unknown model: 'simple' version 9 is not found",
-      ));
 
     it('a version that is not a number: INVALID_ARGUMENT', () =>
       rejectsWith(infer({ modelName: 'simple', modelVersion: 'one' }), Status.INVALID_ARGUMENT, /version string 'one'/));
@@ -328,46 +247,11 @@ describe('ModelInfer over gRPC', () => {
         "[request id: <id_unknown>] input byte size mismatch for input 'x' for model 'id_FP32'. Expected 8, got 12",
       ));
 
-    it('an input the model does not have', () =>
-      rejectsWith(
-        infer({ modelName: 'id_FP32', inputs: [{ name: 'z', datatype: 'FP32', shape: [1n], contents: { fp32Contents: [1] } }] }),
-        Status.INVALID_ARGUMENT,
-        "[request id: <id_unknown>] unexpected inference input 'z' for model 'id_FP32'",
-      ));
-
-    it('an input of another datatype than declared', () =>
-      rejectsWith(
-        infer({ modelName: 'id_FP32', inputs: [{ name: 'x', datatype: 'INT32', shape: [1n], contents: { intContents: [1] } }] }),
-        Status.INVALID_ARGUMENT,
-        "[request id: <id_unknown>] inference input 'x' data-type is 'INT32', but model 'id_FP32' expects 'FP32'",
-      ));
-
     it('an unknown datatype', () =>
       rejectsWith(
         infer({ modelName: 'id_FP32', inputs: [{ name: 'x', datatype: 'FP8', shape: [1n] }], rawInputContents: [new Uint8Array(1)] }),
         Status.INVALID_ARGUMENT,
         /unknown datatype 'FP8'/,
-      ));
-
-    it('a requested output the model does not have', () =>
-      rejectsWith(
-        infer({ modelName: 'id_FP32', inputs: [fp32x({ fp32Contents: [1, 2] })], outputs: [{ name: 'nope' }] }),
-        Status.INVALID_ARGUMENT,
-        "[request id: <id_unknown>] unexpected inference output 'nope' for model 'id_FP32'",
-      ));
-
-    it('the infer function throws: INTERNAL', () =>
-      rejectsWith(
-        infer({ modelName: 'failing', inputs: [fp32x({ fp32Contents: [1, 2] })] }),
-        Status.INTERNAL,
-        "Failed to process the request(s) for model 'failing', message: Error: boom",
-      ));
-
-    it('a decoupled model: UNIMPLEMENTED', () =>
-      rejectsWith(
-        infer({ modelName: 'decoupled', inputs: [fp32x({ fp32Contents: [1, 2] })] }),
-        Status.UNIMPLEMENTED,
-        "ModelInfer RPC doesn't support models with decoupled transaction policy",
       ));
 
     it('a triton_ parameter outside the allow-list', () =>

@@ -12,13 +12,14 @@ import { type LogSink, setLogSink } from '../../src/logger.ts';
 import { TestGrpcClient, type GrpcError } from './client.ts';
 import { ModelInferRequestSchema, type ModelStreamInferResponse } from './gen/grpc_service_pb.js';
 import { LOCAL, numericRaw, readRaw, rejectsWith, startServer, Status } from './helpers.ts';
+import { until } from '../helpers/within.ts';
 
 /** Number of batches `sleepy` started. */
 let started = 0;
 
 /** Resolves once `sleepy` has started `count` batches in total. */
-async function startedBatches(count: number): Promise<void> {
-  while (started < count) await sleep(2);
+function startedBatches(count: number): Promise<void> {
+  return until(() => started >= count, 5000, `${count} batches of sleepy to start`);
 }
 
 /** Sleeps x ms, then answers y = x. */
@@ -143,8 +144,7 @@ describe('gRPC frontend lifecycle', () => {
         );
       });
       await assert.rejects(call, (error: GrpcError) => error.code === Status.DEADLINE_EXCEEDED);
-      const until = Date.now() + 2000;
-      while (aborted.length === 0 && Date.now() < until) await sleep(10);
+      await until(() => aborted.length > 0, 2000, 'the model to see its request end');
       assert.deepEqual(aborted, [true]);
     } finally {
       await server.stop();

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { type InferFunc, ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { type BindOptions, type InferFunc, ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { type InProcessFetch, type InProcessHttp, inProcessHttp } from '../helpers/in-process-http.ts';
 
 const LOCAL = { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false };
 
@@ -19,7 +20,7 @@ const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! })
 const GOOD_BODY = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] };
 const GOOD_TEXT = '{"model_name":"m","model_version":"1","outputs":[{"name":"y","datatype":"FP32","shape":[1,2],"data":[1,2]}]}';
 
-function bindModels(triton: Triton): void {
+function bindModels(triton: { bind(options: BindOptions): unknown }): void {
   triton.bind({
     modelName: 'm',
     inferFunc: identity,
@@ -29,9 +30,9 @@ function bindModels(triton: Triton): void {
   });
 }
 
-/** POSTs `body` (serialized unless a string or Buffer) to `url`. */
-function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, {
+/** POSTs `body` (serialized unless a string or Buffer) to `url` with `send` (fetch or the in-process fetch). */
+function postWith(send: InProcessFetch, url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return send(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
@@ -52,9 +53,14 @@ async function assertError(response: Response, status: number, error: string | R
 }
 
 describe('HTTP bad input', () => {
-  const triton = new Triton({ config: LOCAL });
+  // The frontend's handler in process (test/helpers/in-process-http.ts): these cases only check request → response.
+  let http: InProcessHttp;
   let base = '';
   let calls = 0;
+  const post = (url: string, body: unknown, headers?: Record<string, string>): Promise<Response> =>
+    postWith(http.fetch, url, body, headers);
+  const models: BindOptions[] = [];
+  const triton = { bind: (options: BindOptions) => void models.push(options) };
 
   const infer = (model: string, body: unknown): Promise<Response> => post(`${base}/v2/models/${model}/infer`, body);
 
@@ -130,11 +136,11 @@ describe('HTTP bad input', () => {
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
       config: ModelConfig({ decoupled: true }),
     });
-    await triton.run();
-    base = `http://127.0.0.1:${triton.httpPort}`;
+    http = await inProcessHttp(models);
+    base = http.base;
   });
 
-  after(() => triton.stop());
+  after(() => http.close());
 
   it('the good request works to begin with', async () => {
     await assertStillServing();
@@ -146,7 +152,7 @@ describe('HTTP bad input', () => {
       await expectInferError('x', GOOD_BODY, 404, error);
       await assertError(await post(`${base}/v2/models/x/generate`, { x: 1 }), 404, error);
       await assertError(await post(`${base}/v2/models/x/generate_stream`, { x: 1 }), 404, error);
-      for (const suffix of ['', '/ready', '/config']) await assertError(await fetch(`${base}/v2/models/x${suffix}`), 404, error);
+      for (const suffix of ['', '/ready', '/config']) await assertError(await http.fetch(`${base}/v2/models/x${suffix}`), 404, error);
       await assertStillServing();
     });
 
@@ -154,7 +160,7 @@ describe('HTTP bad input', () => {
       const error = "Request for unknown model: 'm' version 9 is not found";
       await expectInferError('m/versions/9', GOOD_BODY, 404, error);
       await assertError(await post(`${base}/v2/models/m/versions/9/generate`, { x: [1, 2] }), 404, error);
-      await assertError(await fetch(`${base}/v2/models/m/versions/9`), 404, error);
+      await assertError(await http.fetch(`${base}/v2/models/m/versions/9`), 404, error);
       await assertStillServing();
     });
   });
@@ -566,8 +572,10 @@ describe('HTTP bad input', () => {
   });
 
   describe('body size limit', () => {
+    // Over a real socket: httpMaxInputSize is a server setting.
     const small = new Triton({ config: { ...LOCAL, httpMaxInputSize: 1024 } });
     let smallBase = '';
+    const post = (url: string, body: unknown): Promise<Response> => postWith(fetch, url, body);
     before(async () => {
       bindModels(small);
       await small.run();

@@ -1,25 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ModelConfig, Tensor, Triton } from '../../src/index.ts';
+import { ModelConfig, Tensor } from '../../src/index.ts';
+import { startTriton, type TestServer } from '../helpers/server.ts';
 
 describe('model repository extension over HTTP', () => {
-  let triton: Triton;
+  let server: TestServer;
   let base: string;
   before(async () => {
-    triton = new Triton({ config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false } });
-    for (const name of ['a', 'b']) {
-      triton.bind({
-        modelName: name,
-        inferFunc: (requests) => requests.map((r) => ({ y: r.data.x! })),
-        inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
-        outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
-        config: ModelConfig({ maxBatchSize: 0 }),
-      });
-    }
-    await triton.run();
-    base = `http://127.0.0.1:${triton.httpPort}/v2`;
+    server = await startTriton({
+      config: { allowGrpc: false },
+      bind: (triton) => {
+        for (const name of ['a', 'b']) {
+          triton.bind({
+            modelName: name,
+            inferFunc: (requests) => requests.map((r) => ({ y: r.data.x! })),
+            inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
+            outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
+            config: ModelConfig({ maxBatchSize: 0 }),
+          });
+        }
+      },
+    });
+    base = `${server.http}/v2`;
   });
-  after(() => triton.stop());
+  after(() => server.stop());
 
   const post = (path: string, body?: object) =>
     fetch(`${base}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });

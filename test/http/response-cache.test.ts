@@ -2,33 +2,35 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseCacheConfig } from '../../src/config/cache-config.ts';
 import { ResponseCache } from '../../src/core/response-cache.ts';
-import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { ModelConfig, NDArray, Tensor } from '../../src/index.ts';
+import { startTriton, type TestServer } from '../helpers/server.ts';
 
 describe('response cache', () => {
-  let triton: Triton;
+  let server: TestServer;
   let base: string;
   const calls: number[] = [];
   before(async () => {
-    triton = new Triton({
-      config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false, cacheConfig: ['local,size=1048576'] },
+    server = await startTriton({
+      config: { allowGrpc: false, cacheConfig: ['local,size=1048576'] },
+      bind: (triton) => {
+        for (const [name, responseCache] of [['cached', true], ['uncached', false]] as const) {
+          triton.bind({
+            modelName: name,
+            inferFunc: (requests) =>
+              requests.map((r) => {
+                calls.push(Number(r.data.x!.at(0)));
+                return { y: NDArray.from([[Number(r.data.x!.at(0)) * 2]], 'INT32') };
+              }),
+            inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
+            outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
+            config: ModelConfig({ maxBatchSize: 4, responseCache }),
+          });
+        }
+      },
     });
-    for (const [name, responseCache] of [['cached', true], ['uncached', false]] as const) {
-      triton.bind({
-        modelName: name,
-        inferFunc: (requests) =>
-          requests.map((r) => {
-            calls.push(Number(r.data.x!.at(0)));
-            return { y: NDArray.from([[Number(r.data.x!.at(0)) * 2]], 'INT32') };
-          }),
-        inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
-        outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
-        config: ModelConfig({ maxBatchSize: 4, responseCache }),
-      });
-    }
-    await triton.run();
-    base = `http://127.0.0.1:${triton.httpPort}/v2/models`;
+    base = `${server.http}/v2/models`;
   });
-  after(() => triton.stop());
+  after(() => server.stop());
 
   const infer = async (model: string, x: number, id: string) => {
     const response = await fetch(`${base}/${model}/infer`, {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { DynamicBatcher, type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts';
+import { otlpTraceConfig, startTriton } from '../helpers/server.ts';
 import { findSpan, type OtlpReceiver, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c12666c';
@@ -17,27 +18,24 @@ const slow: InferFunc = async (requests) => {
 };
 
 async function startServer(responseTraceHeaders: boolean | undefined, receiver?: OtlpReceiver): Promise<Triton> {
-  const triton = new Triton({
+  const server = await startTriton({
     env: {},
     config: {
-      httpPort: 0,
       allowGrpc: false,
-      allowMetrics: false,
       ...(responseTraceHeaders !== undefined && { responseTraceHeaders }),
-      ...(receiver && {
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
-      }),
+      ...(receiver && { traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] }),
     },
+    models: [
+      {
+        modelName: 'slow',
+        inferFunc: slow,
+        inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
+        outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
+        config: ModelConfig({ maxBatchSize: 0 }),
+      },
+    ],
   });
-  triton.bind({
-    modelName: 'slow',
-    inferFunc: slow,
-    inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
-    outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
-    config: ModelConfig({ maxBatchSize: 0 }),
-  });
-  await triton.run();
-  return triton;
+  return server.triton;
 }
 
 async function infer(triton: Triton, headers: Record<string, string> = {}, datatype = 'INT32'): Promise<Response> {

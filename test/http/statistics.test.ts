@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ModelConfig, Tensor, Triton } from '../../src/index.ts';
+import { ModelConfig, Tensor } from '../../src/index.ts';
+import { startTriton, type TestServer } from '../helpers/server.ts';
 
 interface Duration {
   count: number;
@@ -18,25 +19,28 @@ interface ModelStats {
 }
 
 describe('statistics and logging extensions over HTTP', () => {
-  let triton: Triton;
+  let server: TestServer;
   let base: string;
   before(async () => {
-    triton = new Triton({ config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false } });
-    triton.bind({
-      modelName: 'slow',
-      inferFunc: async (requests) => {
-        await sleep(20);
-        if (requests.some((r) => r.id === 'fail')) throw new Error('failed on purpose');
-        return requests.map((r) => ({ y: r.data.x! }));
+    server = await startTriton({
+      config: { allowGrpc: false },
+      bind: (triton) => {
+        triton.bind({
+          modelName: 'slow',
+          inferFunc: async (requests) => {
+            await sleep(20);
+            if (requests.some((r) => r.id === 'fail')) throw new Error('failed on purpose');
+            return requests.map((r) => ({ y: r.data.x! }));
+          },
+          inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
+          outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
+          config: ModelConfig({ maxBatchSize: 8 }),
+        });
       },
-      inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
-      outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
-      config: ModelConfig({ maxBatchSize: 8 }),
     });
-    await triton.run();
-    base = `http://127.0.0.1:${triton.httpPort}/v2`;
+    base = `${server.http}/v2`;
   });
-  after(() => triton.stop());
+  after(() => server.stop());
 
   const infer = (rows: number, id = 'ok') =>
     fetch(`${base}/models/slow/infer`, {

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type DecoupledInferFunc, type InferFunc, ModelConfig, NDArray, type Request, Tensor, Triton } from '../../src/index.ts';
-
-const LOCAL = { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false };
+import { type DecoupledInferFunc, type InferFunc, ModelConfig, NDArray, type Request, Tensor } from '../../src/index.ts';
+import { startTriton, type TestServer } from '../helpers/server.ts';
+import { Recorder, until, within } from '../helpers/within.ts';
 
 describe('streaming and cancellation over HTTP', () => {
-  let triton: Triton;
+  let server: TestServer;
   let url: string;
-  const seen: { id: string; aborted: boolean }[] = [];
-  const started: string[] = [];
+  const seen = new Recorder<{ id: string; aborted: boolean }>();
+  const started = new Recorder<string>();
   let release = (): void => {};
 
   /** Blocks until released; records which requests it ran and whether they were cancelled by then. */
@@ -19,7 +18,7 @@ describe('streaming and cancellation over HTTP', () => {
       release = resolve;
       for (const r of requests) r.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    for (const r of requests) seen.push({ id: r.id, aborted: r.signal.aborted });
+    seen.push(...requests.map((r) => ({ id: r.id, aborted: r.signal.aborted })));
     return requests.map((r) => ({ y: r.data.x! }));
   };
 
@@ -30,17 +29,28 @@ describe('streaming and cancellation over HTTP', () => {
   };
 
   before(async () => {
-    triton = new Triton({ config: LOCAL });
     const io = {
       inputs: [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })],
       outputs: [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })],
     };
-    triton.bind({ modelName: 'blocking', inferFunc: blocking, ...io, config: ModelConfig({ maxBatchSize: 0 }) });
-    triton.bind({ modelName: 'counting', inferFunc: counting, ...io, config: ModelConfig({ decoupled: true, maxBatchSize: 1 }) });
-    await triton.run();
-    url = `http://127.0.0.1:${triton.httpPort}/v2/models`;
+    server = await startTriton({
+      // The metrics endpoint tells when a request waits in the model's queue.
+      config: { allowGrpc: false, allowMetrics: true, metricsPort: 0 },
+      models: [
+        { modelName: 'blocking', inferFunc: blocking, ...io, config: ModelConfig({ maxBatchSize: 0 }) },
+        { modelName: 'counting', inferFunc: counting, ...io, config: ModelConfig({ decoupled: true, maxBatchSize: 1 }) },
+      ],
+    });
+    url = `${server.http}/v2/models`;
   });
-  after(() => triton.stop());
+  after(() => server.stop());
+
+  /** Requests of model `blocking` waiting in its queue (`nv_inference_pending_request_count`). */
+  async function queued(): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${server.triton.metricsPort}/metrics`)).text();
+    const match = /^nv_inference_pending_request_count\{[^}]*model="blocking"[^}]*\} (\d+)$/m.exec(text);
+    return Number(match?.[1] ?? 0);
+  }
 
   const inferBlocking = (id: string, signal?: AbortSignal) =>
     fetch(`${url}/blocking/infer`, {
@@ -72,30 +82,28 @@ describe('streaming and cancellation over HTTP', () => {
   });
 
   it('a running request sees request.signal abort when its client disconnects', async () => {
-    seen.length = 0;
+    seen.clear();
     const client = new AbortController();
     const pending = inferBlocking('running', client.signal).catch(() => 'aborted');
-    while (!started.includes('running')) await sleep(5);
+    await started.includes('running');
     client.abort();
-    assert.equal(await pending, 'aborted');
-    while (seen.length === 0) await sleep(5);
-    assert.deepEqual(seen, [{ id: 'running', aborted: true }]);
+    assert.equal(await within(pending), 'aborted');
+    assert.deepEqual(await seen.until((s) => s.length > 0), [{ id: 'running', aborted: true }]);
   });
 
   it('a queued request leaves the queue when its client disconnects', async () => {
-    seen.length = 0;
+    seen.clear();
     const first = inferBlocking('first');
-    while (!started.includes('first')) await sleep(5);
+    await started.includes('first');
     const client = new AbortController();
-    const queued = inferBlocking('queued', client.signal).catch(() => 'aborted');
-    await sleep(50);
+    const second = inferBlocking('queued', client.signal).catch(() => 'aborted');
+    await until(async () => (await queued()) === 1, 5000, "the second request to wait in the model's queue");
     client.abort();
-    assert.equal(await queued, 'aborted');
-    await sleep(20);
+    assert.equal(await within(second), 'aborted');
+    await until(async () => (await queued()) === 0, 5000, 'the cancelled request to leave the queue');
     release();
-    assert.equal((await first).status, 200);
-    await sleep(50);
-    assert.deepEqual(seen.map((s) => s.id), ['first']);
-    assert.ok(!started.includes('queued'), 'the cancelled request never reached the infer function');
+    assert.equal((await within(first)).status, 200);
+    assert.deepEqual(seen.values.map((s) => s.id), ['first']);
+    assert.ok(!started.values.includes('queued'), 'the cancelled request never reached the infer function');
   });
 });

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseMetricsConfig } from '../../src/config/metrics-config.ts';
 import { acceptsOpenMetrics } from '../../src/frontends/metrics/metrics-handler.ts';
-import { type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts';
+import { type InferFunc, ModelConfig, Tensor, type Triton } from '../../src/index.ts';
+import { otlpTraceConfig, startTriton } from '../helpers/server.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { parseExposition } from './prometheus-text.ts';
 
@@ -55,27 +56,26 @@ function parseOpenMetrics(text: string): OpenMetricsSample[] {
 const simple: InferFunc = (requests) => requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
 
 async function startServer(metricsConfig: string[], receiver?: OtlpReceiver): Promise<Triton> {
-  const triton = new Triton({
+  const server = await startTriton({
     env: {},
     config: {
-      httpPort: 0,
       metricsPort: 0,
+      allowMetrics: true,
       allowGrpc: false,
       metricsConfig,
-      ...(receiver && {
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
-      }),
+      ...(receiver && { traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] }),
     },
+    models: [
+      {
+        modelName: 'simple',
+        inferFunc: simple,
+        inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
+        outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
+        config: ModelConfig({ maxBatchSize: 0 }),
+      },
+    ],
   });
-  triton.bind({
-    modelName: 'simple',
-    inferFunc: simple,
-    inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
-    outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
-    config: ModelConfig({ maxBatchSize: 0 }),
-  });
-  await triton.run();
-  return triton;
+  return server.triton;
 }
 
 async function infer(triton: Triton, traceparent?: string): Promise<void> {

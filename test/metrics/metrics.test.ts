@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { register as globalRegistry } from 'prom-client';
 import { type InferFunc, type LogSink, ModelConfig, setLogSink, Tensor, Triton } from '../../src/index.ts';
 import { type Exposition, parseExposition, samplesOf, valueOf } from './prometheus-text.ts';
+import { until } from '../helpers/within.ts';
 
 const LOCAL = {
   httpPort: 0,
@@ -65,12 +65,6 @@ function bindGated(triton: Triton, modelName: string, wait: () => Promise<void>,
 
 const body = (rows: number): string =>
   JSON.stringify({ inputs: [{ name: 'x', datatype: 'INT32', shape: [rows, 1], data: Array(rows).fill(1) }] });
-
-/** Polls `probe` every 10 ms until it returns true or 5 s pass. */
-async function until(probe: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await probe()) && Date.now() < deadline) await sleep(10);
-}
 
 describe('metrics endpoint', () => {
   const logs: string[] = [];

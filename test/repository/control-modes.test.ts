@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Triton } from '../../src/index.ts';
-import { within } from '../helpers/within.ts';
+import { until as untilHolds, within } from '../helpers/within.ts';
 import { index, post, repositoryFolder, serveRepository, tagModel, tagOf } from './repository-fixture.ts';
 
 const REFUSED = 'explicit model load / unload is not allowed if polling is enabled';
@@ -188,14 +188,7 @@ describe('model repository: control mode poll', () => {
     const { base } = served;
     assert.equal(await tagOf(base, 'm'), 1);
 
-    const until = async (what: string, check: () => Promise<boolean>): Promise<void> =>
-      within(
-        (async () => {
-          while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
-        })(),
-        10_000,
-        what,
-      );
+    const until = (what: string, check: () => Promise<boolean>): Promise<void> => untilHolds(check, 10_000, what, 50);
     repo.write('m', undefined, 'tag.mjs', 'export const TAG = 2;\n');
     await until('the helper change to be served', async () => (await tagOf(base, 'm')) === 2);
 
@@ -232,14 +225,7 @@ describe('model repository: reload under load', () => {
     const client = async (): Promise<void> => {
       while (!stop) seen.push(await tagOf(base, 'slow'));
     };
-    const until = (what: string, check: () => boolean): Promise<void> =>
-      within(
-        (async () => {
-          while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-        })(),
-        10_000,
-        what,
-      );
+    const until = (what: string, check: () => boolean): Promise<void> => untilHolds(check, 10_000, what);
     const clients = Array.from({ length: 8 }, client);
     await until('the first version to answer', () => seen.includes(1));
     for (const tag of [2, 3, 4]) {

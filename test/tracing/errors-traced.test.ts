@@ -15,6 +15,7 @@ import {
   StatusCodeNumber,
   startOtlpReceiver,
 } from '../fixtures/otlp-receiver.ts';
+import { eventually } from '../helpers/within.ts';
 
 /** Resolves the next time `n` calls are blocked in the infer function; `release` lets them go. */
 class Gate {
@@ -46,17 +47,6 @@ class Gate {
       this.#entered();
       this.#entered = undefined;
     }
-  }
-}
-
-/** Polls `read` (every turn of the event loop) until `done`, for at most 5 s. */
-async function eventually<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const value = read();
-    if (done(value)) return value;
-    assert.ok(Date.now() < deadline, 'in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { context, trace } from '@opentelemetry/api';
 import { ErrorCode, type TritonError } from '../../src/errors.ts';
@@ -14,6 +16,7 @@ import {
   StatusCodeNumber,
   startOtlpReceiver,
 } from '../fixtures/otlp-receiver.ts';
+import { until, within } from '../helpers/within.ts';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c12666c';
 const PARENT_ID = 'b7ad6b7169242424';
@@ -67,15 +70,28 @@ async function infer(triton: Triton, headers: Record<string, string> = {}, id?: 
   return response;
 }
 
+/** Resolves when a connection this process opens to `port` is refused (heard through node:net's diagnostics channel). */
+function connectionRefused(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const onSocket = (message: unknown): void => {
+      (message as { socket: Socket }).socket.once('error', (error: NodeJS.ErrnoException & { port?: number }) => {
+        if (error.code !== 'ECONNREFUSED' || error.port !== port) return;
+        diagnosticsChannel.unsubscribe('net.client.socket', onSocket);
+        resolve();
+      });
+    };
+    diagnosticsChannel.subscribe('net.client.socket', onSocket);
+  });
+}
+
 const roots = (spans: OtlpSpan[]) => spans.filter((s) => s.name === 'InferRequest');
 
-/** Waits until no new span arrives for a while, then returns every span received. */
-async function settledSpans(receiver: OtlpReceiver, quietMs = 150): Promise<OtlpSpan[]> {
-  let count = -1;
-  while (receiver.spans.length !== count) {
-    count = receiver.spans.length;
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
-  }
+/**
+ * Every span received, once the server is stopped: its stop exports the spans still queued and waits for the
+ * collector's answer, so that nothing arrives later (no quiet period to wait out).
+ */
+async function settledSpans(receiver: OtlpReceiver, triton: Triton): Promise<OtlpSpan[]> {
+  await triton.stop();
   return receiver.spans;
 }
 
@@ -201,7 +217,7 @@ describe('OpenTelemetry mode over HTTP', () => {
     const triton = await tracedServer(receiver, []);
     try {
       await infer(triton);
-      while (receiver.exports === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await until(() => receiver.exports > 0, 5000, 'the first (refused) export');
       receiver.status = 200;
       const spans = await receiver.waitForSpans(4, 5_000);
       assert.deepEqual(spanNamesCount(spans), { InferRequest: 1, simple: 1, compute: 1, infer_callable: 1 });
@@ -239,8 +255,7 @@ describe('OpenTelemetry mode over HTTP', () => {
       receiver.clear();
       const triton = await tracedServer(receiver, [`rate=${rate}`]);
       for (let i = 0; i < 20; i++) await infer(triton);
-      await triton.stop();
-      assert.equal(roots(await settledSpans(receiver)).length, expected);
+      assert.equal(roots(await settledSpans(receiver, triton)).length, expected);
     });
   }
 
@@ -254,8 +269,7 @@ describe('OpenTelemetry mode over HTTP', () => {
       await infer(triton, { traceparent: TRACEPARENT });
       await infer(triton);
     }
-    await triton.stop();
-    const rootSpans = roots(await settledSpans(receiver));
+    const rootSpans = roots(await settledSpans(receiver, triton));
     assert.equal(rootSpans.filter((s) => s.parentSpanId === '').length, 1);
     assert.equal(rootSpans.filter((s) => s.parentSpanId === PARENT_ID).length, 10);
   });
@@ -265,8 +279,7 @@ describe('OpenTelemetry mode over HTTP', () => {
     const triton = await tracedServer(receiver, ['rate=0']);
     for (let i = 0; i < 10; i++) await infer(triton);
     await infer(triton, { traceparent: TRACEPARENT });
-    await triton.stop();
-    const rootSpans = roots(await settledSpans(receiver));
+    const rootSpans = roots(await settledSpans(receiver, triton));
     assert.equal(rootSpans.length, 1);
     assert.equal(rootSpans[0]!.parentSpanId, PARENT_ID);
   });
@@ -276,8 +289,7 @@ describe('OpenTelemetry mode over HTTP', () => {
     const triton = await tracedServer(receiver, ['level=OFF']);
     await infer(triton, { traceparent: TRACEPARENT });
     await infer(triton);
-    await triton.stop();
-    assert.equal((await settledSpans(receiver)).length, 0);
+    assert.equal((await settledSpans(receiver, triton)).length, 0);
   });
 
   it("nests the infer function's spans under infer_callable and marks a failing call", async () => {
@@ -304,8 +316,7 @@ describe('OpenTelemetry mode over HTTP', () => {
     });
     assert.equal((await infer(triton)).status, 200);
     assert.equal((await infer(triton, {}, 'fail')).status, 500);
-    await triton.stop();
-    const spans = await settledSpans(receiver);
+    const spans = await settledSpans(receiver, triton);
     const [ok, failed] = roots(spans).map((root) => spans.filter((s) => s.traceId === root.traceId));
     assert.deepEqual(parentMap(ok!), {
       InferRequest: ['simple'],
@@ -337,8 +348,7 @@ describe('OpenTelemetry mode over HTTP', () => {
       return requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
     });
     assert.equal((await infer(triton)).status, 200);
-    await triton.stop();
-    const spans = await settledSpans(receiver);
+    const spans = await settledSpans(receiver, triton);
     assert.deepEqual(parentMap(spans), {
       InferRequest: ['simple'],
       simple: ['compute'],
@@ -369,8 +379,7 @@ describe('OpenTelemetry mode over HTTP', () => {
       return requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
     });
     await Promise.all(Array.from({ length: 5 }, () => infer(triton)));
-    await triton.stop();
-    const spans = await settledSpans(receiver);
+    const spans = await settledSpans(receiver, triton);
     assert.equal(roots(spans).length, 5);
     for (const root of roots(spans)) {
       const tree = spans.filter((s) => s.traceId === root.traceId);
@@ -382,8 +391,7 @@ describe('OpenTelemetry mode over HTTP', () => {
     receiver.clear();
     const triton = await tracedServer(receiver, ['opentelemetry,bsp_max_export_batch_size=1']);
     await infer(triton);
-    await triton.stop();
-    await settledSpans(receiver);
+    await settledSpans(receiver, triton);
     assert.equal(receiver.spans.length, 4);
     assert.equal(receiver.exports, 4);
   });
@@ -392,9 +400,10 @@ describe('OpenTelemetry mode over HTTP', () => {
     const down = await startOtlpReceiver();
     const url = down.url;
     await down.close();
+    const refused = connectionRefused(Number(new URL(url).port));
     const triton = await tracedServer({ url } as OtlpReceiver, ['opentelemetry,bsp_schedule_delay=1']);
     for (let i = 0; i < 5; i++) assert.equal((await infer(triton)).status, 200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await within(refused, 5000, 'an export to the unreachable collector');
     assert.equal((await infer(triton)).status, 200);
     const started = performance.now();
     await triton.stop();

@@ -3,6 +3,8 @@
  * the retry policy around it, and the protobuf writer's length and 64-bit sum helpers.
  */
 import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
@@ -459,8 +461,17 @@ describe('createSocketHttpTransport', () => {
       socket.write(reply('200 OK', {}));
       setTimeout(() => socket.destroy(), 20);
     }, async ({ transport, server }) => {
-      assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The transport's socket, heard through node:net's diagnostics channel, to wait for its close.
+      const sockets: Socket[] = [];
+      const onSocket = (message: unknown): void => void sockets.push((message as { socket: Socket }).socket);
+      diagnosticsChannel.subscribe('net.client.socket', onSocket);
+      try {
+        assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
+      } finally {
+        diagnosticsChannel.unsubscribe('net.client.socket', onSocket);
+      }
+      assert.equal(sockets.length, 1);
+      if (!sockets[0]!.closed) await within(once(sockets[0]!, 'close'), 5000, 'the transport to see the collector close the connection');
       // The closed socket left the idle pool, so the next send connects again and succeeds.
       assert.equal((await transport.send(PAYLOAD, 5000)).status, 'success');
       assert.equal(server.connections(), 2);

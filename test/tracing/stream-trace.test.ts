@@ -9,17 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { DecoupledModelClient } from '../../src/client/index.ts';
 import { type DecoupledInferFunc, ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import { type OtlpReceiver, type OtlpSpan, StatusCodeNumber, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
-
-/** Reads `read()` until `done` says so, for at most 5 s. */
-async function eventually<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const value = read();
-    if (done(value)) return value;
-    assert.ok(Date.now() < deadline, 'in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { eventually } from '../helpers/within.ts';
 
 describe('streamed responses traced', () => {
   let receiver: OtlpReceiver;

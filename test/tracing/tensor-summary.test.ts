@@ -7,36 +7,30 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
-import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { ModelConfig, NDArray, Tensor, type Triton } from '../../src/index.ts';
+import { otlpTraceConfig, startTriton } from '../helpers/server.ts';
 import { MAX_PREVIEW_BYTES, previewText } from '../../src/tracing/tensor-summary.ts';
 import { parseTraceConfig } from '../../src/tracing/trace-config.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 
 async function startServer(receiver: OtlpReceiver, config: readonly string[]): Promise<Triton> {
-  const triton = new Triton({
-    config: {
-      httpPort: 0,
-      grpcPort: 0,
-      httpAddress: '127.0.0.1',
-      grpcAddress: '127.0.0.1',
-      allowMetrics: false,
-      exitTimeoutSecs: 5,
-      traceConfig: ['rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10', ...config],
-    },
+  const server = await startTriton({
+    config: { traceConfig: [...otlpTraceConfig(receiver.url), ...config] },
+    models: [
+      {
+        modelName: 'double',
+        inferFunc: (requests) =>
+          requests.map((r) => {
+            if (r.parameters.touch) r.span.setAttribute('touched', true);
+            return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+          }),
+        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [3] })],
+        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [3] })],
+        config: ModelConfig({ maxBatchSize: 8 }),
+      },
+    ],
   });
-  triton.bind({
-    modelName: 'double',
-    inferFunc: (requests) =>
-      requests.map((r) => {
-        if (r.parameters.touch) r.span.setAttribute('touched', true);
-        return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
-      }),
-    inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [3] })],
-    outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [3] })],
-    config: ModelConfig({ maxBatchSize: 8 }),
-  });
-  await triton.run();
-  return triton;
+  return server.triton;
 }
 
 /** The model span of one request sent over `url`. */

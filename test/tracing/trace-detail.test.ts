@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
-import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { ModelConfig, NDArray, Tensor, type Triton } from '../../src/index.ts';
+import { otlpTraceConfig, startTriton } from '../helpers/server.ts';
 import { parseTraceConfig } from '../../src/tracing/trace-config.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 
@@ -17,19 +18,9 @@ const TREES = {
 } as const;
 
 async function startServer(receiver: OtlpReceiver, extra: readonly string[]): Promise<Triton> {
-  const triton = new Triton({
-    config: {
-      httpPort: 0,
-      grpcPort: 0,
-      httpAddress: '127.0.0.1',
-      grpcAddress: '127.0.0.1',
-      allowMetrics: false,
-      exitTimeoutSecs: 5,
-      traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10', ...extra],
-    },
-  });
-  for (const modelName of ['double', 'other']) {
-    triton.bind({
+  const server = await startTriton({
+    config: { traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url), ...extra] },
+    models: ['double', 'other'].map((modelName) => ({
       modelName,
       inferFunc: (requests) =>
         requests.map((r) => {
@@ -39,10 +30,9 @@ async function startServer(receiver: OtlpReceiver, extra: readonly string[]): Pr
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
       config: ModelConfig({ maxBatchSize: 8 }),
-    });
-  }
-  await triton.run();
-  return triton;
+    })),
+  });
+  return server.triton;
 }
 
 /** An HTTP inference request to `model` with `headers`. */

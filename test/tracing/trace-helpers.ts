@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type InferFunc, ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { type InferFunc, ModelConfig, NDArray, Tensor, type Triton } from '../../src/index.ts';
+import { startTriton } from '../helpers/server.ts';
+import { until } from '../helpers/within.ts';
 
 /** Triton's QA `simple` model: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1. */
 export const simpleInfer: InferFunc = (requests) =>
@@ -24,8 +25,8 @@ export const simpleInfer: InferFunc = (requests) =>
 
 const INT32_16 = { dtype: 'INT32', shape: [16] } as const;
 
-/** A running server with its base URL and a fresh directory for trace files. */
-export interface TracedServer {
+/** A running server with its base URL and a fresh directory for trace files (`await using` stops it). */
+export interface TracedServer extends AsyncDisposable {
   readonly triton: Triton;
   readonly base: string;
   readonly dir: string;
@@ -49,27 +50,27 @@ export interface ServerOptions {
 export async function startServer(traceConfig: readonly string[], options: ServerOptions = {}): Promise<TracedServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-triton-'));
   const file = path.join(dir, options.fileName ?? 'trace.log');
-  const triton = new Triton({
+  const server = await startTriton({
     config: {
-      httpPort: 0,
-      httpAddress: '127.0.0.1',
       allowGrpc: false,
-      allowMetrics: false,
-      exitTimeoutSecs: 5,
       traceConfig: traceConfig.map((entry) => entry.replace('{file}', file)),
     },
-  });
-  for (const modelName of options.models ?? ['simple']) {
-    triton.bind({
+    models: (options.models ?? ['simple']).map((modelName) => ({
       modelName,
       inferFunc: options.inferFunc ?? simpleInfer,
       inputs: [Tensor({ name: 'INPUT0', ...INT32_16 }), Tensor({ name: 'INPUT1', ...INT32_16 })],
       outputs: [Tensor({ name: 'OUTPUT0', ...INT32_16 }), Tensor({ name: 'OUTPUT1', ...INT32_16 })],
       config: ModelConfig({ maxBatchSize: 8 }),
-    });
-  }
-  await triton.run();
-  return { triton, base: `http://127.0.0.1:${triton.httpPort}`, dir, file };
+    })),
+  });
+  const traced: TracedServer = {
+    triton: server.triton,
+    base: server.http,
+    dir,
+    file,
+    [Symbol.asyncDispose]: () => stopServer(traced),
+  };
+  return traced;
 }
 
 /** Stops the server and removes its trace directory. */
@@ -101,12 +102,8 @@ export async function infer(server: TracedServer, n = 1, model = 'simple'): Prom
  * Waits until `condition` holds (at most `timeoutMs`). A request's trace completes when the server sees its
  * response closed, which can be just after the client got the response.
  */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
+export function waitFor(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  return until(condition, timeoutMs, what);
 }
 
 /** An HTTP answer: status and JSON body. */
