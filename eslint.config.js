@@ -18,8 +18,25 @@ const { default: tseslint } = await import('typescript-eslint');
 
 /** The modules directly under src/: its folders and its top-level files. */
 const LAYERS = [
-  'tensor', 'wire', 'protocol', 'core', 'frontends', 'tracing', 'client', 'viewer', 'cli', 'config', 'repository',
-  'errors', 'logger', 'closest-name', 'version', 'triton', 'index', 'server-counters', 'uncaught-errors',
+  'tensor',
+  'wire',
+  'protocol',
+  'core',
+  'frontends',
+  'tracing',
+  'client',
+  'viewer',
+  'cli',
+  'config',
+  'repository',
+  'errors',
+  'logger',
+  'closest-name',
+  'version',
+  'triton',
+  'index',
+  'server-counters',
+  'uncaught-errors',
 ];
 
 /**
@@ -42,7 +59,15 @@ const BOUNDARIES = {
   'src/core/**': {
     allow: ['tensor', 'wire', 'errors', 'logger', 'closest-name', 'version'],
     typeOnly: ['config'],
-    packages: ['node:http', 'node:https', 'node:http2', '@grpc/*', 'undici', '@opentelemetry/sdk-*', '@opentelemetry/exporter-*'],
+    packages: [
+      'node:http',
+      'node:https',
+      'node:http2',
+      '@grpc/*',
+      'undici',
+      '@opentelemetry/sdk-*',
+      '@opentelemetry/exporter-*',
+    ],
     typePackages: ['@opentelemetry/api'],
   },
   'src/frontends/**': {
@@ -58,7 +83,10 @@ const BOUNDARIES = {
   'src/client/**': { allow: ['tensor', 'wire', 'protocol'] },
   'src/viewer/**': { allow: ['wire', 'logger'] },
   'src/config/**': { allow: ['errors', 'logger', 'closest-name', 'version'], only: { viewer: ['viewer-settings.ts'] } },
-  'src/repository/**': { allow: ['tensor', 'core', 'errors', 'logger', 'closest-name', 'version'], typeOnly: ['config'] },
+  'src/repository/**': {
+    allow: ['tensor', 'core', 'errors', 'logger', 'closest-name', 'version'],
+    typeOnly: ['config'],
+  },
   // Files directly under src/ (`root`): the error class maps the tensor layer's error and reads the one status table.
   'src/errors.ts': { root: true, allow: [], only: { tensor: ['tensor-error.ts'], protocol: ['status-codes.ts'] } },
   'src/{logger,closest-name,version}.ts': { root: true, allow: [] },
@@ -78,11 +106,19 @@ function boundaryRule(rule) {
   }
   const plainTypeOnly = typeOnly.filter((name) => !narrowed.some(([n]) => n === name));
   if (plainTypeOnly.length > 0) {
-    patterns.push({ regex: reach(plainTypeOnly, rule.root), message: `${message} (types only)`, allowTypeImports: true });
+    patterns.push({
+      regex: reach(plainTypeOnly, rule.root),
+      message: `${message} (types only)`,
+      allowTypeImports: true,
+    });
   }
   const packages = [
     ...(rule.packages ?? []).map((group) => ({ group: [group], message })),
-    ...(rule.typePackages ?? []).map((group) => ({ group: [group], message: `${message} (types only)`, allowTypeImports: true })),
+    ...(rule.typePackages ?? []).map((group) => ({
+      group: [group],
+      message: `${message} (types only)`,
+      allowTypeImports: true,
+    })),
   ];
   return ['error', { patterns: [...patterns, ...packages] }];
 }
@@ -108,7 +144,11 @@ export default tseslint.config(
       // node:test's test(), describe() and friends return promises the runner itself awaits.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
@@ -128,7 +168,8 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "ImportExpression[source.value=/(^|\\/)(frontends|protocol|tracing|client|viewer|cli)\\//]:not([source.value='../../tracing/worker-spans.ts'])",
+          selector:
+            "ImportExpression[source.value=/(^|\\/)(frontends|protocol|tracing|client|viewer|cli)\\//]:not([source.value='../../tracing/worker-spans.ts'])",
           message: 'breaks the layer rules of ARCHITECTURE.md: core/ loads only tracing/worker-spans.ts dynamically',
         },
       ],

@@ -35,7 +35,15 @@ write('trivial', model(0, false));
 write('table', model(0, true));
 
 const triton = new Triton({
-  config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false, modelRepository: root, modelControlMode: 'explicit', loadModel: ['*'] },
+  config: {
+    httpPort: 0,
+    httpAddress: '127.0.0.1',
+    allowGrpc: false,
+    allowMetrics: false,
+    modelRepository: root,
+    modelControlMode: 'explicit',
+    loadModel: ['*'],
+  },
   env: {},
 });
 await triton.run();
@@ -45,7 +53,10 @@ const memory = (): NodeJS.MemoryUsage => {
   return process.memoryUsage();
 };
 const kib = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${(bytes / RELOADS / 1024).toFixed(1)} KiB`;
-for (const [name, table] of [['trivial', false], ['table', true]] as const) {
+for (const [name, table] of [
+  ['trivial', false],
+  ['table', true],
+] as const) {
   const before = memory();
   for (let i = 1; i <= RELOADS; i++) {
     write(name, model(i, table));

@@ -81,16 +81,24 @@ const capturedSpans = bodies.reduce(
   (sum, body) => sum + decodeOtlpProtobuf(body).spans.filter((span) => !span.name.startsWith('batch ')).length,
   0,
 );
-if (capturedSpans !== REQUESTS * 4) throw new Error(`captured ${capturedSpans} request spans, expected ${REQUESTS * 4}`);
+if (capturedSpans !== REQUESTS * 4)
+  throw new Error(`captured ${capturedSpans} request spans, expected ${REQUESTS * 4}`);
 
 // 2. Where each body holds trace ids and times, to make copies with new traces.
-interface Places { traceIds: number[]; times: number[] }
+interface Places {
+  traceIds: number[];
+  times: number[];
+}
 const places = bodies.map(locate);
 
 function locate(body: Buffer): Places {
   const found: Places = { traceIds: [], times: [] };
   // Field paths: request.1 resourceSpans → .2 scopeSpans → .2 span → {1 trace id, 7/8 times, 11 events (.1 time), 13 links (.1 trace id)}.
-  const walk = (start: number, end: number, kind: 'request' | 'resourceSpans' | 'scopeSpans' | 'span' | 'event' | 'link'): void => {
+  const walk = (
+    start: number,
+    end: number,
+    kind: 'request' | 'resourceSpans' | 'scopeSpans' | 'span' | 'event' | 'link',
+  ): void => {
     let at = start;
     while (at < end) {
       let tag = 0;
@@ -106,7 +114,8 @@ function locate(body: Buffer): Places {
       if (wire === 0) {
         while (body[at++]! >= 0x80);
       } else if (wire === 1) {
-        if ((kind === 'span' && (field === 7 || field === 8)) || (kind === 'event' && field === 1)) found.times.push(at);
+        if ((kind === 'span' && (field === 7 || field === 8)) || (kind === 'event' && field === 1))
+          found.times.push(at);
         at += 8;
       } else if (wire === 5) {
         at += 4;
@@ -120,12 +129,17 @@ function locate(body: Buffer): Places {
           if (byte < 0x80) break;
         }
         const next =
-          kind === 'request' && field === 1 ? 'resourceSpans'
-          : kind === 'resourceSpans' && field === 2 ? 'scopeSpans'
-          : kind === 'scopeSpans' && field === 2 ? 'span'
-          : kind === 'span' && field === 11 ? 'event'
-          : kind === 'span' && field === 13 ? 'link'
-          : undefined;
+          kind === 'request' && field === 1
+            ? 'resourceSpans'
+            : kind === 'resourceSpans' && field === 2
+              ? 'scopeSpans'
+              : kind === 'scopeSpans' && field === 2
+                ? 'span'
+                : kind === 'span' && field === 11
+                  ? 'event'
+                  : kind === 'span' && field === 13
+                    ? 'link'
+                    : undefined;
         if (next !== undefined) walk(at, at + length, next);
         else if (field === 1 && (kind === 'span' || kind === 'link') && length === 16) found.traceIds.push(at);
         at += length;
@@ -194,7 +208,11 @@ gc();
 const heapAfter = process.memoryUsage().heapUsed;
 
 // 4. Fetch and search through the query API.
-async function timed(path: string, runs: number, store: TraceStore = memory): Promise<{ medianMs: number; maxMs: number; bytes: number }> {
+async function timed(
+  path: string,
+  runs: number,
+  store: TraceStore = memory,
+): Promise<{ medianMs: number; maxMs: number; bytes: number }> {
   const times: number[] = [];
   let bytes = 0;
   for (let r = 0; r < runs; r++) {

@@ -62,7 +62,14 @@ function echoModel(kind: 'KIND_CPU' | 'KIND_WORKER'): Model {
 }
 
 const inferOn = (model: Model) => (data: Float32Array) =>
-  model.infer({ modelName: 'echo', modelVersion: -1, id: '', inputs: { x: new NDArray('FP32', data, [data.length]) }, parameters: {}, requestedOutputs: undefined });
+  model.infer({
+    modelName: 'echo',
+    modelVersion: -1,
+    id: '',
+    inputs: { x: new NDArray('FP32', data, [data.length]) },
+    parameters: {},
+    requestedOutputs: undefined,
+  });
 
 async function hop(): Promise<{ smallOnMain: number; smallOnWorker: number }> {
   const result = { smallOnMain: 0, smallOnWorker: 0 };

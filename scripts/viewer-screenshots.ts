@@ -60,7 +60,7 @@ try {
   await client();
   await sleep(500);
   const guide = viewer.store.search({ service: 'upstream-service', limit: 1 })[0];
-  if (!guide) throw new Error("the client-propagation trace did not arrive");
+  if (!guide) throw new Error('the client-propagation trace did not arrive');
 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -76,7 +76,10 @@ try {
 
   const inferRequest = guide.find((s) => s.name === 'InferRequest')!;
   await page.goto(`${viewer.url}trace/${guide[0]!.traceId}`);
-  await page.locator('.wf-row').nth(guide.length - 1).waitFor();
+  await page
+    .locator('.wf-row')
+    .nth(guide.length - 1)
+    .waitFor();
   await page.click(`.wf-row[data-span-id="${inferRequest.spanId}"]`);
   await page.locator('.wf-detail .rank').filter({ hasText: /\S/ }).waitFor();
   // The client's first call includes its connection set-up; zoomed into the server's part, its spans are legible.

@@ -28,7 +28,12 @@ export const LOG_FORMATS = ['default', 'ISO8601', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The level names of the `json` format. */
-const LEVEL_NAME: Readonly<Record<LogLevel, string>> = { error: 'ERROR', warn: 'WARNING', info: 'INFO', verbose: 'VERBOSE' };
+const LEVEL_NAME: Readonly<Record<LogLevel, string>> = {
+  error: 'ERROR',
+  warn: 'WARNING',
+  info: 'INFO',
+  verbose: 'VERBOSE',
+};
 
 const state = {
   verbose: 0,
@@ -132,10 +137,7 @@ const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\
  */
 export function escapeControlCharacters(message: string): string {
   if (!CONTROL.test(message)) return message;
-  return message.replace(
-    CONTROLS,
-    (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return message.replace(CONTROLS, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

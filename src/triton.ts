@@ -85,7 +85,9 @@ export class Triton {
     this.#service.add(model);
     if (this.#config) {
       this.#warnIfUncached(model);
-      model.ready().catch((error: unknown) => log.error(`model '${model.name}' cannot serve: ${(error as Error).message}`));
+      model
+        .ready()
+        .catch((error: unknown) => log.error(`model '${model.name}' cannot serve: ${(error as Error).message}`));
     }
     return this;
   }
@@ -164,7 +166,12 @@ export class Triton {
     if (config.allowGrpc) {
       const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');
       this.#grpc = await startGrpcFrontend(
-        { service: this.#service, serverMetadata: () => this.#metadata(), tracing, responseTraceHeaders: config.responseTraceHeaders },
+        {
+          service: this.#service,
+          serverMetadata: () => this.#metadata(),
+          tracing,
+          responseTraceHeaders: config.responseTraceHeaders,
+        },
         config.grpcAddress,
         config.grpcPort,
         {
@@ -239,7 +246,9 @@ export class Triton {
       const { startTraceViewerWorker } = await import('./viewer/viewer-worker.ts');
       this.#viewer = await startTraceViewerWorker(settings);
     } catch (error) {
-      log.warn(`${(error as Error).message}. The server runs without its trace viewer (TS_TRITON_TRACE_VIEWER=false turns it off).`);
+      log.warn(
+        `${(error as Error).message}. The server runs without its trace viewer (TS_TRITON_TRACE_VIEWER=false turns it off).`,
+      );
       return;
     }
     const viewer = this.#viewer;

@@ -28,7 +28,9 @@ function record(kind: UnhandledKind, error: unknown): void {
   else counts.set(key, { kind, model, count: 1 });
   const what = kind === 'rejection' ? 'unhandled promise rejection' : 'uncaught exception';
   const where = model ? `in the code of model '${model}'` : 'outside model code';
-  log.error(`${what} ${where} (counted in ts_triton_unhandled_errors_total; the server keeps serving): ${describe(error)}`);
+  log.error(
+    `${what} ${where} (counted in ts_triton_unhandled_errors_total; the server keeps serving): ${describe(error)}`,
+  );
 }
 
 const onRejection = (reason: unknown): void => record('rejection', reason);

@@ -34,7 +34,9 @@ describe('logger', () => {
     const failing: InferFunc = () => {
       throw new Error('bad input\r\nI1205 12:00:00.000000 1 ts-triton] Started HTTPService at 0.0.0.0:9999');
     };
-    const triton = new Triton({ config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false } });
+    const triton = new Triton({
+      config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false },
+    });
     triton.bind({
       modelName: 'failing',
       inferFunc: failing,

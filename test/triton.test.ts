@@ -12,7 +12,8 @@ const LOCAL = { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMe
 /** Requests the sleepers started, by model name. */
 const begun = new Recorder<string>();
 
-const sleepModel = (ms: number, name: string): InferFunc =>
+const sleepModel =
+  (ms: number, name: string): InferFunc =>
   async (requests) => {
     begun.push(...requests.map(() => name));
     await sleep(ms);
@@ -101,7 +102,10 @@ describe('Triton', () => {
   it('rejects a model bound twice with the same name and version', () => {
     const triton = new Triton({ config: LOCAL });
     bindSleeper(triton, 0);
-    assert.throws(() => bindSleeper(triton, 0), (e: TritonError) => e.code === 'ALREADY_EXISTS');
+    assert.throws(
+      () => bindSleeper(triton, 0),
+      (e: TritonError) => e.code === 'ALREADY_EXISTS',
+    );
   });
 
   it('serves two versions, the highest by default', async () => {
@@ -132,7 +136,7 @@ describe('Triton', () => {
     await assert.rejects(triton.run(), /TritonConfig\.httpPort must be an integer port from 0 to 65535; got 70000/);
   });
 
-  it('fails run() on a bad trace configuration, with Triton\'s message', async () => {
+  it("fails run() on a bad trace configuration, with Triton's message", async () => {
     const triton = new Triton({ config: { ...LOCAL, traceConfig: ['rate=abc'] } });
     await assert.rejects(triton.run(), /Invalid option value\. Got abc/);
   });
@@ -173,7 +177,12 @@ describe('the start-up log', () => {
 
   it('names the models served, the trace mode and the collector URL', async () => {
     const lines = await startupLines({
-      traceConfig: ['mode=opentelemetry', 'level=TIMESTAMPS', 'rate=10', 'opentelemetry,url=http://127.0.0.1:1/v1/traces'],
+      traceConfig: [
+        'mode=opentelemetry',
+        'level=TIMESTAMPS',
+        'rate=10',
+        'opentelemetry,url=http://127.0.0.1:1/v1/traces',
+      ],
     });
     assert.ok(
       lines.includes(
@@ -185,6 +194,11 @@ describe('the start-up log', () => {
 
   it('says when tracing is off', async () => {
     const lines = await startupLines({});
-    assert.ok(lines.includes("Serving models 'first' version 1, 'second' version 1; tracing off (trace mode triton, level OFF)"), lines.join('\n'));
+    assert.ok(
+      lines.includes(
+        "Serving models 'first' version 1, 'second' version 1; tracing off (trace mode triton, level OFF)",
+      ),
+      lines.join('\n'),
+    );
   });
 });

@@ -96,7 +96,20 @@ class Random {
   }
 }
 
-const STRINGS = ['', 'x', 'echo', 'FP32', 'BYTES', '../../etc/passwd', '%00', 'ünï©ødé', '\u0000\r\n', 'a'.repeat(5000), '-1', '1e309'];
+const STRINGS = [
+  '',
+  'x',
+  'echo',
+  'FP32',
+  'BYTES',
+  '../../etc/passwd',
+  '%00',
+  'ünï©ødé',
+  '\u0000\r\n',
+  'a'.repeat(5000),
+  '-1',
+  '1e309',
+];
 const NUMBERS = [0, -1, 1, 2.5, 1e308, -1e308, 2 ** 53, 2 ** 64, 4294967296, 0.1];
 
 /** A random JSON value, nested up to `depth` (sometimes far deeper, as a whole). */
@@ -206,7 +219,14 @@ function binaryInferBody(r: Random): { body: Buffer; headerLength: number } {
   const size = r.pick([0, 4, 8, 7, 1000]);
   const json = Buffer.from(
     JSON.stringify({
-      inputs: [{ name: 'x', datatype: r.pick(['FP32', 'FP16', 'BYTES', 'INT64']), shape: [1, r.int(4)], parameters: { binary_data_size: size } }],
+      inputs: [
+        {
+          name: 'x',
+          datatype: r.pick(['FP32', 'FP16', 'BYTES', 'INT64']),
+          shape: [1, r.int(4)],
+          parameters: { binary_data_size: size },
+        },
+      ],
       outputs: [{ name: 'y', parameters: { binary_data: true } }],
     }),
   );
@@ -245,7 +265,9 @@ function httpCase(r: Random): HttpCase {
   const method = r.chance(0.95) ? routeMethod : r.pick(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH']);
   let path = routePath;
   if (r.chance(0.05)) path += r.pick(['?', '?a=b', '/', '//', '/extra', '#frag', '%zz', '?' + 'q'.repeat(3000)]);
-  const headers: Record<string, string> = { 'content-type': r.pick(['application/json', 'text/plain', 'application/octet-stream']) };
+  const headers: Record<string, string> = {
+    'content-type': r.pick(['application/json', 'text/plain', 'application/octet-stream']),
+  };
   let body: Buffer | undefined;
   const shape = r.int(10);
   if (base === undefined && shape < 7) body = undefined;
@@ -254,7 +276,9 @@ function httpCase(r: Random): HttpCase {
   else if (shape === 7) {
     const binary = binaryInferBody(r);
     body = binary.body;
-    headers['inference-header-content-length'] = String(r.chance(0.7) ? binary.headerLength : r.pick([-1, 0, 5, 1e9, 'x']));
+    headers['inference-header-content-length'] = String(
+      r.chance(0.7) ? binary.headerLength : r.pick([-1, 0, 5, 1e9, 'x']),
+    );
   } else if (shape === 8) body = r.bytes(r.int(300));
   else body = Buffer.from(JSON.stringify(randomValue(r, 4)) ?? '');
   if (r.chance(0.1) && body !== undefined) {
@@ -264,7 +288,12 @@ function httpCase(r: Random): HttpCase {
   }
   if (r.chance(0.05)) headers['inference-header-content-length'] = r.pick(['0', '-5', 'NaN', '99999999', '1.5']);
   if (r.chance(0.05)) headers['accept-encoding'] = r.pick(['gzip', 'deflate;q=0.5, gzip;q=x', '*', 'br']);
-  if (r.chance(0.05)) headers['traceparent'] = r.pick(['00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'garbage', '00-' + 'f'.repeat(200)]);
+  if (r.chance(0.05))
+    headers['traceparent'] = r.pick([
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      'garbage',
+      '00-' + 'f'.repeat(200),
+    ]);
   return { method, path, headers, body };
 }
 
@@ -273,9 +302,16 @@ function rawHttpCase(r: Random): Buffer {
   const cases = [
     () => r.bytes(1 + r.int(200)),
     () => Buffer.from(`GET /v2 HTTP/1.1\r\nHost: x\r\n${'X-Big: ' + 'a'.repeat(20_000)}\r\n\r\n`),
-    () => Buffer.from('POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'),
-    () => Buffer.from('POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n{}'),
-    () => Buffer.from(`${r.pick(['GET', 'G\u0000T', 'POST'])} ${r.pick(['/v2', '*', 'http://x/v2', ''])} HTTP/${r.pick(['1.1', '9.9', '1'])}\r\n\r\n`),
+    () =>
+      Buffer.from(
+        'POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      ),
+    () =>
+      Buffer.from('POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n{}'),
+    () =>
+      Buffer.from(
+        `${r.pick(['GET', 'G\u0000T', 'POST'])} ${r.pick(['/v2', '*', 'http://x/v2', ''])} HTTP/${r.pick(['1.1', '9.9', '1'])}\r\n\r\n`,
+      ),
     () => Buffer.from('POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n'),
     () => mutateBytes(r, Buffer.from('POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}')),
   ];
@@ -311,7 +347,14 @@ function classifyHttp(tally: Tally, samples: Samples, status: number, body: stri
   }
 }
 
-async function fuzzHttp(server: ReliabilityServer, count: number, r: Random, concurrency: number, tally: Tally, samples: Samples): Promise<void> {
+async function fuzzHttp(
+  server: ReliabilityServer,
+  count: number,
+  r: Random,
+  concurrency: number,
+  tally: Tally,
+  samples: Samples,
+): Promise<void> {
   const pool = new Pool(`http://127.0.0.1:${server.httpPort}`, { connections: concurrency, pipelining: 1 });
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -424,7 +467,10 @@ function validMessages(methods: ReturnType<typeof grpcMethods>): Map<string, Buf
   const messages = new Map<string, Buffer[]>();
   for (const { path, method } of methods) {
     const name = path.slice(path.lastIndexOf('/') + 1);
-    messages.set(path, (byName[name] ?? [{}]).map((m) => method.requestSerialize(m)));
+    messages.set(
+      path,
+      (byName[name] ?? [{}]).map((m) => method.requestSerialize(m)),
+    );
   }
   return messages;
 }
@@ -452,8 +498,17 @@ function classifyGrpc(tally: Tally, samples: Samples, code: number, details: str
   }
 }
 
-async function fuzzGrpc(server: ReliabilityServer, count: number, r: Random, concurrency: number, tally: Tally, samples: Samples): Promise<void> {
-  const client = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+async function fuzzGrpc(
+  server: ReliabilityServer,
+  count: number,
+  r: Random,
+  concurrency: number,
+  tally: Tally,
+  samples: Samples,
+): Promise<void> {
+  const client = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+  });
   const methods = grpcMethods();
   const valid = validMessages(methods);
   const raw = (b: Buffer): Buffer => b;
@@ -469,7 +524,9 @@ async function fuzzGrpc(server: ReliabilityServer, count: number, r: Random, con
   /** One stream carrying several mutated requests; each response's error_message counts as a rejection. */
   const streamCall = (path: string, messages: Buffer[]): Promise<void> =>
     new Promise((resolve) => {
-      const call = client.makeBidiStreamRequest(path, raw, raw, new Metadata(), { deadline: new Date(Date.now() + 10_000) });
+      const call = client.makeBidiStreamRequest(path, raw, raw, new Metadata(), {
+        deadline: new Date(Date.now() + 10_000),
+      });
       call.on('data', () => {});
       call.on('error', (error: ServiceError) => {
         classifyGrpc(tally, samples, error.code, error.details, `${path} (stream)`);
@@ -519,7 +576,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const server = await startReliabilityServer({
     // Tracing on and sampling every request, exported to a closed port: the exporter's failures are part of it.
-    TS_TRITON_TRACE_CONFIG: JSON.stringify(['mode=opentelemetry', 'level=TIMESTAMPS', 'rate=1', 'opentelemetry,url=http://127.0.0.1:9/v1/traces']),
+    TS_TRITON_TRACE_CONFIG: JSON.stringify([
+      'mode=opentelemetry',
+      'level=TIMESTAMPS',
+      'rate=1',
+      'opentelemetry,url=http://127.0.0.1:9/v1/traces',
+    ]),
   });
   const r = new Random(options.seed);
   const samples = new Samples();
@@ -553,7 +615,8 @@ export function fuzzFailed(report: FuzzReport): boolean {
   return report.crash !== undefined || report.http.unexplained5xx > 0 || report.grpc.unexplained5xx > 0;
 }
 
-const mib = (bytes: number | undefined): string => (bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+const mib = (bytes: number | undefined): string =>
+  bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The report as text. */
 export function formatFuzzReport(report: FuzzReport): string {

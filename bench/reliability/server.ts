@@ -31,7 +31,10 @@ triton.bind({
   modelName: 'typed',
   inferFunc: (requests) => requests.map((r) => ({ sum: r.data.a!, flag: r.data.b! })),
   inputs: [Tensor({ name: 'a', dtype: 'INT32', shape: [-1, 2] }), Tensor({ name: 'b', dtype: 'BOOL', shape: [1] })],
-  outputs: [Tensor({ name: 'sum', dtype: 'INT32', shape: [-1, 2] }), Tensor({ name: 'flag', dtype: 'BOOL', shape: [1] })],
+  outputs: [
+    Tensor({ name: 'sum', dtype: 'INT32', shape: [-1, 2] }),
+    Tensor({ name: 'flag', dtype: 'BOOL', shape: [1] }),
+  ],
   config: ModelConfig({ maxBatchSize: 0 }),
 });
 triton.bind({

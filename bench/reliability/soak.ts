@@ -71,11 +71,23 @@ async function main(): Promise<void> {
   const server = await startReliabilityServer(
     values.untraced
       ? {}
-      : { TS_TRITON_TRACE_CONFIG: JSON.stringify(['mode=opentelemetry', 'level=TIMESTAMPS', 'rate=1', `opentelemetry,url=${sink.url}`]) },
+      : {
+          TS_TRITON_TRACE_CONFIG: JSON.stringify([
+            'mode=opentelemetry',
+            'level=TIMESTAMPS',
+            'rate=1',
+            `opentelemetry,url=${sink.url}`,
+          ]),
+        },
   );
   const http = new Pool(`http://127.0.0.1:${server.httpPort}`, { connections: 16 });
   const grpc = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
-  const infer = (loadGrpcProtos(['grpc_service.proto'])['inference.GRPCInferenceService'] as Record<string, MethodDefinition<object, unknown>>)['ModelInfer']!;
+  const infer = (
+    loadGrpcProtos(['grpc_service.proto'])['inference.GRPCInferenceService'] as Record<
+      string,
+      MethodDefinition<object, unknown>
+    >
+  )['ModelInfer']!;
   const raw = (b: Buffer): Buffer => b;
   const grpcEcho = infer.requestSerialize({
     model_name: 'echo',
@@ -89,7 +101,12 @@ async function main(): Promise<void> {
   });
 
   const post = async (path: string, body: string, expectEvents = false): Promise<void> => {
-    const response = await http.request({ method: 'POST', path, body, headers: { 'content-type': 'application/json' } });
+    const response = await http.request({
+      method: 'POST',
+      path,
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`${path}: ${response.statusCode} ${text.slice(0, 200)}`);
     if (expectEvents && text.split('data: ').length !== 4) throw new Error(`${path}: expected 3 events, got ${text}`);
@@ -120,10 +137,15 @@ async function main(): Promise<void> {
     {
       name: 'HTTP infer',
       loops: 8,
-      once: () => post('/v2/models/echo/infer', '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}'),
+      once: () =>
+        post('/v2/models/echo/infer', '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}'),
     },
     { name: 'HTTP generate', loops: 2, once: () => post('/v2/models/text/generate', '{"text_input":"soak"}') },
-    { name: 'HTTP generate_stream', loops: 2, once: () => post('/v2/models/stream/generate_stream', '{"x":[1,2]}', true) },
+    {
+      name: 'HTTP generate_stream',
+      loops: 2,
+      once: () => post('/v2/models/stream/generate_stream', '{"x":[1,2]}', true),
+    },
     {
       name: 'gRPC ModelInfer',
       loops: 8,
@@ -163,7 +185,9 @@ async function main(): Promise<void> {
 
   const rows: string[] = [];
   const header =
-    '| window end (s) | RSS (MiB) | heap (MiB) | OTLP exports | ' + kinds.map((k) => `${k.name}: requests / errors / p99 ms`).join(' | ') + ' |';
+    '| window end (s) | RSS (MiB) | heap (MiB) | OTLP exports | ' +
+    kinds.map((k) => `${k.name}: requests / errors / p99 ms`).join(' | ') +
+    ' |';
   rows.push(header, `|${' --- |'.repeat(4 + kinds.length)}`);
   process.stdout.write(`${header}\n${rows[1]}\n`);
   const started = performance.now();

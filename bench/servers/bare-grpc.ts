@@ -10,13 +10,21 @@ import { fileURLToPath } from 'node:url';
 
 const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
 const def = protoLoader.loadSync('grpc_service.proto', {
-  includeDirs: [protoDir], keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true,
+  includeDirs: [protoDir],
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: false,
+  oneofs: true,
 });
 const pkg = grpc.loadPackageDefinition(def) as any;
 
 interface InferRequest {
-  model_name: string; model_version?: string; id?: string;
-  inputs: { name: string; datatype: string; shape: number[] }[]; raw_input_contents?: Buffer[];
+  model_name: string;
+  model_version?: string;
+  id?: string;
+  inputs: { name: string; datatype: string; shape: number[] }[];
+  raw_input_contents?: Buffer[];
 }
 
 const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });

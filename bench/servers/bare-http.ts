@@ -8,7 +8,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
-interface JsonTensor { name: string; shape: number[]; datatype: string; data: unknown[] }
+interface JsonTensor {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: unknown[];
+}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {

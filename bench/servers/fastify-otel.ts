@@ -19,7 +19,9 @@ import { NDArray, Request } from '../../src/index.ts';
 const provider = new TracerProvider({
   resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'fastify-otel-bench' })),
   spanProcessors: [
-    new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: process.env.BENCH_OTLP_URL ?? 'http://127.0.0.1:4318/v1/traces' }) }),
+    new BatchSpanProcessor({
+      exporter: new OTLPTraceExporter({ url: process.env.BENCH_OTLP_URL ?? 'http://127.0.0.1:4318/v1/traces' }),
+    }),
   ],
 });
 context.setGlobalContextManager(new AsyncLocalStorageContextManager());
@@ -27,8 +29,16 @@ propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 trace.setGlobalTracerProvider(provider);
 const tracer = trace.getTracer('fastify-bench');
 
-interface JsonTensor { name: string; shape: number[]; datatype: string; data: unknown[] }
-interface InferBody { id?: string; inputs: JsonTensor[] }
+interface JsonTensor {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: unknown[];
+}
+interface InferBody {
+  id?: string;
+  inputs: JsonTensor[];
+}
 
 let requestCounter = 0;
 const app = Fastify({ logger: false });

@@ -39,12 +39,12 @@ const traceConfig =
           'opentelemetry,resource=test.key=test.value',
         ]
       : [
-        'level=TIMESTAMPS',
-        `rate=${traceMode === 'on' ? 1 : 1000}`,
-        'mode=opentelemetry',
-        `opentelemetry,url=${otlpUrl}`,
-        'opentelemetry,resource=service.name=ts-triton-bench',
-      ];
+          'level=TIMESTAMPS',
+          `rate=${traceMode === 'on' ? 1 : 1000}`,
+          'mode=opentelemetry',
+          `opentelemetry,url=${otlpUrl}`,
+          'opentelemetry,resource=service.name=ts-triton-bench',
+        ];
 
 const triton = new Triton({
   config: {
@@ -65,7 +65,11 @@ const triton = new Triton({
 if (model === 'passthrough') {
   // The shipped example's model, as bound by examples/passthrough (only maxBatchSize may be overridden).
   const maxBatch = process.env.BENCH_MAX_BATCH;
-  triton.bind(maxBatch === undefined ? passthroughModel : { ...passthroughModel, config: ModelConfig({ maxBatchSize: Number(maxBatch) }) });
+  triton.bind(
+    maxBatch === undefined
+      ? passthroughModel
+      : { ...passthroughModel, config: ModelConfig({ maxBatchSize: Number(maxBatch) }) },
+  );
 } else if (model === 'cost2ms') {
   // A fixed 2 ms per call, whatever the batch size: what batching amortises.
   triton.bind({

@@ -26,7 +26,11 @@ if (import.meta.main) {
     inferFunc: inferModule(import.meta.url, { addSub }),
     inputs: [Tensor({ name: 'a', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'b', dtype: 'FP32', shape: [-1] })],
     outputs: [Tensor({ name: 'add', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'sub', dtype: 'FP32', shape: [-1] })],
-    config: ModelConfig({ maxBatchSize: 64, batcher: { maxQueueDelayMicroseconds: 1000 }, instanceGroup: exampleInstanceGroup() }),
+    config: ModelConfig({
+      maxBatchSize: 64,
+      batcher: { maxQueueDelayMicroseconds: 1000 },
+      instanceGroup: exampleInstanceGroup(),
+    }),
     strict: true,
   });
   await triton.serve();

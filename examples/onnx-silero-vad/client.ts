@@ -26,7 +26,8 @@ export function testSignal(seconds = 3, seed = 1): Int16Array {
       let voiced = 0;
       for (let harmonic = 1; harmonic <= 20; harmonic++) {
         const frequency = 140 * harmonic;
-        const formant = Math.exp(-(((frequency - 700) / 300) ** 2)) + 0.5 * Math.exp(-(((frequency - 1200) / 400) ** 2));
+        const formant =
+          Math.exp(-(((frequency - 700) / 300) ** 2)) + 0.5 * Math.exp(-(((frequency - 1200) / 400) ** 2));
         voiced += (formant / harmonic) * Math.sin(2 * Math.PI * frequency * t);
       }
       sample += 0.3 * syllable * voiced + 0.01 * noise();

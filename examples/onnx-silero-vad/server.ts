@@ -13,7 +13,18 @@
  */
 import { createRequire } from 'node:module';
 import type { InferenceSession as Session, Tensor as OrtTensor } from 'onnxruntime-node';
-import { type BindOptions, type InferResponse, inferModule, InstanceGroup, type InstanceKind, ModelConfig, NDArray, type Request, Tensor, Triton } from '../../src/index.ts';
+import {
+  type BindOptions,
+  type InferResponse,
+  inferModule,
+  InstanceGroup,
+  type InstanceKind,
+  ModelConfig,
+  NDArray,
+  type Request,
+  Tensor,
+  Triton,
+} from '../../src/index.ts';
 
 /** Samples per window (Silero VAD v5 at 16 kHz). */
 export const WINDOW = 512;
@@ -44,7 +55,8 @@ function preprocess(requests: Request[]): { audio: Float32Array; state: Float32A
     const pcm = request.data.pcm!.data as Int16Array;
     for (let i = 0; i < WINDOW; i++) audio[b * WINDOW + i] = pcm[i]! / 32768;
     const own = request.data.state!.data as Float32Array;
-    for (let layer = 0; layer < 2; layer++) state.set(own.subarray(layer * 128, layer * 128 + 128), (layer * batch + b) * 128);
+    for (let layer = 0; layer < 2; layer++)
+      state.set(own.subarray(layer * 128, layer * 128 + 128), (layer * batch + b) * 128);
   });
   return { audio, state };
 }
@@ -54,7 +66,8 @@ function postprocess(requests: Request[], probability: Float32Array, stateN: Flo
   const batch = requests.length;
   return requests.map((_, b) => {
     const state = new Float32Array(STATE_SIZE);
-    for (let layer = 0; layer < 2; layer++) state.set(stateN.subarray((layer * batch + b) * 128, (layer * batch + b) * 128 + 128), layer * 128);
+    for (let layer = 0; layer < 2; layer++)
+      state.set(stateN.subarray((layer * batch + b) * 128, (layer * batch + b) * 128 + 128), layer * 128);
     return {
       probability: new NDArray('FP32', probability.slice(b, b + 1), [1, 1]),
       state: new NDArray('FP32', state, [1, 2, 128]),
@@ -99,8 +112,14 @@ export function vadModel(options: { instanceGroup?: InstanceGroup; maxBatchSize?
   return {
     modelName: 'silero_vad',
     inferFunc: inferModule(import.meta.url, { vad }),
-    inputs: [Tensor({ name: 'pcm', dtype: 'INT16', shape: [WINDOW] }), Tensor({ name: 'state', dtype: 'FP32', shape: [2, 128] })],
-    outputs: [Tensor({ name: 'probability', dtype: 'FP32', shape: [1] }), Tensor({ name: 'state', dtype: 'FP32', shape: [2, 128] })],
+    inputs: [
+      Tensor({ name: 'pcm', dtype: 'INT16', shape: [WINDOW] }),
+      Tensor({ name: 'state', dtype: 'FP32', shape: [2, 128] }),
+    ],
+    outputs: [
+      Tensor({ name: 'probability', dtype: 'FP32', shape: [1] }),
+      Tensor({ name: 'state', dtype: 'FP32', shape: [2, 128] }),
+    ],
     config: ModelConfig({
       maxBatchSize: options.maxBatchSize ?? 32,
       batcher: { maxQueueDelayMicroseconds: 500 },

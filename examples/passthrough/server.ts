@@ -12,7 +12,15 @@
  * Importing this module serves nothing: the benchmark binds `passthroughModel` on a server of its own.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BindOptions, type InferOutcome, inferModule, ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
+import {
+  type BindOptions,
+  type InferOutcome,
+  inferModule,
+  ModelConfig,
+  type Request,
+  Tensor,
+  Triton,
+} from '../../src/index.ts';
 import { exampleInstanceGroup } from '../instance-group.ts';
 
 /** Answers each request in turn: an `Error` in its place when it asks for one, else its inputs after the sleep. */

@@ -43,8 +43,14 @@ if (import.meta.main) {
   triton.bind({
     modelName: 'passthrough',
     inferFunc: inferModule(import.meta.url, { passthrough }),
-    inputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
-    outputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
+    inputs: [
+      Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }),
+      Tensor({ name: 'error', dtype: 'BOOL', shape: [1] }),
+    ],
+    outputs: [
+      Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }),
+      Tensor({ name: 'error', dtype: 'BOOL', shape: [1] }),
+    ],
     config: ModelConfig({ maxBatchSize: 128, instanceGroup: exampleInstanceGroup() }),
   });
   await triton.serve();

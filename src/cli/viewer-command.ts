@@ -74,7 +74,10 @@ export function parseViewerArgs(args: readonly string[]): TraceViewerSettings | 
     return resolved === false ? undefined : resolved;
   } catch (error) {
     // Name the option rather than the setting: "the viewer.otlpHttpPort" → "--otlp-http-port".
-    const message = (error as Error).message.replace(/the viewer\.(\w+)/, (_, name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    const message = (error as Error).message.replace(
+      /the viewer\.(\w+)/,
+      (_, name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+    );
     throw new UsageError(message);
   }
 }
@@ -89,7 +92,9 @@ export async function runViewer(args: readonly string[]): Promise<void> {
   const { startTraceViewer } = await import('../viewer/trace-viewer.ts');
   const viewer = await startTraceViewer(settings);
   log.info(`Trace viewer at ${viewer.url}`);
-  log.info(`OTLP/HTTP receiver at ${viewer.otlpHttpUrl}, OTLP/gRPC receiver at ${settings.host}:${viewer.otlpGrpcPort}`);
+  log.info(
+    `OTLP/HTTP receiver at ${viewer.otlpHttpUrl}, OTLP/gRPC receiver at ${settings.host}:${viewer.otlpGrpcPort}`,
+  );
   log.info(`Store: ${settings.store}, at most ${settings.maxSpans} spans and ${settings.maxBytes} bytes`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string): void => {

@@ -20,13 +20,7 @@ import { httpStatusOfGrpcCode } from '../protocol/status-codes.ts';
 
 /** The stable name of each error class, as `error.kind`. */
 export type ClientErrorKind =
-  | 'timeout'
-  | 'connection'
-  | 'closed'
-  | 'value'
-  | 'server'
-  | 'bad-request'
-  | 'model-unavailable';
+  'timeout' | 'connection' | 'closed' | 'value' | 'server' | 'bad-request' | 'model-unavailable';
 
 /** Base class of every error the client throws. */
 export class ClientError extends Error {

@@ -10,7 +10,8 @@ import { ClientConnectionError, ClientTimeoutError, type ClientError, grpcStatus
 
 const DEADLINE_EXCEEDED = 4;
 const UNAVAILABLE = 14;
-const NO_CONNECTION = /No connection established|ECONNREFUSED|ECONNRESET|ENOTFOUND|Connection dropped|Failed to connect/i;
+const NO_CONNECTION =
+  /No connection established|ECONNREFUSED|ECONNRESET|ENOTFOUND|Connection dropped|Failed to connect/i;
 
 /**
  * The client error of a failed call.

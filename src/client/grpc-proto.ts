@@ -9,7 +9,11 @@ import { type Client, type ChannelCredentials, type ClientOptions, loadPackageDe
 import { loadGrpcProtos } from '../protocol/grpc-proto-files.ts';
 
 /** The generated client class's constructor. */
-export type InferenceClientClass = new (address: string, credentials: ChannelCredentials, options?: ClientOptions) => Client;
+export type InferenceClientClass = new (
+  address: string,
+  credentials: ChannelCredentials,
+  options?: ClientOptions,
+) => Client;
 
 let loaded: InferenceClientClass | undefined;
 
@@ -17,7 +21,9 @@ let loaded: InferenceClientClass | undefined;
 export function inferenceClientClass(): InferenceClientClass {
   if (loaded) return loaded;
   const definition = loadGrpcProtos(['grpc_service.proto']);
-  const root = loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: InferenceClientClass } };
+  const root = loadPackageDefinition(definition) as unknown as {
+    inference: { GRPCInferenceService: InferenceClientClass };
+  };
   loaded = root.inference.GRPCInferenceService;
   return loaded;
 }

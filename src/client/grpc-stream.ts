@@ -73,7 +73,9 @@ export async function* streamResponses(
 ): AsyncGenerator<Record<string, NDArray>, void, undefined> {
   const queue = new EventQueue();
   call.on('data', (response: StreamResponseIn) => queue.push({ kind: 'response', response }));
-  call.on('error', (error: ServiceError) => queue.push({ kind: 'error', error: grpcFailure(error, 'ModelStreamInfer', timeoutMs) }));
+  call.on('error', (error: ServiceError) =>
+    queue.push({ kind: 'error', error: grpcFailure(error, 'ModelStreamInfer', timeoutMs) }),
+  );
   call.on('status', (status: { code: number }) => {
     if (status.code === 0) queue.push({ kind: 'end' });
   });

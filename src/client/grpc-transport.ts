@@ -29,7 +29,8 @@ type Headers = Readonly<Record<string, string>> | undefined;
 /** Metadata with the trace context, the client's headers and the call's. */
 function metadataOf(common: Headers, headers: Headers): Metadata {
   const metadata = new Metadata();
-  for (const [key, value] of Object.entries({ ...traceHeaders(), ...common, ...headers })) metadata.set(key.toLowerCase(), value);
+  for (const [key, value] of Object.entries({ ...traceHeaders(), ...common, ...headers }))
+    metadata.set(key.toLowerCase(), value);
   return metadata;
 }
 
@@ -119,10 +120,16 @@ export class GrpcTransport implements Transport {
   #unary<T>(name: string, request: object, timeoutMs: number, headers?: Readonly<Record<string, string>>): Promise<T> {
     const method = (this.#client as unknown as Record<string, UnaryMethod>)[name]!;
     return new Promise((resolve, reject) => {
-      method.call(this.#client, request, metadataOf(this.#headers, headers), { deadline: Date.now() + timeoutMs }, (error, response) => {
-        if (error) reject(grpcFailure(error, name, timeoutMs));
-        else resolve(response as T);
-      });
+      method.call(
+        this.#client,
+        request,
+        metadataOf(this.#headers, headers),
+        { deadline: Date.now() + timeoutMs },
+        (error, response) => {
+          if (error) reject(grpcFailure(error, name, timeoutMs));
+          else resolve(response as T);
+        },
+      );
     });
   }
 }

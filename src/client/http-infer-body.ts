@@ -58,7 +58,11 @@ function malformed(detail: string): InferenceServerError {
  * @param modelName - for messages.
  * @throws {InferenceServerError} when the body does not parse or does not add up.
  */
-export function decodeHttpInferBody(body: Uint8Array, headerLength: number | undefined, modelName: string): Record<string, NDArray> {
+export function decodeHttpInferBody(
+  body: Uint8Array,
+  headerLength: number | undefined,
+  modelName: string,
+): Record<string, NDArray> {
   const jsonEnd = headerLength ?? body.byteLength;
   let json: Json;
   try {

@@ -59,7 +59,8 @@ export function toNDArrays(inputs: InferInputs, config: ClientModelConfig, sampl
 
 function toNDArray(value: NDArray | TypedArray, declared: TensorConfig, sample: boolean): NDArray {
   if (value instanceof NDArray) return value;
-  if (!isTypedArray(value)) throw new ClientValueError(`input '${declared.name}' is neither an NDArray nor a typed array`);
+  if (!isTypedArray(value))
+    throw new ClientValueError(`input '${declared.name}' is neither an NDArray nor a typed array`);
   const shape = (sample ? fittingShape(declared.shape, value.length) : undefined) ?? [value.length];
   const dtype = datatypeFor(value, declared.datatype);
   try {
@@ -83,7 +84,10 @@ export function stripBatchDimension(arrays: Readonly<Record<string, NDArray>>): 
     try {
       out[name] = array.reshape(array.shape.slice(1));
     } catch (error) {
-      throw asClientError(error, (message) => new InferenceServerError(`output '${name}' of one sample: ${message}`, { httpStatus: 200 }));
+      throw asClientError(
+        error,
+        (message) => new InferenceServerError(`output '${name}' of one sample: ${message}`, { httpStatus: 200 }),
+      );
     }
   }
   return out;

@@ -18,10 +18,11 @@ export function traceHeaders(): Record<string, string> {
   const carrier: Record<string, string> = {};
   const active = context.active();
   propagation.inject(active, carrier);
-  if (carrier.traceparent === undefined && trace.getSpanContext(active) !== undefined) w3c.inject(active, carrier, {
-    set: (c, key, value) => {
-      (c as Record<string, string>)[key] = value;
-    },
-  });
+  if (carrier.traceparent === undefined && trace.getSpanContext(active) !== undefined)
+    w3c.inject(active, carrier, {
+      set: (c, key, value) => {
+        (c as Record<string, string>)[key] = value;
+      },
+    });
   return carrier;
 }

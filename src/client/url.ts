@@ -40,7 +40,9 @@ export function parseServerUrl(url: string): ServerUrl {
   const tls = scheme === 'https' || scheme === 'grpcs';
   const protocol = tls ? (scheme.slice(0, -1) as Protocol) : scheme;
   if (protocol !== 'http' && protocol !== 'grpc') {
-    throw new ClientValueError(`unsupported scheme '${scheme}' in '${url}': use http://, https://, grpc:// or grpcs://`);
+    throw new ClientValueError(
+      `unsupported scheme '${scheme}' in '${url}': use http://, https://, grpc:// or grpcs://`,
+    );
   }
   const port = parsed.port === '' ? DEFAULT_PORT[protocol] : Number(parsed.port);
   const authority = `${parsed.hostname}:${port}`;

@@ -26,8 +26,10 @@ export function parseCacheConfig(entries: readonly string[]): CacheConfig {
     const cache = entry.slice(0, comma);
     const setting = entry.slice(comma + 1, equals);
     const value = entry.slice(equals + 1);
-    if (cache !== 'local') throw invalidArg(`TritonConfig.cacheConfig: only the 'local' cache is supported; got '${cache}'`);
-    if (setting !== 'size') throw invalidArg(`TritonConfig.cacheConfig: the local cache has one setting, 'size'; got '${setting}'`);
+    if (cache !== 'local')
+      throw invalidArg(`TritonConfig.cacheConfig: only the 'local' cache is supported; got '${cache}'`);
+    if (setting !== 'size')
+      throw invalidArg(`TritonConfig.cacheConfig: the local cache has one setting, 'size'; got '${setting}'`);
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
       throw invalidArg(`TritonConfig.cacheConfig: local,size must be a number of bytes; got '${value}'`);
     }

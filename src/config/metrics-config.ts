@@ -25,10 +25,16 @@ export function parseMetricsConfig(entries: readonly string[]): MetricsConfig {
     const equals = entry.indexOf('=');
     const setting = equals < 0 ? entry : entry.slice(0, equals);
     const value = equals < 0 ? '' : entry.slice(equals + 1);
-    if (equals <= 0) throw invalidArg(`TritonConfig.metricsConfig entries have the form '<setting>=<value>'; got '${entry}'`);
-    if (TRITON_ONLY.has(setting)) throw invalidArg(`TritonConfig.metricsConfig: ${setting} is not supported; the one setting is histogram_latencies`);
+    if (equals <= 0)
+      throw invalidArg(`TritonConfig.metricsConfig entries have the form '<setting>=<value>'; got '${entry}'`);
+    if (TRITON_ONLY.has(setting))
+      throw invalidArg(
+        `TritonConfig.metricsConfig: ${setting} is not supported; the one setting is histogram_latencies`,
+      );
     if (setting !== 'histogram_latencies') {
-      throw invalidArg(`TritonConfig.metricsConfig: unknown setting '${setting}'; the one setting is histogram_latencies`);
+      throw invalidArg(
+        `TritonConfig.metricsConfig: unknown setting '${setting}'; the one setting is histogram_latencies`,
+      );
     }
     if (value !== 'true' && value !== 'false') {
       throw invalidArg(`TritonConfig.metricsConfig: histogram_latencies must be true or false; got '${value}'`);

@@ -60,15 +60,21 @@ export function parseRestrictedApis(entries: readonly string[], field: string): 
     const key = entry.slice(colon + 1, eq);
     const value = entry.slice(eq + 1);
     if (colon <= 0 || eq === -1 || key === '' || value === '') {
-      throw invalidArg(`TritonConfig.${field} entries must be '<group>[,<group>...]:<key>=<value>'; got '${redacted(entry)}'`);
+      throw invalidArg(
+        `TritonConfig.${field} entries must be '<group>[,<group>...]:<key>=<value>'; got '${redacted(entry)}'`,
+      );
     }
     if (!TOKEN.test(key)) {
-      throw invalidArg(`TritonConfig.${field}: header key '${key}' in '${redacted(entry)}' is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`);
+      throw invalidArg(
+        `TritonConfig.${field}: header key '${key}' in '${redacted(entry)}' is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`,
+      );
     }
     for (const name of groups.split(',')) {
       const group = API_GROUPS.find((g) => g === name);
       if (group === undefined) {
-        throw invalidArg(`TritonConfig.${field}: unknown API group '${name}' in '${redacted(entry)}'; groups are ${API_GROUPS.join(', ')}`);
+        throw invalidArg(
+          `TritonConfig.${field}: unknown API group '${name}' in '${redacted(entry)}'; groups are ${API_GROUPS.join(', ')}`,
+        );
       }
       const earlier = owner.get(group);
       if (earlier !== undefined) {

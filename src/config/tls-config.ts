@@ -25,8 +25,20 @@ type Frontend = 'http' | 'grpc';
 
 /** The TLS fields of each frontend. */
 const FIELDS = {
-  http: { useSsl: 'httpUseSsl', mutual: 'httpUseSslMutual', cert: 'httpServerCert', key: 'httpServerKey', root: 'httpRootCert' },
-  grpc: { useSsl: 'grpcUseSsl', mutual: 'grpcUseSslMutual', cert: 'grpcServerCert', key: 'grpcServerKey', root: 'grpcRootCert' },
+  http: {
+    useSsl: 'httpUseSsl',
+    mutual: 'httpUseSslMutual',
+    cert: 'httpServerCert',
+    key: 'httpServerKey',
+    root: 'httpRootCert',
+  },
+  grpc: {
+    useSsl: 'grpcUseSsl',
+    mutual: 'grpcUseSslMutual',
+    cert: 'grpcServerCert',
+    key: 'grpcServerKey',
+    root: 'grpcRootCert',
+  },
 } as const;
 
 function read(field: string, path: string): Buffer {
@@ -50,11 +62,17 @@ export function loadTls(config: TritonConfig, frontend: Frontend): TlsFiles | un
   const paths = { cert: config[f.cert], key: config[f.key], root: config[f.root] };
   if (!config[f.useSsl] && !mutual) {
     const set = [f.cert, f.key, f.root].filter((name) => config[name] !== '');
-    if (set.length > 0) log.warn(`TritonConfig.${set.join(', ')} set but ${f.useSsl} is false: ${frontend === 'http' ? 'HTTP' : 'gRPC'} serves without TLS`);
+    if (set.length > 0)
+      log.warn(
+        `TritonConfig.${set.join(', ')} set but ${f.useSsl} is false: ${frontend === 'http' ? 'HTTP' : 'gRPC'} serves without TLS`,
+      );
     return undefined;
   }
   const enabledBy = mutual ? f.mutual : f.useSsl;
-  const required: [string, string][] = [[f.cert, paths.cert], [f.key, paths.key]];
+  const required: [string, string][] = [
+    [f.cert, paths.cert],
+    [f.key, paths.key],
+  ];
   if (mutual) required.push([f.root, paths.root]);
   for (const [name, path] of required) {
     if (path === '') throw invalidArg(`TritonConfig.${name} must name a PEM file when ${enabledBy} is true`);
@@ -75,5 +93,8 @@ export function loadTls(config: TritonConfig, frontend: Frontend): TlsFiles | un
 
 /** The TLS files of each enabled frontend (undefined: plain text). */
 export function loadFrontendTls(config: TritonConfig): { http: TlsFiles | undefined; grpc: TlsFiles | undefined } {
-  return { http: config.allowHttp ? loadTls(config, 'http') : undefined, grpc: config.allowGrpc ? loadTls(config, 'grpc') : undefined };
+  return {
+    http: config.allowHttp ? loadTls(config, 'http') : undefined,
+    grpc: config.allowGrpc ? loadTls(config, 'grpc') : undefined,
+  };
 }

@@ -313,7 +313,8 @@ export function resolveConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): TritonConfig {
   for (const key of Object.keys(options)) {
-    if (!(key in KIND)) throw invalidArg(`TritonConfig has no field '${key}'; fields are ${Object.keys(KIND).join(', ')}`);
+    if (!(key in KIND))
+      throw invalidArg(`TritonConfig has no field '${key}'; fields are ${Object.keys(KIND).join(', ')}`);
   }
   const resolved: Record<string, unknown> = { ...DEFAULT_CONFIG };
   for (const [field, kind] of Object.entries(KIND) as [keyof TritonConfig, Kind][]) {
@@ -324,7 +325,9 @@ export function resolveConfig(
     if (!isValid(kind, value)) {
       const source = text !== undefined && text !== '' ? ` (from ${variable})` : '';
       const hint = kind === 'list' && source ? ' given as a JSON array' : '';
-      throw invalidArg(`TritonConfig.${field}${source} must be ${EXPECTED[kind]}${hint}; got ${JSON.stringify(text ?? value)}`);
+      throw invalidArg(
+        `TritonConfig.${field}${source} must be ${EXPECTED[kind]}${hint}; got ${JSON.stringify(text ?? value)}`,
+      );
     }
     if (kind === 'viewer') {
       const source = text !== undefined && text !== '' ? ` (from ${variable})` : '';
@@ -348,7 +351,9 @@ export function resolveConfig(
   }
   const loadModel = resolved.loadModel as readonly string[];
   if (loadModel.includes('*') && loadModel.length > 1) {
-    throw invalidArg(`TritonConfig.loadModel: '*' loads every model and must be the only entry; got ${JSON.stringify(loadModel)}`);
+    throw invalidArg(
+      `TritonConfig.loadModel: '*' loads every model and must be the only entry; got ${JSON.stringify(loadModel)}`,
+    );
   }
   return Object.freeze(resolved) as unknown as TritonConfig;
 }

@@ -41,7 +41,11 @@ export function reportActivity(batch: readonly InferenceRequest[], ...activities
  * Closes the callable spans of a batch's traced requests (`error` marks them all failed; an `Error` in a
  * request's place of `responses` marks that one) and reports COMPUTE_OUTPUT_START, at one timestamp.
  */
-export function endCallables(batch: readonly InferenceRequest[], error?: unknown, responses?: readonly unknown[]): void {
+export function endCallables(
+  batch: readonly InferenceRequest[],
+  error?: unknown,
+  responses?: readonly unknown[],
+): void {
   const ns = nowNs();
   batch.forEach((request, i) => {
     const own = responses?.[i];
@@ -90,7 +94,6 @@ export function executionError(model: ModelInfo, error: unknown): TritonError {
     { cause: error },
   );
 }
-
 
 /** The start of a batch's execution: the requests the infer function sees, and the compute-input timing. */
 export interface PreparedBatch {

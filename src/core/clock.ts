@@ -23,7 +23,13 @@ export async function settledBy(promise: Promise<unknown>, deadline: number): Pr
     timer = setTimeout(resolve, Math.max(deadline - nowMs(), 0), false);
   });
   try {
-    return await Promise.race([promise.then(() => true, () => true), expired]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      expired,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -88,4 +88,3 @@ function toOutcomes(model: ExecutableModel, batch: readonly InferenceRequest[], 
     }
   });
 }
-

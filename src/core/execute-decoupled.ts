@@ -22,7 +22,9 @@ import { toResult } from './response-to-result.ts';
 /** A request's stream ended normally (`undefined`) or failed. */
 export type StreamOutcome = TritonError | undefined;
 
-type Steps = AsyncIterable<readonly (InferResponse | Error | undefined)[]> | Iterable<readonly (InferResponse | Error | undefined)[]>;
+type Steps =
+  | AsyncIterable<readonly (InferResponse | Error | undefined)[]>
+  | Iterable<readonly (InferResponse | Error | undefined)[]>;
 
 function isIterable(value: unknown): value is Steps {
   return typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value);

@@ -135,7 +135,10 @@ export class InferenceService {
    */
   add(model: Model): void {
     if (this.#control?.owns(model.name)) {
-      throw new TritonError(ErrorCode.ALREADY_EXISTS, `model '${model.name}' is in the model repository; it cannot also be bound in code`);
+      throw new TritonError(
+        ErrorCode.ALREADY_EXISTS,
+        `model '${model.name}' is in the model repository; it cannot also be bound in code`,
+      );
     }
     const versions = this.#models.get(model.name) ?? new Map<number, Model>();
     if (versions.has(model.version)) {
@@ -176,7 +179,10 @@ export class InferenceService {
     if (version === -1) return latest(versions);
     const model = versions.get(version);
     if (!model) {
-      throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' version ${version} is not found`);
+      throw new TritonError(
+        ErrorCode.NOT_FOUND,
+        `Request for unknown model: '${name}' version ${version} is not found`,
+      );
     }
     return model;
   }

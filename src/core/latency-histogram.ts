@@ -39,7 +39,8 @@ export class LatencyHistogram {
     this.counts[bucket]!++;
     this.sumSeconds += seconds;
     const ids = trace?.rootSpanContext?.();
-    if (ids !== undefined) this.exemplars[bucket] = { traceId: ids.traceId, spanId: ids.spanId, seconds, atMs: Date.now() };
+    if (ids !== undefined)
+      this.exemplars[bucket] = { traceId: ids.traceId, spanId: ids.spanId, seconds, atMs: Date.now() };
   }
 }
 

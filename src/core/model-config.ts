@@ -128,9 +128,10 @@ export function InstanceGroup(options: InstanceGroup): InstanceGroup {
   if (count < 1) throw invalidArg('InstanceGroup.count must be an integer >= 1; got 0');
   const limits = options.resourceLimits;
   if (limits !== undefined && (typeof limits !== 'object' || limits === null)) {
-    throw invalidArg('InstanceGroup.resourceLimits must be an object (Node\'s worker resourceLimits)');
+    throw invalidArg("InstanceGroup.resourceLimits must be an object (Node's worker resourceLimits)");
   }
-  if (limits && options.kind !== 'KIND_WORKER') throw invalidArg('InstanceGroup.resourceLimits applies to KIND_WORKER only');
+  if (limits && options.kind !== 'KIND_WORKER')
+    throw invalidArg('InstanceGroup.resourceLimits applies to KIND_WORKER only');
   return Object.freeze({ kind: options.kind, count, ...(limits && { resourceLimits: Object.freeze({ ...limits }) }) });
 }
 
@@ -172,10 +173,7 @@ export function QueuePolicy(options: QueuePolicyOptions = {}): QueuePolicy {
  */
 export function DynamicBatcher(options: DynamicBatcherOptions = {}): DynamicBatcher {
   const priorityLevels = nonNegativeInt('DynamicBatcher.priorityLevels', options.priorityLevels ?? 0);
-  const defaultPriorityLevel = nonNegativeInt(
-    'DynamicBatcher.defaultPriorityLevel',
-    options.defaultPriorityLevel ?? 0,
-  );
+  const defaultPriorityLevel = nonNegativeInt('DynamicBatcher.defaultPriorityLevel', options.defaultPriorityLevel ?? 0);
   if (priorityLevels > 0 && (defaultPriorityLevel < 1 || defaultPriorityLevel > priorityLevels)) {
     throw invalidArg(
       `DynamicBatcher.defaultPriorityLevel must be between 1 and priorityLevels (${priorityLevels}); got ${defaultPriorityLevel}`,

@@ -64,10 +64,14 @@ export class Model implements ExecutableModel {
   constructor(options: BindOptions) {
     const { modelName, inputs, outputs, modelVersion = 1, strict = false } = options;
     if (typeof modelName !== 'string' || !NAME.test(modelName)) {
-      throw invalidArg(`bind: modelName must match ${NAME} (letters, digits, '.', '_', '-'); got ${JSON.stringify(modelName)}`);
+      throw invalidArg(
+        `bind: modelName must match ${NAME} (letters, digits, '.', '_', '-'); got ${JSON.stringify(modelName)}`,
+      );
     }
     if (!Number.isSafeInteger(modelVersion) || modelVersion < 1) {
-      throw invalidArg(`bind: modelVersion of '${modelName}' must be an integer >= 1; got ${JSON.stringify(modelVersion)}`);
+      throw invalidArg(
+        `bind: modelVersion of '${modelName}' must be an integer >= 1; got ${JSON.stringify(modelVersion)}`,
+      );
     }
     checkTensors(modelName, 'inputs', inputs);
     checkTensors(modelName, 'outputs', outputs);
@@ -86,13 +90,19 @@ export class Model implements ExecutableModel {
   }
 
   /** The instances' infer functions: the given functions, or a module's on the main thread or in workers. */
-  #instances(inferFunc: BindOptions['inferFunc']): { funcs: AnyInferFunc[]; workers?: WorkerInstances; ready: Promise<void> } {
+  #instances(inferFunc: BindOptions['inferFunc']): {
+    funcs: AnyInferFunc[];
+    workers?: WorkerInstances;
+    ready: Promise<void>;
+  } {
     const group = this.config.instanceGroup;
     const name = this.name;
     if (isInferModule(inferFunc)) {
       const count = group?.count ?? 1;
       if (group?.kind === 'KIND_CPU') {
-        const loading = inferFunc.local ? Promise.resolve(inferFunc.local) : loadInferFunc(inferFunc.module, inferFunc.exportName);
+        const loading = inferFunc.local
+          ? Promise.resolve(inferFunc.local)
+          : loadInferFunc(inferFunc.module, inferFunc.exportName);
         loading.catch(() => undefined);
         const fn = this.config.decoupled
           ? async function* (requests: Request[]) {
@@ -112,7 +122,9 @@ export class Model implements ExecutableModel {
     }
     const funcs = Array.isArray(inferFunc) ? inferFunc : [inferFunc];
     if (funcs.length === 0 || !funcs.every((f) => typeof f === 'function')) {
-      throw invalidArg(`bind: inferFunc of '${name}' must be a function, a non-empty list of functions or inferModule(...)`);
+      throw invalidArg(
+        `bind: inferFunc of '${name}' must be a function, a non-empty list of functions or inferModule(...)`,
+      );
     }
     if (group?.kind === 'KIND_WORKER') {
       throw invalidArg(
@@ -120,7 +132,9 @@ export class Model implements ExecutableModel {
       );
     }
     if (group && funcs.length !== 1 && funcs.length !== group.count) {
-      throw invalidArg(`bind: model '${name}' has instanceGroup count ${group.count} but ${funcs.length} infer functions; give one, or one per instance`);
+      throw invalidArg(
+        `bind: model '${name}' has instanceGroup count ${group.count} but ${funcs.length} infer functions; give one, or one per instance`,
+      );
     }
     const all = group && funcs.length === 1 ? Array.from({ length: group.count }, () => funcs[0]!) : [...funcs];
     return { funcs: all, ready: Promise.resolve() };
@@ -194,7 +208,11 @@ export class Model implements ExecutableModel {
 }
 
 function isModelConfig(config: unknown): config is ModelConfig {
-  return Object.isFrozen(config) && typeof (config as ModelConfig)?.maxBatchSize === 'number' && 'batcher' in (config as object);
+  return (
+    Object.isFrozen(config) &&
+    typeof (config as ModelConfig)?.maxBatchSize === 'number' &&
+    'batcher' in (config as object)
+  );
 }
 
 function checkTensors(model: string, field: string, tensors: readonly Tensor[]): void {

@@ -20,7 +20,9 @@ import type { Tensor } from './tensor-spec.ts';
  */
 export function toResult(model: ExecutableModel, request: InferenceRequest, response: InferResponse): InferenceResult {
   if (typeof response !== 'object' || response === null) {
-    throw internalError(`infer function of model '${model.name}' returned ${String(response)} as a response; expected an object of outputs`);
+    throw internalError(
+      `infer function of model '${model.name}' returned ${String(response)} as a response; expected an object of outputs`,
+    );
   }
   if (model.strict) checkNoUndeclaredOutputs(model, response);
   else warnAboutUndeclaredOutputs(model, response);
@@ -35,7 +37,8 @@ export function toResult(model: ExecutableModel, request: InferenceRequest, resp
           `output '${spec.name}' was requested, but the infer function of model '${model.name}' did not return it`,
         );
       }
-      if (model.strict) throw internalError(`output '${spec.name}' was not returned by the infer function of model '${model.name}'`);
+      if (model.strict)
+        throw internalError(`output '${spec.name}' was not returned by the infer function of model '${model.name}'`);
       continue;
     }
     outputs.push({ name: spec.name, array: toOutputArray(model, spec, value) });
@@ -97,12 +100,15 @@ function toOutputArray(model: ExecutableModel, spec: Tensor, value: NDArray | Ar
   try {
     return array.astype(spec.dtype);
   } catch (error) {
-    throw internalError(`output '${spec.name}' of model '${model.name}' cannot be converted to ${spec.dtype}: ${(error as Error).message}`);
+    throw internalError(
+      `output '${spec.name}' of model '${model.name}' cannot be converted to ${spec.dtype}: ${(error as Error).message}`,
+    );
   }
 }
 
 function checkOutputDtype(model: ModelInfo, spec: Tensor, value: unknown, array: NDArray): void {
-  const actual = value instanceof NDArray ? [value.dtype] : isTypedArray(value) ? datatypesOfTypedArray(value) : [array.dtype];
+  const actual =
+    value instanceof NDArray ? [value.dtype] : isTypedArray(value) ? datatypesOfTypedArray(value) : [array.dtype];
   if (!actual?.includes(spec.dtype)) {
     throw internalError(
       `output '${spec.name}' of model '${model.name}' has datatype ${actual?.[0] ?? 'unknown'}, but the model declares ${spec.dtype}`,

@@ -191,14 +191,17 @@ export class Scheduler {
     if (deadline >= this.#expiryAt) return;
     clearTimeout(this.#expiryTimer);
     this.#expiryAt = deadline;
-    this.#expiryTimer = setTimeout(() => {
-      this.#expiryTimer = undefined;
-      this.#expiryAt = Infinity;
-      this.#rejectExpired(nowMs());
-      const next = this.#queue.earliestRejectDeadline();
-      if (next !== Infinity) this.#armExpiry(next);
-      this.#notifyIfIdle();
-    }, Math.max(0, Math.ceil(deadline - nowMs())));
+    this.#expiryTimer = setTimeout(
+      () => {
+        this.#expiryTimer = undefined;
+        this.#expiryAt = Infinity;
+        this.#rejectExpired(nowMs());
+        const next = this.#queue.earliestRejectDeadline();
+        if (next !== Infinity) this.#armExpiry(next);
+        this.#notifyIfIdle();
+      },
+      Math.max(0, Math.ceil(deadline - nowMs())),
+    );
   }
 
   #freeInstance(): Instance | undefined {
@@ -256,7 +259,10 @@ export class Scheduler {
     const delivered = this.#model.config.batcher.preserveOrdering ? this.#inOrder(execution) : execution;
     void execution.then(({ timing }) => {
       instance.busy = false;
-      statistics.recordExecution(batch.reduce((rows, item) => rows + item.batchSize, 0), timing);
+      statistics.recordExecution(
+        batch.reduce((rows, item) => rows + item.batchSize, 0),
+        timing,
+      );
       this.#scheduleDispatch();
     });
     void delivered.then(({ outcomes, timing }) => {
@@ -315,7 +321,11 @@ export class Scheduler {
           reportActivity(batch, 'COMPUTE_END');
         }
         const end = nowMs();
-        resolve({ outcomes: batch.map(() => error), failed: true, timing: { start, inputEnd: start, outputStart: end, end } });
+        resolve({
+          outcomes: batch.map(() => error),
+          failed: true,
+          timing: { start, inputEnd: start, outputStart: end, end },
+        });
       }, timeoutUs / 1000);
     });
     return Promise.race([execution.finally(() => clearTimeout(timer)), expired]);

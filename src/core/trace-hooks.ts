@@ -9,7 +9,8 @@ import type { Span, SpanContext } from '@opentelemetry/api';
 import type { NDArray } from '../tensor/ndarray.ts';
 
 /** Triton's activities inside the core, in the order they happen. */
-export type CoreActivity = 'QUEUE_START' | 'COMPUTE_START' | 'COMPUTE_INPUT_END' | 'COMPUTE_OUTPUT_START' | 'COMPUTE_END';
+export type CoreActivity =
+  'QUEUE_START' | 'COMPUTE_START' | 'COMPUTE_INPUT_END' | 'COMPUTE_OUTPUT_START' | 'COMPUTE_END';
 
 /** A span handle from `request.tracedSpan(name)`: the span itself, ended by `using` (dispose). */
 export type TracedSpan = Span & Disposable;
@@ -66,7 +67,10 @@ export interface RequestTrace {
   /** A core activity happened at `ns` (monotonic nanoseconds, `process.hrtime.bigint()`). */
   activity(name: CoreActivity, ns: bigint): void;
   /** Tensor-level tracing of inputs as queued or outputs as produced; undefined when the level is not TENSORS. */
-  readonly tensors?: (activity: 'TENSOR_QUEUE_INPUT' | 'TENSOR_BACKEND_OUTPUT', tensors: Readonly<Record<string, NDArray>>) => void;
+  readonly tensors?: (
+    activity: 'TENSOR_QUEUE_INPUT' | 'TENSOR_BACKEND_OUTPUT',
+    tensors: Readonly<Record<string, NDArray>>,
+  ) => void;
   /** Opens the span around the infer function's call; returns what the user's Request exposes. */
   callableStart(ns: bigint): RequestTracer;
   /** Closes that span; `error` marks it failed. */
@@ -129,16 +133,32 @@ export interface RemoteSpanData {
   readonly endTime: [number, number];
   readonly status: { readonly code: number; readonly message?: string | undefined };
   readonly attributes: Readonly<Record<string, unknown>>;
-  readonly events: readonly { readonly name: string; readonly time: [number, number]; readonly attributes?: Readonly<Record<string, unknown>> | undefined }[];
-  readonly links: readonly { readonly traceId: string; readonly spanId: string; readonly traceFlags: number; readonly attributes?: Readonly<Record<string, unknown>> | undefined }[];
-  readonly scope: { readonly name: string; readonly version?: string | undefined; readonly schemaUrl?: string | undefined };
+  readonly events: readonly {
+    readonly name: string;
+    readonly time: [number, number];
+    readonly attributes?: Readonly<Record<string, unknown>> | undefined;
+  }[];
+  readonly links: readonly {
+    readonly traceId: string;
+    readonly spanId: string;
+    readonly traceFlags: number;
+    readonly attributes?: Readonly<Record<string, unknown>> | undefined;
+  }[];
+  readonly scope: {
+    readonly name: string;
+    readonly version?: string | undefined;
+    readonly schemaUrl?: string | undefined;
+  };
   readonly droppedAttributesCount: number;
   readonly droppedEventsCount: number;
   readonly droppedLinksCount: number;
 }
 
 /** What a worker did to `request.span` (the main thread's span), replayed there: a method name and its arguments. */
-export type SpanCall = readonly [method: 'setAttribute' | 'setAttributes' | 'addEvent' | 'setStatus' | 'updateName' | 'recordException', ...args: unknown[]];
+export type SpanCall = readonly [
+  method: 'setAttribute' | 'setAttributes' | 'addEvent' | 'setStatus' | 'updateName' | 'recordException',
+  ...args: unknown[],
+];
 
 let remoteSpanSink: ((spans: readonly RemoteSpanData[]) => void) | undefined;
 

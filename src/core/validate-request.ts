@@ -66,7 +66,10 @@ function checkBatchDimension(model: ModelInfo, request: InferenceRequest, given:
   for (const name of given) {
     const shape = request.inputs[name]!.shape;
     if (shape.length === 0) {
-      throw requestError(request, `input '${name}' has no shape but model requires batch dimension for '${model.name}'`);
+      throw requestError(
+        request,
+        `input '${name}' has no shape but model requires batch dimension for '${model.name}'`,
+      );
     }
     if (batch === -1) batch = shape[0]!;
     else if (shape[0] !== batch) {

@@ -88,7 +88,9 @@ export class AccessPolicy {
     const restricted = this.#headers.get(group);
     if (restricted) {
       const actual = header(restricted.name);
-      return actual !== undefined && sameSecret(actual, restricted.value) ? undefined : { kind: 'restricted', header: restricted.shown };
+      return actual !== undefined && sameSecret(actual, restricted.value)
+        ? undefined
+        : { kind: 'restricted', header: restricted.shown };
     }
     return changes && !this.#adminOpen ? { kind: 'admin-closed', group } : undefined;
   }
@@ -106,16 +108,27 @@ export function adminClosedMessage(group: ApiGroup, address: string, field: stri
 }
 
 /** The access policy of each frontend; undefined for a frontend that serves every request. */
-export function accessPolicies(config: TritonConfig): { http: AccessPolicy | undefined; grpc: AccessPolicy | undefined } {
+export function accessPolicies(config: TritonConfig): {
+  http: AccessPolicy | undefined;
+  grpc: AccessPolicy | undefined;
+} {
   const open = (policy: AccessPolicy): AccessPolicy | undefined => (policy.open ? undefined : policy);
-  const http = new AccessPolicy(parseRestrictedApis(config.httpRestrictedApi, 'httpRestrictedApi'), '', config.httpAddress, config.allowRemoteAdmin);
+  const http = new AccessPolicy(
+    parseRestrictedApis(config.httpRestrictedApi, 'httpRestrictedApi'),
+    '',
+    config.httpAddress,
+    config.allowRemoteAdmin,
+  );
   const grpc = new AccessPolicy(
     parseRestrictedApis(config.grpcRestrictedProtocol, 'grpcRestrictedProtocol'),
     GRPC_RESTRICTED_PREFIX,
     config.grpcAddress,
     config.allowRemoteAdmin,
   );
-  const closed = [config.allowHttp && http.adminClosed && 'HTTP', config.allowGrpc && grpc.adminClosed && 'gRPC'].filter(Boolean);
+  const closed = [
+    config.allowHttp && http.adminClosed && 'HTTP',
+    config.allowGrpc && grpc.adminClosed && 'gRPC',
+  ].filter(Boolean);
   if (closed.length > 0) {
     log.info(
       `${closed.join(' and ')} on a non-loopback address: model load/unload and log/trace settings updates are refused ` +

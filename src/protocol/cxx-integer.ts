@@ -6,8 +6,7 @@
 
 /** The outcome of reading an integer the way C++ `std::stoi` / `std::stoul` do. */
 export type CxxIntegerResult =
-  | { readonly ok: true; readonly value: number }
-  | { readonly ok: false; readonly problem: 'invalid' | 'out-of-range' };
+  { readonly ok: true; readonly value: number } | { readonly ok: false; readonly problem: 'invalid' | 'out-of-range' };
 
 /**
  * Reads a base-10 integer with the leniency of C++ `std::stoi`: leading C whitespace and one
@@ -28,4 +27,3 @@ export function readCxxInteger(text: string, range: { readonly min: bigint; read
   if (value < range.min || value > range.max) return { ok: false, problem: 'out-of-range' };
   return { ok: true, value: Number(value) };
 }
-

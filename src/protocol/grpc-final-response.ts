@@ -28,6 +28,13 @@ export function withFinalFlag(response: ModelInferResponseOut, final: boolean): 
 
 /** The empty response that ends a decoupled model's responses to a request: no outputs, flagged final. */
 export function emptyFinalResponse(modelName: string, modelVersion: number, id: string): ModelInferResponseOut {
-  const empty = { model_name: modelName, model_version: String(modelVersion), id, parameters: {}, outputs: [], raw_output_contents: [] };
+  const empty = {
+    model_name: modelName,
+    model_version: String(modelVersion),
+    id,
+    parameters: {},
+    outputs: [],
+    raw_output_contents: [],
+  };
   return withFinalFlag(empty, true);
 }

@@ -9,12 +9,7 @@
  * @module
  */
 
-import type {
-  InferInputTensorIn,
-  InferParameterIn,
-  ModelInferRequestIn,
-  RequestedOutputIn,
-} from './grpc-messages.ts';
+import type { InferInputTensorIn, InferParameterIn, ModelInferRequestIn, RequestedOutputIn } from './grpc-messages.ts';
 import { NotFastPath, WireReader } from '../wire/proto-reader.ts';
 import { tag, WIRE_LEN, WIRE_VARINT } from '../wire/wire-types.ts';
 import {

@@ -199,9 +199,7 @@ export interface LogSettingValueIn {
 
 /** A `LogSettingsResponse.SettingValue` to encode: exactly one member. */
 export type LogSettingValueOut =
-  | { readonly bool_param: boolean }
-  | { readonly uint32_param: number }
-  | { readonly string_param: string };
+  { readonly bool_param: boolean } | { readonly uint32_param: number } | { readonly string_param: string };
 
 /** A decoded `LogSettingsRequest`. */
 export interface LogSettingsRequestIn {

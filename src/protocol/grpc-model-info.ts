@@ -33,7 +33,11 @@ export function modelMetadataMessage(model: ModelInfo, versions: readonly number
  * A model's `ModelConfigResponse`: the configuration `GET /v2/models/{m}/config` returns, whose keys are the
  * protobuf field names and whose enums are the enum value names.
  */
-export function modelConfigMessage(model: ModelInfo, instanceCount: number, versionPolicy?: object): { config: object } {
+export function modelConfigMessage(
+  model: ModelInfo,
+  instanceCount: number,
+  versionPolicy?: object,
+): { config: object } {
   return { config: modelConfigJson(model, instanceCount, versionPolicy) };
 }
 
@@ -44,6 +48,11 @@ export function repositoryIndexMessage(
 ): { models: ModelIndexOut[] } {
   const index = repositoryIndex(entries, readyOnly);
   return {
-    models: index.map((e) => ({ name: e.name, version: e.version ?? '', state: e.state ?? '', reason: e.reason ?? '' })),
+    models: index.map((e) => ({
+      name: e.name,
+      version: e.version ?? '',
+      state: e.state ?? '',
+      reason: e.reason ?? '',
+    })),
   };
 }

@@ -96,7 +96,9 @@ function decodeInput(input: unknown, index: number, context: InputContext): { na
     throw invalidArg(`Unable to parse 'datatype' of input '${name}': unknown datatype ${quote(datatype)}`);
   }
   const parameters =
-    input.parameters === undefined ? NO_PARAMETERS : parseParameters(input.parameters, `parameters of input '${name}'`, false);
+    input.parameters === undefined
+      ? NO_PARAMETERS
+      : parseParameters(input.parameters, `parameters of input '${name}'`, false);
   checkOneDataSource(name, 'data' in input, parameters);
   if (!('binary_data_size' in parameters)) return { name, array: parseJsonData(name, datatype, shape, input.data) };
   const bytes = binaryInputBytes(name, parameters.binary_data_size, context.blobs);
@@ -184,7 +186,11 @@ export function encodeInferResponseParts(result: InferenceResult, choice: Binary
   return { json: writeInferResponse(result, hasBinary ? choice : undefined, blobs), blobs, hasBinary };
 }
 
-function writeInferResponse(result: InferenceResult, choice: BinaryOutputChoice | undefined, blobs: Uint8Array[]): string {
+function writeInferResponse(
+  result: InferenceResult,
+  choice: BinaryOutputChoice | undefined,
+  blobs: Uint8Array[],
+): string {
   let json = '{';
   if (result.id !== '') json += `"id":${JSON.stringify(result.id)},`;
   json += `"model_name":${quotedName(result.modelName)},"model_version":"${result.modelVersion}"`;

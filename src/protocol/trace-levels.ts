@@ -87,4 +87,3 @@ export function traceLevelIsOff(levels: TraceLevels): boolean {
 export function asciiLowerCase(text: string): string {
   return text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }
-

@@ -8,12 +8,7 @@
 import { unknownNameWarning } from '../closest-name.ts';
 import { ErrorCode, invalidArg, quote, TritonError } from '../errors.ts';
 import { log } from '../logger.ts';
-import {
-  combineTraceLevels,
-  type TraceLevelName,
-  type TraceLevels,
-  traceLevelNames,
-} from './trace-levels.ts';
+import { combineTraceLevels, type TraceLevelName, type TraceLevels, traceLevelNames } from './trace-levels.ts';
 import { readCxxInteger } from './cxx-integer.ts';
 
 /**
@@ -86,7 +81,8 @@ function readLevels(value: unknown): TraceLevels {
   }
   if (value.includes('OFF') && value.length > 1) throw invalidArg("Expect only one trace level 'OFF' is specified");
   for (const name of value) {
-    if (!LEVEL_NAMES.has(name)) log.warn(`trace settings: ${unknownNameWarning('trace_level', name, [...LEVEL_NAMES])}`);
+    if (!LEVEL_NAMES.has(name))
+      log.warn(`trace settings: ${unknownNameWarning('trace_level', name, [...LEVEL_NAMES])}`);
   }
   return combineTraceLevels(value.filter((v) => LEVEL_NAMES.has(v)) as TraceLevelName[]);
 }

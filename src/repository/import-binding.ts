@@ -63,11 +63,15 @@ export async function importBinding(file: string, folder: string, stamp: string)
   const module = (await import(`${pathToFileURL(file).href}?v=${stamp}`)) as { default?: unknown };
   const binding = module.default;
   if (binding === undefined) {
-    throw new Error(`${file.split(sep).slice(-2).join('/')} has no default export; export default { inferFunc, inputs, outputs }`);
+    throw new Error(
+      `${file.split(sep).slice(-2).join('/')} has no default export; export default { inferFunc, inputs, outputs }`,
+    );
   }
   if (typeof binding !== 'object' || binding === null || Array.isArray(binding)) {
     const got = typeof binding === 'function' ? 'a function' : JSON.stringify(binding);
-    throw new Error(`the default export must be the binding object { inferFunc, inputs, outputs, config? }; got ${got}`);
+    throw new Error(
+      `the default export must be the binding object { inferFunc, inputs, outputs, config? }; got ${got}`,
+    );
   }
   return binding as ModelBinding;
 }

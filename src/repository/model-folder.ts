@@ -65,7 +65,8 @@ async function readPolicy(dir: string, name: string): Promise<VersionPolicy> {
   } catch (error) {
     throw new Error(`config.json is not valid JSON: ${(error as Error).message}`);
   }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error('config.json must hold a JSON object');
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new Error('config.json must hold a JSON object');
   const unknown = Object.keys(config).filter((k) => !CONFIG_KEYS.includes(k));
   if (unknown.length > 0) {
     throw new Error(
@@ -91,7 +92,9 @@ export async function readModelFolder(root: string, name: string): Promise<Model
   const rootModule = await findModule(path);
   const versions = new Map<number, { module?: string; problem?: string }>();
   if (rootModule && versionDirs.length > 0) {
-    throw new Error(`holds both a model module and version folders (${versionDirs.join(', ')}); move the module into a version folder`);
+    throw new Error(
+      `holds both a model module and version folders (${versionDirs.join(', ')}); move the module into a version folder`,
+    );
   }
   if (rootModule) versions.set(1, { module: rootModule });
   for (const version of versionDirs) {

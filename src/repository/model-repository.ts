@@ -75,13 +75,18 @@ export class ModelRepository implements ModelControl {
     try {
       await access(options.root);
     } catch {
-      throw new TritonError(ErrorCode.INVALID_ARG, `TritonConfig.modelRepository: cannot read the folder '${options.root}'`);
+      throw new TritonError(
+        ErrorCode.INVALID_ARG,
+        `TritonConfig.modelRepository: cannot read the folder '${options.root}'`,
+      );
     }
     const repository = new ModelRepository(service, options);
     const loadAll = options.mode !== 'explicit' || options.loadModel.includes('*');
     const names = loadAll ? await listModelNames(options.root) : options.loadModel;
     if (options.mode !== 'explicit' && options.loadModel.length > 0) {
-      log.warn(`TritonConfig.loadModel applies to the explicit model control mode only; in '${options.mode}' mode every model is loaded`);
+      log.warn(
+        `TritonConfig.loadModel applies to the explicit model control mode only; in '${options.mode}' mode every model is loaded`,
+      );
     }
     await repository.#serial(async () => {
       for (const name of names) await repository.#loadLogged(name);
@@ -117,7 +122,8 @@ export class ModelRepository implements ModelControl {
   unload(name: string): Promise<void> {
     if (this.#options.mode !== 'explicit') return Promise.reject(new TritonError(ErrorCode.UNAVAILABLE, REFUSED));
     return this.#serial(async () => {
-      if (!this.owns(name)) throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' is not found`);
+      if (!this.owns(name))
+        throw new TritonError(ErrorCode.NOT_FOUND, `Request for unknown model: '${name}' is not found`);
       this.#unload(name);
     });
   }
@@ -203,7 +209,8 @@ export class ModelRepository implements ModelControl {
   #unload(name: string): void {
     const record = this.#records.get(name);
     const versions = new Map<number, VersionRecord>();
-    for (const version of record?.versions.keys() ?? []) versions.set(version, { state: 'UNAVAILABLE', reason: 'unloaded' });
+    for (const version of record?.versions.keys() ?? [])
+      versions.set(version, { state: 'UNAVAILABLE', reason: 'unloaded' });
     // A model with no version state (never loaded, or failed as a whole) is listed by its name alone again.
     if (versions.size === 0) this.#records.delete(name);
     else this.#records.set(name, { fingerprint: undefined, versions });
@@ -230,7 +237,10 @@ export class ModelRepository implements ModelControl {
     } catch {
       if (previous) this.#unload(name);
       this.#records.delete(name);
-      throw new TritonError(ErrorCode.INVALID_ARG, `failed to load '${name}': no folder of that name in the model repository`);
+      throw new TritonError(
+        ErrorCode.INVALID_ARG,
+        `failed to load '${name}': no folder of that name in the model repository`,
+      );
     }
     const failedBefore =
       previous?.failure !== undefined || [...(previous?.versions.values() ?? [])].some((v) => v.state !== 'READY');
@@ -252,14 +262,18 @@ export class ModelRepository implements ModelControl {
     this.#service.publish(name, models, versionPolicyJson(policy));
     const ready = [...versions].filter(([, v]) => v.state === 'READY').map(([version]) => version);
     if (ready.length > 0) log.info(`successfully loaded '${name}' version ${ready.join(', ')}`);
-    if (failures.length > 0) throw new TritonError(ErrorCode.INVALID_ARG, `load failed for model '${name}': ${failures.join('; ')}`);
+    if (failures.length > 0)
+      throw new TritonError(ErrorCode.INVALID_ARG, `load failed for model '${name}': ${failures.join('; ')}`);
   }
 
   /** Records a failed load: a first load is UNAVAILABLE with the reason; a failed reload leaves the served versions. */
   #failed(name: string, stamp: string, kept: ModelRecord | undefined, reason: string): never {
     if (kept) {
       this.#records.set(name, { ...kept, fingerprint: stamp });
-      throw new TritonError(ErrorCode.INVALID_ARG, `load failed for model '${name}': ${reason}; the loaded versions keep serving`);
+      throw new TritonError(
+        ErrorCode.INVALID_ARG,
+        `load failed for model '${name}': ${reason}; the loaded versions keep serving`,
+      );
     }
     this.#records.set(name, { fingerprint: stamp, failure: reason, versions: new Map() });
     this.#service.publish(name, []);
@@ -284,7 +298,10 @@ export class ModelRepository implements ModelControl {
       try {
         const binding = await importBinding(found.module, path, stamp);
         checkNames(binding, name, version);
-        versions.set(version, { state: 'READY', model: new Model({ ...binding, modelName: name, modelVersion: version }) });
+        versions.set(version, {
+          state: 'READY',
+          model: new Model({ ...binding, modelName: name, modelVersion: version }),
+        });
       } catch (error) {
         versions.set(version, { state: 'UNAVAILABLE', reason: error instanceof Error ? error.message : String(error) });
       }
@@ -299,6 +316,8 @@ function checkNames(binding: { modelName?: unknown; modelVersion?: unknown }, na
     throw new Error(`the binding's modelName ${JSON.stringify(binding.modelName)} is not its folder's name '${name}'`);
   }
   if (binding.modelVersion !== undefined && binding.modelVersion !== version) {
-    throw new Error(`the binding's modelVersion ${JSON.stringify(binding.modelVersion)} is not its folder's version ${version}`);
+    throw new Error(
+      `the binding's modelVersion ${JSON.stringify(binding.modelVersion)} is not its folder's version ${version}`,
+    );
   }
 }

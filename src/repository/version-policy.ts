@@ -32,13 +32,16 @@ export function parseVersionPolicy(value: unknown): VersionPolicy {
   if (kind === 'all' && isObject(body) && Object.keys(body).length === 0) return { kind: 'all' };
   if (kind === 'latest' && isObject(body)) {
     const n = body.num_versions ?? 1;
-    if (!isVersion(n)) throw new Error(`version_policy.latest.num_versions must be an integer >= 1; got ${JSON.stringify(n)}`);
+    if (!isVersion(n))
+      throw new Error(`version_policy.latest.num_versions must be an integer >= 1; got ${JSON.stringify(n)}`);
     return { kind: 'latest', numVersions: n };
   }
   if (kind === 'specific' && isObject(body)) {
     const versions = body.versions;
     if (!Array.isArray(versions) || versions.length === 0 || !versions.every(isVersion)) {
-      throw new Error(`version_policy.specific.versions must be a non-empty list of integers >= 1; got ${JSON.stringify(versions)}`);
+      throw new Error(
+        `version_policy.specific.versions must be a non-empty list of integers >= 1; got ${JSON.stringify(versions)}`,
+      );
     }
     return { kind: 'specific', versions: [...new Set(versions)].sort((a, b) => a - b) };
   }

@@ -35,7 +35,6 @@ const LENGTH_PREFIX = 4;
 
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-
 /**
  * Decodes a tensor from its binary bytes.
  * @param source - the tensor's name and model, for messages.

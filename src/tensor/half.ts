@@ -38,12 +38,12 @@ export function toFp16BitsViaFloat32(value: number): number {
     const half = 1 << (shift - 1);
     let m = mant >>> shift;
     const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (m & 1))) m++;
+    if (rest > half || (rest === half && m & 1)) m++;
     return sign | m;
   }
   let bits = sign | (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (bits & 1))) bits++;
+  if (rest > 0x1000 || (rest === 0x1000 && bits & 1)) bits++;
   return bits;
 }
 

@@ -98,7 +98,11 @@ export class NDArray<D extends DataType = DataType> {
 
   /** A BYTES array of UTF-8 encoded strings. */
   static fromStrings(strings: readonly string[], shape?: readonly number[]): NDArray<'BYTES'> {
-    return new NDArray('BYTES', strings.map((s) => encoder.encode(s)), shape);
+    return new NDArray(
+      'BYTES',
+      strings.map((s) => encoder.encode(s)),
+      shape,
+    );
   }
 
   /** An array of zeros (false, empty bytes) of the given shape. */

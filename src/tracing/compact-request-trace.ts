@@ -256,10 +256,13 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   #takeOver(): OtelRequestTrace | undefined {
     if (this.#done === STEP_COUNT) return undefined;
     if (this.#general !== undefined) return this.#general;
-    const general = new OtelRequestTrace(this.#ownIds === undefined ? this.#options : { ...this.#options, presetIds: this.#ownIds });
+    const general = new OtelRequestTrace(
+      this.#ownIds === undefined ? this.#options : { ...this.#options, presetIds: this.#ownIds },
+    );
     if (this.endpoint !== undefined) general.describe(this.endpoint);
     if (this.status !== undefined) general.answered(this.status);
-    for (let step = 1; step < this.#done; step++) (STEPS[step] as StepDeclaration).report!(general, this.times[step]!, this);
+    for (let step = 1; step < this.#done; step++)
+      (STEPS[step] as StepDeclaration).report!(general, this.times[step]!, this);
     // Its spans keep the ids drawn for the batch's links, and its compute span links to the batch.
     if (this.#batchLinks !== undefined) general.joinBatch(this.#batchLinks[0]!.context);
     this.#general = general;

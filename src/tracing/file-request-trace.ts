@@ -6,7 +6,13 @@
  */
 
 import type { NDArray } from '../tensor/ndarray.ts';
-import { NOOP_REQUEST_TRACER, type CoreActivity, type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
+import {
+  NOOP_REQUEST_TRACER,
+  type CoreActivity,
+  type RequestTrace,
+  type RequestTracer,
+  type TracedSpan,
+} from '../core/trace-hooks.ts';
 import { nowNs } from '../core/clock.ts';
 import { FRONTEND_EVENTS, type FrontendProtocol, type FrontendTrace } from './frontend-trace.ts';
 import type { TraceLevels } from '../protocol/trace-levels.ts';
@@ -27,7 +33,8 @@ const decoder = new TextDecoder();
 /** The comma-joined elements Triton writes as a traced tensor's `data` (empty for FP16/BF16). */
 export function tensorDataText(array: NDArray): string {
   if (array.dtype === 'FP16' || array.dtype === 'BF16') return '';
-  if (array.dtype === 'BYTES') return (array.data as Uint8Array[]).map((b) => JSON.stringify(decoder.decode(b))).join(',');
+  if (array.dtype === 'BYTES')
+    return (array.data as Uint8Array[]).map((b) => JSON.stringify(decoder.decode(b))).join(',');
   if (array.dtype === 'BOOL') return Array.from(array.data as Uint8Array, (v) => (v ? 1 : 0)).join(',');
   return Array.prototype.join.call(array.data, ',');
 }

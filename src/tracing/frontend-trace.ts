@@ -54,7 +54,10 @@ const KEPT_HOSTS = 64;
  * `host[:port]` (or `[v6]:port`, or grpc-js's `ipv4:`/`ipv6:` forms) split into its address and port (the
  * port undefined when absent or not a number).
  */
-export function splitHostPort(value: string | undefined): { readonly address: string | undefined; readonly port: number | undefined } {
+export function splitHostPort(value: string | undefined): {
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+} {
   if (!value) return NO_HOST;
   let split = splitHosts.get(value);
   if (split === undefined) {
@@ -75,7 +78,12 @@ function splitOnce(value: string): { address: string | undefined; port: number |
 export const FRONTEND_EVENTS: Readonly<
   Record<FrontendProtocol, { recvStart: string; recvEnd: string; sendStart: string; sendEnd: string }>
 > = {
-  HTTP: { recvStart: 'HTTP_RECV_START', recvEnd: 'HTTP_RECV_END', sendStart: 'HTTP_SEND_START', sendEnd: 'HTTP_SEND_END' },
+  HTTP: {
+    recvStart: 'HTTP_RECV_START',
+    recvEnd: 'HTTP_RECV_END',
+    sendStart: 'HTTP_SEND_START',
+    sendEnd: 'HTTP_SEND_END',
+  },
   GRPC: {
     recvStart: 'GRPC_WAITREAD_START',
     recvEnd: 'GRPC_WAITREAD_END',

@@ -142,7 +142,11 @@ function ensureContextManager(): void {
  * Builds the pipeline from the OpenTelemetry-mode settings and registers its provider globally when it can.
  * @param errors - counts errors of the span processor, the encoder and the transport (each drops its spans).
  */
-export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors, options: PipelineOptions = {}): OtelPipeline {
+export function startOtelPipeline(
+  config: OtelTraceConfig,
+  errors: TraceErrors,
+  options: PipelineOptions = {},
+): OtelPipeline {
   const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
   const instrumentationScope = { name: TRACER_NAME };
   const exporter = createOtlpSpanExporter(config.exporter, (error) => errors.report('sending spans', error));
@@ -197,7 +201,15 @@ export function startOtelPipeline(config: OtelTraceConfig, errors: TraceErrors, 
   return {
     startTrace: registeredGlobally
       ? (request) =>
-          new CompactRequestTrace({ ...request, startRoot, processor: spanProcessor, spanKinds, detail, withEvents, rootIds })
+          new CompactRequestTrace({
+            ...request,
+            startRoot,
+            processor: spanProcessor,
+            spanKinds,
+            detail,
+            withEvents,
+            rootIds,
+          })
       : rootIds
         ? (request) => new IdentifiedRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents })
         : (request) => new OtelRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents }),

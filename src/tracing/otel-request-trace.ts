@@ -7,7 +7,15 @@
  * @module
  */
 
-import { type Attributes, type Context, context, type Span, type SpanContext, type SpanKind, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Span,
+  type SpanContext,
+  type SpanKind,
+  trace,
+} from '@opentelemetry/api';
 import {
   type BatchFacts,
   type BatchTrace,
@@ -92,7 +100,9 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     this.#options = options;
     const summaries = options.tensors;
     this.tensors =
-      summaries && ((activity, tensors) => this.#spans[MODEL_SPAN]?.annotate(tensorSummary(activity, tensors, summaries.previewValues)));
+      summaries &&
+      ((activity, tensors) =>
+        this.#spans[MODEL_SPAN]?.annotate(tensorSummary(activity, tensors, summaries.previewValues)));
     this.#plan = options.withEvents === false ? BARE_STEP_PLANS : STEP_PLANS[options.protocol];
     this.#at(STEP.START, options.startNs);
   }
@@ -151,7 +161,8 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
     const stream = this.#stream!;
     const index = stream.responses++;
     if (index === 0) stream.firstResponseNs = ns;
-    if (index < STREAM.maxEvents) this.#streamSpan()?.api.addEvent(STREAM.responseEvent, { [STREAM.indexKey]: index }, toHrTime(ns));
+    if (index < STREAM.maxEvents)
+      this.#streamSpan()?.api.addEvent(STREAM.responseEvent, { [STREAM.indexKey]: index }, toHrTime(ns));
   }
 
   cancelled(reason: unknown, ns: bigint): void {
@@ -216,7 +227,10 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
   #start(index: number, ns: bigint): void {
     if (this.#options.detail?.kept[index] === false) return;
     const planned = PLANNED_SPANS[index]!;
-    const shape = planned.shapeOf(this.#options.withEvents === false ? 'BARE' : this.#options.protocol, this.model?.name ?? '');
+    const shape = planned.shapeOf(
+      this.#options.withEvents === false ? 'BARE' : this.#options.protocol,
+      this.model?.name ?? '',
+    );
     let span: TreeSpan;
     const ids = this.#options.presetIds;
     const preset = ids && { traceId: idAt(ids, 0, 4), spanId: idAt(ids, planned.spanAt, 2) };
@@ -259,7 +273,8 @@ export function startBatchSpan(
   const ids = { traceId: newTraceId(), spanId: newSpanId() };
   const span = startRoot(spanShape(BATCH_SPAN.name(facts.model.name)), ns, undefined, ids);
   const given = span.api.spanContext();
-  const context = given.spanId === ids.spanId.hex ? new WordsSpanContext(ids.traceId.words, 0, ids.spanId.words, 0) : given;
+  const context =
+    given.spanId === ids.spanId.hex ? new WordsSpanContext(ids.traceId.words, 0, ids.spanId.words, 0) : given;
   for (const member of members) {
     const linked = member.joinBatch?.(context);
     if (linked !== undefined) span.api.addLink({ context: linked });

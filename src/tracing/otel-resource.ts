@@ -87,4 +87,3 @@ function percentDecode(text: string): string | undefined {
     return undefined;
   }
 }
-

@@ -31,12 +31,18 @@ export function remoteSpanSink(
   resource: Resource,
   ownScope: Scope,
 ): (spans: readonly RemoteSpanData[]) => void {
-  const scopes = new Map<string, Scope>([[`${ownScope.name}\0${ownScope.version ?? ''}\0${ownScope.schemaUrl ?? ''}`, ownScope]]);
+  const scopes = new Map<string, Scope>([
+    [`${ownScope.name}\0${ownScope.version ?? ''}\0${ownScope.schemaUrl ?? ''}`, ownScope],
+  ]);
   const scopeOf = (data: RemoteSpanData['scope']): Scope => {
     const key = `${data.name}\0${data.version ?? ''}\0${data.schemaUrl ?? ''}`;
     let scope = scopes.get(key);
     if (!scope) {
-      scope = Object.freeze({ name: data.name, ...(data.version && { version: data.version }), ...(data.schemaUrl && { schemaUrl: data.schemaUrl }) });
+      scope = Object.freeze({
+        name: data.name,
+        ...(data.version && { version: data.version }),
+        ...(data.schemaUrl && { schemaUrl: data.schemaUrl }),
+      });
       if (scopes.size < 256) scopes.set(key, scope);
     }
     return scope;
@@ -49,7 +55,9 @@ export function remoteSpanSink(
 function toReadableSpan(data: RemoteSpanData, resource: Resource, scope: Scope): ReadableSpan {
   const spanContext: SpanContext = { traceId: data.traceId, spanId: data.spanId, traceFlags: data.traceFlags };
   const parentSpanContext: SpanContext | undefined =
-    data.parentSpanId === undefined ? undefined : { traceId: data.traceId, spanId: data.parentSpanId, traceFlags: data.traceFlags };
+    data.parentSpanId === undefined
+      ? undefined
+      : { traceId: data.traceId, spanId: data.parentSpanId, traceFlags: data.traceFlags };
   return {
     name: data.name,
     kind: data.kind as SpanKind,
@@ -59,8 +67,15 @@ function toReadableSpan(data: RemoteSpanData, resource: Resource, scope: Scope):
     endTime: data.endTime,
     status: data.status,
     attributes: data.attributes as Attributes,
-    links: data.links.map(({ attributes, ...context }) => ({ context, ...(attributes && { attributes: attributes as Attributes }) })),
-    events: data.events.map((e) => ({ name: e.name, time: e.time, ...(e.attributes && { attributes: e.attributes as Attributes }) })),
+    links: data.links.map(({ attributes, ...context }) => ({
+      context,
+      ...(attributes && { attributes: attributes as Attributes }),
+    })),
+    events: data.events.map((e) => ({
+      name: e.name,
+      time: e.time,
+      ...(e.attributes && { attributes: e.attributes as Attributes }),
+    })),
     duration: duration(data.startTime, data.endTime),
     ended: true,
     resource,

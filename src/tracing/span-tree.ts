@@ -186,7 +186,12 @@ export const SPAN_TREE: readonly SpanDeclaration[] = [
       { key: 'triton.model_version', value: (r) => r.model!.version, by: 'Triton' },
       { key: 'triton.trace_id', value: (r) => r.tritonId, by: 'Triton', perRequest: true },
       { key: 'triton.trace_parent_id', value: () => 0, by: 'Triton' },
-      { key: 'triton.request_id', value: (r) => (r.requestId === '' ? undefined : r.requestId), by: 'Triton', perRequest: true },
+      {
+        key: 'triton.request_id',
+        value: (r) => (r.requestId === '' ? undefined : r.requestId),
+        by: 'Triton',
+        perRequest: true,
+      },
     ],
     by: 'Triton',
   },
@@ -237,7 +242,11 @@ export const BATCH_SPAN = {
     { key: 'ts_triton.batch.request_count', value: (b: BatchFacts) => b.requests, by: 'ts-triton' },
     { key: 'ts_triton.batch.instance', value: (b: BatchFacts) => b.instance, by: 'ts-triton' },
     // Seconds, as OpenTelemetry's durations.
-    { key: 'ts_triton.batch.oldest_queue_duration', value: (b: BatchFacts) => Number(b.oldestQueueNs) / 1e9, by: 'ts-triton' },
+    {
+      key: 'ts_triton.batch.oldest_queue_duration',
+      value: (b: BatchFacts) => Number(b.oldestQueueNs) / 1e9,
+      by: 'ts-triton',
+    },
   ],
   by: 'ts-triton',
 } as const satisfies {
@@ -267,7 +276,8 @@ export const STREAM = {
     // Seconds from the request's arrival to its first response; left out when there was none.
     {
       key: 'ts_triton.stream.time_to_first_response',
-      value: (s: StreamFacts) => (s.firstResponseNs === undefined ? undefined : Number(s.firstResponseNs - s.startNs) / 1e9),
+      value: (s: StreamFacts) =>
+        s.firstResponseNs === undefined ? undefined : Number(s.firstResponseNs - s.startNs) / 1e9,
       by: 'ts-triton',
     },
   ],

@@ -51,7 +51,11 @@ export function previewText(array: NDArray, count: number): string | undefined {
  * The summary attributes of `tensors`: `ts_triton.input.<name>.datatype` and `.shape` (or `output`), and
  * `.values` when `previewValues` > 0.
  */
-export function tensorSummary(activity: TensorActivity, tensors: Readonly<Record<string, NDArray>>, previewValues: number): Attributes {
+export function tensorSummary(
+  activity: TensorActivity,
+  tensors: Readonly<Record<string, NDArray>>,
+  previewValues: number,
+): Attributes {
   const prefix = activity === 'TENSOR_QUEUE_INPUT' ? 'ts_triton.input.' : 'ts_triton.output.';
   const attributes: Attributes = {};
   for (const name of Object.keys(tensors)) {

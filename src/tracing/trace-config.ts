@@ -24,10 +24,21 @@ import { unknownNameWarning } from '../closest-name.ts';
 import { log } from '../logger.ts';
 import { readCxxInteger } from '../protocol/cxx-integer.ts';
 import type { TraceSettingEcho } from '../protocol/trace-settings-json.ts';
-import { EXPORTER_ENTRY_SETTINGS, type ExporterSettings, resolveExporterSettings, sdkDisabled } from './otlp/exporter-settings.ts';
+import {
+  EXPORTER_ENTRY_SETTINGS,
+  type ExporterSettings,
+  resolveExporterSettings,
+  sdkDisabled,
+} from './otlp/exporter-settings.ts';
 import { MAX_PREVIEW_VALUES } from './tensor-summary.ts';
 import { DEFAULT_SERVICE_NAME, resolveResourceAttributes } from './otel-resource.ts';
-import { asciiLowerCase, combineTraceLevels, parseTraceLevel, type TraceLevelName, type TraceLevels } from '../protocol/trace-levels.ts';
+import {
+  asciiLowerCase,
+  combineTraceLevels,
+  parseTraceLevel,
+  type TraceLevelName,
+  type TraceLevels,
+} from '../protocol/trace-levels.ts';
 
 /** Where traces go: Triton's JSON trace file, or OTLP/HTTP spans. */
 export type TraceMode = 'triton' | 'opentelemetry';
@@ -123,7 +134,6 @@ export interface TraceConfig {
 
 /** The OTLP/HTTP endpoint used when `opentelemetry,url` is not given. */
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
-
 
 const DEFAULT_RATE = 1000;
 const DEFAULT_COUNT = -1;
@@ -280,14 +290,18 @@ function readOtelSettings(
   let events = true;
   for (const { setting, value } of entries) {
     const label = `--trace-config opentelemetry,${setting}`;
-    if (setting === 'span_kinds') spanKinds = inOptionContext(label, () => parseChoice(setting, value, SPAN_KINDS_SETTINGS));
+    if (setting === 'span_kinds')
+      spanKinds = inOptionContext(label, () => parseChoice(setting, value, SPAN_KINDS_SETTINGS));
     if (setting === 'detail') detail = inOptionContext(label, () => parseChoice(setting, value, DETAIL_SETTINGS));
     if (setting === 'honor_sampled') {
       honorSampled = inOptionContext(label, () => parseChoice(setting, value, ['false', 'true'] as const)) === 'true';
     }
-    if (setting === 'events') events = inOptionContext(label, () => parseChoice(setting, value, ['true', 'false'] as const)) === 'true';
+    if (setting === 'events')
+      events = inOptionContext(label, () => parseChoice(setting, value, ['true', 'false'] as const)) === 'true';
     if (setting === 'tensor_preview') {
-      tensorPreview = inOptionContext(label, () => parseIntegerOption(value, { min: 0n, max: BigInt(MAX_PREVIEW_VALUES) }));
+      tensorPreview = inOptionContext(label, () =>
+        parseIntegerOption(value, { min: 0n, max: BigInt(MAX_PREVIEW_VALUES) }),
+      );
     }
   }
   const otel: OtelTraceConfig = {

@@ -99,7 +99,9 @@ export class TraceFile {
   #room(text: string): boolean {
     if (this.#pendingBytes + text.length <= this.#maxPendingBytes) return true;
     if (this.#droppedTraces++ === 0) {
-      log.error(`trace file ${this.path}: more than ${this.#maxPendingBytes} bytes wait to be written; dropping traces (counted in droppedTraces)`);
+      log.error(
+        `trace file ${this.path}: more than ${this.#maxPendingBytes} bytes wait to be written; dropping traces (counted in droppedTraces)`,
+      );
     }
     return false;
   }
@@ -133,7 +135,9 @@ export class TraceFile {
         await (write.append ? appendFile(write.path, write.text) : writeFile(write.path, write.text));
       } catch (error) {
         if (this.#failedWrites++ === 0) {
-          log.error(`cannot write trace file ${write.path}: ${(error as Error).message} (further failures are only counted)`);
+          log.error(
+            `cannot write trace file ${write.path}: ${(error as Error).message} (further failures are only counted)`,
+          );
         }
       }
       this.#pendingBytes -= write.text.length;

@@ -14,7 +14,10 @@ import {
   type BatchTrace,
   type CoreActivity,
   NOOP_REQUEST_TRACER,
-  type RequestTrace, type RequestTracer, type TracedSpan } from '../core/trace-hooks.ts';
+  type RequestTrace,
+  type RequestTracer,
+  type TracedSpan,
+} from '../core/trace-hooks.ts';
 import type { Span, SpanContext } from '@opentelemetry/api';
 import { log } from '../logger.ts';
 import type { FrontendTrace, RequestEndpoint } from './frontend-trace.ts';

@@ -108,7 +108,7 @@ function planSpan(span: SpanDeclaration, index: number): PlannedSpan {
   if (parent >= index) throw new Error(`span tree: "${span.key}" is declared before its parent "${span.parent}"`);
   const events = orderedEvents(span);
   const [start, end] = [stepOf(span.start), stepOf(span.end)];
-  if ((parent < 0) !== (index === 0)) throw new Error('span tree: the first span, and only it, is the root');
+  if (parent < 0 !== (index === 0)) throw new Error('span tree: the first span, and only it, is the root');
   if (start > end || (parent >= 0 && start < stepOf(SPAN_TREE[parent]!.start))) {
     throw new Error(`span tree: "${span.key}" must start after its parent and end after it starts`);
   }
@@ -169,7 +169,9 @@ function planStep(step: number, protocol: FrontendProtocol): StepPlan {
   });
   const starts = PLANNED_SPANS.filter((s) => s.startStep === step).map((s) => s.index);
   // Children end before their parents.
-  const ends = PLANNED_SPANS.filter((s) => s.endStep === step).map((s) => s.index).reverse();
+  const ends = PLANNED_SPANS.filter((s) => s.endStep === step)
+    .map((s) => s.index)
+    .reverse();
   return { starts, eventSpans, eventNames, ends };
 }
 
@@ -234,9 +236,11 @@ export interface TreeDetail {
  */
 export function treeDetail(detail: DetailSetting): TreeDetail {
   const kept = PLANNED_SPANS.map(
-    (span) => detail === 'full' || span.parent < 0 || (detail === 'model' && SPAN_TREE[span.index]!.name === MODEL_NAME),
+    (span) =>
+      detail === 'full' || span.parent < 0 || (detail === 'model' && SPAN_TREE[span.index]!.name === MODEL_NAME),
   );
-  for (let i = kept.length - 1; i >= 0; i--) if (kept[i] && PLANNED_SPANS[i]!.parent >= 0) kept[PLANNED_SPANS[i]!.parent] = true;
+  for (let i = kept.length - 1; i >= 0; i--)
+    if (kept[i] && PLANNED_SPANS[i]!.parent >= 0) kept[PLANNED_SPANS[i]!.parent] = true;
   const spans = PLANNED_SPANS.filter((span) => kept[span.index]).map((span) => span.index);
   return Object.freeze({ spans: Object.freeze(spans), kept: Object.freeze(kept) });
 }

@@ -92,7 +92,12 @@ export interface TreeSpan {
 }
 
 /** Starts the root span of a request's tree, under the propagated `parent` span context when there is one. */
-export type RootSpanStarter = (shape: SpanShape, ns: bigint, parent: SpanContext | undefined, ids?: PresetIds) => TreeSpan;
+export type RootSpanStarter = (
+  shape: SpanShape,
+  ns: bigint,
+  parent: SpanContext | undefined,
+  ids?: PresetIds,
+) => TreeSpan;
 
 /**
  * Ids drawn before a span started (a batch's span linked to them), for spans that can take them (ts-triton's
@@ -131,7 +136,12 @@ export class ApiTreeSpan implements TreeSpan {
   /** The root span starter of `tracer`. */
   static starter(tracer: Tracer): RootSpanStarter {
     return (shape, ns, parent) =>
-      new ApiTreeSpan(tracer, shape, ns, parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent));
+      new ApiTreeSpan(
+        tracer,
+        shape,
+        ns,
+        parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent),
+      );
   }
 
   mark(name: string, ns: bigint): void {

@@ -75,7 +75,10 @@ function callableSpan(parent: SpanContext, calls: SpanCall[]): Span {
     end: () => {},
     isRecording: () => true,
     recordException: (exception: Exception, time) => {
-      const wire = typeof exception === 'string' ? exception : { name: exception.name, message: exception.message, stack: exception.stack };
+      const wire =
+        typeof exception === 'string'
+          ? exception
+          : { name: exception.name, message: exception.message, stack: exception.stack };
       calls.push(['recordException', wire, time]);
     },
   };

@@ -122,11 +122,15 @@ function phasesOf(root: PhaseSpan, children: ReadonlyMap<string, readonly PhaseS
     const [fromSpan, fromEvent, toSpan, toEvent] = bounds[name];
     const from = fromSpan === undefined ? undefined : eventTime(fromSpan, fromEvent);
     const to = toSpan === undefined ? undefined : eventTime(toSpan, toEvent);
-    if (from !== undefined && to !== undefined && to >= from) phases.push({ name, startUnixNano: from, durationNs: Number(to - from) });
+    if (from !== undefined && to !== undefined && to >= from)
+      phases.push({ name, startUnixNano: from, durationNs: Number(to - from) });
   }
   const model = String(attribute(modelSpan, 'triton.model_name'));
   const versionValue = attribute(modelSpan, 'triton.model_version');
-  const version = typeof versionValue === 'bigint' || typeof versionValue === 'number' ? Number(versionValue) : Number(versionValue ?? -1);
+  const version =
+    typeof versionValue === 'bigint' || typeof versionValue === 'number'
+      ? Number(versionValue)
+      : Number(versionValue ?? -1);
   const totalNs = Number(root.endTimeUnixNano - root.startTimeUnixNano);
   const computeStart = compute === undefined ? undefined : eventTime(compute, 'COMPUTE_START');
   return {

@@ -43,8 +43,12 @@ function urlHost(host: string, port: number): string {
 function bindError(error: unknown, what: string, setting: string, host: string, port: number): Error {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const inUse = code === 'EADDRINUSE' || /address already in use|EADDRINUSE/i.test(String((error as Error).message));
-  const why = inUse ? `is in use (by Jaeger or an OpenTelemetry Collector?)` : `could not be bound (${(error as Error).message})`;
-  return new Error(`trace viewer: the ${what} port ${host}:${port} ${why}; choose another with ${setting}, or turn the viewer off`);
+  const why = inUse
+    ? `is in use (by Jaeger or an OpenTelemetry Collector?)`
+    : `could not be bound (${(error as Error).message})`;
+  return new Error(
+    `trace viewer: the ${what} port ${host}:${port} ${why}; choose another with ${setting}, or turn the viewer off`,
+  );
 }
 
 /**
@@ -67,16 +71,16 @@ export async function startTraceViewer(settings: TraceViewerSettings): Promise<T
     const port = await listen(page, host, settings.port).catch((error: unknown) => {
       throw bindError(error, 'viewer page', 'port (--port)', host, settings.port);
     });
-    http = await startOtlpHttpReceiver(store, host, settings.otlpHttpPort, { maxBodyBytes: settings.maxExportBytes }).catch(
-      (error: unknown) => {
-        throw bindError(error, 'OTLP/HTTP', 'otlpHttpPort (--otlp-http-port)', host, settings.otlpHttpPort);
-      },
-    );
-    grpc = await startOtlpGrpcReceiver(store, host, settings.otlpGrpcPort, { maxMessageBytes: settings.maxExportBytes }).catch(
-      (error: unknown) => {
-        throw bindError(error, 'OTLP/gRPC', 'otlpGrpcPort (--otlp-grpc-port)', host, settings.otlpGrpcPort);
-      },
-    );
+    http = await startOtlpHttpReceiver(store, host, settings.otlpHttpPort, {
+      maxBodyBytes: settings.maxExportBytes,
+    }).catch((error: unknown) => {
+      throw bindError(error, 'OTLP/HTTP', 'otlpHttpPort (--otlp-http-port)', host, settings.otlpHttpPort);
+    });
+    grpc = await startOtlpGrpcReceiver(store, host, settings.otlpGrpcPort, {
+      maxMessageBytes: settings.maxExportBytes,
+    }).catch((error: unknown) => {
+      throw bindError(error, 'OTLP/gRPC', 'otlpGrpcPort (--otlp-grpc-port)', host, settings.otlpGrpcPort);
+    });
     let closed: Promise<void> | undefined;
     const otlpHttpPort = http.port;
     return {

@@ -46,7 +46,13 @@ export interface ViewerHttpOptions {
   readonly assetsDir?: string;
 }
 
-function send(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+): void {
   if (res.headersSent || res.destroyed) return;
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, { 'content-length': bytes.length, 'x-content-type-options': 'nosniff', ...headers });
@@ -85,14 +91,26 @@ async function servePage(req: IncomingMessage, res: ServerResponse, url: URL, di
   try {
     content = await readFile(file);
   } catch {
-    if (isAsset) return send(req, res, 404, { 'content-type': 'text/plain; charset=utf-8' }, `no asset ${url.pathname}\n`);
-    return send(req, res, 503, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, notBuiltPage(dir));
+    if (isAsset)
+      return send(req, res, 404, { 'content-type': 'text/plain; charset=utf-8' }, `no asset ${url.pathname}\n`);
+    return send(
+      req,
+      res,
+      503,
+      { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+      notBuiltPage(dir),
+    );
   }
   const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
   send(req, res, 200, { 'content-type': type, 'cache-control': 'no-cache' }, content);
 }
 
-async function handle(store: TraceStore, options: ViewerHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  store: TraceStore,
+  options: ViewerHttpOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://viewer');
   const method = req.method ?? 'GET';
   if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
@@ -100,7 +118,13 @@ async function handle(store: TraceStore, options: ViewerHttpOptions, req: Incomi
     if (method === 'POST' || method === 'PUT') {
       body = await readBody(req, options.maxBodyBytes);
       if (body === undefined) {
-        return send(req, res, 413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, `request body over ${options.maxBodyBytes} bytes\n`);
+        return send(
+          req,
+          res,
+          413,
+          { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
+          `request body over ${options.maxBodyBytes} bytes\n`,
+        );
       }
     } else req.resume();
     const answer = await handleApi(store, method, url, body);
@@ -108,7 +132,13 @@ async function handle(store: TraceStore, options: ViewerHttpOptions, req: Incomi
   }
   req.resume();
   if (method !== 'GET' && method !== 'HEAD') {
-    return send(req, res, 405, { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' }, 'Method Not Allowed\n');
+    return send(
+      req,
+      res,
+      405,
+      { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' },
+      'Method Not Allowed\n',
+    );
   }
   await servePage(req, res, url, options.assetsDir ?? VIEWER_ASSETS_DIR);
 }

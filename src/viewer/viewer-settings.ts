@@ -84,14 +84,18 @@ export function resolveTraceViewer(value: unknown, name: string): TraceViewerSet
   if (value === false || value === undefined) return false;
   if (value === true) return DEFAULT_TRACE_VIEWER;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(`${name} must be true, false or an object of settings (${TRACE_VIEWER_FIELDS.join(', ')}); got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${name} must be true, false or an object of settings (${TRACE_VIEWER_FIELDS.join(', ')}); got ${JSON.stringify(value)}`,
+    );
   }
   const settings: Record<string, unknown> = { ...DEFAULT_TRACE_VIEWER };
   for (const [key, given] of Object.entries(value)) {
     const check = CHECKS[key as keyof TraceViewerSettings];
-    if (check === undefined) throw new Error(`${name} has no setting '${key}'; settings are ${TRACE_VIEWER_FIELDS.join(', ')}`);
+    if (check === undefined)
+      throw new Error(`${name} has no setting '${key}'; settings are ${TRACE_VIEWER_FIELDS.join(', ')}`);
     if (given === undefined) continue;
-    if (!isValid(check, given)) throw new Error(`${name}.${key} must be ${EXPECTED[check]}; got ${JSON.stringify(given)}`);
+    if (!isValid(check, given))
+      throw new Error(`${name}.${key} must be ${EXPECTED[check]}; got ${JSON.stringify(given)}`);
     settings[key] = given;
   }
   return Object.freeze(settings) as unknown as TraceViewerSettings;

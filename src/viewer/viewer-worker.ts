@@ -48,7 +48,9 @@ export async function startTraceViewerWorker(settings: TraceViewerSettings): Pro
   const first = await new Promise<FromWorker>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`trace viewer: its worker exited with code ${code} before it started`)));
+    worker.once('exit', (code) =>
+      reject(new Error(`trace viewer: its worker exited with code ${code} before it started`)),
+    );
   });
   worker.removeAllListeners('exit');
   worker.removeAllListeners('error');

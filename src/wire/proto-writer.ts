@@ -69,7 +69,8 @@ function keptNameField(field: number, name: string): Uint8Array | undefined {
   if (bytes === undefined) {
     const encoded = encodedName(name);
     if (encoded === undefined) return undefined;
-    bytes = encoded.length > 100 ? null : Buffer.concat([Buffer.from([(field << 3) | WIRE_LEN, encoded.length]), encoded]);
+    bytes =
+      encoded.length > 100 ? null : Buffer.concat([Buffer.from([(field << 3) | WIRE_LEN, encoded.length]), encoded]);
     cache.set(name, bytes);
   }
   return bytes ?? undefined;

@@ -92,7 +92,11 @@ describe('deeply nested JSON', () => {
         `{"q":${deepObject(6000)}}`,
         `parameter 'q' must be a string, number or boolean (it names no input of the model), got {"a":{"a":{"a":{…}}}}`,
       ],
-      ['/v2/models/s/generate', DEEP_BODIES['a deep array']!, 'Unable to parse the generate request: expected a JSON object'],
+      [
+        '/v2/models/s/generate',
+        DEEP_BODIES['a deep array']!,
+        'Unable to parse the generate request: expected a JSON object',
+      ],
     ];
     for (const [path, body, error] of cases) {
       const response = await fetch(base + path, { method: 'POST', body });

@@ -19,7 +19,10 @@ import { type ServerProcess, startServerProcess } from './fixtures/server-proces
 const MIB = 1024 * 1024;
 
 const requestSerialize = (
-  loadGrpcProtos(['grpc_service.proto'])['inference.GRPCInferenceService'] as Record<string, MethodDefinition<object, unknown>>
+  loadGrpcProtos(['grpc_service.proto'])['inference.GRPCInferenceService'] as Record<
+    string,
+    MethodDefinition<object, unknown>
+  >
 )['ModelInfer']!.requestSerialize;
 
 const BIG_REQUEST = requestSerialize({
@@ -27,7 +30,6 @@ const BIG_REQUEST = requestSerialize({
   inputs: [{ name: 'x', datatype: 'FP32', shape: [1] }],
   raw_input_contents: [Buffer.alloc(4)],
 });
-
 
 describe('gRPC bounds', () => {
   let server: ServerProcess;

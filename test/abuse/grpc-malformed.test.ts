@@ -17,7 +17,10 @@ const TRUNCATED_NAME = Buffer.from('0a05696465', 'hex');
 const SERVICE = '/inference.GRPCInferenceService';
 
 const requestSerialize = (
-  loadGrpcProtos(['grpc_service.proto'])['inference.GRPCInferenceService'] as Record<string, MethodDefinition<object, unknown>>
+  loadGrpcProtos(['grpc_service.proto'])['inference.GRPCInferenceService'] as Record<
+    string,
+    MethodDefinition<object, unknown>
+  >
 )['ModelInfer']!.requestSerialize;
 
 /** A well-formed ModelInferRequest for model 'm'. */
@@ -54,17 +57,29 @@ describe('malformed gRPC messages', () => {
   /** Sends `message` as the request of a unary RPC; resolves with the error status, or undefined on success. */
   function unary(path: string, message: Buffer): Promise<ServiceError | undefined> {
     return within(
-      new Promise((resolve) => client.makeUnaryRequest(path, raw, raw, message, (error) => resolve(error ?? undefined))),
+      new Promise((resolve) =>
+        client.makeUnaryRequest(path, raw, raw, message, (error) => resolve(error ?? undefined)),
+      ),
       5000,
       path,
     );
   }
 
   it('the bytes 0a05696465 are rejected on every RPC that takes a name, not read as "ide"', async () => {
-    for (const rpc of ['ModelMetadata', 'ModelReady', 'ModelConfig', 'ModelStatistics', 'ModelInfer', 'RepositoryModelUnload']) {
+    for (const rpc of [
+      'ModelMetadata',
+      'ModelReady',
+      'ModelConfig',
+      'ModelStatistics',
+      'ModelInfer',
+      'RepositoryModelUnload',
+    ]) {
       const error = await unary(`${SERVICE}/${rpc}`, TRUNCATED_NAME);
       assert.equal(error?.code, Status.INVALID_ARGUMENT, `${rpc}: ${error?.code} ${error?.details}`);
-      assert.equal(error.details, 'the request message is not well-formed protobuf: field 1 declares 5 bytes but 3 remain');
+      assert.equal(
+        error.details,
+        'the request message is not well-formed protobuf: field 1 declares 5 bytes but 3 remain',
+      );
     }
     const health = await unary('/grpc.health.v1.Health/Check', TRUNCATED_NAME);
     assert.equal(health?.code, Status.INVALID_ARGUMENT);
@@ -94,7 +109,10 @@ describe('malformed gRPC messages', () => {
     stream.write(TRUNCATED_NAME);
     const error = await within(status, 5000, 'the stream status');
     assert.equal(error.code, Status.INVALID_ARGUMENT);
-    assert.equal(error.details, 'the request message is not well-formed protobuf: field 1 declares 5 bytes but 3 remain');
+    assert.equal(
+      error.details,
+      'the request message is not well-formed protobuf: field 1 declares 5 bytes but 3 remain',
+    );
     assert.equal(responses.length, 1);
   });
 });

@@ -31,7 +31,9 @@ async function slowClients(port: number, count: number): Promise<Socket[]> {
 /** A GET over a fresh connection: the status, or the error's code. */
 function getStatus(port: number, path = '/v2/health/ready'): Promise<number | string> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+    );
     let text = '';
     socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
     socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));

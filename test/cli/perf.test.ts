@@ -23,7 +23,13 @@ const add: InferFunc = (requests) =>
   requests.map((r) => {
     const a = r.data.a!.data as Float32Array;
     const b = r.data.b!.data as Float32Array;
-    return { sum: new NDArray('FP32', a.map((v, i) => v + b[i]!), r.data.a!.shape) };
+    return {
+      sum: new NDArray(
+        'FP32',
+        a.map((v, i) => v + b[i]!),
+        r.data.a!.shape,
+      ),
+    };
   });
 
 let triton: Triton;
@@ -32,14 +38,36 @@ let grpc: string;
 
 before(async () => {
   triton = new Triton({
-    config: { httpPort: 0, grpcPort: 0, httpAddress: '127.0.0.1', grpcAddress: '127.0.0.1', allowMetrics: false, exitTimeoutSecs: 2 },
+    config: {
+      httpPort: 0,
+      grpcPort: 0,
+      httpAddress: '127.0.0.1',
+      grpcAddress: '127.0.0.1',
+      allowMetrics: false,
+      exitTimeoutSecs: 2,
+    },
   });
   const fixed = [Tensor({ name: 'a', dtype: 'FP32', shape: [4] }), Tensor({ name: 'b', dtype: 'FP32', shape: [4] })];
   const out = [Tensor({ name: 'sum', dtype: 'FP32', shape: [4] })];
-  triton.bind({ modelName: 'add', inferFunc: add, inputs: fixed, outputs: out, config: ModelConfig({ maxBatchSize: 8 }) });
-  const variable = [Tensor({ name: 'a', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'b', dtype: 'FP32', shape: [-1] })];
+  triton.bind({
+    modelName: 'add',
+    inferFunc: add,
+    inputs: fixed,
+    outputs: out,
+    config: ModelConfig({ maxBatchSize: 8 }),
+  });
+  const variable = [
+    Tensor({ name: 'a', dtype: 'FP32', shape: [-1] }),
+    Tensor({ name: 'b', dtype: 'FP32', shape: [-1] }),
+  ];
   const varOut = [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })];
-  triton.bind({ modelName: 'addvar', inferFunc: add, inputs: variable, outputs: varOut, config: ModelConfig({ maxBatchSize: 0 }) });
+  triton.bind({
+    modelName: 'addvar',
+    inferFunc: add,
+    inputs: variable,
+    outputs: varOut,
+    config: ModelConfig({ maxBatchSize: 0 }),
+  });
   await triton.run();
   http = `http://127.0.0.1:${triton.httpPort}`;
   grpc = `grpc://127.0.0.1:${triton.grpcPort}`;
@@ -79,7 +107,14 @@ function checkPoint(point: Point, batchSize = 1): void {
   assert.equal(s.computeCountsConsistent, true, 'compute counts consistent');
   assert.ok((s.inferenceCount as number) >= (s.successCount as number) * batchSize - batchSize);
   assert.ok((s.executionCount as number) > 0 && (s.executionCount as number) <= (s.inferenceCount as number));
-  for (const key of ['avgRequestUs', 'avgQueueUs', 'avgComputeInputUs', 'avgComputeInferUs', 'avgComputeOutputUs', 'avgOverheadUs']) {
+  for (const key of [
+    'avgRequestUs',
+    'avgQueueUs',
+    'avgComputeInputUs',
+    'avgComputeInferUs',
+    'avgComputeOutputUs',
+    'avgOverheadUs',
+  ]) {
     assert.ok((s[key] as number) >= 0, `${key} >= 0`);
   }
 }
@@ -87,12 +122,26 @@ function checkPoint(point: Point, batchSize = 1): void {
 describe('ts-triton perf (end to end)', () => {
   it('measures a concurrency range over HTTP: JSON output and CSV', async () => {
     const csv = join(mkdtempSync(join(tmpdir(), 'perf-')), 'out.csv');
-    const { code, stdout, stderr } = await cli('-u', http, '-m', 'add', '--concurrency-range', '1:3:2', ...FAST, '--json', '-f', csv);
+    const { code, stdout, stderr } = await cli(
+      '-u',
+      http,
+      '-m',
+      'add',
+      '--concurrency-range',
+      '1:3:2',
+      ...FAST,
+      '--json',
+      '-f',
+      csv,
+    );
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout) as { protocol: string; mode: string; points: Point[] };
     assert.equal(result.protocol, 'http');
     assert.equal(result.mode, 'concurrency');
-    assert.deepEqual(result.points.map((p) => p.concurrency), [1, 3]);
+    assert.deepEqual(
+      result.points.map((p) => p.concurrency),
+      [1, 3],
+    );
     for (const point of result.points) checkPoint(point);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     assert.equal(
@@ -102,18 +151,36 @@ describe('ts-triton perf (end to end)', () => {
     );
     assert.equal(lines.length, 3);
     const throughputs = lines.slice(1).map((l) => Number(l.split(',')[1]));
-    assert.deepEqual(throughputs, [...throughputs].sort((a, b) => a - b), 'rows by ascending throughput');
+    assert.deepEqual(
+      throughputs,
+      [...throughputs].sort((a, b) => a - b),
+      'rows by ascending throughput',
+    );
   });
 
   it('measures over gRPC with batching, statistics from --stats-url', async () => {
-    const { code, stdout, stderr } = await cli('-u', grpc, '-m', 'add', '-b', '4', '--stats-url', http, ...FAST, '--json');
+    const { code, stdout, stderr } = await cli(
+      '-u',
+      grpc,
+      '-m',
+      'add',
+      '-b',
+      '4',
+      '--stats-url',
+      http,
+      ...FAST,
+      '--json',
+    );
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout) as { protocol: string; batchSize: number; points: Point[] };
     assert.equal(result.protocol, 'grpc');
     assert.equal(result.batchSize, 4);
     checkPoint(result.points[0]!, 4);
     const { client, server } = result.points[0]!;
-    assert.ok((server!.inferenceCount as number) >= 4 * (server!.successCount as number) - 4, 'inference count counts samples');
+    assert.ok(
+      (server!.inferenceCount as number) >= 4 * (server!.successCount as number) - 4,
+      'inference count counts samples',
+    );
     assert.ok(client.throughput! > 0);
   });
 
@@ -134,7 +201,15 @@ describe('ts-triton perf (end to end)', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
       const port = (proxy.address() as AddressInfo).port;
-      const { code, stderr } = await cli('-u', `grpc://127.0.0.1:${port}`, '-m', 'add', '--concurrency-range', '3', ...FAST);
+      const { code, stderr } = await cli(
+        '-u',
+        `grpc://127.0.0.1:${port}`,
+        '-m',
+        'add',
+        '--concurrency-range',
+        '3',
+        ...FAST,
+      );
       assert.equal(code, 0, stderr);
       assert.equal(connections, 3);
     } finally {
@@ -145,7 +220,16 @@ describe('ts-triton perf (end to end)', () => {
 
   it('without --stats-url, gRPC reports no server side; -i grpc switches the URL scheme', async () => {
     const hostPort = grpc.slice('grpc://'.length);
-    const { code, stdout, stderr } = await cli('-u', `http://${hostPort}`, '-i', 'grpc', '-m', 'add', ...FAST, '--json');
+    const { code, stdout, stderr } = await cli(
+      '-u',
+      `http://${hostPort}`,
+      '-i',
+      'grpc',
+      '-m',
+      'add',
+      ...FAST,
+      '--json',
+    );
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout) as { url: string; points: Point[] };
     assert.equal(result.url, grpc);
@@ -154,8 +238,26 @@ describe('ts-triton perf (end to end)', () => {
 
   it('sends at a constant request rate, with --shape and a data file, and prints the console report', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'perf-')), 'data.json');
-    writeFileSync(file, JSON.stringify({ data: [{ a: [1, 2, 3], b: [4, 5, 6] }, { a: { content: [1, 2], shape: [2] }, b: [3, 4] }] }));
-    const { code, stdout, stderr } = await cli('-u', http, '-m', 'addvar', '--request-rate-range', '100', '--input-data', file, ...FAST);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        data: [
+          { a: [1, 2, 3], b: [4, 5, 6] },
+          { a: { content: [1, 2], shape: [2] }, b: [3, 4] },
+        ],
+      }),
+    );
+    const { code, stdout, stderr } = await cli(
+      '-u',
+      http,
+      '-m',
+      'addvar',
+      '--request-rate-range',
+      '100',
+      '--input-data',
+      file,
+      ...FAST,
+    );
     assert.equal(code, 0, stderr);
     assert.match(stdout, /Request Rate: 100 inference requests per seconds/);
     assert.match(stdout, /Throughput: [\d.]+ infer\/sec/);

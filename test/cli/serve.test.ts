@@ -61,7 +61,9 @@ describe('ts-triton serve: flags', () => {
     const usage = serveUsage();
     for (const field of Object.keys(KIND)) {
       assert.match(usage, new RegExp(`--${flagName(field)} `), field);
-      assert.doesNotThrow(() => parseServeArgs([`--${flagName(field)}=${KIND[field as keyof typeof KIND] === 'boolean' ? 'true' : '1'}`]));
+      assert.doesNotThrow(() =>
+        parseServeArgs([`--${flagName(field)}=${KIND[field as keyof typeof KIND] === 'boolean' ? 'true' : '1'}`]),
+      );
     }
     assert.match(usage, /--model-control-mode <none\|explicit\|poll> +default none; env TS_TRITON_MODEL_CONTROL_MODE/);
   });
@@ -74,7 +76,11 @@ describe('ts-triton serve: flags', () => {
       [['--trace-config'], /--trace-config expects a value <entry>/],
       [['a', 'b'], /one model repository only; got 'a' and 'b'/],
     ];
-    for (const [args, message] of wrong) assert.throws(() => parseServeArgs(args), (e) => e instanceof UsageError && message.test(e.message));
+    for (const [args, message] of wrong)
+      assert.throws(
+        () => parseServeArgs(args),
+        (e) => e instanceof UsageError && message.test(e.message),
+      );
   });
 
   it('flags win over TS_TRITON_* variables, which win over defaults; each overridden variable is named', () => {

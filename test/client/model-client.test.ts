@@ -37,8 +37,17 @@ for (const protocol of ['http', 'grpc'] as const) {
       assert.equal(config.name, 'add');
       assert.equal(config.maxBatchSize, 8);
       assert.equal(config.decoupled, false);
-      assert.deepEqual(config.inputs.map((t) => [t.name, t.datatype, t.shape]), [['a', 'FP32', [-1]], ['b', 'FP32', [-1]]]);
-      assert.deepEqual(config.outputs.map((t) => [t.name, t.datatype]), [['sum', 'FP32']]);
+      assert.deepEqual(
+        config.inputs.map((t) => [t.name, t.datatype, t.shape]),
+        [
+          ['a', 'FP32', [-1]],
+          ['b', 'FP32', [-1]],
+        ],
+      );
+      assert.deepEqual(
+        config.outputs.map((t) => [t.name, t.datatype]),
+        [['sum', 'FP32']],
+      );
       assert.equal(await client.modelConfig(), config, 'cached');
     });
 
@@ -51,9 +60,24 @@ for (const protocol of ['http', 'grpc'] as const) {
 
     it('inferBatch sends and returns the batch dimension', async () => {
       await using client = new ModelClient(url(), 'add');
-      const a = NDArray.from([[1, 2], [3, 4]], 'FP32');
-      const b = NDArray.from([[1, 1], [1, 1]], 'FP32');
-      const { sum } = await client.inferBatch({ a, b }, { parameters: { note: 'x', n: 3 }, headers: { 'x-test': '1' } });
+      const a = NDArray.from(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        'FP32',
+      );
+      const b = NDArray.from(
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        'FP32',
+      );
+      const { sum } = await client.inferBatch(
+        { a, b },
+        { parameters: { note: 'x', n: 3 }, headers: { 'x-test': '1' } },
+      );
       assert.deepEqual(sum!.shape, [2, 2]);
       assert.deepEqual([...(sum!.data as Float32Array)], [2, 3, 4, 5]);
     });
@@ -76,7 +100,9 @@ for (const protocol of ['http', 'grpc'] as const) {
 
     it('a request the server rejects is a BadRequestError with its message and status', async () => {
       await using client = new ModelClient(url(), 'add');
-      const error = await client.inferSample({ a: new Float32Array([1, 2]), b: new Int32Array([1, 2]) }).catch((e: unknown) => e);
+      const error = await client
+        .inferSample({ a: new Float32Array([1, 2]), b: new Int32Array([1, 2]) })
+        .catch((e: unknown) => e);
       assert.ok(error instanceof BadRequestError, String(error));
       assert.ok(error instanceof InferenceServerError);
       assert.equal(error.httpStatus, 400);
@@ -124,7 +150,10 @@ for (const protocol of ['http', 'grpc'] as const) {
       const dead = protocol === 'http' ? 'http://127.0.0.1:9' : 'grpc://127.0.0.1:9';
       await using client = new ModelClient(dead, 'add', { initTimeoutS: 0.3 });
       await assert.rejects(client.waitForServer(0.3), ClientTimeoutError);
-      await assert.rejects(client.inferSample({ a: new Float32Array([1]) }), (e) => e instanceof ClientTimeoutError || e instanceof ClientConnectionError);
+      await assert.rejects(
+        client.inferSample({ a: new Float32Array([1]) }),
+        (e) => e instanceof ClientTimeoutError || e instanceof ClientConnectionError,
+      );
     });
 
     it('a closed client throws ClientClosedError', async () => {

@@ -3,14 +3,29 @@
  * `counting` (decoupled: answers x times), `fails` (throws), on free local ports.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BindOptions, type DecoupledInferFunc, type InferFunc, ModelConfig, NDArray, Tensor, type Triton, type TritonConfig } from '../../src/index.ts';
+import {
+  type BindOptions,
+  type DecoupledInferFunc,
+  type InferFunc,
+  ModelConfig,
+  NDArray,
+  Tensor,
+  type Triton,
+  type TritonConfig,
+} from '../../src/index.ts';
 import { startTriton } from '../helpers/server.ts';
 
 const add: InferFunc = (requests) =>
   requests.map((r) => {
     const a = r.data.a!.data as Float32Array;
     const b = r.data.b!.data as Float32Array;
-    return { sum: new NDArray('FP32', a.map((v, i) => v + b[i]!), r.data.a!.shape) };
+    return {
+      sum: new NDArray(
+        'FP32',
+        a.map((v, i) => v + b[i]!),
+        r.data.a!.shape,
+      ),
+    };
   });
 
 const slow: InferFunc = async (requests) => {
@@ -31,8 +46,20 @@ const fails: InferFunc = () => {
 export async function startTestServer(config: Partial<TritonConfig> = {}): Promise<Triton> {
   const ab = [Tensor({ name: 'a', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'b', dtype: 'FP32', shape: [-1] })];
   const models: BindOptions[] = [
-    { modelName: 'add', inferFunc: add, inputs: ab, outputs: [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })], config: ModelConfig({ maxBatchSize: 8 }) },
-    { modelName: 'single', inferFunc: add, inputs: ab, outputs: [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })], config: ModelConfig({ maxBatchSize: 0 }) },
+    {
+      modelName: 'add',
+      inferFunc: add,
+      inputs: ab,
+      outputs: [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })],
+      config: ModelConfig({ maxBatchSize: 8 }),
+    },
+    {
+      modelName: 'single',
+      inferFunc: add,
+      inputs: ab,
+      outputs: [Tensor({ name: 'sum', dtype: 'FP32', shape: [-1] })],
+      config: ModelConfig({ maxBatchSize: 0 }),
+    },
     {
       modelName: 'slow',
       inferFunc: slow,

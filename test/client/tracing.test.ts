@@ -39,7 +39,13 @@ describe('trace context propagation', () => {
         return span.spanContext();
       });
       const server = exporter.getFinishedSpans().find((s) => s.name === 'InferRequest');
-      assert.ok(server, `spans: ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`);
+      assert.ok(
+        server,
+        `spans: ${exporter
+          .getFinishedSpans()
+          .map((s) => s.name)
+          .join(', ')}`,
+      );
       assert.equal(server.spanContext().traceId, spanId.traceId);
       assert.equal(server.parentSpanContext?.spanId, spanId.spanId);
     });

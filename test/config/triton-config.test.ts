@@ -30,7 +30,11 @@ describe('resolveConfig', () => {
   it('lets the environment win over code', () => {
     const config = resolveConfig(
       { httpPort: 9000, allowGrpc: true, id: 'code' },
-      { TS_TRITON_HTTP_PORT: '9100', TS_TRITON_ALLOW_GRPC: 'false', TS_TRITON_TRACE_CONFIG: '["rate=5","level=TIMESTAMPS"]' },
+      {
+        TS_TRITON_HTTP_PORT: '9100',
+        TS_TRITON_ALLOW_GRPC: 'false',
+        TS_TRITON_TRACE_CONFIG: '["rate=5","level=TIMESTAMPS"]',
+      },
     );
     assert.equal(config.httpPort, 9100);
     assert.equal(config.allowGrpc, false);
@@ -53,10 +57,17 @@ describe('resolveConfig', () => {
       message: 'TritonConfig.httpPort (from TS_TRITON_HTTP_PORT) must be an integer port from 0 to 65535; got "eighty"',
     });
     assert.throws(() => resolveConfig({}, { TS_TRITON_TRACE_CONFIG: 'rate=1' }), {
-      message: 'TritonConfig.traceConfig (from TS_TRITON_TRACE_CONFIG) must be a list of strings given as a JSON array; got "rate=1"',
+      message:
+        'TritonConfig.traceConfig (from TS_TRITON_TRACE_CONFIG) must be a list of strings given as a JSON array; got "rate=1"',
     });
-    assert.throws(() => resolveConfig({ exitTimeoutSecs: -1 }, {}), /TritonConfig\.exitTimeoutSecs must be an integer >= 0; got -1/);
-    assert.throws(() => resolveConfig({ allowHttp: 'yes' as never }, {}), /TritonConfig\.allowHttp must be true or false/);
+    assert.throws(
+      () => resolveConfig({ exitTimeoutSecs: -1 }, {}),
+      /TritonConfig\.exitTimeoutSecs must be an integer >= 0; got -1/,
+    );
+    assert.throws(
+      () => resolveConfig({ allowHttp: 'yes' as never }, {}),
+      /TritonConfig\.allowHttp must be true or false/,
+    );
   });
 
   it('rejects unknown fields and turning off both HTTP and gRPC', () => {
@@ -75,13 +86,19 @@ describe('resolveConfig', () => {
       () => resolveConfig({ httpHeadersTimeoutSecs: 30, httpRequestTimeoutSecs: 20 }, {}),
       /TritonConfig.httpHeadersTimeoutSecs \(30\) cannot be more than httpRequestTimeoutSecs \(20\)/,
     );
-    assert.equal(resolveConfig({ httpHeadersTimeoutSecs: 30, httpRequestTimeoutSecs: 0 }, {}).httpHeadersTimeoutSecs, 30);
+    assert.equal(
+      resolveConfig({ httpHeadersTimeoutSecs: 30, httpRequestTimeoutSecs: 0 }, {}).httpHeadersTimeoutSecs,
+      30,
+    );
   });
 
   it('takes three quarters of the open-file limit as the default connection cap', () => {
     const dir = mkdtempSync(join(tmpdir(), 'limits-'));
     const file = join(dir, 'limits');
-    writeFileSync(file, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n');
+    writeFileSync(
+      file,
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n',
+    );
     assert.equal(defaultMaxConnections(file), 768);
     writeFileSync(file, 'Max open files            unlimited            unlimited            files\n');
     assert.equal(defaultMaxConnections(file), 1024);

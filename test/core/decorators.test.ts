@@ -28,11 +28,7 @@ function spec(name: string, dtype: DataType, shape: number[], optional = false):
   return Tensor({ name, dtype, shape, optional });
 }
 
-function modelInfo(
-  inputs: Tensor[],
-  outputs: Tensor[],
-  config: ModelConfigOptions = {},
-): ModelInfo {
+function modelInfo(inputs: Tensor[], outputs: Tensor[], config: ModelConfigOptions = {}): ModelInfo {
   return { name: 'm', version: 1, inputs, outputs, config: ModelConfig(config) };
 }
 
@@ -87,7 +83,12 @@ function doubler(): {
     calls.push(inputs);
     contexts.push(context);
     const x = inputs.x!;
-    return { y: f32(x.toArray().map((v) => (v as number) * 2), [...x.shape]) };
+    return {
+      y: f32(
+        x.toArray().map((v) => (v as number) * 2),
+        [...x.shape],
+      ),
+    };
   };
   return { calls, contexts, fn };
 }
@@ -100,7 +101,12 @@ describe('batch', () => {
   it('joins the inputs of all requests, calls the function once and splits the outputs by request', async () => {
     const { calls, fn } = doubler();
     const responses = await batch(fn)([
-      req({ x: f32([[1, 2], [3, 4]]) }),
+      req({
+        x: f32([
+          [1, 2],
+          [3, 4],
+        ]),
+      }),
       req({ x: f32([[5, 6]]) }),
     ]);
     assert.equal(calls.length, 1);
@@ -123,7 +129,10 @@ describe('batch', () => {
 
   it('awaits an async function', async () => {
     const responses = await batch(async ({ x }) => ({ y: x! }))([req({ x: f32([[1]]) }), req({ x: f32([[2]]) })]);
-    assert.deepEqual(responses.map((r) => values(r.y)), [[1], [2]]);
+    assert.deepEqual(
+      responses.map((r) => values(r.y)),
+      [[1], [2]],
+    );
   });
 
   it('converts plain outputs to the declared output dtype', async () => {
@@ -220,7 +229,10 @@ describe('sample', () => {
       return { y: f32([(x!.at(0) as number) + 10]) };
     })(requests);
     assert.deepEqual(seen, ['r0', 'r1']);
-    assert.deepEqual(responses.map((r) => values((r as InferResponse).y)), [[11], [12]]);
+    assert.deepEqual(
+      responses.map((r) => values((r as InferResponse).y)),
+      [[11], [12]],
+    );
   });
 });
 
@@ -237,14 +249,25 @@ describe('groupByKeys', () => {
       req({ b: f32([1]), a: f32([1]) }, undefined, 'r2'),
       req({ a: f32([1]) }, undefined, 'r3'),
     ]);
-    assert.deepEqual(groups, [['r0', 'r3'], ['r1', 'r2']]);
-    assert.deepEqual(responses.map((r) => (r.id as NDArray).toStrings()[0]), ['r0', 'r1', 'r2', 'r3']);
+    assert.deepEqual(groups, [
+      ['r0', 'r3'],
+      ['r1', 'r2'],
+    ]);
+    assert.deepEqual(
+      responses.map((r) => (r.id as NDArray).toStrings()[0]),
+      ['r0', 'r1', 'r2', 'r3'],
+    );
   });
 
   it('lets batch serve requests with different inputs', async () => {
     const addBias = ({ x, bias }: BatchedInputs): BatchedOutputs => {
       if (!bias) return { y: x! };
-      return { y: f32(x!.toArray().map((v, i) => (v as number) + (bias.at(i) as number)), [...x!.shape]) };
+      return {
+        y: f32(
+          x!.toArray().map((v, i) => (v as number) + (bias.at(i) as number)),
+          [...x!.shape],
+        ),
+      };
     };
     const inferFunc = groupByKeys(batch(addBias));
     const responses = await inferFunc([
@@ -252,15 +275,14 @@ describe('groupByKeys', () => {
       req({ x: f32([[1]]), bias: f32([[5]]) }),
       req({ x: f32([[2]]) }),
     ]);
-    assert.deepEqual(responses.map((r) => values(r.y)), [[1], [6], [2]]);
+    assert.deepEqual(
+      responses.map((r) => values(r.y)),
+      [[1], [6], [2]],
+    );
   });
 
   it('fails with INTERNAL when the wrapped function returns the wrong number of responses', async () => {
-    await rejectsWith(
-      groupByKeys(() => [])([req({ a: f32([1]) })]),
-      ErrorCode.INTERNAL,
-      '0 responses for 1 requests',
-    );
+    await rejectsWith(groupByKeys(() => [])([req({ a: f32([1]) })]), ErrorCode.INTERNAL, '0 responses for 1 requests');
   });
 });
 
@@ -271,20 +293,37 @@ describe('groupByValues', () => {
       groupByValues('k')(({ x, k }) => {
         calls.push(x!.toArray());
         const factor = k!.at(0) as number;
-        return { y: f32(x!.toArray().map((v) => (v as number) * factor), [...x!.shape]) };
+        return {
+          y: f32(
+            x!.toArray().map((v) => (v as number) * factor),
+            [...x!.shape],
+          ),
+        };
       }),
     );
     const responses = await inferFunc([
       req({ x: f32([[1], [2]]), k: f32([[10], [100]]) }),
       req({ x: f32([[3], [4]]), k: f32([[10], [100]]) }),
     ]);
-    assert.deepEqual(calls, [[1, 3], [2, 4]]);
-    assert.deepEqual(responses.map((r) => values(r.y)), [[10, 200], [30, 400]]);
+    assert.deepEqual(calls, [
+      [1, 3],
+      [2, 4],
+    ]);
+    assert.deepEqual(
+      responses.map((r) => values(r.y)),
+      [
+        [10, 200],
+        [30, 400],
+      ],
+    );
   });
 
   it('groups by several inputs, whole rows and BYTES values', async () => {
     const groups: unknown[][] = [];
-    const fn = groupByValues('s', 'v')(({ i }) => {
+    const fn = groupByValues(
+      's',
+      'v',
+    )(({ i }) => {
       groups.push(i!.toArray());
       return { o: i! };
     });
@@ -292,7 +331,16 @@ describe('groupByValues', () => {
       {
         i: NDArray.from([0, 1, 2, 3, 4], 'INT32'),
         s: NDArray.fromStrings(['a', 'a', 'b', 'a', 'a']),
-        v: NDArray.from([[1, 2], [1, 3], [1, 2], [1, 2], [1, 3]], 'INT32'),
+        v: NDArray.from(
+          [
+            [1, 2],
+            [1, 3],
+            [1, 2],
+            [1, 2],
+            [1, 3],
+          ],
+          'INT32',
+        ),
       },
       { requests: [], model: undefined },
     );
@@ -350,7 +398,15 @@ describe('groupByValues', () => {
 
 describe('ConstantPadder', () => {
   it('pads every trailing dimension to the largest size with the pad value', () => {
-    const largest = NDArray.from([[[1, 2], [3, 4]]], 'INT32');
+    const largest = NDArray.from(
+      [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ],
+      'INT32',
+    );
     const [a, b] = ConstantPadder(7)([{ y: NDArray.from([[[1]]], 'INT32') }, { y: largest }]);
     assert.deepEqual(shape(a!.y), [1, 2, 2]);
     assert.deepEqual(values(a!.y), [1, 7, 7, 7]);
@@ -468,12 +524,12 @@ describe('padBatch', () => {
 
   it('repeats the last row up to the next preferred batch size and cuts the outputs back', async () => {
     const { seen, fn } = recorder();
-    const responses = await batch(padBatch(fn))([
-      req({ x: f32([[1], [2]]) }, model),
-      req({ x: f32([[3]]) }, model),
-    ]);
+    const responses = await batch(padBatch(fn))([req({ x: f32([[1], [2]]) }, model), req({ x: f32([[3]]) }, model)]);
     assert.deepEqual(values(seen[0]), [1, 2, 3, 3]);
-    assert.deepEqual(responses.map((r) => values(r.y)), [[1, 2], [3]]);
+    assert.deepEqual(
+      responses.map((r) => values(r.y)),
+      [[1, 2], [3]],
+    );
   });
 
   it('pads to the maximum batch size beyond the preferred sizes', async () => {
@@ -531,19 +587,22 @@ describe('firstValue', () => {
     const { seen, fn } = recorder();
     await firstValue('t', { squeezeSingleValues: false })(fn)({ t: f32([[0.5], [0.5]]) }, context);
     assert.deepEqual(shape(seen[0]!.t), [1]);
-    await firstValue('v')(fn)({ v: f32([[1, 2], [1, 2]]) }, context);
+    await firstValue('v')(fn)(
+      {
+        v: f32([
+          [1, 2],
+          [1, 2],
+        ]),
+      },
+      context,
+    );
     assert.deepEqual(shape(seen[1]!.v), [2]);
     assert.deepEqual(values(seen[1]!.v), [1, 2]);
   });
 
   it('fails with INVALID_ARG naming the input when rows differ, unless strict is off', async () => {
     const { seen, fn } = recorder();
-    await rejectsWith(
-      firstValue('t')(fn)({ t: f32([[0.5], [0.7]]) }, context),
-      ErrorCode.INVALID_ARG,
-      "'t'",
-      'row 1',
-    );
+    await rejectsWith(firstValue('t')(fn)({ t: f32([[0.5], [0.7]]) }, context), ErrorCode.INVALID_ARG, "'t'", 'row 1');
     await firstValue('t', { strict: false })(fn)({ t: f32([[0.5], [0.7]]) }, context);
     assert.deepEqual(values(seen[0]!.t), [0.5]);
   });
@@ -582,6 +641,9 @@ describe('firstValue', () => {
       req({ x: f32([[2]]), t: f32([[0.25]]) }, batchingModel),
     ]);
     assert.deepEqual(temperatures, [0.5, 0.25]);
-    assert.deepEqual(responses.map((r) => values(r.y)), [[1], [2]]);
+    assert.deepEqual(
+      responses.map((r) => values(r.y)),
+      [[1], [2]],
+    );
   });
 });

@@ -47,7 +47,7 @@ function failNegative(requests: Request[]): InferOutcome[] {
   });
 }
 
-describe('an Error returned in a request\'s place fails that request alone', () => {
+describe("an Error returned in a request's place fails that request alone", () => {
   it('answers the other requests of the batch and counts one BACKEND failure', async () => {
     let batches = 0;
     const m = model((requests: Request[]) => {
@@ -92,7 +92,7 @@ describe('an Error returned in a request\'s place fails that request alone', () 
     ]);
   });
 
-  it('a decoupled model ends only that request\'s stream with a yielded Error', async () => {
+  it("a decoupled model ends only that request's stream with a yielded Error", async () => {
     const m = model(async function* (requests: Request[]) {
       yield failNegative(requests);
     }, true);

@@ -64,7 +64,13 @@ function recordingModel(options: {
         modelName: 'm',
         modelVersion: -1,
         id,
-        inputs: { x: NDArray.from(Array.from({ length: rows }, () => [1]), 'INT32', batched ? [rows, 1] : [1]) },
+        inputs: {
+          x: NDArray.from(
+            Array.from({ length: rows }, () => [1]),
+            'INT32',
+            batched ? [rows, 1] : [1],
+          ),
+        },
         parameters,
         requestedOutputs: undefined,
       };
@@ -100,7 +106,10 @@ describe('Scheduler', () => {
   });
 
   it('executes a preferred batch size at once and holds the rest for the queue delay', async () => {
-    const m = recordingModel({ maxBatchSize: 8, batcher: { preferredBatchSize: [2], maxQueueDelayMicroseconds: 400_000 } });
+    const m = recordingModel({
+      maxBatchSize: 8,
+      batcher: { preferredBatchSize: [2], maxQueueDelayMicroseconds: 400_000 },
+    });
     const started = performance.now();
     const times: Record<string, number> = {};
     await Promise.all(['a', 'b', 'c'].map((id) => m.infer(id).then(() => (times[id] = performance.now() - started))));
@@ -133,7 +142,12 @@ describe('Scheduler', () => {
     m.hold();
     const first = m.infer('first');
     await m.started();
-    const queued = [m.infer('low1'), m.infer('high1', 1, { priority: 1 }), m.infer('low2', 1, { priority: 2 }), m.infer('high2', 1, { priority: 1 })];
+    const queued = [
+      m.infer('low1'),
+      m.infer('high1', 1, { priority: 1 }),
+      m.infer('low2', 1, { priority: 2 }),
+      m.infer('high2', 1, { priority: 1 }),
+    ];
     await m.pending(5);
     m.release();
     await Promise.all([first, ...queued]);
@@ -141,7 +155,10 @@ describe('Scheduler', () => {
   });
 
   it('rejects a request whose queue timeout expires (REJECT)', async () => {
-    const m = recordingModel({ maxBatchSize: 1, batcher: { defaultQueuePolicy: { defaultTimeoutMicroseconds: 20_000 } } });
+    const m = recordingModel({
+      maxBatchSize: 1,
+      batcher: { defaultQueuePolicy: { defaultTimeoutMicroseconds: 20_000 } },
+    });
     m.hold();
     const first = outcome(m.infer('first'));
     await m.started();
@@ -223,7 +240,10 @@ describe('Scheduler', () => {
     await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => m.infer(id)));
     assert.equal(m.maxRunning(), 3);
     assert.equal(m.batches.length, 6);
-    assert.ok(m.batches.every((b) => b.length === 1), 'maxBatchSize 0 executes requests alone');
+    assert.ok(
+      m.batches.every((b) => b.length === 1),
+      'maxBatchSize 0 executes requests alone',
+    );
   });
 
   it('returns responses in arrival order with preserveOrdering', async () => {

@@ -46,7 +46,10 @@ async function failure(m: Model): Promise<string> {
 describe('strict output checking', () => {
   it('accepts outputs that match the declaration', async () => {
     const result = await model(true, good).infer(request);
-    assert.deepEqual(result.outputs.map((o) => o.name), ['y', 'z']);
+    assert.deepEqual(
+      result.outputs.map((o) => o.name),
+      ['y', 'z'],
+    );
   });
 
   it('names an output of the wrong datatype', async () => {
@@ -77,10 +80,13 @@ describe('strict output checking', () => {
 
   it('without strict, converts outputs to the declared datatype and drops undeclared ones', async () => {
     const result = await model(false, { y: new Float64Array([1.5, 2.5]), z: [7], extra: [1] }).infer(request);
-    assert.deepEqual(result.outputs.map((o) => [o.name, o.array.dtype, Array.from(o.array.data as ArrayLike<number>)]), [
-      ['y', 'FP32', [1.5, 2.5]],
-      ['z', 'INT32', [7]],
-    ]);
+    assert.deepEqual(
+      result.outputs.map((o) => [o.name, o.array.dtype, Array.from(o.array.data as ArrayLike<number>)]),
+      [
+        ['y', 'FP32', [1.5, 2.5]],
+        ['z', 'INT32', [7]],
+      ],
+    );
   });
 });
 
@@ -101,7 +107,11 @@ describe('non-strict models: mistakes are logged, not silent', () => {
   it('warns once per model and output about an undeclared output, which is not sent', async () => {
     const m = model(false, { y: good.y, Y2: NDArray.from([[1]], 'FP32') });
     const warnings = await warningsOf(async () => {
-      for (let i = 0; i < 3; i++) assert.deepEqual((await m.infer(request)).outputs.map((o) => o.name), ['y']);
+      for (let i = 0; i < 3; i++)
+        assert.deepEqual(
+          (await m.infer(request)).outputs.map((o) => o.name),
+          ['y'],
+        );
     });
     assert.deepEqual(warnings, [
       "the infer function of model 'm' returned output 'Y2', which is not declared (outputs: y, z); it is not sent (logged once per model and output; bind with strict: true to fail such responses)",

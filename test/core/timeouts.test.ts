@@ -73,7 +73,10 @@ describe('timeouts', () => {
 
   it('is off by default', () => {
     assert.equal(ModelConfig().executionTimeoutMicroseconds, 0);
-    assert.throws(() => ModelConfig({ executionTimeoutMicroseconds: -1 }), /ModelConfig.executionTimeoutMicroseconds must be an integer >= 0; got -1/);
+    assert.throws(
+      () => ModelConfig({ executionTimeoutMicroseconds: -1 }),
+      /ModelConfig.executionTimeoutMicroseconds must be an integer >= 0; got -1/,
+    );
   });
 
   it("a queued request's timeout expires on time while every instance is busy, naming the model and timeout", async () => {

@@ -33,7 +33,10 @@ function bind(exportName: string, kind: InstanceKind, config: ModelConfigOptions
     modelName: `${exportName}-${kind}`,
     inferFunc: inferModule(MODULE, exportName),
     inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
-    outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'thread', dtype: 'INT32', shape: [1] })],
+    outputs: [
+      Tensor({ name: 'y', dtype: 'FP32', shape: [-1] }),
+      Tensor({ name: 'thread', dtype: 'INT32', shape: [1] }),
+    ],
     config: { maxBatchSize: 8, ...config, instanceGroup: { kind, count, ...config.instanceGroup } },
   });
   models.push(model);
@@ -86,13 +89,22 @@ for (const kind of ['KIND_CPU', 'KIND_WORKER'] as const) {
     it('the batch decorator joins and splits the batch', async () => {
       const model = bind('plusOne', kind);
       const results = await Promise.all([model.infer(request([1, 2])), model.infer(request([3, 4]))]);
-      assert.deepEqual(results.map((r) => output(r, 'y')), [[2, 3], [4, 5]]);
+      assert.deepEqual(
+        results.map((r) => output(r, 'y')),
+        [
+          [2, 3],
+          [4, 5],
+        ],
+      );
       assert.equal(model.statistics.executionCount, 1);
     });
 
     it('a throw fails every request of the batch with the model and message named', async () => {
       const model = bind('behave', kind);
-      const outcomes = await Promise.allSettled([model.infer(request([1], { mode: 'throw' })), model.infer(request([2]))]);
+      const outcomes = await Promise.allSettled([
+        model.infer(request([1], { mode: 'throw' })),
+        model.infer(request([2])),
+      ]);
       for (const outcome of outcomes) {
         assert.equal(outcome.status, 'rejected');
         assert.match(String(outcome.reason.message), /model 'behave-KIND_\w+'.*model exploded/);
@@ -122,9 +134,8 @@ for (const kind of ['KIND_CPU', 'KIND_WORKER'] as const) {
       });
       models.push(model);
       const seen: number[] = [];
-      await model.stream(
-        { ...request([0]), inputs: { n: new NDArray('INT32', new Int32Array([3]), [1]) } },
-        (result) => seen.push(Number(result.outputs[0]!.array.data[0])),
+      await model.stream({ ...request([0]), inputs: { n: new NDArray('INT32', new Int32Array([3]), [1]) } }, (result) =>
+        seen.push(Number(result.outputs[0]!.array.data[0])),
       );
       assert.deepEqual(seen, [0, 1, 2]);
     });
@@ -147,7 +158,13 @@ describe('worker instances', () => {
       model.infer({ ...request([0]), inputs: { x: new NDArray('FP32', owned, [1, 3]) } }),
       model.infer({ ...request([0]), inputs: { x: new NDArray('FP32', shared, [1, 2]) } }),
     ]);
-    assert.deepEqual(results.map((r) => output(r, 'y')), [[2, 4, 6], [8, 10]]);
+    assert.deepEqual(
+      results.map((r) => output(r, 'y')),
+      [
+        [2, 4, 6],
+        [8, 10],
+      ],
+    );
     assert.equal(owned.buffer.detached, true, 'the owned body went to the worker');
     assert.deepEqual(Array.from(shared), [4, 5], 'memory the request does not own is left as it was');
   });
@@ -172,7 +189,10 @@ describe('worker instances', () => {
     ]);
     for (const outcome of batch) {
       assert.equal(outcome.status, 'rejected');
-      assert.match(String(outcome.reason.message), /worker instance of model 'behave-KIND_WORKER' stopped during the batch \(crashed on purpose\)/);
+      assert.match(
+        String(outcome.reason.message),
+        /worker instance of model 'behave-KIND_WORKER' stopped during the batch \(crashed on purpose\)/,
+      );
     }
     const next = await model.infer(request([4]));
     assert.deepEqual(output(next, 'y'), [8]);
@@ -180,7 +200,9 @@ describe('worker instances', () => {
   });
 
   it('a worker that runs out of memory (resourceLimits) is replaced', async () => {
-    const model = bind('behave', 'KIND_WORKER', { instanceGroup: { kind: 'KIND_WORKER', count: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } } });
+    const model = bind('behave', 'KIND_WORKER', {
+      instanceGroup: { kind: 'KIND_WORKER', count: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } },
+    });
     await assert.rejects(model.infer(request([1], { mode: 'exhaust' })), /ERR_WORKER_OUT_OF_MEMORY/);
     assert.deepEqual(output(await model.infer(request([3])), 'y'), [6]);
   });
@@ -209,13 +231,22 @@ describe('worker instances', () => {
 
   it('the response cache answers a repeated request without calling the worker', async () => {
     const triton = new Triton({
-      config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false, cacheConfig: ['local,size=1048576'] },
+      config: {
+        httpPort: 0,
+        httpAddress: '127.0.0.1',
+        allowGrpc: false,
+        allowMetrics: false,
+        cacheConfig: ['local,size=1048576'],
+      },
     });
     triton.bind({
       modelName: 'cached',
       inferFunc: inferModule(MODULE, 'behave'),
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
-      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'thread', dtype: 'INT32', shape: [1] })],
+      outputs: [
+        Tensor({ name: 'y', dtype: 'FP32', shape: [-1] }),
+        Tensor({ name: 'thread', dtype: 'INT32', shape: [1] }),
+      ],
       config: { maxBatchSize: 8, responseCache: true, instanceGroup: { kind: 'KIND_WORKER', count: 1 } },
     });
     await triton.run();
@@ -225,7 +256,9 @@ describe('worker instances', () => {
       const answers = [];
       for (let i = 0; i < 2; i++) answers.push(await (await fetch(`${base}/infer`, { method: 'POST', body })).json());
       assert.deepEqual(answers[1], answers[0]);
-      const stats = (await (await fetch(`${base}/stats`)).json()) as { model_stats: { execution_count: number; inference_stats: { cache_hit: { count: number } } }[] };
+      const stats = (await (await fetch(`${base}/stats`)).json()) as {
+        model_stats: { execution_count: number; inference_stats: { cache_hit: { count: number } } }[];
+      };
       assert.equal(stats.model_stats[0]!.execution_count, 1);
       assert.equal(stats.model_stats[0]!.inference_stats.cache_hit.count, 1);
     } finally {
@@ -241,20 +274,31 @@ describe('worker instances', () => {
         httpAddress: '127.0.0.1',
         allowGrpc: false,
         allowMetrics: false,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind({
       modelName: 'traced',
       inferFunc: inferModule(MODULE, 'traced'),
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
-      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] }), Tensor({ name: 'thread', dtype: 'INT32', shape: [1] })],
+      outputs: [
+        Tensor({ name: 'y', dtype: 'FP32', shape: [-1] }),
+        Tensor({ name: 'thread', dtype: 'INT32', shape: [1] }),
+      ],
       config: { maxBatchSize: 8, instanceGroup: { kind: 'KIND_WORKER', count: 1 } },
     });
     await triton.run();
     try {
       const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [1] }] });
-      const answer = (await (await fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/traced/infer`, { method: 'POST', body })).json()) as {
+      const answer = (await (
+        await fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/traced/infer`, { method: 'POST', body })
+      ).json()) as {
         outputs: { name: string; data: number[] }[];
       };
       const workerThread = answer.outputs.find((o) => o.name === 'thread')!.data[0];
@@ -282,7 +326,9 @@ describe('worker instances', () => {
   });
 
   it('a wrong export stops run() with a message naming it; KIND_WORKER with a function is refused', async () => {
-    const triton = new Triton({ config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false } });
+    const triton = new Triton({
+      config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false },
+    });
     triton.bind({
       modelName: 'bad',
       inferFunc: inferModule(MODULE, 'notAFunction'),
@@ -290,7 +336,10 @@ describe('worker instances', () => {
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })],
       config: { instanceGroup: { kind: 'KIND_WORKER', count: 1 } },
     });
-    await assert.rejects(triton.run(), /export 'notAFunction' of .*worker-models\.ts must be the infer function; it is a number/);
+    await assert.rejects(
+      triton.run(),
+      /export 'notAFunction' of .*worker-models\.ts must be the infer function; it is a number/,
+    );
     await triton.stop();
     assert.throws(
       () =>

@@ -13,7 +13,12 @@ export interface Manifest {
   readonly file: string;
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  readonly metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   /** Checked by the validators; read freely by the tests. */
   readonly spec?: any;
   readonly data?: Record<string, string>;
@@ -88,7 +93,8 @@ export function execForm(instruction: Instruction, prefix = ''): string[] {
   } catch {
     throw new Error(`${instruction.keyword} ${instruction.args} is not in exec form (a JSON array)`);
   }
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${instruction.keyword} is not a JSON array of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new Error(`${instruction.keyword} is not a JSON array of strings`);
   return value as string[];
 }
 

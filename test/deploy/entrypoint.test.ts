@@ -19,7 +19,11 @@ import { within } from '../helpers/within.ts';
 import { tagModel } from '../repository/repository-fixture.ts';
 import { execForm, flagValue, loadManifests, manifest, parseDockerfile, stageEnv } from './deploy-files.ts';
 
-const POD = { 'metadata.name': 'ts-triton-example-predictor-7d9f-x2k4q', 'metadata.namespace': 'models', 'spec.nodeName': 'node-a' };
+const POD = {
+  'metadata.name': 'ts-triton-example-predictor-7d9f-x2k4q',
+  'metadata.namespace': 'models',
+  'spec.nodeName': 'node-a',
+};
 
 interface EnvVar {
   name: string;
@@ -46,7 +50,9 @@ async function freePort(): Promise<number> {
 function kubeletEnv(env: readonly EnvVar[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of env) {
-    out[v.name] = v.valueFrom ? POD[v.valueFrom.fieldRef.fieldPath] : v.value!.replace(/\$\(([A-Z_][A-Z0-9_]*)\)/g, (m, name: string) => out[name] ?? m);
+    out[v.name] = v.valueFrom
+      ? POD[v.valueFrom.fieldRef.fieldPath]
+      : v.value!.replace(/\$\(([A-Z_][A-Z0-9_]*)\)/g, (m, name: string) => out[name] ?? m);
   }
   return out;
 }
@@ -72,7 +78,9 @@ interface Running {
 }
 
 function start(argv: string[], env: Record<string, string>): Running {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TS_TRITON_') && !k.startsWith('OTEL_')));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('TS_TRITON_') && !k.startsWith('OTEL_')),
+  );
   const child = spawn(argv[0]!, argv.slice(1), { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const waiters = new Set<() => void>();
@@ -110,7 +118,10 @@ function start(argv: string[], env: Record<string, string>): Running {
 function modelFolder(): string {
   const root = mkdtempSync(join(tmpdir(), 'ts-triton-mnt-'));
   cpSync('examples/model-repository', root, { recursive: true });
-  const slow = tagModel(7, 300).replace('return requests.map', "process.stdout.write('slow: executing\\n');\n    return requests.map");
+  const slow = tagModel(7, 300).replace(
+    'return requests.map',
+    "process.stdout.write('slow: executing\\n');\n    return requests.map",
+  );
   const dir = join(root, 'slow');
   cpSync('examples/model-repository/identity', dir, { recursive: true });
   rmSync(join(dir, 'model.ts'));
@@ -161,7 +172,8 @@ describe('deploy/: the container command, run locally', () => {
     cleanup.push(() => rmSync(folder, { recursive: true, force: true }));
     args[args.indexOf('/mnt/models')] = folder;
     const http = await mapPort(args, 'http-port', '8080');
-    const h2c = grpcService.spec.predictor.model.ports.find((p: { name: string }) => p.name === 'h2c').containerPort as number;
+    const h2c = grpcService.spec.predictor.model.ports.find((p: { name: string }) => p.name === 'h2c')
+      .containerPort as number;
     const grpc = await mapPort(args, 'grpc-port', String(h2c));
     const metricsPort = await mapPort(args, 'metrics-port', runtime.spec.annotations['prometheus.kserve.io/port']);
     const receiver: OtlpReceiver = await startOtlpReceiver();
@@ -169,7 +181,12 @@ describe('deploy/: the container command, run locally', () => {
     const url = args.findIndex((a) => a.startsWith('--trace-config=opentelemetry,url='));
     args[url] = `--trace-config=opentelemetry,url=${receiver.url}`;
     // What Knative and KServe add to the predictor container.
-    const knative = { PORT: String(http), K_SERVICE: 'ts-triton-example-predictor', K_REVISION: 'ts-triton-example-predictor-00001', K_CONFIGURATION: 'ts-triton-example-predictor' };
+    const knative = {
+      PORT: String(http),
+      K_SERVICE: 'ts-triton-example-predictor',
+      K_REVISION: 'ts-triton-example-predictor-00001',
+      K_CONFIGURATION: 'ts-triton-example-predictor',
+    };
     const server = start([...entrypoint(), ...args], { ...IMAGE_ENV, ...knative, ...kubeletEnv(container.env) });
     cleanup.push(() => server.child.exitCode === null && server.child.kill('SIGKILL'));
     await server.waitFor(/Started Metrics Service at [^\n]*:(\d+)/);
@@ -177,7 +194,8 @@ describe('deploy/: the container command, run locally', () => {
     assert.match(server.output(), new RegExp(`Started GRPCInferenceService at 0\\.0\\.0\\.0:${grpc}\\b`));
     const base = `http://127.0.0.1:${http}`;
 
-    for (const path of ['/v2/health/live', '/v2/health/ready']) assert.equal((await fetch(`${base}${path}`)).status, 200, path);
+    for (const path of ['/v2/health/live', '/v2/health/ready'])
+      assert.equal((await fetch(`${base}${path}`)).status, 200, path);
     const client = new TestGrpcClient(grpc);
     try {
       assert.equal((await client.call('serverLive', {})).live, true);
@@ -188,7 +206,9 @@ describe('deploy/: the container command, run locally', () => {
 
     // trace rate=100: one request in a hundred is traced.
     for (let i = 0; i < 100; i++) assert.equal((await infer(base, 'identity', identityBody)).status, 200);
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}${runtime.spec.annotations['prometheus.kserve.io/path']}`)).text();
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${metricsPort}${runtime.spec.annotations['prometheus.kserve.io/path']}`)
+    ).text();
     // The two series the HPA's prometheus-adapter rule divides.
     assert.match(metrics, /^nv_inference_request_success\{model="identity",version="1"\} 100$/m);
     assert.match(metrics, /^nv_inference_queue_duration_us\{model="identity",version="1"\} \d+$/m);
@@ -215,12 +235,19 @@ describe('deploy/: the container command, run locally', () => {
     cleanup.push(() => rmSync(folder, { recursive: true, force: true }));
     args[args.indexOf('/models')] = folder;
     const ports: Record<string, number> = {};
-    for (const [name, flag] of [['http', 'http-port'], ['grpc', 'grpc-port'], ['metrics', 'metrics-port']] as const) {
+    for (const [name, flag] of [
+      ['http', 'http-port'],
+      ['grpc', 'grpc-port'],
+      ['metrics', 'metrics-port'],
+    ] as const) {
       const declared = container.ports.find((p) => p.name === name)!.containerPort;
       assert.equal(flagValue(args, flag), String(declared), `--${flag} is the port named ${name}`);
       ports[name] = await mapPort(args, flag, String(declared));
     }
-    args.splice(args.findIndex((a) => a.startsWith('--trace-config=opentelemetry,url=')), 1);
+    args.splice(
+      args.findIndex((a) => a.startsWith('--trace-config=opentelemetry,url=')),
+      1,
+    );
     const server = start([...entrypoint(), ...args], { ...IMAGE_ENV, ...kubeletEnv(container.env) });
     cleanup.push(() => server.child.exitCode === null && server.child.kill('SIGKILL'));
     await server.waitFor(/Started Metrics Service/);

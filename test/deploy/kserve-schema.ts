@@ -10,13 +10,39 @@ import type { Manifest } from './deploy-files.ts';
 
 /** `spec` fields of a (Cluster)ServingRuntime, serving.kserve.io/v1alpha1. */
 const SERVING_RUNTIME_SPEC = new Set([
-  'affinity', 'annotations', 'builtInAdapter', 'containers', 'disabled', 'grpcDataEndpoint', 'grpcEndpoint', 'hostIPC',
-  'httpDataEndpoint', 'imagePullSecrets', 'labels', 'multiModel', 'nodeSelector', 'protocolVersions', 'replicas',
-  'resourceClaims', 'schedulerName', 'storageHelper', 'supportedModelFormats', 'tolerations', 'volumes', 'workerSpec',
+  'affinity',
+  'annotations',
+  'builtInAdapter',
+  'containers',
+  'disabled',
+  'grpcDataEndpoint',
+  'grpcEndpoint',
+  'hostIPC',
+  'httpDataEndpoint',
+  'imagePullSecrets',
+  'labels',
+  'multiModel',
+  'nodeSelector',
+  'protocolVersions',
+  'replicas',
+  'resourceClaims',
+  'schedulerName',
+  'storageHelper',
+  'supportedModelFormats',
+  'tolerations',
+  'volumes',
+  'workerSpec',
 ]);
 
 /** `spec.predictor.model` fields of an InferenceService, serving.kserve.io/v1beta1 (a core Container plus these). */
-const MODEL_SPEC_EXTRA = new Set(['modelFormat', 'protocolVersion', 'runtime', 'runtimeVersion', 'storage', 'storageUri']);
+const MODEL_SPEC_EXTRA = new Set([
+  'modelFormat',
+  'protocolVersion',
+  'runtime',
+  'runtimeVersion',
+  'storage',
+  'storageUri',
+]);
 
 /** The protocol versions KServe knows (`constants.InferenceServiceProtocol`). */
 export const KSERVE_PROTOCOLS = ['v1', 'v2', 'grpc-v1', 'grpc-v2'];
@@ -30,7 +56,8 @@ function checkKeys(where: string, value: Record<string, unknown>, allowed: Reado
 
 function checkStringMap(where: string, value: unknown): void {
   if (value === undefined) return;
-  if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string')) throw new Error(`${where} must map strings to strings`);
+  if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string'))
+    throw new Error(`${where} must map strings to strings`);
 }
 
 /**
@@ -38,11 +65,13 @@ function checkStringMap(where: string, value: unknown): void {
  * @throws {Error} naming the field that is wrong.
  */
 export function validateServingRuntime(m: Manifest): void {
-  if (m.apiVersion !== 'serving.kserve.io/v1alpha1') throw new Error(`${m.kind}: apiVersion must be serving.kserve.io/v1alpha1`);
+  if (m.apiVersion !== 'serving.kserve.io/v1alpha1')
+    throw new Error(`${m.kind}: apiVersion must be serving.kserve.io/v1alpha1`);
   const spec = m.spec as Record<string, unknown>;
   if (!isObject(spec)) throw new Error(`${m.kind}: spec is required`);
   checkKeys(`${m.kind}.spec`, spec, SERVING_RUNTIME_SPEC);
-  if (!Array.isArray(spec.containers) || spec.containers.length === 0) throw new Error(`${m.kind}.spec.containers is required`);
+  if (!Array.isArray(spec.containers) || spec.containers.length === 0)
+    throw new Error(`${m.kind}.spec.containers is required`);
   for (const c of spec.containers) new Container(c).validate();
   checkStringMap(`${m.kind}.spec.annotations`, spec.annotations);
   checkStringMap(`${m.kind}.spec.labels`, spec.labels);
@@ -50,8 +79,10 @@ export function validateServingRuntime(m: Manifest): void {
     const where = `${m.kind}.spec.supportedModelFormats[${i}]`;
     if (!isObject(format) || typeof format.name !== 'string') throw new Error(`${where}.name is required`);
     checkKeys(where, format, new Set(['name', 'version', 'autoSelect', 'priority']));
-    if (format.version !== undefined && typeof format.version !== 'string') throw new Error(`${where}.version must be a string`);
-    if (format.autoSelect !== undefined && typeof format.autoSelect !== 'boolean') throw new Error(`${where}.autoSelect must be a boolean`);
+    if (format.version !== undefined && typeof format.version !== 'string')
+      throw new Error(`${where}.version must be a string`);
+    if (format.autoSelect !== undefined && typeof format.autoSelect !== 'boolean')
+      throw new Error(`${where}.autoSelect must be a boolean`);
     if (format.priority !== undefined && !(Number.isInteger(format.priority) && (format.priority as number) >= 1)) {
       throw new Error(`${where}.priority must be an integer >= 1`);
     }
@@ -60,7 +91,8 @@ export function validateServingRuntime(m: Manifest): void {
   if (protocols !== undefined && !(Array.isArray(protocols) && protocols.every((p) => KSERVE_PROTOCOLS.includes(p)))) {
     throw new Error(`${m.kind}.spec.protocolVersions must list some of ${KSERVE_PROTOCOLS.join(', ')}`);
   }
-  if (spec.multiModel !== undefined && typeof spec.multiModel !== 'boolean') throw new Error(`${m.kind}.spec.multiModel must be a boolean`);
+  if (spec.multiModel !== undefined && typeof spec.multiModel !== 'boolean')
+    throw new Error(`${m.kind}.spec.multiModel must be a boolean`);
 }
 
 /**
@@ -68,7 +100,8 @@ export function validateServingRuntime(m: Manifest): void {
  * @throws {Error} naming the field that is wrong.
  */
 export function validateInferenceService(m: Manifest): void {
-  if (m.apiVersion !== 'serving.kserve.io/v1beta1') throw new Error(`${m.kind}: apiVersion must be serving.kserve.io/v1beta1`);
+  if (m.apiVersion !== 'serving.kserve.io/v1beta1')
+    throw new Error(`${m.kind}: apiVersion must be serving.kserve.io/v1beta1`);
   const predictor = (m.spec as { predictor?: unknown })?.predictor;
   if (!isObject(predictor)) throw new Error(`${m.kind}.spec.predictor is required`);
   const model = predictor.model;
@@ -76,12 +109,14 @@ export function validateInferenceService(m: Manifest): void {
   const where = `${m.kind}.spec.predictor.model`;
   const containerPart = Object.fromEntries(Object.entries(model).filter(([k]) => !MODEL_SPEC_EXTRA.has(k)));
   new Container({ name: 'kserve-container', ...containerPart }).validate();
-  for (const port of (model.ports as unknown[]) ?? []) new ContainerPort(port as ConstructorParameters<typeof ContainerPort>[0]).validate();
+  for (const port of (model.ports as unknown[]) ?? [])
+    new ContainerPort(port as ConstructorParameters<typeof ContainerPort>[0]).validate();
   const format = model.modelFormat;
   if (!isObject(format) || typeof format.name !== 'string') throw new Error(`${where}.modelFormat.name is required`);
   checkKeys(`${where}.modelFormat`, format, new Set(['name', 'version']));
   for (const field of ['runtime', 'storageUri', 'protocolVersion', 'runtimeVersion']) {
-    if (model[field] !== undefined && typeof model[field] !== 'string') throw new Error(`${where}.${field} must be a string`);
+    if (model[field] !== undefined && typeof model[field] !== 'string')
+      throw new Error(`${where}.${field} must be a string`);
   }
   if (model.protocolVersion !== undefined && !KSERVE_PROTOCOLS.includes(model.protocolVersion as string)) {
     throw new Error(`${where}.protocolVersion must be one of ${KSERVE_PROTOCOLS.join(', ')}`);

@@ -8,7 +8,15 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { DEFAULT_CONFIG } from '../../src/config/triton-config.ts';
 import { parseServeArgs } from '../../src/cli/serve/serve-options.ts';
-import { execForm, flagValue, loadManifests, manifest, type Manifest, parseDockerfile, stageEnv } from './deploy-files.ts';
+import {
+  execForm,
+  flagValue,
+  loadManifests,
+  manifest,
+  type Manifest,
+  parseDockerfile,
+  stageEnv,
+} from './deploy-files.ts';
 import { validateInferenceService, validateServingRuntime } from './kserve-schema.ts';
 
 /** The validator of each kind shipped under deploy/. */
@@ -74,7 +82,11 @@ describe('deploy/: manifests', () => {
     assert.equal(pod.metadata.annotations['prometheus.io/path'], '/metrics');
     assert.equal(pod.spec.securityContext.runAsNonRoot, true);
     const service = manifest(all, 'Service', 'ts-triton');
-    for (const p of service.spec.ports) assert.ok(container.ports.some((c: { name: string }) => c.name === p.targetPort), p.name);
+    for (const p of service.spec.ports)
+      assert.ok(
+        container.ports.some((c: { name: string }) => c.name === p.targetPort),
+        p.name,
+      );
   });
 
   it('OTEL_RESOURCE_ATTRIBUTES names the pod and node from the downward API, in the Deployment and the KServe runtime', () => {
@@ -92,7 +104,10 @@ describe('deploy/: manifests', () => {
       ] as const) {
         assert.ok(attributes.includes(`${key}=$(${variable})`), key);
         assert.equal(env[position(variable)]!.valueFrom!.fieldRef.fieldPath, field);
-        assert.ok(position(variable) < position('OTEL_RESOURCE_ATTRIBUTES'), `${variable} is defined before it is referenced`);
+        assert.ok(
+          position(variable) < position('OTEL_RESOURCE_ATTRIBUTES'),
+          `${variable} is defined before it is referenced`,
+        );
       }
     }
   });
@@ -108,7 +123,10 @@ describe('deploy/: manifests', () => {
     const rule = adapter.rules.find((r) => r.name.as === metric.pods.metric.name);
     assert.ok(rule, `an adapter rule serves ${metric.pods.metric.name}`);
     assert.match(rule.seriesQuery, /^nv_inference_queue_duration_us\{/);
-    assert.match(rule.metricsQuery, /rate\(nv_inference_queue_duration_us\{<<\.LabelMatchers>>\}\[1m\]\)[\s\S]*\/[\s\S]*rate\(nv_inference_request_success\{<<\.LabelMatchers>>\}\[1m\]\)/);
+    assert.match(
+      rule.metricsQuery,
+      /rate\(nv_inference_queue_duration_us\{<<\.LabelMatchers>>\}\[1m\]\)[\s\S]*\/[\s\S]*rate\(nv_inference_request_success\{<<\.LabelMatchers>>\}\[1m\]\)/,
+    );
     assert.deepEqual(Object.keys(rule.resources.overrides).sort(), ['namespace', 'pod']);
   });
 
@@ -129,25 +147,37 @@ describe('deploy/: manifests', () => {
     }
     assert.equal(rest.protocolVersion, 'v2');
     assert.equal(grpc.protocolVersion, 'grpc-v2');
-    assert.deepEqual(grpc.ports, [{ name: 'h2c', containerPort: Number(flagValue(container.args, 'grpc-port')), protocol: 'TCP' }]);
+    assert.deepEqual(grpc.ports, [
+      { name: 'h2c', containerPort: Number(flagValue(container.args, 'grpc-port')), protocol: 'TCP' },
+    ]);
   });
 
   it('the OpenTelemetry Collector receives the URL the servers export to, and every pipeline component is defined', () => {
-    const config = parse(manifest(all, 'ConfigMap', 'otel-collector').data!['config.yaml']!) as Record<string, Record<string, unknown>>;
+    const config = parse(manifest(all, 'ConfigMap', 'otel-collector').data!['config.yaml']!) as Record<
+      string,
+      Record<string, unknown>
+    >;
     const pipelines = (config.service as { pipelines: Record<string, Record<string, string[]>> }).pipelines;
     for (const [name, pipeline] of Object.entries(pipelines)) {
       for (const part of ['receivers', 'processors', 'exporters']) {
-        for (const component of pipeline[part] ?? []) assert.ok(component in config[part]!, `${name}.${part}: ${component} is defined`);
+        for (const component of pipeline[part] ?? [])
+          assert.ok(component in config[part]!, `${name}.${part}: ${component} is defined`);
       }
     }
     assert.ok(pipelines.traces!.exporters!.some((e) => /^otlp\/(jaeger|tempo)$/.test(e)));
     const service = manifest(all, 'Service', 'otel-collector');
-    const httpEndpoint = ((config.receivers!.otlp as { protocols: { http: { endpoint: string } } }).protocols.http.endpoint).split(':')[1];
+    const httpEndpoint = (
+      config.receivers!.otlp as { protocols: { http: { endpoint: string } } }
+    ).protocols.http.endpoint.split(':')[1];
     for (const container of [
       manifest(all, 'Deployment', 'ts-triton').spec.template.spec.containers[0],
       manifest(all, 'ClusterServingRuntime', 'ts-triton').spec.containers[0],
     ]) {
-      const url = new URL(serveArgs(container.args).config.traceConfig!.find((e) => e.startsWith('opentelemetry,url='))!.slice('opentelemetry,url='.length));
+      const url = new URL(
+        serveArgs(container.args)
+          .config.traceConfig!.find((e) => e.startsWith('opentelemetry,url='))!
+          .slice('opentelemetry,url='.length),
+      );
       assert.equal(url.hostname, `${service.metadata.name}.${service.metadata.namespace}`);
       assert.ok(service.spec.ports.some((p: { port: number }) => String(p.port) === url.port));
       assert.equal(url.port, httpEndpoint);
@@ -167,9 +197,16 @@ describe('deploy/Dockerfile', () => {
 
   it('is multi-stage: the final stage copies the build from the build stage, on Node 24', () => {
     assert.ok(stages.length >= 2);
-    assert.ok(stages.every((s) => /^node:24[-.]/.test(s.from)), 'every stage runs Node 24');
+    assert.ok(
+      stages.every((s) => /^node:24[-.]/.test(s.from)),
+      'every stage runs Node 24',
+    );
     const build = stages[0]!.name!;
-    assert.ok(final.instructions.some((i) => i.keyword === 'COPY' && i.args.startsWith(`--from=${build} `) && i.args.includes('/dist')));
+    assert.ok(
+      final.instructions.some(
+        (i) => i.keyword === 'COPY' && i.args.startsWith(`--from=${build} `) && i.args.includes('/dist'),
+      ),
+    );
     assert.ok(stages[0]!.instructions.some((i) => i.keyword === 'RUN' && i.args.includes('npm run build')));
   });
 
@@ -182,12 +219,17 @@ describe('deploy/Dockerfile', () => {
     assert.ok(!entrypoint.some((a) => /tini|dumb-init/.test(a)));
     const workdir = one('WORKDIR').args;
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string> };
-    assert.equal(entrypoint[1], `${workdir}/${pkg.bin['ts-triton']!.replace(/^\.\//, '')}`, "the entrypoint is the package's bin");
-    assert.equal(cmd[0], 'serve');
-    assert.deepEqual(
-      one('EXPOSE').args.split(/\s+/).map(Number),
-      [DEFAULT_CONFIG.httpPort, DEFAULT_CONFIG.grpcPort, DEFAULT_CONFIG.metricsPort],
+    assert.equal(
+      entrypoint[1],
+      `${workdir}/${pkg.bin['ts-triton']!.replace(/^\.\//, '')}`,
+      "the entrypoint is the package's bin",
     );
+    assert.equal(cmd[0], 'serve');
+    assert.deepEqual(one('EXPOSE').args.split(/\s+/).map(Number), [
+      DEFAULT_CONFIG.httpPort,
+      DEFAULT_CONFIG.grpcPort,
+      DEFAULT_CONFIG.metricsPort,
+    ]);
   });
 
   it('listens on every interface in the container, whatever the library default', () => {

@@ -42,7 +42,13 @@ describe('examples/onnx-silero-vad', () => {
         httpAddress: '127.0.0.1',
         allowGrpc: false,
         allowMetrics: false,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind(vadModel({ instanceGroup: InstanceGroup({ kind: 'KIND_WORKER', count: 2 }) }));
@@ -62,7 +68,9 @@ describe('examples/onnx-silero-vad', () => {
     for (const [i, pcm] of signals.entries()) {
       const expected = await reference(session, pcm);
       assert.equal(served[i]!.length, expected.length);
-      served[i]!.forEach((p, w) => assert.ok(Math.abs(p - expected[w]!) < 1e-4, `stream ${i} window ${w}: ${p} against ${expected[w]}`));
+      served[i]!.forEach((p, w) =>
+        assert.ok(Math.abs(p - expected[w]!) < 1e-4, `stream ${i} window ${w}: ${p} against ${expected[w]}`),
+      );
       const windowsPerSecond = SAMPLE_RATE / WINDOW;
       const quiet = served[i]!.slice(0, Math.floor(windowsPerSecond));
       const voiced = served[i]!.slice(Math.ceil(windowsPerSecond) + 2, Math.floor(2 * windowsPerSecond));
@@ -70,8 +78,12 @@ describe('examples/onnx-silero-vad', () => {
       assert.ok(voiced.filter((p) => p > 0.5).length > voiced.length / 2, 'speech in the voiced second');
     }
     const statistics: unknown = await fetch(`${url}/v2/models/silero_vad/stats`).then((r) => r.json());
-    const stats = (statistics as { model_stats: { inference_count: number; execution_count: number }[] }).model_stats[0]!;
-    assert.ok(stats.execution_count < stats.inference_count, `windows were batched (${stats.inference_count} in ${stats.execution_count} runs)`);
+    const stats = (statistics as { model_stats: { inference_count: number; execution_count: number }[] })
+      .model_stats[0]!;
+    assert.ok(
+      stats.execution_count < stats.inference_count,
+      `windows were batched (${stats.inference_count} in ${stats.execution_count} runs)`,
+    );
   });
 
   it('traces preprocess, session.run and postprocess under infer_callable, from the worker', async () => {

@@ -49,7 +49,9 @@ describe('examples/passthrough, bound in process', () => {
   });
 
   it('a request with error: true fails alone; the good requests of its batch are answered', async () => {
-    await using triton = new Triton({ config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false } });
+    await using triton = new Triton({
+      config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false },
+    });
     triton.bind(passthroughModel);
     await triton.run();
     const generate = (body: object) =>
@@ -60,7 +62,10 @@ describe('examples/passthrough, bound in process', () => {
       });
     // The first request holds the only instance, so the next 21 queue up and are batched together.
     const holding = generate({ sleep: 0.2, error: false });
-    const batch = [...Array.from({ length: 10 }, () => generate({ sleep: 0, error: false })), generate({ sleep: 0, error: true })];
+    const batch = [
+      ...Array.from({ length: 10 }, () => generate({ sleep: 0, error: false })),
+      generate({ sleep: 0, error: true }),
+    ];
     batch.push(...Array.from({ length: 10 }, () => generate({ sleep: 0, error: false })));
     const statuses = await Promise.all(batch.map(async (r) => (await r).status));
     assert.equal((await holding).status, 200);

@@ -27,52 +27,60 @@ function summary(response: ModelStreamInferResponse): [string | null, unknown] {
   assert.equal(infer.modelName, 'tokens');
   assert.equal(infer.id, 'p1');
   const raw = infer.rawOutputContents[0];
-  const token = raw ? splitBytesRaw(raw).map((b) => Buffer.from(b).toString()).join() : null;
+  const token = raw
+    ? splitBytesRaw(raw)
+        .map((b) => Buffer.from(b).toString())
+        .join()
+    : null;
   return [token, infer.parameters.triton_final_response?.parameterChoice.value];
 }
 
 // The same behaviour with the model on the main thread and on a worker thread.
-for (const kind of ['KIND_CPU', 'KIND_WORKER']) describe(`examples/streaming over gRPC, ${kind}`, () => {
-  let server: ExampleProcess;
-  let client: TestGrpcClient;
-  before(async () => {
-    server = await startExample('examples/streaming/server.ts', { TOKEN_DELAY_MS: '20', EXAMPLE_INSTANCE_KIND: kind });
-    client = new TestGrpcClient(await grpcPort(server));
-  });
-  after(async () => {
-    client?.close();
-    assert.equal(await server.stop(), 0);
-  });
+for (const kind of ['KIND_CPU', 'KIND_WORKER'])
+  describe(`examples/streaming over gRPC, ${kind}`, () => {
+    let server: ExampleProcess;
+    let client: TestGrpcClient;
+    before(async () => {
+      server = await startExample('examples/streaming/server.ts', {
+        TOKEN_DELAY_MS: '20',
+        EXAMPLE_INSTANCE_KIND: kind,
+      });
+      client = new TestGrpcClient(await grpcPort(server));
+    });
+    after(async () => {
+      client?.close();
+      assert.equal(await server.stop(), 0);
+    });
 
-  const prompt = (parameters = {}) => ({
-    modelName: 'tokens',
-    id: 'p1',
-    parameters,
-    inputs: [{ name: 'prompt', datatype: 'BYTES', shape: [1n, 1n] }],
-    rawInputContents: [bytesRaw(['hello streaming world'])],
-  });
+    const prompt = (parameters = {}) => ({
+      modelName: 'tokens',
+      id: 'p1',
+      parameters,
+      inputs: [{ name: 'prompt', datatype: 'BYTES', shape: [1n, 1n] }],
+      rawInputContents: [bytesRaw(['hello streaming world'])],
+    });
 
-  it('streams one response per word, then an empty final response when asked', async () => {
-    const { responses, error } = await client.streamAll([
-      prompt({ triton_enable_empty_final_response: { parameterChoice: { case: 'boolParam', value: true } } }),
-    ]);
-    assert.equal(error, undefined);
-    assert.deepEqual(responses.map(summary), [
-      ['hello', false],
-      ['streaming', false],
-      ['world', false],
-      [null, true],
-    ]);
-    assert.deepEqual(responses.at(-1)!.inferResponse!.outputs, []);
-  });
+    it('streams one response per word, then an empty final response when asked', async () => {
+      const { responses, error } = await client.streamAll([
+        prompt({ triton_enable_empty_final_response: { parameterChoice: { case: 'boolParam', value: true } } }),
+      ]);
+      assert.equal(error, undefined);
+      assert.deepEqual(responses.map(summary), [
+        ['hello', false],
+        ['streaming', false],
+        ['world', false],
+        [null, true],
+      ]);
+      assert.deepEqual(responses.at(-1)!.inferResponse!.outputs, []);
+    });
 
-  it('without triton_enable_empty_final_response, only the three words', async () => {
-    const { responses, error } = await client.streamAll([prompt()]);
-    assert.equal(error, undefined);
-    assert.deepEqual(responses.map(summary), [
-      ['hello', false],
-      ['streaming', false],
-      ['world', false],
-    ]);
+    it('without triton_enable_empty_final_response, only the three words', async () => {
+      const { responses, error } = await client.streamAll([prompt()]);
+      assert.equal(error, undefined);
+      assert.deepEqual(responses.map(summary), [
+        ['hello', false],
+        ['streaming', false],
+        ['world', false],
+      ]);
+    });
   });
-});

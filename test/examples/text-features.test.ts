@@ -26,11 +26,17 @@ describe('examples/text-features', () => {
     const texts = ['The quick brown fox', 'the QUICK brown fox', 'Lorem ipsum dolor sit amet, 2026'];
     const encoder = new TextEncoder();
     const result = await client.inferBatch({
-      text: new NDArray('BYTES', texts.map((t) => encoder.encode(t)), [3, 1]),
+      text: new NDArray(
+        'BYTES',
+        texts.map((t) => encoder.encode(t)),
+        [3, 1],
+      ),
     });
     const features = result.features!;
     assert.deepEqual(features.shape, [3, DIMENSIONS]);
-    const rows = texts.map((_, i) => Array.from((features.data as Float32Array).subarray(i * DIMENSIONS, (i + 1) * DIMENSIONS)));
+    const rows = texts.map((_, i) =>
+      Array.from((features.data as Float32Array).subarray(i * DIMENSIONS, (i + 1) * DIMENSIONS)),
+    );
     rows.forEach((row, i) => {
       assert.deepEqual(row, Array.from(textFeatures(texts[i]!)));
       assert.ok(Math.abs(Math.hypot(...row) - 1) < 1e-5, 'unit length');

@@ -31,7 +31,10 @@ const USER_SPANS = { infer_callable: ['pass-through-append', 'pass-through-get-d
 /** Starts `script` tracing to the receiver, sends the guide's request (or runs `client`), stops it, returns spans. */
 async function spansOf(receiver: OtlpReceiver, kind: string, script: string, client?: string): Promise<OtlpSpan[]> {
   receiver.clear();
-  const server = await startExample(script, { TS_TRITON_TRACE_CONFIG: traceConfig(receiver.url), EXAMPLE_INSTANCE_KIND: kind });
+  const server = await startExample(script, {
+    TS_TRITON_TRACE_CONFIG: traceConfig(receiver.url),
+    EXAMPLE_INSTANCE_KIND: kind,
+  });
   try {
     if (client) {
       const { stdout } = await run(process.execPath, [client], {
@@ -59,47 +62,56 @@ function assertServerResource(spans: OtlpSpan[]): void {
 }
 
 // The same span trees whether the model runs on the main thread or on a worker thread.
-for (const kind of ['KIND_CPU', 'KIND_WORKER']) describe(`tracing examples, ${kind}`, () => {
-  let receiver: OtlpReceiver;
-  before(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  after(() => receiver.close());
-
-  it('examples/passthrough exports InferRequest → passthrough → compute → infer_callable', async () => {
-    const spans = await spansOf(receiver, kind, 'examples/passthrough/server.ts');
-    assert.deepEqual(parentMap(spans), SERVER_TREE);
-    assert.equal(spans.length, 4);
-    assertServerResource(spans);
-  });
-
-  it('examples/traced-span nests the three pass-through spans under infer_callable', async () => {
-    const spans = await spansOf(receiver, kind, 'examples/traced-span/server.ts');
-    assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
-    assertServerResource(spans);
-  });
-
-  it('examples/otel-api nests its OpenTelemetry API spans under infer_callable', async () => {
-    const spans = await spansOf(receiver, kind, 'examples/otel-api/server.ts');
-    assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
-    assertServerResource(spans);
-  });
-
-  it("examples/client-propagation puts the server's spans under the client's outgoing-request", async () => {
-    const spans = await spansOf(receiver, kind, 'examples/traced-span/server.ts', 'examples/client-propagation/client.ts');
-    assert.deepEqual(parentMap(spans), {
-      'outgoing-request': ['POST'],
-      POST: ['InferRequest'],
-      ...SERVER_TREE,
-      ...USER_SPANS,
+for (const kind of ['KIND_CPU', 'KIND_WORKER'])
+  describe(`tracing examples, ${kind}`, () => {
+    let receiver: OtlpReceiver;
+    before(async () => {
+      receiver = await startOtlpReceiver();
     });
-    const outgoing = findSpan(spans, 'outgoing-request');
-    assert.equal(outgoing.resource['service.name'], 'upstream-service');
-    assert.equal(outgoing.parentSpanId, '');
-    assert.ok(spans.every((s) => s.traceId === outgoing.traceId), 'one trace from client to server');
-    assertServerResource(spans);
+    after(() => receiver.close());
+
+    it('examples/passthrough exports InferRequest → passthrough → compute → infer_callable', async () => {
+      const spans = await spansOf(receiver, kind, 'examples/passthrough/server.ts');
+      assert.deepEqual(parentMap(spans), SERVER_TREE);
+      assert.equal(spans.length, 4);
+      assertServerResource(spans);
+    });
+
+    it('examples/traced-span nests the three pass-through spans under infer_callable', async () => {
+      const spans = await spansOf(receiver, kind, 'examples/traced-span/server.ts');
+      assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
+      assertServerResource(spans);
+    });
+
+    it('examples/otel-api nests its OpenTelemetry API spans under infer_callable', async () => {
+      const spans = await spansOf(receiver, kind, 'examples/otel-api/server.ts');
+      assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
+      assertServerResource(spans);
+    });
+
+    it("examples/client-propagation puts the server's spans under the client's outgoing-request", async () => {
+      const spans = await spansOf(
+        receiver,
+        kind,
+        'examples/traced-span/server.ts',
+        'examples/client-propagation/client.ts',
+      );
+      assert.deepEqual(parentMap(spans), {
+        'outgoing-request': ['POST'],
+        POST: ['InferRequest'],
+        ...SERVER_TREE,
+        ...USER_SPANS,
+      });
+      const outgoing = findSpan(spans, 'outgoing-request');
+      assert.equal(outgoing.resource['service.name'], 'upstream-service');
+      assert.equal(outgoing.parentSpanId, '');
+      assert.ok(
+        spans.every((s) => s.traceId === outgoing.traceId),
+        'one trace from client to server',
+      );
+      assertServerResource(spans);
+    });
   });
-});
 
 describe('tracing examples against any collector, through the OTEL_EXPORTER_OTLP_* environment only', () => {
   /** Starts `script` unchanged with `env`, sends the guide's request, stops it. */
@@ -120,7 +132,10 @@ describe('tracing examples against any collector, through the OTEL_EXPORTER_OTLP
   it('examples/traced-span exports over gRPC to OTEL_EXPORTER_OTLP_ENDPOINT with OTEL_EXPORTER_OTLP_PROTOCOL=grpc', async () => {
     const receiver = await startOtlpGrpcReceiver();
     try {
-      await runExample('examples/traced-span/server.ts', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+      await runExample('examples/traced-span/server.ts', {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      });
       const spans = await receiver.waitForSpans(7);
       assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
       assertServerResource(spans);
@@ -132,7 +147,10 @@ describe('tracing examples against any collector, through the OTEL_EXPORTER_OTLP
   it('examples/passthrough exports OTLP/JSON to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      await runExample('examples/passthrough/server.ts', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.origin, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' });
+      await runExample('examples/passthrough/server.ts', {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.origin,
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      });
       const spans = await receiver.waitForSpans(4);
       assert.deepEqual(parentMap(spans), SERVER_TREE);
       assert.ok(receiver.requests.every((request) => request.contentType === 'application/json'));

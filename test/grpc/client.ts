@@ -13,7 +13,12 @@ import {
   toBinary,
 } from '@bufbuild/protobuf';
 import { Client, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { GRPCInferenceService, type ModelInferRequest, ModelInferRequestSchema, type ModelStreamInferResponse } from './gen/grpc_service_pb.js';
+import {
+  GRPCInferenceService,
+  type ModelInferRequest,
+  ModelInferRequestSchema,
+  type ModelStreamInferResponse,
+} from './gen/grpc_service_pb.js';
 import { Health } from './gen/health_pb.js';
 
 type InferenceMethods = typeof GRPCInferenceService.method;
@@ -60,17 +65,28 @@ export class TestGrpcClient {
     metadata: Metadata = new Metadata(),
   ): Promise<MessageShape<InferenceMethods[K]['output']>> {
     const method = GRPCInferenceService.method[name];
-    return this.#unary(`/${GRPCInferenceService.typeName}/${method.name}`, method.input, method.output, request, metadata) as Promise<
-      MessageShape<InferenceMethods[K]['output']>
-    >;
+    return this.#unary(
+      `/${GRPCInferenceService.typeName}/${method.name}`,
+      method.input,
+      method.output,
+      request,
+      metadata,
+    ) as Promise<MessageShape<InferenceMethods[K]['output']>>;
   }
 
   /** Calls `grpc.health.v1.Health/Check`. */
-  healthCheck(service = '', metadata: Metadata = new Metadata()): Promise<MessageShape<HealthMethods['check']['output']>> {
+  healthCheck(
+    service = '',
+    metadata: Metadata = new Metadata(),
+  ): Promise<MessageShape<HealthMethods['check']['output']>> {
     const method = Health.method.check;
-    return this.#unary(`/${Health.typeName}/${method.name}`, method.input, method.output, { service }, metadata) as Promise<
-      MessageShape<HealthMethods['check']['output']>
-    >;
+    return this.#unary(
+      `/${Health.typeName}/${method.name}`,
+      method.input,
+      method.output,
+      { service },
+      metadata,
+    ) as Promise<MessageShape<HealthMethods['check']['output']>>;
   }
 
   /** Calls `grpc.health.v1.Health/Watch`; resolves with the responses and the status the stream ends with. */
@@ -127,8 +143,13 @@ export class TestGrpcClient {
     metadata: Metadata,
   ): Promise<MessageShape<O>> {
     return new Promise((resolve, reject) => {
-      this.#client.makeUnaryRequest(path, serializer(input), deserializer(output), create(input, request), metadata, (error, value) =>
-        error ? reject(error) : resolve(value!),
+      this.#client.makeUnaryRequest(
+        path,
+        serializer(input),
+        deserializer(output),
+        create(input, request),
+        metadata,
+        (error, value) => (error ? reject(error) : resolve(value!)),
       );
     });
   }

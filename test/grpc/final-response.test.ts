@@ -49,15 +49,26 @@ describe('triton_final_response on ModelStreamInfer', () => {
   let server: GrpcServer;
   before(async () => {
     server = await startServer((triton) => {
-      const io = { inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })], outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })] };
+      const io = {
+        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })],
+        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })],
+      };
       triton.bind({ modelName: 'plain', inferFunc: identity, ...io, config: ModelConfig({ maxBatchSize: 0 }) });
-      triton.bind({ modelName: 'counting', inferFunc: counting, ...io, config: ModelConfig({ maxBatchSize: 0, decoupled: true }) });
+      triton.bind({
+        modelName: 'counting',
+        inferFunc: counting,
+        ...io,
+        config: ModelConfig({ maxBatchSize: 0, decoupled: true }),
+      });
     });
   });
   after(() => server.stop());
 
   it('the single response of a model that is not decoupled is flagged final', async () => {
-    const { responses, error } = await server.client.streamAll([request('plain', 'a', 1), request('plain', 'b', 2, enableEmptyFinal(true))]);
+    const { responses, error } = await server.client.streamAll([
+      request('plain', 'a', 1),
+      request('plain', 'b', 2, enableEmptyFinal(true)),
+    ]);
     assert.equal(error, undefined);
     assert.deepEqual(responses.map(summary), [
       ['a', 1, true],
@@ -66,7 +77,10 @@ describe('triton_final_response on ModelStreamInfer', () => {
   });
 
   it("a decoupled model's responses are flagged not final, with no extra response by default", async () => {
-    const { responses, error } = await server.client.streamAll([request('counting', 'c', 2), request('counting', 'd', 1, enableEmptyFinal(false))]);
+    const { responses, error } = await server.client.streamAll([
+      request('counting', 'c', 2),
+      request('counting', 'd', 1, enableEmptyFinal(false)),
+    ]);
     assert.equal(error, undefined);
     assert.deepEqual(responses.map(summary), [
       ['c', 0, false],
@@ -78,7 +92,10 @@ describe('triton_final_response on ModelStreamInfer', () => {
   it('with triton_enable_empty_final_response, an empty response flagged final ends each request', async () => {
     seen.length = 0;
     const { responses, error } = await server.client.streamAll([
-      request('counting', 'e', 3, { ...enableEmptyFinal(true), custom: { parameterChoice: { case: 'int64Param', value: 7n } } }),
+      request('counting', 'e', 3, {
+        ...enableEmptyFinal(true),
+        custom: { parameterChoice: { case: 'int64Param', value: 7n } },
+      }),
     ]);
     assert.equal(error, undefined);
     assert.deepEqual(responses.map(summary), [

@@ -3,7 +3,14 @@
  * written and read here with DataView (independently of the server's binary tensor code).
  */
 import assert from 'node:assert/strict';
-import { type BindOptions, type InferFunc, ModelConfig, Tensor, type Triton, type TritonConfig } from '../../src/index.ts';
+import {
+  type BindOptions,
+  type InferFunc,
+  ModelConfig,
+  Tensor,
+  type Triton,
+  type TritonConfig,
+} from '../../src/index.ts';
 import { LOCAL, startTriton } from '../helpers/server.ts';
 import { type GrpcError, TestGrpcClient } from './client.ts';
 
@@ -35,7 +42,10 @@ export interface GrpcServer extends AsyncDisposable {
 }
 
 /** Starts a server (the shared fixture, test/helpers/server.ts) with `bind` applied, and a client. */
-export async function startServer(bind: (triton: Triton) => void, config: Partial<TritonConfig> = {}): Promise<GrpcServer> {
+export async function startServer(
+  bind: (triton: Triton) => void,
+  config: Partial<TritonConfig> = {},
+): Promise<GrpcServer> {
   const server = await startTriton({ bind, config });
   const client = new TestGrpcClient(server.triton.grpcPort!);
   const stop = async (): Promise<void> => {
@@ -63,7 +73,11 @@ export async function rejectsWith(promise: Promise<unknown>, code: number, messa
 export function assertBytes(actual: Uint8Array | undefined, expected: Uint8Array): void {
   assert.ok(actual, 'bytes are missing');
   if (Buffer.compare(actual, expected) === 0) return;
-  assert.deepEqual([...actual.subarray(0, 64)], [...expected.subarray(0, 64)], `bytes differ (${actual.length} vs ${expected.length})`);
+  assert.deepEqual(
+    [...actual.subarray(0, 64)],
+    [...expected.subarray(0, 64)],
+    `bytes differ (${actual.length} vs ${expected.length})`,
+  );
   assert.fail(`bytes differ after the first 64 (${actual.length} vs ${expected.length})`);
 }
 
@@ -87,7 +101,7 @@ export function bytesRaw(elements: readonly (string | Uint8Array)[]): Uint8Array
 export function splitBytesRaw(raw: Uint8Array): Uint8Array[] {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const elements: Uint8Array[] = [];
-  for (let offset = 0; offset < raw.length; ) {
+  for (let offset = 0; offset < raw.length;) {
     const length = view.getUint32(offset, true);
     elements.push(Uint8Array.from(raw.subarray(offset + 4, offset + 4 + length)));
     offset += 4 + length;
@@ -98,7 +112,10 @@ export function splitBytesRaw(raw: Uint8Array): Uint8Array[] {
 type Numeric = number | bigint;
 
 /** Little-endian element readers and writers by datatype. */
-const CODECS: Record<string, { size: number; get: (v: DataView, o: number) => Numeric; set: (v: DataView, o: number, x: Numeric) => void }> = {
+const CODECS: Record<
+  string,
+  { size: number; get: (v: DataView, o: number) => Numeric; set: (v: DataView, o: number, x: Numeric) => void }
+> = {
   BOOL: { size: 1, get: (v, o) => v.getUint8(o), set: (v, o, x) => v.setUint8(o, Number(x)) },
   UINT8: { size: 1, get: (v, o) => v.getUint8(o), set: (v, o, x) => v.setUint8(o, Number(x)) },
   UINT16: { size: 2, get: (v, o) => v.getUint16(o, true), set: (v, o, x) => v.setUint16(o, Number(x), true) },

@@ -5,20 +5,54 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { type InferFunc, ModelConfig, NDArray, type Parameters, type Request, Tensor, withParameters } from '../../src/index.ts';
+import {
+  type InferFunc,
+  ModelConfig,
+  NDArray,
+  type Parameters,
+  type Request,
+  Tensor,
+  withParameters,
+} from '../../src/index.ts';
 import type { DataType } from '../../src/tensor/dtype.ts';
 import type { ModelInferRequestSchema, InferTensorContents } from './gen/grpc_service_pb.js';
-import { assertBytes, bytesRaw, type GrpcServer, numericRaw, readRaw, rejectsWith, splitBytesRaw, startServer, Status } from './helpers.ts';
+import {
+  assertBytes,
+  bytesRaw,
+  type GrpcServer,
+  numericRaw,
+  readRaw,
+  rejectsWith,
+  splitBytesRaw,
+  startServer,
+  Status,
+} from './helpers.ts';
 
 type InferRequestInit = MessageInitShape<typeof ModelInferRequestSchema>;
 type ContentsInit = Partial<Omit<InferTensorContents, '$typeName'>>;
 
 const DTYPES: readonly DataType[] = [
-  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BF16', 'BYTES',
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BF16',
+  'BYTES',
 ];
 
 /** What the infer functions saw, by model. */
-const seen = new Map<string, { values: unknown[]; shape: readonly number[]; parameters: Parameters; outputs: readonly string[]; id: string }>();
+const seen = new Map<
+  string,
+  { values: unknown[]; shape: readonly number[]; parameters: Parameters; outputs: readonly string[]; id: string }
+>();
 
 function record(model: string, request: Request, input: string): void {
   const array = request.data[input]!;
@@ -47,8 +81,16 @@ const simple: InferFunc = (requests) =>
     const a = r.data.INPUT0!.data as Int32Array;
     const b = r.data.INPUT1!.data as Int32Array;
     return {
-      OUTPUT0: new NDArray('INT32', a.map((v, i) => v + b[i]!), r.data.INPUT0!.shape),
-      OUTPUT1: new NDArray('INT32', a.map((v, i) => v - b[i]!), r.data.INPUT0!.shape),
+      OUTPUT0: new NDArray(
+        'INT32',
+        a.map((v, i) => v + b[i]!),
+        r.data.INPUT0!.shape,
+      ),
+      OUTPUT1: new NDArray(
+        'INT32',
+        a.map((v, i) => v - b[i]!),
+        r.data.INPUT0!.shape,
+      ),
     };
   });
 
@@ -83,7 +125,10 @@ describe('ModelInfer over gRPC', () => {
         outputs: [Tensor({ name: 'OUTPUT0', ...INT32_16 }), Tensor({ name: 'OUTPUT1', ...INT32_16 })],
         config: ModelConfig({ maxBatchSize: 8 }),
       });
-      const fp32 = { inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })], outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] })] };
+      const fp32 = {
+        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
+        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] })],
+      };
       triton.bind({ modelName: 'params', inferFunc: withParams, ...fp32, config: ModelConfig({ maxBatchSize: 0 }) });
     });
   });
@@ -100,15 +145,28 @@ describe('ModelInfer over gRPC', () => {
       ['UINT64', { uint64Contents: [0n, 1n, 2n ** 64n - 1n] }, [0n, 1n, 2n ** 64n - 1n], [0n, 1n, 2n ** 64n - 1n]],
       ['INT8', { intContents: [-128, 0, 127] }, [-128, 0, 127], [-128, 0, 127]],
       ['INT16', { intContents: [-32768, 5, 32767] }, [-32768, 5, 32767], [-32768, 5, 32767]],
-      ['INT32', { intContents: [-2147483648, 5, 2147483647] }, [-2147483648, 5, 2147483647], [-2147483648, 5, 2147483647]],
-      ['INT64', { int64Contents: [-(2n ** 63n), 5n, 2n ** 63n - 1n] }, [-(2n ** 63n), 5n, 2n ** 63n - 1n], [-(2n ** 63n), 5n, 2n ** 63n - 1n]],
+      [
+        'INT32',
+        { intContents: [-2147483648, 5, 2147483647] },
+        [-2147483648, 5, 2147483647],
+        [-2147483648, 5, 2147483647],
+      ],
+      [
+        'INT64',
+        { int64Contents: [-(2n ** 63n), 5n, 2n ** 63n - 1n] },
+        [-(2n ** 63n), 5n, 2n ** 63n - 1n],
+        [-(2n ** 63n), 5n, 2n ** 63n - 1n],
+      ],
       ['FP32', { fp32Contents: [1.5, -2.25, 3e38] }, [1.5, -2.25, Math.fround(3e38)], [1.5, -2.25, Math.fround(3e38)]],
       ['FP64', { fp64Contents: [Math.PI, -1e300, 0] }, [Math.PI, -1e300, 0], [Math.PI, -1e300, 0]],
     ];
     for (const [dtype, contents, values, raw] of cases) {
       it(`${dtype}: the infer function sees the values, the reply is raw`, async () => {
         const model = `id_${dtype}`;
-        const response = await infer({ modelName: model, inputs: [{ name: 'x', datatype: dtype, shape: [3n], contents }] });
+        const response = await infer({
+          modelName: model,
+          inputs: [{ name: 'x', datatype: dtype, shape: [3n], contents }],
+        });
         assert.deepEqual(seen.get(model)?.values, values);
         assert.equal(response.outputs.length, 1);
         assert.equal(response.outputs[0]!.datatype, dtype);
@@ -131,22 +189,37 @@ describe('ModelInfer over gRPC', () => {
     });
 
     it('narrows int_contents to INT8 by the low byte, as Triton does', async () => {
-      const response = await infer({ modelName: 'id_INT8', inputs: [{ name: 'x', datatype: 'INT8', shape: [2n], contents: { intContents: [200, -1] } }] });
+      const response = await infer({
+        modelName: 'id_INT8',
+        inputs: [{ name: 'x', datatype: 'INT8', shape: [2n], contents: { intContents: [200, -1] } }],
+      });
       assert.deepEqual(readRaw('INT8', response.rawOutputContents[0]!), [-56, -1]);
     });
   });
 
   describe('raw_input_contents, every datatype', () => {
     it('FP16 and BF16 raw bits reach the infer function as their values', async () => {
-      await infer({ modelName: 'id_FP16', inputs: [{ name: 'x', datatype: 'FP16', shape: [2n] }], rawInputContents: [numericRaw('FP16', [0x3c00, 0xc000])] });
+      await infer({
+        modelName: 'id_FP16',
+        inputs: [{ name: 'x', datatype: 'FP16', shape: [2n] }],
+        rawInputContents: [numericRaw('FP16', [0x3c00, 0xc000])],
+      });
       assert.deepEqual(seen.get('id_FP16')?.values, [1, -2]);
-      await infer({ modelName: 'id_BF16', inputs: [{ name: 'x', datatype: 'BF16', shape: [2n] }], rawInputContents: [numericRaw('BF16', [0x3f80, 0x4049])] });
+      await infer({
+        modelName: 'id_BF16',
+        inputs: [{ name: 'x', datatype: 'BF16', shape: [2n] }],
+        rawInputContents: [numericRaw('BF16', [0x3f80, 0x4049])],
+      });
       assert.deepEqual(seen.get('id_BF16')?.values, [1, 3.140625]);
     });
 
     it('BYTES: length-prefixed elements round trip', async () => {
       const raw = bytesRaw(['a', '', 'ünïcode', new Uint8Array([0, 1, 2])]);
-      const response = await infer({ modelName: 'id_BYTES', inputs: [{ name: 'x', datatype: 'BYTES', shape: [4n] }], rawInputContents: [raw] });
+      const response = await infer({
+        modelName: 'id_BYTES',
+        inputs: [{ name: 'x', datatype: 'BYTES', shape: [4n] }],
+        rawInputContents: [raw],
+      });
       assert.deepEqual(seen.get('id_BYTES')?.values.slice(0, 3), ['a', '', 'ünïcode']);
       assertBytes(response.rawOutputContents[0], raw);
     });
@@ -155,14 +228,17 @@ describe('ModelInfer over gRPC', () => {
       const n = 2_000_000;
       const values = Float32Array.from({ length: n }, (_, i) => i);
       const raw = new Uint8Array(values.buffer);
-      const response = await infer({ modelName: 'id_FP32', inputs: [{ name: 'x', datatype: 'FP32', shape: [BigInt(n)] }], rawInputContents: [raw] });
+      const response = await infer({
+        modelName: 'id_FP32',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [BigInt(n)] }],
+        rawInputContents: [raw],
+      });
       assert.equal(response.rawOutputContents[0]!.length, n * 4);
       assertBytes(response.rawOutputContents[0], raw);
     });
   });
 
   describe('ids, parameters, outputs', () => {
-
     it('passes custom request parameters of each type; reserved ones are not passed on', async () => {
       await infer({
         modelName: 'params',
@@ -181,7 +257,10 @@ describe('ModelInfer over gRPC', () => {
     });
 
     it('returns response parameters with their protobuf types', async () => {
-      const response = await infer({ modelName: 'params', inputs: [{ name: 'x', datatype: 'FP32', shape: [1n], contents: { fp32Contents: [1] } }] });
+      const response = await infer({
+        modelName: 'params',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1n], contents: { fp32Contents: [1] } }],
+      });
       const choices = Object.fromEntries(Object.entries(response.parameters).map(([k, v]) => [k, v.parameterChoice]));
       assert.deepEqual(choices, {
         flag: { case: 'boolParam', value: true },
@@ -193,14 +272,27 @@ describe('ModelInfer over gRPC', () => {
   });
 
   describe("errors with Triton's messages and statuses", () => {
-    const fp32x = (contents?: ContentsInit) => ({ name: 'x', datatype: 'FP32', shape: [2n], ...(contents && { contents }) });
+    const fp32x = (contents?: ContentsInit) => ({
+      name: 'x',
+      datatype: 'FP32',
+      shape: [2n],
+      ...(contents && { contents }),
+    });
 
     it('a version that is not a number: INVALID_ARGUMENT', () =>
-      rejectsWith(infer({ modelName: 'simple', modelVersion: 'one' }), Status.INVALID_ARGUMENT, /version string 'one'/));
+      rejectsWith(
+        infer({ modelName: 'simple', modelVersion: 'one' }),
+        Status.INVALID_ARGUMENT,
+        /version string 'one'/,
+      ));
 
     it('contents together with raw_input_contents', () =>
       rejectsWith(
-        infer({ modelName: 'id_FP32', inputs: [fp32x({ fp32Contents: [1, 2] })], rawInputContents: [numericRaw('FP32', [1, 2])] }),
+        infer({
+          modelName: 'id_FP32',
+          inputs: [fp32x({ fp32Contents: [1, 2] })],
+          rawInputContents: [numericRaw('FP32', [1, 2])],
+        }),
         Status.INVALID_ARGUMENT,
         "contents field must not be specified when using raw_input_contents for 'x' for model 'id_FP32'",
       ));
@@ -214,7 +306,10 @@ describe('ModelInfer over gRPC', () => {
 
     it('FP16 in typed contents', () =>
       rejectsWith(
-        infer({ modelName: 'id_FP16', inputs: [{ name: 'x', datatype: 'FP16', shape: [1n], contents: { fp32Contents: [1] } }] }),
+        infer({
+          modelName: 'id_FP16',
+          inputs: [{ name: 'x', datatype: 'FP16', shape: [1n], contents: { fp32Contents: [1] } }],
+        }),
         Status.INVALID_ARGUMENT,
         "unexpected explicit tensor data for input tensor 'x' for model 'id_FP16' of type 'FP32', expected datatype 'FP16'",
       ));
@@ -249,7 +344,11 @@ describe('ModelInfer over gRPC', () => {
 
     it('an unknown datatype', () =>
       rejectsWith(
-        infer({ modelName: 'id_FP32', inputs: [{ name: 'x', datatype: 'FP8', shape: [1n] }], rawInputContents: [new Uint8Array(1)] }),
+        infer({
+          modelName: 'id_FP32',
+          inputs: [{ name: 'x', datatype: 'FP8', shape: [1n] }],
+          rawInputContents: [new Uint8Array(1)],
+        }),
         Status.INVALID_ARGUMENT,
         /unknown datatype 'FP8'/,
       ));
@@ -291,7 +390,12 @@ describe('ModelInfer over gRPC', () => {
       rejectsWith(
         infer({
           modelName: 'id_FP32',
-          inputs: [{ ...fp32x(), parameters: { shared_memory_region: { parameterChoice: { case: 'stringParam', value: 'r' } } } }],
+          inputs: [
+            {
+              ...fp32x(),
+              parameters: { shared_memory_region: { parameterChoice: { case: 'stringParam', value: 'r' } } },
+            },
+          ],
         }),
         Status.UNIMPLEMENTED,
         /'shared_memory_region'.*does not support shared memory/,
@@ -302,7 +406,9 @@ describe('ModelInfer over gRPC', () => {
         infer({
           modelName: 'id_FP32',
           inputs: [fp32x({ fp32Contents: [1, 2] })],
-          outputs: [{ name: 'y', parameters: { classification: { parameterChoice: { case: 'int64Param', value: 2n } } } }],
+          outputs: [
+            { name: 'y', parameters: { classification: { parameterChoice: { case: 'int64Param', value: 2n } } } },
+          ],
         }),
         Status.UNIMPLEMENTED,
         /'classification'/,

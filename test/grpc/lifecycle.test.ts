@@ -42,7 +42,12 @@ const bindSleepy = (triton: Triton): void => {
 const request = (x: number, size = 1) => ({
   modelName: 'sleepy',
   inputs: [{ name: 'x', datatype: 'FP32', shape: [BigInt(size)] }],
-  rawInputContents: [numericRaw('FP32', Array.from({ length: size }, () => x))],
+  rawInputContents: [
+    numericRaw(
+      'FP32',
+      Array.from({ length: size }, () => x),
+    ),
+  ],
 });
 
 describe('gRPC frontend lifecycle', () => {
@@ -107,7 +112,10 @@ describe('gRPC frontend lifecycle', () => {
     await startedBatches(before + 1);
     await server.triton.stop();
     assert.equal((await status).code, Status.OK);
-    assert.deepEqual(responses.map((r) => [r.inferResponse?.id, r.errorMessage]), [['in-flight', '']]);
+    assert.deepEqual(
+      responses.map((r) => [r.inferResponse?.id, r.errorMessage]),
+      [['in-flight', '']],
+    );
     server.client.close();
   });
 
@@ -156,7 +164,11 @@ describe('gRPC frontend lifecycle', () => {
     try {
       const small = await server.client.call('modelInfer', request(0, 100));
       assert.equal(small.rawOutputContents[0]!.length, 400);
-      await rejectsWith(server.client.call('modelInfer', request(0, 2000)), Status.RESOURCE_EXHAUSTED, /larger than max/);
+      await rejectsWith(
+        server.client.call('modelInfer', request(0, 2000)),
+        Status.RESOURCE_EXHAUSTED,
+        /larger than max/,
+      );
     } finally {
       await server.stop();
     }

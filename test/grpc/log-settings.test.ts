@@ -15,8 +15,12 @@ const uint = (value: number): SettingInit => ({ parameterChoice: { case: 'uint32
 const str = (value: string): SettingInit => ({ parameterChoice: { case: 'stringParam', value } });
 
 /** The settings as `{key: [member, value]}`. */
-function read(settings: Record<string, LogSettingsResponse_SettingValue>): Record<string, [string | undefined, unknown]> {
-  return Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, [v.parameterChoice.case, v.parameterChoice.value]]));
+function read(
+  settings: Record<string, LogSettingsResponse_SettingValue>,
+): Record<string, [string | undefined, unknown]> {
+  return Object.fromEntries(
+    Object.entries(settings).map(([k, v]) => [k, [v.parameterChoice.case, v.parameterChoice.value]]),
+  );
 }
 
 describe('LogSettings over gRPC', () => {
@@ -58,7 +62,11 @@ describe('LogSettings over gRPC', () => {
     assert.deepEqual(logSettings(), { ...initial, warning: false, verboseLevel: 2, format: 'ISO8601' });
     const http = (await (await fetch(`${server.http}/v2/logging`)).json()) as Record<string, unknown>;
     assert.equal(http.log_verbose_level, 2);
-    await call({ log_warning: bool(initial.warning), log_verbose_level: uint(initial.verboseLevel), log_format: str(initial.format) });
+    await call({
+      log_warning: bool(initial.warning),
+      log_verbose_level: uint(initial.verboseLevel),
+      log_format: str(initial.format),
+    });
     assert.deepEqual(logSettings(), initial);
   });
 
@@ -68,10 +76,17 @@ describe('LogSettings over gRPC', () => {
   });
 
   it("log_file: UNIMPLEMENTED with Triton's message", () =>
-    rejectsWith(call({ log_file: str('/tmp/x.log') }), Status.UNIMPLEMENTED, 'log file location can not be updated through network protocol'));
+    rejectsWith(
+      call({ log_file: str('/tmp/x.log') }),
+      Status.UNIMPLEMENTED,
+      'log file location can not be updated through network protocol',
+    ));
 
   it('an unknown log_format: UNAVAILABLE with the message of HTTP', async () => {
-    const http = await fetch(`${server.http}/v2/logging`, { method: 'POST', body: JSON.stringify({ log_format: 'xml' }) });
+    const http = await fetch(`${server.http}/v2/logging`, {
+      method: 'POST',
+      body: JSON.stringify({ log_format: 'xml' }),
+    });
     const { error } = (await http.json()) as { error: string };
     assert.equal(error, 'invalid argument for --log_format, got: xml');
     await rejectsWith(call({ log_format: str('xml') }), Status.UNAVAILABLE, error);

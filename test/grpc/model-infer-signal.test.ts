@@ -36,7 +36,10 @@ describe('ModelInfer request signal', () => {
       // One more exchange on the same connection: the server has handled the end of the calls before it.
       await server.client.healthCheck();
       assert.equal(signals.length, 3);
-      assert.deepEqual(signals.map((s) => s.aborted), [false, false, false]);
+      assert.deepEqual(
+        signals.map((s) => s.aborted),
+        [false, false, false],
+      );
     } finally {
       await server.stop();
     }

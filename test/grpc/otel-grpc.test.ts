@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { type InferFunc, ModelConfig, Tensor } from '../../src/index.ts';
-import { eventNames, findSpan, type OtlpReceiver, type OtlpSpan, parentMap, SpanKindNumber, spanNamesCount, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import {
+  eventNames,
+  findSpan,
+  type OtlpReceiver,
+  type OtlpSpan,
+  parentMap,
+  SpanKindNumber,
+  spanNamesCount,
+  startOtlpReceiver,
+} from '../fixtures/otlp-receiver.ts';
 import { metadataOf } from './client.ts';
 import type { ModelInferRequestSchema } from './gen/grpc_service_pb.js';
 import { type GrpcServer, numericRaw, rejectsWith, startServer, Status } from './helpers.ts';
@@ -16,7 +25,13 @@ const TRACE_ID = '0af7651916cd43dd8448eb211c12666c';
 const PARENT_ID = 'b7ad6b7169242424';
 const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
 
-const GRPC_ROOT_EVENTS = ['GRPC_WAITREAD_START', 'GRPC_WAITREAD_END', 'INFER_RESPONSE_COMPLETE', 'GRPC_SEND_START', 'GRPC_SEND_END'];
+const GRPC_ROOT_EVENTS = [
+  'GRPC_WAITREAD_START',
+  'GRPC_WAITREAD_END',
+  'INFER_RESPONSE_COMPLETE',
+  'GRPC_SEND_START',
+  'GRPC_SEND_END',
+];
 
 const simple: InferFunc = (requests) => requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
 
@@ -24,7 +39,12 @@ const request = (id: string): MessageInitShape<typeof ModelInferRequestSchema> =
   modelName: 'simple',
   id,
   inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n] }],
-  rawInputContents: [numericRaw('INT32', Array.from({ length: 16 }, (_, i) => i))],
+  rawInputContents: [
+    numericRaw(
+      'INT32',
+      Array.from({ length: 16 }, (_, i) => i),
+    ),
+  ],
 });
 
 const roots = (spans: readonly OtlpSpan[]) => spans.filter((s) => s.name === 'InferRequest');
@@ -79,7 +99,11 @@ describe('OpenTelemetry mode over gRPC', () => {
     assert.equal(root.parentSpanId, '');
     assert.notEqual(root.traceId, TRACE_ID);
     const times = root.events.map((e) => e.timeUnixNano);
-    assert.deepEqual([...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), times, 'events are in time order');
+    assert.deepEqual(
+      [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+      times,
+      'events are in time order',
+    );
     assert.equal(findSpan(spans, 'simple').attributes['triton.request_id'], '42');
   });
 
@@ -97,7 +121,11 @@ describe('OpenTelemetry mode over gRPC', () => {
   it('ModelInfer: a failed request still completes its root span', async () => {
     server = await tracedServer();
     await rejectsWith(
-      server.client.call('modelInfer', { ...request('bad'), rawInputContents: [new Uint8Array(3)] }, metadataOf({ traceparent: TRACEPARENT })),
+      server.client.call(
+        'modelInfer',
+        { ...request('bad'), rawInputContents: [new Uint8Array(3)] },
+        metadataOf({ traceparent: TRACEPARENT }),
+      ),
       Status.INVALID_ARGUMENT,
       /input byte size mismatch/,
     );
@@ -112,7 +140,10 @@ describe('OpenTelemetry mode over gRPC', () => {
 
   it("ModelStreamInfer: the stream's traceparent parents every request's root span", async () => {
     server = await tracedServer();
-    const { responses, error } = await server.client.streamAll([request('s1'), request('s2'), request('s3')], metadataOf({ traceparent: TRACEPARENT }));
+    const { responses, error } = await server.client.streamAll(
+      [request('s1'), request('s2'), request('s3')],
+      metadataOf({ traceparent: TRACEPARENT }),
+    );
     assert.equal(error, undefined);
     assert.equal(responses.length, 3);
     const spans = await receiver.waitForSpans(12);
@@ -143,7 +174,12 @@ describe('OpenTelemetry mode over gRPC', () => {
     assert.notEqual(rootSpans[0]!.traceId, rootSpans[1]!.traceId);
     for (const root of rootSpans) {
       assert.equal(root.parentSpanId, '');
-      assert.deepEqual(spanNamesCount(treeOf(spans, root)), { InferRequest: 1, simple: 1, compute: 1, infer_callable: 1 });
+      assert.deepEqual(spanNamesCount(treeOf(spans, root)), {
+        InferRequest: 1,
+        simple: 1,
+        compute: 1,
+        infer_callable: 1,
+      });
     }
   });
 });

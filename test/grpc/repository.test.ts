@@ -10,9 +10,7 @@ import { type GrpcServer, identityModel, numericRaw, rejectsWith, startServer, S
 describe('RepositoryModelLoad / RepositoryModelUnload over gRPC', () => {
   let server: GrpcServer;
   before(async () => {
-    server = await startServer((triton) =>
-      triton.bind(identityModel('m')),
-    );
+    server = await startServer((triton) => triton.bind(identityModel('m')));
   });
   after(() => server.stop());
 
@@ -48,14 +46,30 @@ describe('RepositoryModelLoad / RepositoryModelUnload over gRPC', () => {
   });
 
   it('unknown model: NOT_FOUND', async () => {
-    await rejectsWith(server.client.call('repositoryModelLoad', { modelName: 'nope' }), Status.NOT_FOUND, "Request for unknown model: 'nope' is not found");
-    await rejectsWith(server.client.call('repositoryModelUnload', { modelName: 'nope' }), Status.NOT_FOUND, "Request for unknown model: 'nope' is not found");
+    await rejectsWith(
+      server.client.call('repositoryModelLoad', { modelName: 'nope' }),
+      Status.NOT_FOUND,
+      "Request for unknown model: 'nope' is not found",
+    );
+    await rejectsWith(
+      server.client.call('repositoryModelUnload', { modelName: 'nope' }),
+      Status.NOT_FOUND,
+      "Request for unknown model: 'nope' is not found",
+    );
   });
 
   it('a repository name: UNIMPLEMENTED', async () => {
     const message = "'repository_name' specification is not supported";
-    await rejectsWith(server.client.call('repositoryModelLoad', { repositoryName: 'models', modelName: 'm' }), Status.UNIMPLEMENTED, message);
-    await rejectsWith(server.client.call('repositoryModelUnload', { repositoryName: 'models', modelName: 'm' }), Status.UNIMPLEMENTED, message);
+    await rejectsWith(
+      server.client.call('repositoryModelLoad', { repositoryName: 'models', modelName: 'm' }),
+      Status.UNIMPLEMENTED,
+      message,
+    );
+    await rejectsWith(
+      server.client.call('repositoryModelUnload', { repositoryName: 'models', modelName: 'm' }),
+      Status.UNIMPLEMENTED,
+      message,
+    );
     assert.deepEqual(await index(), [['m', '1', 'READY', '']]);
   });
 

@@ -48,46 +48,59 @@ function inferForMetadata(port: number): Promise<string | undefined> {
 
 for (const responseTraceHeaders of [true, false]) {
   describe(`gRPC ModelInfer, responseTraceHeaders ${responseTraceHeaders}`, () => {
-    it(responseTraceHeaders ? 'sends traceparent naming the InferRequest span in the initial metadata' : 'sends no traceparent', async () => {
-      const receiver = await startOtlpReceiver();
-      const server = await startServer(
-        (triton) =>
-          triton.bind({
-            modelName: 'simple',
-            inferFunc: simple,
-            inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
-            outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
-            config: ModelConfig({ maxBatchSize: 8 }),
-          }),
-        {
-          allowHttp: false,
-          responseTraceHeaders,
-          traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
-        },
-      );
-      try {
-        const traceparent = await inferForMetadata(server.triton.grpcPort!);
-        const root = findSpan(await receiver.waitForSpans(4), 'InferRequest');
-        assert.equal(root.traceId, CLIENT_TRACE);
-        assert.equal(traceparent, responseTraceHeaders ? `00-${CLIENT_TRACE}-${root.spanId}-01` : undefined);
-
-        receiver.clear();
-        const request = { modelName: 'simple', inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1n, 1n] }] };
-        const { responses } = await server.client.streamAll(
-          [7, 8].map((v, i) => ({ ...request, id: `s${i}`, rawInputContents: [numericRaw('INT32', [v])] })),
-          metadataOf({ traceparent: `00-${CLIENT_TRACE}-b7ad6b7169242424-01` }),
+    it(
+      responseTraceHeaders
+        ? 'sends traceparent naming the InferRequest span in the initial metadata'
+        : 'sends no traceparent',
+      async () => {
+        const receiver = await startOtlpReceiver();
+        const server = await startServer(
+          (triton) =>
+            triton.bind({
+              modelName: 'simple',
+              inferFunc: simple,
+              inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
+              outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
+              config: ModelConfig({ maxBatchSize: 8 }),
+            }),
+          {
+            allowHttp: false,
+            responseTraceHeaders,
+            traceConfig: [
+              'level=TIMESTAMPS',
+              'rate=1',
+              'mode=opentelemetry',
+              `opentelemetry,url=${receiver.url}`,
+              'opentelemetry,bsp_schedule_delay=10',
+            ],
+          },
         );
-        const roots = (await receiver.waitForSpans(8)).filter((s) => s.name === 'InferRequest');
-        const carried = responses.map((r) => {
-          const parameter = r.inferResponse?.parameters.traceparent?.parameterChoice;
-          return parameter?.case === 'stringParam' ? parameter.value : undefined;
-        });
-        const expected = responseTraceHeaders ? roots.map((r) => `00-${CLIENT_TRACE}-${r.spanId}-01`).sort() : [undefined, undefined];
-        assert.deepEqual(responseTraceHeaders ? carried.sort() : carried, expected);
-      } finally {
-        await server.stop();
-        await receiver.close();
-      }
-    });
+        try {
+          const traceparent = await inferForMetadata(server.triton.grpcPort!);
+          const root = findSpan(await receiver.waitForSpans(4), 'InferRequest');
+          assert.equal(root.traceId, CLIENT_TRACE);
+          assert.equal(traceparent, responseTraceHeaders ? `00-${CLIENT_TRACE}-${root.spanId}-01` : undefined);
+
+          receiver.clear();
+          const request = { modelName: 'simple', inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1n, 1n] }] };
+          const { responses } = await server.client.streamAll(
+            [7, 8].map((v, i) => ({ ...request, id: `s${i}`, rawInputContents: [numericRaw('INT32', [v])] })),
+            metadataOf({ traceparent: `00-${CLIENT_TRACE}-b7ad6b7169242424-01` }),
+          );
+          const roots = (await receiver.waitForSpans(8)).filter((s) => s.name === 'InferRequest');
+          const carried = responses.map((r) => {
+            const parameter = r.inferResponse?.parameters.traceparent?.parameterChoice;
+            return parameter?.case === 'stringParam' ? parameter.value : undefined;
+          });
+          const expected = responseTraceHeaders
+            ? roots.map((r) => `00-${CLIENT_TRACE}-${r.spanId}-01`).sort()
+            : [undefined, undefined];
+          assert.deepEqual(responseTraceHeaders ? carried.sort() : carried, expected);
+        } finally {
+          await server.stop();
+          await receiver.close();
+        }
+      },
+    );
   });
 }

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DynamicBatcher, ModelConfig, QueuePolicy, Tensor } from '../../src/index.ts';
 import { VERSION } from '../../src/version.ts';
-import { DataType as ConfigDataType, ModelInput_Format, ModelInstanceGroup_Kind, ModelQueuePolicy_TimeoutAction } from './gen/model_config_pb.js';
+import {
+  DataType as ConfigDataType,
+  ModelInput_Format,
+  ModelInstanceGroup_Kind,
+  ModelQueuePolicy_TimeoutAction,
+} from './gen/model_config_pb.js';
 import { HealthCheckResponse_ServingStatus } from './gen/health_pb.js';
 import { type GrpcServer, identity, rejectsWith, startServer, Status } from './helpers.ts';
 
@@ -18,7 +23,10 @@ describe('health, metadata and repository RPCs over gRPC', () => {
         triton.bind({
           modelName: 'batched',
           inferFunc: [identity, identity],
-          inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1, 3] }), Tensor({ name: 'mask', dtype: 'BOOL', shape: [3], optional: true })],
+          inputs: [
+            Tensor({ name: 'x', dtype: 'FP32', shape: [-1, 3] }),
+            Tensor({ name: 'mask', dtype: 'BOOL', shape: [3], optional: true }),
+          ],
           outputs: [Tensor({ name: 'y', dtype: 'BYTES', shape: [-1, 3] })],
           config: ModelConfig({
             maxBatchSize: 16,
@@ -27,14 +35,27 @@ describe('health, metadata and repository RPCs over gRPC', () => {
               maxQueueDelayMicroseconds: 100,
               priorityLevels: 2,
               defaultPriorityLevel: 1,
-              defaultQueuePolicy: QueuePolicy({ timeoutAction: 'DELAY', defaultTimeoutMicroseconds: 5000, maxQueueSize: 3 }),
+              defaultQueuePolicy: QueuePolicy({
+                timeoutAction: 'DELAY',
+                defaultTimeoutMicroseconds: 5000,
+                maxQueueSize: 3,
+              }),
               priorityQueuePolicy: { 2: QueuePolicy({ allowTimeoutOverride: true }) },
             }),
           }),
         });
-        const io = { inputs: [Tensor({ name: 'x', dtype: 'INT64', shape: [2] })], outputs: [Tensor({ name: 'y', dtype: 'INT64', shape: [2] })] };
+        const io = {
+          inputs: [Tensor({ name: 'x', dtype: 'INT64', shape: [2] })],
+          outputs: [Tensor({ name: 'y', dtype: 'INT64', shape: [2] })],
+        };
         triton.bind({ modelName: 'plain', inferFunc: identity, ...io, config: ModelConfig({ maxBatchSize: 0 }) });
-        triton.bind({ modelName: 'plain', modelVersion: 3, inferFunc: identity, ...io, config: ModelConfig({ maxBatchSize: 0 }) });
+        triton.bind({
+          modelName: 'plain',
+          modelVersion: 3,
+          inferFunc: identity,
+          ...io,
+          config: ModelConfig({ maxBatchSize: 0 }),
+        });
         triton.bind({ modelName: 'gone', inferFunc: identity, ...io, config: ModelConfig({ maxBatchSize: 0 }) });
       },
       { id: 'grpc-test' },
@@ -51,7 +72,10 @@ describe('health, metadata and repository RPCs over gRPC', () => {
 
   it('grpc.health.v1.Health/Check is SERVING while ready, whatever service is named', async () => {
     assert.equal((await server.client.healthCheck()).status, HealthCheckResponse_ServingStatus.SERVING);
-    assert.equal((await server.client.healthCheck('inference.GRPCInferenceService')).status, HealthCheckResponse_ServingStatus.SERVING);
+    assert.equal(
+      (await server.client.healthCheck('inference.GRPCInferenceService')).status,
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
   });
 
   it('grpc.health.v1.Health/Watch: UNIMPLEMENTED', async () => {
@@ -71,7 +95,11 @@ describe('health, metadata and repository RPCs over gRPC', () => {
 
   it('ServerMetadata has the content of HTTP GET /v2', async () => {
     const grpc = await server.client.call('serverMetadata', {});
-    const http = (await (await fetch(`${server.http}/v2`)).json()) as { name: string; version: string; extensions: string[] };
+    const http = (await (await fetch(`${server.http}/v2`)).json()) as {
+      name: string;
+      version: string;
+      extensions: string[];
+    };
     assert.deepEqual({ name: grpc.name, version: grpc.version, extensions: grpc.extensions }, http);
     assert.equal(grpc.name, 'grpc-test');
     assert.equal(grpc.version, VERSION);
@@ -90,12 +118,19 @@ describe('health, metadata and repository RPCs over gRPC', () => {
         ['mask', 'BOOL', [-1n, 3n]],
       ],
     );
-    assert.deepEqual(batched.outputs.map((t) => [t.name, t.datatype, t.shape]), [['y', 'BYTES', [-1n, -1n, 3n]]]);
+    assert.deepEqual(
+      batched.outputs.map((t) => [t.name, t.datatype, t.shape]),
+      [['y', 'BYTES', [-1n, -1n, 3n]]],
+    );
     assert.deepEqual((await server.client.call('modelMetadata', { name: 'plain' })).versions, ['1', '3']);
     const v3 = await server.client.call('modelMetadata', { name: 'plain', version: '3' });
     assert.deepEqual(v3.versions, ['3']);
     assert.deepEqual(v3.inputs[0]!.shape, [2n]);
-    await rejectsWith(server.client.call('modelMetadata', { name: 'nope' }), Status.NOT_FOUND, "Request for unknown model: 'nope' is not found");
+    await rejectsWith(
+      server.client.call('modelMetadata', { name: 'nope' }),
+      Status.NOT_FOUND,
+      "Request for unknown model: 'nope' is not found",
+    );
   });
 
   it('ModelConfig: the ModelConfig protobuf of the model', async () => {
@@ -106,7 +141,10 @@ describe('health, metadata and repository RPCs over gRPC', () => {
     assert.equal(config.backend, 'ts-triton');
     assert.equal(config.maxBatchSize, 16);
     assert.deepEqual(config.versionPolicy?.policyChoice.case, 'specific');
-    assert.deepEqual(config.versionPolicy?.policyChoice.value, { $typeName: 'inference.ModelVersionPolicy.Specific', versions: [1n] });
+    assert.deepEqual(config.versionPolicy?.policyChoice.value, {
+      $typeName: 'inference.ModelVersionPolicy.Specific',
+      versions: [1n],
+    });
     assert.deepEqual(
       config.input.map((t) => [t.name, t.dataType, t.format, t.dims, t.optional]),
       [
@@ -114,7 +152,10 @@ describe('health, metadata and repository RPCs over gRPC', () => {
         ['mask', ConfigDataType.TYPE_BOOL, ModelInput_Format.NONE, [3n], true],
       ],
     );
-    assert.deepEqual(config.output.map((t) => [t.name, t.dataType, t.dims]), [['y', ConfigDataType.TYPE_STRING, [-1n, 3n]]]);
+    assert.deepEqual(
+      config.output.map((t) => [t.name, t.dataType, t.dims]),
+      [['y', ConfigDataType.TYPE_STRING, [-1n, 3n]]],
+    );
     assert.deepEqual(
       config.instanceGroup.map((g) => [g.name, g.kind, g.count]),
       [['batched', ModelInstanceGroup_Kind.CPU, 2]],
@@ -138,8 +179,15 @@ describe('health, metadata and repository RPCs over gRPC', () => {
     const { config } = await server.client.call('modelConfig', { name: 'plain', version: '3' });
     assert.equal(config?.maxBatchSize, 0);
     assert.equal(config?.schedulingChoice.case, undefined);
-    assert.deepEqual(config?.versionPolicy?.policyChoice.value, { $typeName: 'inference.ModelVersionPolicy.Specific', versions: [3n] });
-    await rejectsWith(server.client.call('modelConfig', { name: 'nope' }), Status.NOT_FOUND, "Request for unknown model: 'nope' is not found");
+    assert.deepEqual(config?.versionPolicy?.policyChoice.value, {
+      $typeName: 'inference.ModelVersionPolicy.Specific',
+      versions: [3n],
+    });
+    await rejectsWith(
+      server.client.call('modelConfig', { name: 'nope' }),
+      Status.NOT_FOUND,
+      "Request for unknown model: 'nope' is not found",
+    );
   });
 
   it('ModelConfig has the content of HTTP GET /v2/models/{m}/config', async () => {
@@ -147,7 +195,10 @@ describe('health, metadata and repository RPCs over gRPC', () => {
     const http = (await (await fetch(`${server.http}/v2/models/batched/config`)).json()) as Record<string, any>;
     assert.equal(config?.name, http.name);
     assert.equal(config?.maxBatchSize, http.max_batch_size);
-    assert.deepEqual(config?.input.map((t) => ConfigDataType[t.dataType]), http.input.map((t: { data_type: string }) => t.data_type));
+    assert.deepEqual(
+      config?.input.map((t) => ConfigDataType[t.dataType]),
+      http.input.map((t: { data_type: string }) => t.data_type),
+    );
     assert.deepEqual(config?.output[0]?.dims.map(Number), http.output[0].dims);
   });
 

@@ -50,8 +50,20 @@ describe('ModelStatistics over gRPC', () => {
   before(async () => {
     server = await startServer((triton) => {
       triton.bind({ modelName: 'a', inferFunc: identity, ...io, config: ModelConfig({ maxBatchSize: 0 }) });
-      triton.bind({ modelName: 'b', inferFunc: identity, ...io, config: ModelConfig({ maxBatchSize: 0 }), modelVersion: 1 });
-      triton.bind({ modelName: 'b', inferFunc: identity, ...io, config: ModelConfig({ maxBatchSize: 0 }), modelVersion: 2 });
+      triton.bind({
+        modelName: 'b',
+        inferFunc: identity,
+        ...io,
+        config: ModelConfig({ maxBatchSize: 0 }),
+        modelVersion: 1,
+      });
+      triton.bind({
+        modelName: 'b',
+        inferFunc: identity,
+        ...io,
+        config: ModelConfig({ maxBatchSize: 0 }),
+        modelVersion: 2,
+      });
     });
     for (let i = 0; i < 3; i++) {
       await server.client.call('modelInfer', {
@@ -60,16 +72,31 @@ describe('ModelStatistics over gRPC', () => {
         rawInputContents: [numericRaw('FP32', [i])],
       });
     }
-    await assert.rejects(server.client.call('modelInfer', { modelName: 'a', inputs: [{ name: 'x', datatype: 'FP32', shape: [1n] }], rawInputContents: [new Uint8Array(3)] }));
+    await assert.rejects(
+      server.client.call('modelInfer', {
+        modelName: 'a',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1n] }],
+        rawInputContents: [new Uint8Array(3)],
+      }),
+    );
   });
   after(() => server.stop());
 
   it('has the figures of HTTP GET /v2/models/stats, for every model and version', async () => {
     const { modelStats } = await server.client.call('modelStatistics', {});
-    const http = (await (await fetch(`${server.http}/v2/models/stats`)).json()) as { model_stats: Record<string, unknown>[] };
+    const http = (await (await fetch(`${server.http}/v2/models/stats`)).json()) as {
+      model_stats: Record<string, unknown>[];
+    };
     const expected = http.model_stats.map(({ response_stats: _r, memory_usage: _m, ...rest }) => rest);
     assert.deepEqual(modelStats.map(asJson), expected);
-    assert.deepEqual(modelStats.map((s) => [s.name, s.version]), [['a', '1'], ['b', '1'], ['b', '2']]);
+    assert.deepEqual(
+      modelStats.map((s) => [s.name, s.version]),
+      [
+        ['a', '1'],
+        ['b', '1'],
+        ['b', '2'],
+      ],
+    );
   });
 
   it('counts the requests of a model', async () => {
@@ -80,23 +107,40 @@ describe('ModelStatistics over gRPC', () => {
     assert.equal(a!.executionCount, 3n);
     assert.equal(a!.inferenceStats?.success?.count, 3n);
     assert.ok(a!.lastInference > 0n);
-    assert.deepEqual(a!.batchStats.map((b) => [b.batchSize, b.computeInfer?.count]), [[1n, 3n]]);
+    assert.deepEqual(
+      a!.batchStats.map((b) => [b.batchSize, b.computeInfer?.count]),
+      [[1n, 3n]],
+    );
   });
 
   it('an empty version is every version; a version only that one', async () => {
     const all = await server.client.call('modelStatistics', { name: 'b' });
-    assert.deepEqual(all.modelStats.map((s) => s.version), ['1', '2']);
+    assert.deepEqual(
+      all.modelStats.map((s) => s.version),
+      ['1', '2'],
+    );
     const two = await server.client.call('modelStatistics', { name: 'b', version: '2' });
-    assert.deepEqual(two.modelStats.map((s) => [s.name, s.version, s.inferenceCount]), [['b', '2', 0n]]);
+    assert.deepEqual(
+      two.modelStats.map((s) => [s.name, s.version, s.inferenceCount]),
+      [['b', '2', 0n]],
+    );
   });
 
   it("unknown models and versions: NOT_FOUND with Triton's messages", async () => {
-    await rejectsWith(server.client.call('modelStatistics', { name: 'nope' }), Status.NOT_FOUND, "Request for unknown model: 'nope' is not found");
+    await rejectsWith(
+      server.client.call('modelStatistics', { name: 'nope' }),
+      Status.NOT_FOUND,
+      "Request for unknown model: 'nope' is not found",
+    );
     await rejectsWith(
       server.client.call('modelStatistics', { name: 'b', version: '7' }),
       Status.NOT_FOUND,
       "Request for unknown model: 'b' version 7 is not found",
     );
-    await rejectsWith(server.client.call('modelStatistics', { name: 'b', version: 'x' }), Status.INVALID_ARGUMENT, /version string 'x'/);
+    await rejectsWith(
+      server.client.call('modelStatistics', { name: 'b', version: 'x' }),
+      Status.INVALID_ARGUMENT,
+      /version string 'x'/,
+    );
   });
 });

@@ -47,9 +47,22 @@ describe('ModelStreamInfer over gRPC', () => {
   let server: GrpcServer;
   before(async () => {
     server = await startServer((triton) => {
-      const io = { inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })], outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })] };
-      triton.bind({ modelName: 'sleepy', inferFunc: [sleepy, sleepy, sleepy], ...io, config: ModelConfig({ maxBatchSize: 0 }) });
-      triton.bind({ modelName: 'counting', inferFunc: counting, ...io, config: ModelConfig({ maxBatchSize: 0, decoupled: true }) });
+      const io = {
+        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [1] })],
+        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [1] })],
+      };
+      triton.bind({
+        modelName: 'sleepy',
+        inferFunc: [sleepy, sleepy, sleepy],
+        ...io,
+        config: ModelConfig({ maxBatchSize: 0 }),
+      });
+      triton.bind({
+        modelName: 'counting',
+        inferFunc: counting,
+        ...io,
+        config: ModelConfig({ maxBatchSize: 0, decoupled: true }),
+      });
     });
   });
   after(() => server.stop());
@@ -69,7 +82,10 @@ describe('ModelStreamInfer over gRPC', () => {
     for (const r of responses) {
       assert.equal(r.inferResponse?.modelName, 'sleepy');
       assert.equal(r.inferResponse?.modelVersion, '1');
-      assert.deepEqual(r.inferResponse?.outputs.map((o) => [o.name, o.datatype, o.shape]), [['y', 'FP32', [1n]]]);
+      assert.deepEqual(
+        r.inferResponse?.outputs.map((o) => [o.name, o.datatype, o.shape]),
+        [['y', 'FP32', [1n]]],
+      );
     }
   });
 
@@ -77,7 +93,10 @@ describe('ModelStreamInfer over gRPC', () => {
     const requests = Array.from({ length: 25 }, (_, i) => request('sleepy', `r${i}`, i % 3));
     const { responses, error } = await server.client.streamAll(requests);
     assert.equal(error, undefined);
-    assert.deepEqual(responses.map(summary), requests.map((_, i) => [`r${i}`, i % 3]));
+    assert.deepEqual(
+      responses.map(summary),
+      requests.map((_, i) => [`r${i}`, i % 3]),
+    );
   });
 
   it('answers a failed request with error_message and its id, and keeps the stream open', async () => {
@@ -132,7 +151,10 @@ describe('ModelStreamInfer over gRPC', () => {
   });
 
   it('a decoupled model answers as many times as it produces', async () => {
-    const { responses, error } = await server.client.streamAll([request('counting', 'three', 3), request('counting', 'none', 0)]);
+    const { responses, error } = await server.client.streamAll([
+      request('counting', 'three', 3),
+      request('counting', 'none', 0),
+    ]);
     assert.equal(error, undefined);
     assert.deepEqual(responses.map(summary), [
       ['three', 0],

@@ -17,7 +17,8 @@ function values(response: TraceSettingResponse): Record<string, string[]> {
 }
 
 /** A settings request map from `{key: values}`. */
-const settingsOf = (entries: Record<string, string[]>) => Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, { value: v }]));
+const settingsOf = (entries: Record<string, string[]>) =>
+  Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, { value: v }]));
 
 async function startTraced(traceConfig: string[]): Promise<{ server: GrpcServer; dir: string; file: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-triton-grpc-'));
@@ -58,13 +59,17 @@ describe('TraceSetting over gRPC (triton mode)', () => {
   const traceSetting = (modelName: string, settings: Record<string, string[]> = {}) =>
     server.client.call('traceSetting', { modelName, settings: settingsOf(settings) });
   const get = async (modelName = '') => values(await traceSetting(modelName));
-  const post = async (modelName: string, settings: Record<string, string[]>) => values(await traceSetting(modelName, settings));
+  const post = async (modelName: string, settings: Record<string, string[]>) =>
+    values(await traceSetting(modelName, settings));
 
   it('1. reads the global and a model setting (both the initial values), as HTTP GET does', async () => {
     assert.deepEqual(await get(), initial);
     assert.deepEqual(await get('simple'), initial);
     const http = (await (await fetch(`${server.http}/v2/trace/setting`)).json()) as Record<string, string | string[]>;
-    assert.deepEqual(await get(), Object.fromEntries(Object.entries(http).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])));
+    assert.deepEqual(
+      await get(),
+      Object.fromEntries(Object.entries(http).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
+    );
   });
 
   it('2. an unknown model: INVALID_ARGUMENT', () =>
@@ -89,8 +94,19 @@ describe('TraceSetting over gRPC (triton mode)', () => {
     await post('simple', { trace_rate: ['12'], log_frequency: ['34'] });
     await post('', { trace_rate: ['56'], trace_count: ['78'], trace_level: ['OFF'] });
     const global = await post('', { trace_rate: [], trace_count: [] });
-    assert.deepEqual(global, { ...initial, trace_level: ['OFF'], trace_rate: ['1'], trace_count: ['-1'], log_frequency: ['0'] });
-    assert.deepEqual(await get('simple'), { ...initial, trace_level: ['OFF'], trace_rate: ['12'], log_frequency: ['34'] });
+    assert.deepEqual(global, {
+      ...initial,
+      trace_level: ['OFF'],
+      trace_rate: ['1'],
+      trace_count: ['-1'],
+      log_frequency: ['0'],
+    });
+    assert.deepEqual(await get('simple'), {
+      ...initial,
+      trace_level: ['OFF'],
+      trace_rate: ['12'],
+      log_frequency: ['34'],
+    });
     const model = await post('simple', { trace_rate: [], trace_level: [] });
     assert.deepEqual(model, { ...initial, trace_level: ['OFF'], trace_rate: ['1'], log_frequency: ['34'] });
     assert.deepEqual(await get(), global);
@@ -98,22 +114,36 @@ describe('TraceSetting over gRPC (triton mode)', () => {
 
   it('a gRPC update shows in HTTP GET, and an HTTP update in the RPC', async () => {
     await post('other', { trace_rate: ['7'] });
-    const http = (await (await fetch(`${server.http}/v2/models/other/trace/setting`)).json()) as Record<string, unknown>;
+    const http = (await (await fetch(`${server.http}/v2/models/other/trace/setting`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(http.trace_rate, '7');
-    const posted = await fetch(`${server.http}/v2/trace/setting`, { method: 'POST', body: JSON.stringify({ trace_count: '5' }) });
+    const posted = await fetch(`${server.http}/v2/trace/setting`, {
+      method: 'POST',
+      body: JSON.stringify({ trace_count: '5' }),
+    });
     assert.equal(posted.status, 200);
     assert.deepEqual((await get()).trace_count, ['5']);
   });
 
   for (const key of ['trace_rate', 'trace_count', 'log_frequency']) {
     it(`more than one value for ${key}: INVALID_ARGUMENT, nothing changes`, async () => {
-      await rejectsWith(traceSetting('', { [key]: ['1', '2'] }), Status.INVALID_ARGUMENT, `expect only 1 value for '${key}'`);
+      await rejectsWith(
+        traceSetting('', { [key]: ['1', '2'] }),
+        Status.INVALID_ARGUMENT,
+        `expect only 1 value for '${key}'`,
+      );
       assert.deepEqual(await get(), initial);
     });
   }
 
   it("values are checked with the HTTP API's messages", async () => {
-    await rejectsWith(traceSetting('', { trace_rate: ['abc'] }), Status.INVALID_ARGUMENT, "Unable to parse 'trace_rate', got: abc");
+    await rejectsWith(
+      traceSetting('', { trace_rate: ['abc'] }),
+      Status.INVALID_ARGUMENT,
+      "Unable to parse 'trace_rate', got: abc",
+    );
     await rejectsWith(
       traceSetting('', { trace_rate: ['10000000000'] }),
       Status.INVALID_ARGUMENT,

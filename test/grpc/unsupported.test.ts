@@ -8,9 +8,7 @@ import { type GrpcServer, identityModel, rejectsWith, startServer, Status } from
 describe('RPCs answered UNIMPLEMENTED', () => {
   let server: GrpcServer;
   before(async () => {
-    server = await startServer((triton) =>
-      triton.bind(identityModel('m')),
-    );
+    server = await startServer((triton) => triton.bind(identityModel('m')));
   });
   after(() => server.stop());
 
@@ -30,7 +28,12 @@ describe('RPCs answered UNIMPLEMENTED', () => {
   it('CUDA shared memory status, register, unregister', async () => {
     await rejectsWith(server.client.call('cudaSharedMemoryStatus', {}), Status.UNIMPLEMENTED, cuda);
     await rejectsWith(
-      server.client.call('cudaSharedMemoryRegister', { name: 'r', rawHandle: new Uint8Array(8), deviceId: 0n, byteSize: 64n }),
+      server.client.call('cudaSharedMemoryRegister', {
+        name: 'r',
+        rawHandle: new Uint8Array(8),
+        deviceId: 0n,
+        byteSize: 64n,
+      }),
       Status.UNIMPLEMENTED,
       cuda,
     );

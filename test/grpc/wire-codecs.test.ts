@@ -54,7 +54,12 @@ const FAST_REQUESTS: Record<string, Buffer> = {
       empty: {},
     },
     inputs: [
-      { name: 'x', datatype: 'INT64', shape: ['-1', '0', '562949953421312', '9007199254740993'], parameters: { p: { string_param: '' } } },
+      {
+        name: 'x',
+        datatype: 'INT64',
+        shape: ['-1', '0', '562949953421312', '9007199254740993'],
+        parameters: { p: { string_param: '' } },
+      },
       { name: '', datatype: '', shape: [] },
     ],
     outputs: [{ name: 'y', parameters: { binary_data: { bool_param: true } } }, { name: 'z' }],
@@ -76,7 +81,13 @@ const GENERAL_REQUESTS: Record<string, Buffer> = {
   }),
   'an unknown field': Buffer.concat([delimited(1, Buffer.from('m')), varintField(15, 1)]),
   'a parameter with two members': Buffer.concat([
-    delimited(4, Buffer.concat([delimited(1, Buffer.from('k')), delimited(2, Buffer.concat([varintField(1, 1), varintField(2, 7)]))])),
+    delimited(
+      4,
+      Buffer.concat([
+        delimited(1, Buffer.from('k')),
+        delimited(2, Buffer.concat([varintField(1, 1), varintField(2, 7)])),
+      ]),
+    ),
   ]),
   'a parameter without a value': delimited(4, delimited(1, Buffer.from('k'))),
   'a string with a wrong wire type': varintField(1, 1),
@@ -123,7 +134,8 @@ describe('ModelInferRequest decoding', () => {
       const cut = bytes.subarray(0, end);
       const decode = (codecs: Record<string, Method>) => () => codecs['ModelInfer']!.requestDeserialize(cut);
       const problem = wireFormatProblem(cut);
-      if (problem === undefined) assert.deepStrictEqual(outcome(decode(served)), outcome(decode(general)), `cut at ${end}`);
+      if (problem === undefined)
+        assert.deepStrictEqual(outcome(decode(served)), outcome(decode(general)), `cut at ${end}`);
       else assert.deepStrictEqual(decode(served)(), new MalformedMessage(problem), `cut at ${end}`);
     }
   });
@@ -144,7 +156,13 @@ const response = (changes: Partial<ModelInferResponseOut>): ModelInferResponseOu
 
 const FAST_RESPONSES: Record<string, ModelInferResponseOut> = {
   'the benchmark response': response({}),
-  'empty strings and no outputs': response({ model_name: '', model_version: '', id: '', outputs: [], raw_output_contents: [] }),
+  'empty strings and no outputs': response({
+    model_name: '',
+    model_version: '',
+    id: '',
+    outputs: [],
+    raw_output_contents: [],
+  }),
   'parameters of every kind': response({
     parameters: {
       triton_final_response: { bool_param: true },

@@ -13,7 +13,12 @@ export interface RawResponse {
 }
 
 /** POSTs `body` to `http://127.0.0.1:{port}{path}` with exactly `headers` (plus Host and Content-Length). */
-export function postRaw(port: number, path: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<RawResponse> {
+export function postRaw(
+  port: number,
+  path: string,
+  body: Uint8Array | string,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -27,7 +32,11 @@ export function postRaw(port: number, path: string, body: Uint8Array | string, h
 }
 
 /** A request body of a JSON header followed by `blobs`, and the header value giving the JSON's length. */
-export function binaryBody(json: unknown, blobs: readonly Uint8Array[], padJsonTo?: number): { body: Buffer; headers: Record<string, string> } {
+export function binaryBody(
+  json: unknown,
+  blobs: readonly Uint8Array[],
+  padJsonTo?: number,
+): { body: Buffer; headers: Record<string, string> } {
   let text = JSON.stringify(json);
   if (padJsonTo !== undefined) text = text.padEnd(padJsonTo, ' ');
   const header = Buffer.from(text, 'utf8');
@@ -39,7 +48,15 @@ export function binaryBody(json: unknown, blobs: readonly Uint8Array[], padJsonT
 
 /** The parts of a response: its JSON header (parsed) and the blob of each binary output, by name. */
 export interface BinaryResponse {
-  readonly json: { outputs: { name: string; datatype: string; shape: number[]; data?: unknown; parameters?: { binary_data_size: number } }[] } & Record<string, unknown>;
+  readonly json: {
+    outputs: {
+      name: string;
+      datatype: string;
+      shape: number[];
+      data?: unknown;
+      parameters?: { binary_data_size: number };
+    }[];
+  } & Record<string, unknown>;
   readonly blobs: ReadonlyMap<string, Buffer>;
 }
 

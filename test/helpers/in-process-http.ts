@@ -30,7 +30,10 @@ export interface InProcessHttp extends AsyncDisposable {
 const MAX_INPUT_SIZE = 64 * 1024 * 1024;
 
 /** Serves `models` through the HTTP frontend's handler over in-memory connections. */
-export async function inProcessHttp(models: readonly BindOptions[], traceConfig: readonly string[] = []): Promise<InProcessHttp> {
+export async function inProcessHttp(
+  models: readonly BindOptions[],
+  traceConfig: readonly string[] = [],
+): Promise<InProcessHttp> {
   const service = new InferenceService();
   for (const options of models) service.add(new Model(options));
   await Promise.all(service.models().map((model) => model.ready()));
@@ -70,7 +73,11 @@ function exchange(server: Server, url: URL, init: RequestInit): Promise<Response
       {
         method: init.method ?? 'GET',
         path: url.pathname + url.search,
-        headers: { host: url.host, ...headers, ...(body !== undefined && { 'content-length': String(Buffer.byteLength(body as Body)) }) },
+        headers: {
+          host: url.host,
+          ...headers,
+          ...(body !== undefined && { 'content-length': String(Buffer.byteLength(body as Body)) }),
+        },
         createConnection: () => {
           const [client, serverSide] = duplexPair();
           server.emit('connection', serverSide);

@@ -16,7 +16,12 @@ export async function within<T>(promise: Promise<T>, ms = 5000, what = 'the oper
  * cannot hear change (a server's queue, a file another process writes); where the test owns the code that
  * changes it, a {@link Recorder} hears the change itself.
  */
-export async function until(condition: () => boolean | Promise<boolean>, ms = 5000, what = 'the condition', everyMs = 5): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  ms = 5000,
+  what = 'the condition',
+  everyMs = 5,
+): Promise<void> {
   const deadline = performance.now() + ms;
   while (!(await condition())) {
     if (performance.now() > deadline) throw new Error(`${what} did not hold within ${ms} ms`);
@@ -62,7 +67,12 @@ export class Recorder<T> {
 }
 
 /** Reads `read()` until `done` holds for what it read, and returns that; fails after `ms` (see {@link until}). */
-export async function eventually<T>(read: () => T, done: (value: T) => boolean, ms = 5000, what = 'the expected value'): Promise<T> {
+export async function eventually<T>(
+  read: () => T,
+  done: (value: T) => boolean,
+  ms = 5000,
+  what = 'the expected value',
+): Promise<T> {
   let value = read();
   await until(() => done((value = read())), ms, what);
   return value;

@@ -18,7 +18,8 @@ const NOTE =
 const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
 
 const GOOD_BODY = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] };
-const GOOD_TEXT = '{"model_name":"m","model_version":"1","outputs":[{"name":"y","datatype":"FP32","shape":[1,2],"data":[1,2]}]}';
+const GOOD_TEXT =
+  '{"model_name":"m","model_version":"1","outputs":[{"name":"y","datatype":"FP32","shape":[1,2],"data":[1,2]}]}';
 
 function bindModels(triton: { bind(options: BindOptions): unknown }): void {
   triton.bind({
@@ -31,7 +32,12 @@ function bindModels(triton: { bind(options: BindOptions): unknown }): void {
 }
 
 /** POSTs `body` (serialized unless a string or Buffer) to `url` with `send` (fetch or the in-process fetch). */
-function postWith(send: InProcessFetch, url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+function postWith(
+  send: InProcessFetch,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return send(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -72,7 +78,12 @@ describe('HTTP bad input', () => {
   }
 
   /** Sends `body` to model `model`, expects the error, then checks the server still serves. */
-  async function expectInferError(model: string, body: unknown, status: number, error: string | RegExp): Promise<string> {
+  async function expectInferError(
+    model: string,
+    body: unknown,
+    status: number,
+    error: string | RegExp,
+  ): Promise<string> {
     const message = await assertError(await infer(model, body), status, error);
     await assertStillServing();
     return message;
@@ -152,7 +163,8 @@ describe('HTTP bad input', () => {
       await expectInferError('x', GOOD_BODY, 404, error);
       await assertError(await post(`${base}/v2/models/x/generate`, { x: 1 }), 404, error);
       await assertError(await post(`${base}/v2/models/x/generate_stream`, { x: 1 }), 404, error);
-      for (const suffix of ['', '/ready', '/config']) await assertError(await http.fetch(`${base}/v2/models/x${suffix}`), 404, error);
+      for (const suffix of ['', '/ready', '/config'])
+        await assertError(await http.fetch(`${base}/v2/models/x${suffix}`), 404, error);
       await assertStillServing();
     });
 
@@ -169,7 +181,11 @@ describe('HTTP bad input', () => {
     it('malformed JSON', async () => {
       await expectInferError('m', '{"inputs": [', 400, /^failed to parse the request JSON buffer: /);
       await expectInferError('m', '', 400, /^failed to parse the request JSON buffer: /);
-      await assertError(await post(`${base}/v2/models/m/generate`, '{nope'), 400, /^failed to parse the request JSON buffer: /);
+      await assertError(
+        await post(`${base}/v2/models/m/generate`, '{nope'),
+        400,
+        /^failed to parse the request JSON buffer: /,
+      );
       await assertStillServing();
     });
 
@@ -181,7 +197,12 @@ describe('HTTP bad input', () => {
     it('missing or malformed inputs', async () => {
       await expectInferError('m', {}, 400, "Unable to parse 'inputs': expected an array of input tensors");
       await expectInferError('m', { inputs: [42] }, 400, "Unable to parse 'inputs[0]': expected an object");
-      await expectInferError('m', { inputs: [{ datatype: 'FP32', shape: [1], data: [1] }] }, 400, "Unable to parse 'name' of inputs[0]: expected a string");
+      await expectInferError(
+        'm',
+        { inputs: [{ datatype: 'FP32', shape: [1], data: [1] }] },
+        400,
+        "Unable to parse 'name' of inputs[0]: expected a string",
+      );
     });
 
     it('an unknown datatype', async () => {
@@ -194,7 +215,12 @@ describe('HTTP bad input', () => {
     });
 
     it('an input given twice', async () => {
-      await expectInferError('m', { inputs: [GOOD_BODY.inputs[0], GOOD_BODY.inputs[0]] }, 400, "input 'x' is given more than once");
+      await expectInferError(
+        'm',
+        { inputs: [GOOD_BODY.inputs[0], GOOD_BODY.inputs[0]] },
+        400,
+        "input 'x' is given more than once",
+      );
     });
 
     it('an input without data', async () => {
@@ -228,7 +254,12 @@ describe('HTTP bad input', () => {
         400,
         `Unable to parse 'parameters': parameter 'nested' must be a string, number or boolean, got {"a":1}`,
       );
-      await expectInferError('m', { ...GOOD_BODY, parameters: [1] }, 400, "Unable to parse 'parameters': expected a JSON object");
+      await expectInferError(
+        'm',
+        { ...GOOD_BODY, parameters: [1] },
+        400,
+        "Unable to parse 'parameters': expected a JSON object",
+      );
     });
 
     it('a priority that is not an unsigned integer', async () => {
@@ -251,8 +282,18 @@ describe('HTTP bad input', () => {
     });
 
     it('malformed requested outputs', async () => {
-      await expectInferError('m', { ...GOOD_BODY, outputs: { name: 'y' } }, 400, "Unable to parse 'outputs': expected an array");
-      await expectInferError('m', { ...GOOD_BODY, outputs: [{}] }, 400, "Unable to parse 'outputs[0]': expected an object with a string 'name'");
+      await expectInferError(
+        'm',
+        { ...GOOD_BODY, outputs: { name: 'y' } },
+        400,
+        "Unable to parse 'outputs': expected an array",
+      );
+      await expectInferError(
+        'm',
+        { ...GOOD_BODY, outputs: [{}] },
+        400,
+        "Unable to parse 'outputs[0]': expected an object with a string 'name'",
+      );
     });
   });
 
@@ -397,7 +438,9 @@ describe('HTTP bad input', () => {
     });
 
     it('a batch of exactly maxBatchSize is accepted', async () => {
-      const response = await infer('m', { inputs: [{ name: 'x', datatype: 'FP32', shape: [4, 2], data: new Array(8).fill(1) }] });
+      const response = await infer('m', {
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [4, 2], data: new Array(8).fill(1) }],
+      });
       assert.equal(response.status, 200, await response.clone().text());
       assert.deepEqual(((await response.json()) as any).outputs[0].shape, [4, 2]);
     });
@@ -426,8 +469,18 @@ describe('HTTP bad input', () => {
 
     const CASES: ReadonlyArray<[string, string, unknown, string]> = [
       ['a string in INT32', 'INT32', '1', 'element 0 is "1", but datatype INT32 needs a number'],
-      ['1.5 in INT32', 'INT32', 1.5, 'element 0 is 1.5, but datatype INT32 needs an integer in [-2147483648, 2147483647]'],
-      ['2^31 in INT32', 'INT32', 2147483648, 'element 0 is 2147483648, but datatype INT32 needs an integer in [-2147483648, 2147483647]'],
+      [
+        '1.5 in INT32',
+        'INT32',
+        1.5,
+        'element 0 is 1.5, but datatype INT32 needs an integer in [-2147483648, 2147483647]',
+      ],
+      [
+        '2^31 in INT32',
+        'INT32',
+        2147483648,
+        'element 0 is 2147483648, but datatype INT32 needs an integer in [-2147483648, 2147483647]',
+      ],
       ['300 in UINT8', 'UINT8', 300, 'element 0 is 300, but datatype UINT8 needs an integer in [0, 255]'],
       ['-1 in UINT8', 'UINT8', -1, 'element 0 is -1, but datatype UINT8 needs an integer in [0, 255]'],
       ['1 in BOOL', 'BOOL', 1, 'element 0 is 1, but datatype BOOL needs true or false'],
@@ -631,7 +684,10 @@ describe('HTTP bad input', () => {
         req.end(body.slice(1200));
       });
       assert.equal(status, 400);
-      assert.match(JSON.parse(text).error, /^request JSON size of \d+ bytes exceeds the maximum allowed input size of 1024 bytes\. /);
+      assert.match(
+        JSON.parse(text).error,
+        /^request JSON size of \d+ bytes exceeds the maximum allowed input size of 1024 bytes\. /,
+      );
       await assertSmallServing();
     });
 

@@ -97,8 +97,11 @@ describe('HTTP binary tensor data', () => {
   const triton = new Triton({ config: LOCAL });
   let port = 0;
 
-  const infer = (model: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<RawResponse> =>
-    postRaw(port, `/v2/models/${model}/infer`, body, headers);
+  const infer = (
+    model: string,
+    body: Uint8Array | string,
+    headers: Record<string, string> = {},
+  ): Promise<RawResponse> => postRaw(port, `/v2/models/${model}/infer`, body, headers);
 
   /** Sends a JSON header with blobs after it. */
   const inferBinary = (model: string, json: unknown, blobs: readonly Uint8Array[]): Promise<RawResponse> => {
@@ -110,7 +113,10 @@ describe('HTTP binary tensor data', () => {
   async function assertStillServing(): Promise<void> {
     const response = await inferBinary(
       'id_FP32',
-      { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } }], parameters: { binary_data_output: true } },
+      {
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } }],
+        parameters: { binary_data_output: true },
+      },
       [tensorBytes('FP32', [1, 2])],
     );
     assert.equal(response.status, 200, response.body.toString());
@@ -139,7 +145,14 @@ describe('HTTP binary tensor data', () => {
       const response = await inferBinary(
         `id_${dtype}`,
         {
-          inputs: [{ name: 'x', datatype: dtype, shape: [VALUES[dtype].length], parameters: { binary_data_size: bytes.length } }],
+          inputs: [
+            {
+              name: 'x',
+              datatype: dtype,
+              shape: [VALUES[dtype].length],
+              parameters: { binary_data_size: bytes.length },
+            },
+          ],
           parameters: { binary_data_output: true },
         },
         [bytes],
@@ -196,7 +209,11 @@ describe('HTTP binary tensor data', () => {
         { inputs: [{ name: 'x', datatype: 'FP16', shape: [1], parameters: { binary_data_size: 2 } }] },
         [tensorBytes('FP16', [0x3c00])],
       );
-      assertError(response, 400, 'sending FP16 data via JSON is not supported. Please use the binary data format for output y');
+      assertError(
+        response,
+        400,
+        'sending FP16 data via JSON is not supported. Please use the binary data format for output y',
+      );
     });
 
     it('binary_data_size 0 gives an empty tensor, with or without the header', async () => {
@@ -208,7 +225,12 @@ describe('HTTP binary tensor data', () => {
         assert.equal(response.status, 200, response.body.toString());
         assert.equal(response.headers['content-type'], 'application/octet-stream');
         const { json: out, blobs } = splitBinaryResponse(response);
-        assert.deepEqual(out.outputs[0], { name: 'y', datatype: 'FP32', shape: [0], parameters: { binary_data_size: 0 } });
+        assert.deepEqual(out.outputs[0], {
+          name: 'y',
+          datatype: 'FP32',
+          shape: [0],
+          parameters: { binary_data_size: 0 },
+        });
         assert.equal(blobs.get('y')!.length, 0);
         assert.deepEqual(seen.get('id_FP32')!.x!.shape, [0]);
       }
@@ -219,7 +241,9 @@ describe('HTTP binary tensor data', () => {
     const COUNT = 32 * 1024; // 256 KiB of FP64: read from the socket in several chunks
     const values = Array.from({ length: COUNT }, (_, i) => i * 0.5 - 7);
     const bytes = tensorBytes('FP64', values);
-    const json = { inputs: [{ name: 'x', datatype: 'FP64', shape: [COUNT], parameters: { binary_data_size: bytes.length } }] };
+    const json = {
+      inputs: [{ name: 'x', datatype: 'FP64', shape: [COUNT], parameters: { binary_data_size: bytes.length } }],
+    };
 
     /** Asserts the model saw `values` in a view on the request body, not in a copy. */
     function assertViewOnBody(bodyLength: number, jsonLength: number): void {
@@ -350,7 +374,9 @@ describe('HTTP binary tensor data', () => {
       assert.equal(response.status, 200, response.body.toString());
       assert.equal(response.headers['content-type'], 'application/octet-stream');
       const { json, blobs } = splitBinaryResponse(response);
-      assert.deepEqual(json.outputs, [{ name: 'y', datatype: 'FP32', shape: [1, 5], parameters: { binary_data_size: 20 } }]);
+      assert.deepEqual(json.outputs, [
+        { name: 'y', datatype: 'FP32', shape: [1, 5], parameters: { binary_data_size: 20 } },
+      ]);
       assert.deepEqual(blobs.get('y'), bytes);
       assert.deepEqual(seen.get('raw_fp32')!.x!.shape, [1, 5]);
     });
@@ -494,14 +520,26 @@ describe('HTTP binary tensor data', () => {
         "[request id: <id_unknown>] input byte size mismatch for input 'x' for model 'id_FP32'. Expected 12, got 8",
       );
       await expectError(
-        inferBinary('id_INT64', { id: 'r7', ...(fp32Input(8, [2]) as object), inputs: [{ name: 'x', datatype: 'INT64', shape: [2], parameters: { binary_data_size: 8 } }] }, [Buffer.alloc(8)]),
+        inferBinary(
+          'id_INT64',
+          {
+            id: 'r7',
+            ...(fp32Input(8, [2]) as object),
+            inputs: [{ name: 'x', datatype: 'INT64', shape: [2], parameters: { binary_data_size: 8 } }],
+          },
+          [Buffer.alloc(8)],
+        ),
         "[request id: r7] input byte size mismatch for input 'x' for model 'id_INT64'. Expected 16, got 8",
       );
     });
 
     describe('BYTES', () => {
       const bytesInput = (count: number, blob: Uint8Array): Promise<RawResponse> =>
-        inferBinary('id_BYTES', { inputs: [{ name: 'x', datatype: 'BYTES', shape: [count], parameters: { binary_data_size: blob.length } }] }, [blob]);
+        inferBinary(
+          'id_BYTES',
+          { inputs: [{ name: 'x', datatype: 'BYTES', shape: [count], parameters: { binary_data_size: blob.length } }] },
+          [blob],
+        );
 
       it('an element longer than the bytes left', () => {
         const blob = Buffer.concat([tensorBytes('BYTES', ['ok']), Buffer.from([9, 0, 0, 0, 1, 2])]);
@@ -532,21 +570,30 @@ describe('HTTP binary tensor data', () => {
 
     it('binary_data_output that is not a boolean', () =>
       expectError(
-        inferBinary('id_FP32', { ...(fp32Input(8) as object), parameters: { binary_data_output: 1 } }, [tensorBytes('FP32', [1, 2])]),
+        inferBinary('id_FP32', { ...(fp32Input(8) as object), parameters: { binary_data_output: 1 } }, [
+          tensorBytes('FP32', [1, 2]),
+        ]),
         "Unable to parse 'binary_data_output': expected a boolean, got 1",
       ));
 
     it('binary_data that is not a boolean', () =>
       expectError(
-        inferBinary('id_FP32', { ...(fp32Input(8) as object), outputs: [{ name: 'y', parameters: { binary_data: 'yes' } }] }, [
-          tensorBytes('FP32', [1, 2]),
-        ]),
+        inferBinary(
+          'id_FP32',
+          { ...(fp32Input(8) as object), outputs: [{ name: 'y', parameters: { binary_data: 'yes' } }] },
+          [tensorBytes('FP32', [1, 2])],
+        ),
         `Unable to parse 'binary_data' of output 'y': expected a boolean, got "yes"`,
       ));
 
     it('shared memory inputs are still refused', () =>
       expectError(
-        infer('id_FP32', JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { shared_memory_region: 'r' } }] })),
+        infer(
+          'id_FP32',
+          JSON.stringify({
+            inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { shared_memory_region: 'r' } }],
+          }),
+        ),
         "input 'x' uses 'shared_memory_region', which this server does not accept; send the tensor in 'data' or as binary data",
       ));
   });

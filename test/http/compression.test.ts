@@ -10,12 +10,19 @@ import { responseCoding } from '../../src/frontends/http/compression.ts';
 import { binaryBody, postRaw, type RawResponse, splitBinaryResponse, tensorBytes } from '../helpers/binary-http.ts';
 
 const MAX_INPUT = 64 * 1024;
-const LOCAL = { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false, httpMaxInputSize: MAX_INPUT };
+const LOCAL = {
+  httpPort: 0,
+  httpAddress: '127.0.0.1',
+  allowGrpc: false,
+  allowMetrics: false,
+  httpMaxInputSize: MAX_INPUT,
+};
 
 const identity: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
 
 const REQUEST = { inputs: [{ name: 'x', datatype: 'FP32', shape: [3], data: [1, 2.5, -3] }] };
-const RESPONSE = '{"model_name":"id","model_version":"1","outputs":[{"name":"y","datatype":"FP32","shape":[3],"data":[1,2.5,-3]}]}';
+const RESPONSE =
+  '{"model_name":"id","model_version":"1","outputs":[{"name":"y","datatype":"FP32","shape":[3],"data":[1,2.5,-3]}]}';
 
 describe('HTTP compression', () => {
   const triton = new Triton({ config: LOCAL });
@@ -109,7 +116,11 @@ describe('HTTP compression', () => {
         400,
         /^unable to decompress the request body: /,
       );
-      assertError(await infer(gzipSync(JSON.stringify(REQUEST)).subarray(0, 20), { 'content-encoding': 'gzip' }), 400, /^unable to decompress/);
+      assertError(
+        await infer(gzipSync(JSON.stringify(REQUEST)).subarray(0, 20), { 'content-encoding': 'gzip' }),
+        400,
+        /^unable to decompress/,
+      );
       await assertStillServing();
     });
 
@@ -162,7 +173,12 @@ describe('HTTP compression', () => {
         const response = await infer(JSON.stringify(REQUEST), { 'accept-encoding': accept });
         assert.equal(response.status, 200);
         assert.equal(response.headers['content-encoding'], expected);
-        const body = expected === 'gzip' ? gunzipSync(response.body) : expected === 'deflate' ? inflateSync(response.body) : response.body;
+        const body =
+          expected === 'gzip'
+            ? gunzipSync(response.body)
+            : expected === 'deflate'
+              ? inflateSync(response.body)
+              : response.body;
         assert.equal(body.toString(), RESPONSE);
       });
     }
@@ -175,7 +191,10 @@ describe('HTTP compression', () => {
     }
 
     async function assertCompressedBinaryResponse(count: number): Promise<void> {
-      const bytes = tensorBytes('FP32', Array.from({ length: count }, (_, i) => i));
+      const bytes = tensorBytes(
+        'FP32',
+        Array.from({ length: count }, (_, i) => i),
+      );
       const { body, headers } = binaryBody(
         {
           inputs: [{ name: 'x', datatype: 'FP32', shape: [count], parameters: { binary_data_size: bytes.length } }],
@@ -189,7 +208,10 @@ describe('HTTP compression', () => {
       assert.equal(response.headers['content-type'], 'application/octet-stream');
       const plain = gunzipSync(response.body);
       const { json, blobs } = splitBinaryResponse({ ...response, body: plain });
-      assert.equal(Number(response.headers['inference-header-content-length']), Buffer.byteLength(JSON.stringify(json)));
+      assert.equal(
+        Number(response.headers['inference-header-content-length']),
+        Buffer.byteLength(JSON.stringify(json)),
+      );
       assert.deepEqual(blobs.get('y'), bytes);
       assert.ok(response.body.length < plain.length);
     }
@@ -201,7 +223,9 @@ describe('HTTP compression', () => {
     });
 
     it('generate responses are not compressed', async () => {
-      const response = await postRaw(port, '/v2/models/gen/generate', JSON.stringify({ text_input: 'hi' }), { 'accept-encoding': 'gzip' });
+      const response = await postRaw(port, '/v2/models/gen/generate', JSON.stringify({ text_input: 'hi' }), {
+        'accept-encoding': 'gzip',
+      });
       assert.equal(response.status, 200, response.body.toString());
       assert.equal(response.headers['content-encoding'], undefined);
       assert.equal(response.body.toString(), '{"model_name":"gen","model_version":"1","text_output":"hi"}');
@@ -213,11 +237,16 @@ describe('HTTP compression', () => {
     const body = JSON.stringify({ text_input: 'hi' });
 
     it('gzip and deflate bodies are decompressed, on /generate and /generate_stream', async () => {
-      for (const [coding, compressed] of [['gzip', gzipSync(body)], ['deflate', deflateSync(body)]] as const) {
+      for (const [coding, compressed] of [
+        ['gzip', gzipSync(body)],
+        ['deflate', deflateSync(body)],
+      ] as const) {
         const response = await postRaw(port, '/v2/models/gen/generate', compressed, { 'content-encoding': coding });
         assert.equal(response.status, 200, response.body.toString());
         assert.equal(response.body.toString(), GENERATED);
-        const events = await postRaw(port, '/v2/models/gen/generate_stream', compressed, { 'content-encoding': coding });
+        const events = await postRaw(port, '/v2/models/gen/generate_stream', compressed, {
+          'content-encoding': coding,
+        });
         assert.equal(events.status, 200, events.body.toString());
         assert.equal(events.body.toString(), `data: ${GENERATED}\n\n`);
       }
@@ -230,7 +259,9 @@ describe('HTTP compression', () => {
     });
 
     it('a corrupt or oversized compressed body is a 400', async () => {
-      const corrupt = await postRaw(port, '/v2/models/gen/generate', Buffer.from('not gzip'), { 'content-encoding': 'gzip' });
+      const corrupt = await postRaw(port, '/v2/models/gen/generate', Buffer.from('not gzip'), {
+        'content-encoding': 'gzip',
+      });
       assertError(corrupt, 400, /^unable to decompress the request body/);
       const bomb = gzipSync(JSON.stringify({ text_input: 'x'.repeat(MAX_INPUT * 4) }));
       const large = await postRaw(port, '/v2/models/gen/generate', bomb, { 'content-encoding': 'gzip' });

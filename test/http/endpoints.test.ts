@@ -62,8 +62,16 @@ const twin: InferFunc = (requests) =>
     const x = request.data.x!;
     const values = x.toArray() as number[];
     return {
-      double: NDArray.from(values.map((v) => v * 2), 'FP32', x.shape),
-      neg: NDArray.from(values.map((v) => -v), 'FP32', x.shape),
+      double: NDArray.from(
+        values.map((v) => v * 2),
+        'FP32',
+        x.shape,
+      ),
+      neg: NDArray.from(
+        values.map((v) => -v),
+        'FP32',
+        x.shape,
+      ),
     };
   });
 
@@ -136,7 +144,10 @@ describe('HTTP endpoints', () => {
       modelName: 'twin',
       inferFunc: [twin, twin],
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
-      outputs: [Tensor({ name: 'double', dtype: 'FP32', shape: [2] }), Tensor({ name: 'neg', dtype: 'FP32', shape: [2] })],
+      outputs: [
+        Tensor({ name: 'double', dtype: 'FP32', shape: [2] }),
+        Tensor({ name: 'neg', dtype: 'FP32', shape: [2] }),
+      ],
       config: ModelConfig({
         maxBatchSize: 16,
         batcher: DynamicBatcher({
@@ -168,8 +179,14 @@ describe('HTTP endpoints', () => {
     triton.bind({
       modelName: 'passthrough',
       inferFunc: passthrough,
-      inputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
-      outputs: [Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }), Tensor({ name: 'error', dtype: 'BOOL', shape: [1] })],
+      inputs: [
+        Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }),
+        Tensor({ name: 'error', dtype: 'BOOL', shape: [1] }),
+      ],
+      outputs: [
+        Tensor({ name: 'sleep', dtype: 'FP32', shape: [1] }),
+        Tensor({ name: 'error', dtype: 'BOOL', shape: [1] }),
+      ],
       config: ModelConfig({ maxBatchSize: 128 }),
     });
     triton.bind({
@@ -188,7 +205,10 @@ describe('HTTP endpoints', () => {
           i: new BigInt64Array([-9223372036854775808n, 9223372036854775807n]),
         })),
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
-      outputs: [Tensor({ name: 'u', dtype: 'UINT64', shape: [-1] }), Tensor({ name: 'i', dtype: 'INT64', shape: [-1] })],
+      outputs: [
+        Tensor({ name: 'u', dtype: 'UINT64', shape: [-1] }),
+        Tensor({ name: 'i', dtype: 'INT64', shape: [-1] }),
+      ],
       config: ModelConfig({ maxBatchSize: 0 }),
     });
     for (const version of [1, 2]) {
@@ -247,7 +267,10 @@ describe('HTTP endpoints', () => {
       ];
       const { extensions } = (await (await get('/v2')).json()) as { extensions: string[] };
       const known = extensions.filter((e) => TRITON_ORDER.includes(e));
-      assert.deepEqual(known, [...known].sort((a, b) => TRITON_ORDER.indexOf(a) - TRITON_ORDER.indexOf(b)));
+      assert.deepEqual(
+        known,
+        [...known].sort((a, b) => TRITON_ORDER.indexOf(a) - TRITON_ORDER.indexOf(b)),
+      );
     });
 
     for (const path of ['/v2/health/live', '/v2/health/ready']) {
@@ -304,7 +327,11 @@ describe('HTTP endpoints', () => {
     });
 
     it('GET /v2/models/{m}/ready is 200 with an empty body', async () => {
-      for (const path of ['/v2/models/twin/ready', '/v2/models/twin/versions/1/ready', '/v2/models/multi/versions/2/ready']) {
+      for (const path of [
+        '/v2/models/twin/ready',
+        '/v2/models/twin/versions/1/ready',
+        '/v2/models/multi/versions/2/ready',
+      ]) {
         const response = await get(path);
         assert.equal(response.status, 200, path);
         assert.equal(await response.text(), '');
@@ -351,7 +378,12 @@ describe('HTTP endpoints', () => {
             max_queue_size: 100,
           },
           priority_queue_policy: {
-            '1': { timeout_action: 'REJECT', default_timeout_microseconds: 0, allow_timeout_override: false, max_queue_size: 30 },
+            '1': {
+              timeout_action: 'REJECT',
+              default_timeout_microseconds: 0,
+              allow_timeout_override: false,
+              max_queue_size: 30,
+            },
           },
         });
         assert.equal(config.instance_group.length, 1);
@@ -404,10 +436,13 @@ describe('HTTP endpoints', () => {
 
     it('takes nested data', async () => {
       const text = await okText(
-        await post('/v2/models/twin/infer', twinBody([
-          [1, 2],
-          [3, 4],
-        ])),
+        await post(
+          '/v2/models/twin/infer',
+          twinBody([
+            [1, 2],
+            [3, 4],
+          ]),
+        ),
       );
       assert.equal(text, `{"model_name":"twin","model_version":"1",${TWIN_OUTPUTS}}`);
       assert.deepEqual(lastSeen().data.x!.shape, [2, 2]);
@@ -431,7 +466,9 @@ describe('HTTP endpoints', () => {
     });
 
     it('answers only the requested outputs', async () => {
-      const text = await okText(await post('/v2/models/twin/infer', twinBody([1, 2, 3, 4], { outputs: [{ name: 'neg' }] })));
+      const text = await okText(
+        await post('/v2/models/twin/infer', twinBody([1, 2, 3, 4], { outputs: [{ name: 'neg' }] })),
+      );
       assert.equal(
         text,
         '{"model_name":"twin","model_version":"1","outputs":[{"name":"neg","datatype":"FP32","shape":[2,2],"data":[-1,-2,-3,-4]}]}',
@@ -485,7 +522,17 @@ describe('HTTP endpoints', () => {
     it('non-batching models take the shape as declared (wildcards included) and optional inputs may be left out', async () => {
       const text = await okText(
         await post('/v2/models/nobatch/infer', {
-          inputs: [{ name: 'x', datatype: 'INT32', shape: [2, 3], data: [[1, 2, 3], [4, 5, 6]] }],
+          inputs: [
+            {
+              name: 'x',
+              datatype: 'INT32',
+              shape: [2, 3],
+              data: [
+                [1, 2, 3],
+                [4, 5, 6],
+              ],
+            },
+          ],
         }),
       );
       assert.equal(
@@ -576,7 +623,10 @@ describe('HTTP endpoints', () => {
         const response = await fetch(`${base}/v2/models/id_BYTES/infer`, {
           method: 'POST',
           headers: { 'accept-encoding': 'identity' },
-          body: Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'BYTES', shape: [1], data: ['ß→🎉'] }] }), 'utf8'),
+          body: Buffer.from(
+            JSON.stringify({ inputs: [{ name: 'x', datatype: 'BYTES', shape: [1], data: ['ß→🎉'] }] }),
+            'utf8',
+          ),
         });
         const bytes = Buffer.from(await response.arrayBuffer());
         assert.equal(response.status, 200);
@@ -601,7 +651,10 @@ describe('HTTP endpoints', () => {
     });
 
     it('the versioned URL serves the same', async () => {
-      assert.equal(await okText(await post('/v2/models/passthrough/versions/1/generate', { sleep: 0.001, error: false })), SEED_RESPONSE);
+      assert.equal(
+        await okText(await post('/v2/models/passthrough/versions/1/generate', { sleep: 0.001, error: false })),
+        SEED_RESPONSE,
+      );
     });
 
     it('extra top-level keys become request parameters; id is echoed, not a parameter', async () => {
@@ -656,7 +709,11 @@ describe('HTTP endpoints', () => {
     });
 
     it('generate_stream echoes the id', async () => {
-      const response = await post('/v2/models/passthrough/versions/1/generate_stream', { id: 's', sleep: 0, error: false });
+      const response = await post('/v2/models/passthrough/versions/1/generate_stream', {
+        id: 's',
+        sleep: 0,
+        error: false,
+      });
       assert.equal(
         await response.text(),
         'data: {"id":"s","model_name":"passthrough","model_version":"1","sleep":0,"error":false}\n\n',
@@ -693,7 +750,19 @@ describe('HTTP endpoints', () => {
   });
 
   describe('routing', () => {
-    for (const path of ['/', '/v1', '/v2/', '/v2/nope', '/v2/models', '/v2/models/', '/v2/models/twin/nope', '/v2/models/twin/versions/x', '/v2/models/twin/versions/1/infer/x', '/v2/health', '/v2/health/alive']) {
+    for (const path of [
+      '/',
+      '/v1',
+      '/v2/',
+      '/v2/nope',
+      '/v2/models',
+      '/v2/models/',
+      '/v2/models/twin/nope',
+      '/v2/models/twin/versions/x',
+      '/v2/models/twin/versions/1/infer/x',
+      '/v2/health',
+      '/v2/health/alive',
+    ]) {
       it(`GET ${path} is 404 {"error":"Not Found"}`, async () => {
         await assertError(await get(path), 404, 'Not Found');
       });

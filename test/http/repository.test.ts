@@ -27,10 +27,9 @@ describe('model repository extension over HTTP', () => {
 
   const post = (path: string, body?: object) =>
     fetch(`${base}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
-  const infer = () =>
-    post('/models/a/infer', { inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [3] }] });
+  const infer = () => post('/models/a/infer', { inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [3] }] });
 
-  it('unloads a model: not ready, requests fail with Triton\'s error, the index says why', async () => {
+  it("unloads a model: not ready, requests fail with Triton's error, the index says why", async () => {
     const unloaded = await post('/repository/models/a/unload');
     assert.equal(unloaded.status, 200);
     assert.equal(await unloaded.text(), '');
@@ -63,7 +62,10 @@ describe('model repository extension over HTTP', () => {
     assert.deepEqual(await named.json(), { error: "'repository_name' specification is not supported" });
     const files = await post('/repository/models/a/load', { parameters: { 'file:1/model.onnx': 'AAAA' } });
     assert.equal(files.status, 501);
-    assert.match(((await files.json()) as { error: string }).error, /load parameter 'file:1\/model.onnx' is not supported/);
+    assert.match(
+      ((await files.json()) as { error: string }).error,
+      /load parameter 'file:1\/model.onnx' is not supported/,
+    );
     const ready = await post('/repository/index', { ready: 'yes' });
     assert.equal(ready.status, 400);
     assert.deepEqual(await ready.json(), { error: "Invalid value for 'ready': expected a boolean" });

@@ -13,7 +13,10 @@ describe('response cache', () => {
     server = await startTriton({
       config: { allowGrpc: false, cacheConfig: ['local,size=1048576'] },
       bind: (triton) => {
-        for (const [name, responseCache] of [['cached', true], ['uncached', false]] as const) {
+        for (const [name, responseCache] of [
+          ['cached', true],
+          ['uncached', false],
+        ] as const) {
           triton.bind({
             modelName: name,
             inferFunc: (requests) =>
@@ -40,8 +43,11 @@ describe('response cache', () => {
     return (await response.json()) as { id: string; outputs: { data: number[] }[] };
   };
   const stats = async (model: string) =>
-    ((await (await fetch(`${base}/${model}/stats`)).json()) as { model_stats: { inference_stats: Record<string, { count: number }> }[] })
-      .model_stats[0]!.inference_stats;
+    (
+      (await (await fetch(`${base}/${model}/stats`)).json()) as {
+        model_stats: { inference_stats: Record<string, { count: number }> }[];
+      }
+    ).model_stats[0]!.inference_stats;
 
   it('answers a repeated request from the cache, with its own id', async () => {
     calls.length = 0;
@@ -92,7 +98,13 @@ describe('response cache', () => {
     const body = new Float32Array(1024);
     const view = new NDArray('FP32', body.subarray(8, 12), [4]);
     const cache = new ResponseCache(1 << 20);
-    cache.put('k', { modelName: 'm', modelVersion: 1, id: '', outputs: [{ name: 'y', array: view }], parameters: undefined });
+    cache.put('k', {
+      modelName: 'm',
+      modelVersion: 1,
+      id: '',
+      outputs: [{ name: 'y', array: view }],
+      parameters: undefined,
+    });
     body.fill(7);
     const cached = cache.get('k')!.outputs[0]!.array.data as Float32Array;
     assert.equal(cached.buffer.byteLength, 16, 'the cached output owns just its bytes');

@@ -98,13 +98,20 @@ describe('response trace headers', () => {
         allowGrpc: false,
         allowMetrics: false,
         responseTraceHeaders: true,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind({
       modelName: 'gathered',
       // Model code using request.span takes the general path.
-      inferFunc: (requests) => requests.map((r) => (r.parameters.touch && r.span.setAttribute('touched', true), { OUTPUT0: r.data.INPUT0! })),
+      inferFunc: (requests) =>
+        requests.map((r) => (r.parameters.touch && r.span.setAttribute('touched', true), { OUTPUT0: r.data.INPUT0! })),
       inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
       outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
       // The batch leaves when its 4 rows are there.
@@ -116,7 +123,10 @@ describe('response trace headers', () => {
         [false, true, false, true].map((touch) =>
           fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/gathered/infer`, {
             method: 'POST',
-            body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 1], data: [1] }], parameters: { touch } }),
+            body: JSON.stringify({
+              inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 1], data: [1] }],
+              parameters: { touch },
+            }),
           }),
         ),
       );
@@ -127,7 +137,10 @@ describe('response trace headers', () => {
         const [, traceId, spanId] = (response.headers.get('traceparent') ?? '').split('-');
         const root = spans.find((s) => s.name === 'InferRequest' && s.traceId === traceId);
         assert.equal(root?.spanId, spanId, `the root of trace ${traceId} is the span the header names`);
-        assert.ok(batch.links.some((l) => l.traceId === traceId), 'the batch span links into the same trace');
+        assert.ok(
+          batch.links.some((l) => l.traceId === traceId),
+          'the batch span links into the same trace',
+        );
       }
     } finally {
       await triton.stop();

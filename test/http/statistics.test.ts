@@ -14,7 +14,10 @@ interface ModelStats {
   last_inference: number;
   inference_count: number;
   execution_count: number;
-  inference_stats: Record<'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output', Duration>;
+  inference_stats: Record<
+    'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output',
+    Duration
+  >;
   batch_stats: { batch_size: number; compute_input: Duration; compute_infer: Duration; compute_output: Duration }[];
 }
 
@@ -45,7 +48,10 @@ describe('statistics and logging extensions over HTTP', () => {
   const infer = (rows: number, id = 'ok') =>
     fetch(`${base}/models/slow/infer`, {
       method: 'POST',
-      body: JSON.stringify({ id, inputs: [{ name: 'x', datatype: 'INT32', shape: [rows, 1], data: Array(rows).fill(1) }] }),
+      body: JSON.stringify({
+        id,
+        inputs: [{ name: 'x', datatype: 'INT32', shape: [rows, 1], data: Array(rows).fill(1) }],
+      }),
     });
   const stats = async (path = '/models/slow/stats'): Promise<ModelStats[]> =>
     ((await (await fetch(`${base}${path}`)).json()) as { model_stats: ModelStats[] }).model_stats;
@@ -69,19 +75,28 @@ describe('statistics and logging extensions over HTTP', () => {
     assert.equal(success.count, 5);
     assert.equal(fail.count, 0);
     assert.equal(s!.inference_count, 8, 'batch elements: 1 + 1 + 2 + 1 + 3');
-    assert.ok(s!.execution_count >= 2 && s!.execution_count < 5, `${s!.execution_count} executions: the burst was batched`);
+    assert.ok(
+      s!.execution_count >= 2 && s!.execution_count < 5,
+      `${s!.execution_count} executions: the burst was batched`,
+    );
     for (const phase of [queue, compute_input, compute_infer, compute_output]) assert.equal(phase.count, 5);
     assert.ok(compute_infer.ns >= 5 * 20e6 * 0.9, 'each request is charged its batch execution (20 ms)');
     assert.ok(success.ns >= compute_infer.ns);
     const executions = s!.batch_stats.reduce((n, b) => n + b.compute_infer.count, 0);
     assert.equal(executions, s!.execution_count);
-    assert.equal(s!.batch_stats.reduce((n, b) => n + b.batch_size * b.compute_infer.count, 0), 8);
+    assert.equal(
+      s!.batch_stats.reduce((n, b) => n + b.batch_size * b.compute_infer.count, 0),
+      8,
+    );
     assert.ok(s!.last_inference > Date.now() - 60_000);
   });
 
   it('counts failures', async () => {
     assert.equal((await infer(1, 'fail')).status, 500);
-    const bad = await fetch(`${base}/models/slow/infer`, { method: 'POST', body: '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,1],"data":[1]}]}' });
+    const bad = await fetch(`${base}/models/slow/infer`, {
+      method: 'POST',
+      body: '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,1],"data":[1]}]}',
+    });
     assert.equal(bad.status, 400);
     const [s] = await stats();
     assert.equal(s!.inference_stats.fail.count, 2);
@@ -89,7 +104,10 @@ describe('statistics and logging extensions over HTTP', () => {
   });
 
   it('serves all models, one version, and 404 for unknown ones', async () => {
-    assert.deepEqual((await stats('/models/stats')).map((s) => s.name), ['slow']);
+    assert.deepEqual(
+      (await stats('/models/stats')).map((s) => s.name),
+      ['slow'],
+    );
     assert.equal((await stats('/models/slow/versions/1/stats')).length, 1);
     const unknown = await fetch(`${base}/models/nope/stats`);
     assert.equal(unknown.status, 404);

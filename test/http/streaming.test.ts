@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type DecoupledInferFunc, type InferFunc, ModelConfig, NDArray, type Request, Tensor } from '../../src/index.ts';
+import {
+  type DecoupledInferFunc,
+  type InferFunc,
+  ModelConfig,
+  NDArray,
+  type Request,
+  Tensor,
+} from '../../src/index.ts';
 import { startTriton, type TestServer } from '../helpers/server.ts';
 import { Recorder, until, within } from '../helpers/within.ts';
 
@@ -38,7 +45,12 @@ describe('streaming and cancellation over HTTP', () => {
       config: { allowGrpc: false, allowMetrics: true, metricsPort: 0 },
       models: [
         { modelName: 'blocking', inferFunc: blocking, ...io, config: ModelConfig({ maxBatchSize: 0 }) },
-        { modelName: 'counting', inferFunc: counting, ...io, config: ModelConfig({ decoupled: true, maxBatchSize: 1 }) },
+        {
+          modelName: 'counting',
+          inferFunc: counting,
+          ...io,
+          config: ModelConfig({ decoupled: true, maxBatchSize: 1 }),
+        },
       ],
     });
     url = `${server.http}/v2/models`;
@@ -64,7 +76,11 @@ describe('streaming and cancellation over HTTP', () => {
       (await fetch(`${url}/counting/generate_stream`, { method: 'POST', body: JSON.stringify(body) })).text();
     assert.equal(
       await stream({ x: 3 }),
-      ['{"model_name":"counting","model_version":"1","y":0}', '{"model_name":"counting","model_version":"1","y":1}', '{"model_name":"counting","model_version":"1","y":2}']
+      [
+        '{"model_name":"counting","model_version":"1","y":0}',
+        '{"model_name":"counting","model_version":"1","y":1}',
+        '{"model_name":"counting","model_version":"1","y":2}',
+      ]
         .map((e) => `data: ${e}\n\n`)
         .join(''),
     );
@@ -76,7 +92,10 @@ describe('streaming and cancellation over HTTP', () => {
   });
 
   it('answers an error before the first response as an ordinary error', async () => {
-    const response = await fetch(`${url}/counting/generate_stream`, { method: 'POST', body: JSON.stringify({ x: 0, fail: true }) });
+    const response = await fetch(`${url}/counting/generate_stream`, {
+      method: 'POST',
+      body: JSON.stringify({ x: 0, fail: true }),
+    });
     assert.equal(response.status, 500);
     assert.match(((await response.json()) as { error: string }).error, /stream broke/);
   });
@@ -103,7 +122,10 @@ describe('streaming and cancellation over HTTP', () => {
     await until(async () => (await queued()) === 0, 5000, 'the cancelled request to leave the queue');
     release();
     assert.equal((await within(first)).status, 200);
-    assert.deepEqual(seen.values.map((s) => s.id), ['first']);
+    assert.deepEqual(
+      seen.values.map((s) => s.id),
+      ['first'],
+    );
     assert.ok(!started.values.includes('queued'), 'the cancelled request never reached the infer function');
   });
 });

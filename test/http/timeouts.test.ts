@@ -51,7 +51,10 @@ describe('timeouts over HTTP, and their metric', () => {
     ]);
     const [status, message] = await within(hung, 5000, 'the hung request');
     assert.equal(status, 503);
-    assert.match(message, /^Execution timeout expired: the infer function of model 'hangs' did not finish within its execution timeout of 200000 µs/);
+    assert.match(
+      message,
+      /^Execution timeout expired: the infer function of model 'hangs' did not finish within its execution timeout of 200000 µs/,
+    );
     assert.deepEqual(await within(infer(2), 5000, 'the next request'), [200, 'ok']);
   });
 

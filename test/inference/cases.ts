@@ -3,7 +3,16 @@
  * it gets) that test/inference/transports.test.ts runs over HTTP-JSON, HTTP-binary and gRPC alike. Cases that
  * are about one transport's encoding stay in that transport's tests (test/http, test/grpc).
  */
-import { type BindOptions, type DataType, type InferFunc, ModelConfig, NDArray, type Request, Tensor, withParameters } from '../../src/index.ts';
+import {
+  type BindOptions,
+  type DataType,
+  type InferFunc,
+  ModelConfig,
+  NDArray,
+  type Request,
+  Tensor,
+  withParameters,
+} from '../../src/index.ts';
 
 /** The transports every case runs over. */
 export type TransportName = 'http-json' | 'http-binary' | 'grpc';
@@ -97,7 +106,12 @@ function record(model: string, request: Request): void {
   for (const [name, array] of Object.entries(request.data)) {
     inputs[name] = { name, datatype: array.dtype, shape: [...array.shape], values: valuesOf(array) };
   }
-  seen.set(model, { id: request.id, parameters: { ...request.parameters }, requestedOutputNames: [...request.requestedOutputNames], inputs });
+  seen.set(model, {
+    id: request.id,
+    parameters: { ...request.parameters },
+    requestedOutputNames: [...request.requestedOutputNames],
+    inputs,
+  });
 }
 
 const identity =
@@ -115,20 +129,44 @@ const simple: InferFunc = (requests) =>
     const a = r.data.INPUT0!.data as Int32Array;
     const b = r.data.INPUT1!.data as Int32Array;
     return {
-      OUTPUT0: new NDArray('INT32', a.map((v, i) => v + b[i]!), r.data.INPUT0!.shape),
-      OUTPUT1: new NDArray('INT32', a.map((v, i) => v - b[i]!), r.data.INPUT0!.shape),
+      OUTPUT0: new NDArray(
+        'INT32',
+        a.map((v, i) => v + b[i]!),
+        r.data.INPUT0!.shape,
+      ),
+      OUTPUT1: new NDArray(
+        'INT32',
+        a.map((v, i) => v - b[i]!),
+        r.data.INPUT0!.shape,
+      ),
     };
   });
 
 const DTYPES: readonly DataType[] = [
-  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BF16', 'BYTES',
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BF16',
+  'BYTES',
 ];
 
 /** The response parameters of model `params`. */
 const PARAMS_OUT = { flag: true, count: 42, ratio: 0.5, label: 'text' };
 
 const INT32_16 = { dtype: 'INT32', shape: [16] } as const;
-const FP32_VAR = { inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })], outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] })] };
+const FP32_VAR = {
+  inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
+  outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] })],
+};
 
 /** The models the cases use. */
 export const MODELS: readonly BindOptions[] = [
@@ -239,13 +277,22 @@ function roundTrip(dtype: DataType, values: Values, name: string, transports?: r
 }
 
 export const CASES: readonly InferCase[] = [
-  ...ROUND_TRIP.map(([dtype, values]) => roundTrip(dtype, values, `${dtype} round trips; the infer function sees the values`)),
+  ...ROUND_TRIP.map(([dtype, values]) =>
+    roundTrip(dtype, values, `${dtype} round trips; the infer function sees the values`),
+  ),
   ...HALF.map(([dtype, values]) => roundTrip(dtype, values, `${dtype} bit patterns round trip unchanged`, BINARY)),
-  ...BINARY_ONLY.map(([dtype, values]) => roundTrip(dtype, values, `${dtype} values JSON cannot carry round trip`, BINARY)),
+  ...BINARY_ONLY.map(([dtype, values]) =>
+    roundTrip(dtype, values, `${dtype} values JSON cannot carry round trip`, BINARY),
+  ),
   {
     name: "Triton's simple model: model name, version, id and both outputs; the infer function sees the id",
     request: { model: 'simple', version: '1', id: 'req-7', inputs: SIMPLE_INPUTS },
-    expect: { modelVersion: '1', id: 'req-7', outputs: [OUTPUT0, OUTPUT1], seen: { id: 'req-7', requestedOutputNames: ['OUTPUT0', 'OUTPUT1'] } },
+    expect: {
+      modelVersion: '1',
+      id: 'req-7',
+      outputs: [OUTPUT0, OUTPUT1],
+      seen: { id: 'req-7', requestedOutputNames: ['OUTPUT0', 'OUTPUT1'] },
+    },
   },
   {
     name: 'without an id the response has none, and the infer function sees an empty one',
@@ -269,7 +316,11 @@ export const CASES: readonly InferCase[] = [
   },
   {
     name: 'custom request parameters reach the infer function; reserved ones do not',
-    request: { model: 'params', inputs: [fp32x([1])], parameters: { s: 'text', i: -5, b: true, d: 0.25, priority: 0, timeout: 0 } },
+    request: {
+      model: 'params',
+      inputs: [fp32x([1])],
+      parameters: { s: 'text', i: -5, b: true, d: 0.25, priority: 0, timeout: 0 },
+    },
     expect: {
       outputs: [{ ...fp32x([1]), name: 'y' }],
       parameters: PARAMS_OUT,
@@ -294,19 +345,32 @@ export const CASES: readonly InferCase[] = [
   {
     name: 'an input the model does not have',
     request: { model: 'id_FP32', inputs: [{ ...fp32x([1]), name: 'z' }] },
-    expect: { error: { kind: 'INVALID_ARG', message: "[request id: <id_unknown>] unexpected inference input 'z' for model 'id_FP32'" } },
+    expect: {
+      error: {
+        kind: 'INVALID_ARG',
+        message: "[request id: <id_unknown>] unexpected inference input 'z' for model 'id_FP32'",
+      },
+    },
   },
   {
     name: 'an input of another datatype than declared, with the request id',
     request: { model: 'id_FP32', id: 'abc', inputs: [{ name: 'x', datatype: 'INT32', shape: [1], values: [1] }] },
     expect: {
-      error: { kind: 'INVALID_ARG', message: "[request id: abc] inference input 'x' data-type is 'INT32', but model 'id_FP32' expects 'FP32'" },
+      error: {
+        kind: 'INVALID_ARG',
+        message: "[request id: abc] inference input 'x' data-type is 'INT32', but model 'id_FP32' expects 'FP32'",
+      },
     },
   },
   {
     name: 'a requested output the model does not have',
     request: { model: 'id_FP32', inputs: [fp32x([1, 2])], outputs: ['nope'] },
-    expect: { error: { kind: 'INVALID_ARG', message: "[request id: <id_unknown>] unexpected inference output 'nope' for model 'id_FP32'" } },
+    expect: {
+      error: {
+        kind: 'INVALID_ARG',
+        message: "[request id: <id_unknown>] unexpected inference output 'nope' for model 'id_FP32'",
+      },
+    },
   },
   {
     name: 'a required input left out',
@@ -322,7 +386,12 @@ export const CASES: readonly InferCase[] = [
   {
     name: 'the infer function throws: its message, and an internal error',
     request: { model: 'failing', inputs: [fp32x([1, 2])] },
-    expect: { error: { kind: 'INTERNAL', message: "Failed to process the request(s) for model 'failing', message: Error: boom" } },
+    expect: {
+      error: {
+        kind: 'INTERNAL',
+        message: "Failed to process the request(s) for model 'failing', message: Error: boom",
+      },
+    },
   },
   {
     name: 'a decoupled model is refused on the unary endpoint',

@@ -37,7 +37,10 @@ async function run(transport: Transport, { request, expect }: InferCase): Promis
     );
     assert.ok(error instanceof TransportError, String(error));
     assert.equal(error.status, transport.statusOf[kind], error.message);
-    const expected = typeof message === 'string' || message instanceof RegExp ? message : message[transport.name === 'grpc' ? 'grpc' : 'http'];
+    const expected =
+      typeof message === 'string' || message instanceof RegExp
+        ? message
+        : message[transport.name === 'grpc' ? 'grpc' : 'http'];
     if (typeof expected === 'string') assert.equal(error.message, expected);
     else assert.match(error.message, expected);
     return;

@@ -31,15 +31,28 @@ export interface Transport {
   infer(request: CaseRequest): Promise<CaseResponse>;
 }
 
-const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = { INVALID_ARG: 400, NOT_FOUND: 404, INTERNAL: 500, UNSUPPORTED: 501 };
-const GRPC_STATUS: Readonly<Record<ErrorKind, number>> = { INVALID_ARG: 3, NOT_FOUND: 5, INTERNAL: 13, UNSUPPORTED: 12 };
+const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
+  INVALID_ARG: 400,
+  NOT_FOUND: 404,
+  INTERNAL: 500,
+  UNSUPPORTED: 501,
+};
+const GRPC_STATUS: Readonly<Record<ErrorKind, number>> = {
+  INVALID_ARG: 3,
+  NOT_FOUND: 5,
+  INTERNAL: 13,
+  UNSUPPORTED: 12,
+};
 
 const decoder = new TextDecoder();
 
 /** The raw little-endian bytes of `values` as `datatype`. */
 function rawOf(datatype: string, values: Values): Uint8Array {
   if (datatype === 'BYTES') return bytesRaw(values as string[]);
-  return numericRaw(datatype, values.map((v) => (typeof v === 'boolean' ? Number(v) : (v as number | bigint))));
+  return numericRaw(
+    datatype,
+    values.map((v) => (typeof v === 'boolean' ? Number(v) : (v as number | bigint))),
+  );
 }
 
 /** The values of raw little-endian bytes of `datatype`, as a case writes them. */
@@ -60,7 +73,11 @@ function stringify(value: unknown): string {
 /** JSON with integers beyond double precision read exactly (as bigints). */
 function parse(text: string): any {
   return JSON.parse(text, ((_key: string, value: unknown, context: { source?: string }) =>
-    typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source)
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    !Number.isSafeInteger(value) &&
+    context?.source &&
+    /^-?\d+$/.test(context.source)
       ? BigInt(context.source)
       : value) as (key: string, value: unknown) => unknown);
 }
@@ -89,7 +106,10 @@ function httpHeader(request: CaseRequest): Record<string, unknown> {
 
 /** A response body's top-level fields, common to both HTTP transports. */
 function httpResponse(json: Record<string, any>, outputs: CaseTensor[]): CaseResponse {
-  assert.deepEqual(Object.keys(json).filter((k) => !['id', 'model_name', 'model_version', 'parameters', 'outputs'].includes(k)), []);
+  assert.deepEqual(
+    Object.keys(json).filter((k) => !['id', 'model_name', 'model_version', 'parameters', 'outputs'].includes(k)),
+    [],
+  );
   return {
     modelName: json.model_name,
     modelVersion: json.model_version,
@@ -120,12 +140,14 @@ export function httpJson(port: () => number): Transport {
       assert.equal(response.headers['content-type'], 'application/json');
       if (response.status !== 200) throw httpError(response.status, response.body);
       const json = parse(response.body.toString('utf8'));
-      const outputs = (json.outputs as { name: string; datatype: string; shape: number[]; data: unknown[] }[]).map((o) => ({
-        name: o.name,
-        datatype: o.datatype,
-        shape: o.shape,
-        values: jsonValues(o.datatype, o.data),
-      }));
+      const outputs = (json.outputs as { name: string; datatype: string; shape: number[]; data: unknown[] }[]).map(
+        (o) => ({
+          name: o.name,
+          datatype: o.datatype,
+          shape: o.shape,
+          values: jsonValues(o.datatype, o.data),
+        }),
+      );
       return httpResponse(json, outputs);
     },
   };
@@ -141,7 +163,12 @@ export function httpBinary(port: () => number): Transport {
       const { body, headers } = binaryBody(
         {
           ...httpHeader(request),
-          inputs: request.inputs.map((t, i) => ({ name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: blobs[i]!.length } })),
+          inputs: request.inputs.map((t, i) => ({
+            name: t.name,
+            datatype: t.datatype,
+            shape: t.shape,
+            parameters: { binary_data_size: blobs[i]!.length },
+          })),
           parameters: { ...request.parameters, binary_data_output: true },
         },
         blobs,
@@ -153,10 +180,22 @@ export function httpBinary(port: () => number): Transport {
       }
       assert.equal(response.headers['content-type'], 'application/octet-stream');
       const { json, blobs: outputBlobs } = splitBinaryResponse(response);
-      assert.equal(Number(response.headers['inference-header-content-length']), Buffer.byteLength(JSON.stringify(json)));
+      assert.equal(
+        Number(response.headers['inference-header-content-length']),
+        Buffer.byteLength(JSON.stringify(json)),
+      );
       const outputs = json.outputs.map((o) => {
-        assert.deepEqual(Object.keys(o), ['name', 'datatype', 'shape', 'parameters'], 'a binary output has no data in the JSON');
-        return { name: o.name, datatype: o.datatype, shape: o.shape, values: valuesOfRaw(o.datatype, outputBlobs.get(o.name)!) };
+        assert.deepEqual(
+          Object.keys(o),
+          ['name', 'datatype', 'shape', 'parameters'],
+          'a binary output has no data in the JSON',
+        );
+        return {
+          name: o.name,
+          datatype: o.datatype,
+          shape: o.shape,
+          values: valuesOfRaw(o.datatype, outputBlobs.get(o.name)!),
+        };
       });
       return httpResponse(json, outputs);
     },
@@ -206,7 +245,12 @@ export function grpc(client: () => TestGrpcClient): Transport {
         id: response.id,
         outputs: response.outputs.map((o, i) => {
           assert.equal(o.contents, undefined, 'replies carry raw_output_contents, not typed contents');
-          return { name: o.name, datatype: o.datatype, shape: o.shape.map(Number), values: valuesOfRaw(o.datatype, response.rawOutputContents[i]!) };
+          return {
+            name: o.name,
+            datatype: o.datatype,
+            shape: o.shape.map(Number),
+            values: valuesOfRaw(o.datatype, response.rawOutputContents[i]!),
+          };
         }),
         parameters: Object.fromEntries(Object.entries(response.parameters).map(([k, v]) => [k, grpcParameterValue(v)])),
       };

@@ -99,7 +99,11 @@ const HISTOGRAMS = ['request', 'queue', 'compute'].map((phase) => `ts_triton_inf
 describe('latency histograms with exemplars', () => {
   let receiver: OtlpReceiver;
   let triton: Triton;
-  const traceIds = ['0af7651916cd43dd8448eb211c12666c', '1bf7651916cd43dd8448eb211c12666d', '2cf7651916cd43dd8448eb211c12666e'];
+  const traceIds = [
+    '0af7651916cd43dd8448eb211c12666c',
+    '1bf7651916cd43dd8448eb211c12666d',
+    '2cf7651916cd43dd8448eb211c12666e',
+  ];
 
   before(async () => {
     receiver = await startOtlpReceiver();
@@ -122,7 +126,8 @@ describe('latency histograms with exemplars', () => {
       const buckets = samples.filter((s) => s.name === `${name}_bucket` && s.labels.model === 'simple');
       assert.equal(buckets.length, 17, `${name}: 16 bounds and +Inf`);
       assert.equal(buckets.at(-1)?.labels.le, '+Inf');
-      for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, `${name} buckets are cumulative`);
+      for (let i = 1; i < buckets.length; i++)
+        assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, `${name} buckets are cumulative`);
       const count = samples.find((s) => s.name === `${name}_count` && s.labels.model === 'simple');
       assert.equal(count?.value, 3);
       assert.equal(buckets.at(-1)?.value, 3);
@@ -140,7 +145,10 @@ describe('latency histograms with exemplars', () => {
       }
     }
     // OpenMetrics counters end in _total once, whether or not their name did.
-    assert.equal(samples.find((s) => s.name === 'nv_inference_request_success_total' && s.labels.model === 'simple')?.value, 3);
+    assert.equal(
+      samples.find((s) => s.name === 'nv_inference_request_success_total' && s.labels.model === 'simple')?.value,
+      3,
+    );
     assert.ok(samples.some((s) => s.name === 'ts_triton_process_cpu_seconds_total'));
     assert.ok(!samples.some((s) => s.name.endsWith('_total_total')));
   });
@@ -154,7 +162,10 @@ describe('latency histograms with exemplars', () => {
     const exposition = parseExposition(text);
     assert.equal(exposition.type.get('ts_triton_inference_request_duration_seconds'), 'histogram');
     assert.ok(exposition.samples.some((s) => s.name === 'ts_triton_process_cpu_seconds_total'));
-    assert.equal(exposition.samples.find((s) => s.name === 'nv_inference_request_success' && s.labels.model === 'simple')?.value, 3);
+    assert.equal(
+      exposition.samples.find((s) => s.name === 'nv_inference_request_success' && s.labels.model === 'simple')?.value,
+      3,
+    );
     const count = exposition.samples.find((s) => s.name === 'ts_triton_inference_request_duration_seconds_count');
     assert.equal(count?.value, 3);
   });
@@ -191,8 +202,13 @@ describe('metricsConfig and Accept', () => {
   it('parses histogram_latencies and refuses what it does not know', () => {
     assert.deepEqual(parseMetricsConfig([]), { histogramLatencies: false });
     assert.deepEqual(parseMetricsConfig(['histogram_latencies=true']), { histogramLatencies: true });
-    assert.deepEqual(parseMetricsConfig(['histogram_latencies=true', 'histogram_latencies=false']), { histogramLatencies: false });
-    assert.throws(() => parseMetricsConfig(['histogram_latencies=yes']), /histogram_latencies must be true or false; got 'yes'/);
+    assert.deepEqual(parseMetricsConfig(['histogram_latencies=true', 'histogram_latencies=false']), {
+      histogramLatencies: false,
+    });
+    assert.throws(
+      () => parseMetricsConfig(['histogram_latencies=yes']),
+      /histogram_latencies must be true or false; got 'yes'/,
+    );
     assert.throws(() => parseMetricsConfig(['summary_latencies=true']), /summary_latencies is not supported/);
     assert.throws(() => parseMetricsConfig(['histograms']), /have the form '<setting>=<value>'; got 'histograms'/);
     assert.throws(() => parseMetricsConfig(['color=blue']), /unknown setting 'color'/);

@@ -24,12 +24,36 @@ const FAMILIES: readonly (readonly [string, string, string])[] = [
   ['nv_inference_request_failure', 'counter', 'Number of failed inference requests, all batch sizes'],
   ['nv_inference_count', 'counter', 'Number of inferences performed (does not include cached requests)'],
   ['nv_inference_exec_count', 'counter', 'Number of model executions performed (does not include cached requests)'],
-  ['nv_inference_request_duration_us', 'counter', 'Cumulative inference request duration in microseconds (includes cached requests)'],
-  ['nv_inference_queue_duration_us', 'counter', 'Cumulative inference queuing duration in microseconds (includes cached requests)'],
-  ['nv_inference_compute_input_duration_us', 'counter', 'Cumulative compute input duration in microseconds (does not include cached requests)'],
-  ['nv_inference_compute_infer_duration_us', 'counter', 'Cumulative compute inference duration in microseconds (does not include cached requests)'],
-  ['nv_inference_compute_output_duration_us', 'counter', 'Cumulative inference compute output duration in microseconds (does not include cached requests)'],
-  ['nv_inference_pending_request_count', 'gauge', 'Instantaneous number of pending requests awaiting execution per-model.'],
+  [
+    'nv_inference_request_duration_us',
+    'counter',
+    'Cumulative inference request duration in microseconds (includes cached requests)',
+  ],
+  [
+    'nv_inference_queue_duration_us',
+    'counter',
+    'Cumulative inference queuing duration in microseconds (includes cached requests)',
+  ],
+  [
+    'nv_inference_compute_input_duration_us',
+    'counter',
+    'Cumulative compute input duration in microseconds (does not include cached requests)',
+  ],
+  [
+    'nv_inference_compute_infer_duration_us',
+    'counter',
+    'Cumulative compute inference duration in microseconds (does not include cached requests)',
+  ],
+  [
+    'nv_inference_compute_output_duration_us',
+    'counter',
+    'Cumulative inference compute output duration in microseconds (does not include cached requests)',
+  ],
+  [
+    'nv_inference_pending_request_count',
+    'gauge',
+    'Instantaneous number of pending requests awaiting execution per-model.',
+  ],
 ];
 
 const REASONS = ['REJECTED', 'CANCELED', 'BACKEND', 'OTHER'] as const;
@@ -41,7 +65,10 @@ interface Duration {
 interface ModelStats {
   inference_count: number;
   execution_count: number;
-  inference_stats: Record<'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output', Duration>;
+  inference_stats: Record<
+    'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output',
+    Duration
+  >;
 }
 
 /** A gate infer functions wait on; `open()` lets every waiting and later execution through. */
@@ -54,7 +81,13 @@ const X = [Tensor({ name: 'x', dtype: 'INT32', shape: [1] })];
 const Y = [Tensor({ name: 'y', dtype: 'INT32', shape: [1] })];
 
 /** Binds an INT32 identity model whose executions wait on `wait()` and are recorded in `batches`. */
-function bindGated(triton: Triton, modelName: string, wait: () => Promise<void>, batches: number[], config: ModelConfig): void {
+function bindGated(
+  triton: Triton,
+  modelName: string,
+  wait: () => Promise<void>,
+  batches: number[],
+  config: ModelConfig,
+): void {
   const inferFunc: InferFunc = async (requests) => {
     batches.push(requests.length);
     await wait();
@@ -86,7 +119,8 @@ describe('metrics endpoint', () => {
   };
   const stats = async (model: string): Promise<ModelStats> =>
     ((await (await fetch(`${api}/models/${model}/stats`)).json()) as { model_stats: ModelStats[] }).model_stats[0]!;
-  const metric = async (name: string, labels: Record<string, string>): Promise<number> => valueOf(await scrape(), name, labels);
+  const metric = async (name: string, labels: Record<string, string>): Promise<number> =>
+    valueOf(await scrape(), name, labels);
 
   before(async () => {
     previousSink = setLogSink((_level, message) => logs.push(message));
@@ -142,7 +176,11 @@ describe('metrics endpoint', () => {
 
   it('has every family at 0 for every model before any request, with all four failure reasons', async () => {
     const exposition = await scrape();
-    for (const [model, version] of [['sum', '1'], ['limited', '1'], ['broken', '3']] as const) {
+    for (const [model, version] of [
+      ['sum', '1'],
+      ['limited', '1'],
+      ['broken', '3'],
+    ] as const) {
       for (const [name] of FAMILIES) {
         if (name === 'nv_inference_request_failure') continue;
         assert.equal(valueOf(exposition, name, { model, version }), 0, `${name} of ${model}`);
@@ -177,20 +215,29 @@ describe('metrics endpoint', () => {
     await until(() => limitedBatches.length === 1);
     const abort = new AbortController();
     const cancelled = infer('limited', 1, abort.signal).catch((error: unknown) => error);
-    await until(async () => (await metric('nv_inference_pending_request_count', { model: 'limited', version: '1' })) === 1);
+    await until(
+      async () => (await metric('nv_inference_pending_request_count', { model: 'limited', version: '1' })) === 1,
+    );
     abort.abort();
     await cancelled;
     const canceled = { model: 'limited', version: '1', reason: 'CANCELED' };
     await until(async () => (await metric('nv_inference_request_failure', canceled)) === 1);
     const queued = infer('limited');
-    await until(async () => (await metric('nv_inference_pending_request_count', { model: 'limited', version: '1' })) === 1);
+    await until(
+      async () => (await metric('nv_inference_pending_request_count', { model: 'limited', version: '1' })) === 1,
+    );
     assert.equal((await infer('limited')).status, 503, 'the queue holds one request');
     limitedGate.open();
     for (const response of await Promise.all([executing, queued])) assert.equal(response.status, 200);
 
     const exposition = await scrape();
     const failures = (model: string, version: string) =>
-      Object.fromEntries(REASONS.map((reason) => [reason, valueOf(exposition, 'nv_inference_request_failure', { model, version, reason })]));
+      Object.fromEntries(
+        REASONS.map((reason) => [
+          reason,
+          valueOf(exposition, 'nv_inference_request_failure', { model, version, reason }),
+        ]),
+      );
     assert.deepEqual(failures('broken', '3'), { REJECTED: 0, CANCELED: 0, BACKEND: 1, OTHER: 0 });
     assert.deepEqual(failures('sum', '1'), { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 1 });
     assert.deepEqual(failures('limited', '1'), { REJECTED: 1, CANCELED: 1, BACKEND: 0, OTHER: 0 });
@@ -203,7 +250,11 @@ describe('metrics endpoint', () => {
       broken: { success: 0, inferences: 1, executions: 1 },
     };
     const exposition = await scrape();
-    for (const [model, version] of [['sum', '1'], ['limited', '1'], ['broken', '3']] as const) {
+    for (const [model, version] of [
+      ['sum', '1'],
+      ['limited', '1'],
+      ['broken', '3'],
+    ] as const) {
       const s = await stats(model);
       const labels = { model, version };
       const value = (name: string): number => valueOf(exposition, name, labels);
@@ -214,7 +265,10 @@ describe('metrics endpoint', () => {
       assert.equal(value('nv_inference_count'), expected[model].inferences, model);
       assert.equal(value('nv_inference_exec_count'), s.execution_count, model);
       assert.equal(value('nv_inference_exec_count'), expected[model].executions, model);
-      const failed = REASONS.reduce((n, reason) => n + valueOf(exposition, 'nv_inference_request_failure', { ...labels, reason }), 0);
+      const failed = REASONS.reduce(
+        (n, reason) => n + valueOf(exposition, 'nv_inference_request_failure', { ...labels, reason }),
+        0,
+      );
       assert.equal(failed, s.inference_stats.fail.count, model);
       assert.equal(value('nv_inference_request_duration_us'), us(s.inference_stats.success), model);
       assert.equal(value('nv_inference_queue_duration_us'), us(s.inference_stats.queue), model);
@@ -229,7 +283,12 @@ describe('metrics endpoint', () => {
   });
 
   it('includes a model bound after the server started', async () => {
-    triton.bind({ modelName: 'late', inferFunc: (requests) => requests.map((r) => ({ y: r.data.x! })), inputs: X, outputs: Y });
+    triton.bind({
+      modelName: 'late',
+      inferFunc: (requests) => requests.map((r) => ({ y: r.data.x! })),
+      inputs: X,
+      outputs: Y,
+    });
     assert.equal((await infer('late', 2)).status, 200);
     const exposition = await scrape();
     assert.equal(valueOf(exposition, 'nv_inference_request_success', { model: 'late', version: '1' }), 1);
@@ -250,7 +309,10 @@ describe('metrics endpoint', () => {
     }
     assert.ok(samplesOf(exposition, 'ts_triton_process_start_time_seconds')[0]!.value > 1e9);
     const families = [...exposition.type.keys()];
-    assert.deepEqual(families.filter((n) => !n.startsWith('ts_triton_') && !n.startsWith('nv_')), []);
+    assert.deepEqual(
+      families.filter((n) => !n.startsWith('ts_triton_') && !n.startsWith('nv_')),
+      [],
+    );
   });
 
   it('answers 404 to other paths and 405 to other methods', async () => {
@@ -270,13 +332,22 @@ describe('metrics endpoint', () => {
 
   it('serves a second server in the same process from its own registry', async () => {
     await using second = new Triton({ config: LOCAL });
-    second.bind({ modelName: 'other', inferFunc: (requests) => requests.map((r) => ({ y: r.data.x! })), inputs: X, outputs: Y });
+    second.bind({
+      modelName: 'other',
+      inferFunc: (requests) => requests.map((r) => ({ y: r.data.x! })),
+      inputs: X,
+      outputs: Y,
+    });
     await second.run();
     assert.notEqual(second.metricsPort, triton.metricsPort);
-    const response = await fetch(`http://127.0.0.1:${second.httpPort}/v2/models/other/infer`, { method: 'POST', body: body(1) });
+    const response = await fetch(`http://127.0.0.1:${second.httpPort}/v2/models/other/infer`, {
+      method: 'POST',
+      body: body(1),
+    });
     assert.equal(response.status, 200);
     const [mine, theirs] = await Promise.all([scrape(), scrape(`http://127.0.0.1:${second.metricsPort}/metrics`)]);
-    const models = (e: Exposition): string[] => [...new Set(samplesOf(e, 'nv_inference_request_success').map((s) => s.labels.model!))].sort();
+    const models = (e: Exposition): string[] =>
+      [...new Set(samplesOf(e, 'nv_inference_request_success').map((s) => s.labels.model!))].sort();
     assert.deepEqual(models(theirs), ['other']);
     assert.deepEqual(models(mine), ['broken', 'late', 'limited', 'sum']);
     assert.equal(valueOf(theirs, 'nv_inference_request_success', { model: 'other', version: '1' }), 1);

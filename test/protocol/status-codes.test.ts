@@ -27,7 +27,8 @@ describe('status codes: one table for server and client', () => {
   });
 
   it('reads a gRPC code back as the HTTP status of the same Triton error', () => {
-    for (const code of Object.values(ErrorCode)) assert.equal(httpStatusOfGrpcCode(grpcStatusOf(code)), httpStatusOf(code), code);
+    for (const code of Object.values(ErrorCode))
+      assert.equal(httpStatusOfGrpcCode(grpcStatusOf(code)), httpStatusOf(code), code);
     assert.equal(httpStatusOfGrpcCode(8), 429);
     assert.equal(httpStatusOfGrpcCode(9), 400);
     assert.equal(httpStatusOfGrpcCode(11), 400);

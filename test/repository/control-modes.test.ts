@@ -23,7 +23,12 @@ describe('model repository: control mode none', () => {
     for (const v of [1, 2]) repo.write('every', v, 'model.ts', tagModel(30 + v));
     repo.write('every', undefined, 'config.json', JSON.stringify({ version_policy: { all: {} } }));
     for (const v of [1, 2, 3]) repo.write('chosen', v, 'model.mjs', tagModel(40 + v));
-    repo.write('chosen', undefined, 'config.json', JSON.stringify({ version_policy: { specific: { versions: [1, 3] } } }));
+    repo.write(
+      'chosen',
+      undefined,
+      'config.json',
+      JSON.stringify({ version_policy: { specific: { versions: [1, 3] } } }),
+    );
     ({ triton, base } = await serveRepository(repo.root));
 
     assert.deepEqual(await index(base), [
@@ -38,7 +43,10 @@ describe('model repository: control mode none', () => {
     ]);
     assert.equal(await tagOf(base, 'plain'), 10);
     assert.equal(await tagOf(base, 'latest'), 3);
-    assert.deepEqual(await tagOf(base, 'latest', 2), { status: 404, error: "Request for unknown model: 'latest' version 2 is not found" });
+    assert.deepEqual(await tagOf(base, 'latest', 2), {
+      status: 404,
+      error: "Request for unknown model: 'latest' version 2 is not found",
+    });
     assert.equal(await tagOf(base, 'two'), 23);
     assert.equal(await tagOf(base, 'two', 2), 22);
     assert.equal(await tagOf(base, 'every', 1), 31);
@@ -46,7 +54,8 @@ describe('model repository: control mode none', () => {
     assert.equal(await tagOf(base, 'chosen', 1), 41);
     const metadata = (await (await fetch(`${base}/models/two`)).json()) as { versions: string[] };
     assert.deepEqual(metadata.versions, ['2', '3']);
-    const policy = async (model: string) => ((await (await fetch(`${base}/models/${model}/config`)).json()) as { version_policy: object }).version_policy;
+    const policy = async (model: string) =>
+      ((await (await fetch(`${base}/models/${model}/config`)).json()) as { version_policy: object }).version_policy;
     assert.deepEqual(await policy('two'), { latest: { num_versions: 2 } });
     assert.deepEqual(await policy('plain'), { latest: { num_versions: 1 } });
     assert.deepEqual(await policy('every'), { all: {} });
@@ -80,26 +89,49 @@ describe('model repository: a model that fails to load', () => {
     repo.write('bad_policy', undefined, 'config.json', JSON.stringify({ version_policy: { newest: {} } }));
     repo.write('extra_keys', 1, 'model.mjs', tagModel(2));
     repo.write('extra_keys', undefined, 'config.json', JSON.stringify({ max_batch_size: 8 }));
-    repo.write('renamed', undefined, 'model.mjs', tagModel(3).replace('export default {', "export default { modelName: 'other',"));
+    repo.write(
+      'renamed',
+      undefined,
+      'model.mjs',
+      tagModel(3).replace('export default {', "export default { modelName: 'other',"),
+    );
     const { triton, base } = await serveRepository(repo.root);
     servers.push(triton);
 
     const entries = (await index(base)) as { name: string; state?: string; reason?: string; version?: string }[];
     const byName = new Map(entries.map((e) => [e.name, e]));
     assert.deepEqual(byName.get('good'), { name: 'good', version: '1', state: 'READY' });
-    assert.deepEqual(byName.get('throws'), { name: 'throws', version: '1', state: 'UNAVAILABLE', reason: 'no weights file' });
-    assert.match(byName.get('no_default')!.reason!, /has no default export; export default \{ inferFunc, inputs, outputs \}/);
+    assert.deepEqual(byName.get('throws'), {
+      name: 'throws',
+      version: '1',
+      state: 'UNAVAILABLE',
+      reason: 'no weights file',
+    });
+    assert.match(
+      byName.get('no_default')!.reason!,
+      /has no default export; export default \{ inferFunc, inputs, outputs \}/,
+    );
     assert.match(byName.get('bad_binding')!.reason!, /(inferFunc|inputs) of 'bad_binding' must be/);
-    assert.match(byName.get('empty')!.reason!, /holds no model module \(model\.ts, model\.mts, model\.js, model\.mjs\)/);
+    assert.match(
+      byName.get('empty')!.reason!,
+      /holds no model module \(model\.ts, model\.mts, model\.js, model\.mjs\)/,
+    );
     assert.equal(byName.get('empty')!.state, 'UNAVAILABLE');
     assert.match(byName.get('bad_policy')!.reason!, /version_policy must be one of/);
     assert.match(byName.get('extra_keys')!.reason!, /config\.json has 'max_batch_size'/);
     assert.match(byName.get('renamed')!.reason!, /modelName "other" is not its folder's name 'renamed'/);
     assert.equal(await tagOf(base, 'good'), 1);
-    assert.deepEqual(await tagOf(base, 'throws'), { status: 404, error: "Request for unknown model: 'throws' has no available versions" });
+    assert.deepEqual(await tagOf(base, 'throws'), {
+      status: 404,
+      error: "Request for unknown model: 'throws' has no available versions",
+    });
     const ready = await post(base, '/repository/index', { ready: true });
     assert.deepEqual(await ready.json(), [{ name: 'good', version: '1', state: 'READY' }]);
-    assert.equal((await fetch(`${base}/health/ready`)).status, 400, 'strict readiness: a failed model makes the server not ready');
+    assert.equal(
+      (await fetch(`${base}/health/ready`)).status,
+      400,
+      'strict readiness: a failed model makes the server not ready',
+    );
   });
 
   it('with strictReadiness false, the server is ready with a failed model', async () => {
@@ -124,7 +156,10 @@ describe('model repository: control mode explicit', () => {
     servers.push(triton);
     assert.deepEqual(await index(base), [{ name: 'a' }, { name: 'b' }]);
     assert.equal((await fetch(`${base}/health/ready`)).status, 200);
-    assert.deepEqual(await tagOf(base, 'a'), { status: 404, error: "Request for unknown model: 'a' has no available versions" });
+    assert.deepEqual(await tagOf(base, 'a'), {
+      status: 404,
+      error: "Request for unknown model: 'a' has no available versions",
+    });
 
     assert.equal((await post(base, '/repository/models/a/load')).status, 200);
     assert.equal(await tagOf(base, 'a'), 1);
@@ -138,20 +173,35 @@ describe('model repository: control mode explicit', () => {
     repo.write('a', undefined, 'model.mjs', 'export default {\n');
     const failed = await post(base, '/repository/models/a/load');
     assert.equal(failed.status, 400);
-    assert.match(((await failed.json()) as { error: string }).error, /load failed for model 'a': version 1: .*; the loaded versions keep serving/);
+    assert.match(
+      ((await failed.json()) as { error: string }).error,
+      /load failed for model 'a': version 1: .*; the loaded versions keep serving/,
+    );
     assert.equal(await tagOf(base, 'a'), 11);
 
     assert.equal((await post(base, '/repository/models/a/unload')).status, 200);
-    assert.deepEqual(await index(base), [{ name: 'a', version: '1', state: 'UNAVAILABLE', reason: 'unloaded' }, { name: 'b' }]);
-    assert.deepEqual(await tagOf(base, 'a'), { status: 404, error: "Request for unknown model: 'a' has no available versions" });
-    assert.equal((await fetch(`${base}/health/ready`)).status, 200, 'an unloaded model does not make the server not ready');
+    assert.deepEqual(await index(base), [
+      { name: 'a', version: '1', state: 'UNAVAILABLE', reason: 'unloaded' },
+      { name: 'b' },
+    ]);
+    assert.deepEqual(await tagOf(base, 'a'), {
+      status: 404,
+      error: "Request for unknown model: 'a' has no available versions",
+    });
+    assert.equal(
+      (await fetch(`${base}/health/ready`)).status,
+      200,
+      'an unloaded model does not make the server not ready',
+    );
 
     assert.equal((await post(base, '/repository/models/b/unload')).status, 200, 'unloading a model never loaded');
     assert.deepEqual((await index(base))[1], { name: 'b' });
 
     const unknown = await post(base, '/repository/models/nope/load');
     assert.equal(unknown.status, 400);
-    assert.deepEqual(await unknown.json(), { error: "failed to load 'nope': no folder of that name in the model repository" });
+    assert.deepEqual(await unknown.json(), {
+      error: "failed to load 'nope': no folder of that name in the model repository",
+    });
     assert.equal((await post(base, '/repository/models/nope/unload')).status, 404);
   });
 
@@ -166,9 +216,18 @@ describe('model repository: control mode explicit', () => {
       { name: 'a', version: '1', state: 'READY' },
       { name: 'b', version: '1', state: 'READY' },
     ]);
-    await assert.rejects(serveRepository(repo.root, { modelControlMode: 'explicit', loadModel: ['*', 'a'] }), /'\*' loads every model and must be the only entry/);
-    await assert.rejects(serveRepository(`${repo.root}/missing`), /TritonConfig\.modelRepository: cannot read the folder '.*missing'/);
-    await assert.rejects(serveRepository(repo.root, { modelControlMode: 'manual' as never }), /TritonConfig\.modelControlMode must be one of none, explicit, poll; got "manual"/);
+    await assert.rejects(
+      serveRepository(repo.root, { modelControlMode: 'explicit', loadModel: ['*', 'a'] }),
+      /'\*' loads every model and must be the only entry/,
+    );
+    await assert.rejects(
+      serveRepository(`${repo.root}/missing`),
+      /TritonConfig\.modelRepository: cannot read the folder '.*missing'/,
+    );
+    await assert.rejects(
+      serveRepository(repo.root, { modelControlMode: 'manual' as never }),
+      /TritonConfig\.modelControlMode must be one of none, explicit, poll; got "manual"/,
+    );
   });
 });
 
@@ -196,7 +255,10 @@ describe('model repository: control mode poll', () => {
     await until('the new model to be served', async () => (await tagOf(base, 'n')) === 5);
 
     repo.remove('n');
-    await until('the removed model to leave the index', async () => !(await index(base)).some((e) => (e as { name: string }).name === 'n'));
+    await until(
+      'the removed model to leave the index',
+      async () => !(await index(base)).some((e) => (e as { name: string }).name === 'n'),
+    );
     assert.deepEqual(await tagOf(base, 'n'), { status: 404, error: "Request for unknown model: 'n' is not found" });
 
     const refused = await post(base, '/repository/models/m/load');
@@ -239,7 +301,11 @@ describe('model repository: reload under load', () => {
     stop = true;
     await within(Promise.all(clients), 10_000, 'the clients');
 
-    assert.deepEqual(seen.filter((r) => typeof r !== 'number'), [], 'no request failed during the reloads');
+    assert.deepEqual(
+      seen.filter((r) => typeof r !== 'number'),
+      [],
+      'no request failed during the reloads',
+    );
     const tags = seen as number[];
     for (let i = 1; i < tags.length; i++) {
       // A response from an older version after a newer one is a request sent before the swap: at most the 8 in flight.

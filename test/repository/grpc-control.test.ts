@@ -19,13 +19,23 @@ describe('model repository over gRPC', () => {
   it('explicit: RepositoryModelLoad and RepositoryModelUnload load from disk; a failed load is INVALID_ARGUMENT with its reason', async () => {
     const server = await startServer(() => undefined, { modelRepository: repo.root, modelControlMode: 'explicit' });
     servers.push(server);
-    assert.deepEqual(await index(server), [['a', '', '', ''], ['broken', '', '', '']]);
+    assert.deepEqual(await index(server), [
+      ['a', '', '', ''],
+      ['broken', '', '', ''],
+    ]);
     await server.client.call('repositoryModelLoad', { modelName: 'a' });
     const { config } = await server.client.call('modelConfig', { name: 'a' });
     assert.equal(config!.versionPolicy!.policyChoice.case, 'latest');
     assert.equal((config!.versionPolicy!.policyChoice.value as { numVersions: number }).numVersions, 1);
-    await rejectsWith(server.client.call('repositoryModelLoad', { modelName: 'broken' }), Status.INVALID_ARGUMENT, "load failed for model 'broken': version 1: cannot open the session");
-    assert.deepEqual(await index(server), [['a', '1', 'READY', ''], ['broken', '1', 'UNAVAILABLE', 'cannot open the session']]);
+    await rejectsWith(
+      server.client.call('repositoryModelLoad', { modelName: 'broken' }),
+      Status.INVALID_ARGUMENT,
+      "load failed for model 'broken': version 1: cannot open the session",
+    );
+    assert.deepEqual(await index(server), [
+      ['a', '1', 'READY', ''],
+      ['broken', '1', 'UNAVAILABLE', 'cannot open the session'],
+    ]);
     await server.client.call('repositoryModelUnload', { modelName: 'a' });
     assert.deepEqual((await index(server))[0], ['a', '1', 'UNAVAILABLE', 'unloaded']);
   });
@@ -44,12 +54,22 @@ describe('model repository over gRPC', () => {
     );
     servers.push(server);
     for (const rpc of ['repositoryModelLoad', 'repositoryModelUnload'] as const) {
-      await rejectsWith(server.client.call(rpc, { modelName: 'broken' }), Status.UNAVAILABLE, 'explicit model load / unload is not allowed if polling is enabled');
+      await rejectsWith(
+        server.client.call(rpc, { modelName: 'broken' }),
+        Status.UNAVAILABLE,
+        'explicit model load / unload is not allowed if polling is enabled',
+      );
     }
     const models = (await index(server)).map((m) => m.join(' '));
     assert.ok(models.includes('a 1 READY '), 'the bound model');
-    assert.ok(models.includes('a  UNAVAILABLE a model of that name is bound in code'), 'the repository model of the same name');
-    const response = await server.client.call('modelInfer', { modelName: 'a', inputs: [{ name: 'x', datatype: 'INT32', shape: [1n], contents: { intContents: [0] } }] });
+    assert.ok(
+      models.includes('a  UNAVAILABLE a model of that name is bound in code'),
+      'the repository model of the same name',
+    );
+    const response = await server.client.call('modelInfer', {
+      modelName: 'a',
+      inputs: [{ name: 'x', datatype: 'INT32', shape: [1n], contents: { intContents: [0] } }],
+    });
     assert.deepEqual([...new Int32Array(new Uint8Array(response.rawOutputContents[0]!).buffer)], [99]);
   });
 });

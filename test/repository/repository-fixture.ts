@@ -55,9 +55,19 @@ export default {
 }
 
 /** Starts a server on the repository, HTTP only, on a free port. */
-export async function serveRepository(root: string, config: Partial<TritonConfig> = {}): Promise<{ triton: Triton; base: string }> {
+export async function serveRepository(
+  root: string,
+  config: Partial<TritonConfig> = {},
+): Promise<{ triton: Triton; base: string }> {
   const triton = new Triton({
-    config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false, modelRepository: root, ...config },
+    config: {
+      httpPort: 0,
+      httpAddress: '127.0.0.1',
+      allowGrpc: false,
+      allowMetrics: false,
+      modelRepository: root,
+      ...config,
+    },
     env: {},
   });
   await triton.run();
@@ -75,7 +85,11 @@ export async function index(base: string): Promise<object[]> {
 }
 
 /** Infers `model` (optionally at `version`); resolves with the `y` it answered, or the error body and status. */
-export async function tagOf(base: string, model: string, version?: number): Promise<number | { status: number; error: string }> {
+export async function tagOf(
+  base: string,
+  model: string,
+  version?: number,
+): Promise<number | { status: number; error: string }> {
   const path = version === undefined ? `/models/${model}/infer` : `/models/${model}/versions/${version}/infer`;
   const res = await post(base, path, { inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [0] }] });
   const body = (await res.json()) as { outputs?: { data: number[] }[]; error?: string };

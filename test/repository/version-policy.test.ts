@@ -15,12 +15,22 @@ describe('version policy', () => {
     assert.deepEqual(selectVersions(DEFAULT_VERSION_POLICY, [2, 10, 1]), [10]);
     assert.deepEqual(selectVersions({ kind: 'latest', numVersions: 5 }, [2, 1]), [1, 2]);
     assert.deepEqual(selectVersions({ kind: 'all' }, [3, 1]), [1, 3]);
-    assert.deepEqual(selectVersions({ kind: 'specific', versions: [1, 4] }, [1, 2]), [1, 4], 'a missing specific version is reported, not dropped');
+    assert.deepEqual(
+      selectVersions({ kind: 'specific', versions: [1, 4] }, [1, 2]),
+      [1, 4],
+      'a missing specific version is reported, not dropped',
+    );
   });
 
   it('names what is wrong', () => {
-    assert.throws(() => parseVersionPolicy({ latest: { num_versions: 0 } }), /num_versions must be an integer >= 1; got 0/);
-    assert.throws(() => parseVersionPolicy({ specific: { versions: [] } }), /versions must be a non-empty list of integers >= 1/);
+    assert.throws(
+      () => parseVersionPolicy({ latest: { num_versions: 0 } }),
+      /num_versions must be an integer >= 1; got 0/,
+    );
+    assert.throws(
+      () => parseVersionPolicy({ specific: { versions: [] } }),
+      /versions must be a non-empty list of integers >= 1/,
+    );
     assert.throws(() => parseVersionPolicy({ all: {}, latest: {} }), /version_policy must be one of/);
     assert.throws(() => parseVersionPolicy('latest'), /version_policy must be one of/);
   });

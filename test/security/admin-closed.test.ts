@@ -36,8 +36,10 @@ const CHANGES: readonly [string, string][] = [
 
 describe('admin changes on a non-loopback address', () => {
   it('knows loopback addresses', () => {
-    for (const a of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) assert.equal(isLoopback(a), true, a);
-    for (const a of ['0.0.0.0', '::', '192.0.2.2', 'fd00::2', '128.0.0.1', 'example.com']) assert.equal(isLoopback(a), false, a);
+    for (const a of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'])
+      assert.equal(isLoopback(a), true, a);
+    for (const a of ['0.0.0.0', '::', '192.0.2.2', 'fd00::2', '128.0.0.1', 'example.com'])
+      assert.equal(isLoopback(a), false, a);
   });
 
   it('HTTP refuses them with 403 naming how to open them; reads and inference are served', async () => {
@@ -55,16 +57,29 @@ describe('admin changes on a non-loopback address', () => {
       assert.equal((await fetch(`${server.http}/v2/logging`)).status, 200);
       assert.equal((await fetch(`${server.http}/v2/trace/setting`)).status, 200);
       assert.equal((await post(server, '/v2/repository/index')).status, 200);
-      const infer = await post(server, '/v2/models/m/infer', '{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}]}');
+      const infer = await post(
+        server,
+        '/v2/models/m/infer',
+        '{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}]}',
+      );
       assert.equal(infer.status, 200);
     });
   });
 
   it('gRPC refuses them with PERMISSION_DENIED; reading the settings is served', async () => {
     await withServer(PUBLIC, async (server) => {
-      const denied = (group: string) => new RegExp(`^this request changes the server \\('${group}' API\\) .*grpcRestrictedProtocol`);
-      await rejectsWith(server.client.call('repositoryModelUnload', { modelName: 'm' }), PERMISSION_DENIED, denied('model-repository'));
-      await rejectsWith(server.client.call('repositoryModelLoad', { modelName: 'm' }), PERMISSION_DENIED, denied('model-repository'));
+      const denied = (group: string) =>
+        new RegExp(`^this request changes the server \\('${group}' API\\) .*grpcRestrictedProtocol`);
+      await rejectsWith(
+        server.client.call('repositoryModelUnload', { modelName: 'm' }),
+        PERMISSION_DENIED,
+        denied('model-repository'),
+      );
+      await rejectsWith(
+        server.client.call('repositoryModelLoad', { modelName: 'm' }),
+        PERMISSION_DENIED,
+        denied('model-repository'),
+      );
       const logUpdate = { settings: { log_info: { parameterChoice: { case: 'boolParam', value: false } } } } as const;
       await rejectsWith(server.client.call('logSettings', logUpdate), PERMISSION_DENIED, denied('logging'));
       const traceUpdate = { settings: { trace_rate: { value: ['1'] } } };
@@ -90,7 +105,11 @@ describe('admin changes on a non-loopback address', () => {
         assert.equal((await post(server, path)).status, 403, path);
         assert.equal((await post(server, path, '{}', { 'admin-key': 's3cret' })).status, 200, path);
       }
-      await server.client.call('repositoryModelUnload', { modelName: 'm' }, metadataOf({ 'triton-grpc-protocol-admin-key': 's3cret' }));
+      await server.client.call(
+        'repositoryModelUnload',
+        { modelName: 'm' },
+        metadataOf({ 'triton-grpc-protocol-admin-key': 's3cret' }),
+      );
     });
   });
 

@@ -21,37 +21,59 @@ const headerOf = (group: ApiGroup): Record<string, string> => ({ [`${group}-key`
 
 describe('parseRestrictedApis', () => {
   it("reads Triton's '<group>[,<group>...]:<key>=<value>' entries", () => {
-    const parsed = parseRestrictedApis(['model-repository,logging:admin-key=a=b', 'inference:k=v'], 'httpRestrictedApi');
-    assert.deepEqual([...parsed], [
-      ['model-repository', { key: 'admin-key', value: 'a=b' }],
-      ['logging', { key: 'admin-key', value: 'a=b' }],
-      ['inference', { key: 'k', value: 'v' }],
-    ]);
+    const parsed = parseRestrictedApis(
+      ['model-repository,logging:admin-key=a=b', 'inference:k=v'],
+      'httpRestrictedApi',
+    );
+    assert.deepEqual(
+      [...parsed],
+      [
+        ['model-repository', { key: 'admin-key', value: 'a=b' }],
+        ['logging', { key: 'admin-key', value: 'a=b' }],
+        ['inference', { key: 'k', value: 'v' }],
+      ],
+    );
     assert.equal(parseRestrictedApis([], 'httpRestrictedApi').size, 0);
   });
 
   it('names the field and hides the value of a bad entry', () => {
     const bad = (entry: string | string[], message: RegExp): void => {
-      assert.throws(() => parseRestrictedApis(Array.isArray(entry) ? entry : [entry], 'grpcRestrictedProtocol'), (e: Error) => {
-        assert.match(e.message, message);
-        assert.doesNotMatch(e.message, /secret/);
-        return true;
-      });
+      assert.throws(
+        () => parseRestrictedApis(Array.isArray(entry) ? entry : [entry], 'grpcRestrictedProtocol'),
+        (e: Error) => {
+          assert.match(e.message, message);
+          assert.doesNotMatch(e.message, /secret/);
+          return true;
+        },
+      );
     };
-    bad('inference', /^TritonConfig\.grpcRestrictedProtocol entries must be '<group>\[,<group>\.\.\.\]:<key>=<value>'; got 'inference'$/);
+    bad(
+      'inference',
+      /^TritonConfig\.grpcRestrictedProtocol entries must be '<group>\[,<group>\.\.\.\]:<key>=<value>'; got 'inference'$/,
+    );
     bad('inference:key', /entries must be .* got 'inference:key'/);
     bad(':key=secret', /entries must be .* got ':key=<6 characters>'/);
     bad('inference:=secret', /entries must be/);
     bad('inference:key=', /entries must be/);
-    bad('inferenc:key=secret', /unknown API group 'inferenc' in 'inferenc:key=<6 characters>'; groups are health, metadata, inference,/);
+    bad(
+      'inferenc:key=secret',
+      /unknown API group 'inferenc' in 'inferenc:key=<6 characters>'; groups are health, metadata, inference,/,
+    );
     bad('inference:a key=secret', /header key 'a key' .* is not a header name/);
-    bad(['inference,trace:a=secret', 'trace:b=secret'], /API group 'trace' is named in 'inference,trace:a=<6 characters>' and in 'trace:b=<6 characters>'/);
+    bad(
+      ['inference,trace:a=secret', 'trace:b=secret'],
+      /API group 'trace' is named in 'inference,trace:a=<6 characters>' and in 'trace:b=<6 characters>'/,
+    );
   });
 
   it('comes from TS_TRITON_HTTP_RESTRICTED_API / TS_TRITON_GRPC_RESTRICTED_PROTOCOL as JSON arrays', () => {
     const config = resolveConfig(
       {},
-      { TS_TRITON_HTTP_RESTRICTED_API: '["inference:k=v"]', TS_TRITON_GRPC_RESTRICTED_PROTOCOL: '["trace:k=v"]', TS_TRITON_ALLOW_REMOTE_ADMIN: 'true' },
+      {
+        TS_TRITON_HTTP_RESTRICTED_API: '["inference:k=v"]',
+        TS_TRITON_GRPC_RESTRICTED_PROTOCOL: '["trace:k=v"]',
+        TS_TRITON_ALLOW_REMOTE_ADMIN: 'true',
+      },
     );
     assert.deepEqual(config.httpRestrictedApi, ['inference:k=v']);
     assert.deepEqual(config.grpcRestrictedProtocol, ['trace:k=v']);
@@ -59,7 +81,9 @@ describe('parseRestrictedApis', () => {
   });
 
   it('run() refuses a bad entry, naming the field', async () => {
-    const triton = new Triton({ config: { httpPort: 0, allowGrpc: false, allowMetrics: false, httpRestrictedApi: ['infer:k=v'] } });
+    const triton = new Triton({
+      config: { httpPort: 0, allowGrpc: false, allowMetrics: false, httpRestrictedApi: ['infer:k=v'] },
+    });
     await assert.rejects(triton.run(), /TritonConfig\.httpRestrictedApi: unknown API group 'infer'/);
   });
 });
@@ -67,7 +91,10 @@ describe('parseRestrictedApis', () => {
 describe('restricted APIs over HTTP', () => {
   let server: GrpcServer;
   before(async () => {
-    server = await startServer((triton) => triton.bind(identityModel('m')), { httpRestrictedApi: EVERY_GROUP, allowGrpc: true });
+    server = await startServer((triton) => triton.bind(identityModel('m')), {
+      httpRestrictedApi: EVERY_GROUP,
+      allowGrpc: true,
+    });
   });
   after(() => server.stop());
 
@@ -98,7 +125,8 @@ describe('restricted APIs over HTTP', () => {
 
   for (const [method, path, group, body] of ENDPOINTS) {
     it(`${method} ${path} is in group '${group}'`, async () => {
-      const request = (headers: Record<string, string>) => fetch(`${server.http}${path}`, { method, headers, ...(body ? { body } : {}) });
+      const request = (headers: Record<string, string>) =>
+        fetch(`${server.http}${path}`, { method, headers, ...(body ? { body } : {}) });
       const without = await request({});
       assert.equal(without.status, 403);
       assert.deepEqual(await without.json(), { error: `This API is restricted, expecting header '${group}-key'` });
@@ -117,7 +145,7 @@ describe('restricted APIs over HTTP', () => {
     assert.equal((await fetch(`${server.http}/v2/health/live`, { headers: { 'health-key': 'V-HEALTH' } })).status, 403);
   });
 
-  it("the client sends its headers with every call, readiness included", async () => {
+  it('the client sends its headers with every call, readiness included', async () => {
     const headers = Object.assign({}, ...API_GROUPS.map(headerOf)) as Record<string, string>;
     await using client = new ModelClient(server.http, 'm', { initTimeoutS: 5, inferenceTimeoutS: 5, headers });
     assert.deepEqual([...((await client.inferSample({ x: new Float32Array([2]) })).y!.data as Float32Array)], [2]);
@@ -138,7 +166,8 @@ describe('restricted APIs over gRPC', () => {
   after(() => server.stop());
 
   const keyed = (group: ApiGroup, value = `v-${group}`) => metadataOf({ [`triton-grpc-protocol-${group}-key`]: value });
-  const restricted = (group: ApiGroup) => `This protocol is restricted, expecting header 'triton-grpc-protocol-${group}-key'`;
+  const restricted = (group: ApiGroup) =>
+    `This protocol is restricted, expecting header 'triton-grpc-protocol-${group}-key'`;
 
   it('names a group for every RPC of both services', () => {
     const { inference, health } = serviceDefinitions();
@@ -152,7 +181,15 @@ describe('restricted APIs over gRPC', () => {
     ['serverMetadata', {}, 'metadata'],
     ['modelMetadata', { name: 'm' }, 'metadata'],
     ['modelConfig', { name: 'm' }, 'model-config'],
-    ['modelInfer', { modelName: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [1n] }], rawInputContents: [numericRaw('FP32', [1])] }, 'inference'],
+    [
+      'modelInfer',
+      {
+        modelName: 'm',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1n] }],
+        rawInputContents: [numericRaw('FP32', [1])],
+      },
+      'inference',
+    ],
     ['modelStatistics', {}, 'statistics'],
     ['repositoryIndex', {}, 'model-repository'],
     ['repositoryModelUnload', { modelName: 'm' }, 'model-repository'],
@@ -166,7 +203,11 @@ describe('restricted APIs over gRPC', () => {
   for (const [name, request, group] of UNARY) {
     it(`${name} is in group '${group}'`, async () => {
       await rejectsWith(server.client.call(name, request as never), Status.UNAVAILABLE, restricted(group));
-      await rejectsWith(server.client.call(name, request as never, keyed(group, 'v-wrong')), Status.UNAVAILABLE, restricted(group));
+      await rejectsWith(
+        server.client.call(name, request as never, keyed(group, 'v-wrong')),
+        Status.UNAVAILABLE,
+        restricted(group),
+      );
       try {
         await server.client.call(name, request as never, keyed(group));
       } catch (error) {
@@ -181,7 +222,11 @@ describe('restricted APIs over gRPC', () => {
   });
 
   it("ModelStreamInfer is in group 'inference': the stream ends with the restriction's status", async () => {
-    const request = { modelName: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [1n] }], rawInputContents: [numericRaw('FP32', [1])] };
+    const request = {
+      modelName: 'm',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [1n] }],
+      rawInputContents: [numericRaw('FP32', [1])],
+    };
     const refused = await server.client.streamAll([request]);
     assert.equal(refused.error?.code, Status.UNAVAILABLE);
     assert.equal(refused.error?.details, restricted('inference'));
@@ -191,7 +236,7 @@ describe('restricted APIs over gRPC', () => {
     assert.equal(served.responses.length, 1);
   });
 
-  it("the client sends its metadata with every call, readiness included", async () => {
+  it('the client sends its metadata with every call, readiness included', async () => {
     const headers = Object.fromEntries(API_GROUPS.map((g) => [`triton-grpc-protocol-${g}-key`, `v-${g}`]));
     const url = `grpc://127.0.0.1:${server.triton.grpcPort}`;
     await using client = new ModelClient(url, 'm', { initTimeoutS: 5, inferenceTimeoutS: 5, headers });

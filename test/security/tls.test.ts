@@ -50,7 +50,9 @@ describe('TLS', { skip }, () => {
     grpcUseSsl: true,
     grpcServerCert: certs.serverCert,
     grpcServerKey: certs.serverKey,
-    ...(mutual ? { httpUseSslMutual: true, grpcUseSslMutual: true, httpRootCert: certs.caCert, grpcRootCert: certs.caCert } : {}),
+    ...(mutual
+      ? { httpUseSslMutual: true, grpcUseSslMutual: true, httpRootCert: certs.caCert, grpcRootCert: certs.caCert }
+      : {}),
   });
 
   describe('with a server certificate', () => {
@@ -61,12 +63,18 @@ describe('TLS', { skip }, () => {
     after(() => triton.stop());
 
     it('serves HTTPS to a client that trusts the CA', async () => {
-      assert.deepEqual(await inferOnce(`https://127.0.0.1:${triton.httpPort}`, { ca: certs.pem(certs.caCert) }), [11, 22]);
+      assert.deepEqual(
+        await inferOnce(`https://127.0.0.1:${triton.httpPort}`, { ca: certs.pem(certs.caCert) }),
+        [11, 22],
+      );
       assert.equal(await httpsStatus(triton.httpPort!, { ca: certs.pem(certs.caCert) }), 200);
     });
 
     it('serves gRPC over TLS to a client that trusts the CA', async () => {
-      assert.deepEqual(await inferOnce(`grpcs://127.0.0.1:${triton.grpcPort}`, { ca: certs.pem(certs.caCert) }), [11, 22]);
+      assert.deepEqual(
+        await inferOnce(`grpcs://127.0.0.1:${triton.grpcPort}`, { ca: certs.pem(certs.caCert) }),
+        [11, 22],
+      );
     });
 
     it('refuses plain text on both ports', async () => {
@@ -80,7 +88,10 @@ describe('TLS', { skip }, () => {
     });
 
     it('is refused by a client that does not trust its certificate', async () => {
-      await assert.rejects(httpsStatus(triton.httpPort!, { ca: certs.pem(certs.otherCaCert) }), /self-signed|unable to verify|certificate/i);
+      await assert.rejects(
+        httpsStatus(triton.httpPort!, { ca: certs.pem(certs.otherCaCert) }),
+        /self-signed|unable to verify|certificate/i,
+      );
       await assert.rejects(inferOnce(`grpcs://127.0.0.1:${triton.grpcPort}`, { ca: certs.pem(certs.otherCaCert) }));
     });
   });
@@ -92,7 +103,11 @@ describe('TLS', { skip }, () => {
     });
     after(() => triton.stop());
 
-    const clientTls = () => ({ ca: certs.pem(certs.caCert), cert: certs.pem(certs.clientCert), key: certs.pem(certs.clientKey) });
+    const clientTls = () => ({
+      ca: certs.pem(certs.caCert),
+      cert: certs.pem(certs.clientCert),
+      key: certs.pem(certs.clientKey),
+    });
 
     it('serves a client with a certificate signed by the root certificate', async () => {
       assert.equal(await httpsStatus(triton.httpPort!, clientTls()), 200);
@@ -108,7 +123,11 @@ describe('TLS', { skip }, () => {
     it('refuses a client whose certificate another CA signed', async () => {
       const untrusted = makeTestCertificates();
       try {
-        const tls = { ca: certs.pem(certs.caCert), cert: untrusted.pem(untrusted.clientCert), key: untrusted.pem(untrusted.clientKey) };
+        const tls = {
+          ca: certs.pem(certs.caCert),
+          cert: untrusted.pem(untrusted.clientCert),
+          key: untrusted.pem(untrusted.clientKey),
+        };
         await assert.rejects(httpsStatus(triton.httpPort!, tls));
         await assert.rejects(inferOnce(`grpcs://127.0.0.1:${triton.grpcPort}`, tls));
       } finally {
@@ -122,30 +141,47 @@ describe('TLS', { skip }, () => {
       new Triton({ config: { httpPort: 0, grpcPort: 0, allowMetrics: false, ...config } }).run();
 
     it('needs a certificate and a key, and a root certificate for mutual TLS', async () => {
-      await assert.rejects(run({ grpcUseSsl: true }), { message: 'TritonConfig.grpcServerCert must name a PEM file when grpcUseSsl is true' });
+      await assert.rejects(run({ grpcUseSsl: true }), {
+        message: 'TritonConfig.grpcServerCert must name a PEM file when grpcUseSsl is true',
+      });
       await assert.rejects(run({ httpUseSsl: true, httpServerCert: certs.serverCert }), {
         message: 'TritonConfig.httpServerKey must name a PEM file when httpUseSsl is true',
       });
-      await assert.rejects(run({ grpcUseSslMutual: true, grpcServerCert: certs.serverCert, grpcServerKey: certs.serverKey }), {
-        message: 'TritonConfig.grpcRootCert must name a PEM file when grpcUseSslMutual is true',
-      });
+      await assert.rejects(
+        run({ grpcUseSslMutual: true, grpcServerCert: certs.serverCert, grpcServerKey: certs.serverKey }),
+        {
+          message: 'TritonConfig.grpcRootCert must name a PEM file when grpcUseSslMutual is true',
+        },
+      );
     });
 
     it('names the field of a file that cannot be read, holds no PEM, or does not match', async () => {
-      await assert.rejects(run({ grpcUseSsl: true, grpcServerCert: `${certs.dir}/missing.crt`, grpcServerKey: certs.serverKey }), {
-        message: new RegExp(`^TritonConfig\\.grpcServerCert: cannot read '${certs.dir}/missing\\.crt': ENOENT`),
-      });
-      await assert.rejects(run({ httpUseSsl: true, httpServerCert: `${certs.dir}/server.ext`, httpServerKey: certs.serverKey }), {
-        message: `TritonConfig.httpServerCert: '${certs.dir}/server.ext' holds no PEM block`,
-      });
-      await assert.rejects(run({ httpUseSsl: true, httpServerCert: certs.serverCert, httpServerKey: certs.clientKey }), {
-        message: /^TritonConfig\.httpServerCert, httpServerKey: .*key values mismatch/,
-      });
+      await assert.rejects(
+        run({ grpcUseSsl: true, grpcServerCert: `${certs.dir}/missing.crt`, grpcServerKey: certs.serverKey }),
+        {
+          message: new RegExp(`^TritonConfig\\.grpcServerCert: cannot read '${certs.dir}/missing\\.crt': ENOENT`),
+        },
+      );
+      await assert.rejects(
+        run({ httpUseSsl: true, httpServerCert: `${certs.dir}/server.ext`, httpServerKey: certs.serverKey }),
+        {
+          message: `TritonConfig.httpServerCert: '${certs.dir}/server.ext' holds no PEM block`,
+        },
+      );
+      await assert.rejects(
+        run({ httpUseSsl: true, httpServerCert: certs.serverCert, httpServerKey: certs.clientKey }),
+        {
+          message: /^TritonConfig\.httpServerCert, httpServerKey: .*key values mismatch/,
+        },
+      );
     });
 
     it('comes from TS_TRITON_GRPC_USE_SSL and the other variables', async () => {
       const { resolveConfig } = await import('../../src/config/triton-config.ts');
-      const config = resolveConfig({}, { TS_TRITON_GRPC_USE_SSL_MUTUAL: 'true', TS_TRITON_GRPC_ROOT_CERT: '/ca.pem', TS_TRITON_HTTP_USE_SSL: '1' });
+      const config = resolveConfig(
+        {},
+        { TS_TRITON_GRPC_USE_SSL_MUTUAL: 'true', TS_TRITON_GRPC_ROOT_CERT: '/ca.pem', TS_TRITON_HTTP_USE_SSL: '1' },
+      );
       assert.equal(config.grpcUseSslMutual, true);
       assert.equal(config.grpcRootCert, '/ca.pem');
       assert.equal(config.httpUseSsl, true);
@@ -153,7 +189,13 @@ describe('TLS', { skip }, () => {
   });
 
   it('the client refuses TLS settings with a plain URL', () => {
-    assert.throws(() => new ModelClient('grpc://127.0.0.1:1', 'add', { tls: { ca: 'x' } }), /TLS settings need an https:\/\/ or grpcs:\/\/ URL/);
-    assert.throws(() => new ModelClient('https://127.0.0.1:1', 'add', { tls: { cert: 'x' } }), /need both cert and key/);
+    assert.throws(
+      () => new ModelClient('grpc://127.0.0.1:1', 'add', { tls: { ca: 'x' } }),
+      /TLS settings need an https:\/\/ or grpcs:\/\/ URL/,
+    );
+    assert.throws(
+      () => new ModelClient('https://127.0.0.1:1', 'add', { tls: { cert: 'x' } }),
+      /need both cert and key/,
+    );
   });
 });

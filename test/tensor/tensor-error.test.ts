@@ -11,12 +11,15 @@ const source = { name: 'INPUT0', modelName: 'simple' };
 
 describe('the tensor layer error', () => {
   it('is what NDArray and the binary codec throw, naming the field and the expected value', () => {
-    assert.throws(() => new NDArray('FP32', new Float32Array(3), [2, 2]), (error: unknown) => {
-      assert.ok(error instanceof TensorError);
-      assert.ok(!(error instanceof TritonError));
-      assert.match((error as Error).message, /shape \[2,2\] holds 4 elements but the data has 3/);
-      return true;
-    });
+    assert.throws(
+      () => new NDArray('FP32', new Float32Array(3), [2, 2]),
+      (error: unknown) => {
+        assert.ok(error instanceof TensorError);
+        assert.ok(!(error instanceof TritonError));
+        assert.match((error as Error).message, /shape \[2,2\] holds 4 elements but the data has 3/);
+        return true;
+      },
+    );
     assert.throws(
       () => decodeBinaryTensor(source, 'FP32', [2], new Uint8Array(7)),
       new TensorError("input byte size mismatch for input 'INPUT0' for model 'simple'. Expected 8, got 7"),
@@ -52,6 +55,9 @@ describe('the tensor layer error', () => {
     assert.equal(wrapped.message, cause.message);
     assert.equal(wrapped.cause, cause);
     const already = new ClientValueError('kept');
-    assert.equal(asClientError(already, () => assert.fail('not wrapped again')), already);
+    assert.equal(
+      asClientError(already, () => assert.fail('not wrapped again')),
+      already,
+    );
   });
 });

@@ -15,7 +15,12 @@ describe('OpenTelemetry mode inside an application that has its own tracer provi
         httpAddress: '127.0.0.1',
         allowGrpc: false,
         allowMetrics: false,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', 'opentelemetry,url=http://127.0.0.1:9/v1/traces'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          'opentelemetry,url=http://127.0.0.1:9/v1/traces',
+        ],
       },
     });
     triton.bind({
@@ -33,11 +38,17 @@ describe('OpenTelemetry mode inside an application that has its own tracer provi
     });
     assert.equal(response.status, 200);
     await triton.stop();
-    const names = exporter.getFinishedSpans().map((s) => s.name).sort();
+    const names = exporter
+      .getFinishedSpans()
+      .map((s) => s.name)
+      .sort();
     assert.deepEqual(names, ['InferRequest', 'compute', 'infer_callable', 'm']);
     const probe = trace.getTracer('probe').startSpan('after-stop');
     probe.end();
-    assert.ok(exporter.getFinishedSpans().some((s) => s.name === 'after-stop'), 'the application provider is still the global one');
+    assert.ok(
+      exporter.getFinishedSpans().some((s) => s.name === 'after-stop'),
+      'the application provider is still the global one',
+    );
     await appProvider.shutdown();
   });
 });

@@ -24,7 +24,13 @@ describe('the span of a dynamic batch', () => {
         grpcAddress: '127.0.0.1',
         allowMetrics: false,
         exitTimeoutSecs: 5,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     const io = {
@@ -38,7 +44,13 @@ describe('the span of a dynamic batch', () => {
         return requests.map((r) => {
           // Model code using request.span takes the general path.
           if (r.parameters.touch) r.span.setAttribute('touched', true);
-          return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+          return {
+            y: new NDArray(
+              'FP32',
+              (r.data.x!.data as Float32Array).map((v) => 2 * v),
+              r.data.x!.shape,
+            ),
+          };
         });
       },
       ...io,
@@ -64,7 +76,9 @@ describe('the span of a dynamic batch', () => {
     batchSizes.length = 0;
     await using client = new ModelClient(`http://127.0.0.1:${triton.httpPort}`, 'gathered');
     await Promise.all(
-      Array.from({ length: 8 }, (_, i) => client.inferSample({ x: new Float32Array([i, 1]) }, { parameters: { touch } })),
+      Array.from({ length: 8 }, (_, i) =>
+        client.inferSample({ x: new Float32Array([i, 1]) }, { parameters: { touch } }),
+      ),
     );
     assert.deepEqual(batchSizes, [8]);
     return receiver.waitForSpans(8 * 4 + 1);
@@ -92,7 +106,10 @@ describe('the span of a dynamic batch', () => {
           compute.links.map((l) => `${l.traceId}/${l.spanId}`),
           [`${batch.traceId}/${batch.spanId}`],
         );
-        assert.ok(compute.startTimeUnixNano >= batch.startTimeUnixNano, 'the batch span starts before its compute spans');
+        assert.ok(
+          compute.startTimeUnixNano >= batch.startTimeUnixNano,
+          'the batch span starts before its compute spans',
+        );
       }
       const a = batch.attributes;
       assert.equal(a['triton.model_name'], 'gathered');

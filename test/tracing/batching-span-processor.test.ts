@@ -14,7 +14,10 @@ import {
   ParentBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { BatchingSpanProcessor, type BatchingSpanProcessorOptions } from '../../src/tracing/otlp/batching-span-processor.ts';
+import {
+  BatchingSpanProcessor,
+  type BatchingSpanProcessorOptions,
+} from '../../src/tracing/otlp/batching-span-processor.ts';
 import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
 import { SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';
@@ -58,7 +61,13 @@ function harness(options: Partial<BatchingSpanProcessorOptions> & { settle?: Set
     },
     exportBatch: (batch) => {
       const spans = decodeExportRequest(batch.encode()!);
-      const entry: Export = { count: batch.count, spans, names: spans.map((s) => s.name), at: Date.now(), done: Promise.withResolvers<void>() };
+      const entry: Export = {
+        count: batch.count,
+        spans,
+        names: spans.map((s) => s.name),
+        at: Date.now(),
+        done: Promise.withResolvers<void>(),
+      };
       exports.push(entry);
       log.push(`export ${entry.names.join(',')}`);
       exportCalled.resolve(entry);
@@ -189,7 +198,9 @@ describe('BatchingSpanProcessor', () => {
     const h = harness({ maxExportBatchSize: 3 });
     const provider = new TracerProvider({ resource: h.scope.resource, spanProcessors: [h.processor] });
     const root = h.end('recorded-root');
-    const sdkSpan = provider.getTracer('model-code').startSpan('user-step', undefined, trace.setSpan(ROOT_CONTEXT, root));
+    const sdkSpan = provider
+      .getTracer('model-code')
+      .startSpan('user-step', undefined, trace.setSpan(ROOT_CONTEXT, root));
     sdkSpan.end();
 
     // Spans that are recorded (so they reach onEnd) but not sampled.

@@ -32,18 +32,54 @@ const at = (step: number): bigint => BASE + BigInt(step) * 1_000n;
 type Step = (trace: FrontendTrace, tracer: { current?: RequestTracer }) => void;
 
 const S = {
-  received: (ns: bigint): Step => (t) => t.received(ns),
-  requestStart: (ns: bigint, model = MODEL): Step => (t) => t.requestStart(model, 'req-7', ns),
-  queue: (ns: bigint): Step => (t) => t.activity('QUEUE_START', ns),
-  computeStart: (ns: bigint): Step => (t) => t.activity('COMPUTE_START', ns),
-  callableStart: (ns: bigint): Step => (t, tr) => void (tr.current = t.callableStart(ns)),
-  inputEnd: (ns: bigint): Step => (t) => t.activity('COMPUTE_INPUT_END', ns),
-  callableEnd: (ns: bigint, error?: unknown): Step => (t) => t.callableEnd(ns, error),
-  outputStart: (ns: bigint): Step => (t) => t.activity('COMPUTE_OUTPUT_START', ns),
-  computeEnd: (ns: bigint): Step => (t) => t.activity('COMPUTE_END', ns),
-  responseComplete: (ns: bigint): Step => (t) => t.responseComplete(ns),
-  sendStart: (ns: bigint): Step => (t) => t.sendStart(ns),
-  sendEnd: (ns: bigint): Step => (t) => t.sendEnd(ns),
+  received:
+    (ns: bigint): Step =>
+    (t) =>
+      t.received(ns),
+  requestStart:
+    (ns: bigint, model = MODEL): Step =>
+    (t) =>
+      t.requestStart(model, 'req-7', ns),
+  queue:
+    (ns: bigint): Step =>
+    (t) =>
+      t.activity('QUEUE_START', ns),
+  computeStart:
+    (ns: bigint): Step =>
+    (t) =>
+      t.activity('COMPUTE_START', ns),
+  callableStart:
+    (ns: bigint): Step =>
+    (t, tr) =>
+      void (tr.current = t.callableStart(ns)),
+  inputEnd:
+    (ns: bigint): Step =>
+    (t) =>
+      t.activity('COMPUTE_INPUT_END', ns),
+  callableEnd:
+    (ns: bigint, error?: unknown): Step =>
+    (t) =>
+      t.callableEnd(ns, error),
+  outputStart:
+    (ns: bigint): Step =>
+    (t) =>
+      t.activity('COMPUTE_OUTPUT_START', ns),
+  computeEnd:
+    (ns: bigint): Step =>
+    (t) =>
+      t.activity('COMPUTE_END', ns),
+  responseComplete:
+    (ns: bigint): Step =>
+    (t) =>
+      t.responseComplete(ns),
+  sendStart:
+    (ns: bigint): Step =>
+    (t) =>
+      t.sendStart(ns),
+  sendEnd:
+    (ns: bigint): Step =>
+    (t) =>
+      t.sendEnd(ns),
 };
 
 /** The usual course, as the data plane and the HTTP frontend report it. */
@@ -63,7 +99,11 @@ const USUAL: Step[] = [
 ];
 
 /** `steps` with the step at `index` replaced by `replacement` (any number of steps). */
-const replaced = (index: number, ...replacement: Step[]): Step[] => [...USUAL.slice(0, index), ...replacement, ...USUAL.slice(index + 1)];
+const replaced = (index: number, ...replacement: Step[]): Step[] => [
+  ...USUAL.slice(0, index),
+  ...replacement,
+  ...USUAL.slice(index + 1),
+];
 
 interface Outcome {
   readonly spans: OtlpSpan[];
@@ -129,7 +169,8 @@ async function run(kind: 'compact' | 'general', steps: readonly Step[], options:
     startNs: at(0),
     onFinish: () => {},
   };
-  const trace = kind === 'compact' ? new CompactRequestTrace({ ...base, processor: counting }) : new OtelRequestTrace(base);
+  const trace =
+    kind === 'compact' ? new CompactRequestTrace({ ...base, processor: counting }) : new OtelRequestTrace(base);
   const tracer: { current?: RequestTracer } = {};
   for (const step of steps) step(trace, tracer);
   await processor.forceFlush();
@@ -203,23 +244,25 @@ describe('CompactRequestTrace', () => {
 
   const detours: [string, Step[]][] = [
     ['the infer function fails', replaced(6, S.callableEnd(at(7), new Error('boom')))],
-    ['the response is sent while it is produced (SSE)', [...USUAL.slice(0, 9), S.sendStart(at(10)), S.responseComplete(at(11)), S.sendEnd(at(12))]],
+    [
+      'the response is sent while it is produced (SSE)',
+      [...USUAL.slice(0, 9), S.sendStart(at(10)), S.responseComplete(at(11)), S.sendEnd(at(12))],
+    ],
     ['the client goes away before the answer', [...USUAL.slice(0, 6), S.sendEnd(at(7)), ...USUAL.slice(6, 11)]],
-    ['the request fails before reaching its model', [S.received(at(1)), S.responseComplete(at(2)), S.sendStart(at(2)), S.sendEnd(at(3))]],
+    [
+      'the request fails before reaching its model',
+      [S.received(at(1)), S.responseComplete(at(2)), S.sendStart(at(2)), S.sendEnd(at(3))],
+    ],
     ['the body never arrives', [S.responseComplete(at(2)), S.sendStart(at(2)), S.sendEnd(at(3))]],
     ['the request is not queued', [...USUAL.slice(0, 2), ...USUAL.slice(3)]],
     ['a step is reported twice', replaced(10, S.sendStart(at(11)), S.sendStart(at(11)))],
     ['steps come after the end', [...USUAL, S.responseComplete(at(13)), S.sendEnd(at(14))]],
     [
       'model code uses request.span',
-      replaced(
-        4,
-        S.callableStart(at(5)),
-        (_t, tr) => {
-          tr.current!.span.setAttribute('user.key', 'value');
-          tr.current!.span.addEvent('user-event', { n: 1 });
-        },
-      ),
+      replaced(4, S.callableStart(at(5)), (_t, tr) => {
+        tr.current!.span.setAttribute('user.key', 'value');
+        tr.current!.span.addEvent('user-event', { n: 1 });
+      }),
     ],
   ];
   for (const [name, steps] of detours) {
@@ -293,7 +336,13 @@ describe('CompactRequestTrace in a server', () => {
         grpcAddress: '127.0.0.1',
         allowMetrics: false,
         exitTimeoutSecs: 5,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind({
@@ -301,7 +350,13 @@ describe('CompactRequestTrace in a server', () => {
       inferFunc: (requests) =>
         requests.map((r) => {
           if (r.parameters.touch) r.span.setAttribute('touched', true);
-          return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+          return {
+            y: new NDArray(
+              'FP32',
+              (r.data.x!.data as Float32Array).map((v) => 2 * v),
+              r.data.x!.shape,
+            ),
+          };
         }),
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],

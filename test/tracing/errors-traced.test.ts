@@ -75,7 +75,13 @@ describe('failed requests in OpenTelemetry mode', () => {
         grpcAddress: '127.0.0.1',
         allowMetrics: false,
         exitTimeoutSecs: 5,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind({
@@ -114,10 +120,20 @@ describe('failed requests in OpenTelemetry mode', () => {
       receiver.clear();
       const url = protocol === 'http' ? `http://127.0.0.1:${triton.httpPort}` : `grpc://127.0.0.1:${triton.grpcPort}`;
       await using client = new ModelClient(url, 'work');
-      await assert.rejects(client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { fail: true } }), /model broke/);
+      await assert.rejects(
+        client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { fail: true } }),
+        /model broke/,
+      );
       const spans = await oneTrace(4);
-      for (const name of ['infer_callable', 'compute', 'work', 'InferRequest']) assertFailed(spans[name]!, 'TypeError', /model broke/);
-      assert.deepEqual(eventNames(spans.compute!), ['COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END', 'exception']);
+      for (const name of ['infer_callable', 'compute', 'work', 'InferRequest'])
+        assertFailed(spans[name]!, 'TypeError', /model broke/);
+      assert.deepEqual(eventNames(spans.compute!), [
+        'COMPUTE_START',
+        'COMPUTE_INPUT_END',
+        'COMPUTE_OUTPUT_START',
+        'COMPUTE_END',
+        'exception',
+      ]);
     });
   }
 
@@ -180,7 +196,15 @@ describe('failed requests in OpenTelemetry mode', () => {
     await assert.rejects(sent);
     gate.release();
     // Spans of the requests of the test before may still arrive: find this request's trace by its id.
-    const spans = await eventually(() => receiver.spans, (all) => all.some((s) => s.attributes['triton.request_id'] === 'cancel-me' && all.some((r) => r.name === 'InferRequest' && r.traceId === s.traceId)));
+    const spans = await eventually(
+      () => receiver.spans,
+      (all) =>
+        all.some(
+          (s) =>
+            s.attributes['triton.request_id'] === 'cancel-me' &&
+            all.some((r) => r.name === 'InferRequest' && r.traceId === s.traceId),
+        ),
+    );
     const model = spans.find((s) => s.attributes['triton.request_id'] === 'cancel-me')!;
     const root = spans.find((s) => s.name === 'InferRequest' && s.traceId === model.traceId)!;
     assertFailed(root, 'CANCELLED', /client closed the connection/);

@@ -17,7 +17,13 @@ async function tracedServer(url: string): Promise<Triton> {
       metricsAddress: '127.0.0.1',
       allowGrpc: false,
       exitTimeoutSecs: 5,
-      traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${url}`, 'opentelemetry,bsp_schedule_delay=10'],
+      traceConfig: [
+        'level=TIMESTAMPS',
+        'rate=1',
+        'mode=opentelemetry',
+        `opentelemetry,url=${url}`,
+        'opentelemetry,bsp_schedule_delay=10',
+      ],
     },
   });
   triton.bind({

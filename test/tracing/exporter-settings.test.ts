@@ -49,8 +49,14 @@ describe('exporter endpoint', () => {
   });
 
   it('appends v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT for the HTTP protocols, with or without a trailing slash', () => {
-    assert.equal(exporter([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).url, 'http://collector:4318/v1/traces');
-    assert.equal(exporter([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318/base/' }).url, 'https://c:4318/base/v1/traces');
+    assert.equal(
+      exporter([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).url,
+      'http://collector:4318/v1/traces',
+    );
+    assert.equal(
+      exporter([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318/base/' }).url,
+      'https://c:4318/base/v1/traces',
+    );
     const json = exporter(['protocol=http/json'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' });
     assert.equal(json.url, 'http://c:4318/v1/traces');
     assert.equal(json.urlSource, 'OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -71,47 +77,93 @@ describe('exporter endpoint', () => {
   });
 
   it('uses opentelemetry,url over both variables (scheme-less, as Triton accepts, means http://)', () => {
-    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://generic:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://specific:4318' };
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://generic:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://specific:4318',
+    };
     const settings = exporter(['url=localhost:10000/v1/traces'], env);
     assert.equal(settings.url, 'http://localhost:10000/v1/traces');
     assert.equal(settings.urlSource, 'trace config');
   });
 
   it('refuses an endpoint that is not an http(s) URL, naming the variable', () => {
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), 'OTEL_EXPORTER_OTLP_ENDPOINT', /http:\/\/ or https:\/\/ URL.*got "collector:4318"/);
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }), 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', /got "not a url"/);
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }),
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      /http:\/\/ or https:\/\/ URL.*got "collector:4318"/,
+    );
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }),
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+      /got "not a url"/,
+    );
   });
 });
 
 describe('exporter protocol, compression, timeout', () => {
   it('reads the protocol: entry over OTEL_EXPORTER_OTLP_TRACES_PROTOCOL over OTEL_EXPORTER_OTLP_PROTOCOL', () => {
     assert.equal(exporter([], { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).protocol, 'grpc');
-    assert.equal(exporter([], { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }).protocol, 'http/json');
-    assert.equal(exporter(['protocol=http/protobuf'], { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }).protocol, 'http/protobuf');
+    assert.equal(
+      exporter([], { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }).protocol,
+      'http/json',
+    );
+    assert.equal(
+      exporter(['protocol=http/protobuf'], { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }).protocol,
+      'http/protobuf',
+    );
     assert.equal(exporter(['protocol=grpc', 'protocol=http/json']).protocol, 'http/json', 'the last entry wins');
   });
 
   it('refuses an unknown protocol, naming the entry or variable', () => {
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }), 'OTEL_EXPORTER_OTLP_PROTOCOL', /one of grpc, http\/protobuf, http\/json, got "http"/);
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }),
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      /one of grpc, http\/protobuf, http\/json, got "http"/,
+    );
     assertBadOption(() => exporter(['protocol=thrift']), '--trace-config opentelemetry,protocol', /got "thrift"/);
   });
 
   it('reads compression and timeout with the same precedence', () => {
-    const env = { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_TIMEOUT: '5000', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '7000' };
+    const env = {
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '7000',
+    };
     assert.deepEqual(pick(exporter([], env)), { compression: 'gzip', timeoutMillis: 7000 });
-    assert.deepEqual(pick(exporter(['compression=none', 'timeout=250'], env)), { compression: 'none', timeoutMillis: 250 });
-    assert.deepEqual(pick(exporter([], { OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'GZIP' })), { compression: 'gzip', timeoutMillis: 3000 });
+    assert.deepEqual(pick(exporter(['compression=none', 'timeout=250'], env)), {
+      compression: 'none',
+      timeoutMillis: 250,
+    });
+    assert.deepEqual(pick(exporter([], { OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'GZIP' })), {
+      compression: 'gzip',
+      timeoutMillis: 3000,
+    });
   });
 
   it('refuses bad compression and timeout values, naming the variable', () => {
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' }), 'OTEL_EXPORTER_OTLP_COMPRESSION', /one of none, gzip, got "zstd"/);
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '0' }), 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', /positive whole number of milliseconds, got "0"/);
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_TIMEOUT: '10s' }), 'OTEL_EXPORTER_OTLP_TIMEOUT', /got "10s"/);
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' }),
+      'OTEL_EXPORTER_OTLP_COMPRESSION',
+      /one of none, gzip, got "zstd"/,
+    );
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '0' }),
+      'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+      /positive whole number of milliseconds, got "0"/,
+    );
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_TIMEOUT: '10s' }),
+      'OTEL_EXPORTER_OTLP_TIMEOUT',
+      /got "10s"/,
+    );
     assertBadOption(() => exporter(['timeout=-5']), '--trace-config opentelemetry,timeout', /got "-5"/);
   });
 });
 
-const pick = ({ compression, timeoutMillis }: { compression: string; timeoutMillis: number }) => ({ compression, timeoutMillis });
+const pick = ({ compression, timeoutMillis }: { compression: string; timeoutMillis: number }) => ({
+  compression,
+  timeoutMillis,
+});
 
 describe('exporter headers', () => {
   it('merges OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS, the traces-specific value winning, values percent-decoded', () => {
@@ -123,9 +175,21 @@ describe('exporter headers', () => {
   });
 
   it('refuses a header without a name or with a line break, naming the variable', () => {
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }), 'OTEL_EXPORTER_OTLP_HEADERS', /key=value pairs.*got "novalue"/);
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'a=b%0Dc' }), 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', /header a contains a line break/);
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_HEADERS: 'a=%zz' }), 'OTEL_EXPORTER_OTLP_HEADERS', /not valid percent-encoding/);
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }),
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      /key=value pairs.*got "novalue"/,
+    );
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'a=b%0Dc' }),
+      'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+      /header a contains a line break/,
+    );
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_HEADERS: 'a=%zz' }),
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      /not valid percent-encoding/,
+    );
   });
 });
 
@@ -148,8 +212,16 @@ describe('exporter TLS files', () => {
 
   it('refuses a file it cannot read, naming the variable, and a certificate without its key', () => {
     const missing = join(dir, 'missing.pem');
-    assertBadOption(() => exporter([], { OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: missing }), 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', /cannot read .*missing\.pem/);
-    assertBadOption(() => exporter([`client_key=${missing}`]), '--trace-config opentelemetry,client_key', /cannot read/);
+    assertBadOption(
+      () => exporter([], { OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: missing }),
+      'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE',
+      /cannot read .*missing\.pem/,
+    );
+    assertBadOption(
+      () => exporter([`client_key=${missing}`]),
+      '--trace-config opentelemetry,client_key',
+      /cannot read/,
+    );
     assert.throws(
       () => exporter([], { OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: pemFile('lonely.pem', 'C') }),
       /a client certificate needs its key/,
@@ -166,8 +238,16 @@ describe('OTEL_TRACES_EXPORTER and OTEL_SDK_DISABLED', () => {
   });
 
   it('refuses other exporters, naming the variable', () => {
-    assertBadOption(() => exporter([], { OTEL_TRACES_EXPORTER: 'zipkin' }), 'OTEL_TRACES_EXPORTER', /otlp, console .* or none, got "zipkin"/);
-    assertBadOption(() => exporter([], { OTEL_TRACES_EXPORTER: 'none,otlp' }), 'OTEL_TRACES_EXPORTER', /got "none,otlp"/);
+    assertBadOption(
+      () => exporter([], { OTEL_TRACES_EXPORTER: 'zipkin' }),
+      'OTEL_TRACES_EXPORTER',
+      /otlp, console .* or none, got "zipkin"/,
+    );
+    assertBadOption(
+      () => exporter([], { OTEL_TRACES_EXPORTER: 'none,otlp' }),
+      'OTEL_TRACES_EXPORTER',
+      /got "none,otlp"/,
+    );
   });
 
   it('reads OTEL_SDK_DISABLED as a boolean and refuses anything else', () => {
@@ -180,13 +260,19 @@ describe('OTEL_TRACES_EXPORTER and OTEL_SDK_DISABLED', () => {
   });
 
   it('reads nothing of the OTEL_* variables in triton mode', () => {
-    const config = parseTraceConfig(['mode=triton'], { OTEL_EXPORTER_OTLP_PROTOCOL: 'bogus', OTEL_SDK_DISABLED: 'maybe' });
+    const config = parseTraceConfig(['mode=triton'], {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'bogus',
+      OTEL_SDK_DISABLED: 'maybe',
+    });
     assert.equal(config.otel.exporter.protocol, 'http/protobuf');
     assert.equal(config.otel.sdkDisabled, false);
   });
 
   it('echoes the exporter entries in the settings API like any other opentelemetry setting', () => {
     const config = parseTraceConfig([...OTEL, 'opentelemetry,protocol=grpc', 'opentelemetry,timeout=100'], {});
-    assert.deepEqual(config.settingsEcho.slice(0, 2), [['protocol', 'grpc'], ['timeout', '100']]);
+    assert.deepEqual(config.settingsEcho.slice(0, 2), [
+      ['protocol', 'grpc'],
+      ['timeout', '100'],
+    ]);
   });
 });

@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type InferFunc, log, ModelConfig, Tensor, Triton } from '../../src/index.ts';
-import { formatLogLine, type LogSink, type LogTraceContext, logSettings, setLogFormat, setLogSink } from '../../src/logger.ts';
+import {
+  formatLogLine,
+  type LogSink,
+  type LogTraceContext,
+  logSettings,
+  setLogFormat,
+  setLogSink,
+} from '../../src/logger.ts';
 import { findSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 
 const TRACE = { traceId: '0af7651916cd43dd8448eb211c12666c', spanId: 'b7ad6b7169242424' };
@@ -37,7 +44,12 @@ describe('log line formats', () => {
       `2026-12-05T21:30:15Z E ts-triton] boom trace_id=${TRACE.traceId} span_id=${TRACE.spanId}`,
     );
     setLogFormat('default');
-    assert.match(formatLogLine('info', 'x', TRACE, AT), new RegExp(`^I1205 \\d\\d:30:15\\.250000 ${process.pid} ts-triton\\] x trace_id=${TRACE.traceId} span_id=${TRACE.spanId}$`));
+    assert.match(
+      formatLogLine('info', 'x', TRACE, AT),
+      new RegExp(
+        `^I1205 \\d\\d:30:15\\.250000 ${process.pid} ts-triton\\] x trace_id=${TRACE.traceId} span_id=${TRACE.spanId}$`,
+      ),
+    );
   });
 });
 
@@ -53,9 +65,13 @@ describe('logFormat setting', () => {
     try {
       assert.equal(logSettings().format, 'json');
       const base = `http://127.0.0.1:${triton.httpPort}/v2/logging`;
-      const format = async (response: Promise<Response>) => ((await (await response).json()) as { log_format: string }).log_format;
+      const format = async (response: Promise<Response>) =>
+        ((await (await response).json()) as { log_format: string }).log_format;
       assert.equal(await format(fetch(base)), 'json');
-      assert.equal(await format(fetch(base, { method: 'POST', body: JSON.stringify({ log_format: 'ISO8601' }) })), 'ISO8601');
+      assert.equal(
+        await format(fetch(base, { method: 'POST', body: JSON.stringify({ log_format: 'ISO8601' }) })),
+        'ISO8601',
+      );
       assert.equal(await format(fetch(base, { method: 'POST', body: JSON.stringify({ log_format: 'json' }) })), 'json');
     } finally {
       await triton.stop();
@@ -63,7 +79,10 @@ describe('logFormat setting', () => {
   });
 
   it('refuses another format, naming the field and the variable', async () => {
-    await assert.rejects(new Triton({ config: { logFormat: 'xml' as 'json' } }).run(), /TritonConfig\.logFormat must be one of default, ISO8601, json; got "xml"/);
+    await assert.rejects(
+      new Triton({ config: { logFormat: 'xml' as 'json' } }).run(),
+      /TritonConfig\.logFormat must be one of default, ISO8601, json; got "xml"/,
+    );
     await assert.rejects(
       new Triton({ env: { TS_TRITON_LOG_FORMAT: 'yaml' } }).run(),
       /TritonConfig\.logFormat \(from TS_TRITON_LOG_FORMAT\) must be one of default, ISO8601, json/,
@@ -94,7 +113,13 @@ describe('trace ids in log lines', () => {
         httpPort: 0,
         allowGrpc: false,
         allowMetrics: false,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind({

@@ -230,11 +230,17 @@ describe('OpenTelemetry mode over HTTP', () => {
   });
 
   it('refuses to start with a collector URL that is not a URL', async () => {
-    await assert.rejects(tracedServer({ url: 'http://bad host:4318/v1/traces' } as OtlpReceiver, []), (error: Error) => {
-      assert.match(error.message, /^Bad option: "--trace-config opentelemetry,url"\.\n.*got "http:\/\/bad host:4318\/v1\/traces"/);
-      assert.equal((error as TritonError).code, ErrorCode.INVALID_ARG);
-      return true;
-    });
+    await assert.rejects(
+      tracedServer({ url: 'http://bad host:4318/v1/traces' } as OtlpReceiver, []),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /^Bad option: "--trace-config opentelemetry,url"\.\n.*got "http:\/\/bad host:4318\/v1\/traces"/,
+        );
+        assert.equal((error as TritonError).code, ErrorCode.INVALID_ARG);
+        return true;
+      },
+    );
   });
 
   it('ignores a malformed traceparent', async () => {
@@ -263,7 +269,10 @@ describe('OpenTelemetry mode over HTTP', () => {
     receiver.clear();
     const triton = await tracedServer(receiver, ['rate=5', 'count=1']);
     for (let i = 0; i < 20; i++) await infer(triton);
-    const settings = (await (await fetch(`http://127.0.0.1:${triton.httpPort}/v2/trace/setting`)).json()) as Record<string, unknown>;
+    const settings = (await (await fetch(`http://127.0.0.1:${triton.httpPort}/v2/trace/setting`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(settings.trace_count, '0');
     for (let i = 0; i < 10; i++) {
       await infer(triton, { traceparent: TRACEPARENT });
@@ -337,8 +346,17 @@ describe('OpenTelemetry mode over HTTP', () => {
     const tracer = trace.getTracer('user-code');
     const triton = await tracedServer(receiver, [], async (requests) => {
       for (const request of requests) {
-        assert.throws(() => request.tracedSpan('throws', () => { throw new TypeError('bad step'); }), /bad step/);
-        await assert.rejects(request.tracedSpan('rejects', () => Promise.reject(new Error('async step'))), /async step/);
+        assert.throws(
+          () =>
+            request.tracedSpan('throws', () => {
+              throw new TypeError('bad step');
+            }),
+          /bad step/,
+        );
+        await assert.rejects(
+          request.tracedSpan('rejects', () => Promise.reject(new Error('async step'))),
+          /async step/,
+        );
         request.tracedSpan('outer', () => tracer.startActiveSpan('api-inside', (span) => span.end()));
         const opened = request.tracedSpan('opened');
         opened.setAttribute('rows', 3);

@@ -61,7 +61,12 @@ function requestTree(scope: SpanScope, requestId = '42'): RecordedSpan[] {
   const root = RecordedSpan.starter(scope)(ROOT_SHAPE, ns, REMOTE) as RecordedSpan;
   root.mark('HTTP_RECV_START', ns);
   const model = root.startChild(MODEL_SHAPE, ns + 10n, SpanKind.SERVER);
-  model.annotate({ 'triton.model_name': 'simple', 'triton.model_version': 1, 'triton.trace_id': 7, 'triton.request_id': requestId });
+  model.annotate({
+    'triton.model_name': 'simple',
+    'triton.model_version': 1,
+    'triton.trace_id': 7,
+    'triton.request_id': requestId,
+  });
   model.mark('REQUEST_START', ns + 10n);
   const compute = model.startChild(COMPUTE_SHAPE, ns + 20n, SpanKind.SERVER);
   compute.mark('COMPUTE_START', ns + 20n);
@@ -92,7 +97,7 @@ function requestTree(scope: SpanScope, requestId = '42'): RecordedSpan[] {
 
 describe('OTLP encoding of recorded spans', () => {
   it('decodes to exactly what the OpenTelemetry JS serializer writes for the same spans', () => {
-    const { scope, ended } = collectingScope({ 'service.name': 'svc', 'list': ['x', 'y'], 'n': 3, 'ratio': 0.5 });
+    const { scope, ended } = collectingScope({ 'service.name': 'svc', list: ['x', 'y'], n: 3, ratio: 0.5 });
     requestTree(scope);
     const mine = decodeExportRequest(encodeBatch(scope, ended));
     const theirs = decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!);
@@ -131,13 +136,19 @@ describe('OTLP encoding of recorded spans', () => {
     for (let i = 0; i < 300; i++) requestTree(scope, `request-${i}-${'é'.repeat(i * 7)}`);
     const encoded = encodeBatch(scope, ended);
     assert.ok(encoded.byteLength > 200_000);
-    assert.deepEqual(decodeExportRequest(encoded), decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
+    assert.deepEqual(
+      decodeExportRequest(encoded),
+      decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!),
+    );
   });
 
   it('writes spans from their shape templates only when they fit, with the same result either way', () => {
     const { scope, ended } = collectingScope();
     const [root, model, compute, callable] = requestTree(scope);
-    assert.deepEqual([root, model, compute, callable].map((s) => fitsShape(s!)), [true, true, true, false]);
+    assert.deepEqual(
+      [root, model, compute, callable].map((s) => fitsShape(s!)),
+      [true, true, true, false],
+    );
 
     // Long names (two-byte lengths) in a template; and spans that stop fitting their shape.
     const longModel = spanShape(`model-${'m'.repeat(200)}`, [`EVENT_${'e'.repeat(130)}`, 'SHORT']);
@@ -164,26 +175,42 @@ describe('OTLP encoding of recorded spans', () => {
     withEventAttributes.mark('HTTP_RECV_START', ns);
     withEventAttributes.addEvent('HTTP_SEND_END', { bytes: 10 });
     withEventAttributes.end();
-    assert.deepEqual([fits, missing, failed, renamed, withEventAttributes].map(fitsShape), [true, false, false, false, false]);
+    assert.deepEqual([fits, missing, failed, renamed, withEventAttributes].map(fitsShape), [
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
 
     const mine = decodeExportRequest(encodeBatch(scope, ended));
     assert.equal(mine.length, 9);
     assert.deepEqual(mine, decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
     const long = mine[4]!;
     assert.equal(long.name, longModel.name);
-    assert.deepEqual(long.events.map((e) => e.timeUnixNano - long.startTimeUnixNano), [1n, 2n]);
+    assert.deepEqual(
+      long.events.map((e) => e.timeUnixNano - long.startTimeUnixNano),
+      [1n, 2n],
+    );
     assert.equal(long.endTimeUnixNano - long.startTimeUnixNano, 3n);
     assert.equal(long.attributes['triton.trace_id'], 300);
   });
 
   it("writes the model code's spans, past the number of names whose shapes are kept", () => {
     const { scope, ended } = collectingScope();
-    const parent = RecordedSpan.starter(scope)(spanShape('infer_callable'), process.hrtime.bigint(), undefined) as RecordedSpan;
+    const parent = RecordedSpan.starter(scope)(
+      spanShape('infer_callable'),
+      process.hrtime.bigint(),
+      undefined,
+    ) as RecordedSpan;
     const names = Array.from({ length: 1100 }, (_, i) => `step-${i}`);
     for (const name of [...names, 'step-0', '\u0000unkept']) parent.startCodeSpan(name).end();
     parent.end();
     const spans = decodeExportRequest(encodeBatch(scope, ended));
-    assert.deepEqual(spans.map((s) => s.name), [...names, 'step-0', '\u0000unkept', 'infer_callable']);
+    assert.deepEqual(
+      spans.map((s) => s.name),
+      [...names, 'step-0', '\u0000unkept', 'infer_callable'],
+    );
     assert.ok(spans.slice(0, -1).every((s) => s.kind === 1 && s.parentSpanId === parent.spanContext().spanId));
     assert.deepEqual(spans, decodeExportRequest(ProtobufTraceSerializer.serializeRequest(ended)!));
   });
@@ -195,10 +222,18 @@ describe('OTLP encoding of recorded spans', () => {
       spanProcessors: [scope.processor],
     });
     const [, , , callable] = requestTree(scope);
-    const sdkSpan = provider.getTracer('model-code').startSpan('user-step', undefined, trace.setSpan(ROOT_CONTEXT, callable!));
+    const sdkSpan = provider
+      .getTracer('model-code')
+      .startSpan('user-step', undefined, trace.setSpan(ROOT_CONTEXT, callable!));
     sdkSpan.end();
     const decoded = decodeExportRequest(encodeBatch(scope, ended));
-    assert.deepEqual(decoded.map((s) => s.name).sort(), ['InferRequest', 'compute', 'infer_callable', 'simple', 'user-step']);
+    assert.deepEqual(decoded.map((s) => s.name).sort(), [
+      'InferRequest',
+      'compute',
+      'infer_callable',
+      'simple',
+      'user-step',
+    ]);
     const user = decoded.find((s) => s.name === 'user-step')!;
     assert.equal(user.parentSpanId, callable!.spanContext().spanId);
     assert.equal(user.scope.name, 'model-code');
@@ -213,15 +248,25 @@ describe('OTLP encoding of SDK spans (model code through the OpenTelemetry API)'
     const [, , , callable] = requestTree(scope);
     const parent = trace.setSpan(ROOT_CONTEXT, callable!);
     const plain = provider.getTracer('model-code');
-    const versioned = provider.getTracer('other-lib', '2.1.0', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' });
-    const first = plain.startSpan('first', { kind: SpanKind.CLIENT, attributes: { rows: 3, ratio: 0.5, tag: 'é✓', ok: true, list: [1, 2] } }, parent);
+    const versioned = provider.getTracer('other-lib', '2.1.0', {
+      schemaUrl: 'https://opentelemetry.io/schemas/1.30.0',
+    });
+    const first = plain.startSpan(
+      'first',
+      { kind: SpanKind.CLIENT, attributes: { rows: 3, ratio: 0.5, tag: 'é✓', ok: true, list: [1, 2] } },
+      parent,
+    );
     first.addEvent('checkpoint', { step: 1 });
     first.addEvent('timed', [1_700_000_000, 42]);
     first.addLink({ context: REMOTE, attributes: { why: 'batch' } });
     first.setStatus({ code: SpanStatusCode.ERROR, message: 'went wrong' });
     first.end();
     const sampledRemote = { ...REMOTE, traceFlags: TraceFlags.SAMPLED };
-    const remoteChild = versioned.startSpan('remote-child', { kind: SpanKind.CONSUMER }, trace.setSpanContext(ROOT_CONTEXT, sampledRemote));
+    const remoteChild = versioned.startSpan(
+      'remote-child',
+      { kind: SpanKind.CONSUMER },
+      trace.setSpanContext(ROOT_CONTEXT, sampledRemote),
+    );
     remoteChild.end([1_700_000_001, 999_999_999]);
     versioned.startSpan('ok', {}, parent).setStatus({ code: SpanStatusCode.OK }).end();
     plain.startSpan(`long-${'x'.repeat(20_000)}`, {}, parent).end();
@@ -232,7 +277,10 @@ describe('OTLP encoding of SDK spans (model code through the OpenTelemetry API)'
     assert.equal(mine.length, 8);
     assert.deepEqual([...mine].sort(bySpanId), [...theirs].sort(bySpanId));
     const remote = mine.find((s) => s.name === 'remote-child')!;
-    assert.deepEqual([remote.parentSpanId, remote.traceState, remote.flags], [REMOTE.spanId, 'vendor=abc,other=x', 0x301]);
+    assert.deepEqual(
+      [remote.parentSpanId, remote.traceState, remote.flags],
+      [REMOTE.spanId, 'vendor=abc,other=x', 0x301],
+    );
     // Grouped by scope, in the order the scopes first ended a span.
     assert.deepEqual(
       mine.slice(4).map((s) => [s.name.slice(0, 12), s.scope.name, s.scope.version]),
@@ -258,7 +306,10 @@ describe('OTLP encoding of SDK spans (model code through the OpenTelemetry API)'
     const spans = decodeExportRequest(encodeBatch(scope, ended));
     assert.deepEqual(
       spans.map((s) => [s.name, s.resource['service.name']]),
-      [['own', 'svc'], ['foreign', 'elsewhere']],
+      [
+        ['own', 'svc'],
+        ['foreign', 'elsewhere'],
+      ],
     );
   });
 });

@@ -86,7 +86,9 @@ function assertOneRequestTree(spans: OtlpSpan[]): void {
   const model = findSpan(spans, 'simple');
   assert.equal(model.attributes['triton.model_name'], 'simple');
   assert.equal(model.attributes['triton.model_version'], 1);
-  assert.ok(root.events.some((event) => event.name === 'HTTP_RECV_START' && event.timeUnixNano >= root.startTimeUnixNano));
+  assert.ok(
+    root.events.some((event) => event.name === 'HTTP_RECV_START' && event.timeUnixNano >= root.startTimeUnixNano),
+  );
 }
 
 describe('OTLP over HTTP', () => {
@@ -145,7 +147,9 @@ describe('OTLP over HTTP', () => {
   it('prefers opentelemetry,url over OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', async () => {
     const chosen = await startOtlpReceiver();
     const ignored = await startOtlpReceiver();
-    const triton = await tracedServer([`opentelemetry,url=${chosen.url}`], { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ignored.url });
+    const triton = await tracedServer([`opentelemetry,url=${chosen.url}`], {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ignored.url,
+    });
     try {
       await infer(triton);
       await chosen.waitForSpans(4);
@@ -241,7 +245,10 @@ describe('OTLP over gRPC', () => {
     try {
       await infer(triton);
       assertOneRequestTree(await receiver.waitForSpans(4));
-      assert.deepEqual(receiver.calls.map((call) => call.code), [GrpcCode.UNAVAILABLE, GrpcCode.OK]);
+      assert.deepEqual(
+        receiver.calls.map((call) => call.code),
+        [GrpcCode.UNAVAILABLE, GrpcCode.OK],
+      );
       assert.equal(triton.tracing?.pipeline?.losses().exportFailed, 0);
     } finally {
       await triton.stop();
@@ -286,7 +293,9 @@ describe('OTEL_TRACES_EXPORTER and OTEL_SDK_DISABLED', () => {
       .filter((line) => line.startsWith('OpenTelemetry span '))
       .map((line) => {
         const { resource, scope, span } = JSON.parse(line.slice('OpenTelemetry span '.length));
-        return decodeJsonExportRequest(JSON.stringify({ resourceSpans: [{ resource, scopeSpans: [{ scope, spans: [span] }] }] }))[0]!;
+        return decodeJsonExportRequest(
+          JSON.stringify({ resourceSpans: [{ resource, scopeSpans: [{ scope, spans: [span] }] }] }),
+        )[0]!;
       });
     assertOneRequestTree(spans);
   });
@@ -344,7 +353,10 @@ describe('OTLP/JSON encoding', () => {
                         { key: 'bool', value: { bool_value: true } },
                         { key: 'bytes', value: { bytes_value: Buffer.from([1, 2, 255]) } },
                         { key: 'array', value: { array_value: { values: [{ string_value: 'x' }, { int_value: 7 }] } } },
-                        { key: 'kv', value: { kvlist_value: { values: [{ key: 'k', value: { bool_value: false } }] } } },
+                        {
+                          key: 'kv',
+                          value: { kvlist_value: { values: [{ key: 'k', value: { bool_value: false } }] } },
+                        },
                       ],
                       events: [{ time_unix_nano: '5', name: 'E', dropped_attributes_count: 1 }],
                       links: [{ trace_id: traceId, span_id: spanId, flags: 1 }],
@@ -360,7 +372,7 @@ describe('OTLP/JSON encoding', () => {
       )
       .finish();
     const json = exportRequestToJson(bytes);
-    const span = ((json.resourceSpans as any)[0].scopeSpans[0].spans[0]) as Record<string, unknown>;
+    const span = (json.resourceSpans as any)[0].scopeSpans[0].spans[0] as Record<string, unknown>;
     assert.equal(span.traceId, TRACE_ID);
     assert.equal(span.parentSpanId, PARENT_ID);
     assert.equal(span.flags, 0x301);
@@ -391,6 +403,8 @@ describe('OTLP/JSON encoding', () => {
     const part = (name: string) =>
       request.encode(request.fromObject({ resource_spans: [{ scope_spans: [{ spans: [{ name }] }] }] })).finish();
     const json = exportRequestToJson(Buffer.concat([part('a'), part('b')]));
-    assert.deepEqual(json, { resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'a' }] }] }, { scopeSpans: [{ spans: [{ name: 'b' }] }] }] });
+    assert.deepEqual(json, {
+      resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'a' }] }] }, { scopeSpans: [{ spans: [{ name: 'b' }] }] }],
+    });
   });
 });

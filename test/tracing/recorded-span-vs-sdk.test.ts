@@ -74,7 +74,10 @@ const SCENARIOS: Record<string, Calls> = {
 };
 
 /** An SDK span of a provider on `resource`, started under PARENT; and where it goes when it ends. */
-function sdkSpan(resource: ReturnType<typeof resourceFromAttributes>, kind: SpanKind): { span: Span; ended: ReadableSpan[] } {
+function sdkSpan(
+  resource: ReturnType<typeof resourceFromAttributes>,
+  kind: SpanKind,
+): { span: Span; ended: ReadableSpan[] } {
   const ended: ReadableSpan[] = [];
   const processor: SpanProcessor = {
     onStart: () => {},
@@ -89,10 +92,18 @@ function sdkSpan(resource: ReturnType<typeof resourceFromAttributes>, kind: Span
 }
 
 /** A recorded span of a pipeline on `resource`, started under PARENT; and where it goes when it ends. */
-function recordedSpan(resource: ReturnType<typeof resourceFromAttributes>, kind: SpanKind): { span: RecordedSpan; ended: ReadableSpan[] } {
+function recordedSpan(
+  resource: ReturnType<typeof resourceFromAttributes>,
+  kind: SpanKind,
+): { span: RecordedSpan; ended: ReadableSpan[] } {
   const ended: ReadableSpan[] = [];
   const scope: SpanScope = {
-    processor: { onStart: () => {}, onEnd: (s) => void ended.push(s), forceFlush: async () => {}, shutdown: async () => {} },
+    processor: {
+      onStart: () => {},
+      onEnd: (s) => void ended.push(s),
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    },
     resource,
     instrumentationScope: { name: SCOPE_NAME },
   };

@@ -129,14 +129,20 @@ describe('trace settings API (triton mode)', () => {
   });
 
   it('a model mirrors exactly the global fields it did not specify', async () => {
-    assert.deepEqual(
-      await update(server, 'simple', { trace_rate: '3', trace_level: ['OFF'] }),
-      { ...initial, trace_rate: '3', trace_level: ['OFF'] },
-    );
+    assert.deepEqual(await update(server, 'simple', { trace_rate: '3', trace_level: ['OFF'] }), {
+      ...initial,
+      trace_rate: '3',
+      trace_level: ['OFF'],
+    });
     assert.deepEqual(await settings(server), initial, 'a model update leaves the global setting');
     const global = await update(server, undefined, { trace_level: ['TENSORS'], trace_rate: '7', log_frequency: '4' });
     assert.deepEqual(global, { ...initial, trace_level: ['TENSORS'], trace_rate: '7', log_frequency: '4' });
-    assert.deepEqual(await settings(server, 'simple'), { ...initial, trace_level: ['OFF'], trace_rate: '3', log_frequency: '4' });
+    assert.deepEqual(await settings(server, 'simple'), {
+      ...initial,
+      trace_level: ['OFF'],
+      trace_rate: '3',
+      log_frequency: '4',
+    });
   });
 
   it('expectation 5: null clears fields (global back to the configured values, model back to mirroring)', async () => {
@@ -167,7 +173,11 @@ describe('trace settings API (triton mode)', () => {
 
     // Expectation 6, the tearDown: clearing everything on the model and globally restores the start.
     const clearAll = { trace_level: null, trace_rate: null, trace_count: null, log_frequency: null };
-    assert.deepEqual(await update(server, 'simple', clearAll), clearedGlobal, 'a model with nothing specified shows global');
+    assert.deepEqual(
+      await update(server, 'simple', clearAll),
+      clearedGlobal,
+      'a model with nothing specified shows global',
+    );
     assert.deepEqual(await update(server, undefined, clearAll), initial);
     await assertUnchanged();
     // The model mirrors the global setting again: a global update shows on it.
@@ -186,7 +196,10 @@ describe('trace settings API (triton mode)', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ trace_rate: 'abc' }, "Unable to parse 'trace_rate', got: abc"],
       [{ trace_rate: '' }, "Unable to parse 'trace_rate', got: "],
-      [{ trace_rate: '10000000000' }, "Unable to parse 'trace_rate', value is out of range [ 0, 4294967295 ], got: 10000000000"],
+      [
+        { trace_rate: '10000000000' },
+        "Unable to parse 'trace_rate', value is out of range [ 0, 4294967295 ], got: 10000000000",
+      ],
       [{ trace_count: 'abc' }, "Unable to parse 'trace_count', got: abc"],
       [{ trace_count: '-2' }, "Unable to parse 'trace_count'. Expecting value >= -1, got:-2"],
       [
@@ -222,8 +235,15 @@ describe('trace settings API (triton mode)', () => {
 
   it("rejects OFF next to another level: Expect only one trace level 'OFF' is specified", async () => {
     for (const model of [undefined, 'simple']) {
-      for (const level of [['OFF', 'TIMESTAMPS'], ['TENSORS', 'OFF']]) {
-        assertError(await postSetting(server, model, { trace_level: level }), 400, "Expect only one trace level 'OFF' is specified");
+      for (const level of [
+        ['OFF', 'TIMESTAMPS'],
+        ['TENSORS', 'OFF'],
+      ]) {
+        assertError(
+          await postSetting(server, model, { trace_level: level }),
+          400,
+          "Expect only one trace level 'OFF' is specified",
+        );
       }
     }
     await assertUnchanged();
@@ -267,7 +287,9 @@ describe('trace settings API (triton mode)', () => {
       setLogSink(previous);
     }
     assert.ok(
-      warnings.includes("trace settings: unknown trace_level 'TIMESTAMP' is ignored (as Triton does); did you mean 'TIMESTAMPS'? Valid: OFF, TIMESTAMPS, TENSORS"),
+      warnings.includes(
+        "trace settings: unknown trace_level 'TIMESTAMP' is ignored (as Triton does); did you mean 'TIMESTAMPS'? Valid: OFF, TIMESTAMPS, TENSORS",
+      ),
       warnings.join('\n'),
     );
     assert.ok(
@@ -340,7 +362,11 @@ describe('trace settings API: trace_count', () => {
     assert.equal((await settings(s)).trace_count, '0');
     assert.equal((await settings(s, 'simple')).trace_count, '0');
     assertError(await postSetting(s, undefined, {}), 400, 'Attempting to set invalid trace setting :');
-    assertError(await postSetting(s, undefined, { trace_count: '0' }), 400, 'Attempting to set invalid trace setting :');
+    assertError(
+      await postSetting(s, undefined, { trace_count: '0' }),
+      400,
+      'Attempting to set invalid trace setting :',
+    );
     assert.equal((await settings(s)).trace_count, '0');
     assert.equal((await update(s, undefined, { trace_count: null })).trace_count, '-1');
     // Level OFF makes any count acceptable.

@@ -24,7 +24,13 @@ function bindDouble(triton: Triton): void {
       requests.map((r) => {
         // Model code using request.span takes the general path.
         if (r.parameters.touch) r.span.setAttribute('touched', true);
-        return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+        return {
+          y: new NDArray(
+            'FP32',
+            (r.data.x!.data as Float32Array).map((v) => 2 * v),
+            r.data.x!.shape,
+          ),
+        };
       }),
     inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
     outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
@@ -97,7 +103,13 @@ describe('span_kinds on an application tracer provider', () => {
         httpAddress: '127.0.0.1',
         allowGrpc: false,
         allowMetrics: false,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', 'opentelemetry,url=http://127.0.0.1:9/v1/traces', 'opentelemetry,span_kinds=standard'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          'opentelemetry,url=http://127.0.0.1:9/v1/traces',
+          'opentelemetry,span_kinds=standard',
+        ],
       },
     });
     bindDouble(triton);
@@ -124,7 +136,10 @@ describe('span_kinds on an application tracer provider', () => {
 describe('the span_kinds setting', () => {
   it('is triton unless given, and read in opentelemetry mode', () => {
     assert.equal(parseTraceConfig(['mode=opentelemetry'], {}).otel.spanKinds, 'triton');
-    assert.equal(parseTraceConfig(['mode=opentelemetry', 'opentelemetry,span_kinds=standard'], {}).otel.spanKinds, 'standard');
+    assert.equal(
+      parseTraceConfig(['mode=opentelemetry', 'opentelemetry,span_kinds=standard'], {}).otel.spanKinds,
+      'standard',
+    );
   });
 
   it('refuses another value with a message naming the setting and its values', () => {

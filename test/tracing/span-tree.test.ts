@@ -55,7 +55,10 @@ function documentedRows(): Row[] {
   const ticked = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
   for (const line of lines) {
     if (!line.startsWith('|')) break;
-    const [item, name, step, owner] = line.split('|').slice(1, -1).map((c) => c.trim());
+    const [item, name, step, owner] = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     const head = name!.split(' (')[0]!;
     const names = ticked(head);
     rows.push([item!, names.length > 0 ? names : [head], ticked(step!), owner!]);
@@ -79,9 +82,19 @@ describe('the declared span tree', () => {
     // Every span's ids follow the trace id's four words, two words each; the root's parent is the caller's.
     assert.deepEqual(
       PLANNED_SPANS.map((s) => [s.spanAt, s.parentAt]),
-      [[4, -1], [6, 4], [8, 6], [10, 8]],
+      [
+        [4, -1],
+        [6, 4],
+        [8, 6],
+        [10, 8],
+      ],
     );
-    assert.deepEqual(PLANNED_SPANS[2]!.eventSteps, [STEP.COMPUTE_START, STEP.COMPUTE_INPUT_END, STEP.COMPUTE_OUTPUT_START, STEP.COMPUTE_END]);
+    assert.deepEqual(PLANNED_SPANS[2]!.eventSteps, [
+      STEP.COMPUTE_START,
+      STEP.COMPUTE_INPUT_END,
+      STEP.COMPUTE_OUTPUT_START,
+      STEP.COMPUTE_END,
+    ]);
   });
 
   it("writes each span's declared attributes as their values say, whether its runs' last bytes are copied or not", () => {
@@ -92,7 +105,13 @@ describe('the declared span tree', () => {
       tritonId,
       model: { name: 'simple', version: 1 },
       requestId,
-      endpoint: { method: 'POST', route: '/v2/models/{model_name}/infer', path, serverAddress: 'localhost', serverPort: 8000 },
+      endpoint: {
+        method: 'POST',
+        route: '/v2/models/{model_name}/infer',
+        path,
+        serverAddress: 'localhost',
+        serverPort: 8000,
+      },
       status,
     });
     const cases = [
@@ -113,7 +132,12 @@ describe('the declared span tree', () => {
     }
     assert.deepEqual(
       model.attributeRuns.map((r: AttributeRun) => [r.from, r.to]),
-      [[0, 2], [2, 3], [3, 4], [4, 5]],
+      [
+        [0, 2],
+        [2, 3],
+        [3, 4],
+        [4, 5],
+      ],
     );
   });
 });

@@ -23,7 +23,13 @@ describe('the standard server attributes of the root span', () => {
         grpcAddress: '127.0.0.1',
         allowMetrics: false,
         exitTimeoutSecs: 5,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind({
@@ -33,7 +39,13 @@ describe('the standard server attributes of the root span', () => {
           if (r.parameters.fail) throw new Error('refused by the model');
           // Model code using request.span takes the general path.
           if (r.parameters.touch) r.span.setAttribute('touched', true);
-          return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+          return {
+            y: new NDArray(
+              'FP32',
+              (r.data.x!.data as Float32Array).map((v) => 2 * v),
+              r.data.x!.shape,
+            ),
+          };
         }),
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
@@ -94,7 +106,9 @@ describe('the standard server attributes of the root span', () => {
       [`grpc://127.0.0.1:${triton.grpcPort}`, 'rpc.grpc.status_code', 13],
     ] as const) {
       await using client = new ModelClient(url, 'double');
-      const root = await rootOf(() => assert.rejects(client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { fail: true } })));
+      const root = await rootOf(() =>
+        assert.rejects(client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { fail: true } })),
+      );
       assert.equal(root.attributes[key], status);
     }
   });
@@ -111,13 +125,26 @@ describe('the standard server attributes of the root span', () => {
     try {
       // A request refused (3 bytes for 2 FP32 values) is answered with an error response on an open stream
       // (the call's status stays OK), or ends the stream with INVALID_ARGUMENT when the call asks for that.
-      for (const [metadata, refused] of [[undefined, 0], [metadataOf({ triton_grpc_error: 'true' }), 3]] as const) {
+      for (const [metadata, refused] of [
+        [undefined, 0],
+        [metadataOf({ triton_grpc_error: 'true' }), 3],
+      ] as const) {
         receiver.clear();
         await client.streamAll([request('ok', x), request('refused', new Uint8Array(3))], metadata);
         const spans = await receiver.waitForSpans(5); // 4 of the answered request, the refused one's root
         const roots = spans.filter((s) => s.name === 'InferRequest');
-        const statuses = roots.map((r) => [r.attributes['rpc.method'], r.attributes['rpc.grpc.status_code'], r.status.code]);
-        assert.deepEqual(statuses.sort(), [['ModelStreamInfer', 0, 0], ['ModelStreamInfer', refused, 2]].sort());
+        const statuses = roots.map((r) => [
+          r.attributes['rpc.method'],
+          r.attributes['rpc.grpc.status_code'],
+          r.status.code,
+        ]);
+        assert.deepEqual(
+          statuses.sort(),
+          [
+            ['ModelStreamInfer', 0, 0],
+            ['ModelStreamInfer', refused, 2],
+          ].sort(),
+        );
       }
     } finally {
       client.close();

@@ -36,7 +36,13 @@ describe('streamed responses traced', () => {
         grpcAddress: '127.0.0.1',
         allowMetrics: false,
         exitTimeoutSecs: 5,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind({
@@ -55,16 +61,26 @@ describe('streamed responses traced', () => {
   });
 
   const streamHttp = async (body: object, signal?: AbortSignal): Promise<Response> =>
-    fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/counting/generate_stream`, { method: 'POST', body: JSON.stringify(body), signal });
+    fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/counting/generate_stream`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal,
+    });
 
   async function modelSpan(): Promise<OtlpSpan> {
-    const spans = await eventually(() => receiver.spans, (all) => all.some((s) => s.name === 'counting') && all.some((s) => s.name === 'InferRequest'));
+    const spans = await eventually(
+      () => receiver.spans,
+      (all) => all.some((s) => s.name === 'counting') && all.some((s) => s.name === 'InferRequest'),
+    );
     return spans.find((s) => s.name === 'counting')!;
   }
 
   function assertResponses(model: OtlpSpan, count: number, events: number): void {
     const responses = model.events.filter((e) => e.name === 'response');
-    assert.deepEqual(responses.map((e) => e.attributes['ts_triton.response.index']), Array.from({ length: events }, (_, i) => i));
+    assert.deepEqual(
+      responses.map((e) => e.attributes['ts_triton.response.index']),
+      Array.from({ length: events }, (_, i) => i),
+    );
     assert.equal(model.attributes['ts_triton.stream.response_count'], count);
     const ttfr = model.attributes['ts_triton.stream.time_to_first_response'] as number;
     assert.equal(typeof ttfr, 'number');
@@ -109,7 +125,9 @@ describe('streamed responses traced', () => {
     await reader.closed.catch(() => undefined);
     const spans = await eventually(
       () => receiver.spans,
-      (all) => all.some((s) => s.name === 'counting' && s.events.some((e) => e.name === 'cancelled')) && all.some((s) => s.name === 'InferRequest'),
+      (all) =>
+        all.some((s) => s.name === 'counting' && s.events.some((e) => e.name === 'cancelled')) &&
+        all.some((s) => s.name === 'InferRequest'),
     );
     const model = spans.find((s) => s.name === 'counting')!;
     const cancelled = model.events.find((e) => e.name === 'cancelled')!;

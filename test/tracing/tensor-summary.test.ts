@@ -22,7 +22,13 @@ async function startServer(receiver: OtlpReceiver, config: readonly string[]): P
         inferFunc: (requests) =>
           requests.map((r) => {
             if (r.parameters.touch) r.span.setAttribute('touched', true);
-            return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+            return {
+              y: new NDArray(
+                'FP32',
+                (r.data.x!.data as Float32Array).map((v) => 2 * v),
+                r.data.x!.shape,
+              ),
+            };
           }),
         inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [3] })],
         outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [3] })],
@@ -34,7 +40,12 @@ async function startServer(receiver: OtlpReceiver, config: readonly string[]): P
 }
 
 /** The model span of one request sent over `url`. */
-async function modelSpan(receiver: OtlpReceiver, triton: Triton, url: 'http' | 'grpc', touch: boolean): Promise<OtlpSpan> {
+async function modelSpan(
+  receiver: OtlpReceiver,
+  triton: Triton,
+  url: 'http' | 'grpc',
+  touch: boolean,
+): Promise<OtlpSpan> {
   receiver.clear();
   const port = url === 'http' ? triton.httpPort : triton.grpcPort;
   await using client = new ModelClient(`${url}://127.0.0.1:${port}`, 'double');
@@ -50,7 +61,10 @@ for (const preview of [0, 2]) {
 
     before(async () => {
       receiver = await startOtlpReceiver();
-      triton = await startServer(receiver, ['level=TENSORS', ...(preview ? [`opentelemetry,tensor_preview=${preview}`] : [])]);
+      triton = await startServer(receiver, [
+        'level=TENSORS',
+        ...(preview ? [`opentelemetry,tensor_preview=${preview}`] : []),
+      ]);
     });
 
     after(async () => {
@@ -87,7 +101,10 @@ describe('level=TIMESTAMPS', () => {
     try {
       const a = (await modelSpan(receiver, triton, 'http', false)).attributes;
       assert.equal(a['triton.model_name'], 'double');
-      assert.deepEqual(Object.keys(a).filter((k) => k.startsWith('ts_triton.')), []);
+      assert.deepEqual(
+        Object.keys(a).filter((k) => k.startsWith('ts_triton.')),
+        [],
+      );
     } finally {
       await triton.stop();
       await receiver.close();
@@ -112,7 +129,8 @@ describe('the value preview', () => {
 
   it('is refused beyond 64 values, naming the setting', () => {
     assert.throws(() => parseTraceConfig(['mode=opentelemetry', 'opentelemetry,tensor_preview=65'], {}), {
-      message: 'Bad option: "--trace-config opentelemetry,tensor_preview".\nProvided option value is out of bound. Got 65',
+      message:
+        'Bad option: "--trace-config opentelemetry,tensor_preview".\nProvided option value is out of bound. Got 65',
     });
   });
 });

@@ -5,8 +5,18 @@ import { ErrorCode, TritonError } from '../../src/errors.ts';
 import { setLogSink, type LogSink } from '../../src/logger.ts';
 import { readCxxInteger } from '../../src/protocol/cxx-integer.ts';
 import { DEFAULT_SERVICE_NAME } from '../../src/tracing/otel-resource.ts';
-import { DEFAULT_OTLP_TRACES_URL, parseTraceConfig, parseTraceMode, type TraceConfig } from '../../src/tracing/trace-config.ts';
-import { combineTraceLevels, parseTraceLevel, traceLevelIsOff, traceLevelNames } from '../../src/protocol/trace-levels.ts';
+import {
+  DEFAULT_OTLP_TRACES_URL,
+  parseTraceConfig,
+  parseTraceMode,
+  type TraceConfig,
+} from '../../src/tracing/trace-config.ts';
+import {
+  combineTraceLevels,
+  parseTraceLevel,
+  traceLevelIsOff,
+  traceLevelNames,
+} from '../../src/protocol/trace-levels.ts';
 
 const NO_ENV: Record<string, string | undefined> = {};
 const OTEL = 'mode=opentelemetry';
@@ -113,7 +123,7 @@ describe('global settings', () => {
     assert.equal(parse(['count=2147483647']).count, 2147483647);
   });
 
-  it('keeps rate as Triton\'s uint32', () => {
+  it("keeps rate as Triton's uint32", () => {
     assert.equal(parse(['rate=-1']).rate, 4294967295);
   });
 
@@ -122,7 +132,12 @@ describe('global settings', () => {
   });
 
   it('warns about every unknown setting, naming it and the closest valid one, and keeps accepting it', () => {
-    const config = parse(['levl=TIMESTAMPS', 'mode=opentelemetry', 'opentelemetry,ulr=http://c:4318/v1/traces', 'triton,fiel=x']);
+    const config = parse([
+      'levl=TIMESTAMPS',
+      'mode=opentelemetry',
+      'opentelemetry,ulr=http://c:4318/v1/traces',
+      'triton,fiel=x',
+    ]);
     assert.equal(traceLevelIsOff(config.levels), true);
     assert.equal(config.otel.urlGiven, false);
     assert.deepEqual(warnings.slice(0, 3), [
@@ -202,7 +217,10 @@ describe('trace level', () => {
   });
 
   it('rejects an unknown level with the lowercased value', () => {
-    assertRejects(['level=VERBOSE'], 'Bad option: "--trace-config level".\ninvalid value for trace level option: verbose');
+    assertRejects(
+      ['level=VERBOSE'],
+      'Bad option: "--trace-config level".\ninvalid value for trace level option: verbose',
+    );
     assert.throws(() => parseTraceLevel('Nope'), { message: 'invalid value for trace level option: nope' });
   });
 
@@ -473,7 +491,10 @@ describe('opentelemetry resource', () => {
   });
 
   it('ignores a blank OTEL_SERVICE_NAME', () => {
-    assert.equal(parse([OTEL], { OTEL_SERVICE_NAME: '  ' }).otel.resourceAttributes['service.name'], DEFAULT_SERVICE_NAME);
+    assert.equal(
+      parse([OTEL], { OTEL_SERVICE_NAME: '  ' }).otel.resourceAttributes['service.name'],
+      DEFAULT_SERVICE_NAME,
+    );
   });
 
   for (const raw of ['a=1,broken', 'a=1=2', '=value', 'a=%E0%A4%A', `k=${'v'.repeat(256)}`]) {

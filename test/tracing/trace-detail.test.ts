@@ -25,7 +25,13 @@ async function startServer(receiver: OtlpReceiver, extra: readonly string[]): Pr
       inferFunc: (requests) =>
         requests.map((r) => {
           if (r.parameters.touch) r.span.setAttribute('touched', true);
-          return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+          return {
+            y: new NDArray(
+              'FP32',
+              (r.data.x!.data as Float32Array).map((v) => 2 * v),
+              r.data.x!.shape,
+            ),
+          };
         }),
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
@@ -50,7 +56,8 @@ async function infer(triton: Triton, model: string, headers: Record<string, stri
 async function spansUpTo(receiver: OtlpReceiver, model: string): Promise<OtlpSpan[]> {
   for (let n = 1; ; n++) {
     const spans = await receiver.waitForSpans(n);
-    if (spans.some((s) => s.name === 'InferRequest' && s.attributes['url.path'] === `/v2/models/${model}/infer`)) return spans;
+    if (spans.some((s) => s.name === 'InferRequest' && s.attributes['url.path'] === `/v2/models/${model}/infer`))
+      return spans;
   }
 }
 
@@ -79,12 +86,16 @@ for (const detail of ['full', 'model', 'root'] as const) {
           // A request to the other model after it: once its root is in, every span of the first is.
           await infer(triton, 'other');
           const all = await spansUpTo(receiver, 'other');
-          const root = all.find((s) => s.name === 'InferRequest' && s.attributes['url.path'] !== '/v2/models/other/infer')!;
+          const root = all.find(
+            (s) => s.name === 'InferRequest' && s.attributes['url.path'] !== '/v2/models/other/infer',
+          )!;
           const spans = all.filter((s) => s.traceId === root.traceId);
           assert.deepEqual(spans.map((s) => s.name).sort(), [...TREES[detail]]);
           const ids = new Set(spans.map((s) => s.spanId));
-          for (const span of spans) if (span !== root) assert.ok(ids.has(span.parentSpanId), `${span.name}'s parent is exported`);
-          if (detail !== 'root') assert.equal(spans.find((s) => s.name === 'double')!.attributes['triton.model_name'], 'double');
+          for (const span of spans)
+            if (span !== root) assert.ok(ids.has(span.parentSpanId), `${span.name}'s parent is exported`);
+          if (detail !== 'root')
+            assert.equal(spans.find((s) => s.name === 'double')!.attributes['triton.model_name'], 'double');
         });
       }
     }
@@ -105,7 +116,7 @@ describe('per-model trace rates under opentelemetry,detail=root', () => {
     await receiver.close();
   });
 
-  it("traces every 3rd request of a model whose setting says trace_rate=3, the others at the global rate", async () => {
+  it('traces every 3rd request of a model whose setting says trace_rate=3, the others at the global rate', async () => {
     const response = await fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/double/trace/setting`, {
       method: 'POST',
       body: JSON.stringify({ trace_rate: '3' }),
@@ -145,8 +156,14 @@ for (const honor of [false, true]) {
       const sampledTrace = TRACE_ID.replace(/^0/, '1');
       await infer(triton, 'other', { traceparent: `00-${sampledTrace}-${PARENT_ID}-01` });
       const spans = await spansUpTo(receiver, 'other');
-      assert.ok(spans.some((s) => s.traceId === sampledTrace), 'the sampled request is traced');
-      assert.equal(spans.some((s) => s.traceId === TRACE_ID), !honor);
+      assert.ok(
+        spans.some((s) => s.traceId === sampledTrace),
+        'the sampled request is traced',
+      );
+      assert.equal(
+        spans.some((s) => s.traceId === TRACE_ID),
+        !honor,
+      );
     });
   });
 }
@@ -156,20 +173,23 @@ describe('the detail and honor_sampled settings', () => {
     const { otel } = parseTraceConfig(['mode=opentelemetry'], {});
     assert.equal(otel.detail, 'full');
     assert.equal(otel.honorSampled, false);
-    const set = parseTraceConfig(['mode=opentelemetry', 'opentelemetry,detail=root', 'opentelemetry,honor_sampled=true'], {}).otel;
+    const set = parseTraceConfig(
+      ['mode=opentelemetry', 'opentelemetry,detail=root', 'opentelemetry,honor_sampled=true'],
+      {},
+    ).otel;
     assert.equal(set.detail, 'root');
     assert.equal(set.honorSampled, true);
   });
 
   it('refuse another value with a message naming the setting and its values', () => {
-    assert.throws(
-      () => parseTraceConfig(['mode=opentelemetry', 'opentelemetry,detail=all'], {}),
-      { message: 'Bad option: "--trace-config opentelemetry,detail".\ninvalid value for detail: all. Available options are "full", "model" and "root"' },
-    );
-    assert.throws(
-      () => parseTraceConfig(['mode=opentelemetry', 'opentelemetry,honor_sampled=yes'], {}),
-      { message: 'Bad option: "--trace-config opentelemetry,honor_sampled".\ninvalid value for honor_sampled: yes. Available options are "false" and "true"' },
-    );
+    assert.throws(() => parseTraceConfig(['mode=opentelemetry', 'opentelemetry,detail=all'], {}), {
+      message:
+        'Bad option: "--trace-config opentelemetry,detail".\ninvalid value for detail: all. Available options are "full", "model" and "root"',
+    });
+    assert.throws(() => parseTraceConfig(['mode=opentelemetry', 'opentelemetry,honor_sampled=yes'], {}), {
+      message:
+        'Bad option: "--trace-config opentelemetry,honor_sampled".\ninvalid value for honor_sampled: yes. Available options are "false" and "true"',
+    });
   });
 });
 
@@ -197,13 +217,16 @@ for (const detail of ['full', 'model'] as const) {
           await client.inferSample({ x: new Float32Array([1, 2]) }, { parameters: { touch } });
           await infer(triton, 'other');
           const all = await spansUpTo(receiver, 'other');
-          const root = all.find((s) => s.name === 'InferRequest' && s.attributes['url.path'] !== '/v2/models/other/infer')!;
+          const root = all.find(
+            (s) => s.name === 'InferRequest' && s.attributes['url.path'] !== '/v2/models/other/infer',
+          )!;
           const spans = all.filter((s) => s.traceId === root.traceId);
           assert.deepEqual(spans.map((s) => s.name).sort(), [...TREES[detail]]);
           for (const span of spans) assert.deepEqual(span.events, [], `${span.name} has no events`);
           assert.equal(spans.find((s) => s.name === 'double')!.attributes['triton.model_name'], 'double');
           assert.ok(root.attributes[url === 'http' ? 'http.route' : 'rpc.method'] !== undefined);
-          if (touch && detail === 'full') assert.equal(spans.find((s) => s.name === 'infer_callable')!.attributes['touched'], true);
+          if (touch && detail === 'full')
+            assert.equal(spans.find((s) => s.name === 'infer_callable')!.attributes['touched'], true);
         });
       }
     }
@@ -215,7 +238,8 @@ describe('events are kept by default', () => {
     assert.equal(parseTraceConfig(['mode=opentelemetry'], {}).otel.events, true);
     assert.equal(parseTraceConfig(['mode=opentelemetry', 'opentelemetry,events=false'], {}).otel.events, false);
     assert.throws(() => parseTraceConfig(['mode=opentelemetry', 'opentelemetry,events=no'], {}), {
-      message: 'Bad option: "--trace-config opentelemetry,events".\ninvalid value for events: no. Available options are "true" and "false"',
+      message:
+        'Bad option: "--trace-config opentelemetry,events".\ninvalid value for events: no. Available options are "true" and "false"',
     });
   });
 });

@@ -47,33 +47,37 @@ async function capturingLogs<T>(fn: (lines: [LogLevel, string][]) => Promise<T>)
 }
 
 describe('trace file writer', () => {
-  it('answers requests while the trace file cannot be written (a FIFO nobody reads)', { skip: process.platform === 'win32' }, async () => {
-    // log-frequency 1: every request's trace is a file of its own, the first one `<file>.0`. Made a FIFO with no
-    // reader, opening it blocks until a reader comes: a synchronous write would block the whole server. A watchdog
-    // process becomes that reader after 10 s (and leaves a marker), so that a blocked server is seen as a failure
-    // rather than a hang.
-    server = await startServer(['triton,file={file}', 'triton,log-frequency=1', 'level=TIMESTAMPS', 'rate=1']);
-    const s = server;
-    fifo = `${s.file}.0`;
-    const marker = path.join(s.dir, 'watchdog-fired');
-    execFileSync('mkfifo', [fifo]);
-    watchdog = spawn(process.execPath, [
-      '-e',
-      `setTimeout(() => { const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(marker)}, ''); fs.readFileSync(${JSON.stringify(fifo)}); }, 10000);`,
-    ]);
+  it(
+    'answers requests while the trace file cannot be written (a FIFO nobody reads)',
+    { skip: process.platform === 'win32' },
+    async () => {
+      // log-frequency 1: every request's trace is a file of its own, the first one `<file>.0`. Made a FIFO with no
+      // reader, opening it blocks until a reader comes: a synchronous write would block the whole server. A watchdog
+      // process becomes that reader after 10 s (and leaves a marker), so that a blocked server is seen as a failure
+      // rather than a hang.
+      server = await startServer(['triton,file={file}', 'triton,log-frequency=1', 'level=TIMESTAMPS', 'rate=1']);
+      const s = server;
+      fifo = `${s.file}.0`;
+      const marker = path.join(s.dir, 'watchdog-fired');
+      execFileSync('mkfifo', [fifo]);
+      watchdog = spawn(process.execPath, [
+        '-e',
+        `setTimeout(() => { const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(marker)}, ''); fs.readFileSync(${JSON.stringify(fifo)}); }, 10000);`,
+      ]);
 
-    await infer(s, 1);
-    await infer(s, 5);
-    assert.equal(fs.existsSync(marker), false, 'the requests were answered while the trace file write was blocked');
+      await infer(s, 1);
+      await infer(s, 5);
+      assert.equal(fs.existsSync(marker), false, 'the requests were answered while the trace file write was blocked');
 
-    // Now read the FIFO: the writer goes on, in order.
-    const text = await within(fs.promises.readFile(fifo, 'utf8'), 5000, 'reading the FIFO');
-    fifo = undefined;
-    watchdog.kill();
-    assert.equal(JSON.parse(text).filter((o: { model_name?: string }) => o.model_name === 'simple').length, 1);
-    await s.triton.stop();
-    for (let i = 1; i <= 5; i++) assert.equal(tracesInFile(`${s.file}.${i}`), 1, `${s.file}.${i}`);
-  });
+      // Now read the FIFO: the writer goes on, in order.
+      const text = await within(fs.promises.readFile(fifo, 'utf8'), 5000, 'reading the FIFO');
+      fifo = undefined;
+      watchdog.kill();
+      assert.equal(JSON.parse(text).filter((o: { model_name?: string }) => o.model_name === 'simple').length, 1);
+      await s.triton.stop();
+      for (let i = 1; i <= 5; i++) assert.equal(tracesInFile(`${s.file}.${i}`), 1, `${s.file}.${i}`);
+    },
+  );
 
   it('logs a failing write once, counts every one, and fails no request', async () => {
     server = await startServer(['triton,file={file}', 'triton,log-frequency=1', 'level=TIMESTAMPS', 'rate=1'], {
@@ -87,7 +91,10 @@ describe('trace file writer', () => {
       assert.equal(s.triton.tracing!.traceFile!.failedWrites, 5);
       const errors = lines.filter(([level, message]) => level === 'error' && message.includes('trace file'));
       assert.equal(errors.length, 1, JSON.stringify(lines));
-      assert.match(errors[0]![1], /^cannot write trace file .*missing-dir\/trace\.log\.0: ENOENT.*\(further failures are only counted\)$/);
+      assert.match(
+        errors[0]![1],
+        /^cannot write trace file .*missing-dir\/trace\.log\.0: ENOENT.*\(further failures are only counted\)$/,
+      );
     });
   });
 

@@ -103,10 +103,7 @@ describe("Triton's trace file tests (qa/L0_trace, qa/L0_cmdline_trace)", () => {
     const s = await serve(['triton,file={file}', 'level=TIMESTAMPS', 'rate=6'], { fileName: 'global_trace.log' });
     assert.equal((await update(s, 'simple', { trace_rate: '1' })).trace_rate, '1');
     const off = await update(s, 'simple', { trace_level: ['OFF'] });
-    assert.deepEqual(
-      [off.trace_level, off.trace_rate, off.trace_count, off.log_frequency],
-      [['OFF'], '1', '-1', '0'],
-    );
+    assert.deepEqual([off.trace_level, off.trace_rate, off.trace_count, off.log_frequency], [['OFF'], '1', '-1', '0']);
     await infer(s, 20);
     const cleared = await update(s, 'simple', { trace_level: null });
     assert.deepEqual([cleared.trace_level, cleared.trace_rate], [['TIMESTAMPS'], '1']);
@@ -189,7 +186,12 @@ describe("Triton's trace file tests (qa/L0_trace, qa/L0_cmdline_trace)", () => {
 });
 
 describe('what is sampled (§1.2)', () => {
-  const generateBody = JSON.stringify({ INPUT0: range(16, (i) => i).split(',').map(Number), INPUT1: Array(16).fill(1) });
+  const generateBody = JSON.stringify({
+    INPUT0: range(16, (i) => i)
+      .split(',')
+      .map(Number),
+    INPUT1: Array(16).fill(1),
+  });
 
   it('/infer, /generate and /generate_stream requests are all traced', async () => {
     const s = await serve(['triton,file={file}', 'level=TIMESTAMPS', 'rate=1']);
@@ -228,7 +230,10 @@ describe('what is sampled (§1.2)', () => {
     await bad.arrayBuffer();
     await s.triton.stop();
     const objects = readTraceFile(s.file);
-    assert.ok(objects.every((o) => o.id === 1 && !('model_name' in o)), JSON.stringify(objects));
+    assert.ok(
+      objects.every((o) => o.id === 1 && !('model_name' in o)),
+      JSON.stringify(objects),
+    );
     const names = timestampNames(objects);
     assert.deepEqual(names.slice(0, 2), ['HTTP_RECV_START', 'HTTP_RECV_END']);
     assert.deepEqual(names.slice(-2), ['HTTP_SEND_START', 'HTTP_SEND_END']);
@@ -317,8 +322,17 @@ describe('trace file objects', () => {
       const request = requests[0]!;
       request.tracedSpan('sync', () => 1);
       await request.tracedSpan('async', async () => 2);
-      assert.throws(() => request.tracedSpan('throws', () => { throw new Error('bad step'); }), /bad step/);
-      await assert.rejects(request.tracedSpan('rejects', () => Promise.reject(new Error('async step'))), /async step/);
+      assert.throws(
+        () =>
+          request.tracedSpan('throws', () => {
+            throw new Error('bad step');
+          }),
+        /bad step/,
+      );
+      await assert.rejects(
+        request.tracedSpan('rejects', () => Promise.reject(new Error('async step'))),
+        /async step/,
+      );
       {
         using scoped = request.tracedSpan('using');
         scoped.setAttribute('k', 1).addEvent('e');
@@ -347,7 +361,9 @@ describe('trace file objects', () => {
         responses.push(response!);
       }
       // A synchronous function and a nested span work too.
-      requests[0]!.tracedSpan('outer', () => requests[0]!.tracedSpan('inner', () => new NDArray('INT32', new Int32Array(1))));
+      requests[0]!.tracedSpan('outer', () =>
+        requests[0]!.tracedSpan('inner', () => new NDArray('INT32', new Int32Array(1))),
+      );
       return responses;
     };
     const s = await serve(['triton,file={file}', 'level=TIMESTAMPS', 'rate=1'], { inferFunc });

@@ -62,7 +62,13 @@ describe('a failing tracing pipeline', () => {
         grpcAddress: '127.0.0.1',
         metricsAddress: '127.0.0.1',
         exitTimeoutSecs: 5,
-        traceConfig: ['level=TIMESTAMPS', 'rate=1', 'mode=opentelemetry', `opentelemetry,url=${receiver.url}`, 'opentelemetry,bsp_schedule_delay=10'],
+        traceConfig: [
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${receiver.url}`,
+          'opentelemetry,bsp_schedule_delay=10',
+        ],
       },
     });
     triton.bind({
@@ -71,7 +77,13 @@ describe('a failing tracing pipeline', () => {
         requests.map((r) => {
           // Model code that uses its span: the general path, and spans ended by model code.
           if (r.parameters.spans) r.tracedSpan('inner', () => r.span.setAttribute('touched', true));
-          return { y: new NDArray('FP32', (r.data.x!.data as Float32Array).map((v) => 2 * v), r.data.x!.shape) };
+          return {
+            y: new NDArray(
+              'FP32',
+              (r.data.x!.data as Float32Array).map((v) => 2 * v),
+              r.data.x!.shape,
+            ),
+          };
         }),
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
@@ -146,7 +158,10 @@ describe('a failing tracing pipeline', () => {
     let receivedWhileFailing = -1;
     try {
       await inferAll();
-      await eventually(() => traceErrors(triton), (count) => count > before);
+      await eventually(
+        () => traceErrors(triton),
+        (count) => count > before,
+      );
       receivedWhileFailing = receiver.spans.length;
     } finally {
       restore();
@@ -161,7 +176,12 @@ describe('a failing tracing pipeline', () => {
   // trace that starts the batch (its batch span is never ended); a throwing join fails each member's trace,
   // and the batch span is exported without links.
   for (const [what, target, key, exported] of [
-    ['the batch span cannot take a link', RecordedSpan.prototype, 'addLink', ['InferRequest', 'compute', 'gathered', 'infer_callable'].flatMap((n) => [n, n, n])],
+    [
+      'the batch span cannot take a link',
+      RecordedSpan.prototype,
+      'addLink',
+      ['InferRequest', 'compute', 'gathered', 'infer_callable'].flatMap((n) => [n, n, n]),
+    ],
     ['a member cannot join the batch', CompactRequestTrace.prototype, 'joinBatch', ['batch gathered']],
   ] as const) {
     it(`answers a batch's requests when ${what}, and counts the errors`, async () => {
@@ -173,7 +193,15 @@ describe('a failing tracing pipeline', () => {
       try {
         await using client = new ModelClient(`http://127.0.0.1:${triton.httpPort}`, 'gathered');
         const results = await Promise.all([0, 1, 2, 3].map((i) => client.inferSample({ x: new Float32Array([i, i]) })));
-        assert.deepEqual(results.map((r) => Array.from(r.y!.data as Float32Array)), [[0, 0], [1, 1], [2, 2], [3, 3]]);
+        assert.deepEqual(
+          results.map((r) => Array.from(r.y!.data as Float32Array)),
+          [
+            [0, 0],
+            [1, 1],
+            [2, 2],
+            [3, 3],
+          ],
+        );
       } finally {
         restore();
       }

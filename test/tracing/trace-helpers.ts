@@ -18,8 +18,16 @@ export const simpleInfer: InferFunc = (requests) =>
     const x = a.data as Int32Array;
     const y = b.data as Int32Array;
     return {
-      OUTPUT0: new NDArray('INT32', x.map((v, i) => v + y[i]!), a.shape),
-      OUTPUT1: new NDArray('INT32', x.map((v, i) => v - y[i]!), a.shape),
+      OUTPUT0: new NDArray(
+        'INT32',
+        x.map((v, i) => v + y[i]!),
+        a.shape,
+      ),
+      OUTPUT1: new NDArray(
+        'INT32',
+        x.map((v, i) => v - y[i]!),
+        a.shape,
+      ),
     };
   });
 
@@ -148,7 +156,11 @@ export async function settings(server: TracedServer, model?: string): Promise<Re
 }
 
 /** A successful POST's settings. */
-export async function update(server: TracedServer, model: string | undefined, body: unknown): Promise<Record<string, unknown>> {
+export async function update(
+  server: TracedServer,
+  model: string | undefined,
+  body: unknown,
+): Promise<Record<string, unknown>> {
   const result = await postSetting(server, model, body);
   assert.equal(result.status, 200, result.text);
   return result.json;

@@ -11,13 +11,20 @@ const SRC_INDEX = join(import.meta.dirname, '../../src/index.ts');
 describe('a server without tracing', () => {
   it('gives model code a request.span that records nothing, and tracedSpan that costs nothing', async () => {
     const seen: Record<string, unknown>[] = [];
-    const triton = new Triton({ config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false } });
+    const triton = new Triton({
+      config: { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false },
+    });
     triton.bind({
       modelName: 'probe',
       inferFunc: (requests: Request[]) =>
         requests.map((request) => {
           const span = request.span;
-          const chained = span.setAttribute('a', 1).setAttributes({ b: 2 }).addEvent('e').setStatus({ code: 1 }).updateName('x');
+          const chained = span
+            .setAttribute('a', 1)
+            .setAttributes({ b: 2 })
+            .addEvent('e')
+            .setStatus({ code: 1 })
+            .updateName('x');
           span.recordException(new Error('ignored'));
           span.end();
           const inner = trace.getSpan(trace.setSpan(context.active(), span));
@@ -26,7 +33,13 @@ describe('a server without tracing', () => {
             using opened = request.tracedSpan('scope');
             opened.setAttribute('c', 3);
           }
-          seen.push({ recording: span.isRecording(), context: span.spanContext(), chained: chained === span, inner: inner === span, result });
+          seen.push({
+            recording: span.isRecording(),
+            context: span.spanContext(),
+            chained: chained === span,
+            inner: inner === span,
+            result,
+          });
           return { OUT: request.data.IN! };
         }),
       inputs: [Tensor({ name: 'IN', dtype: 'INT32', shape: [1] })],
@@ -68,7 +81,10 @@ describe('a server without tracing', () => {
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
     const loaded = JSON.parse(stdout) as string[];
-    assert.ok(loaded.some((url) => url.endsWith('/src/triton.ts')), 'the hook saw the server load');
+    assert.ok(
+      loaded.some((url) => url.endsWith('/src/triton.ts')),
+      'the hook saw the server load',
+    );
     assert.deepEqual(
       loaded.filter((url) => /node_modules\/(@opentelemetry|@grpc|prom-client)\//.test(url)),
       [],

@@ -38,7 +38,9 @@ describe('extractW3CContext', () => {
       traceFlags: 1,
       isRemote: true,
     });
-    const withState = extractW3CContext(headersOf({ traceparent: [`00-${TRACE_ID}-${PARENT_ID}-00`], tracestate: ['a=1', 'b=2'] }));
+    const withState = extractW3CContext(
+      headersOf({ traceparent: [`00-${TRACE_ID}-${PARENT_ID}-00`], tracestate: ['a=1', 'b=2'] }),
+    );
     assert.equal(withState?.traceFlags, 0);
     assert.equal(withState?.traceState?.serialize(), 'a=1,b=2');
     assert.equal(extractW3CContext(headersOf({})), undefined);

@@ -38,18 +38,30 @@ describe('traceViewer config', () => {
     });
     assert.equal(resolveConfig({ traceViewer: true }, { TS_TRITON_TRACE_VIEWER: 'false' }).traceViewer, false);
     assert.deepEqual(resolveConfig({}, { TS_TRITON_TRACE_VIEWER: '1' }).traceViewer, DEFAULT_TRACE_VIEWER);
-    assert.deepEqual(resolveConfig({}, { TS_TRITON_TRACE_VIEWER: '{"otlpGrpcPort": 14317, "store": "sqlite:/tmp/t.db"}' }).traceViewer, {
-      ...DEFAULT_TRACE_VIEWER,
-      otlpGrpcPort: 14317,
-      store: 'sqlite:/tmp/t.db',
-    });
+    assert.deepEqual(
+      resolveConfig({}, { TS_TRITON_TRACE_VIEWER: '{"otlpGrpcPort": 14317, "store": "sqlite:/tmp/t.db"}' }).traceViewer,
+      {
+        ...DEFAULT_TRACE_VIEWER,
+        otlpGrpcPort: 14317,
+        store: 'sqlite:/tmp/t.db',
+      },
+    );
     assert.ok(Object.isFrozen(resolveConfig({ traceViewer: { port: 1 } }, {}).traceViewer));
   });
 
   it('a wrong value is an error naming the setting (and the variable) and what is expected', () => {
-    assert.throws(() => resolveConfig({ traceViewer: { port: -1 } }, {}), /TritonConfig\.traceViewer\.port must be an integer port from 0 to 65535; got -1/);
-    assert.throws(() => resolveConfig({ traceViewer: { colour: 'red' } as never }, {}), /TritonConfig\.traceViewer has no setting 'colour'; settings are host, port/);
-    assert.throws(() => resolveConfig({ traceViewer: { store: 'redis' } }, {}), /TritonConfig\.traceViewer\.store must be 'memory' or 'sqlite:<path>'/);
+    assert.throws(
+      () => resolveConfig({ traceViewer: { port: -1 } }, {}),
+      /TritonConfig\.traceViewer\.port must be an integer port from 0 to 65535; got -1/,
+    );
+    assert.throws(
+      () => resolveConfig({ traceViewer: { colour: 'red' } as never }, {}),
+      /TritonConfig\.traceViewer has no setting 'colour'; settings are host, port/,
+    );
+    assert.throws(
+      () => resolveConfig({ traceViewer: { store: 'redis' } }, {}),
+      /TritonConfig\.traceViewer\.store must be 'memory' or 'sqlite:<path>'/,
+    );
     assert.throws(
       () => resolveConfig({}, { TS_TRITON_TRACE_VIEWER: 'yes' }),
       /TritonConfig\.traceViewer \(from TS_TRITON_TRACE_VIEWER\) must be true, false or an object of trace viewer settings; got "yes"/,
@@ -69,7 +81,12 @@ describe('embedded trace viewer', () => {
       const viewer = triton.traceViewer;
       try {
         assert.ok(viewer);
-        assert.ok(lines.some((l) => l.startsWith(`info: Started trace viewer at ${viewer.url} (OTLP receivers: ${viewer.otlpHttpUrl}`)), lines.join('\n'));
+        assert.ok(
+          lines.some((l) =>
+            l.startsWith(`info: Started trace viewer at ${viewer.url} (OTLP receivers: ${viewer.otlpHttpUrl}`),
+          ),
+          lines.join('\n'),
+        );
         const spans = sdkSpans('embedded-test');
         const exporter = new OTLPTraceExporter({ url: viewer.otlpHttpUrl });
         const result = await new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
@@ -107,7 +124,10 @@ describe('embedded trace viewer', () => {
           assert.equal(second.traceViewer, undefined);
           assert.equal((await fetch(`http://127.0.0.1:${second.httpPort}/v2/health/ready`)).status, 200);
           const warning = lines.find((l) => l.startsWith('warn: '));
-          assert.match(warning ?? '', new RegExp(`OTLP/HTTP port 127\\.0\\.0\\.1:${taken} is in use .*TS_TRITON_TRACE_VIEWER=false turns it off`));
+          assert.match(
+            warning ?? '',
+            new RegExp(`OTLP/HTTP port 127\\.0\\.0\\.1:${taken} is in use .*TS_TRITON_TRACE_VIEWER=false turns it off`),
+          );
         } finally {
           await second.stop();
         }

@@ -32,7 +32,12 @@ function spans(...specs: SpanSpec[]): SpanRecord[] {
   const attributes = (values: Record<string, string | number | boolean> = {}) =>
     Object.entries(values).map(([key, value]) => ({
       key,
-      value: typeof value === 'string' ? { stringValue: value } : typeof value === 'boolean' ? { boolValue: value } : { intValue: String(value) },
+      value:
+        typeof value === 'string'
+          ? { stringValue: value }
+          : typeof value === 'boolean'
+            ? { boolValue: value }
+            : { intValue: String(value) },
     }));
   return decodeOtlpJson({
     resourceSpans: specs.map((s) => ({
@@ -67,17 +72,42 @@ describe('MemoryStore', () => {
     const store = new MemoryStore();
     store.add(spans({ trace: 1, span: 1 }, { trace: 2, span: 2 }));
     store.add(spans({ trace: 1, span: 3, parent: 1 }));
-    assert.deepEqual(store.trace(hex(1, 32))!.map((s) => s.spanId), [hex(1, 16), hex(3, 16)]);
+    assert.deepEqual(
+      store.trace(hex(1, 32))!.map((s) => s.spanId),
+      [hex(1, 16), hex(3, 16)],
+    );
     assert.deepEqual(store.trace('1')!.length, 2);
     assert.equal(store.trace(hex(9, 32)), undefined);
-    assert.deepEqual({ ...store.stats(), bytes: 0 }, { spans: 3, traces: 2, bytes: 0, maxSpans: 500_000, maxBytes: 256 * 1024 * 1024, evictedTraces: 0, evictedSpans: 0 });
+    assert.deepEqual(
+      { ...store.stats(), bytes: 0 },
+      {
+        spans: 3,
+        traces: 2,
+        bytes: 0,
+        maxSpans: 500_000,
+        maxBytes: 256 * 1024 * 1024,
+        evictedTraces: 0,
+        evictedSpans: 0,
+      },
+    );
   });
 
   test('services and operations with their kinds, sorted', () => {
     const store = new MemoryStore();
-    store.add(spans({ trace: 1, span: 1, service: 'b', name: 'y', kind: 3 }, { trace: 1, span: 2, service: 'b', name: 'x', kind: 2 }, { trace: 2, span: 3, service: 'a', name: 'y', kind: 2 }, { trace: 3, span: 4, service: 'b', name: 'y', kind: 2 }));
+    store.add(
+      spans(
+        { trace: 1, span: 1, service: 'b', name: 'y', kind: 3 },
+        { trace: 1, span: 2, service: 'b', name: 'x', kind: 2 },
+        { trace: 2, span: 3, service: 'a', name: 'y', kind: 2 },
+        { trace: 3, span: 4, service: 'b', name: 'y', kind: 2 },
+      ),
+    );
     assert.deepEqual(store.services(), ['a', 'b']);
-    assert.deepEqual(store.operations('b'), [{ name: 'x', kind: 2 }, { name: 'y', kind: 2 }, { name: 'y', kind: 3 }]);
+    assert.deepEqual(store.operations('b'), [
+      { name: 'x', kind: 2 },
+      { name: 'y', kind: 2 },
+      { name: 'y', kind: 3 },
+    ]);
     assert.deepEqual(store.operations('nope'), []);
   });
 
@@ -85,10 +115,36 @@ describe('MemoryStore', () => {
     const store = new MemoryStore();
     store.add(
       spans(
-        { trace: 1, span: 1, service: 'front', name: 'GET', startUs: 100, durationUs: 50, attributes: { 'http.status_code': 500 } },
-        { trace: 1, span: 2, service: 'model', name: 'infer', startUs: 110, durationUs: 30, error: true, attributes: { 'model.name': 'm' } },
+        {
+          trace: 1,
+          span: 1,
+          service: 'front',
+          name: 'GET',
+          startUs: 100,
+          durationUs: 50,
+          attributes: { 'http.status_code': 500 },
+        },
+        {
+          trace: 1,
+          span: 2,
+          service: 'model',
+          name: 'infer',
+          startUs: 110,
+          durationUs: 30,
+          error: true,
+          attributes: { 'model.name': 'm' },
+        },
         { trace: 2, span: 3, service: 'front', name: 'GET', startUs: 300, durationUs: 5, resource: { region: 'eu' } },
-        { trace: 3, span: 4, service: 'front', name: 'POST', startUs: 200, durationUs: 500, kind: 3, event: { 'batch.size': '4' } },
+        {
+          trace: 3,
+          span: 4,
+          service: 'front',
+          name: 'POST',
+          startUs: 200,
+          durationUs: 500,
+          kind: 3,
+          event: { 'batch.size': '4' },
+        },
       ),
     );
     const q = (query: Parameters<MemoryStore['search']>[0]) => ids(store.search(query));
@@ -109,14 +165,30 @@ describe('MemoryStore', () => {
     assert.deepEqual(q({ spanKind: 3, limit: 10 }), ['3']);
     assert.deepEqual(q({ tags: [['region', 'eu']], limit: 10 }), ['2']);
     assert.deepEqual(q({ tags: [['batch.size', '4']], limit: 10 }), ['3']);
-    assert.deepEqual(q({ tags: [['model.name', 'm'], ['error', 'true']], limit: 10 }), ['1']);
+    assert.deepEqual(
+      q({
+        tags: [
+          ['model.name', 'm'],
+          ['error', 'true'],
+        ],
+        limit: 10,
+      }),
+      ['1'],
+    );
     assert.deepEqual(q({ service: 'nobody', limit: 10 }), []);
     assert.deepEqual(q({ service: 'front', limit: 0 }), []);
   });
 
   test('rankDuration ranks among the spans of the same service and operation', () => {
     const store = new MemoryStore();
-    store.add(spans(...[10, 20, 30, 40].map((d, i) => ({ trace: i + 1, span: i + 1, name: 'infer', durationUs: d })), { trace: 9, span: 9, name: 'other', durationUs: 1 }));
+    store.add(
+      spans(...[10, 20, 30, 40].map((d, i) => ({ trace: i + 1, span: i + 1, name: 'infer', durationUs: d })), {
+        trace: 9,
+        span: 9,
+        name: 'other',
+        durationUs: 1,
+      }),
+    );
     assert.deepEqual(store.rankDuration('svc', 'infer', 30), { percentile: 75, count: 4 });
     assert.deepEqual(store.rankDuration('svc', 'infer', 5), { percentile: 0, count: 4 });
     assert.deepEqual(store.rankDuration('svc', 'none', 5), { percentile: 0, count: 0 });
@@ -173,13 +245,15 @@ describe('MemoryStore', () => {
 describe('MemoryStore against a plain reading of the contract', () => {
   /** A small deterministic generator. */
   function random(seed: number): () => number {
-    return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   }
 
   /** The contract, read plainly: every stored trace, every span, every filter. */
   function reference(all: SpanRecord[], evicted: Set<string>, query: Parameters<MemoryStore['search']>[0]): string[] {
     const byTrace = new Map<string, SpanRecord[]>();
-    for (const span of all) if (!evicted.has(span.traceId)) (byTrace.get(span.traceId) ?? byTrace.set(span.traceId, []).get(span.traceId)!).push(span);
+    for (const span of all)
+      if (!evicted.has(span.traceId))
+        (byTrace.get(span.traceId) ?? byTrace.set(span.traceId, []).get(span.traceId)!).push(span);
     const text = (value: unknown) => (typeof value === 'string' ? value : String(value));
     const has = (attributes: readonly { key: string; value: unknown }[], key: string, value: string) =>
       attributes.some((a) => a.key === key && text(a.value) === value);
@@ -198,7 +272,11 @@ describe('MemoryStore against a plain reading of the contract', () => {
           if ((span.statusCode === 2) !== (value === 'true')) return false;
         } else if (key === 'span.kind') {
           if (span.kind !== kinds[value]) return false;
-        } else if (!has(span.attributes, key, value) && !has(span.resource.attributes, key, value) && !span.events.some((e) => has(e.attributes, key, value))) {
+        } else if (
+          !has(span.attributes, key, value) &&
+          !has(span.resource.attributes, key, value) &&
+          !span.events.some((e) => has(e.attributes, key, value))
+        ) {
           return false;
         }
       }
@@ -259,18 +337,41 @@ describe('MemoryStore against a plain reading of the contract', () => {
           startMaxUs: next() < 0.3 ? BASE_US + 50_000 + Math.floor(next() * 50_000) : undefined,
           minDurationUs: next() < 0.3 ? Math.floor(next() * 500) : undefined,
           maxDurationUs: next() < 0.2 ? 500 + Math.floor(next() * 500) : undefined,
-          tags: next() < 0.5 ? [pick<[string, string]>([['model.name', 'm1'], ['size', '2'], ['region', 'eu'], ['error', 'true'], ['span.kind', 'client'], ['batch.size', '2'], ['model.name', 'nope']])] : undefined,
+          tags:
+            next() < 0.5
+              ? [
+                  pick<[string, string]>([
+                    ['model.name', 'm1'],
+                    ['size', '2'],
+                    ['region', 'eu'],
+                    ['error', 'true'],
+                    ['span.kind', 'client'],
+                    ['batch.size', '2'],
+                    ['model.name', 'nope'],
+                  ]),
+                ]
+              : undefined,
           limit: pick([1, 3, 20]),
         };
-        assert.deepEqual(ids(store.search(query)), reference(all, evicted, query).map((id) => id.replace(/^0+/, '')), JSON.stringify(query));
+        assert.deepEqual(
+          ids(store.search(query)),
+          reference(all, evicted, query).map((id) => id.replace(/^0+/, '')),
+          JSON.stringify(query),
+        );
       }
       // Exact duration ranks, across additions and evictions.
-      for (const [service, name] of [['a', 'get'], ['b', 'infer']] as const) {
-        const durations = all.filter((s) => s.resource.serviceName === service && s.name === name).map((s) => Number(s.endTimeUnixNano - s.startTimeUnixNano) / 1000);
+      for (const [service, name] of [
+        ['a', 'get'],
+        ['b', 'infer'],
+      ] as const) {
+        const durations = all
+          .filter((s) => s.resource.serviceName === service && s.name === name)
+          .map((s) => Number(s.endTimeUnixNano - s.startTimeUnixNano) / 1000);
         const probe = Math.floor(next() * 1000);
         const rank = store.rankDuration(service, name, probe);
         assert.equal(rank.count, durations.length);
-        if (durations.length > 0) assert.equal(rank.percentile, (100 * durations.filter((d) => d <= probe).length) / durations.length);
+        if (durations.length > 0)
+          assert.equal(rank.percentile, (100 * durations.filter((d) => d <= probe).length) / durations.length);
       }
     }
     assert.ok(store.stats().evictedTraces > 50);
@@ -299,10 +400,14 @@ describe('MemoryStore against a plain reading of the contract', () => {
 
   test('duration ranks stay exact past the pending additions and removals', () => {
     const store = new MemoryStore({ maxSpans: 3000 });
-    for (let i = 0; i < 10_000; i++) store.add(spans({ trace: i + 1, span: i + 1, name: 'infer', durationUs: i % 1000 }));
+    for (let i = 0; i < 10_000; i++)
+      store.add(spans({ trace: i + 1, span: i + 1, name: 'infer', durationUs: i % 1000 }));
     const kept = Array.from({ length: 3000 }, (_, k) => (7000 + k) % 1000);
     for (const probe of [0, 1, 499, 500, 998, 999]) {
-      assert.deepEqual(store.rankDuration('svc', 'infer', probe), { percentile: (100 * kept.filter((d) => d <= probe).length) / 3000, count: 3000 });
+      assert.deepEqual(store.rankDuration('svc', 'infer', probe), {
+        percentile: (100 * kept.filter((d) => d <= probe).length) / 3000,
+        count: 3000,
+      });
     }
   });
 });

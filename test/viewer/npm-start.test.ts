@@ -16,7 +16,9 @@ const run = promisify(execFile);
 
 /** The script `npm start` runs. */
 function startScript(): string {
-  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
   const match = /^node (\S+\.ts)$/.exec(scripts.start ?? '');
   assert.ok(match, `npm start runs ${scripts.start}`);
   return match[1]!;
@@ -33,7 +35,12 @@ async function freePort(): Promise<number> {
 
 interface JaegerTrace {
   traceID: string;
-  spans: { spanID: string; operationName: string; processID: string; references: { refType: string; spanID: string }[] }[];
+  spans: {
+    spanID: string;
+    operationName: string;
+    processID: string;
+    references: { refType: string; spanID: string }[];
+  }[];
   processes: Record<string, { serviceName: string }>;
 }
 
@@ -60,20 +67,28 @@ describe('npm start: the passthrough example with its embedded trace viewer', ()
   before(async () => {
     const otlpHttpPort = await freePort();
     otlpUrl = `http://localhost:${otlpHttpPort}/v1/traces`;
-    server = await startExample(startScript(), {
-      TS_TRITON_TRACE_VIEWER: JSON.stringify({ port: 0, otlpHttpPort, otlpGrpcPort: 0 }),
-      // The example's trace configuration, exporting to this test's receiver port.
-      TS_TRITON_TRACE_CONFIG: JSON.stringify([
-        'level=TIMESTAMPS',
-        'rate=1',
-        'mode=opentelemetry',
-        `opentelemetry,url=${otlpUrl}`,
-        'opentelemetry,resource=service.name=test_server_with_passthrough',
-        'opentelemetry,resource=test.key=test.value',
-      ]),
-      OTEL_BSP_SCHEDULE_DELAY: '20',
-    }, [], 60_000);
-    const started = /Started trace viewer at (http:\/\/127\.0\.0\.1:\d+\/) \(OTLP receivers: http:\/\/127\.0\.0\.1:(\d+)\/v1\/traces/.exec(server.log());
+    server = await startExample(
+      startScript(),
+      {
+        TS_TRITON_TRACE_VIEWER: JSON.stringify({ port: 0, otlpHttpPort, otlpGrpcPort: 0 }),
+        // The example's trace configuration, exporting to this test's receiver port.
+        TS_TRITON_TRACE_CONFIG: JSON.stringify([
+          'level=TIMESTAMPS',
+          'rate=1',
+          'mode=opentelemetry',
+          `opentelemetry,url=${otlpUrl}`,
+          'opentelemetry,resource=service.name=test_server_with_passthrough',
+          'opentelemetry,resource=test.key=test.value',
+        ]),
+        OTEL_BSP_SCHEDULE_DELAY: '20',
+      },
+      [],
+      60_000,
+    );
+    const started =
+      /Started trace viewer at (http:\/\/127\.0\.0\.1:\d+\/) \(OTLP receivers: http:\/\/127\.0\.0\.1:(\d+)\/v1\/traces/.exec(
+        server.log(),
+      );
     assert.ok(started, server.log());
     assert.equal(Number(started[2]), otlpHttpPort);
     viewerUrl = started[1]!;
@@ -90,7 +105,9 @@ describe('npm start: the passthrough example with its embedded trace viewer', ()
       body: JSON.stringify({ sleep: 0.001, error: false }),
     });
     assert.equal(response.status, 200);
-    const services = await pollApi<string[]>(`${viewerUrl}api/services`, (data) => data.includes('test_server_with_passthrough'));
+    const services = await pollApi<string[]>(`${viewerUrl}api/services`, (data) =>
+      data.includes('test_server_with_passthrough'),
+    );
     assert.ok(services.includes('test_server_with_passthrough'));
     const [found] = await pollApi<JaegerTrace[]>(
       `${viewerUrl}api/traces?service=test_server_with_passthrough&operation=InferRequest&limit=20`,
@@ -104,8 +121,14 @@ describe('npm start: the passthrough example with its embedded trace viewer', ()
       const span = found.spans.find((s) => s.operationName === name)!;
       return byId.get(span.references.find((r) => r.refType === 'CHILD_OF')?.spanID ?? '')?.operationName;
     };
-    assert.deepEqual([parentName('passthrough'), parentName('compute'), parentName('infer_callable')], ['InferRequest', 'passthrough', 'compute']);
-    assert.deepEqual(Object.values(found.processes).map((p) => p.serviceName), ['test_server_with_passthrough']);
+    assert.deepEqual(
+      [parentName('passthrough'), parentName('compute'), parentName('infer_callable')],
+      ['InferRequest', 'passthrough', 'compute'],
+    );
+    assert.deepEqual(
+      Object.values(found.processes).map((p) => p.serviceName),
+      ['test_server_with_passthrough'],
+    );
     const page = await fetch(viewerUrl);
     assert.ok(page.status === 200 || page.status === 503, `the page answers ${page.status}`);
   });
@@ -122,9 +145,13 @@ describe('npm start: the passthrough example with its embedded trace viewer', ()
     assert.ok(found);
     const services = new Set(found.spans.map((s) => found.processes[s.processID]!.serviceName));
     assert.deepEqual([...services].sort(), ['test_server_with_passthrough', 'upstream-service']);
-    assert.deepEqual(
-      found.spans.map((s) => s.operationName).sort(),
-      ['InferRequest', 'POST', 'compute', 'infer_callable', 'outgoing-request', 'passthrough'],
-    );
+    assert.deepEqual(found.spans.map((s) => s.operationName).sort(), [
+      'InferRequest',
+      'POST',
+      'compute',
+      'infer_callable',
+      'outgoing-request',
+      'passthrough',
+    ]);
   });
 });

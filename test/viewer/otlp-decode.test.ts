@@ -104,7 +104,10 @@ describe('OTLP protobuf decoder', () => {
     const client = byName.get('POST /v2/models/m/infer')!;
     assert.deepEqual([client.kind, client.statusCode, client.statusMessage], [3, 2, 'boom']);
     assert.equal(client.links[0]!.spanId, byName.get('elsewhere')!.spanId);
-    assert.deepEqual(byName.get('compute')!.events.map((e) => e.name), ['COMPUTE_START', 'batch.flushed']);
+    assert.deepEqual(
+      byName.get('compute')!.events.map((e) => e.name),
+      ['COMPUTE_START', 'batch.flushed'],
+    );
   });
 
   test('spans of one export share one resource and one scope object, across exports too', () => {
@@ -145,8 +148,14 @@ describe('OTLP protobuf decoder', () => {
                           { key: 'i', value: { int_value: '-9007199254740993' } },
                           { key: 'd', value: { double_value: -1.5 } },
                           { key: 'bytes', value: { bytes_value: Buffer.from([1, 2, 255]) } },
-                          { key: 'list', value: { array_value: { values: [{ int_value: 1 }, { string_value: 'x' }] } } },
-                          { key: 'map', value: { kvlist_value: { values: [{ key: 'k', value: { bool_value: false } }] } } },
+                          {
+                            key: 'list',
+                            value: { array_value: { values: [{ int_value: 1 }, { string_value: 'x' }] } },
+                          },
+                          {
+                            key: 'map',
+                            value: { kvlist_value: { values: [{ key: 'k', value: { bool_value: false } }] } },
+                          },
                           { key: 'empty', value: {} },
                         ],
                         status: { code: 2, message: 'bad' },
@@ -197,12 +206,19 @@ describe('OTLP protobuf decoder', () => {
     const resourceSpans = Buffer.concat([
       Buffer.from([0x12, scopeSpans.length]),
       scopeSpans,
-      ResourceSpans.encode(ResourceSpans.fromObject({ resource: { attributes: [{ key: 'service.name', value: { string_value: 'late' } }] } })).finish(),
+      ResourceSpans.encode(
+        ResourceSpans.fromObject({
+          resource: { attributes: [{ key: 'service.name', value: { string_value: 'late' } }] },
+        }),
+      ).finish(),
     ]);
     const body = Buffer.concat([Buffer.from([0x0a, resourceSpans.length]), resourceSpans]);
     const [decoded] = decodeOtlpProtobuf(body).spans;
     assert.ok(decoded);
-    assert.deepEqual([decoded.name, decoded.resource.serviceName, decoded.scope.name, decoded.scope.version], ['late-scope', 'late', 'after', '2']);
+    assert.deepEqual(
+      [decoded.name, decoded.resource.serviceName, decoded.scope.name, decoded.scope.version],
+      ['late-scope', 'late', 'after', '2'],
+    );
     assert.deepEqual(decodeExportRequest(body)[0]!.scope.name, 'after');
   });
 
@@ -211,7 +227,10 @@ describe('OTLP protobuf decoder', () => {
     for (const cut of [body.length - 3, Math.floor(body.length / 2), 7]) {
       assert.throws(
         () => decodeOtlpProtobuf(body.subarray(0, cut)),
-        (error: unknown) => error instanceof OtlpDecodeError && /^resourceSpans\[0\]/.test(error.message) && /malformed protobuf/.test(error.message),
+        (error: unknown) =>
+          error instanceof OtlpDecodeError &&
+          /^resourceSpans\[0\]/.test(error.message) &&
+          /malformed protobuf/.test(error.message),
       );
     }
     assert.throws(() => decodeOtlpProtobuf(Buffer.from([0x0a, 0x05, 0x01])), /resourceSpans\[0\]: malformed protobuf/);
@@ -221,7 +240,7 @@ describe('OTLP protobuf decoder', () => {
   test('random bytes never crash the decoder: spans or an OtlpDecodeError', () => {
     const body = protobufOf();
     let seed = 7;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 2000; round++) {
       const copy = Buffer.from(body);
       for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) {
@@ -261,9 +280,15 @@ describe('OTLP protobuf decoder', () => {
         .finish(),
     );
     const decoded = decodeOtlpProtobuf(body);
-    assert.deepEqual(decoded.spans.map((s) => s.name), ['good']);
+    assert.deepEqual(
+      decoded.spans.map((s) => s.name),
+      ['good'],
+    );
     assert.equal(decoded.rejected, 2);
-    assert.equal(decoded.rejectionMessage, 'resourceSpans[0].scopeSpans[0].spans[1].traceId: a trace id has 16 bytes; got 5');
+    assert.equal(
+      decoded.rejectionMessage,
+      'resourceSpans[0].scopeSpans[0].spans[1].traceId: a trace id has 16 bytes; got 5',
+    );
   });
 });
 
@@ -273,7 +298,11 @@ describe('OTLP/JSON decoder', () => {
     const fromJson = decodeOtlpJsonText(Buffer.from(JsonTraceSerializer.serializeRequest(spans)!).toString('utf8'));
     const fromProtobuf = decodeOtlpProtobuf(protobufOf(spans));
     assert.equal(fromJson.rejected, 0);
-    const strip = (span: SpanRecord) => ({ ...span, resource: plain(span.resource.attributes), scope: [span.scope.name, span.scope.version] });
+    const strip = (span: SpanRecord) => ({
+      ...span,
+      resource: plain(span.resource.attributes),
+      scope: [span.scope.name, span.scope.version],
+    });
     assert.deepEqual(fromJson.spans.map(strip), fromProtobuf.spans.map(strip));
   });
 
@@ -304,7 +333,12 @@ describe('OTLP/JSON decoder', () => {
                   status: { code: 'STATUS_CODE_ERROR', message: 'm' },
                   unknownField: { ignored: true },
                 },
-                { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: '0000000000000001', kind: 3, status: { code: 1 } },
+                {
+                  traceId: '0af7651916cd43dd8448eb211c80319c',
+                  spanId: '0000000000000001',
+                  kind: 3,
+                  status: { code: 1 },
+                },
               ],
             },
           ],
@@ -320,7 +354,10 @@ describe('OTLP/JSON decoder', () => {
     assert.equal(a.startTimeUnixNano, 1767225600000000001n);
     assert.equal(a.endTimeUnixNano, 1767225600n);
     assert.deepEqual(plain(a.attributes), { i: 12, n: 13, d: Infinity, raw: [1, 2, 255] });
-    assert.deepEqual(a.events.map((e) => [e.name, e.timeUnixNano]), [['e', 5n]]);
+    assert.deepEqual(
+      a.events.map((e) => [e.name, e.timeUnixNano]),
+      [['e', 5n]],
+    );
     assert.equal(a.resource.serviceName, 'svc');
     assert.equal(a.resource, b.resource);
   });
@@ -329,25 +366,60 @@ describe('OTLP/JSON decoder', () => {
     const cases: [unknown, RegExp][] = [
       ['text', /^expected a JSON object; got the string "text"/],
       [{ resourceSpans: {} }, /^resourceSpans: expected an array/],
-      [{ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), startTimeUnixNano: 'soon' }] }] }] },
-        /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.startTimeUnixNano: expected an unsigned 64-bit integer/],
-      [{ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), kind: 'SERVER' }] }] }] },
-        /spans\[0\]\.kind: expected one of SPAN_KIND_UNSPECIFIED/],
-      [{ resourceSpans: [{ resource: { attributes: [{ key: 'x', value: { boolValue: 'yes' } }] } }] },
-        /^resourceSpans\[0\]\.resource\.attributes\[0\]\.value\.boolValue: expected true or false/],
+      [
+        {
+          resourceSpans: [
+            {
+              scopeSpans: [
+                { spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), startTimeUnixNano: 'soon' }] },
+              ],
+            },
+          ],
+        },
+        /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.startTimeUnixNano: expected an unsigned 64-bit integer/,
+      ],
+      [
+        {
+          resourceSpans: [
+            { scopeSpans: [{ spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), kind: 'SERVER' }] }] },
+          ],
+        },
+        /spans\[0\]\.kind: expected one of SPAN_KIND_UNSPECIFIED/,
+      ],
+      [
+        { resourceSpans: [{ resource: { attributes: [{ key: 'x', value: { boolValue: 'yes' } }] } }] },
+        /^resourceSpans\[0\]\.resource\.attributes\[0\]\.value\.boolValue: expected true or false/,
+      ],
     ];
     for (const [input, message] of cases) {
-      assert.throws(() => decodeOtlpJson(input), (error: unknown) => error instanceof OtlpDecodeError && message.test(error.message));
+      assert.throws(
+        () => decodeOtlpJson(input),
+        (error: unknown) => error instanceof OtlpDecodeError && message.test(error.message),
+      );
     }
     assert.throws(() => decodeOtlpJsonText('{"resourceSpans": ['), /: the body is not JSON/);
   });
 
   test('a span with a bad id is refused alone', () => {
     const decoded = decodeOtlpJson({
-      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'xyz', spanId: 'cd'.repeat(8) }, { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) }] }] }],
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                { traceId: 'xyz', spanId: 'cd'.repeat(8) },
+                { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) },
+              ],
+            },
+          ],
+        },
+      ],
     });
     assert.equal(decoded.spans.length, 1);
     assert.equal(decoded.rejected, 1);
-    assert.match(decoded.rejectionMessage, /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId: expected 32 hex digits/);
+    assert.match(
+      decoded.rejectionMessage,
+      /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId: expected 32 hex digits/,
+    );
   });
 });

@@ -15,7 +15,18 @@ import { guideTrace } from './guide-traces.ts';
 
 const SERVER = 'test_server_with_passthrough';
 const UPSTREAM = 'upstream-service';
-const SPAN_KEYS = ['traceID', 'spanID', 'operationName', 'references', 'startTime', 'duration', 'tags', 'logs', 'processID', 'warnings'];
+const SPAN_KEYS = [
+  'traceID',
+  'spanID',
+  'operationName',
+  'references',
+  'startTime',
+  'duration',
+  'tags',
+  'logs',
+  'processID',
+  'warnings',
+];
 
 interface JaegerSpan {
   traceID: string;
@@ -30,17 +41,28 @@ interface JaegerSpan {
   warnings: null;
 }
 
-async function get(store: TraceStore, path: string): Promise<{ status: number; json: any; headers: Record<string, string> }> {
+async function get(
+  store: TraceStore,
+  path: string,
+): Promise<{ status: number; json: any; headers: Record<string, string> }> {
   const response = (await handleApi(store, 'GET', new URL(`http://viewer${path}`)))!;
   return { status: response.status, json: JSON.parse(response.body), headers: { ...response.headers } };
 }
 
 const scopeTag = { key: 'otel.scope.name', type: 'string', value: 'triton-server' };
 const kindTag = (kind: string) => ({ key: 'span.kind', type: 'string', value: kind });
-const eventNames = (span: JaegerSpan) => span.logs.map((log) => (log.fields.length === 1 && log.fields[0]!.key === 'event' ? log.fields[0]!.value : log.fields));
+const eventNames = (span: JaegerSpan) =>
+  span.logs.map((log) =>
+    log.fields.length === 1 && log.fields[0]!.key === 'event' ? log.fields[0]!.value : log.fields,
+  );
 
 /** The server's seven spans (InferRequest → passthrough → compute → infer_callable → the three tracedSpans). */
-function assertServerSpans(spans: Map<string, JaegerSpan>, records: SpanRecord[], traceID: string, processID: string): void {
+function assertServerSpans(
+  spans: Map<string, JaegerSpan>,
+  records: SpanRecord[],
+  traceID: string,
+  processID: string,
+): void {
   const record = (name: string) => records.find((r) => r.name === name)!;
   for (const [name, span] of spans) {
     const source = record(name);
@@ -51,10 +73,15 @@ function assertServerSpans(spans: Map<string, JaegerSpan>, records: SpanRecord[]
     assert.equal(span.duration, Number((source.endTimeUnixNano - source.startTimeUnixNano) / 1000n));
     assert.ok(Number.isInteger(span.startTime) && Number.isInteger(span.duration));
     assert.equal(span.warnings, null);
-    for (const log of span.logs) assert.ok(log.timestamp >= span.startTime && log.timestamp <= span.startTime + span.duration + 1, name);
+    for (const log of span.logs)
+      assert.ok(log.timestamp >= span.startTime && log.timestamp <= span.startTime + span.duration + 1, name);
   }
   const childOf = (name: string, parent: string) =>
-    assert.deepEqual(spans.get(name)!.references, [{ refType: 'CHILD_OF', traceID, spanID: spans.get(parent)!.spanID }], name);
+    assert.deepEqual(
+      spans.get(name)!.references,
+      [{ refType: 'CHILD_OF', traceID, spanID: spans.get(parent)!.spanID }],
+      name,
+    );
   childOf('passthrough', 'InferRequest');
   childOf('compute', 'passthrough');
   childOf('infer_callable', 'compute');
@@ -78,7 +105,13 @@ function assertServerSpans(spans: Map<string, JaegerSpan>, records: SpanRecord[]
     { key: 'url.path', type: 'string', value: '/v2/models/passthrough/generate' },
     kindTag('server'),
   ]);
-  assert.deepEqual(eventNames(infer), ['HTTP_RECV_START', 'HTTP_RECV_END', 'INFER_RESPONSE_COMPLETE', 'HTTP_SEND_START', 'HTTP_SEND_END']);
+  assert.deepEqual(eventNames(infer), [
+    'HTTP_RECV_START',
+    'HTTP_RECV_END',
+    'INFER_RESPONSE_COMPLETE',
+    'HTTP_SEND_START',
+    'HTTP_SEND_END',
+  ]);
   assert.deepEqual(spans.get('passthrough')!.tags, [
     scopeTag,
     { key: 'triton.model_name', type: 'string', value: 'passthrough' },
@@ -89,13 +122,21 @@ function assertServerSpans(spans: Map<string, JaegerSpan>, records: SpanRecord[]
   ]);
   assert.deepEqual(eventNames(spans.get('passthrough')!), ['REQUEST_START', 'QUEUE_START', 'REQUEST_END']);
   assert.deepEqual(spans.get('compute')!.tags, [scopeTag, kindTag('server')]);
-  assert.deepEqual(eventNames(spans.get('compute')!), ['COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END']);
+  assert.deepEqual(eventNames(spans.get('compute')!), [
+    'COMPUTE_START',
+    'COMPUTE_INPUT_END',
+    'COMPUTE_OUTPUT_START',
+    'COMPUTE_END',
+  ]);
   assert.deepEqual(spans.get('infer_callable')!.tags, [scopeTag, kindTag('server')]);
   assert.deepEqual(eventNames(spans.get('infer_callable')!), []);
   for (const span of spans.values()) assert.equal(span.processID, processID, span.operationName);
 }
 
-function assertServerProcess(process: { serviceName: string; tags: { key: string; type: string; value: unknown }[] }): void {
+function assertServerProcess(process: {
+  serviceName: string;
+  tags: { key: string; type: string; value: unknown }[];
+}): void {
   assert.equal(process.serviceName, SERVER);
   assert.deepEqual(
     process.tags.map((tag) => tag.key),
@@ -133,7 +174,13 @@ describe("query APIs on the guide's traces", () => {
     assert.equal(trace.warnings, null);
     const spans = byName(trace.spans);
     assert.deepEqual([...spans.keys()].sort(), [
-      'InferRequest', 'compute', 'infer_callable', 'pass-through-append', 'pass-through-get-data', 'pass-through-sleep', 'passthrough',
+      'InferRequest',
+      'compute',
+      'infer_callable',
+      'pass-through-append',
+      'pass-through-get-data',
+      'pass-through-sleep',
+      'passthrough',
     ]);
     assert.deepEqual(spans.get('InferRequest')!.references, []);
     assertServerSpans(spans, passthrough, trace.traceID, 'p1');
@@ -168,7 +215,10 @@ describe("query APIs on the guide's traces", () => {
       kindTag('client'),
     ]);
     // Within its parent (microseconds are truncated from nanoseconds, so the ends may differ by 1).
-    assert.ok(post.startTime >= outgoing.startTime && post.startTime + post.duration <= outgoing.startTime + outgoing.duration + 1);
+    assert.ok(
+      post.startTime >= outgoing.startTime &&
+        post.startTime + post.duration <= outgoing.startTime + outgoing.duration + 1,
+    );
     const infer = spans.get('InferRequest')!;
     assert.deepEqual(infer.references, [{ refType: 'CHILD_OF', traceID: trace.traceID, spanID: post.spanID }]);
     spans.delete('outgoing-request');
@@ -189,15 +239,24 @@ describe("query APIs on the guide's traces", () => {
     ]);
     assert.equal(kinds.json.total, 3);
     const start = Number(passthrough[0]!.startTimeUnixNano / 1000n) - 60_000_000;
-    const both = await get(memory, `/api/traces?service=${SERVER}&operation=passthrough&start=${start}&lookback=custom`);
+    const both = await get(
+      memory,
+      `/api/traces?service=${SERVER}&operation=passthrough&start=${start}&lookback=custom`,
+    );
     assert.deepEqual(
       both.json.data.map((trace: { traceID: string }) => trace.traceID),
       [jaegerId(propagated[0]!.traceId), jaegerId(passthrough[0]!.traceId)],
     );
-    const tagged = await get(memory, `/api/traces?service=${SERVER}&start=${start}&tags=${encodeURIComponent('{"triton.model_name":"passthrough"}')}&limit=1`);
+    const tagged = await get(
+      memory,
+      `/api/traces?service=${SERVER}&start=${start}&tags=${encodeURIComponent('{"triton.model_name":"passthrough"}')}&limit=1`,
+    );
     assert.equal(tagged.json.data.length, 1);
     const upstream = await get(memory, `/api/traces?service=${UPSTREAM}&start=${start}&tag=span.kind:client`);
-    assert.deepEqual(upstream.json.data.map((trace: { traceID: string }) => trace.traceID), [jaegerId(propagated[0]!.traceId)]);
+    assert.deepEqual(
+      upstream.json.data.map((trace: { traceID: string }) => trace.traceID),
+      [jaegerId(propagated[0]!.traceId)],
+    );
     const none = await get(memory, `/api/traces?service=${SERVER}&start=${start}&tag=error:true`);
     assert.deepEqual(none.json.data, []);
     const deps = await get(memory, '/api/dependencies');
@@ -209,7 +268,9 @@ describe("query APIs on the guide's traces", () => {
     const { json } = await get(memory, `/api/v3/traces/${traceId}`);
     const resources = json.result.resourceSpans;
     assert.equal(resources.length, 2);
-    const names = resources.map((rs: any) => rs.resource.attributes.find((a: any) => a.key === 'service.name').value.stringValue).sort();
+    const names = resources
+      .map((rs: any) => rs.resource.attributes.find((a: any) => a.key === 'service.name').value.stringValue)
+      .sort();
     assert.deepEqual(names, [SERVER, UPSTREAM]);
     const all = resources.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans));
     assert.equal(all.length, 9);
@@ -217,12 +278,21 @@ describe("query APIs on the guide's traces", () => {
     assert.equal(infer.traceId, traceId);
     assert.equal(infer.kind, 2);
     assert.match(infer.startTimeUnixNano, /^\d+$/);
-    assert.deepEqual(infer.events.map((event: any) => event.name), ['HTTP_RECV_START', 'HTTP_RECV_END', 'INFER_RESPONSE_COMPLETE', 'HTTP_SEND_START', 'HTTP_SEND_END']);
+    assert.deepEqual(
+      infer.events.map((event: any) => event.name),
+      ['HTTP_RECV_START', 'HTTP_RECV_END', 'INFER_RESPONSE_COMPLETE', 'HTTP_SEND_START', 'HTTP_SEND_END'],
+    );
     const model = all.find((span: any) => span.name === 'passthrough');
-    assert.deepEqual(model.attributes.find((a: any) => a.key === 'triton.model_version'), { key: 'triton.model_version', value: { intValue: '1' } });
+    assert.deepEqual(
+      model.attributes.find((a: any) => a.key === 'triton.model_version'),
+      { key: 'triton.model_version', value: { intValue: '1' } },
+    );
     const min = new Date(Number(propagated[0]!.startTimeUnixNano / 1_000_000n) - 60_000).toISOString();
     const max = new Date(Number(propagated[0]!.startTimeUnixNano / 1_000_000n) + 60_000).toISOString();
-    const summaries = await get(memory, `/api/v3/trace-summaries?query.serviceName=${UPSTREAM}&query.startTimeMin=${min}&query.startTimeMax=${max}`);
+    const summaries = await get(
+      memory,
+      `/api/v3/trace-summaries?query.serviceName=${UPSTREAM}&query.startTimeMin=${min}&query.startTimeMax=${max}`,
+    );
     assert.equal(summaries.json.summaries.length, 1);
     const summary = summaries.json.summaries[0];
     assert.equal(summary.traceId, traceId);
@@ -250,7 +320,10 @@ describe("query APIs on the guide's traces", () => {
     assert.equal(request.model, 'passthrough');
     assert.equal(request.version, 1);
     assert.equal(request.protocol, 'HTTP');
-    assert.deepEqual(request.phases.map((phase: { name: string }) => phase.name), ['receive', 'queue', 'computeInput', 'infer', 'computeOutput', 'send']);
+    assert.deepEqual(
+      request.phases.map((phase: { name: string }) => phase.name),
+      ['receive', 'queue', 'computeInput', 'infer', 'computeOutput', 'send'],
+    );
     const sum = request.phases.reduce((total: number, phase: { duration: number }) => total + phase.duration, 0);
     assert.ok(Math.abs(sum + request.other - request.total) < 1e-6);
     // The infer phase holds the model's 1 ms sleep.
@@ -261,7 +334,14 @@ describe("query APIs on the guide's traces", () => {
     const breakdown = models.json.models[0];
     assert.equal(breakdown.model, 'passthrough');
     assert.equal(breakdown.requests, 2);
-    assert.deepEqual(Object.keys(breakdown.phases), ['receive', 'queue', 'computeInput', 'infer', 'computeOutput', 'send']);
+    assert.deepEqual(Object.keys(breakdown.phases), [
+      'receive',
+      'queue',
+      'computeInput',
+      'infer',
+      'computeOutput',
+      'send',
+    ]);
     assert.equal(breakdown.phases.infer.count, 2);
     assert.ok(breakdown.phases.infer.p50 <= breakdown.phases.infer.p99);
     assert.deepEqual(breakdown.batchSizes, [{ size: 1, executions: 2 }]);

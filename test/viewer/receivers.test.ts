@@ -60,7 +60,10 @@ describe('trace viewer receivers', () => {
     ['OTLP/HTTP JSON', () => new JsonExporter({ url: viewer.otlpHttpUrl })],
     ['OTLP/HTTP JSON, gzip', () => new JsonExporter({ url: viewer.otlpHttpUrl, compression: 'gzip' as never })],
     ['OTLP/gRPC', () => new GrpcExporter({ url: `http://127.0.0.1:${viewer.otlpGrpcPort}` })],
-    ['OTLP/gRPC, gzip', () => new GrpcExporter({ url: `http://127.0.0.1:${viewer.otlpGrpcPort}`, compression: 'gzip' as never })],
+    [
+      'OTLP/gRPC, gzip',
+      () => new GrpcExporter({ url: `http://127.0.0.1:${viewer.otlpGrpcPort}`, compression: 'gzip' as never }),
+    ],
   ];
   for (const [name, makeExporter] of cases) {
     test(`the SDK's ${name} exporter's spans are stored and served`, async () => {
@@ -80,19 +83,33 @@ describe('trace viewer receivers', () => {
   }
 
   const post = (body: Uint8Array | string, headers: Record<string, string>, path = '/v1/traces', method = 'POST') =>
-    fetch(`http://127.0.0.1:${viewer.otlpHttpPort}${path}`, { method, headers, body: method === 'POST' ? body : undefined });
+    fetch(`http://127.0.0.1:${viewer.otlpHttpPort}${path}`, {
+      method,
+      headers,
+      body: method === 'POST' ? body : undefined,
+    });
 
   test('a malformed protobuf export gets 400 with a google.rpc.Status naming the field', async () => {
-    const response = await post(Buffer.from([0x0a, 0x05, 0x12, 0x09, 0x01]), { 'content-type': 'application/x-protobuf' });
+    const response = await post(Buffer.from([0x0a, 0x05, 0x12, 0x09, 0x01]), {
+      'content-type': 'application/x-protobuf',
+    });
     assert.equal(response.status, 400);
     assert.equal(response.headers.get('content-type'), 'application/x-protobuf');
-    const status = STATUS.toObject(STATUS.decode(new Uint8Array(await response.arrayBuffer()))) as { code: number; message: string };
+    const status = STATUS.toObject(STATUS.decode(new Uint8Array(await response.arrayBuffer()))) as {
+      code: number;
+      message: string;
+    };
     assert.equal(status.code, 3);
-    assert.match(status.message, /^invalid ExportTraceServiceRequest: resourceSpans\[0\]: malformed protobuf \(length 5 runs past the end/);
+    assert.match(
+      status.message,
+      /^invalid ExportTraceServiceRequest: resourceSpans\[0\]: malformed protobuf \(length 5 runs past the end/,
+    );
   });
 
   test('a malformed JSON export gets 400 with a JSON Status naming the field', async () => {
-    const response = await post(JSON.stringify({ resourceSpans: [{ scopeSpans: 'x' }] }), { 'content-type': 'application/json' });
+    const response = await post(JSON.stringify({ resourceSpans: [{ scopeSpans: 'x' }] }), {
+      'content-type': 'application/json',
+    });
     assert.equal(response.status, 400);
     assert.deepEqual(await response.json(), {
       code: 3,
@@ -107,11 +124,19 @@ describe('trace viewer receivers', () => {
     const { request, response: responseType } = otlpTraceTypes();
     const good = { trace_id: Buffer.alloc(16, 0xab), span_id: Buffer.alloc(8, 1), name: 'kept' };
     const body = request
-      .encode(request.fromObject({ resource_spans: [{ scope_spans: [{ spans: [good, { trace_id: Buffer.alloc(3), span_id: Buffer.alloc(8, 2) }] }] }] }))
+      .encode(
+        request.fromObject({
+          resource_spans: [
+            { scope_spans: [{ spans: [good, { trace_id: Buffer.alloc(3), span_id: Buffer.alloc(8, 2) }] }] },
+          ],
+        }),
+      )
       .finish();
     const response = await post(body, { 'content-type': 'application/x-protobuf' });
     assert.equal(response.status, 200);
-    const decoded = responseType.toObject(responseType.decode(new Uint8Array(await response.arrayBuffer())), { longs: Number }) as {
+    const decoded = responseType.toObject(responseType.decode(new Uint8Array(await response.arrayBuffer())), {
+      longs: Number,
+    }) as {
       partial_success: { rejected_spans: number; error_message: string };
     };
     assert.equal(decoded.partial_success.rejected_spans, 1);
@@ -119,7 +144,20 @@ describe('trace viewer receivers', () => {
     assert.equal(viewer.store.trace('ab'.repeat(16))![0]!.name, 'kept');
 
     const json = await post(
-      JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'cd'.repeat(16), spanId: '01'.repeat(8) }, { traceId: 'cd'.repeat(16), spanId: '' }] }] }] }),
+      JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  { traceId: 'cd'.repeat(16), spanId: '01'.repeat(8) },
+                  { traceId: 'cd'.repeat(16), spanId: '' },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
       { 'content-type': 'application/json' },
     );
     assert.equal(json.status, 200);
@@ -148,7 +186,9 @@ describe('trace viewer receivers', () => {
   test('a client that goes away mid-body leaves the receiver serving', async () => {
     const socket = connect(viewer.otlpHttpPort, '127.0.0.1');
     await once(socket, 'connect');
-    socket.write('POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\n0123456789');
+    socket.write(
+      'POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\n0123456789',
+    );
     socket.destroy();
     await once(socket, 'close');
     const response = await post(JSON.stringify({ resourceSpans: [] }), { 'content-type': 'application/json' });
@@ -198,10 +238,17 @@ describe('trace viewer bounds', () => {
       const big = JSON.stringify({ resourceSpans: [], padding: 'x'.repeat(5000) });
       const plain = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
       assert.equal(plain.status, 413);
-      assert.match(((await plain.json()) as { message: string }).message, /larger than the receiver's limit of 1000 bytes/);
+      assert.match(
+        ((await plain.json()) as { message: string }).message,
+        /larger than the receiver's limit of 1000 bytes/,
+      );
       const zipped = gzipSync(big);
       assert.ok(zipped.length < 1000);
-      const inflated = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: zipped });
+      const inflated = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: zipped,
+      });
       assert.equal(inflated.status, 413);
     } finally {
       await viewer.close();
@@ -236,7 +283,9 @@ describe('trace viewer bounds', () => {
     try {
       await assert.rejects(
         startTraceViewer(settings({ otlpHttpPort: first.otlpHttpPort })),
-        new RegExp(`the OTLP/HTTP port 127\\.0\\.0\\.1:${first.otlpHttpPort} is in use .*otlpHttpPort \\(--otlp-http-port\\)`),
+        new RegExp(
+          `the OTLP/HTTP port 127\\.0\\.0\\.1:${first.otlpHttpPort} is in use .*otlpHttpPort \\(--otlp-http-port\\)`,
+        ),
       );
     } finally {
       await first.close();

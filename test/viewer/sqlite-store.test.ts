@@ -21,8 +21,26 @@ describe('SqliteStore', () => {
     const file = path.join(dir, 'traces.db');
     const first = new SqliteStore({ path: file });
     const stored = spans(
-      { trace: 1, span: 1, service: 'front', name: 'GET', startUs: 100, durationUs: 50, attributes: { 'http.status_code': 500, ok: true } },
-      { trace: 1, span: 2, parent: 1, service: 'model', name: 'infer', startUs: 110, durationUs: 30, error: true, event: { 'batch.size': '4' } },
+      {
+        trace: 1,
+        span: 1,
+        service: 'front',
+        name: 'GET',
+        startUs: 100,
+        durationUs: 50,
+        attributes: { 'http.status_code': 500, ok: true },
+      },
+      {
+        trace: 1,
+        span: 2,
+        parent: 1,
+        service: 'model',
+        name: 'infer',
+        startUs: 110,
+        durationUs: 30,
+        error: true,
+        event: { 'batch.size': '4' },
+      },
       { trace: 2, span: 3, service: 'front', name: 'GET', startUs: 300, durationUs: 5, resource: { region: 'eu' } },
     );
     first.add(stored);
@@ -37,7 +55,19 @@ describe('SqliteStore', () => {
       assert.deepEqual(second.operations('front'), [{ name: 'GET', kind: 2 }]);
       assert.deepEqual(ids(second.search({ service: 'front', limit: 10 })), ['2', '1']);
       assert.deepEqual(ids(second.search({ tags: [['region', 'eu']], limit: 10 })), ['2']);
-      assert.deepEqual(ids(second.search({ tags: [['batch.size', '4'], ['error', 'true']], startMinUs: BASE_US, limit: 10 })), ['1']);
+      assert.deepEqual(
+        ids(
+          second.search({
+            tags: [
+              ['batch.size', '4'],
+              ['error', 'true'],
+            ],
+            startMinUs: BASE_US,
+            limit: 10,
+          }),
+        ),
+        ['1'],
+      );
       assert.deepEqual(second.rankDuration('front', 'GET', 5), { percentile: 50, count: 2 });
       // New spans join the traces stored before the restart.
       second.add(spans({ trace: 1, span: 4, parent: 1, service: 'front', name: 'late' }));

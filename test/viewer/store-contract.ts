@@ -37,7 +37,12 @@ export function spans(...specs: SpanSpec[]): SpanRecord[] {
   const attributes = (values: Record<string, string | number | boolean> = {}) =>
     Object.entries(values).map(([key, value]) => ({
       key,
-      value: typeof value === 'string' ? { stringValue: value } : typeof value === 'boolean' ? { boolValue: value } : { intValue: String(value) },
+      value:
+        typeof value === 'string'
+          ? { stringValue: value }
+          : typeof value === 'boolean'
+            ? { boolValue: value }
+            : { intValue: String(value) },
     }));
   return decodeOtlpJson({
     resourceSpans: specs.map((s) => ({
@@ -79,12 +84,31 @@ export function storeContract(name: string, make: MakeStore): void {
       const store = make({});
       try {
         store.add(spans({ trace: 1, span: 1 }, { trace: 2, span: 2 }));
-        store.add(spans({ trace: 1, span: 3, parent: 1, attributes: { big: 12, ok: true }, event: { e: 'v' }, link: { l: 'w' } }));
+        store.add(
+          spans({
+            trace: 1,
+            span: 3,
+            parent: 1,
+            attributes: { big: 12, ok: true },
+            event: { e: 'v' },
+            link: { l: 'w' },
+          }),
+        );
         const one = store.trace(hex(1, 32))!;
-        assert.deepEqual(one.map((span) => span.spanId), [hex(1, 16), hex(3, 16)]);
+        assert.deepEqual(
+          one.map((span) => span.spanId),
+          [hex(1, 16), hex(3, 16)],
+        );
         assert.deepEqual(store.trace('1'), one);
         assert.equal(store.trace(hex(7, 32)), undefined);
-        const original = spans({ trace: 1, span: 3, parent: 1, attributes: { big: 12, ok: true }, event: { e: 'v' }, link: { l: 'w' } })[0]!;
+        const original = spans({
+          trace: 1,
+          span: 3,
+          parent: 1,
+          attributes: { big: 12, ok: true },
+          event: { e: 'v' },
+          link: { l: 'w' },
+        })[0]!;
         assert.deepEqual(one[1], original);
         assert.deepEqual(store.stats().spans, 3);
         assert.deepEqual(store.stats().traces, 2);
@@ -96,9 +120,20 @@ export function storeContract(name: string, make: MakeStore): void {
     test('services and operations with their kinds, sorted', () => {
       const store = make({});
       try {
-        store.add(spans({ trace: 1, span: 1, service: 'b', name: 'y', kind: 3 }, { trace: 1, span: 2, service: 'b', name: 'x' }, { trace: 2, span: 3, service: 'a', name: 'y', kind: 2 }, { trace: 2, span: 4, service: 'b', name: 'y', kind: 2 }));
+        store.add(
+          spans(
+            { trace: 1, span: 1, service: 'b', name: 'y', kind: 3 },
+            { trace: 1, span: 2, service: 'b', name: 'x' },
+            { trace: 2, span: 3, service: 'a', name: 'y', kind: 2 },
+            { trace: 2, span: 4, service: 'b', name: 'y', kind: 2 },
+          ),
+        );
         assert.deepEqual(store.services(), ['a', 'b']);
-        assert.deepEqual(store.operations('b'), [{ name: 'x', kind: 2 }, { name: 'y', kind: 2 }, { name: 'y', kind: 3 }]);
+        assert.deepEqual(store.operations('b'), [
+          { name: 'x', kind: 2 },
+          { name: 'y', kind: 2 },
+          { name: 'y', kind: 3 },
+        ]);
         assert.deepEqual(store.operations('nobody'), []);
       } finally {
         store.close();
@@ -110,10 +145,46 @@ export function storeContract(name: string, make: MakeStore): void {
       try {
         store.add(
           spans(
-            { trace: 1, span: 1, service: 'front', name: 'GET', startUs: 100, durationUs: 50, attributes: { 'http.status_code': 500 } },
-            { trace: 1, span: 2, service: 'model', name: 'infer', startUs: 110, durationUs: 30, error: true, attributes: { 'model.name': 'm' } },
-            { trace: 2, span: 3, service: 'front', name: 'GET', startUs: 300, durationUs: 5, resource: { region: 'eu' } },
-            { trace: 3, span: 4, service: 'front', name: 'POST', startUs: 200, durationUs: 500, kind: 3, event: { 'batch.size': '4' }, scope: { lib: 'x' }, link: { why: 'retry' } },
+            {
+              trace: 1,
+              span: 1,
+              service: 'front',
+              name: 'GET',
+              startUs: 100,
+              durationUs: 50,
+              attributes: { 'http.status_code': 500 },
+            },
+            {
+              trace: 1,
+              span: 2,
+              service: 'model',
+              name: 'infer',
+              startUs: 110,
+              durationUs: 30,
+              error: true,
+              attributes: { 'model.name': 'm' },
+            },
+            {
+              trace: 2,
+              span: 3,
+              service: 'front',
+              name: 'GET',
+              startUs: 300,
+              durationUs: 5,
+              resource: { region: 'eu' },
+            },
+            {
+              trace: 3,
+              span: 4,
+              service: 'front',
+              name: 'POST',
+              startUs: 200,
+              durationUs: 500,
+              kind: 3,
+              event: { 'batch.size': '4' },
+              scope: { lib: 'x' },
+              link: { why: 'retry' },
+            },
           ),
         );
         const q = (query: TraceQuery) => ids(store.search(query));
@@ -138,8 +209,26 @@ export function storeContract(name: string, make: MakeStore): void {
         assert.deepEqual(q({ tags: [['batch.size', '4']], limit: 10 }), ['3']);
         assert.deepEqual(q({ tags: [['lib', 'x']], limit: 10 }), ['3']);
         assert.deepEqual(q({ tags: [['why', 'retry']], limit: 10 }), ['3']);
-        assert.deepEqual(q({ tags: [['model.name', 'm'], ['error', 'true']], limit: 10 }), ['1']);
-        assert.deepEqual(q({ tags: [['model.name', 'm'], ['error', 'false']], limit: 10 }), []);
+        assert.deepEqual(
+          q({
+            tags: [
+              ['model.name', 'm'],
+              ['error', 'true'],
+            ],
+            limit: 10,
+          }),
+          ['1'],
+        );
+        assert.deepEqual(
+          q({
+            tags: [
+              ['model.name', 'm'],
+              ['error', 'false'],
+            ],
+            limit: 10,
+          }),
+          [],
+        );
         assert.deepEqual(q({ service: 'nobody', limit: 10 }), []);
         assert.deepEqual(q({ service: 'front', limit: 0 }), []);
         // A trace comes back whole, with the spans that did not match too.
@@ -152,7 +241,14 @@ export function storeContract(name: string, make: MakeStore): void {
     test('rankDuration ranks among the spans of the same service and operation', () => {
       const store = make({});
       try {
-        store.add(spans(...[10, 20, 30, 40].map((d, i) => ({ trace: i + 1, span: i + 1, name: 'infer', durationUs: d })), { trace: 9, span: 9, name: 'other', durationUs: 1 }));
+        store.add(
+          spans(...[10, 20, 30, 40].map((d, i) => ({ trace: i + 1, span: i + 1, name: 'infer', durationUs: d })), {
+            trace: 9,
+            span: 9,
+            name: 'other',
+            durationUs: 1,
+          }),
+        );
         assert.deepEqual(store.rankDuration('svc', 'infer', 30), { percentile: 75, count: 4 });
         assert.deepEqual(store.rankDuration('svc', 'infer', 5), { percentile: 0, count: 4 });
         assert.deepEqual(store.rankDuration('svc', 'infer', 40), { percentile: 100, count: 4 });
@@ -183,10 +279,22 @@ export function storeContract(name: string, make: MakeStore): void {
       const store = make({ maxSpans: 10 });
       try {
         for (let t = 1; t <= 6; t++) {
-          store.add(spans(...[1, 2, 3].map((s) => ({ trace: t, span: t * 10 + s, service: t === 1 ? 'first' : 'svc', name: t === 1 ? 'gone' : 'op' }))));
+          store.add(
+            spans(
+              ...[1, 2, 3].map((s) => ({
+                trace: t,
+                span: t * 10 + s,
+                service: t === 1 ? 'first' : 'svc',
+                name: t === 1 ? 'gone' : 'op',
+              })),
+            ),
+          );
         }
         const stats = store.stats();
-        assert.deepEqual([stats.spans, stats.traces, stats.evictedTraces, stats.evictedSpans, stats.maxSpans], [9, 3, 3, 9, 10]);
+        assert.deepEqual(
+          [stats.spans, stats.traces, stats.evictedTraces, stats.evictedSpans, stats.maxSpans],
+          [9, 3, 3, 9, 10],
+        );
         assert.equal(store.trace(hex(1, 32)), undefined);
         assert.equal(store.trace(hex(3, 32)), undefined);
         assert.equal(store.trace(hex(4, 32))!.length, 3);

@@ -10,7 +10,19 @@ import { toOtlpJson } from '../../src/viewer/api/otlp-json.ts';
 import { requestPhases } from '../../src/viewer/phases.ts';
 import type { Attribute, SpanRecord } from '../../src/viewer/span-record.ts';
 import { formatDuration, parseDuration, parseTags } from '../../src/viewer/ui/format.ts';
-import { buildTrace, criticalPath, fromJaeger, fromOtlp, type JaegerTrace, type OtlpTraces, parseTraceFile, phaseSpans, type Span, type Trace, toOtlp } from '../../src/viewer/ui/model.ts';
+import {
+  buildTrace,
+  criticalPath,
+  fromJaeger,
+  fromOtlp,
+  type JaegerTrace,
+  type OtlpTraces,
+  parseTraceFile,
+  phaseSpans,
+  type Span,
+  type Trace,
+  toOtlp,
+} from '../../src/viewer/ui/model.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const OTHER_TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -27,7 +39,9 @@ const server = {
 };
 const scope = { name: 'triton-server', version: '', attributes: [] };
 
-function span(fields: Partial<SpanRecord> & Pick<SpanRecord, 'spanId' | 'name' | 'startTimeUnixNano' | 'endTimeUnixNano'>): SpanRecord {
+function span(
+  fields: Partial<SpanRecord> & Pick<SpanRecord, 'spanId' | 'name' | 'startTimeUnixNano' | 'endTimeUnixNano'>,
+): SpanRecord {
   return {
     traceId: TRACE,
     parentSpanId: '',
@@ -48,8 +62,24 @@ const ev = (name: string, at: number) => ({ name, timeUnixNano: ms(at), attribut
 
 /** The client-propagation tree of the guide, with Triton's events, an error and a link to another trace. */
 const SPANS: SpanRecord[] = [
-  span({ spanId: 'a000000000000001', name: 'outgoing-request', startTimeUnixNano: ms(0), endTimeUnixNano: ms(20), resource: upstream, scope: { name: 'upstream-service', version: '', attributes: [] } }),
-  span({ spanId: 'a000000000000002', parentSpanId: 'a000000000000001', name: 'POST', kind: 3, startTimeUnixNano: ms(1), endTimeUnixNano: ms(19), resource: upstream, attributes: [{ key: 'http.response.status_code', value: 200n }] }),
+  span({
+    spanId: 'a000000000000001',
+    name: 'outgoing-request',
+    startTimeUnixNano: ms(0),
+    endTimeUnixNano: ms(20),
+    resource: upstream,
+    scope: { name: 'upstream-service', version: '', attributes: [] },
+  }),
+  span({
+    spanId: 'a000000000000002',
+    parentSpanId: 'a000000000000001',
+    name: 'POST',
+    kind: 3,
+    startTimeUnixNano: ms(1),
+    endTimeUnixNano: ms(19),
+    resource: upstream,
+    attributes: [{ key: 'http.response.status_code', value: 200n }],
+  }),
   span({
     spanId: 'b000000000000001',
     parentSpanId: 'a000000000000002',
@@ -57,7 +87,13 @@ const SPANS: SpanRecord[] = [
     kind: 2,
     startTimeUnixNano: ms(2),
     endTimeUnixNano: ms(18),
-    events: [ev('HTTP_RECV_START', 2), ev('HTTP_RECV_END', 3), ev('INFER_RESPONSE_COMPLETE', 16), ev('HTTP_SEND_START', 16.5), ev('HTTP_SEND_END', 18)],
+    events: [
+      ev('HTTP_RECV_START', 2),
+      ev('HTTP_RECV_END', 3),
+      ev('INFER_RESPONSE_COMPLETE', 16),
+      ev('HTTP_SEND_START', 16.5),
+      ev('HTTP_SEND_END', 18),
+    ],
   }),
   span({
     spanId: 'b000000000000002',
@@ -77,7 +113,12 @@ const SPANS: SpanRecord[] = [
     name: 'compute',
     startTimeUnixNano: ms(5),
     endTimeUnixNano: ms(15),
-    events: [ev('COMPUTE_START', 5), ev('COMPUTE_INPUT_END', 5.5), ev('COMPUTE_OUTPUT_START', 14), ev('COMPUTE_END', 15)],
+    events: [
+      ev('COMPUTE_START', 5),
+      ev('COMPUTE_INPUT_END', 5.5),
+      ev('COMPUTE_OUTPUT_START', 14),
+      ev('COMPUTE_END', 15),
+    ],
   }),
   span({
     spanId: 'b000000000000004',
@@ -87,7 +128,14 @@ const SPANS: SpanRecord[] = [
     endTimeUnixNano: ms(14),
     statusCode: 2,
     statusMessage: 'Requested Error',
-    links: [{ traceId: OTHER_TRACE, spanId: 'c000000000000001', traceState: '', attributes: [{ key: 'why', value: 'batched with' }] }],
+    links: [
+      {
+        traceId: OTHER_TRACE,
+        spanId: 'c000000000000001',
+        traceState: '',
+        attributes: [{ key: 'why', value: 'batched with' }],
+      },
+    ],
   }),
 ];
 
@@ -132,17 +180,32 @@ describe('viewer page model', () => {
     assert.equal(t.rootName, 'outgoing-request');
     assert.equal(t.durationUs, 20_000);
     assert.equal(t.errors, 1);
-    assert.deepEqual([...t.services], [['upstream-service', 2], ['test_server_with_passthrough', 4]]);
+    assert.deepEqual(
+      [...t.services],
+      [
+        ['upstream-service', 2],
+        ['test_server_with_passthrough', 4],
+      ],
+    );
     const callable = t.spans.find((s) => s.name === 'infer_callable')!;
     assert.equal(callable.status, 'ERROR');
     assert.equal(callable.statusMessage, 'Requested Error');
-    assert.deepEqual(callable.links.map((l) => [l.traceId, l.spanId]), [[OTHER_TRACE, 'c000000000000001']]);
+    assert.deepEqual(
+      callable.links.map((l) => [l.traceId, l.spanId]),
+      [[OTHER_TRACE, 'c000000000000001']],
+    );
     const post = t.spans.find((s) => s.name === 'POST')!;
     assert.equal(post.kind, 'client');
-    assert.deepEqual(post.attributes.map((a) => [a.key, a.value, a.type]), [['http.response.status_code', 200, 'int64']]);
+    assert.deepEqual(
+      post.attributes.map((a) => [a.key, a.value, a.type]),
+      [['http.response.status_code', 200, 'int64']],
+    );
     const compute = t.spans.find((s) => s.name === 'compute')!;
-    assert.deepEqual(compute.events.map((e) => e.name), ['COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END']);
-    assert.equal(compute.events[1]!.timeUs, Number((ms(5.5) / 1000n)));
+    assert.deepEqual(
+      compute.events.map((e) => e.name),
+      ['COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END'],
+    );
+    assert.equal(compute.events[1]!.timeUs, Number(ms(5.5) / 1000n));
     const root = t.spans[0]!;
     assert.ok(root.resource.some((kv) => kv.key === 'service.name' && kv.value === 'upstream-service'));
   });
@@ -151,7 +214,10 @@ describe('viewer page model', () => {
     assert.equal(fromOtlpJson.length, 1);
     assert.deepEqual(summary(fromOtlpJson[0]!), summary(fromJaegerJson));
     const callable = fromOtlpJson[0]!.spans.find((s) => s.name === 'infer_callable')!;
-    assert.deepEqual(callable.links[0]!.attributes.map((a) => [a.key, a.value]), [['why', 'batched with']]);
+    assert.deepEqual(
+      callable.links[0]!.attributes.map((a) => [a.key, a.value]),
+      [['why', 'batched with']],
+    );
   });
 
   it('downloads as OTLP JSON that reads back as the same trace, in every file form the page opens', () => {
@@ -176,7 +242,12 @@ describe('viewer page model', () => {
 
   it("takes a Jaeger span's parent from its references as Jaeger UI does", () => {
     const span = (spanID: string, references: { refType: string; spanID: string }[]) => ({
-      traceID: TRACE, spanID, operationName: spanID, startTime: 1, duration: 1, processID: 'p1',
+      traceID: TRACE,
+      spanID,
+      operationName: spanID,
+      startTime: 1,
+      duration: 1,
+      processID: 'p1',
       references: references.map((r) => ({ ...r, traceID: TRACE })),
     });
     const t = fromJaeger({
@@ -187,12 +258,17 @@ describe('viewer page model', () => {
         // Only a FOLLOWS_FROM to a span of this trace: that span is the parent.
         span('a000000000000002', [{ refType: 'FOLLOWS_FROM', spanID: 'a000000000000001' }]),
         // A CHILD_OF to a span that is not here, and a FOLLOWS_FROM to one that is: the latter is the parent.
-        span('a000000000000003', [{ refType: 'CHILD_OF', spanID: 'ffffffffffffffff' }, { refType: 'FOLLOWS_FROM', spanID: 'a000000000000001' }]),
+        span('a000000000000003', [
+          { refType: 'CHILD_OF', spanID: 'ffffffffffffffff' },
+          { refType: 'FOLLOWS_FROM', spanID: 'a000000000000001' },
+        ]),
         // Only a CHILD_OF to a missing span: a root, marked as an orphan.
         span('a000000000000004', [{ refType: 'CHILD_OF', spanID: 'eeeeeeeeeeeeeeee' }]),
       ],
     });
-    const parents = Object.fromEntries(t.spans.map((s) => [s.spanId, [s.parentId, s.orphan, s.links.map((l) => l.spanId)]]));
+    const parents = Object.fromEntries(
+      t.spans.map((s) => [s.spanId, [s.parentId, s.orphan, s.links.map((l) => l.spanId)]]),
+    );
     assert.deepEqual(parents, {
       a000000000000001: ['', false, []],
       a000000000000002: ['a000000000000001', false, []],
@@ -203,13 +279,41 @@ describe('viewer page model', () => {
 
   it('finds the critical path: the parent until its last child ends, then that child, down the tree', () => {
     const mk = (spanId: string, parentId: string, startUs: number, durationUs: number): Span => ({
-      traceId: TRACE, spanId, parentId, name: spanId, service: 's', kind: '', startUs, durationUs, status: '', statusMessage: '',
-      attributes: [], resource: [], scope: { name: '', version: '' }, events: [], links: [], depth: 0, children: [], orphan: false,
+      traceId: TRACE,
+      spanId,
+      parentId,
+      name: spanId,
+      service: 's',
+      kind: '',
+      startUs,
+      durationUs,
+      status: '',
+      statusMessage: '',
+      attributes: [],
+      resource: [],
+      scope: { name: '', version: '' },
+      events: [],
+      links: [],
+      depth: 0,
+      children: [],
+      orphan: false,
     });
-    const t = buildTrace(TRACE, [mk('root', '', 0, 100), mk('a', 'root', 10, 40), mk('b', 'root', 40, 50), mk('b1', 'b', 45, 10)]);
+    const t = buildTrace(TRACE, [
+      mk('root', '', 0, 100),
+      mk('a', 'root', 10, 40),
+      mk('b', 'root', 40, 50),
+      mk('b1', 'b', 45, 10),
+    ]);
     assert.deepEqual(
       criticalPath(t).map((s) => [s.spanId, s.startUs, s.endUs]),
-      [['root', 0, 10], ['a', 10, 40], ['b', 40, 45], ['b1', 45, 55], ['b', 55, 90], ['root', 90, 100]],
+      [
+        ['root', 0, 10],
+        ['a', 10, 40],
+        ['b', 40, 45],
+        ['b1', 45, 55],
+        ['b', 55, 90],
+        ['root', 90, 100],
+      ],
     );
     // A span whose parent is missing is a root, marked as an orphan.
     const orphaned = buildTrace(TRACE, [mk('x', 'gone', 0, 5)]);
@@ -221,17 +325,35 @@ describe('viewer page model', () => {
     assert.equal(request?.model, 'passthrough');
     assert.deepEqual(
       request?.phases.map((p) => [p.name, p.durationNs]),
-      [['receive', 1e6], ['queue', 1.5e6], ['computeInput', 0.5e6], ['infer', 8.5e6], ['computeOutput', 1e6], ['send', 1.5e6]],
+      [
+        ['receive', 1e6],
+        ['queue', 1.5e6],
+        ['computeInput', 0.5e6],
+        ['infer', 8.5e6],
+        ['computeOutput', 1e6],
+        ['send', 1.5e6],
+      ],
     );
   });
 
   it("reads the search form's tags and durations, and writes durations", () => {
-    assert.deepEqual(parseTags('error=true  http.route="/v2/models x"'), { tags: [['error', 'true'], ['http.route', '/v2/models x']] });
+    assert.deepEqual(parseTags('error=true  http.route="/v2/models x"'), {
+      tags: [
+        ['error', 'true'],
+        ['http.route', '/v2/models x'],
+      ],
+    });
     assert.deepEqual(parseTags(''), { tags: [] });
     assert.deepEqual(parseTags('error'), { error: 'expected key=value, got "error"' });
     assert.equal(parseDuration('1.5ms'), 1500);
     assert.equal(parseDuration('1m30s'), 90_000_000);
     assert.equal(parseDuration('fast'), undefined);
-    assert.deepEqual([0, 0.5, 850, 12_345, 1_250_000].map(formatDuration), ['0', '500 ns', '850 µs', '12.3 ms', '1.25 s']);
+    assert.deepEqual([0, 0.5, 850, 12_345, 1_250_000].map(formatDuration), [
+      '0',
+      '500 ns',
+      '850 µs',
+      '12.3 ms',
+      '1.25 s',
+    ]);
   });
 });

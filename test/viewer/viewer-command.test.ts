@@ -26,9 +26,13 @@ interface Running {
 
 /** Starts `ts-triton viewer` on free ports; resolves once it logs its receiver. */
 async function startViewer(...args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, 'viewer', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'viewer', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const collect = (chunk: Buffer) => (output += chunk.toString());
   child.stdout!.on('data', collect);
@@ -71,16 +75,34 @@ describe('ts-triton viewer', () => {
   it('parses its options into settings', () => {
     assert.deepEqual(parseViewerArgs([]), DEFAULT_TRACE_VIEWER);
     assert.equal(parseViewerArgs(['--help']), undefined);
-    assert.deepEqual(parseViewerArgs(['--host', '0.0.0.0', '--port', '17686', '--otlp-http-port', '14318', '--otlp-grpc-port', '14317', '--store', 'sqlite:t.db', '--max-spans', '1000', '--max-bytes', '100000']), {
-      ...DEFAULT_TRACE_VIEWER,
-      host: '0.0.0.0',
-      port: 17686,
-      otlpHttpPort: 14318,
-      otlpGrpcPort: 14317,
-      store: 'sqlite:t.db',
-      maxSpans: 1000,
-      maxBytes: 100000,
-    });
+    assert.deepEqual(
+      parseViewerArgs([
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '17686',
+        '--otlp-http-port',
+        '14318',
+        '--otlp-grpc-port',
+        '14317',
+        '--store',
+        'sqlite:t.db',
+        '--max-spans',
+        '1000',
+        '--max-bytes',
+        '100000',
+      ]),
+      {
+        ...DEFAULT_TRACE_VIEWER,
+        host: '0.0.0.0',
+        port: 17686,
+        otlpHttpPort: 14318,
+        otlpGrpcPort: 14317,
+        store: 'sqlite:t.db',
+        maxSpans: 1000,
+        maxBytes: 100000,
+      },
+    );
     assert.throws(() => parseViewerArgs(['--max-spans', '0']), /--max-spans must be an integer >= 1; got 0/);
     assert.throws(() => parseViewerArgs(['--port', '1e3']), /--port must be an integer; got '1e3'/);
     assert.throws(() => parseViewerArgs(['--colour']), /Unknown option '--colour'/);
@@ -126,7 +148,9 @@ describe('ts-triton viewer', () => {
   });
 
   it('a usage error exits 2 naming the option', async () => {
-    const child = spawn(process.execPath, [CLI, 'viewer', '--otlp-grpc-port', '99999'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'viewer', '--otlp-grpc-port', '99999'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number];

@@ -29,9 +29,16 @@ describe('viewer HTTP server', () => {
     await writeFile(join(dir, '..', `${dir.split('/').pop()}-secret.txt`), 'secret');
     server = createViewerHttpServer(store, { maxBodyBytes: 1000, assetsDir: dir });
     base = `http://127.0.0.1:${await listen(server, '127.0.0.1', 0)}`;
-    store.add(decodeOtlpJson({
-      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'op' }] }] }],
-    }).spans);
+    store.add(
+      decodeOtlpJson({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+            scopeSpans: [{ spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'op' }] }],
+          },
+        ],
+      }).spans,
+    );
   });
   after(async () => {
     await closeServer(server);

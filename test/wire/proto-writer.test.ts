@@ -9,7 +9,8 @@ describe('ProtoWriter', () => {
   it('writes a message of a computed size into exactly that buffer and hands it on whole', () => {
     const name = 'grüße ✓';
     const payload = new Uint8Array([1, 2, 3]);
-    const size = delimitedSize(utf8Size(name)) + delimitedSize(payload.byteLength) + delimitedSize(2) + 1 + int64Size(-1);
+    const size =
+      delimitedSize(utf8Size(name)) + delimitedSize(payload.byteLength) + delimitedSize(2) + 1 + int64Size(-1);
     const w = ProtoWriter.exact(size);
     w.stringField(tag(1, WIRE_LEN), name, utf8Size(name));
     w.bytesField(tag(2, WIRE_LEN), payload);

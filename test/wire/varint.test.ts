@@ -6,7 +6,21 @@ import { describe, it } from 'node:test';
 import protobuf from 'protobufjs';
 import { delimitedSize, putInt64, putVarint, varintSize } from '../../src/wire/varint.ts';
 
-const UNSIGNED = [0, 1, 127, 128, 16_383, 16_384, 2 ** 21 - 1, 2 ** 21, 2 ** 28, 2 ** 32 - 1, 2 ** 32, 2 ** 35, 2 ** 53 - 1];
+const UNSIGNED = [
+  0,
+  1,
+  127,
+  128,
+  16_383,
+  16_384,
+  2 ** 21 - 1,
+  2 ** 21,
+  2 ** 28,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 35,
+  2 ** 53 - 1,
+];
 const SIGNED = [-1, -128, -(2 ** 31), -(2 ** 32), -(2 ** 53 - 1), 0, 300, 2 ** 53 - 1];
 
 describe('varints', () => {

@@ -40,7 +40,13 @@ export class ClientPool implements AsyncDisposable {
    * @param count - how many clients.
    * @param protocol - the URL's protocol.
    */
-  constructor(url: string, modelName: string, modelVersion: string | undefined, count: number, protocol: PerfProtocol = 'http') {
+  constructor(
+    url: string,
+    modelName: string,
+    modelVersion: string | undefined,
+    count: number,
+    protocol: PerfProtocol = 'http',
+  ) {
     this.clients = Array.from(
       { length: count },
       () => new ModelClient(url, modelName, { modelVersion, initTimeoutS: 10 }),

@@ -53,14 +53,23 @@ function generatedValues(datatype: DataType, count: number, random: boolean): un
 }
 
 /** Prepends the batch dimension (repeating the sample) when the model batches. */
-function batched(values: readonly unknown[], sample: readonly number[], spec: InputSpec): { values: unknown[]; shape: number[] } {
+function batched(
+  values: readonly unknown[],
+  sample: readonly number[],
+  spec: InputSpec,
+): { values: unknown[]; shape: number[] } {
   if (spec.config.maxBatchSize === 0) return { values: [...values], shape: [...sample] };
   const all: unknown[] = [];
   for (let i = 0; i < spec.batchSize; i++) all.push(...values);
   return { values: all, shape: [spec.batchSize, ...sample] };
 }
 
-function toArray(tensor: TensorConfig, values: readonly unknown[], sample: readonly number[], spec: InputSpec): NDArray {
+function toArray(
+  tensor: TensorConfig,
+  values: readonly unknown[],
+  sample: readonly number[],
+  spec: InputSpec,
+): NDArray {
   const { values: all, shape } = batched(values, sample, spec);
   if (tensor.datatype === 'BYTES') return NDArray.fromStrings(all.map(String), shape);
   return NDArray.from(all, tensor.datatype, shape);
@@ -100,7 +109,12 @@ function fileStep(step: unknown, index: number, spec: InputSpec): RequestInputs 
       throw new UsageError(`input data step ${index}, input '${tensor.name}': expected an array or {"content": [...]}`);
     }
     const values = content.flat(Infinity);
-    const shape = fileShape(tensor, values.length, wrapped ? (entry as Record<string, unknown>).shape : undefined, spec);
+    const shape = fileShape(
+      tensor,
+      values.length,
+      wrapped ? (entry as Record<string, unknown>).shape : undefined,
+      spec,
+    );
     inputs[tensor.name] = toArray(tensor, values, shape, spec);
   }
   return inputs;

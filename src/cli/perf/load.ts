@@ -90,7 +90,7 @@ class RateLoad extends BaseLoad {
 
   async #schedule(send: SendRequest, intervalMs: number): Promise<void> {
     const t0 = performance.now();
-    for (let k = 0; !this.stopped; ) {
+    for (let k = 0; !this.stopped;) {
       const wait = t0 + k * intervalMs - performance.now();
       if (wait > 0) {
         await sleep(wait);

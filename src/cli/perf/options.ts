@@ -96,7 +96,13 @@ function positive(text: string, flag: string, integer: boolean): number {
 
 function parseShape(text: string): [string, number[]] {
   const colon = text.lastIndexOf(':');
-  const dims = colon > 0 ? text.slice(colon + 1).split(',').map(Number) : [];
+  const dims =
+    colon > 0
+      ? text
+          .slice(colon + 1)
+          .split(',')
+          .map(Number)
+      : [];
   if (colon <= 0 || dims.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new UsageError(`--shape takes name:d1,d2,… with whole dimensions, not '${text}'`);
   }

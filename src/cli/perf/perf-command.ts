@@ -35,7 +35,8 @@ async function checkModel(pool: ClientPool, options: PerfOptions): Promise<Clien
     throw new Error(`model '${options.modelName}'${version} is not available on ${options.url} (unknown or not ready)`);
   }
   const config = await client.modelConfig();
-  if (config.decoupled) throw new UsageError(`model '${options.modelName}' is decoupled; perf measures non-decoupled models`);
+  if (config.decoupled)
+    throw new UsageError(`model '${options.modelName}' is decoupled; perf measures non-decoupled models`);
   await Promise.all(pool.clients.map((c) => c.modelConfig()));
   return config;
 }
@@ -64,7 +65,11 @@ function startLoad(options: PerfOptions, send: SendRequest, level: number): Load
   return options.mode === 'concurrency' ? startConcurrencyLoad(send, level) : startRateLoad(send, level);
 }
 
-function pointOf(options: PerfOptions, level: number, measured: Omit<PerfPoint, 'concurrency' | 'requestRate'>): PerfPoint {
+function pointOf(
+  options: PerfOptions,
+  level: number,
+  measured: Omit<PerfPoint, 'concurrency' | 'requestRate'>,
+): PerfPoint {
   return options.mode === 'concurrency' ? { concurrency: level, ...measured } : { requestRate: level, ...measured };
 }
 
@@ -124,7 +129,12 @@ export async function runPerf(args: readonly string[]): Promise<void> {
   );
   const config = await checkModel(pool, options);
   checkBatchSize(config, options.batchSize);
-  const inputs = buildRequestInputs({ config, batchSize: options.batchSize, shapes: options.shapes, source: options.inputData });
+  const inputs = buildRequestInputs({
+    config,
+    batchSize: options.batchSize,
+    shapes: options.shapes,
+    source: options.inputData,
+  });
   const stats = await statistics(pool, options);
   const run: Omit<PerfRun, 'points'> = {
     url: options.url,

@@ -44,7 +44,11 @@ export interface ClientSummary {
  * @param intervalMs - the window's length.
  * @param stats - fetches the server's counters; undefined to skip the server side.
  */
-export async function measureWindow(load: Load, intervalMs: number, stats: StatisticsFetcher | undefined): Promise<Window> {
+export async function measureWindow(
+  load: Load,
+  intervalMs: number,
+  stats: StatisticsFetcher | undefined,
+): Promise<Window> {
   const before = await stats?.fetch();
   load.take();
   const startMs = performance.now();

@@ -78,7 +78,8 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
       continue;
     }
     if (!arg.startsWith('--')) {
-      if (config.modelRepository !== undefined) throw new UsageError(`one model repository only; got '${config.modelRepository}' and '${arg}'`);
+      if (config.modelRepository !== undefined)
+        throw new UsageError(`one model repository only; got '${config.modelRepository}' and '${arg}'`);
       config.modelRepository = arg;
       continue;
     }
@@ -115,7 +116,8 @@ export function environmentUnderFlags(
   const overridden: string[] = [];
   for (const field of Object.keys(config)) {
     const variable = envName(field);
-    if (filtered[variable] !== undefined && filtered[variable] !== '') overridden.push(`${variable} (--${flagName(field)} wins)`);
+    if (filtered[variable] !== undefined && filtered[variable] !== '')
+      overridden.push(`${variable} (--${flagName(field)} wins)`);
     delete filtered[variable];
   }
   return { env: filtered, overridden };

@@ -68,7 +68,7 @@ function checkRowsEqual(name: string, array: NDArray): void {
       if (!sameElement(array.data[k]!, array.data[row * stride + k]!)) {
         throw invalidArg(
           `firstValue: input '${name}' differs between rows (row ${row} is not equal to row 0); ` +
-            "send the same value in every row, group the batch with groupByValues, or pass { strict: false }",
+            'send the same value in every row, group the batch with groupByValues, or pass { strict: false }',
         );
       }
     }

@@ -46,7 +46,10 @@ export function groupByValues(...args: KeysThenOptions<GroupByValuesOptions>): B
     if (groups.length <= 1) return fn(inputs, context);
     const results: Record<string, NDArray>[] = [];
     for (const rows of groups) {
-      const outputs = await fn(mapValues(inputs, (array) => takeRows(array, rows)), context);
+      const outputs = await fn(
+        mapValues(inputs, (array) => takeRows(array, rows)),
+        context,
+      );
       results.push(toOutputArrays('groupByValues', outputs, context.model));
     }
     return joinGroups(groups, options.padFn ? options.padFn(results) : results, batchRows(inputs));
@@ -81,7 +84,12 @@ function joinGroups(
   const names = sameOutputNames(results);
   const joined: Record<string, NDArray> = {};
   for (const name of names) {
-    joined[name] = scatterRows(name, groups, results.map((result) => result[name]!), total);
+    joined[name] = scatterRows(
+      name,
+      groups,
+      results.map((result) => result[name]!),
+      total,
+    );
   }
   return joined;
 }

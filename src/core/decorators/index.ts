@@ -15,7 +15,6 @@
  * @module
  */
 
-
 export { batch } from './batch.ts';
 export { sample, type SampleFunc } from './sample.ts';
 export { groupByKeys } from './group-by-keys.ts';
@@ -24,11 +23,4 @@ export { ConstantPadder } from './constant-padder.ts';
 export { fillOptionals } from './fill-optionals.ts';
 export { padBatch } from './pad-batch.ts';
 export { firstValue, type FirstValueOptions } from './first-value.ts';
-export type {
-  BatchContext,
-  BatchedDecorator,
-  BatchedFunc,
-  BatchedInputs,
-  BatchedOutputs,
-  PadFn,
-} from './types.ts';
+export type { BatchContext, BatchedDecorator, BatchedFunc, BatchedInputs, BatchedOutputs, PadFn } from './types.ts';

@@ -47,7 +47,9 @@ export function inferModule(
   } else exportName = exported;
   const url = module instanceof URL ? module : URL.canParse(module) ? new URL(module) : pathToFileURL(module);
   if (url.protocol !== 'file:') {
-    throw invalidArg(`inferModule: module must be a file: URL (import.meta.url) or an absolute path; got ${String(module)}`);
+    throw invalidArg(
+      `inferModule: module must be a file: URL (import.meta.url) or an absolute path; got ${String(module)}`,
+    );
   }
   if (typeof exportName !== 'string' || exportName === '') {
     throw invalidArg(`inferModule: exportName must be a non-empty string; got ${JSON.stringify(exportName)}`);
@@ -68,7 +70,9 @@ export async function loadInferFunc(module: string, exportName: string): Promise
   const loaded = (await import(module)) as Record<string, unknown>;
   const fn = loaded[exportName];
   if (typeof fn !== 'function') {
-    throw invalidArg(`inferModule: export '${exportName}' of ${module} must be the infer function; it is ${fn === undefined ? 'missing' : `a ${typeof fn}`}`);
+    throw invalidArg(
+      `inferModule: export '${exportName}' of ${module} must be the infer function; it is ${fn === undefined ? 'missing' : `a ${typeof fn}`}`,
+    );
   }
   return fn as (...args: never[]) => unknown;
 }

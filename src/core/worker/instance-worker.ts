@@ -150,7 +150,11 @@ function toRequest(wire: WireRequest, signal: AbortSignal, tracer: RequestTracer
 
 type Tracers = readonly (ReturnType<WorkerTracing['remoteRequestTracer']> | undefined)[];
 
-function finish(outcomes: readonly WireOutcome[] | undefined, failure: WireError | undefined, tracers: Tracers): BatchResult {
+function finish(
+  outcomes: readonly WireOutcome[] | undefined,
+  failure: WireError | undefined,
+  tracers: Tracers,
+): BatchResult {
   return {
     outcomes,
     failure,
@@ -177,11 +181,15 @@ async function runDecoupled(port: MessagePort, requests: Request[], tracers: Tra
   try {
     const steps = (inferFunc as unknown as (r: Request[]) => AsyncIterable<unknown> | Iterable<unknown>)(requests);
     if (!steps || typeof steps !== 'object' || !(Symbol.asyncIterator in steps || Symbol.iterator in steps)) {
-      throw new Error('the infer function of a decoupled model must be a generator (yielding one entry per request per step)');
+      throw new Error(
+        'the infer function of a decoupled model must be a generator (yielding one entry per request per step)',
+      );
     }
     for await (const step of steps) {
       const transfer = new TransferList();
-      const wire = (Array.isArray(step) ? step.map((outcome) => outcomeToWire(outcome, transfer)) : step) as WireOutcome[];
+      const wire = (
+        Array.isArray(step) ? step.map((outcome) => outcomeToWire(outcome, transfer)) : step
+      ) as WireOutcome[];
       port.postMessage({ step: wire } satisfies StepMessage as StepMessage, transfer.list);
     }
   } catch (error) {
@@ -193,5 +201,7 @@ async function runDecoupled(port: MessagePort, requests: Request[], tracers: Tra
 }
 
 function notAList(returned: unknown, count: number): Error {
-  return new Error(`the infer function returned a ${typeof returned} for ${count} requests; it must return one response per request, in order`);
+  return new Error(
+    `the infer function returned a ${typeof returned} for ${count} requests; it must return one response per request, in order`,
+  );
 }

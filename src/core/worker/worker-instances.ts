@@ -17,7 +17,14 @@ import { log } from '../../logger.ts';
 import type { DecoupledInferFunc, InferFunc, InferOutcome, InferResponse, ModelInfo, Request } from '../request.ts';
 import { exportRemoteSpans, type SpanCall } from '../trace-hooks.ts';
 import type { SpanContext } from '@opentelemetry/api';
-import type { BatchResult, BatchTask, InstanceWorkerData, StepMessage, WireRequest, WireSpanContext } from './instance-worker.ts';
+import type {
+  BatchResult,
+  BatchTask,
+  InstanceWorkerData,
+  StepMessage,
+  WireRequest,
+  WireSpanContext,
+} from './instance-worker.ts';
 import type { InferModule } from './infer-module.ts';
 import { errorFromWire, inputToWire, outcomeFromWire, TransferList, type WireArray } from './transfer.ts';
 
@@ -59,7 +66,13 @@ export class WorkerInstances {
     const workerData: InstanceWorkerData = {
       module: options.inferModule.module,
       exportName: options.inferModule.exportName,
-      model: { name: options.model.name, version: options.model.version, inputs: options.model.inputs, outputs: options.model.outputs, config: options.model.config },
+      model: {
+        name: options.model.name,
+        version: options.model.version,
+        inputs: options.model.inputs,
+        outputs: options.model.outputs,
+        config: options.model.config,
+      },
       channel,
     };
     this.#pool = new Piscina({
@@ -72,7 +85,9 @@ export class WorkerInstances {
       workerData,
       ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
     });
-    this.#pool.on('error', (error: unknown) => log.error(`worker instance of model '${options.model.name}' failed: ${String(error)}`));
+    this.#pool.on('error', (error: unknown) =>
+      log.error(`worker instance of model '${options.model.name}' failed: ${String(error)}`),
+    );
     // One worker loads the module now, so that a wrong module or export is reported when the model is bound.
     this.#ready = this.#pool.run(undefined, { name: 'probe' }).then(() => undefined);
     this.#ready.catch(() => undefined);
@@ -100,11 +115,19 @@ export class WorkerInstances {
   }
 
   /** Posts a batch; returns the task and a function that undoes the cancellation and timeout hooks. */
-  #post(requests: Request[], port?: MessagePort): { task: Promise<unknown>; cleanup: () => void; stopped: AbortSignal } {
+  #post(
+    requests: Request[],
+    port?: MessagePort,
+  ): { task: Promise<unknown>; cleanup: () => void; stopped: AbortSignal } {
     const batchId = ++this.#batches;
     const transfer = new TransferList();
     const cancelled = new Int32Array(new SharedArrayBuffer(4 * requests.length));
-    const task: BatchTask = { batchId, requests: requests.map((r) => toWireRequest(r, transfer)), cancelled, port: port as never };
+    const task: BatchTask = {
+      batchId,
+      requests: requests.map((r) => toWireRequest(r, transfer)),
+      cancelled,
+      port: port as never,
+    };
     const stop = new AbortController();
     const unlisten = requests.map((request, index) => {
       const signal = request.signal;
@@ -162,7 +185,8 @@ export class WorkerInstances {
           this.#settle(requests, message.end);
           return;
         }
-        if (message) yield Array.isArray(message.step) ? message.step.map((o) => outcomeFromWire(o)) : (message.step as never);
+        if (message)
+          yield Array.isArray(message.step) ? message.step.map((o) => outcomeFromWire(o)) : (message.step as never);
         else if (failed) throw failed;
         else await new Promise<void>((resolve) => (wake = resolve));
       }
@@ -183,10 +207,15 @@ export class WorkerInstances {
   #workerFailure(error: unknown, stopped: AbortSignal): TritonError {
     const model = this.#options.model.name;
     if (isExecutionTimeout(stopped.reason)) {
-      log.warn(`worker instance of model '${model}' was terminated at the execution timeout; a fresh worker replaces it`);
+      log.warn(
+        `worker instance of model '${model}' was terminated at the execution timeout; a fresh worker replaces it`,
+      );
       return stopped.reason;
     }
-    const why = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ? `${(error as NodeJS.ErrnoException).code}: ` : ''}${error.message}` : String(error);
+    const why =
+      error instanceof Error
+        ? `${(error as NodeJS.ErrnoException).code ? `${(error as NodeJS.ErrnoException).code}: ` : ''}${error.message}`
+        : String(error);
     log.warn(`worker instance of model '${model}' stopped during a batch (${why}); a fresh worker replaces it`);
     return new TritonError(
       ErrorCode.INTERNAL,
@@ -218,7 +247,10 @@ function replaySpanCalls(request: Request, calls: readonly SpanCall[]): void {
   for (const [method, ...args] of calls) {
     if (method === 'recordException') {
       const wire = args[0] as { name: string; message: string; stack?: string } | string;
-      const error = typeof wire === 'string' ? wire : Object.assign(new Error(wire.message), { name: wire.name, stack: wire.stack });
+      const error =
+        typeof wire === 'string'
+          ? wire
+          : Object.assign(new Error(wire.message), { name: wire.name, stack: wire.stack });
       span.recordException!(error, args[1]);
     } else span[method]?.(...args);
   }

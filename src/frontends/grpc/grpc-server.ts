@@ -98,7 +98,10 @@ export async function startGrpcFrontend(
     async close(deadline = nowMs() + CLOSE_GRACE_MS) {
       const drained = stopAccepting();
       const streamsEnded = Promise.all([...streams].map((stream) => stream.close()));
-      await settledBy(streamsEnded.then(() => drained), deadline);
+      await settledBy(
+        streamsEnded.then(() => drained),
+        deadline,
+      );
       server.forceShutdown();
     },
   };

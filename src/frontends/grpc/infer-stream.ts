@@ -23,7 +23,11 @@ import type { InferenceRequest, InferenceResult } from '../../core/inference-req
 import { TritonError } from '../../errors.ts';
 import { emptyFinalResponse, wantsEmptyFinalResponse, withFinalFlag } from '../../protocol/grpc-final-response.ts';
 import { encodeGrpcInferResponse, streamErrorResponse } from '../../protocol/grpc-infer-response.ts';
-import type { ModelInferRequestIn, ModelInferResponseOut, ModelStreamInferResponseOut } from '../../protocol/grpc-messages.ts';
+import type {
+  ModelInferRequestIn,
+  ModelInferResponseOut,
+  ModelStreamInferResponseOut,
+} from '../../protocol/grpc-messages.ts';
 import { nowNs } from '../../core/clock.ts';
 import type { HeaderGetter } from '../../tracing/w3c-context.ts';
 import type { GrpcContext } from './context.ts';
@@ -267,5 +271,7 @@ export class InferStream {
 function withTraceparent(message: ModelStreamInferResponseOut, traceparent: string): ModelStreamInferResponseOut {
   if ('error_message' in message) return message;
   const response = message.infer_response;
-  return { infer_response: { ...response, parameters: { ...response.parameters, traceparent: { string_param: traceparent } } } };
+  return {
+    infer_response: { ...response, parameters: { ...response.parameters, traceparent: { string_param: traceparent } } },
+  };
 }

@@ -72,7 +72,8 @@ export function collectBody(
  * once into fresh memory (as joining several chunks copies anyway).
  */
 export function joinChunks(chunks: readonly Buffer[], size: number, alignAt?: number): Buffer {
-  if (alignAt === undefined || alignAt > size) return chunks.length === 1 ? chunks[0]! : owned(Buffer.concat(chunks, size));
+  if (alignAt === undefined || alignAt > size)
+    return chunks.length === 1 ? chunks[0]! : owned(Buffer.concat(chunks, size));
   if (chunks.length === 1 && (chunks[0]!.byteOffset + alignAt) % 8 === 0) return chunks[0]!;
   const pad = (8 - (alignAt % 8)) % 8;
   const memory = Buffer.allocUnsafeSlow(pad + size);

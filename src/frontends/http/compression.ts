@@ -112,7 +112,10 @@ export function responseCoding(acceptEncoding: string | undefined): ContentCodin
 }
 
 /** The last header parsed: a client sends the same one with every request. */
-let lastAcceptEncoding: { readonly header: string; readonly coding: ContentCoding } = { header: '', coding: 'identity' };
+let lastAcceptEncoding: { readonly header: string; readonly coding: ContentCoding } = {
+  header: '',
+  coding: 'identity',
+};
 
 function parseAcceptEncoding(acceptEncoding: string): ContentCoding {
   let best: ContentCoding = 'identity';

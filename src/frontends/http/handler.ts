@@ -47,7 +47,8 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
   'health-ready': (ctx, _route, _req, res) => sendEmpty(res, ctx.service.ready ? 200 : 400),
   'model-metadata': (ctx, route, _req, res) => {
     const model = ctx.service.model(route.modelName, route.modelVersion);
-    const versions = route.modelVersion === -1 ? ctx.service.versions(route.modelName).map((m) => m.version) : [model.version];
+    const versions =
+      route.modelVersion === -1 ? ctx.service.versions(route.modelName).map((m) => m.version) : [model.version];
     sendJson(res, 200, JSON.stringify(modelMetadata(model, versions)));
   },
   'model-ready': (ctx, route, _req, res) => {
@@ -57,7 +58,11 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
   },
   'model-config': (ctx, route, _req, res) => {
     const model = ctx.service.model(route.modelName, route.modelVersion);
-    sendJson(res, 200, JSON.stringify(modelConfigJson(model, model.instanceCount, ctx.service.versionPolicy(model.name))));
+    sendJson(
+      res,
+      200,
+      JSON.stringify(modelConfigJson(model, model.instanceCount, ctx.service.versionPolicy(model.name))),
+    );
   },
   'repository-index': async (ctx, _route, req, res) => {
     const { readyOnly } = parseIndexRequest(await readOptionalJson(ctx, req));
@@ -92,16 +97,33 @@ const HANDLERS: Readonly<Record<RouteMatch['endpoint'], Handler>> = {
     try {
       model = ctx.service.model(route.modelName, route.modelVersion);
       if (model.config.decoupled) {
-        throw new TritonError(ErrorCode.UNSUPPORTED, "HTTP end point doesn't support models with decoupled transaction policy");
+        throw new TritonError(
+          ErrorCode.UNSUPPORTED,
+          "HTTP end point doesn't support models with decoupled transaction policy",
+        );
       }
     } catch (error) {
       return refuse(ctx, route, req, res, error);
     }
     const exchange = new InferExchange(model, route, req, res, ctx.maxInputSize);
-    return serveInference(ctx, route, req, res, (body) => exchange.decode(body), respondOnce((_res, result) => exchange.send(result)));
+    return serveInference(
+      ctx,
+      route,
+      req,
+      res,
+      (body) => exchange.decode(body),
+      respondOnce((_res, result) => exchange.send(result)),
+    );
   },
   generate: (ctx, route, req, res) =>
-    serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, req, res, body), respondOnce(sendGenerateResponse)),
+    serveInference(
+      ctx,
+      route,
+      req,
+      res,
+      (body) => decodeGenerate(ctx, route, req, res, body),
+      respondOnce(sendGenerateResponse),
+    ),
   'generate-stream': (ctx, route, req, res) =>
     serveInference(ctx, route, req, res, (body) => decodeGenerate(ctx, route, req, res, body), respondAsEvents),
   'trace-setting': (ctx, route, req, res) => serveTraceSettings(ctx, undefined, route, req, res),
@@ -177,7 +199,10 @@ function serveInference(
   res.on('close', () => {
     if (!res.writableFinished) {
       cancel.abort();
-      trace?.failed?.(new TritonError(ErrorCode.CANCELLED, 'the client closed the connection before the response was sent'), nowNs());
+      trace?.failed?.(
+        new TritonError(ErrorCode.CANCELLED, 'the client closed the connection before the response was sent'),
+        nowNs(),
+      );
     } else trace?.answered?.(res.statusCode);
     trace?.sendEnd(nowNs());
   });
@@ -212,7 +237,10 @@ const ROUTE_TEMPLATES: Partial<Record<RouteMatch['endpoint'], readonly [string, 
       ['generate', 'generate'],
       ['generate-stream', 'generate_stream'],
     ] as const
-  ).map(([endpoint, end]) => [endpoint, [`/v2/models/{model_name}/${end}`, `/v2/models/{model_name}/versions/{model_version}/${end}`]]),
+  ).map(([endpoint, end]) => [
+    endpoint,
+    [`/v2/models/{model_name}/${end}`, `/v2/models/{model_name}/versions/{model_version}/${end}`],
+  ]),
 );
 
 /** Where an HTTP request came in, for its trace's root span. */
@@ -249,14 +277,20 @@ function refuse(ctx: HttpContext, route: RouteMatch, req: IncomingMessage, res: 
  * Sets `traceparent` on the response of a traced request now (its root span's ids, sampled), and returns what
  * sets `Server-Timing` once the core tells the request's queue and compute durations (total: from receipt).
  */
-function correlationHeaders(res: ServerResponse, trace: FrontendTrace | undefined): (queueMs: number, computeMs: number) => void {
+function correlationHeaders(
+  res: ServerResponse,
+  trace: FrontendTrace | undefined,
+): (queueMs: number, computeMs: number) => void {
   const ids = trace?.rootSpanContext?.();
   if (ids !== undefined) res.setHeader('traceparent', `00-${ids.traceId}-${ids.spanId}-01`);
   const receivedAt = performance.now();
   return (queueMs, computeMs) => {
     const total = performance.now() - receivedAt;
     if (!res.headersSent) {
-      res.setHeader('Server-Timing', `queue;dur=${queueMs.toFixed(3)}, compute;dur=${computeMs.toFixed(3)}, total;dur=${total.toFixed(3)}`);
+      res.setHeader(
+        'Server-Timing',
+        `queue;dur=${queueMs.toFixed(3)}, compute;dur=${computeMs.toFixed(3)}, total;dur=${total.toFixed(3)}`,
+      );
     }
   };
 }

@@ -78,7 +78,14 @@ export async function startHttpFrontend(
   };
   const server: Server = tls
     ? createTlsServer(
-        { ...options, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.mutual, rejectUnauthorized: tls.mutual },
+        {
+          ...options,
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.ca,
+          requestCert: tls.mutual,
+          rejectUnauthorized: tls.mutual,
+        },
         admitted,
       )
     : createServer(options, admitted);
@@ -100,7 +107,9 @@ export async function startHttpFrontend(
       stopAccepting();
       const answered = await settledBy(connections.settled(), deadline - FLUSH_MS);
       if (!answered) {
-        connections.answerRemaining('Server is shutting down: the exit timeout expired before the request was answered');
+        connections.answerRemaining(
+          'Server is shutting down: the exit timeout expired before the request was answered',
+        );
         await settledBy(connections.settled(), deadline);
       }
       server.close();

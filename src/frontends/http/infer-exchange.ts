@@ -86,14 +86,20 @@ export class InferExchange {
     const coding = responseCoding(this.#req.headers['accept-encoding']);
     if (!hasBinary && coding === 'identity') return sendJson(this.#res, 200, json);
     const jsonBytes = Buffer.from(json);
-    const headers: OutgoingHttpHeaders = { 'content-type': hasBinary ? 'application/octet-stream' : 'application/json' };
+    const headers: OutgoingHttpHeaders = {
+      'content-type': hasBinary ? 'application/octet-stream' : 'application/json',
+    };
     if (hasBinary) headers[INFERENCE_HEADER_CONTENT_LENGTH] = jsonBytes.byteLength;
     const parts = blobs.length === 0 ? [jsonBytes] : [jsonBytes, ...blobs];
     if (coding === 'identity') return writeParts(this.#res, headers, parts);
     return this.#sendCompressed(headers, parts, coding);
   }
 
-  async #sendCompressed(headers: OutgoingHttpHeaders, parts: readonly Uint8Array[], coding: 'gzip' | 'deflate'): Promise<void> {
+  async #sendCompressed(
+    headers: OutgoingHttpHeaders,
+    parts: readonly Uint8Array[],
+    coding: 'gzip' | 'deflate',
+  ): Promise<void> {
     let body = parts;
     try {
       body = await compressBody(parts, coding);

@@ -31,7 +31,9 @@ export type Endpoint =
  * The API group of every endpoint (Triton's, for `httpRestrictedApi`), and the methods with which a request
  * changes the server (refused on a non-loopback address unless opened: see `AccessPolicy`).
  */
-export const ENDPOINT_ACCESS: Readonly<Record<Endpoint, { readonly group: ApiGroup; readonly changes?: readonly string[] }>> = {
+export const ENDPOINT_ACCESS: Readonly<
+  Record<Endpoint, { readonly group: ApiGroup; readonly changes?: readonly string[] }>
+> = {
   'server-metadata': { group: 'metadata' },
   'health-live': { group: 'health' },
   'health-ready': { group: 'health' },
@@ -66,7 +68,8 @@ export interface RouteMatch {
 /** The outcome of matching: a route, an unknown path, or a known path with the wrong method. */
 export type RouteResult = RouteMatch | 'not-found' | 'method-not-allowed';
 
-const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config|stats))?$/;
+const MODEL_ROUTE =
+  /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config|stats))?$/;
 
 const REPOSITORY_ROUTE = /^\/v2\/repository(?:\/([^/]+))?\/(?:index|models\/([^/]+)\/(load|unload))$/;
 
@@ -124,7 +127,9 @@ function matchUrl(method: string, url: string): RouteResult {
   const path = q === -1 ? url : url.slice(0, q);
   const server = SERVER_ROUTES[path];
   if (server) {
-    return allows(server, method) ? { endpoint: server.endpoint, method, modelName: '', modelVersion: -1 } : 'method-not-allowed';
+    return allows(server, method)
+      ? { endpoint: server.endpoint, method, modelName: '', modelVersion: -1 }
+      : 'method-not-allowed';
   }
   const repository = REPOSITORY_ROUTE.exec(path);
   if (repository) return matchRepository(method, repository);
@@ -144,5 +149,10 @@ function matchRepository(method: string, m: RegExpExecArray): RouteResult {
   if (method !== 'POST') return 'method-not-allowed';
   if (m[1] !== undefined) return { endpoint: 'repository-named', method, modelName: '', modelVersion: -1 };
   if (m[3] === undefined) return { endpoint: 'repository-index', method, modelName: '', modelVersion: -1 };
-  return { endpoint: m[3] === 'load' ? 'repository-load' : 'repository-unload', method, modelName: m[2]!, modelVersion: -1 };
+  return {
+    endpoint: m[3] === 'load' ? 'repository-load' : 'repository-unload',
+    method,
+    modelName: m[2]!,
+    modelVersion: -1,
+  };
 }

@@ -12,7 +12,11 @@
  */
 
 import type { Registry } from 'prom-client';
-import { type LatencyHistogram, type LatencyHistograms, LATENCY_BUCKETS_SECONDS } from '../../core/latency-histogram.ts';
+import {
+  type LatencyHistogram,
+  type LatencyHistograms,
+  LATENCY_BUCKETS_SECONDS,
+} from '../../core/latency-histogram.ts';
 import type { MetricsModelSource } from './inference-metrics.ts';
 
 interface HistogramFamily {

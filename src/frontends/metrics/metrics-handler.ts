@@ -68,7 +68,9 @@ function counterWithoutTotal(metric: RenderableMetric): { get(): Promise<unknown
 async function scrape(registry: Registry, res: ServerResponse, openMetrics: boolean): Promise<void> {
   try {
     const body = openMetrics ? await openMetricsText(registry) : await registry.metrics();
-    sendText(res, 200, body, { 'Content-Type': openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : registry.contentType });
+    sendText(res, 200, body, {
+      'Content-Type': openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : registry.contentType,
+    });
   } catch (error) {
     log.error(`metrics scrape failed: ${error instanceof Error ? error.message : String(error)}`);
     sendText(res, 500, 'Internal Server Error\n');

@@ -77,7 +77,11 @@ function registerServerCounter(registry: Registry, counter: ServerCounter): void
  * @param port - port to listen on; 0 picks a free one.
  * @throws the listen error (e.g. EADDRINUSE).
  */
-export async function startMetricsFrontend(ctx: MetricsContext, address: string, port: number): Promise<MetricsFrontend> {
+export async function startMetricsFrontend(
+  ctx: MetricsContext,
+  address: string,
+  port: number,
+): Promise<MetricsFrontend> {
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -86,7 +86,7 @@ export class BatchingSpanProcessor implements SpanProcessor {
     if (this.#shutdown !== undefined) return;
     const count = entries.spanCount;
     const { maxQueueSize, maxExportBatchSize } = this.#options;
-    for (let written = 0; written < count; ) {
+    for (let written = 0; written < count;) {
       if (this.#queued >= maxQueueSize) {
         this.#options.onDropped(count - written);
         return;

@@ -12,7 +12,16 @@ import { type HrTime, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import { delimitedSize } from '../../wire/varint.ts';
 import type { ExportEnvelope } from './encode-recorded-spans.ts';
-import { encodeScope, type Scope, spanFlags, writeAttributes, writeContextFields, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
+import {
+  encodeScope,
+  type Scope,
+  spanFlags,
+  writeAttributes,
+  writeContextFields,
+  writeCount,
+  writeLink,
+  writeStatus,
+} from './otlp-fields.ts';
 import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/proto-writer.ts';
 
 const NS_PER_SECOND = 1_000_000_000n;

@@ -17,7 +17,16 @@ import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../wire/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../../core/clock.ts';
 import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, words64 } from '../../wire/proto-writer.ts';
-import { encodeScope, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, writeAttribute, writeAttributes, writeCount, writeLink, writeStatus } from './otlp-fields.ts';
+import {
+  encodeScope,
+  FLAG_HAS_IS_REMOTE,
+  FLAG_IS_REMOTE,
+  writeAttribute,
+  writeAttributes,
+  writeCount,
+  writeLink,
+  writeStatus,
+} from './otlp-fields.ts';
 import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan, UNSET_STATUS } from './recorded-span.ts';
 import type { AttributeDeclaration, RequestFacts } from '../span-tree.ts';
 import type { SpanShape } from '../tree-span.ts';
@@ -197,9 +206,10 @@ export class AttributeRun {
   /** The runs of `attributes`, in order. */
   static of(attributes: readonly AttributeDeclaration[]): AttributeRun[] {
     const runs: AttributeRun[] = [];
-    for (let from = 0; from < attributes.length; ) {
+    for (let from = 0; from < attributes.length;) {
       let to = from + 1;
-      if (attributes[from]!.perRequest !== true) while (to < attributes.length && attributes[to]!.perRequest !== true) to++;
+      if (attributes[from]!.perRequest !== true)
+        while (to < attributes.length && attributes[to]!.perRequest !== true) to++;
       runs.push(new AttributeRun(from, to, attributes[from]!.perRequest !== true));
       from = to;
     }
@@ -353,7 +363,13 @@ function writeFromTemplate(writer: ProtoWriter, span: RecordedSpan, template: Sh
 }
 
 /** A shape's head (fields 5–8: name, then kind, start and end time filled in). */
-function writeTemplateHead(writer: ProtoWriter, template: ShapeTemplate, kind: SpanKind, startNs: bigint, endNs: bigint): void {
+function writeTemplateHead(
+  writer: ProtoWriter,
+  template: ShapeTemplate,
+  kind: SpanKind,
+  startNs: bigint,
+  endNs: bigint,
+): void {
   writer.raw(template.head);
   const end = writer.pos;
   writer.putByte(end - HEAD_KIND, kind + 1);
@@ -374,7 +390,15 @@ function writeTemplateTail(writer: ProtoWriter, template: ShapeTemplate, flags: 
 
 /** Fields 1–4: trace id, span id, trace state, parent span id. */
 function writeIds(writer: ProtoWriter, span: RecordedSpan): void {
-  writeIdFields(writer, span.traceState?.serialize(), span.traceId.words, span.spanId.words, 0, span.parentSpanId?.words, 0);
+  writeIdFields(
+    writer,
+    span.traceState?.serialize(),
+    span.traceId.words,
+    span.spanId.words,
+    0,
+    span.parentSpanId?.words,
+    0,
+  );
 }
 
 /**
@@ -468,7 +492,12 @@ function writeStatusAndFlags(writer: ProtoWriter, span: RecordedSpan): void {
 }
 
 /** Fields 15 and 16; the flags are the last four bytes written. */
-function writeStatusAndFlagsFields(writer: ProtoWriter, code: SpanStatusCode, message: string | undefined, flags: number): void {
+function writeStatusAndFlagsFields(
+  writer: ProtoWriter,
+  code: SpanStatusCode,
+  message: string | undefined,
+  flags: number,
+): void {
   if (code !== SpanStatusCode.UNSET || message) {
     writeStatus(writer, code, message);
     writer.tag(16, WIRE_I32);
@@ -485,4 +514,3 @@ function writeStatusAndFlagsFields(writer: ProtoWriter, code: SpanStatusCode, me
   writer.view.setUint32(pos + 4, flags, true);
   writer.pos = pos + 8;
 }
-

@@ -146,17 +146,28 @@ function tracesExporters(env: Env): TracesExporterName[] {
   if (names.length === 1 && names[0] === 'none') return [];
   for (const name of names) {
     if (name !== 'otlp' && name !== 'console') {
-      throw badOption('OTEL_TRACES_EXPORTER', `expected otlp, console (or both, comma-separated) or none, got "${raw}"`);
+      throw badOption(
+        'OTEL_TRACES_EXPORTER',
+        `expected otlp, console (or both, comma-separated) or none, got "${raw}"`,
+      );
     }
   }
   return names as TracesExporterName[];
 }
 
-function resolveUrl(protocol: OtlpProtocol, urlEntry: string | undefined, env: Env): { url: string; urlSource: string } {
-  if (urlEntry !== undefined) return { url: checkedUrl('--trace-config opentelemetry,url', urlEntry), urlSource: 'trace config' };
+function resolveUrl(
+  protocol: OtlpProtocol,
+  urlEntry: string | undefined,
+  env: Env,
+): { url: string; urlSource: string } {
+  if (urlEntry !== undefined)
+    return { url: checkedUrl('--trace-config opentelemetry,url', urlEntry), urlSource: 'trace config' };
   const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (specific) {
-    return { url: checkedUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', specific), urlSource: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' };
+    return {
+      url: checkedUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', specific),
+      urlSource: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    };
   }
   const generic = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   if (generic) {
@@ -181,7 +192,11 @@ function checkedUrl(label: string, value: string): string {
   return value;
 }
 
-function oneOf<T extends string>(given: { label: string; value: string } | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  given: { label: string; value: string } | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (given === undefined) return fallback;
   const value = given.value.trim().toLowerCase() as T;
   if (allowed.includes(value)) return value;

@@ -75,12 +75,18 @@ export function createGrpcTransport(options: GrpcTransportOptions): IExporterTra
     },
     shutdown() {
       closed = true;
-      void channel.then(({ client }) => client.close(), () => {});
+      void channel.then(
+        ({ client }) => client.close(),
+        () => {},
+      );
     },
   };
 }
 
-function openChannel(grpc: typeof import('@grpc/grpc-js'), options: GrpcTransportOptions): { client: Client; metadata: Metadata } {
+function openChannel(
+  grpc: typeof import('@grpc/grpc-js'),
+  options: GrpcTransportOptions,
+): { client: Client; metadata: Metadata } {
   const url = new URL(options.url);
   const credentials =
     url.protocol === 'https:'

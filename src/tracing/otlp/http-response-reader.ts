@@ -108,7 +108,8 @@ export class HttpResponseReader {
   }
 
   #readLengthBody(head: Head, length: number): HttpResponse | undefined {
-    if (length > MAX_BODY_BYTES) throw new Error(`HTTP response body of ${length} bytes exceeds the limit of ${MAX_BODY_BYTES}`);
+    if (length > MAX_BODY_BYTES)
+      throw new Error(`HTTP response body of ${length} bytes exceeds the limit of ${MAX_BODY_BYTES}`);
     if (this.#pending.length < length) return undefined;
     this.#append(this.#pending.subarray(0, length));
     return this.#response(head);
@@ -124,7 +125,8 @@ export class HttpResponseReader {
         continue;
       }
       const sizeText = this.#pending.toString('latin1', 0, lineEnd).split(';')[0]!.trim();
-      if (!/^[0-9a-fA-F]+$/.test(sizeText)) throw new Error(`malformed chunk size in HTTP response: ${JSON.stringify(sizeText)}`);
+      if (!/^[0-9a-fA-F]+$/.test(sizeText))
+        throw new Error(`malformed chunk size in HTTP response: ${JSON.stringify(sizeText)}`);
       const size = Number.parseInt(sizeText, 16);
       if (size === 0) {
         this.#pending = this.#pending.subarray(lineEnd + LINE_END.length);
@@ -140,7 +142,8 @@ export class HttpResponseReader {
 
   #append(bytes: Buffer): void {
     this.#bodyBytes += bytes.length;
-    if (this.#bodyBytes > MAX_BODY_BYTES) throw new Error(`HTTP response body exceeds the limit of ${MAX_BODY_BYTES} bytes`);
+    if (this.#bodyBytes > MAX_BODY_BYTES)
+      throw new Error(`HTTP response body exceeds the limit of ${MAX_BODY_BYTES} bytes`);
     if (bytes.length > 0) this.#body.push(bytes);
   }
 
@@ -160,6 +163,7 @@ function bodyFraming(status: number, headers: ReadonlyMap<string, string>): Body
   if (headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) return { kind: 'chunked' };
   const contentLength = headers.get('content-length');
   if (contentLength === undefined) return { kind: 'close' };
-  if (!/^\d+$/.test(contentLength)) throw new Error(`malformed content-length in HTTP response: ${JSON.stringify(contentLength)}`);
+  if (!/^\d+$/.test(contentLength))
+    throw new Error(`malformed content-length in HTTP response: ${JSON.stringify(contentLength)}`);
   return { kind: 'length', length: Number(contentLength) };
 }

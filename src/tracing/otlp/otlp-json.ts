@@ -14,20 +14,9 @@ import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/wire-types
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-
 /** How a field is written in JSON. */
 type FieldKind =
-  | 'string'
-  | 'hex'
-  | 'base64'
-  | 'uint32'
-  | 'int64'
-  | 'bool'
-  | 'enum'
-  | 'fixed32'
-  | 'fixed64'
-  | 'double'
-  | MessageSchema;
+  'string' | 'hex' | 'base64' | 'uint32' | 'int64' | 'bool' | 'enum' | 'fixed32' | 'fixed64' | 'double' | MessageSchema;
 
 interface FieldSchema {
   readonly name: string;
@@ -41,7 +30,9 @@ type MessageSchema = { readonly [field: number]: FieldSchema };
 // The trace schema (opentelemetry/proto/trace/v1, common/v1, resource/v1, collector/trace/v1).
 const anyValue: Record<number, FieldSchema> = {};
 const keyValue: MessageSchema = { 1: { name: 'key', kind: 'string' }, 2: { name: 'value', kind: anyValue } };
-const attributes = (field: number): MessageSchema => ({ [field]: { name: 'attributes', kind: keyValue, repeated: true } });
+const attributes = (field: number): MessageSchema => ({
+  [field]: { name: 'attributes', kind: keyValue, repeated: true },
+});
 Object.assign(anyValue, {
   1: { name: 'stringValue', kind: 'string' },
   2: { name: 'boolValue', kind: 'bool' },

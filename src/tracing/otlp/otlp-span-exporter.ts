@@ -66,14 +66,18 @@ const jsonSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
  * The exporter for `settings`: one per name of `OTEL_TRACES_EXPORTER` (an export succeeds when each of them
  * accepted the batch), or one that drops every batch for `none`.
  */
-export function createOtlpSpanExporter(settings: ExporterSettings, onTransportError?: TransportErrorListener): OtlpSpanExporter {
+export function createOtlpSpanExporter(
+  settings: ExporterSettings,
+  onTransportError?: TransportErrorListener,
+): OtlpSpanExporter {
   const exporters = settings.exporters.map((name) =>
     name === 'console' ? consoleExporter() : otlpExporter(settings, onTransportError),
   );
   if (exporters.length === 1) return exporters[0]!;
   return {
     url: exporters.length === 0 ? 'none' : exporters.map((exporter) => exporter.url).join(' and '),
-    export: async (batch) => (await Promise.all(exporters.map((exporter) => exporter.export(batch)))).find((why) => why !== undefined),
+    export: async (batch) =>
+      (await Promise.all(exporters.map((exporter) => exporter.export(batch)))).find((why) => why !== undefined),
     shutdown: async () => {
       await Promise.all(exporters.map((exporter) => exporter.shutdown()));
     },
@@ -95,7 +99,10 @@ export function describeExportError(error: Error | undefined): string {
 }
 
 /** `transport`, with what it throws reported to `onError` and answered as a failed export. */
-function reportingThrows(transport: IExporterTransport, onError: TransportErrorListener | undefined): IExporterTransport {
+function reportingThrows(
+  transport: IExporterTransport,
+  onError: TransportErrorListener | undefined,
+): IExporterTransport {
   if (onError === undefined) return transport;
   return {
     async send(data, timeoutMillis): Promise<ExportResponse> {
@@ -111,7 +118,10 @@ function reportingThrows(transport: IExporterTransport, onError: TransportErrorL
 }
 
 /** Sends to an OTLP collector (see the module comment). */
-function otlpExporter(settings: ExporterSettings, onTransportError: TransportErrorListener | undefined): OtlpSpanExporter {
+function otlpExporter(
+  settings: ExporterSettings,
+  onTransportError: TransportErrorListener | undefined,
+): OtlpSpanExporter {
   const delegate = exportDelegate(settings, onTransportError);
   return {
     url: settings.url,
@@ -128,12 +138,20 @@ function otlpExporter(settings: ExporterSettings, onTransportError: TransportErr
 /** Told of an error a transport threw (a fault, not the collector's answer); the export fails. */
 export type TransportErrorListener = (error: unknown) => void;
 
-function exportDelegate(settings: ExporterSettings, onTransportError: TransportErrorListener | undefined): IOtlpExportDelegate<SpanBatch> {
+function exportDelegate(
+  settings: ExporterSettings,
+  onTransportError: TransportErrorListener | undefined,
+): IOtlpExportDelegate<SpanBatch> {
   const { protocol, url, compression, timeoutMillis } = settings;
   const shared = { compression, timeoutMillis, concurrencyLimit: CONCURRENCY_LIMIT };
   if (protocol === 'grpc') {
     const metrics = createOtlpHttpExporterMetrics('otlp_grpc_span_exporter', batchMetrics, url, undefined);
-    return createOtlpNetworkExportDelegate(shared, protobufSerializer, metrics, withRetries(reportingThrows(createGrpcTransport(settings), onTransportError)));
+    return createOtlpNetworkExportDelegate(
+      shared,
+      protobufSerializer,
+      metrics,
+      withRetries(reportingThrows(createGrpcTransport(settings), onTransportError)),
+    );
   }
   const json = protocol === 'http/json';
   const serializer = json ? jsonSerializer : protobufSerializer;
@@ -143,11 +161,27 @@ function exportDelegate(settings: ExporterSettings, onTransportError: TransportE
   const parsed = new URL(url);
   if (parsed.protocol === 'http:' && compression === 'none') {
     const metrics = createOtlpHttpExporterMetrics(component, batchMetrics, url, undefined);
-    return createOtlpNetworkExportDelegate(shared, serializer, metrics, withRetries(reportingThrows(createSocketHttpTransport({ url: parsed, headers }), onTransportError)));
+    return createOtlpNetworkExportDelegate(
+      shared,
+      serializer,
+      metrics,
+      withRetries(reportingThrows(createSocketHttpTransport({ url: parsed, headers }), onTransportError)),
+    );
   }
   const { certificate: ca, clientCertificate: cert, clientKey: key } = settings;
-  const agentFactory = httpAgentFactoryFromOptions({ keepAlive: true, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) });
-  return createOtlpHttpExportDelegate({ ...shared, url, headers, agentFactory }, serializer, component, batchMetrics, undefined);
+  const agentFactory = httpAgentFactoryFromOptions({
+    keepAlive: true,
+    ...(ca && { ca }),
+    ...(cert && { cert }),
+    ...(key && { key }),
+  });
+  return createOtlpHttpExportDelegate(
+    { ...shared, url, headers, agentFactory },
+    serializer,
+    component,
+    batchMetrics,
+    undefined,
+  );
 }
 
 /** The OpenTelemetry JS exporter's default number of exports in flight at once. */
@@ -163,7 +197,9 @@ function consoleExporter(): OtlpSpanExporter {
       for (const resourceSpans of (exportRequestToJson(bytes).resourceSpans ?? []) as ConsoleResourceSpans[]) {
         for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
           for (const span of scopeSpans.spans ?? []) {
-            log.info(`OpenTelemetry span ${JSON.stringify({ resource: resourceSpans.resource, scope: scopeSpans.scope, span })}`);
+            log.info(
+              `OpenTelemetry span ${JSON.stringify({ resource: resourceSpans.resource, scope: scopeSpans.scope, span })}`,
+            );
           }
         }
       }

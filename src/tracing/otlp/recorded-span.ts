@@ -39,7 +39,15 @@ import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk
 import { type Id, idFromHex, newSpanId, newTraceId } from './span-ids.ts';
 import { nowNs, timeInputToMonotonicNs, toHrTime } from '../../core/clock.ts';
 import type { TracedSpan } from '../../core/trace-hooks.ts';
-import { type PresetIds, recordTreeFailure, type RootSpanStarter, type SpanShape, ShapesByName, spanShape, type TreeSpan } from '../tree-span.ts';
+import {
+  type PresetIds,
+  recordTreeFailure,
+  type RootSpanStarter,
+  type SpanShape,
+  ShapesByName,
+  spanShape,
+  type TreeSpan,
+} from '../tree-span.ts';
 
 /** The SDK's default span limits. */
 const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: Infinity } as const;
@@ -220,7 +228,8 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
     if (this.#warnIfEnded()) return;
     this.endNs = ns < this.startNs ? this.startNs : ns;
     this.ended = true;
-    if (this.droppedEventsCount > 0) diag.warn(`Dropped ${this.droppedEventsCount} events because eventCountLimit reached`);
+    if (this.droppedEventsCount > 0)
+      diag.warn(`Dropped ${this.droppedEventsCount} events because eventCountLimit reached`);
     this.#scope.processor.onEnd(this);
   }
 

@@ -22,7 +22,8 @@ export function withRetries(transport: IExporterTransport): IExporterTransport {
       let backoff = INITIAL_BACKOFF_MS;
       let response = await transport.send(data, timeoutMillis);
       for (let attempt = 1; response.status === 'retryable' && attempt < MAX_ATTEMPTS; attempt++) {
-        const wait = response.retryInMillis ?? Math.min(backoff * (1 + JITTER * (2 * Math.random() - 1)), MAX_BACKOFF_MS);
+        const wait =
+          response.retryInMillis ?? Math.min(backoff * (1 + JITTER * (2 * Math.random() - 1)), MAX_BACKOFF_MS);
         backoff *= BACKOFF_MULTIPLIER;
         if (wait >= deadline - Date.now()) break;
         await new Promise((resolve) => setTimeout(resolve, wait).unref());

@@ -43,7 +43,8 @@ const MAX_IDLE_CONNECTIONS = 2;
 
 /** A transport that sends OTLP requests to an `http://` collector over raw TCP connections. */
 export function createSocketHttpTransport(options: SocketHttpTransportOptions): IExporterTransport {
-  if (options.url.protocol !== 'http:') throw new Error(`the socket transport sends to http:// URLs only, not ${options.url.href}`);
+  if (options.url.protocol !== 'http:')
+    throw new Error(`the socket transport sends to http:// URLs only, not ${options.url.href}`);
   return new SocketHttpTransport(options);
 }
 
@@ -103,9 +104,16 @@ class SocketHttpTransport implements IExporterTransport {
     const onClose = (): void => {
       const response = reader.end();
       if (response !== undefined) finish(exportResponse(response), false);
-      else finish({ status: 'retryable', error: new Error('the collector closed the connection before answering') }, false);
+      else
+        finish(
+          { status: 'retryable', error: new Error('the collector closed the connection before answering') },
+          false,
+        );
     };
-    const timer = setTimeout(() => finish({ status: 'retryable', error: new Error('Request timed out') }, false), timeoutMillis);
+    const timer = setTimeout(
+      () => finish({ status: 'retryable', error: new Error('Request timed out') }, false),
+      timeoutMillis,
+    );
     socket.ref();
     socket.on('data', onData).on('error', onError).on('close', onClose);
     socket.cork();
@@ -132,11 +140,18 @@ function requestHead(url: URL, headers: Record<string, string>, length: number):
   let head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
   let userAgent = `ts-triton/${VERSION}`;
   for (const [name, value] of Object.entries(headers)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new Error(`invalid OTLP exporter header name ${JSON.stringify(name)}`);
-    if (/[\r\n\0]/.test(String(value))) throw new Error(`invalid characters in the value of OTLP exporter header ${name}`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      throw new Error(`invalid OTLP exporter header name ${JSON.stringify(name)}`);
+    if (/[\r\n\0]/.test(String(value)))
+      throw new Error(`invalid characters in the value of OTLP exporter header ${name}`);
     const lower = name.toLowerCase();
     if (lower === 'user-agent') userAgent = `${value} ${userAgent}`;
-    else if (lower !== 'host' && lower !== 'content-length' && lower !== 'connection' && lower !== 'transfer-encoding') {
+    else if (
+      lower !== 'host' &&
+      lower !== 'content-length' &&
+      lower !== 'connection' &&
+      lower !== 'transfer-encoding'
+    ) {
       head += `${name}: ${value}\r\n`;
     }
   }

@@ -47,7 +47,10 @@ export function rank({ store, url }: ApiRequest): ApiResponse {
   }
   const duration = Number(params.get('duration'));
   if (!Number.isFinite(duration) || duration < 0) {
-    return jaegerError(400, `parameter 'duration' must be a number of microseconds, got ${JSON.stringify(params.get('duration'))}`);
+    return jaegerError(
+      400,
+      `parameter 'duration' must be a number of microseconds, got ${JSON.stringify(params.get('duration'))}`,
+    );
   }
   return json(store.rankDuration(params.get('service')!, params.get('operation')!, duration), wantsPrettyPrint(url));
 }
@@ -91,7 +94,11 @@ function phasesJson(request: RequestPhases): Record<string, unknown> {
     startTime: us(request.startUnixNano),
     total: us(request.totalNs),
     other: us(request.otherNs),
-    phases: request.phases.map((phase) => ({ name: phase.name, startTime: us(phase.startUnixNano), duration: us(phase.durationNs) })),
+    phases: request.phases.map((phase) => ({
+      name: phase.name,
+      startTime: us(phase.startUnixNano),
+      duration: us(phase.durationNs),
+    })),
   };
 }
 
@@ -132,8 +139,11 @@ export function modelBreakdown(requests: readonly RequestPhases[]): Record<strin
   return entries.map((group) => {
     const phases: Record<string, unknown> = {};
     for (const name of PHASES) {
-      const durations = group.flatMap((request) => request.phases.filter((phase) => phase.name === name).map((phase) => us(phase.durationNs)));
-      if (durations.length > 0) phases[name satisfies PhaseName] = { ...percentiles(durations), count: durations.length };
+      const durations = group.flatMap((request) =>
+        request.phases.filter((phase) => phase.name === name).map((phase) => us(phase.durationNs)),
+      );
+      if (durations.length > 0)
+        phases[name satisfies PhaseName] = { ...percentiles(durations), count: durations.length };
     }
     return {
       model: group[0]!.model,
@@ -156,7 +166,8 @@ export function percentiles(values: readonly number[]): Percentiles {
 function batchSizes(requests: readonly RequestPhases[]): { size: number; executions: number }[] {
   const perExecution = new Map<string, number>();
   for (const request of requests) {
-    if (request.executionKey !== '') perExecution.set(request.executionKey, (perExecution.get(request.executionKey) ?? 0) + 1);
+    if (request.executionKey !== '')
+      perExecution.set(request.executionKey, (perExecution.get(request.executionKey) ?? 0) + 1);
   }
   const executionsBySize = new Map<number, number>();
   for (const size of perExecution.values()) executionsBySize.set(size, (executionsBySize.get(size) ?? 0) + 1);

@@ -40,8 +40,8 @@ export function parseGoBool(text: string): Parsed<boolean> {
 const UNIT_NANOS: Readonly<Record<string, number>> = {
   ns: 1,
   us: 1e3,
-  'µs': 1e3,
-  'μs': 1e3,
+  µs: 1e3,
+  μs: 1e3,
   ms: 1e6,
   s: 1e9,
   m: 60e9,

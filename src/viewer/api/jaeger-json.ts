@@ -186,7 +186,8 @@ function keyValue(key: string, value: AttributeValue): JaegerKeyValue {
 
 /** A nested value as the collector's `AsString` writes it: maps and arrays as JSON, bytes as base64. */
 function plain(value: AttributeValue): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return value;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number')
+    return value;
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Uint8Array) return base64(value);
   if ('array' in value) return value.array.map(plain);

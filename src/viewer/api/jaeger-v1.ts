@@ -53,7 +53,8 @@ export function searchTraces({ store, url, nowMs }: ApiRequest): ApiResponse {
     const traces: JaegerTrace[] = [];
     for (const traceId of traceIds) {
       const spans = store.trace(traceId);
-      if (spans === undefined || spans.length === 0) errors.push({ msg: TRACE_NOT_FOUND, traceID: jaegerTraceId(traceId) });
+      if (spans === undefined || spans.length === 0)
+        errors.push({ msg: TRACE_NOT_FOUND, traceID: jaegerTraceId(traceId) });
       else traces.push(toJaegerTrace(spans, { raw }));
     }
     return envelope(traces, url, { errors: errors.length > 0 ? errors : null });
@@ -209,11 +210,18 @@ export function dependencies({ store, url, nowMs }: ApiRequest): ApiResponse {
   const end = microsParam(url.searchParams, 'endTs', nowMs * 1000, 1000);
   if (!end.ok) return jaegerError(400, end.error);
   const lookbackText = url.searchParams.get('lookback') ?? '';
-  const lookback = lookbackText === '' ? { ok: true as const, value: DEPENDENCY_LOOKBACK_MS } : parseGoInt(lookbackText);
+  const lookback =
+    lookbackText === '' ? { ok: true as const, value: DEPENDENCY_LOOKBACK_MS } : parseGoInt(lookbackText);
   if (!lookback.ok) return jaegerError(400, paramError('lookback', lookback.error).error);
   const service = url.searchParams.get('service') ?? '';
-  const traces = store.search({ startMinUs: end.value - lookback.value * 1000, startMaxUs: end.value, limit: Number.MAX_SAFE_INTEGER });
-  const links = serviceCalls(traces).filter((link) => service === '' || link.parent === service || link.child === service);
+  const traces = store.search({
+    startMinUs: end.value - lookback.value * 1000,
+    startMaxUs: end.value,
+    limit: Number.MAX_SAFE_INTEGER,
+  });
+  const links = serviceCalls(traces).filter(
+    (link) => service === '' || link.parent === service || link.child === service,
+  );
   return envelope(links, url);
 }
 

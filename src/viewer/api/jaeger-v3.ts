@@ -133,7 +133,8 @@ function parseFindQuery(params: URLSearchParams): Parsed<{ query: TraceQuery; ra
   }
   const [minText, minName] = param(params, 'query.startTimeMin', 'query.start_time_min');
   const [maxText, maxName] = param(params, 'query.startTimeMax', 'query.start_time_max');
-  if (minText === '' || maxText === '') return { ok: false, error: 'query.startTimeMin and query.startTimeMax are required' };
+  if (minText === '' || maxText === '')
+    return { ok: false, error: 'query.startTimeMin and query.startTimeMax are required' };
   const min = parseRfc3339(minText);
   if (!min.ok) return malformed(minName, min.error);
   const max = parseRfc3339(maxText);
@@ -143,7 +144,8 @@ function parseFindQuery(params: URLSearchParams): Parsed<{ query: TraceQuery; ra
   if (depthText === '') [depthText, depthName] = [params.get('query.num_traces') ?? '', 'query.num_traces'];
   let limit = DEFAULT_SEARCH_DEPTH;
   if (depthText !== '') {
-    if (!/^[+-]?[0-9]+$/.test(depthText)) return malformed(depthName, `strconv.Atoi: parsing ${goQuote(depthText)}: invalid syntax`);
+    if (!/^[+-]?[0-9]+$/.test(depthText))
+      return malformed(depthName, `strconv.Atoi: parsing ${goQuote(depthText)}: invalid syntax`);
     limit = Number(depthText) > 0 ? Number(depthText) : DEFAULT_SEARCH_DEPTH;
   }
   const durations: number[] = [];
@@ -180,7 +182,10 @@ export function parseRfc3339(text: string): Parsed<number> {
   const match = RFC3339.exec(text);
   const seconds = match === null ? NaN : Date.parse(`${match[1]}${match[3]}`);
   if (match === null || Number.isNaN(seconds)) {
-    return { ok: false, error: `parsing time ${goQuote(text)} as "2006-01-02T15:04:05.999999999Z07:00": cannot parse ${goQuote(text)} as "2006"` };
+    return {
+      ok: false,
+      error: `parsing time ${goQuote(text)} as "2006-01-02T15:04:05.999999999Z07:00": cannot parse ${goQuote(text)} as "2006"`,
+    };
   }
   const fraction = Number(`0.${match[2] ?? '0'}`);
   return { ok: true, value: seconds * 1000 + fraction * 1e6 };

@@ -7,7 +7,15 @@
  * @module
  */
 
-import type { Attribute, AttributeValue, EventRecord, LinkRecord, ResourceRecord, ScopeRecord, SpanRecord } from '../span-record.ts';
+import type {
+  Attribute,
+  AttributeValue,
+  EventRecord,
+  LinkRecord,
+  ResourceRecord,
+  ScopeRecord,
+  SpanRecord,
+} from '../span-record.ts';
 import { base64 } from './jaeger-json.ts';
 
 type Json = Record<string, unknown>;
@@ -19,11 +27,15 @@ export interface OtlpJsonOptions {
 
 /** `TracesData` of some spans: one ResourceSpans per resource, one ScopeSpans per scope within it. */
 export function toOtlpJson(spans: readonly SpanRecord[], options: OtlpJsonOptions = {}): { resourceSpans: Json[] } {
-  const byResource = new Map<string, { resource: ResourceRecord; scopes: Map<string, { scope: ScopeRecord; spans: SpanRecord[] }> }>();
+  const byResource = new Map<
+    string,
+    { resource: ResourceRecord; scopes: Map<string, { scope: ScopeRecord; spans: SpanRecord[] }> }
+  >();
   for (const span of spans) {
     const resourceKey = identity(span.resource);
     let resource = byResource.get(resourceKey);
-    if (resource === undefined) byResource.set(resourceKey, (resource = { resource: span.resource, scopes: new Map() }));
+    if (resource === undefined)
+      byResource.set(resourceKey, (resource = { resource: span.resource, scopes: new Map() }));
     const scopeKey = identity(span.scope);
     let scope = resource.scopes.get(scopeKey);
     if (scope === undefined) resource.scopes.set(scopeKey, (scope = { scope: span.scope, spans: [] }));
@@ -44,7 +56,13 @@ export function toOtlpJson(spans: readonly SpanRecord[], options: OtlpJsonOption
 const identities = new WeakMap<object, string>();
 function identity(record: ResourceRecord | ScopeRecord): string {
   let key = identities.get(record);
-  if (key === undefined) identities.set(record, (key = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? base64(v) : v))));
+  if (key === undefined)
+    identities.set(
+      record,
+      (key = JSON.stringify(record, (_k, v: unknown) =>
+        typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? base64(v) : v,
+      )),
+    );
   return key;
 }
 
@@ -89,7 +107,8 @@ function linkJson(link: LinkRecord, options: OtlpJsonOptions): Json {
 
 function withAttributes(json: Json, attributes: readonly Attribute[], options: OtlpJsonOptions): Json {
   if (attributes.length === 0) return json;
-  const ordered = options.sort === true ? [...attributes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) : attributes;
+  const ordered =
+    options.sort === true ? [...attributes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) : attributes;
   json.attributes = ordered.map((attribute) => ({ key: attribute.key, value: anyValue(attribute.value) }));
   return json;
 }

@@ -30,7 +30,11 @@ const SPAN_KINDS: Readonly<Record<string, number>> = {
   SPAN_KIND_CONSUMER: 5,
 };
 
-const STATUS_CODES: Readonly<Record<string, number>> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
+const STATUS_CODES: Readonly<Record<string, number>> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
 
 type Json = Record<string, unknown>;
 
@@ -71,7 +75,10 @@ export function decodeOtlpJson(value: unknown): DecodedExport {
   for (let r = 0; r < resourceSpans.length; r++) {
     const rsPath = `resourceSpans[${r}]`;
     const rs = object(resourceSpans[r], rsPath);
-    const resource = rs.resource === undefined || rs.resource === null ? EMPTY_RESOURCE : readResource(rs.resource, `${rsPath}.resource`);
+    const resource =
+      rs.resource === undefined || rs.resource === null
+        ? EMPTY_RESOURCE
+        : readResource(rs.resource, `${rsPath}.resource`);
     const scopeSpans = list(rs.scopeSpans, `${rsPath}.scopeSpans`);
     for (let s = 0; s < scopeSpans.length; s++) {
       const ssPath = `${rsPath}.scopeSpans[${s}]`;
@@ -109,7 +116,8 @@ function list(value: unknown, path: string): readonly unknown[] {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
@@ -124,7 +132,10 @@ function uint64(value: unknown, path: string): bigint {
   if (value === undefined || value === null) return 0n;
   if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return BigInt(value);
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  throw new OtlpDecodeError(path, `expected an unsigned 64-bit integer (a decimal string or number); got ${describe(value)}`);
+  throw new OtlpDecodeError(
+    path,
+    `expected an unsigned 64-bit integer (a decimal string or number); got ${describe(value)}`,
+  );
 }
 
 /** An int64 attribute value: a decimal string or a number. */
@@ -146,7 +157,10 @@ function enumValue(value: unknown, names: Readonly<Record<string, number>>, path
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && Object.hasOwn(names, value)) return names[value]!;
-  throw new OtlpDecodeError(path, `expected one of ${Object.keys(names).join(', ')} or its number; got ${describe(value)}`);
+  throw new OtlpDecodeError(
+    path,
+    `expected one of ${Object.keys(names).join(', ')} or its number; got ${describe(value)}`,
+  );
 }
 
 /** A hex id of `bytes` bytes; '' when absent, empty or all zeros; a Refusal message when malformed. */
@@ -176,7 +190,8 @@ function readAnyValue(value: unknown, path: string): AttributeValue {
   const any = object(value, path);
   if (any.stringValue !== undefined) return string(any.stringValue, `${path}.stringValue`);
   if (any.boolValue !== undefined) {
-    if (typeof any.boolValue !== 'boolean') throw new OtlpDecodeError(`${path}.boolValue`, `expected true or false; got ${describe(any.boolValue)}`);
+    if (typeof any.boolValue !== 'boolean')
+      throw new OtlpDecodeError(`${path}.boolValue`, `expected true or false; got ${describe(any.boolValue)}`);
     return any.boolValue;
   }
   if (any.intValue !== undefined) return int64(any.intValue, `${path}.intValue`);

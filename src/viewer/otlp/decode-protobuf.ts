@@ -88,7 +88,14 @@ class Refusal {
  */
 export function decodeOtlpProtobuf(body: Buffer): DecodedExport {
   const place: Place = { resource: -1, scope: -1, span: -1, field: '', item: -1 };
-  const state: DecodeState = { spans: [], rejected: 0, rejectionMessage: '', lastTraceBytes: -1, lastTraceId: '', buf: body };
+  const state: DecodeState = {
+    spans: [],
+    rejected: 0,
+    rejectionMessage: '',
+    lastTraceBytes: -1,
+    lastTraceId: '',
+    buf: body,
+  };
   try {
     const reader = new OtlpReader(body);
     let resourceIndex = 0;
@@ -124,7 +131,12 @@ interface DecodeState {
  * when it comes first, as encoders write it, the reader is left after it; else the message is searched for it and
  * the reader is left where it was. Undefined when there is none.
  */
-function leadingMessage<T>(reader: OtlpReader, place: Place, field: string, read: (message: OtlpReader) => T): T | undefined {
+function leadingMessage<T>(
+  reader: OtlpReader,
+  place: Place,
+  field: string,
+  read: (message: OtlpReader) => T,
+): T | undefined {
   const start = reader.pos;
   let found: T | undefined;
   let first = true;
@@ -322,7 +334,10 @@ function readSpan(
     return new Refusal('parentSpanId', `a parent span id has 8 bytes (or none); got ${parentLength}`);
   }
   let traceId: string;
-  if (state.lastTraceBytes >= 0 && buf.compare(buf, state.lastTraceBytes, state.lastTraceBytes + 16, traceStart, traceStart + 16) === 0) {
+  if (
+    state.lastTraceBytes >= 0 &&
+    buf.compare(buf, state.lastTraceBytes, state.lastTraceBytes + 16, traceStart, traceStart + 16) === 0
+  ) {
     traceId = state.lastTraceId;
   } else {
     traceId = hexId(buf, traceStart, traceStart + 16);
@@ -388,8 +403,10 @@ function readLink(reader: OtlpReader): LinkRecord | Refusal {
     else if (key === ((4 << 3) | WIRE_LEN)) (attributes ??= []).push(readKeyValue(reader.sub()));
     else reader.skip(key & 7);
   }
-  if (traceLength !== 16 || traceId === '') return new Refusal('traceId', `a trace id has 16 bytes, not all zero; got ${traceLength}`);
-  if (spanLength !== 8 || spanId === '') return new Refusal('spanId', `a span id has 8 bytes, not all zero; got ${spanLength}`);
+  if (traceLength !== 16 || traceId === '')
+    return new Refusal('traceId', `a trace id has 16 bytes, not all zero; got ${traceLength}`);
+  if (spanLength !== 8 || spanId === '')
+    return new Refusal('spanId', `a span id has 8 bytes, not all zero; got ${spanLength}`);
   return { traceId, spanId, traceState, attributes: attributes === undefined ? NONE : attributes.slice() };
 }
 

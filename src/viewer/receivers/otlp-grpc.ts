@@ -6,7 +6,13 @@
  * @module
  */
 
-import { type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  type sendUnaryData,
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  status as GrpcStatus,
+} from '@grpc/grpc-js';
 import { exportResponse } from '../otlp/export-response.ts';
 import type { TraceStore } from '../store/trace-store.ts';
 import { ingest } from './ingest.ts';
@@ -39,7 +45,12 @@ export interface OtlpGrpcOptions {
 }
 
 /** Starts the receiver on `host:port` (0 picks a free port). */
-export async function startOtlpGrpcReceiver(store: TraceStore, host: string, port: number, options: OtlpGrpcOptions): Promise<OtlpGrpcReceiver> {
+export async function startOtlpGrpcReceiver(
+  store: TraceStore,
+  host: string,
+  port: number,
+  options: OtlpGrpcOptions,
+): Promise<OtlpGrpcReceiver> {
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.enable_channelz': 0,
@@ -48,12 +59,18 @@ export async function startOtlpGrpcReceiver(store: TraceStore, host: string, por
     Export(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) {
       const result = ingest(store, 'protobuf', call.request);
       if (result.ok) callback(null, exportResponse('protobuf', result.rejected, result.message));
-      else callback({ code: result.malformed ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.INTERNAL, details: result.message });
+      else
+        callback({
+          code: result.malformed ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.INTERNAL,
+          details: result.message,
+        });
     },
   });
   const target = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort)));
+    server.bindAsync(target, ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(error) : resolve(boundPort),
+    );
   });
   return {
     port: bound,

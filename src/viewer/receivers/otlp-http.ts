@@ -35,18 +35,34 @@ function encodingOf(header: string | undefined): OtlpEncoding | undefined {
   return undefined;
 }
 
-function send(res: ServerResponse, status: number, encoding: OtlpEncoding, body: Buffer, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  encoding: OtlpEncoding,
+  body: Buffer,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': contentType(encoding), 'content-length': body.length, ...headers });
   res.end(body);
 }
 
-function fail(res: ServerResponse, status: number, encoding: OtlpEncoding, code: number, message: string, headers?: Record<string, string>): void {
+function fail(
+  res: ServerResponse,
+  status: number,
+  encoding: OtlpEncoding,
+  code: number,
+  message: string,
+  headers?: Record<string, string>,
+): void {
   send(res, status, encoding, rpcStatus(encoding, code, message), headers);
 }
 
 /** The request handler of the receiver (also usable on another node:http server). */
-export function otlpHttpHandler(store: TraceStore, options: OtlpHttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function otlpHttpHandler(
+  store: TraceStore,
+  options: OtlpHttpOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(store, options, req, res).catch(() => {
       // A client that goes away mid-body: nothing to answer.
@@ -55,27 +71,53 @@ export function otlpHttpHandler(store: TraceStore, options: OtlpHttpOptions): (r
   };
 }
 
-async function handle(store: TraceStore, options: OtlpHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  store: TraceStore,
+  options: OtlpHttpOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = (req.url ?? '').split('?')[0];
   const encoding = encodingOf(req.headers['content-type']);
   const answerIn = encoding ?? 'json';
   if (path !== TRACES_PATH) {
     req.resume();
-    return fail(res, 404, answerIn, RpcCode.UNIMPLEMENTED, `no OTLP endpoint at ${path}; traces are posted to ${TRACES_PATH}`);
+    return fail(
+      res,
+      404,
+      answerIn,
+      RpcCode.UNIMPLEMENTED,
+      `no OTLP endpoint at ${path}; traces are posted to ${TRACES_PATH}`,
+    );
   }
   if (req.method !== 'POST') {
     req.resume();
-    return fail(res, 405, answerIn, RpcCode.UNIMPLEMENTED, `${TRACES_PATH} takes POST, not ${req.method}`, { allow: 'POST' });
+    return fail(res, 405, answerIn, RpcCode.UNIMPLEMENTED, `${TRACES_PATH} takes POST, not ${req.method}`, {
+      allow: 'POST',
+    });
   }
   if (encoding === undefined) {
     req.resume();
     const type = req.headers['content-type'] ?? '(none)';
-    return fail(res, 415, 'json', RpcCode.INVALID_ARGUMENT, `unsupported Content-Type '${type}'; OTLP/HTTP takes application/x-protobuf or application/json`);
+    return fail(
+      res,
+      415,
+      'json',
+      RpcCode.INVALID_ARGUMENT,
+      `unsupported Content-Type '${type}'; OTLP/HTTP takes application/x-protobuf or application/json`,
+    );
   }
   const coding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (coding !== 'identity' && coding !== 'gzip' && coding !== '') {
     req.resume();
-    return fail(res, 415, encoding, RpcCode.INVALID_ARGUMENT, `unsupported Content-Encoding '${coding}'; gzip or none is accepted`, { 'accept-encoding': 'gzip' });
+    return fail(
+      res,
+      415,
+      encoding,
+      RpcCode.INVALID_ARGUMENT,
+      `unsupported Content-Encoding '${coding}'; gzip or none is accepted`,
+      { 'accept-encoding': 'gzip' },
+    );
   }
   const tooLarge = `the export is larger than the receiver's limit of ${options.maxBodyBytes} bytes; send smaller batches`;
   let body = await readBody(req, options.maxBodyBytes);
@@ -89,7 +131,13 @@ async function handle(store: TraceStore, options: OtlpHttpOptions, req: Incoming
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         return fail(res, 413, encoding, RpcCode.RESOURCE_EXHAUSTED, tooLarge);
       }
-      return fail(res, 400, encoding, RpcCode.INVALID_ARGUMENT, `the gzip body could not be inflated: ${(error as Error).message}`);
+      return fail(
+        res,
+        400,
+        encoding,
+        RpcCode.INVALID_ARGUMENT,
+        `the gzip body could not be inflated: ${(error as Error).message}`,
+      );
     }
   }
   const result = ingest(store, encoding, body);
@@ -105,7 +153,12 @@ export interface OtlpHttpReceiver {
 }
 
 /** Starts the receiver on `host:port` (0 picks a free port). */
-export async function startOtlpHttpReceiver(store: TraceStore, host: string, port: number, options: OtlpHttpOptions): Promise<OtlpHttpReceiver> {
+export async function startOtlpHttpReceiver(
+  store: TraceStore,
+  host: string,
+  port: number,
+  options: OtlpHttpOptions,
+): Promise<OtlpHttpReceiver> {
   const server = createServer({ keepAliveTimeout: 30_000 }, otlpHttpHandler(store, options));
   const bound = await listen(server, host, port);
   return { port: bound, close: () => closeServer(server) };

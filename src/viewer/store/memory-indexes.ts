@@ -204,7 +204,8 @@ export function valueText(value: AttributeValue): string {
   if (typeof value === 'string') return value;
   if (value === null) return '';
   if (typeof value !== 'object') return String(value);
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
 }
 
@@ -224,7 +225,10 @@ export function pairBits(key: string, value: string): TagMask {
   hash = Math.imul(hash ^ 0x3d, 0x01000193);
   for (let i = 0; i < value.length; i++) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
   hash >>>= 0;
-  return { low: (1 << (hash % 30)) | (1 << ((hash >>> 5) % 30)), high: (1 << ((hash >>> 10) % 30)) | (1 << ((hash >>> 15) % 30)) };
+  return {
+    low: (1 << (hash % 30)) | (1 << ((hash >>> 5) % 30)),
+    high: (1 << ((hash >>> 10) % 30)) | (1 << ((hash >>> 15) % 30)),
+  };
 }
 
 /** Adds attributes to a mask. */

@@ -211,7 +211,8 @@ export class SqliteStore implements TraceStore {
     let row = s.sharedRow.get(json) as { id: number } | undefined;
     if (row === undefined) {
       row = { id: Number(s.insertShared.run(json).lastInsertRowid) };
-      for (const attribute of record.attributes) s.insertSharedTag.run(row.id, attribute.key, valueText(attribute.value));
+      for (const attribute of record.attributes)
+        s.insertSharedTag.run(row.id, attribute.key, valueText(attribute.value));
     }
     this.#sharedIds.set(record, row.id);
     this.#sharedById.set(row.id, record);
@@ -222,7 +223,12 @@ export class SqliteStore implements TraceStore {
     const s = this.#statements;
     while ((this.#spans > this.#maxSpans || this.#bytes > this.#maxBytes) && this.#traces > 0) {
       const oldest = s.oldestTrace.get() as { id: number; spans: number; bytes: number };
-      for (const op of s.traceOperations.all(oldest.id) as { service: string; name: string; kind: number; count: number }[]) {
+      for (const op of s.traceOperations.all(oldest.id) as {
+        service: string;
+        name: string;
+        kind: number;
+        count: number;
+      }[]) {
         s.uncountOperation.run(op.count, op.service, op.name, op.kind);
       }
       s.dropOperations.run();
@@ -393,7 +399,9 @@ function prepare(db: DatabaseSync) {
     countOperation: statement(
       'INSERT INTO operations (service, name, kind, spans) VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET spans = spans + 1',
     ),
-    traceOperations: statement('SELECT service, name, kind, COUNT(*) AS count FROM spans WHERE trace = ? GROUP BY service, name, kind'),
+    traceOperations: statement(
+      'SELECT service, name, kind, COUNT(*) AS count FROM spans WHERE trace = ? GROUP BY service, name, kind',
+    ),
     uncountOperation: statement('UPDATE operations SET spans = spans - ? WHERE service = ? AND name = ? AND kind = ?'),
     dropOperations: statement('DELETE FROM operations WHERE spans <= 0'),
     oldestTrace: statement('SELECT id, spans, bytes FROM traces ORDER BY id LIMIT 1'),
@@ -425,7 +433,8 @@ function prepare(db: DatabaseSync) {
 function encodeJson(value: unknown): string {
   return JSON.stringify(value, function (this: unknown, _key, item: unknown) {
     if (typeof item === 'bigint') return { $n: item.toString() };
-    if (item instanceof Uint8Array) return { $b: Buffer.from(item.buffer, item.byteOffset, item.byteLength).toString('base64') };
+    if (item instanceof Uint8Array)
+      return { $b: Buffer.from(item.buffer, item.byteOffset, item.byteLength).toString('base64') };
     return item;
   });
 }
@@ -435,7 +444,8 @@ function decodeJson(text: string): unknown {
     if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
       const keys = Object.keys(item);
       if (keys.length === 1 && keys[0] === '$n') return BigInt((item as { $n: string }).$n);
-      if (keys.length === 1 && keys[0] === '$b') return new Uint8Array(Buffer.from((item as { $b: string }).$b, 'base64'));
+      if (keys.length === 1 && keys[0] === '$b')
+        return new Uint8Array(Buffer.from((item as { $b: string }).$b, 'base64'));
     }
     return item;
   });

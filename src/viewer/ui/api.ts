@@ -103,7 +103,9 @@ export interface DurationRank {
 
 /** Every span's duration rank in a stored trace, by span id (`/api/ts-triton/traces/{id}/ranks`). */
 export async function traceRanks(traceId: string): Promise<Record<string, DurationRank>> {
-  return (await getJson<{ ranks: Record<string, DurationRank> }>(`/api/ts-triton/traces/${encodeURIComponent(traceId)}/ranks`)).ranks;
+  return (
+    await getJson<{ ranks: Record<string, DurationRank> }>(`/api/ts-triton/traces/${encodeURIComponent(traceId)}/ranks`)
+  ).ranks;
 }
 
 /** p50/p90/p99 in microseconds. */

@@ -22,13 +22,18 @@ function setProps(el: Element, props: Props | undefined, svg: boolean): void {
       el.addEventListener(key.slice(2).toLowerCase(), value as EventListener);
     } else if (key === 'class') el.setAttribute('class', String(value));
     else if (key === 'style' && typeof value === 'object') Object.assign((el as HTMLElement).style, value);
-    else if (!svg && !key.includes('-') && key !== 'list' && key in el) (el as unknown as Record<string, unknown>)[key] = value;
+    else if (!svg && !key.includes('-') && key !== 'list' && key in el)
+      (el as unknown as Record<string, unknown>)[key] = value;
     else el.setAttribute(key, value === true ? '' : String(value));
   }
 }
 
 /** An HTML element. Props starting with `on` are listeners; others are properties, or attributes when not one. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props | null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props?: Props | null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   setProps(el, props ?? undefined, false);
   append(el, children);
@@ -36,7 +41,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props |
 }
 
 /** An SVG element (props are attributes). */
-export function s<K extends keyof SVGElementTagNameMap>(tag: K, props?: Props | null, ...children: Child[]): SVGElementTagNameMap[K] {
+export function s<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  props?: Props | null,
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
   setProps(el, props ?? undefined, true);
   append(el, children);

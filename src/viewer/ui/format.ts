@@ -74,7 +74,18 @@ export function parseTags(text: string): { tags: [string, string][] } | { error:
   return { tags };
 }
 
-const PALETTE = ['#1c7ed6', '#f08c00', '#2f9e44', '#ae3ec9', '#0c8599', '#e8590c', '#5c7cfa', '#d6336c', '#66a80f', '#7048e8'];
+const PALETTE = [
+  '#1c7ed6',
+  '#f08c00',
+  '#2f9e44',
+  '#ae3ec9',
+  '#0c8599',
+  '#e8590c',
+  '#5c7cfa',
+  '#d6336c',
+  '#66a80f',
+  '#7048e8',
+];
 
 /** A service's colour: the same name always gets the same one. */
 export function serviceColor(service: string): string {

@@ -19,12 +19,29 @@ route(/^\/trace\/([^/]+)\/?$/, tracePage);
 route(/^\/compare(?:\/([^/]*))?(?:\/([^/]*))?\/?$/, comparePage);
 route(/^\/models\/?$/, modelsPage);
 route(/^.*$/, (root) => {
-  root.append(h('div', { class: 'card empty' }, h('h2', null, 'No such page'), h('p', null, h('a', { href: '/search' }, 'Go to search'))));
+  root.append(
+    h(
+      'div',
+      { class: 'card empty' },
+      h('h2', null, 'No such page'),
+      h('p', null, h('a', { href: '/search' }, 'Go to search')),
+    ),
+  );
 });
 
 function header(): HTMLElement {
-  const lookup = h('input', { type: 'search', placeholder: 'Go to trace id…', 'aria-label': 'Trace id', spellcheck: false });
-  const file = h('input', { type: 'file', accept: '.json,.jsonl,application/json', hidden: true, 'aria-label': 'Open a trace file' });
+  const lookup = h('input', {
+    type: 'search',
+    placeholder: 'Go to trace id…',
+    'aria-label': 'Trace id',
+    spellcheck: false,
+  });
+  const file = h('input', {
+    type: 'file',
+    accept: '.json,.jsonl,application/json',
+    hidden: true,
+    'aria-label': 'Open a trace file',
+  });
   const notice = h('span', { class: 'header-notice', role: 'alert' });
   const open = async (chosen: File | undefined): Promise<void> => {
     if (!chosen) return;
@@ -71,7 +88,8 @@ function header(): HTMLElement {
   onNavigate((path) => {
     void refreshStats();
     const section = path === '/' ? 'search' : path.split('/')[1];
-    for (const a of nav.querySelectorAll<HTMLAnchorElement>('a')) a.classList.toggle('active', a.dataset['section'] === section);
+    for (const a of nav.querySelectorAll<HTMLAnchorElement>('a'))
+      a.classList.toggle('active', a.dataset['section'] === section);
     if (!path.startsWith('/trace/')) document.title = 'ts-triton traces';
   });
   return h(
@@ -98,7 +116,16 @@ function header(): HTMLElement {
       },
       lookup,
     ),
-    h('button', { class: 'btn ghost', type: 'button', title: 'Open a trace file (OTLP JSON or Jaeger JSON); dropping one on the page works too', onclick: () => file.click() }, 'Open file…'),
+    h(
+      'button',
+      {
+        class: 'btn ghost',
+        type: 'button',
+        title: 'Open a trace file (OTLP JSON or Jaeger JSON); dropping one on the page works too',
+        onclick: () => file.click(),
+      },
+      'Open file…',
+    ),
     file,
     notice,
     stats,

@@ -156,12 +156,20 @@ export interface JaegerTrace {
 }
 
 /** Tags Jaeger derives from OTLP fields; the page shows them as the fields they came from. */
-const DERIVED_TAGS = new Set(['span.kind', 'otel.status_code', 'otel.status_description', 'error', 'otel.scope.name', 'otel.scope.version']);
+const DERIVED_TAGS = new Set([
+  'span.kind',
+  'otel.status_code',
+  'otel.status_description',
+  'error',
+  'otel.scope.name',
+  'otel.scope.version',
+]);
 
 function jaegerKeyValue(kv: JaegerKeyValue): KeyValue {
   const type = (['string', 'bool', 'int64', 'float64', 'binary'] as const).find((t) => t === kv.type) ?? 'string';
   const value = kv.value;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return { key: kv.key, value, type };
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return { key: kv.key, value, type };
   return { key: kv.key, value: JSON.stringify(value), type: 'string' };
 }
 
@@ -203,7 +211,10 @@ export function fromJaeger(trace: JaegerTrace): Trace {
         { key: 'service.name', value: process?.serviceName ?? '', type: 'string' as const },
         ...(process?.tags ?? []).map(jaegerKeyValue),
       ],
-      scope: { name: String(tag('otel.scope.name')?.value ?? ''), version: String(tag('otel.scope.version')?.value ?? '') },
+      scope: {
+        name: String(tag('otel.scope.name')?.value ?? ''),
+        version: String(tag('otel.scope.version')?.value ?? ''),
+      },
       events: (s.logs ?? []).map((log) => {
         const fields = (log.fields ?? []).map(jaegerKeyValue);
         const name = fields.find((f) => f.key === 'event');
@@ -269,7 +280,8 @@ function plainValue(v: OtlpAnyValue | undefined): unknown {
   if (v.doubleValue !== undefined) return v.doubleValue;
   if (v.bytesValue !== undefined) return v.bytesValue;
   if (v.arrayValue) return (v.arrayValue.values ?? []).map(plainValue);
-  if (v.kvlistValue) return Object.fromEntries((v.kvlistValue.values ?? []).map((kv) => [kv.key, plainValue(kv.value)]));
+  if (v.kvlistValue)
+    return Object.fromEntries((v.kvlistValue.values ?? []).map((kv) => [kv.key, plainValue(kv.value)]));
   return null;
 }
 
@@ -385,12 +397,16 @@ function toOtlpValue(kv: KeyValue): OtlpAnyValue {
   }
 }
 
-const toOtlpAttributes = (list: readonly KeyValue[]): OtlpKeyValue[] => list.map((kv) => ({ key: kv.key, value: toOtlpValue(kv) }));
+const toOtlpAttributes = (list: readonly KeyValue[]): OtlpKeyValue[] =>
+  list.map((kv) => ({ key: kv.key, value: toOtlpValue(kv) }));
 const usToNs = (us: number): string => (BigInt(Math.round(us)) * 1000n).toString();
 
 /** A trace as OTLP JSON (`{resourceSpans}`): the form `POST /v1/traces` takes and the page opens again. */
 export function toOtlp(trace: Trace): OtlpTraces {
-  const groups = new Map<string, { resource: readonly KeyValue[]; scopes: Map<string, { scope: Span['scope']; spans: OtlpSpan[] }> }>();
+  const groups = new Map<
+    string,
+    { resource: readonly KeyValue[]; scopes: Map<string, { scope: Span['scope']; spans: OtlpSpan[] }> }
+  >();
   for (const span of trace.spans) {
     const resourceKey = JSON.stringify(span.resource);
     let group = groups.get(resourceKey);
@@ -407,8 +423,16 @@ export function toOtlp(trace: Trace): OtlpTraces {
       startTimeUnixNano: usToNs(span.startUs),
       endTimeUnixNano: usToNs(span.startUs + span.durationUs),
       attributes: toOtlpAttributes(span.attributes),
-      events: span.events.map((e) => ({ timeUnixNano: usToNs(e.timeUs), name: e.name, attributes: toOtlpAttributes(e.attributes) })),
-      links: span.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: toOtlpAttributes(l.attributes) })),
+      events: span.events.map((e) => ({
+        timeUnixNano: usToNs(e.timeUs),
+        name: e.name,
+        attributes: toOtlpAttributes(e.attributes),
+      })),
+      links: span.links.map((l) => ({
+        traceId: l.traceId,
+        spanId: l.spanId,
+        attributes: toOtlpAttributes(l.attributes),
+      })),
       status: {
         code: span.status === 'ERROR' ? 2 : span.status === 'OK' ? 1 : 0,
         ...(span.statusMessage ? { message: span.statusMessage } : {}),
@@ -438,7 +462,10 @@ export function parseTraceFile(text: string): Trace[] {
     documents = [JSON.parse(trimmed)];
   } catch {
     try {
-      documents = trimmed.split(/\r?\n/).filter((line) => line.trim() !== '').map((line) => JSON.parse(line));
+      documents = trimmed
+        .split(/\r?\n/)
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line));
     } catch {
       throw new Error('not JSON: expected OTLP JSON ({"resourceSpans": …}) or Jaeger JSON ({"data": [trace…]})');
     }
@@ -455,14 +482,31 @@ export function parseTraceFile(text: string): Trace[] {
     const d = doc as Record<string, unknown> | unknown[] | null;
     if (Array.isArray(d)) add(d.map((t) => fromJaeger(t as JaegerTrace)));
     else if (d && Array.isArray(d['resourceSpans'])) add(fromOtlp(d as unknown as OtlpTraces));
-    else if (d && typeof d['result'] === 'object' && d['result'] && Array.isArray((d['result'] as Record<string, unknown>)['resourceSpans'])) {
+    else if (
+      d &&
+      typeof d['result'] === 'object' &&
+      d['result'] &&
+      Array.isArray((d['result'] as Record<string, unknown>)['resourceSpans'])
+    ) {
       add(fromOtlp(d['result'] as OtlpTraces));
-    } else if (d && Array.isArray(d['data'])) add((d['data'] as JaegerTrace[]).filter((t) => t?.traceID).map(fromJaeger));
-    else if (d && typeof d['traceID'] === 'string' && Array.isArray(d['spans'])) add([fromJaeger(d as unknown as JaegerTrace)]);
-    else throw new Error('unrecognised file: expected OTLP JSON ({"resourceSpans": …}) or Jaeger JSON ({"data": [trace…]})');
+    } else if (d && Array.isArray(d['data']))
+      add((d['data'] as JaegerTrace[]).filter((t) => t?.traceID).map(fromJaeger));
+    else if (d && typeof d['traceID'] === 'string' && Array.isArray(d['spans']))
+      add([fromJaeger(d as unknown as JaegerTrace)]);
+    else
+      throw new Error(
+        'unrecognised file: expected OTLP JSON ({"resourceSpans": …}) or Jaeger JSON ({"data": [trace…]})',
+      );
   }
   // Spans of one trace spread over several exports (JSON lines) become one trace.
-  return [...traces].map(([traceId, parts]) => (parts.length === 1 ? parts[0]! : buildTrace(traceId, parts.flatMap((p) => p.spans))));
+  return [...traces].map(([traceId, parts]) =>
+    parts.length === 1
+      ? parts[0]!
+      : buildTrace(
+          traceId,
+          parts.flatMap((p) => p.spans),
+        ),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

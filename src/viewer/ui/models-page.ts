@@ -30,12 +30,19 @@ export function modelsPage(root: HTMLElement, _params: readonly string[], query:
   const limitSelect = h(
     'select',
     { 'aria-label': 'Traces read', onchange: choose },
-    LIMITS.map((l) => h('option', { value: String(l), selected: l === limit }, `last ${l.toLocaleString('en-US')} traces`)),
+    LIMITS.map((l) =>
+      h('option', { value: String(l), selected: l === limit }, `last ${l.toLocaleString('en-US')} traces`),
+    ),
   );
-  const serviceSelect = h('select', { 'aria-label': 'Service', onchange: choose }, h('option', { value: '' }, 'all services'));
+  const serviceSelect = h(
+    'select',
+    { 'aria-label': 'Service', onchange: choose },
+    h('option', { value: '' }, 'all services'),
+  );
   void api.services().then(
     (names) => {
-      for (const name of names.sort()) serviceSelect.append(h('option', { value: name, selected: name === service }, name));
+      for (const name of names.sort())
+        serviceSelect.append(h('option', { value: name, selected: name === service }, name));
       serviceSelect.value = service;
     },
     () => undefined,
@@ -44,8 +51,17 @@ export function modelsPage(root: HTMLElement, _params: readonly string[], query:
     h(
       'section',
       { class: 'card models-head' },
-      h('div', { class: 'trace-header-top' }, h('h1', null, 'Models'), h('div', { class: 'trace-actions' }, serviceSelect, limitSelect)),
-      h('p', null, 'Where each model’s requests spend their time — receive, queue, compute input, infer, compute output, send — read from the span events of recent Triton-shaped traces, and how many requests ran together in one execution.'),
+      h(
+        'div',
+        { class: 'trace-header-top' },
+        h('h1', null, 'Models'),
+        h('div', { class: 'trace-actions' }, serviceSelect, limitSelect),
+      ),
+      h(
+        'p',
+        null,
+        'Where each model’s requests spend their time — receive, queue, compute input, infer, compute output, send — read from the span events of recent Triton-shaped traces, and how many requests ran together in one execution.',
+      ),
       summary,
     ),
     list,
@@ -61,7 +77,16 @@ export function modelsPage(root: HTMLElement, _params: readonly string[], query:
       replaceChildren(
         list,
         result.models.length === 0
-          ? h('div', { class: 'card empty' }, h('h2', null, 'No model requests yet'), h('p', null, 'Models appear here once a Triton-shaped server (ts-triton, Triton) sends traces of inference requests: InferRequest spans with the model’s span and its compute events.'))
+          ? h(
+              'div',
+              { class: 'card empty' },
+              h('h2', null, 'No model requests yet'),
+              h(
+                'p',
+                null,
+                'Models appear here once a Triton-shaped server (ts-triton, Triton) sends traces of inference requests: InferRequest spans with the model’s span and its compute events.',
+              ),
+            )
           : result.models.map(modelCard),
       );
     } catch (error) {
@@ -77,14 +102,32 @@ export function modelsPage(root: HTMLElement, _params: readonly string[], query:
 }
 
 function modelCard(m: api.ModelBreakdown): HTMLElement {
-  const rows = PHASES.filter((name) => m.phases[name]).map((name) => ({ name, label: PHASE_LABELS[name], color: PHASE_COLORS[name], p: m.phases[name]! }));
+  const rows = PHASES.filter((name) => m.phases[name]).map((name) => ({
+    name,
+    label: PHASE_LABELS[name],
+    color: PHASE_COLORS[name],
+    p: m.phases[name]!,
+  }));
   const scale = Math.max(1, ...rows.map((r) => r.p.p99));
   const p50Total = rows.reduce((sum, r) => sum + r.p.p50, 0);
-  const numbers = (p: api.Percentiles): HTMLElement[] => [h('td', null, formatDuration(p.p50)), h('td', null, formatDuration(p.p90)), h('td', null, formatDuration(p.p99))];
+  const numbers = (p: api.Percentiles): HTMLElement[] => [
+    h('td', null, formatDuration(p.p50)),
+    h('td', null, formatDuration(p.p90)),
+    h('td', null, formatDuration(p.p99)),
+  ];
   return h(
     'section',
     { class: 'card model-card', 'data-model': m.model },
-    h('h2', null, m.model, h('span', { class: 'muted' }, `version ${m.version} · ${m.requests.toLocaleString('en-US')} requests · p50 ${formatDuration(m.total.p50)} · p99 ${formatDuration(m.total.p99)}`)),
+    h(
+      'h2',
+      null,
+      m.model,
+      h(
+        'span',
+        { class: 'muted' },
+        `version ${m.version} · ${m.requests.toLocaleString('en-US')} requests · p50 ${formatDuration(m.total.p50)} · p99 ${formatDuration(m.total.p99)}`,
+      ),
+    ),
     h(
       'div',
       { class: 'model-grid' },
@@ -96,13 +139,33 @@ function modelCard(m: api.ModelBreakdown): HTMLElement {
           'div',
           { class: 'phase-bar' },
           rows.map((r) =>
-            h('div', { class: 'phase-seg', style: { width: `${(r.p.p50 / Math.max(1, p50Total)) * 100}%`, background: r.color }, title: `${r.label}: p50 ${formatDuration(r.p.p50)}` }, r.p.p50 / Math.max(1, p50Total) > 0.1 ? r.label : ''),
+            h(
+              'div',
+              {
+                class: 'phase-seg',
+                style: { width: `${(r.p.p50 / Math.max(1, p50Total)) * 100}%`, background: r.color },
+                title: `${r.label}: p50 ${formatDuration(r.p.p50)}`,
+              },
+              r.p.p50 / Math.max(1, p50Total) > 0.1 ? r.label : '',
+            ),
           ),
         ),
         h(
           'table',
           { class: 'model-table' },
-          h('thead', null, h('tr', null, h('th', null, 'Phase'), h('th', null, 'p50'), h('th', null, 'p90'), h('th', null, 'p99'), h('th', { class: 'range-col' }, 'p50 · p90 · p99'))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', null, 'Phase'),
+              h('th', null, 'p50'),
+              h('th', null, 'p90'),
+              h('th', null, 'p99'),
+              h('th', { class: 'range-col' }, 'p50 · p90 · p99'),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -118,14 +181,29 @@ function modelCard(m: api.ModelBreakdown): HTMLElement {
                   h(
                     'div',
                     { class: 'range' },
-                    h('span', { class: 'range-p99', style: { width: `${(r.p.p99 / scale) * 100}%`, background: r.color } }),
-                    h('span', { class: 'range-p90', style: { width: `${(r.p.p90 / scale) * 100}%`, background: r.color } }),
-                    h('span', { class: 'range-p50', style: { width: `${(r.p.p50 / scale) * 100}%`, background: r.color } }),
+                    h('span', {
+                      class: 'range-p99',
+                      style: { width: `${(r.p.p99 / scale) * 100}%`, background: r.color },
+                    }),
+                    h('span', {
+                      class: 'range-p90',
+                      style: { width: `${(r.p.p90 / scale) * 100}%`, background: r.color },
+                    }),
+                    h('span', {
+                      class: 'range-p50',
+                      style: { width: `${(r.p.p50 / scale) * 100}%`, background: r.color },
+                    }),
                   ),
                 ),
               ),
             ),
-            h('tr', { class: 'total-row' }, h('td', null, 'whole request'), ...numbers(m.total), h('td', { class: 'range-col' })),
+            h(
+              'tr',
+              { class: 'total-row' },
+              h('td', null, 'whole request'),
+              ...numbers(m.total),
+              h('td', { class: 'range-col' }),
+            ),
           ),
         ),
       ),
@@ -152,7 +230,14 @@ function batchChart(sizes: api.ModelBreakdown['batchSizes']): HTMLElement {
     title,
     s(
       'svg',
-      { class: 'batch-chart', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Executions per batch size' },
+      {
+        class: 'batch-chart',
+        width: W,
+        height: H,
+        viewBox: `0 0 ${W} ${H}`,
+        role: 'img',
+        'aria-label': 'Executions per batch size',
+      },
       sizes.map((b, i) => {
         const x = pad.l + i * slot + (slot - bw) / 2;
         const bh = ((H - pad.t - pad.b) * b.executions) / max;
@@ -160,12 +245,20 @@ function batchChart(sizes: api.ModelBreakdown['batchSizes']): HTMLElement {
         return s(
           'g',
           null,
-          s('rect', { class: 'bar', x, y, width: bw, height: Math.max(1, bh), rx: 3 }, s('title', null, `${b.executions} executions of ${b.size} request${b.size === 1 ? '' : 's'}`)),
+          s(
+            'rect',
+            { class: 'bar', x, y, width: bw, height: Math.max(1, bh), rx: 3 },
+            s('title', null, `${b.executions} executions of ${b.size} request${b.size === 1 ? '' : 's'}`),
+          ),
           s('text', { class: 'value', x: x + bw / 2, y: y - 4, 'text-anchor': 'middle' }, String(b.executions)),
           s('text', { x: x + bw / 2, y: H - 6, 'text-anchor': 'middle' }, String(b.size)),
         );
       }),
     ),
-    h('p', { class: 'muted small' }, `${executions.toLocaleString('en-US')} executions · mean batch ${mean.toFixed(2)}`),
+    h(
+      'p',
+      { class: 'muted small' },
+      `${executions.toLocaleString('en-US')} executions · mean batch ${mean.toFixed(2)}`,
+    ),
   );
 }

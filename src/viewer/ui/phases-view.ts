@@ -28,10 +28,17 @@ export const PHASE_COLORS: Readonly<Record<PhaseName | 'other', string>> = {
  */
 export function phaseBar(request: RequestPhases, scale = 1): HTMLElement {
   const total = Math.max(1, request.totalNs);
-  const parts: [PhaseName | 'other', number][] = [...request.phases.map((p): [PhaseName, number] => [p.name, p.durationNs]), ['other', request.otherNs]];
+  const parts: [PhaseName | 'other', number][] = [
+    ...request.phases.map((p): [PhaseName, number] => [p.name, p.durationNs]),
+    ['other', request.otherNs],
+  ];
   return h(
     'div',
-    { class: 'phase-bar', role: 'img', 'aria-label': parts.map(([n, ns]) => `${n} ${formatDuration(ns / 1000)}`).join(', ') },
+    {
+      class: 'phase-bar',
+      role: 'img',
+      'aria-label': parts.map(([n, ns]) => `${n} ${formatDuration(ns / 1000)}`).join(', '),
+    },
     parts
       .filter(([, ns]) => ns > 0)
       .map(([name, ns]) => {
@@ -39,7 +46,12 @@ export function phaseBar(request: RequestPhases, scale = 1): HTMLElement {
         const label = name === 'other' ? 'other' : PHASE_LABELS[name];
         return h(
           'div',
-          { class: 'phase-seg', 'data-phase': name, style: { width: `${share * 100}%`, background: PHASE_COLORS[name] }, title: `${label}: ${formatDuration(ns / 1000)} (${(share * 100).toFixed(1)}%)` },
+          {
+            class: 'phase-seg',
+            'data-phase': name,
+            style: { width: `${share * 100}%`, background: PHASE_COLORS[name] },
+            title: `${label}: ${formatDuration(ns / 1000)} (${(share * 100).toFixed(1)}%)`,
+          },
           share * scale > 0.09 ? label : '',
         );
       }),
@@ -73,12 +85,23 @@ export function phaseSection(trace: Trace): HTMLElement | undefined {
   return h(
     'section',
     { class: 'card phase-card', 'data-testid': 'phases' },
-    h('h2', null, 'Inference time', h('span', { class: 'muted' }, 'where each request to the model server went, from its span events')),
+    h(
+      'h2',
+      null,
+      'Inference time',
+      h('span', { class: 'muted' }, 'where each request to the model server went, from its span events'),
+    ),
     requests.map((r) =>
       h(
         'div',
         { class: 'phase-request' },
-        h('p', { class: 'phase-title' }, h('b', null, r.model), r.version >= 0 ? ` v${r.version}` : '', ` · ${r.protocol} · ${formatDuration(r.totalNs / 1000)} in the server`),
+        h(
+          'p',
+          { class: 'phase-title' },
+          h('b', null, r.model),
+          r.version >= 0 ? ` v${r.version}` : '',
+          ` · ${r.protocol} · ${formatDuration(r.totalNs / 1000)} in the server`,
+        ),
         phaseBar(r),
         legend(r),
       ),

@@ -40,11 +40,23 @@ const PLOT_HEIGHT = 190;
 const PAD = { left: 64, right: 16, top: 12, bottom: 28 };
 
 /** Each trace as a dot: start time across, duration up; size by span count; red when it has errors. */
-export function scatterPlot(traces: readonly Trace[], fromFile: boolean, width: number, fresh: ReadonlySet<string>): SVGSVGElement {
+export function scatterPlot(
+  traces: readonly Trace[],
+  fromFile: boolean,
+  width: number,
+  fresh: ReadonlySet<string>,
+): SVGSVGElement {
   const w = Math.max(320, width);
   const plotW = w - PAD.left - PAD.right;
   const plotH = PLOT_HEIGHT - PAD.top - PAD.bottom;
-  const svg = s('svg', { class: 'scatter', width: w, height: PLOT_HEIGHT, viewBox: `0 0 ${w} ${PLOT_HEIGHT}`, role: 'img', 'aria-label': 'Trace durations over time' });
+  const svg = s('svg', {
+    class: 'scatter',
+    width: w,
+    height: PLOT_HEIGHT,
+    viewBox: `0 0 ${w} ${PLOT_HEIGHT}`,
+    role: 'img',
+    'aria-label': 'Trace durations over time',
+  });
   if (traces.length === 0) return svg;
   let t0 = Math.min(...traces.map((t) => t.startUs));
   let t1 = Math.max(...traces.map((t) => t.startUs));
@@ -67,7 +79,18 @@ export function scatterPlot(traces: readonly Trace[], fromFile: boolean, width: 
   const xTicks = Math.max(2, Math.floor(plotW / 140));
   for (let i = 0; i <= xTicks; i++) {
     const us = t0 + ((t1 - t0) * i) / xTicks;
-    svg.append(s('text', { class: 'axis-label', x: x(us), y: PLOT_HEIGHT - 8, 'text-anchor': i === 0 ? 'start' : i === xTicks ? 'end' : 'middle' }, axisTime(us, t1 - t0)));
+    svg.append(
+      s(
+        'text',
+        {
+          class: 'axis-label',
+          x: x(us),
+          y: PLOT_HEIGHT - 8,
+          'text-anchor': i === 0 ? 'start' : i === xTicks ? 'end' : 'middle',
+        },
+        axisTime(us, t1 - t0),
+      ),
+    );
   }
   const sorted = [...traces].sort((a, b) => b.spans.length - a.spans.length);
   for (const trace of sorted) {
@@ -83,7 +106,11 @@ export function scatterPlot(traces: readonly Trace[], fromFile: boolean, width: 
         'data-trace-id': trace.traceId,
         onclick: () => navigate(traceHref(trace, fromFile)),
       },
-      s('title', null, `${trace.rootService}: ${trace.rootName}\n${formatDuration(trace.durationUs)} · ${trace.spans.length} spans${trace.errors ? ` · ${trace.errors} errors` : ''}\n${formatTime(trace.startUs)}`),
+      s(
+        'title',
+        null,
+        `${trace.rootService}: ${trace.rootName}\n${formatDuration(trace.durationUs)} · ${trace.spans.length} spans${trace.errors ? ` · ${trace.errors} errors` : ''}\n${formatTime(trace.startUs)}`,
+      ),
     );
     svg.append(dot);
   }
@@ -91,9 +118,18 @@ export function scatterPlot(traces: readonly Trace[], fromFile: boolean, width: 
 }
 
 /** One trace in the list: title, id, duration bar, span and error counts, services, when. */
-export function resultItem(trace: Trace, maxDuration: number, options: { fromFile: boolean; fresh: boolean; selected: boolean; onSelect: (on: boolean) => void }): HTMLElement {
+export function resultItem(
+  trace: Trace,
+  maxDuration: number,
+  options: { fromFile: boolean; fresh: boolean; selected: boolean; onSelect: (on: boolean) => void },
+): HTMLElement {
   const services = [...trace.services].map(([name, count]) =>
-    h('span', { class: 'chip', title: `${count} spans from ${name}` }, h('span', { class: 'svc-dot', style: { background: serviceColor(name) } }), `${name} (${count})`),
+    h(
+      'span',
+      { class: 'chip', title: `${count} spans from ${name}` },
+      h('span', { class: 'svc-dot', style: { background: serviceColor(name) } }),
+      `${name} (${count})`,
+    ),
   );
   return h(
     'article',
@@ -102,7 +138,8 @@ export function resultItem(trace: Trace, maxDuration: number, options: { fromFil
       'data-trace-id': trace.traceId,
       // The whole card opens the trace; the checkbox and the title link keep their own clicks.
       onclick: (e: MouseEvent) => {
-        if (!(e.target as Element).closest('a, input') && !getSelection()?.toString()) navigate(traceHref(trace, options.fromFile));
+        if (!(e.target as Element).closest('a, input') && !getSelection()?.toString())
+          navigate(traceHref(trace, options.fromFile));
       },
     },
     h(
@@ -121,14 +158,24 @@ export function resultItem(trace: Trace, maxDuration: number, options: { fromFil
       options.fresh ? h('span', { class: 'badge new' }, 'new') : null,
       h('span', { class: 'result-duration' }, formatDuration(trace.durationUs)),
     ),
-    h('div', { class: 'durbar' }, h('div', { style: { width: `${Math.max(0.5, (trace.durationUs / Math.max(1, maxDuration)) * 100)}%` } })),
+    h(
+      'div',
+      { class: 'durbar' },
+      h('div', { style: { width: `${Math.max(0.5, (trace.durationUs / Math.max(1, maxDuration)) * 100)}%` } }),
+    ),
     h(
       'div',
       { class: 'result-meta' },
       h('span', null, `${trace.spans.length} span${trace.spans.length === 1 ? '' : 's'}`),
-      trace.errors > 0 ? h('span', { class: 'badge error' }, `${trace.errors} error${trace.errors === 1 ? '' : 's'}`) : null,
+      trace.errors > 0
+        ? h('span', { class: 'badge error' }, `${trace.errors} error${trace.errors === 1 ? '' : 's'}`)
+        : null,
       h('span', { class: 'chips' }, services),
-      h('span', { class: 'when', title: formatTime(trace.startUs) }, `${formatTime(trace.startUs)} · ${formatAgo(trace.startUs)}`),
+      h(
+        'span',
+        { class: 'when', title: formatTime(trace.startUs) },
+        `${formatTime(trace.startUs)} · ${formatAgo(trace.startUs)}`,
+      ),
     ),
   );
 }

@@ -65,11 +65,21 @@ function searchParams(query: URLSearchParams, tags: [string, string][]): URLSear
 }
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
-  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), control, hint ? h('span', { class: 'field-hint' }, hint) : null);
+  return h(
+    'label',
+    { class: 'field' },
+    h('span', { class: 'field-label' }, label),
+    control,
+    hint ? h('span', { class: 'field-hint' }, hint) : null,
+  );
 }
 
 function select(name: string, options: readonly [string, string][], value: string): HTMLSelectElement {
-  const el = h('select', { name }, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+  const el = h(
+    'select',
+    { name },
+    options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)),
+  );
   el.value = value;
   return el;
 }
@@ -95,10 +105,19 @@ function resultsPane(fromFile: boolean, initialSort: SortKey): ResultsPane {
   const list = h('div', { class: 'results', 'data-testid': 'results' });
   const compareButton = h(
     'button',
-    { class: 'btn', type: 'button', disabled: true, onclick: () => navigate(`/compare/${picked[0]}/${picked[1]}${fromFile ? '?file=1' : ''}`) },
+    {
+      class: 'btn',
+      type: 'button',
+      disabled: true,
+      onclick: () => navigate(`/compare/${picked[0]}/${picked[1]}${fromFile ? '?file=1' : ''}`),
+    },
     'Compare 2 traces',
   );
-  const sortSelect = select('sort', Object.entries(SORTS).map(([k, [label]]) => [k, label]), sort);
+  const sortSelect = select(
+    'sort',
+    Object.entries(SORTS).map(([k, [label]]) => [k, label]),
+    sort,
+  );
   sortSelect.onchange = () => {
     sort = sortSelect.value as SortKey;
     // Kept in the URL (without a new history entry), so a reload keeps the order.
@@ -126,9 +145,14 @@ function resultsPane(fromFile: boolean, initialSort: SortKey): ResultsPane {
     replaceChildren(plotBox, traces.length > 0 ? scatterPlot(traces, fromFile, plotBox.clientWidth - 26, fresh) : null);
     replaceChildren(
       list,
-      [...traces]
-        .sort(SORTS[sort][1])
-        .map((t) => resultItem(t, maxDuration, { fromFile, fresh: fresh.has(t.traceId), selected: picked.includes(t.traceId), onSelect: (on) => pick(t.traceId, on) })),
+      [...traces].sort(SORTS[sort][1]).map((t) =>
+        resultItem(t, maxDuration, {
+          fromFile,
+          fresh: fresh.has(t.traceId),
+          selected: picked.includes(t.traceId),
+          onSelect: (on) => pick(t.traceId, on),
+        }),
+      ),
     );
   };
   return {
@@ -140,7 +164,19 @@ function resultsPane(fromFile: boolean, initialSort: SortKey): ResultsPane {
         'div',
         { class: 'results-header' },
         status,
-        h('div', { class: 'results-tools' }, h('label', { class: 'live', title: 'Search again every 3 seconds' }, live, h('span', { class: 'live-dot' }), 'Live'), sortSelect, compareButton),
+        h(
+          'div',
+          { class: 'results-tools' },
+          h(
+            'label',
+            { class: 'live', title: 'Search again every 3 seconds' },
+            live,
+            h('span', { class: 'live-dot' }),
+            'Live',
+          ),
+          sortSelect,
+          compareButton,
+        ),
       ),
       list,
     ),
@@ -164,7 +200,12 @@ function resultsPane(fromFile: boolean, initialSort: SortKey): ResultsPane {
  * Runs a search now and, while `live()` holds, again every few seconds when the store's arrival counter (cheap to
  * ask) moved since the counter was read before the last search. Returns the function that stops it.
  */
-function liveSearch(params: () => URLSearchParams, live: () => boolean, found: (traces: Trace[], first: boolean) => void, failed: (message: string) => void): { stop: () => void; wake: () => void } {
+function liveSearch(
+  params: () => URLSearchParams,
+  live: () => boolean,
+  found: (traces: Trace[], first: boolean) => void,
+  failed: (message: string) => void,
+): { stop: () => void; wake: () => void } {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let controller: AbortController | undefined;
@@ -262,7 +303,22 @@ async function waitForServices(empty: HTMLElement, stopped: () => boolean): Prom
     if (names.length > 1) {
       empty.append(
         h('h2', null, 'Services with traces'),
-        h('ul', { class: 'service-links' }, names.map((n) => h('li', null, h('a', { href: `/search?service=${encodeURIComponent(n)}` }, h('span', { class: 'svc-dot', style: { background: serviceColor(n) } }), n)))),
+        h(
+          'ul',
+          { class: 'service-links' },
+          names.map((n) =>
+            h(
+              'li',
+              null,
+              h(
+                'a',
+                { href: `/search?service=${encodeURIComponent(n)}` },
+                h('span', { class: 'svc-dot', style: { background: serviceColor(n) } }),
+                n,
+              ),
+            ),
+          ),
+        ),
       );
       return;
     }
@@ -275,10 +331,34 @@ function emptyState(): HTMLElement {
     'div',
     { class: 'card empty' },
     h('h2', null, 'Find a trace'),
-    h('p', null, 'Pick a service on the left and press ', h('b', null, 'Find traces'), '. Services appear as soon as their first spans arrive.'),
-    h('p', null, 'Send spans over OTLP to this viewer’s receivers — unless set otherwise, OTLP/HTTP on port 4318 (', h('code', null, 'POST /v1/traces'), ', protobuf or JSON) and OTLP/gRPC on port 4317, where OpenTelemetry SDKs send by default. With ', h('code', null, 'npm start'), ', the example server traces into this viewer: try'),
-    h('pre', null, `curl -sS http://127.0.0.1:8000/v2/models/passthrough/generate \\\n  -H 'Content-Type: application/json' -d '{"sleep": 0.001, "error": false}'`),
-    h('p', null, 'A trace saved as OTLP JSON or Jaeger JSON opens with ', h('b', null, 'Open file…'), ' (or dropped on the page).'),
+    h(
+      'p',
+      null,
+      'Pick a service on the left and press ',
+      h('b', null, 'Find traces'),
+      '. Services appear as soon as their first spans arrive.',
+    ),
+    h(
+      'p',
+      null,
+      'Send spans over OTLP to this viewer’s receivers — unless set otherwise, OTLP/HTTP on port 4318 (',
+      h('code', null, 'POST /v1/traces'),
+      ', protobuf or JSON) and OTLP/gRPC on port 4317, where OpenTelemetry SDKs send by default. With ',
+      h('code', null, 'npm start'),
+      ', the example server traces into this viewer: try',
+    ),
+    h(
+      'pre',
+      null,
+      `curl -sS http://127.0.0.1:8000/v2/models/passthrough/generate \\\n  -H 'Content-Type: application/json' -d '{"sleep": 0.001, "error": false}'`,
+    ),
+    h(
+      'p',
+      null,
+      'A trace saved as OTLP JSON or Jaeger JSON opens with ',
+      h('b', null, 'Open file…'),
+      ' (or dropped on the page).',
+    ),
   );
 }
 
@@ -286,23 +366,54 @@ function emptyState(): HTMLElement {
 function searchForm(query: URLSearchParams, fromFile: boolean): HTMLElement {
   const service = h('select', { name: 'service', required: true }, h('option', { value: '' }, 'Loading services…'));
   const operation = h('select', { name: 'operation' }, h('option', { value: '' }, 'All operations'));
-  const tags = h('input', { name: 'tags', type: 'text', placeholder: 'http.status_code=200 error=true', value: query.get('tags') ?? '', spellcheck: false });
-  const lookback = select('lookback', [...LOOKBACKS.map(([k, label]): [string, string] => [k, label]), ['custom', 'Custom range']], query.get('lookback') ?? '1h');
+  const tags = h('input', {
+    name: 'tags',
+    type: 'text',
+    placeholder: 'http.status_code=200 error=true',
+    value: query.get('tags') ?? '',
+    spellcheck: false,
+  });
+  const lookback = select(
+    'lookback',
+    [...LOOKBACKS.map(([k, label]): [string, string] => [k, label]), ['custom', 'Custom range']],
+    query.get('lookback') ?? '1h',
+  );
   const start = h('input', { name: 'start', type: 'datetime-local', step: 1, value: query.get('start') ?? '' });
   const end = h('input', { name: 'end', type: 'datetime-local', step: 1, value: query.get('end') ?? '' });
   const custom = h('div', { class: 'custom-range' }, field('From', start), field('To', end));
   custom.hidden = lookback.value !== 'custom';
   lookback.onchange = () => (custom.hidden = lookback.value !== 'custom');
-  const minDuration = h('input', { name: 'minDuration', type: 'text', placeholder: 'e.g. 1.2ms', value: query.get('minDuration') ?? '', pattern: DURATION_PATTERN.source, spellcheck: false });
-  const maxDuration = h('input', { name: 'maxDuration', type: 'text', placeholder: 'e.g. 2s', value: query.get('maxDuration') ?? '', pattern: DURATION_PATTERN.source, spellcheck: false });
-  const limit = h('input', { name: 'limit', type: 'number', min: 1, max: 1500, value: query.get('limit') ?? DEFAULT_LIMIT });
+  const minDuration = h('input', {
+    name: 'minDuration',
+    type: 'text',
+    placeholder: 'e.g. 1.2ms',
+    value: query.get('minDuration') ?? '',
+    pattern: DURATION_PATTERN.source,
+    spellcheck: false,
+  });
+  const maxDuration = h('input', {
+    name: 'maxDuration',
+    type: 'text',
+    placeholder: 'e.g. 2s',
+    value: query.get('maxDuration') ?? '',
+    pattern: DURATION_PATTERN.source,
+    spellcheck: false,
+  });
+  const limit = h('input', {
+    name: 'limit',
+    type: 'number',
+    min: 1,
+    max: 1500,
+    value: query.get('limit') ?? DEFAULT_LIMIT,
+  });
   const error = h('p', { class: 'form-error', role: 'alert' });
 
   const loadOperations = async (keep: string): Promise<void> => {
     replaceChildren(operation, h('option', { value: '' }, 'All operations'));
     if (!service.value) return;
     try {
-      for (const name of (await api.operations(service.value)).sort()) operation.append(h('option', { value: name }, name));
+      for (const name of (await api.operations(service.value)).sort())
+        operation.append(h('option', { value: name }, name));
       operation.value = keep;
     } catch (e) {
       error.textContent = `Operations: ${(e as Error).message}`;
@@ -312,7 +423,11 @@ function searchForm(query: URLSearchParams, fromFile: boolean): HTMLElement {
   void (async () => {
     try {
       const names = (await api.services()).sort();
-      replaceChildren(service, h('option', { value: '' }, names.length ? 'Choose a service' : 'No services yet'), names.map((n) => h('option', { value: n }, n)));
+      replaceChildren(
+        service,
+        h('option', { value: '' }, names.length ? 'Choose a service' : 'No services yet'),
+        names.map((n) => h('option', { value: n }, n)),
+      );
       const wanted = query.get('service') ?? '';
       if (wanted && !names.includes(wanted)) service.append(h('option', { value: wanted }, wanted));
       service.value = wanted || (names.length === 1 ? names[0]! : '');

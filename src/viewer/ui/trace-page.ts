@@ -57,7 +57,11 @@ export function tracePage(root: HTMLElement, params: readonly string[], query: U
               'div',
               { class: 'card notice', role: 'status' },
               `${Math.abs(more)} span${Math.abs(more) === 1 ? '' : 's'} ${more > 0 ? 'more arrived' : 'fewer (evicted)'} since this trace was shown. `,
-              h('button', { class: 'btn small', type: 'button', onclick: () => show(latest, false, '', now) }, 'Show the trace as it is now'),
+              h(
+                'button',
+                { class: 'btn small', type: 'button', onclick: () => show(latest, false, '', now) },
+                'Show the trace as it is now',
+              ),
             ),
           );
           return;
@@ -79,7 +83,13 @@ export function tracePage(root: HTMLElement, params: readonly string[], query: U
     (error: Error) =>
       replaceChildren(
         root,
-        h('div', { class: 'card empty' }, h('h2', null, 'Trace not found'), h('p', null, `${traceId}: ${error.message}`), h('p', null, h('a', { href: '/search' }, 'Back to search'))),
+        h(
+          'div',
+          { class: 'card empty' },
+          h('h2', null, 'Trace not found'),
+          h('p', null, `${traceId}: ${error.message}`),
+          h('p', null, h('a', { href: '/search' }, 'Back to search')),
+        ),
       ),
   );
   return () => {
@@ -90,10 +100,22 @@ export function tracePage(root: HTMLElement, params: readonly string[], query: U
 
 function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLElement[] {
   // Ranks exist for stored traces only; asked once, shown in each span's details as they open.
-  const ranks: Promise<Record<string, api.DurationRank>> = fromFile ? Promise.resolve({}) : api.traceRanks(trace.traceId).catch(() => ({}));
-  const wf = waterfall(trace, { details: (span, view) => spanDetails(trace, span, fromFile, ranks, view), focusSpanId });
-  const stat = (label: string, value: string | HTMLElement): HTMLElement => h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, value));
-  const compareId = h('input', { type: 'text', class: 'compare-id', placeholder: 'compare with trace id…', 'aria-label': 'Trace id to compare with', spellcheck: false });
+  const ranks: Promise<Record<string, api.DurationRank>> = fromFile
+    ? Promise.resolve({})
+    : api.traceRanks(trace.traceId).catch(() => ({}));
+  const wf = waterfall(trace, {
+    details: (span, view) => spanDetails(trace, span, fromFile, ranks, view),
+    focusSpanId,
+  });
+  const stat = (label: string, value: string | HTMLElement): HTMLElement =>
+    h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, value));
+  const compareId = h('input', {
+    type: 'text',
+    class: 'compare-id',
+    placeholder: 'compare with trace id…',
+    'aria-label': 'Trace id to compare with',
+    spellcheck: false,
+  });
   const compareForm = h(
     'form',
     {
@@ -118,8 +140,23 @@ function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLEl
       h(
         'div',
         { class: 'trace-actions' },
-        h('button', { class: 'btn', type: 'button', onclick: () => void download(trace, fromFile) }, 'Download OTLP JSON'),
-        fromFile ? null : h('a', { class: 'btn', href: `/api/traces/${encodeURIComponent(trace.traceId)}?prettyPrint=true`, target: '_blank', title: "The trace as Jaeger's query API answers it" }, 'Jaeger JSON'),
+        h(
+          'button',
+          { class: 'btn', type: 'button', onclick: () => void download(trace, fromFile) },
+          'Download OTLP JSON',
+        ),
+        fromFile
+          ? null
+          : h(
+              'a',
+              {
+                class: 'btn',
+                href: `/api/traces/${encodeURIComponent(trace.traceId)}?prettyPrint=true`,
+                target: '_blank',
+                title: "The trace as Jaeger's query API answers it",
+              },
+              'Jaeger JSON',
+            ),
         compareForm,
       ),
     ),
@@ -136,7 +173,14 @@ function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLEl
     h(
       'div',
       { class: 'legend' },
-      [...trace.services].map(([name, n]) => h('span', { class: 'chip' }, h('span', { class: 'svc-dot', style: { background: serviceColor(name) } }), `${name} (${n})`)),
+      [...trace.services].map(([name, n]) =>
+        h(
+          'span',
+          { class: 'chip' },
+          h('span', { class: 'svc-dot', style: { background: serviceColor(name) } }),
+          `${name} (${n})`,
+        ),
+      ),
       h('span', { class: 'legend-item' }, h('span', { class: 'legend-critical' }), 'critical path'),
       h('span', { class: 'legend-item' }, h('span', { class: 'legend-event' }), 'event'),
     ),
@@ -146,7 +190,11 @@ function traceView(trace: Trace, fromFile: boolean, focusSpanId: string): HTMLEl
     { class: 'wf-tools' },
     h('button', { class: 'btn small', type: 'button', onclick: () => wf.expandAll() }, 'Expand all'),
     h('button', { class: 'btn small', type: 'button', onclick: () => wf.collapseAll() }, 'Collapse all'),
-    h('span', { class: 'hint' }, 'Click a span for its attributes, events, links and resource; drag across the ruler to zoom.'),
+    h(
+      'span',
+      { class: 'hint' },
+      'Click a span for its attributes, events, links and resource; drag across the ruler to zoom.',
+    ),
     findBox(wf),
   );
   const phases = phaseSection(trace);
@@ -199,13 +247,20 @@ function kvTable(list: readonly KeyValue[], empty: string): HTMLElement {
     h(
       'tbody',
       null,
-      list.map((kv) => h('tr', null, h('th', { scope: 'row' }, kv.key), h('td', { class: `v-${kv.type}` }, valueText(kv)))),
+      list.map((kv) =>
+        h('tr', null, h('th', { scope: 'row' }, kv.key), h('td', { class: `v-${kv.type}` }, valueText(kv))),
+      ),
     ),
   );
 }
 
 function section(title: string, count: number | undefined, ...content: HTMLElement[]): HTMLElement {
-  return h('details', { class: 'detail-section', open: true }, h('summary', null, title, count !== undefined ? h('span', { class: 'count' }, String(count)) : null), ...content);
+  return h(
+    'details',
+    { class: 'detail-section', open: true },
+    h('summary', null, title, count !== undefined ? h('span', { class: 'count' }, String(count)) : null),
+    ...content,
+  );
 }
 
 /** The duration's rank among the stored spans of its operation, filled in when the ranks arrive. */
@@ -214,7 +269,10 @@ function rankLabel(span: Span, ranks: Promise<Record<string, api.DurationRank>>)
   void ranks.then((all) => {
     const r = all[span.spanId];
     if (!r) return;
-    rank.textContent = r.count <= 1 ? 'the only stored span of this operation' : `p${Math.floor(r.percentile)} of ${r.count.toLocaleString('en-US')} "${span.name}" spans`;
+    rank.textContent =
+      r.count <= 1
+        ? 'the only stored span of this operation'
+        : `p${Math.floor(r.percentile)} of ${r.count.toLocaleString('en-US')} "${span.name}" spans`;
     rank.title = `${r.percentile.toFixed(1)}% of the stored ${span.service} "${span.name}" spans took at most ${formatDuration(span.durationUs)}`;
     rank.className = `rank${r.percentile >= 90 && r.count > 1 ? ' slow' : ''}`;
   });
@@ -222,7 +280,14 @@ function rankLabel(span: Span, ranks: Promise<Record<string, api.DurationRank>>)
 }
 
 /** A link to a span: one of this trace is focused in place; another trace's page opens at the span. */
-function spanAnchor(trace: Trace, traceId: string, spanId: string, fromFile: boolean, view: Waterfall, text: string): HTMLElement {
+function spanAnchor(
+  trace: Trace,
+  traceId: string,
+  spanId: string,
+  fromFile: boolean,
+  view: Waterfall,
+  text: string,
+): HTMLElement {
   const here = traceId === trace.traceId && trace.spans.some((s) => s.spanId === spanId);
   const file = fromFile && (here || openedTrace(traceId)) ? '&file=1' : '';
   return h(
@@ -256,7 +321,11 @@ function eventsTable(trace: Trace, span: Span): HTMLElement {
         h(
           'tr',
           { 'data-event': e.name },
-          h('td', { class: 'event-time', title: `+${formatDuration(e.timeUs - trace.startUs)} since the trace started` }, `+${formatDuration(e.timeUs - span.startUs)}`),
+          h(
+            'td',
+            { class: 'event-time', title: `+${formatDuration(e.timeUs - trace.startUs)} since the trace started` },
+            `+${formatDuration(e.timeUs - span.startUs)}`,
+          ),
           h('td', { class: 'event-name' }, e.name),
           h('td', null, e.attributes.length > 0 ? kvTable(e.attributes, '') : ''),
         ),
@@ -266,9 +335,21 @@ function eventsTable(trace: Trace, span: Span): HTMLElement {
 }
 
 /** A span's details: duration and its rank, kind, status, ids; attributes, events, links, resource, scope. */
-function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise<Record<string, api.DurationRank>>, view: Waterfall): HTMLElement {
+function spanDetails(
+  trace: Trace,
+  span: Span,
+  fromFile: boolean,
+  ranks: Promise<Record<string, api.DurationRank>>,
+  view: Waterfall,
+): HTMLElement {
   const parent = trace.spans.find((s) => s.spanId === span.parentId);
-  const fact = (label: string, ...value: (string | HTMLElement)[]): HTMLElement => h('div', { class: 'fact' }, h('span', { class: 'fact-label' }, label), h('span', { class: 'fact-value' }, ...value));
+  const fact = (label: string, ...value: (string | HTMLElement)[]): HTMLElement =>
+    h(
+      'div',
+      { class: 'fact' },
+      h('span', { class: 'fact-label' }, label),
+      h('span', { class: 'fact-value' }, ...value),
+    );
   const zoom = (): void => {
     const pad = Math.max(1, span.durationUs * 0.03);
     view.zoom({ startUs: span.startUs - pad, endUs: span.startUs + span.durationUs + pad });
@@ -277,7 +358,16 @@ function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise
     h(
       'li',
       null,
-      spanAnchor(trace, link.traceId, link.spanId, fromFile, view, link.traceId === trace.traceId ? `span ${link.spanId} in this trace` : `trace ${link.traceId} · span ${link.spanId}`),
+      spanAnchor(
+        trace,
+        link.traceId,
+        link.spanId,
+        fromFile,
+        view,
+        link.traceId === trace.traceId
+          ? `span ${link.spanId} in this trace`
+          : `trace ${link.traceId} · span ${link.spanId}`,
+      ),
       link.attributes.length > 0 ? kvTable(link.attributes, '') : null,
     ),
   );
@@ -293,9 +383,23 @@ function spanDetails(trace: Trace, span: Span, fromFile: boolean, ranks: Promise
       fact('Starts at', `+${formatDuration(span.startUs - trace.startUs)}`),
       fact('Service', span.service),
       fact('Kind', span.kind || 'unspecified'),
-      fact('Status', span.status === 'ERROR' ? h('span', { class: 'error-text' }, `ERROR${span.statusMessage ? `: ${span.statusMessage}` : ''}`) : span.status || 'unset'),
+      fact(
+        'Status',
+        span.status === 'ERROR'
+          ? h('span', { class: 'error-text' }, `ERROR${span.statusMessage ? `: ${span.statusMessage}` : ''}`)
+          : span.status || 'unset',
+      ),
       fact('Span id', h('code', null, span.spanId)),
-      h('button', { class: 'btn small zoom-span', type: 'button', title: 'Show only this span’s time on the ruler', onclick: zoom }, 'Zoom to span'),
+      h(
+        'button',
+        {
+          class: 'btn small zoom-span',
+          type: 'button',
+          title: 'Show only this span’s time on the ruler',
+          onclick: zoom,
+        },
+        'Zoom to span',
+      ),
       fact(
         'Parent',
         parent

@@ -52,7 +52,13 @@ interface Row {
 function mentions(span: Span, needle: string): boolean {
   const has = (text: string): boolean => text.toLowerCase().includes(needle);
   const kvs = (list: Span['attributes']): boolean => list.some((kv) => has(kv.key) || has(String(kv.value)));
-  return has(span.service) || has(span.name) || has(span.spanId) || kvs(span.attributes) || span.events.some((e) => has(e.name) || kvs(e.attributes));
+  return (
+    has(span.service) ||
+    has(span.name) ||
+    has(span.spanId) ||
+    kvs(span.attributes) ||
+    span.events.some((e) => has(e.name) || kvs(e.attributes))
+  );
 }
 
 /**
@@ -60,7 +66,14 @@ function mentions(span: Span, needle: string): boolean {
  * missing parent) and the track with its bar. Event marks and critical stretches are placed within the bar, so
  * zooming only moves and resizes the bar.
  */
-function spanRow(span: Span, parent: Span | undefined, trace: Trace, path: readonly PathSegment[], onToggle: (() => void) | undefined, onOpen: () => void): Row {
+function spanRow(
+  span: Span,
+  parent: Span | undefined,
+  trace: Trace,
+  path: readonly PathSegment[],
+  onToggle: (() => void) | undefined,
+  onOpen: () => void,
+): Row {
   const toggle = onToggle
     ? h(
         'button',
@@ -78,15 +91,28 @@ function spanRow(span: Span, parent: Span | undefined, trace: Trace, path: reado
     : undefined;
   const within = (us: number): string => `${span.durationUs > 0 ? ((us - span.startUs) / span.durationUs) * 100 : 0}%`;
   const marks = span.events.map((event) =>
-    h('span', { class: 'wf-event', style: { left: within(event.timeUs) }, title: `${event.name} at +${formatDuration(event.timeUs - trace.startUs)}`, 'data-event': event.name }),
+    h('span', {
+      class: 'wf-event',
+      style: { left: within(event.timeUs) },
+      title: `${event.name} at +${formatDuration(event.timeUs - trace.startUs)}`,
+      'data-event': event.name,
+    }),
   );
   const critical = path.map((seg) =>
     h('span', {
       class: 'wf-critical',
-      style: { left: within(seg.startUs), width: span.durationUs > 0 ? `${((seg.endUs - seg.startUs) / span.durationUs) * 100}%` : '100%' },
+      style: {
+        left: within(seg.startUs),
+        width: span.durationUs > 0 ? `${((seg.endUs - seg.startUs) / span.durationUs) * 100}%` : '100%',
+      },
     }),
   );
-  const bar = h('div', { class: 'wf-bar', style: { background: span.status === 'ERROR' ? '#e03131' : serviceColor(span.service) } }, critical, marks);
+  const bar = h(
+    'div',
+    { class: 'wf-bar', style: { background: span.status === 'ERROR' ? '#e03131' : serviceColor(span.service) } },
+    critical,
+    marks,
+  );
   const label = h('span', { class: 'wf-dur' }, formatDuration(span.durationUs));
   const element = h(
     'div',
@@ -113,7 +139,9 @@ function spanRow(span: Span, parent: Span | undefined, trace: Trace, path: reado
       ),
       span.kind ? h('span', { class: `kind kind-${span.kind}` }, span.kind) : null,
       span.status === 'ERROR' ? h('span', { class: 'err-icon', title: span.statusMessage || 'error' }, '!') : null,
-      span.orphan ? h('span', { class: 'kind orphan', title: `parent ${span.parentId} is not in this trace` }, 'parent missing') : null,
+      span.orphan
+        ? h('span', { class: 'kind orphan', title: `parent ${span.parentId} is not in this trace` }, 'parent missing')
+        : null,
     ),
     h('div', { class: 'wf-track' }, bar, label),
   );
@@ -150,7 +178,9 @@ function rulerTicks(trace: Trace, view: TimeWindow): HTMLElement[] {
   const ticks: HTMLElement[] = [];
   for (let offset = first; offset <= view.endUs - trace.startUs + 1e-6; offset += step) {
     const left = ((trace.startUs + offset - view.startUs) / viewUs) * 100;
-    ticks.push(h('span', { class: `tick${left < 4 ? ' tick-start' : ''}`, style: { left: `${left}%` } }, formatDuration(offset)));
+    ticks.push(
+      h('span', { class: `tick${left < 4 ? ' tick-start' : ''}`, style: { left: `${left}%` } }, formatDuration(offset)),
+    );
   }
   return ticks;
 }
@@ -265,7 +295,9 @@ export function waterfall(trace: Trace, options: WaterfallOptions = {}): Waterfa
             refresh();
           }
         : undefined;
-    const row = spanRow(span, byId.get(span.parentId), trace, pathBySpan.get(span.spanId) ?? [], fold, () => toggleDetails(span));
+    const row = spanRow(span, byId.get(span.parentId), trace, pathBySpan.get(span.spanId) ?? [], fold, () =>
+      toggleDetails(span),
+    );
     rows.set(span.spanId, row);
     body.append(row.element);
   }

@@ -8,8 +8,16 @@ const addSub = batch(({ a, b }) => {
   const x = a!.data as Float32Array;
   const y = b!.data as Float32Array;
   return {
-    add: new NDArray('FP32', x.map((v, i) => v + y[i]!), a!.shape),
-    sub: new NDArray('FP32', x.map((v, i) => v - y[i]!), a!.shape),
+    add: new NDArray(
+      'FP32',
+      x.map((v, i) => v + y[i]!),
+      a!.shape,
+    ),
+    sub: new NDArray(
+      'FP32',
+      x.map((v, i) => v - y[i]!),
+      a!.shape,
+    ),
   };
 });
 

@@ -6,9 +6,21 @@ import { batch, ModelConfig, NDArray, Tensor, type ModelBinding } from 'ts-trito
 import { elementwise } from './elementwise.ts';
 
 const addSubMul = batch(({ a, b }) => ({
-  add: new NDArray('FP32', elementwise(a!, b!, (x, y) => x + y), a!.shape),
-  sub: new NDArray('FP32', elementwise(a!, b!, (x, y) => x - y), a!.shape),
-  mul: new NDArray('FP32', elementwise(a!, b!, (x, y) => x * y), a!.shape),
+  add: new NDArray(
+    'FP32',
+    elementwise(a!, b!, (x, y) => x + y),
+    a!.shape,
+  ),
+  sub: new NDArray(
+    'FP32',
+    elementwise(a!, b!, (x, y) => x - y),
+    a!.shape,
+  ),
+  mul: new NDArray(
+    'FP32',
+    elementwise(a!, b!, (x, y) => x * y),
+    a!.shape,
+  ),
 }));
 
 const vector = (name: string) => Tensor({ name, dtype: 'FP32', shape: [-1] });
