@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { DynamicBatcher, type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts';
+import { DynamicBatcher, type InferFunc, ModelConfig, Tensor, type Triton } from '../../src/index.ts';
 import { otlpTraceConfig, startTriton } from '../helpers/server.ts';
 import { findSpan, type OtlpReceiver, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 
@@ -91,37 +91,32 @@ describe('response trace headers', () => {
 
   it('requests batched together, on the compact and the general path: each traceparent names its exported root', async () => {
     const receiver = await startOtlpReceiver();
-    const triton = new Triton({
+    await using server = await startTriton({
       env: {},
       config: {
-        httpPort: 0,
         allowGrpc: false,
-        allowMetrics: false,
         responseTraceHeaders: true,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
+        traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)],
       },
+      models: [
+        {
+          modelName: 'gathered',
+          // Model code using request.span takes the general path.
+          inferFunc: (requests) =>
+            requests.map(
+              (r) => (r.parameters.touch && r.span.setAttribute('touched', true), { OUTPUT0: r.data.INPUT0! }),
+            ),
+          inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
+          outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
+          // The batch leaves when its 4 rows are there.
+          config: ModelConfig({ maxBatchSize: 4, batcher: DynamicBatcher({ maxQueueDelayMicroseconds: 30_000_000 }) }),
+        },
+      ],
     });
-    triton.bind({
-      modelName: 'gathered',
-      // Model code using request.span takes the general path.
-      inferFunc: (requests) =>
-        requests.map((r) => (r.parameters.touch && r.span.setAttribute('touched', true), { OUTPUT0: r.data.INPUT0! })),
-      inputs: [Tensor({ name: 'INPUT0', dtype: 'INT32', shape: [1] })],
-      outputs: [Tensor({ name: 'OUTPUT0', dtype: 'INT32', shape: [1] })],
-      // The batch leaves when its 4 rows are there.
-      config: ModelConfig({ maxBatchSize: 4, batcher: DynamicBatcher({ maxQueueDelayMicroseconds: 30_000_000 }) }),
-    });
-    await triton.run();
     try {
       const responses = await Promise.all(
         [false, true, false, true].map((touch) =>
-          fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/gathered/infer`, {
+          fetch(`${server.http}/v2/models/gathered/infer`, {
             method: 'POST',
             body: JSON.stringify({
               inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 1], data: [1] }],
@@ -143,7 +138,7 @@ describe('response trace headers', () => {
         );
       }
     } finally {
-      await triton.stop();
+      await server.stop();
       await receiver.close();
     }
   });

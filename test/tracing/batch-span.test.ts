@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
 import { DynamicBatcher, ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
 
 describe('the span of a dynamic batch', () => {
   let receiver: OtlpReceiver;
@@ -16,23 +17,7 @@ describe('the span of a dynamic batch', () => {
 
   before(async () => {
     receiver = await startOtlpReceiver();
-    triton = new Triton({
-      config: {
-        httpPort: 0,
-        grpcPort: 0,
-        httpAddress: '127.0.0.1',
-        grpcAddress: '127.0.0.1',
-        allowMetrics: false,
-        exitTimeoutSecs: 5,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
-      },
-    });
+    triton = new Triton({ config: { ...LOCAL, traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] } });
     const io = {
       inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
       outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],

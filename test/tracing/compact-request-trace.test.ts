@@ -23,6 +23,7 @@ import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts'
 import { RecordedSpan } from '../../src/tracing/otlp/recorded-span.ts';
 import { type SpanEntries, SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';
 import { decodeExportRequest, type OtlpSpan, startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
 
 const MODEL = { name: 'simple', version: 1 };
 const BASE = 1_000_000_000n;
@@ -328,23 +329,7 @@ describe('CompactRequestTrace in a server', () => {
       return original.received.call(this, ns);
     };
     receiver = await startOtlpReceiver();
-    triton = new Triton({
-      config: {
-        httpPort: 0,
-        grpcPort: 0,
-        httpAddress: '127.0.0.1',
-        grpcAddress: '127.0.0.1',
-        allowMetrics: false,
-        exitTimeoutSecs: 5,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
-      },
-    });
+    triton = new Triton({ config: { ...LOCAL, traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] } });
     triton.bind({
       modelName: 'double',
       inferFunc: (requests) =>

@@ -16,6 +16,7 @@ import {
   startOtlpReceiver,
 } from '../fixtures/otlp-receiver.ts';
 import { eventually } from '../helpers/within.ts';
+import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
 
 /** Resolves the next time `n` calls are blocked in the infer function; `release` lets them go. */
 class Gate {
@@ -67,23 +68,7 @@ describe('failed requests in OpenTelemetry mode', () => {
 
   before(async () => {
     receiver = await startOtlpReceiver();
-    triton = new Triton({
-      config: {
-        httpPort: 0,
-        grpcPort: 0,
-        httpAddress: '127.0.0.1',
-        grpcAddress: '127.0.0.1',
-        allowMetrics: false,
-        exitTimeoutSecs: 5,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
-      },
-    });
+    triton = new Triton({ config: { ...LOCAL, traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] } });
     triton.bind({
       modelName: 'work',
       inferFunc: async (requests) => {

@@ -11,6 +11,7 @@ import { ModelClient } from '../../src/client/index.ts';
 import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import { parseTraceConfig } from '../../src/tracing/trace-config.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
 
 /** OTLP's kind numbers (the API's plus one). */
 const OTLP_SERVER = SpanKind.SERVER + 1;
@@ -48,18 +49,10 @@ for (const setting of [undefined, 'triton', 'standard'] as const) {
       receiver = await startOtlpReceiver();
       triton = new Triton({
         config: {
-          httpPort: 0,
-          grpcPort: 0,
-          httpAddress: '127.0.0.1',
-          grpcAddress: '127.0.0.1',
-          allowMetrics: false,
-          exitTimeoutSecs: 5,
+          ...LOCAL,
           traceConfig: [
             'level=TIMESTAMPS',
-            'rate=1',
-            'mode=opentelemetry',
-            `opentelemetry,url=${receiver.url}`,
-            'opentelemetry,bsp_schedule_delay=10',
+            ...otlpTraceConfig(receiver.url),
             ...(setting === undefined ? [] : [`opentelemetry,span_kinds=${setting}`]),
           ],
         },

@@ -8,6 +8,7 @@ import { ModelClient } from '../../src/client/index.ts';
 import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { metadataOf, TestGrpcClient } from '../grpc/client.ts';
+import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
 
 describe('the standard server attributes of the root span', () => {
   let receiver: OtlpReceiver;
@@ -15,23 +16,7 @@ describe('the standard server attributes of the root span', () => {
 
   before(async () => {
     receiver = await startOtlpReceiver();
-    triton = new Triton({
-      config: {
-        httpPort: 0,
-        grpcPort: 0,
-        httpAddress: '127.0.0.1',
-        grpcAddress: '127.0.0.1',
-        allowMetrics: false,
-        exitTimeoutSecs: 5,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
-      },
-    });
+    triton = new Triton({ config: { ...LOCAL, traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] } });
     triton.bind({
       modelName: 'double',
       inferFunc: (requests) =>

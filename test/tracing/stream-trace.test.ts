@@ -10,6 +10,7 @@ import { DecoupledModelClient } from '../../src/client/index.ts';
 import { type DecoupledInferFunc, ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
 import { type OtlpReceiver, type OtlpSpan, StatusCodeNumber, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { eventually } from '../helpers/within.ts';
+import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
 
 describe('streamed responses traced', () => {
   let receiver: OtlpReceiver;
@@ -28,23 +29,7 @@ describe('streamed responses traced', () => {
 
   before(async () => {
     receiver = await startOtlpReceiver();
-    triton = new Triton({
-      config: {
-        httpPort: 0,
-        grpcPort: 0,
-        httpAddress: '127.0.0.1',
-        grpcAddress: '127.0.0.1',
-        allowMetrics: false,
-        exitTimeoutSecs: 5,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
-      },
-    });
+    triton = new Triton({ config: { ...LOCAL, traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] } });
     triton.bind({
       modelName: 'counting',
       inferFunc: counting,
