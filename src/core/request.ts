@@ -7,8 +7,8 @@
 import type { ModelConfig } from './model-config.ts';
 import type { ArrayInput, NDArray } from '../tensor/ndarray.ts';
 import type { Tensor } from './tensor-spec.ts';
-import { NOOP_REQUEST_TRACER, type RequestTracer, type TracedSpan } from './trace-hooks.ts';
-import type { Span } from '@opentelemetry/api';
+import { NOOP_REQUEST_TRACER, recordingContextOf, type RequestTracer, type TracedSpan } from './trace-hooks.ts';
+import type { Span, SpanContext } from '@opentelemetry/api';
 
 /** What an infer function (and a decorator) can know about the model it serves. */
 export interface ModelInfo {
@@ -52,6 +52,12 @@ export interface RequestInit {
 }
 
 /**
+ * The context of a request's `span` when it records, without making the span: what a worker instance's spans of
+ * the request are parented to (the server's, not a public API).
+ */
+export let spanContextOf: (request: Request) => SpanContext | undefined;
+
+/**
  * One inference request, as an infer function sees it (PyTriton's `Request`).
  * With batching on, each input keeps the request's own batch dimension first.
  */
@@ -69,6 +75,10 @@ export class Request {
   /** Aborted when the client cancels the request or disconnects; never aborted when nothing can cancel it. */
   readonly signal: AbortSignal;
   readonly #tracer: RequestTracer;
+
+  static {
+    spanContextOf = (request) => recordingContextOf(request.#tracer);
+  }
 
   /** @param init - the request's inputs, parameters, requested outputs and id. */
   constructor(init: RequestInit) {

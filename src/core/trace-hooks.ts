@@ -23,6 +23,17 @@ export interface RequestTracer {
   run<T>(name: string, fn: () => T): T;
   /** Starts a child span of `span`, to be ended by `using` or `end()`. */
   open(name: string): TracedSpan;
+  /**
+   * The context of `span` when it records, undefined when it does not; read without making `span` itself (a
+   * request on ts-triton's compact path stays on it). Without it, `span` is asked.
+   */
+  readonly recordingContext?: () => SpanContext | undefined;
+}
+
+/** The context of a tracer's `span` when it records (what a worker instance's spans are parented to). */
+export function recordingContextOf(tracer: RequestTracer): SpanContext | undefined {
+  if (tracer.recordingContext) return tracer.recordingContext();
+  return tracer.span.isRecording() ? tracer.span.spanContext() : undefined;
 }
 
 /** What the data plane knows of one execution of a dynamic batch, for its span. */
@@ -116,42 +127,24 @@ export const NOOP_REQUEST_TRACER: RequestTracer = Object.freeze({
   span: NOOP_SPAN,
   run: <T>(_name: string, fn: () => T): T => fn(),
   open: (): TracedSpan => NOOP_TRACED_SPAN,
+  recordingContext: () => undefined,
 });
 
 /**
- * A span recorded in a worker instance, as plain data posted to the main thread: the fields of the
- * OpenTelemetry SDK's `ReadableSpan`, with the span context's ids and the tracer's scope spelled out.
+ * Spans recorded in a worker instance, already encoded there as OTLP `Span` entries of a `ScopeSpans` message
+ * (field 2), for the main thread's pipeline to add to its export batches as they are.
  */
-export interface RemoteSpanData {
-  readonly name: string;
-  readonly kind: number;
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly traceFlags: number;
-  readonly parentSpanId: string | undefined;
-  readonly startTime: [number, number];
-  readonly endTime: [number, number];
-  readonly status: { readonly code: number; readonly message?: string | undefined };
-  readonly attributes: Readonly<Record<string, unknown>>;
-  readonly events: readonly {
-    readonly name: string;
-    readonly time: [number, number];
-    readonly attributes?: Readonly<Record<string, unknown>> | undefined;
-  }[];
-  readonly links: readonly {
-    readonly traceId: string;
-    readonly spanId: string;
-    readonly traceFlags: number;
-    readonly attributes?: Readonly<Record<string, unknown>> | undefined;
-  }[];
+export interface EncodedSpans {
+  /** The instrumentation scope of the tracer that made them. */
   readonly scope: {
     readonly name: string;
     readonly version?: string | undefined;
     readonly schemaUrl?: string | undefined;
   };
-  readonly droppedAttributesCount: number;
-  readonly droppedEventsCount: number;
-  readonly droppedLinksCount: number;
+  /** The entries, one after another. */
+  readonly bytes: Uint8Array;
+  /** Where each entry ends in `bytes`. */
+  readonly ends: Uint32Array;
 }
 
 /** What a worker did to `request.span` (the main thread's span), replayed there: a method name and its arguments. */
@@ -160,17 +153,17 @@ export type SpanCall = readonly [
   ...args: unknown[],
 ];
 
-let remoteSpanSink: ((spans: readonly RemoteSpanData[]) => void) | undefined;
+let remoteSpanSink: ((spans: readonly EncodedSpans[]) => void) | undefined;
 
 /**
  * Sets where spans recorded in worker instances go (the running OpenTelemetry pipeline sets it; undefined when
  * none runs, and such spans are dropped).
  */
-export function setRemoteSpanSink(sink: ((spans: readonly RemoteSpanData[]) => void) | undefined): void {
+export function setRemoteSpanSink(sink: ((spans: readonly EncodedSpans[]) => void) | undefined): void {
   remoteSpanSink = sink;
 }
 
 /** Hands spans recorded in a worker instance to the server's export pipeline. */
-export function exportRemoteSpans(spans: readonly RemoteSpanData[]): void {
+export function exportRemoteSpans(spans: readonly EncodedSpans[]): void {
   if (spans.length > 0) remoteSpanSink?.(spans);
 }

@@ -119,10 +119,32 @@ function elementError(name: string, dtype: DataType, index: number, value: unkno
   );
 }
 
-/** The shortest decimal text that reads back as the same FP32 value. */
+/** Powers of ten that are exact doubles (10^0 … 10^22). */
+const EXACT_POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * The shortest decimal text that reads back as the same FP32 value (as a JSON reader does: to a double, then to
+ * FP32), in JavaScript's number format. Rounds to p = 1, 2, … significant digits with exact powers of ten and keeps
+ * the first that reads back: ~4× faster than formatting each precision (docs/performance.md).
+ */
 export function float32ToJson(value: number): string {
   if (!Number.isFinite(value)) return 'null';
   if (Number.isInteger(value) && Math.abs(value) < 1e21) return String(value);
+  const abs = Math.abs(value);
+  const exponent = Math.floor(Math.log10(abs));
+  for (let p = 1; p <= 9; p++) {
+    const k = p - 1 - exponent; // digits after the decimal point
+    if (k > 22 || k < -22) break; // the power of ten is not exact: tiny or huge values take the slow path
+    const digits = k >= 0 ? Math.round(abs * EXACT_POW10[k]!) : Math.round(abs / EXACT_POW10[-k]!);
+    if (Math.fround(k >= 0 ? digits / EXACT_POW10[k]! : digits * EXACT_POW10[-k]!) === abs) {
+      return (value < 0 ? '-' : '') + numberText(String(digits), k);
+    }
+  }
+  return float32ToJsonByPrecision(value);
+}
+
+/** The same text by formatting each precision (for values whose scaling by ten is not exact). */
+function float32ToJsonByPrecision(value: number): string {
   let low = 1;
   let high = 9;
   while (low < high) {
@@ -131,6 +153,19 @@ export function float32ToJson(value: number): string {
     else low = mid + 1;
   }
   return String(Number(value.toPrecision(low)));
+}
+
+/** `integer` × 10^-k as JavaScript's `Number.prototype.toString` writes it (ECMA-262 Number::toString). */
+function numberText(integer: string, k: number): string {
+  let end = integer.length;
+  while (end > 1 && integer.charCodeAt(end - 1) === 48) end--;
+  const digits = integer.slice(0, end);
+  const point = integer.length - k; // where the decimal point falls, counted from the first digit
+  if (digits.length <= point && point <= 21) return digits + '0'.repeat(point - digits.length);
+  if (point > 0 && point <= 21) return `${digits.slice(0, point)}.${digits.slice(point)}`;
+  if (point > -6 && point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
+  const exp = point - 1;
+  return `${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${exp >= 0 ? '+' : '-'}${Math.abs(exp)}`;
 }
 
 function float64ToJson(value: number): string {

@@ -17,7 +17,7 @@
 
 import type { Link, SpanContext } from '@opentelemetry/api';
 import type { BatchFacts, BatchTrace, CoreActivity, RequestTrace, RequestTracer } from '../core/trace-hooks.ts';
-import { NOOP_REQUEST_TRACER } from '../core/trace-hooks.ts';
+import { NOOP_REQUEST_TRACER, recordingContextOf } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
 import { OtelRequestTrace, type OtelRequestTraceOptions, startBatchSpan } from './otel-request-trace.ts';
 import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
@@ -28,6 +28,7 @@ import {
   keptTreeShapes,
   PARENT_AT,
   PLANNED_SPANS,
+  REQUEST_SPAN,
   STEP,
   STEP_COUNT,
   TRITON_SPAN_KINDS,
@@ -141,7 +142,12 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   callableStart(ns: bigint): RequestTracer {
-    if (this.#advance(STEP.CALLABLE_START, ns)) return new DeferredTracer(() => this.#tracerOfGeneralPath());
+    if (this.#advance(STEP.CALLABLE_START, ns)) {
+      return new DeferredTracer(
+        () => this.#tracerOfGeneralPath(),
+        () => this.#callableContext(),
+      );
+    }
     return this.#takeOver()?.callableStart(ns) ?? NOOP_REQUEST_TRACER;
   }
 
@@ -270,6 +276,20 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
     return general;
   }
 
+  /**
+   * The context of `request.span` (the callable span) while the request is still on the usual course: the tree's
+   * ids are drawn now, as for a batch's link, so that spans made elsewhere (a worker instance's) can be its
+   * children without the general path taking over. Otherwise that path's span's, if it records.
+   */
+  #callableContext(): SpanContext | undefined {
+    if (this.#done > STEP.CALLABLE_START && this.#done <= STEP.CALLABLE_END) {
+      const ids = this.#ownIds ?? this.#drawOwnIds();
+      return new WordsSpanContext(ids, 0, ids, PLANNED_SPANS[REQUEST_SPAN]!.spanAt);
+    }
+    const span = this.#tracerOfGeneralPath().span;
+    return span.isRecording() ? span.spanContext() : undefined;
+  }
+
   /** `request.span`'s tracer on the general path (which takes over now), or a no-op one once written. */
   #tracerOfGeneralPath(): RequestTracer {
     return this.#takeOver()?.requestTracer ?? NOOP_REQUEST_TRACER;
@@ -282,10 +302,16 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
  */
 class DeferredTracer implements RequestTracer {
   readonly #resolve: () => RequestTracer;
+  readonly #context: () => SpanContext | undefined;
   #tracer: RequestTracer | undefined;
 
-  constructor(resolve: () => RequestTracer) {
+  constructor(resolve: () => RequestTracer, context: () => SpanContext | undefined) {
     this.#resolve = resolve;
+    this.#context = context;
+  }
+
+  recordingContext(): SpanContext | undefined {
+    return this.#tracer ? recordingContextOf(this.#tracer) : this.#context();
   }
 
   get #target(): RequestTracer {

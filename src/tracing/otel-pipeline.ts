@@ -190,7 +190,11 @@ export function startOtelPipeline(
     log.info('OpenTelemetry: the application registered a tracer provider already; ts-triton uses it');
   }
   // Spans recorded in worker instances reach the same processor (with the application's provider, they are dropped).
-  if (registeredGlobally) setRemoteSpanSink(remoteSpanSink(spanProcessor, resource, instrumentationScope));
+  if (registeredGlobally) {
+    setRemoteSpanSink(
+      remoteSpanSink(spanProcessor, instrumentationScope, (error) => errors.report('recording a span', error)),
+    );
+  }
   const spanKinds = spanKindsOf(config.spanKinds);
   const detail = treeDetail(config.detail);
   const withEvents = config.events;

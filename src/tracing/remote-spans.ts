@@ -1,87 +1,71 @@
 /**
- * Spans recorded in worker instances, turned back into the SDK's `ReadableSpan` form on the main thread and
- * handed to the pipeline's span processor, with their ids unchanged (so they stay parented as recorded).
+ * Spans recorded in worker instances, encoded there: the main thread adds their entries to its export batches
+ * as they are, in their instrumentation scope, with their ids unchanged (so they stay parented as recorded).
  *
  * @module
  */
 
-import type { Attributes, HrTime, SpanContext, SpanKind } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
-import type { RemoteSpanData } from '../core/trace-hooks.ts';
+import type { EncodedSpans } from '../core/trace-hooks.ts';
+import type { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
+import type { Scope } from './otlp/otlp-fields.ts';
+import type { ProtoWriter } from '../wire/proto-writer.ts';
+import type { SpanEntries } from './otlp/span-batch.ts';
 
-type Scope = ReadableSpan['instrumentationScope'];
+/** Most distinct scopes remembered (beyond, a scope object is made per message). */
+const MAX_SCOPES = 256;
 
-function duration(start: HrTime, end: HrTime): HrTime {
-  let seconds = end[0] - start[0];
-  let nanos = end[1] - start[1];
-  if (nanos < 0) {
-    seconds -= 1;
-    nanos += 1e9;
+/** A worker's encoded spans of one scope, as entries the batches copy. */
+class EncodedEntries implements SpanEntries {
+  readonly #bytes: Uint8Array;
+  readonly #ends: Uint32Array;
+
+  constructor({ bytes, ends }: EncodedSpans) {
+    this.#bytes = bytes;
+    this.#ends = ends;
   }
-  return [seconds, nanos];
+
+  get spanCount(): number {
+    return this.#ends.length;
+  }
+
+  writeEntries(writer: ProtoWriter, first: number, count: number): void {
+    const start = first === 0 ? 0 : this.#ends[first - 1]!;
+    writer.raw(this.#bytes.subarray(start, this.#ends[first + count - 1]!));
+  }
 }
 
 /**
- * A sink for {@link RemoteSpanData} that feeds `processor` spans of `resource`. Scopes are shared by name and
- * version (`ownScope`, the pipeline's own, included), so the exporter groups worker spans with the main thread's.
+ * A sink for {@link EncodedSpans} that feeds `processor`. Scopes are shared by name, version and schema URL
+ * (`ownScope`, the pipeline's own, included), so that each batch groups a scope's spans once. A failure to add
+ * them goes to `onError`, never to the batch of requests that brought them.
  */
 export function remoteSpanSink(
-  processor: Pick<SpanProcessor, 'onEnd'>,
-  resource: Resource,
+  processor: Pick<BatchingSpanProcessor, 'onEndEntries'>,
   ownScope: Scope,
-): (spans: readonly RemoteSpanData[]) => void {
-  const scopes = new Map<string, Scope>([
-    [`${ownScope.name}\0${ownScope.version ?? ''}\0${ownScope.schemaUrl ?? ''}`, ownScope],
-  ]);
-  const scopeOf = (data: RemoteSpanData['scope']): Scope => {
-    const key = `${data.name}\0${data.version ?? ''}\0${data.schemaUrl ?? ''}`;
-    let scope = scopes.get(key);
+  onError: (error: unknown) => void,
+): (spans: readonly EncodedSpans[]) => void {
+  const keyOf = (scope: EncodedSpans['scope']): string =>
+    `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}`;
+  const scopes = new Map<string, Scope>([[keyOf(ownScope), ownScope]]);
+  const scopeOf = (data: EncodedSpans['scope']): Scope => {
+    let scope = scopes.get(keyOf(data));
     if (!scope) {
       scope = Object.freeze({
         name: data.name,
         ...(data.version && { version: data.version }),
         ...(data.schemaUrl && { schemaUrl: data.schemaUrl }),
       });
-      if (scopes.size < 256) scopes.set(key, scope);
+      if (scopes.size < MAX_SCOPES) scopes.set(keyOf(data), scope);
     }
     return scope;
   };
   return (spans) => {
-    for (const data of spans) processor.onEnd(toReadableSpan(data, resource, scopeOf(data.scope)));
-  };
-}
-
-function toReadableSpan(data: RemoteSpanData, resource: Resource, scope: Scope): ReadableSpan {
-  const spanContext: SpanContext = { traceId: data.traceId, spanId: data.spanId, traceFlags: data.traceFlags };
-  const parentSpanContext: SpanContext | undefined =
-    data.parentSpanId === undefined
-      ? undefined
-      : { traceId: data.traceId, spanId: data.parentSpanId, traceFlags: data.traceFlags };
-  return {
-    name: data.name,
-    kind: data.kind as SpanKind,
-    spanContext: () => spanContext,
-    ...(parentSpanContext && { parentSpanContext }),
-    startTime: data.startTime,
-    endTime: data.endTime,
-    status: data.status,
-    attributes: data.attributes as Attributes,
-    links: data.links.map(({ attributes, ...context }) => ({
-      context,
-      ...(attributes && { attributes: attributes as Attributes }),
-    })),
-    events: data.events.map((e) => ({
-      name: e.name,
-      time: e.time,
-      ...(e.attributes && { attributes: e.attributes as Attributes }),
-    })),
-    duration: duration(data.startTime, data.endTime),
-    ended: true,
-    resource,
-    instrumentationScope: scope,
-    droppedAttributesCount: data.droppedAttributesCount,
-    droppedEventsCount: data.droppedEventsCount,
-    droppedLinksCount: data.droppedLinksCount,
+    for (const data of spans) {
+      try {
+        processor.onEndEntries(new EncodedEntries(data), scopeOf(data.scope));
+      } catch (error) {
+        onError(error);
+      }
+    }
   };
 }

@@ -14,6 +14,7 @@ import {
   type BatchTrace,
   type CoreActivity,
   NOOP_REQUEST_TRACER,
+  recordingContextOf,
   type RequestTrace,
   type RequestTracer,
   type TracedSpan,
@@ -282,6 +283,16 @@ class GuardedTracer implements RequestTracer {
       if (state === 'running') throw error;
       this.#trace.tracingFailed(error);
       return state === 'returned' ? result! : fn();
+    }
+  }
+
+  recordingContext(): SpanContext | undefined {
+    if (!this.#trace.live) return undefined;
+    try {
+      return recordingContextOf(this.#tracer);
+    } catch (error) {
+      this.#trace.tracingFailed(error);
+      return undefined;
     }
   }
 

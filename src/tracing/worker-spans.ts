@@ -10,17 +10,46 @@
 import { context, type Exception, type Span, type SpanContext, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { RemoteSpanData, RequestTracer, SpanCall, TracedSpan } from '../core/trace-hooks.ts';
+import { emptyResource } from '@opentelemetry/resources';
+import type { EncodedSpans, RequestTracer, SpanCall, TracedSpan } from '../core/trace-hooks.ts';
+import { writeReadableSpanEntry } from './otlp/encode-readable-spans.ts';
+import { writeSpanEntry } from './otlp/encode-recorded-spans.ts';
+import { RecordedSpan, type SpanScope } from './otlp/recorded-span.ts';
 import { recordFailure } from './tree-span.ts';
+import { ProtoWriter } from '../wire/proto-writer.ts';
 
 /** The scope of `request.tracedSpan` spans: Triton's, as on the main thread (otel-pipeline's TRACER_NAME). */
 const CODE_SCOPE = 'triton-server';
 
-let ended: RemoteSpanData[] = [];
+/** The spans of one scope ended since the last drain, encoded as they end. */
+interface ScopeEntries {
+  readonly scope: EncodedSpans['scope'];
+  readonly writer: ProtoWriter;
+  ends: number[];
+}
+
+/** Per instrumentation scope (by identity: each tracer has its own), what ended since the last drain. */
+const ended = new Map<ReadableSpan['instrumentationScope'], ScopeEntries>();
 
 const collector: SpanProcessor = {
   onStart: () => {},
-  onEnd: (span) => void ended.push(toData(span)),
+  onEnd: (span) => {
+    let entries = ended.get(span.instrumentationScope);
+    if (entries === undefined) {
+      const { name, version, schemaUrl } = span.instrumentationScope;
+      entries = { scope: { name, version, schemaUrl }, writer: new ProtoWriter(4096), ends: [] };
+      ended.set(span.instrumentationScope, entries);
+    }
+    const mark = entries.writer.pos;
+    try {
+      if (span instanceof RecordedSpan) writeSpanEntry(entries.writer, span);
+      else writeReadableSpanEntry(entries.writer, span);
+    } catch {
+      entries.writer.pos = mark; // a span that cannot be encoded (e.g. a cyclic attribute) is dropped alone
+      return;
+    }
+    entries.ends.push(entries.writer.pos);
+  },
   forceFlush: async () => {},
   shutdown: async () => {},
 };
@@ -28,36 +57,29 @@ const collector: SpanProcessor = {
 const provider = new TracerProvider({ spanProcessors: [collector] });
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 trace.setGlobalTracerProvider(provider);
-const codeTracer = provider.getTracer(CODE_SCOPE);
+/** `request.tracedSpan` spans are ts-triton's lean recorded spans, as on the main thread. */
+const codeScope: SpanScope = {
+  processor: collector,
+  resource: emptyResource(),
+  instrumentationScope: Object.freeze({ name: CODE_SCOPE }),
+};
 
-/** Spans ended since the last call, for posting to the main thread. */
-export function drainSpans(): RemoteSpanData[] {
-  const spans = ended;
-  ended = [];
-  return spans;
-}
-
-function toData(span: ReadableSpan): RemoteSpanData {
-  const { traceId, spanId, traceFlags } = span.spanContext();
-  const scope = span.instrumentationScope;
-  return {
-    name: span.name,
-    kind: span.kind,
-    traceId,
-    spanId,
-    traceFlags,
-    parentSpanId: span.parentSpanContext?.spanId,
-    startTime: span.startTime,
-    endTime: span.endTime,
-    status: { code: span.status.code, message: span.status.message },
-    attributes: span.attributes,
-    events: span.events.map((e) => ({ name: e.name, time: e.time, attributes: e.attributes })),
-    links: span.links.map((l) => ({ ...l.context, attributes: l.attributes })),
-    scope: { name: scope.name, version: scope.version, schemaUrl: scope.schemaUrl },
-    droppedAttributesCount: span.droppedAttributesCount,
-    droppedEventsCount: span.droppedEventsCount,
-    droppedLinksCount: span.droppedLinksCount,
-  };
+/**
+ * Spans ended since the last call, encoded, for posting to the main thread; their buffers are added to
+ * `transfer` (each is the message's own copy).
+ */
+export function drainSpans(transfer: ArrayBufferLike[]): EncodedSpans[] {
+  const drained: EncodedSpans[] = [];
+  for (const entries of ended.values()) {
+    if (entries.ends.length === 0) continue;
+    const bytes = new Uint8Array(entries.writer.finish());
+    const ends = Uint32Array.from(entries.ends);
+    entries.writer.reset();
+    entries.ends = [];
+    drained.push({ scope: entries.scope, bytes, ends });
+    transfer.push(bytes.buffer, ends.buffer);
+  }
+  return drained;
 }
 
 /** `request.span` in a worker: the main thread's span, whose changes are recorded for replay there. */
@@ -93,7 +115,7 @@ export function remoteRequestTracer(parent: SpanContext): { tracer: RequestTrace
   const tracer: RequestTracer = {
     span,
     run<T>(name: string, fn: () => T): T {
-      const child = codeTracer.startSpan(name, undefined, active);
+      const child = RecordedSpan.codeSpan(codeScope, parent, name);
       const failed = (error: unknown): never => {
         recordFailure(child, error);
         child.end();
@@ -115,9 +137,7 @@ export function remoteRequestTracer(parent: SpanContext): { tracer: RequestTrace
       return result;
     },
     open(name: string): TracedSpan {
-      const child = codeTracer.startSpan(name, undefined, active) as TracedSpan;
-      child[Symbol.dispose] = () => child.end();
-      return child;
+      return RecordedSpan.codeSpan(codeScope, parent, name);
     },
   };
   return { tracer, calls };

@@ -21,6 +21,9 @@ import {
 import { ExportEnvelope } from '../../src/tracing/otlp/encode-recorded-spans.ts';
 import { RecordedSpan, type SpanScope } from '../../src/tracing/otlp/recorded-span.ts';
 import { SpanBatch, WriterPool } from '../../src/tracing/otlp/span-batch.ts';
+import { writeSpanEntry } from '../../src/tracing/otlp/encode-recorded-spans.ts';
+import { remoteSpanSink } from '../../src/tracing/remote-spans.ts';
+import { ProtoWriter } from '../../src/wire/proto-writer.ts';
 import { spanShape } from '../../src/tracing/tree-span.ts';
 import { decodeExportRequest, type OtlpSpan } from '../fixtures/otlp-receiver.ts';
 import { within } from '../helpers/within.ts';
@@ -284,6 +287,48 @@ describe('BatchingSpanProcessor', () => {
     assert.equal(h.shutdowns(), 1);
     assert.deepEqual(h.exportedNames(), ['z0', 'z1', 'z2']);
     assert.equal(h.dropped(), 0, 'spans after shutdown are ignored, not counted as dropped');
+  });
+
+  it("adds a worker's encoded spans as they are, in their own scope, split at span boundaries across batches", async () => {
+    const h = harness({ maxExportBatchSize: 2 });
+    // Three spans encoded as a worker encodes them, in a scope of their own.
+    const collected = new ProtoWriter(1024);
+    const ends: number[] = [];
+    const workerScope: SpanScope = {
+      processor: {
+        onEnd: (span: RecordedSpan) => (writeSpanEntry(collected, span), ends.push(collected.pos)),
+      } as never,
+      resource: h.scope.resource,
+      instrumentationScope: { name: 'model-code', version: '2' },
+    };
+    const parent = h.end('parent');
+    for (const name of ['w0', 'w1', 'w2']) RecordedSpan.codeSpan(workerScope, parent.spanContext(), name).end();
+    const errors: unknown[] = [];
+    const sink = remoteSpanSink(h.processor, { name: 'triton-server' }, (error) => errors.push(error));
+    sink([
+      {
+        scope: { name: 'model-code', version: '2' },
+        bytes: new Uint8Array(collected.finish()),
+        ends: Uint32Array.from(ends),
+      },
+    ]);
+    await h.processor.forceFlush();
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      h.exports.map((e) => e.names),
+      [
+        ['parent', 'w0'],
+        ['w1', 'w2'],
+      ],
+    );
+    const spans = h.exports.flatMap((e) => e.spans);
+    for (const name of ['w0', 'w1', 'w2']) {
+      const span = spans.find((s) => s.name === name)!;
+      assert.deepEqual([span.scope.name, span.scope.version], ['model-code', '2']);
+      assert.equal(span.parentSpanId, parent.spanContext().spanId);
+      assert.equal(span.resource['service.name'], 'bsp-test');
+    }
+    await h.processor.shutdown();
   });
 
   it('keeps exporting after an exportBatch that rejects', async () => {

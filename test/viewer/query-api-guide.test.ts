@@ -214,10 +214,12 @@ describe("query APIs on the guide's traces", () => {
       { key: 'http.response.status_code', type: 'int64', value: 200 },
       kindTag('client'),
     ]);
-    // Within its parent (microseconds are truncated from nanoseconds, so the ends may differ by 1).
+    // Within its parent (microseconds are truncated from nanoseconds, and the SDK reads each time from
+    // the wall clock's origin plus a monotonic offset, so either end may differ by 1).
     assert.ok(
-      post.startTime >= outgoing.startTime &&
+      post.startTime + 1 >= outgoing.startTime &&
         post.startTime + post.duration <= outgoing.startTime + outgoing.duration + 1,
+      JSON.stringify({ outgoing: [outgoing.startTime, outgoing.duration], post: [post.startTime, post.duration] }),
     );
     const infer = spans.get('InferRequest')!;
     assert.deepEqual(infer.references, [{ refType: 'CHILD_OF', traceID: trace.traceID, spanID: post.spanID }]);

@@ -10,7 +10,7 @@ import { BroadcastChannel, type MessagePort, type Transferable } from 'node:work
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { RequestTracer } from '../trace-hooks.ts';
 import { type InferFunc, type ModelInfo, type Parameters, Request } from '../request.ts';
-import type { RemoteSpanData, SpanCall } from '../trace-hooks.ts';
+import type { EncodedSpans, SpanCall } from '../trace-hooks.ts';
 import { loadInferFunc } from './infer-module.ts';
 import {
   errorToWire,
@@ -69,7 +69,7 @@ export interface BatchResult {
   /** Per request, what the code did to `request.span`. */
   readonly spanCalls: readonly (readonly SpanCall[])[];
   /** Spans recorded in this worker since the last batch result. */
-  readonly spans: readonly RemoteSpanData[];
+  readonly spans: readonly EncodedSpans[];
 }
 
 /** What a decoupled model's worker posts for each step. */
@@ -150,30 +150,32 @@ function toRequest(wire: WireRequest, signal: AbortSignal, tracer: RequestTracer
 
 type Tracers = readonly (ReturnType<WorkerTracing['remoteRequestTracer']> | undefined)[];
 
+/** The batch's result; the encoded spans' memory is added to `transfer`. */
 function finish(
   outcomes: readonly WireOutcome[] | undefined,
   failure: WireError | undefined,
   tracers: Tracers,
+  transfer: TransferList,
 ): BatchResult {
-  return {
-    outcomes,
-    failure,
-    spanCalls: tracers.map((t) => t?.calls ?? []),
-    spans: tracing?.drainSpans() ?? [],
-  };
+  const spanMemory: ArrayBufferLike[] = [];
+  const spans = tracing?.drainSpans(spanMemory) ?? [];
+  for (const memory of spanMemory) transfer.add(memory);
+  return { outcomes, failure, spanCalls: tracers.map((t) => t?.calls ?? []), spans };
 }
 
 async function runOnce(requests: Request[], tracers: Tracers): Promise<BatchResult> {
   let returned: unknown;
+  const transfer = new TransferList();
   try {
     returned = await (inferFunc as InferFunc)(requests);
   } catch (error) {
-    return finish(undefined, errorToWire(error), tracers);
+    return moved(finish(undefined, errorToWire(error), tracers, transfer), transfer.list);
   }
-  if (!Array.isArray(returned)) return finish(undefined, errorToWire(notAList(returned, requests.length)), tracers);
-  const transfer = new TransferList();
+  if (!Array.isArray(returned)) {
+    return moved(finish(undefined, errorToWire(notAList(returned, requests.length)), tracers, transfer), transfer.list);
+  }
   const outcomes = returned.map((outcome) => outcomeToWire(outcome, transfer));
-  return moved(finish(outcomes, undefined, tracers), transfer.list);
+  return moved(finish(outcomes, undefined, tracers, transfer), transfer.list);
 }
 
 async function runDecoupled(port: MessagePort, requests: Request[], tracers: Tracers): Promise<undefined> {
@@ -195,7 +197,8 @@ async function runDecoupled(port: MessagePort, requests: Request[], tracers: Tra
   } catch (error) {
     failure = errorToWire(error);
   }
-  port.postMessage({ end: finish(undefined, failure, tracers) } satisfies StepMessage);
+  const transfer = new TransferList();
+  port.postMessage({ end: finish(undefined, failure, tracers, transfer) } satisfies StepMessage, transfer.list);
   port.close();
   return undefined;
 }

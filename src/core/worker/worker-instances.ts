@@ -14,7 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ErrorCode, TritonError } from '../../errors.ts';
 import { log } from '../../logger.ts';
-import type { DecoupledInferFunc, InferFunc, InferOutcome, InferResponse, ModelInfo, Request } from '../request.ts';
+import {
+  type DecoupledInferFunc,
+  type InferFunc,
+  type InferOutcome,
+  type InferResponse,
+  type ModelInfo,
+  type Request,
+  spanContextOf,
+} from '../request.ts';
 import { exportRemoteSpans, type SpanCall } from '../trace-hooks.ts';
 import type { SpanContext } from '@opentelemetry/api';
 import type {
@@ -228,13 +236,13 @@ export class WorkerInstances {
 function toWireRequest(request: Request, transfer: TransferList): WireRequest {
   const data: Record<string, WireArray> = {};
   for (const [name, array] of Object.entries(request.data)) data[name] = inputToWire(array, transfer);
-  const span = request.span;
+  const span = spanContextOf(request);
   return {
     data,
     parameters: request.parameters,
     requestedOutputNames: request.requestedOutputNames,
     id: request.id,
-    span: span.isRecording() ? wireSpanContext(span.spanContext()) : undefined,
+    span: span && wireSpanContext(span),
   };
 }
 
@@ -243,6 +251,7 @@ function wireSpanContext({ traceId, spanId, traceFlags }: SpanContext): WireSpan
 }
 
 function replaySpanCalls(request: Request, calls: readonly SpanCall[]): void {
+  if (calls.length === 0) return; // `request.span` untouched: a compact trace stays compact
   const span = request.span as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const [method, ...args] of calls) {
     if (method === 'recordException') {

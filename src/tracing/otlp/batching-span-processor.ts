@@ -18,6 +18,7 @@ import { TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { RecordedSpan } from './recorded-span.ts';
 import type { SpanBatch, SpanEntries } from './span-batch.ts';
+import type { Scope } from './otlp-fields.ts';
 
 /** Options of {@link BatchingSpanProcessor}. */
 export interface BatchingSpanProcessorOptions {
@@ -79,10 +80,11 @@ export class BatchingSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Queues spans that write their own entries, as many as the queue has room for (the rest are dropped).
+   * Queues spans that write their own entries (in the pipeline's scope, or in `scope`), as many as the queue has
+   * room for (the rest are dropped).
    * @throws what writing them throws (the request's trace guard catches it); the batch keeps its other spans.
    */
-  onEndEntries(entries: SpanEntries): void {
+  onEndEntries(entries: SpanEntries, scope?: Scope): void {
     if (this.#shutdown !== undefined) return;
     const count = entries.spanCount;
     const { maxQueueSize, maxExportBatchSize } = this.#options;
@@ -93,7 +95,7 @@ export class BatchingSpanProcessor implements SpanProcessor {
       }
       this.#open ??= this.#options.newBatch();
       const n = Math.min(count - written, maxExportBatchSize - this.#open.count, maxQueueSize - this.#queued);
-      this.#open.addEntries(entries, written, n);
+      this.#open.addEntries(entries, written, n, scope);
       written += n;
       this.#added(n);
     }

@@ -26,6 +26,12 @@ import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } fro
 
 const NS_PER_SECOND = 1_000_000_000n;
 
+/** Spans that write their own entries (span-batch.ts's `SpanEntries`, declared here for the same reason). */
+export interface SpanEntries {
+  readonly spanCount: number;
+  writeEntries(writer: ProtoWriter, first: number, count: number): void;
+}
+
 /**
  * Where the groups take their writers from and give them back (span-batch.ts's `WriterPool`). Declared here
  * rather than imported, so that this module does not import the module that imports it.
@@ -61,7 +67,17 @@ export class ReadableSpanGroups {
   /** Writes `span` into its scope's group and returns true, or returns false if its resource is another. */
   add(span: ReadableSpan): boolean {
     if (span.resource !== this.#envelope.resource) return false;
-    const scope = span.instrumentationScope as Scope;
+    this.#write(span.instrumentationScope as Scope, (writer) => writeReadableSpanEntry(writer, span));
+    return true;
+  }
+
+  /** Adds spans of the pipeline's resource that write their own entries (`count` of them from `first`) to `scope`'s group. */
+  addEntries(scope: Scope, entries: SpanEntries, first: number, count: number): void {
+    this.#write(scope, (writer) => entries.writeEntries(writer, first, count));
+  }
+
+  /** Writes into `scope`'s group; on a throw, nothing of it stays there. */
+  #write(scope: Scope, write: (writer: ProtoWriter) => void): void {
     let group = this.#groups.get(scope);
     if (group === undefined) {
       const schemaUrl = scope.schemaUrl ? Buffer.from(scope.schemaUrl, 'utf8') : undefined;
@@ -70,13 +86,11 @@ export class ReadableSpanGroups {
     }
     const mark = group.entries.pos;
     try {
-      writeReadableSpanEntry(group.entries, span);
+      write(group.entries);
     } catch (error) {
-      // Nothing of the span stays in the group.
       group.entries.pos = mark;
       throw error;
     }
-    return true;
   }
 
   /** The groups as one `ExportTraceServiceRequest` (one `ResourceSpans`), or undefined when there are none. */

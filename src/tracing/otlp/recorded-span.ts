@@ -215,7 +215,12 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
   }
 
   startCodeSpan(name: string): TracedSpan {
-    return new RecordedSpan(this.#scope, codeSpanShapes.shapeOf(name), SpanKind.INTERNAL, this, nowNs(), name);
+    return RecordedSpan.codeSpan(this.#scope, this, name);
+  }
+
+  /** A span of model code (`request.tracedSpan`) named `name` under `parent`, starting now. */
+  static codeSpan(scope: SpanScope, parent: SpanParent, name: string): RecordedSpan {
+    return new RecordedSpan(scope, codeSpanShapes.shapeOf(name), SpanKind.INTERNAL, parent, nowNs(), name);
   }
 
   /** Ends the span (`using span = request.tracedSpan(...)`). */

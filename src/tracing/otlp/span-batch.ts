@@ -12,6 +12,7 @@
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ReadableSpanGroups } from './encode-readable-spans.ts';
+import type { Scope } from './otlp-fields.ts';
 import { type ExportEnvelope, writeSpanEntry } from './encode-recorded-spans.ts';
 import { ProtoWriter } from '../../wire/proto-writer.ts';
 import { RecordedSpan } from './recorded-span.ts';
@@ -109,8 +110,16 @@ export class SpanBatch {
     this.count++;
   }
 
-  /** Adds `count` spans, from `first`, of spans that write their own entries. On a throw, none of them stays. */
-  addEntries(entries: SpanEntries, first: number, count: number): void {
+  /**
+   * Adds `count` spans, from `first`, of spans that write their own entries: in the pipeline's scope, or in
+   * `scope`'s. On a throw, none of them stays.
+   */
+  addEntries(entries: SpanEntries, first: number, count: number, scope?: Scope): void {
+    if (scope !== undefined) {
+      this.#sdkSpans.addEntries(scope, entries, first, count);
+      this.count += count;
+      return;
+    }
     const mark = this.#entries.pos;
     try {
       entries.writeEntries(this.#entries, first, count);
