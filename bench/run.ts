@@ -1179,6 +1179,8 @@ await group('workers', async () => {
       if (res.status !== 200 || !res.body.toString().includes('"probability"'))
         throw new Error(`${s.name}: ${res.status} ${res.body.subarray(0, 200)}`);
     }
+    // onnxruntime and the JIT keep speeding the servers up for ~10 s of load: a longer warm-up keeps the first
+    // rounds from comparing a warm server with a cold one.
     const vad = await rounds(
       'workers silero-vad c64',
       [batched, unbatched, traced].map((s) => ({
@@ -1186,6 +1188,8 @@ await group('workers', async () => {
         pid: s.proc.pid,
         load: (sec: number) => wrk(vadUrl(s), vadLua, 64, sec),
       })),
+      SECONDS,
+      Math.max(WARMUP, 10),
     );
     ratio(
       'onnx_vad_batched_vs_unbatched',
