@@ -1,8 +1,10 @@
 /**
- * Tracing inside a worker instance (loaded there when a traced request arrives): a tracer provider whose spans
- * are kept as plain data and posted to the main thread with the batch's outcome, where the server's one pipeline
- * exports them. `request.span` is the main thread's `infer_callable` span seen from here: its ids parent the spans
- * started under it, and what the code does to it is recorded and replayed on the real span.
+ * Tracing inside a worker instance (loaded there when a traced request arrives): spans of `request.tracedSpan`
+ * (ts-triton's recorded spans) and of the OpenTelemetry API (an SDK tracer provider registered here) are encoded
+ * as OTLP entries as they end, and the bytes are moved to the main thread with the batch's outcome, where the
+ * server's one pipeline adds them to its export batches. `request.span` is the main thread's `infer_callable`
+ * span seen from here: its ids parent the spans started under it, and what the code does to it is recorded and
+ * replayed on the real span.
  *
  * @module
  */
