@@ -169,6 +169,44 @@ describe('worker instances', () => {
     assert.deepEqual(Array.from(shared), [4, 5], 'memory the request does not own is left as it was');
   });
 
+  it('BYTES elements cross both ways intact: views into an owned body moved, other elements copied once', async () => {
+    const model = new Model({
+      modelName: 'reverseBytes',
+      inferFunc: inferModule(MODULE, 'reverseBytes'),
+      inputs: [Tensor({ name: 's', dtype: 'BYTES', shape: [-1] })],
+      outputs: [Tensor({ name: 'r', dtype: 'BYTES', shape: [-1] }), Tensor({ name: 'n', dtype: 'INT32', shape: [-1] })],
+      config: { maxBatchSize: 8, instanceGroup: { kind: 'KIND_WORKER', count: 1 } },
+    });
+    models.push(model);
+    const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+    // As the binary protocol decodes them: views into one body the frontend owns.
+    const body = text('..abcde·xyz');
+    markRequestOwned(body.buffer);
+    const views = [body.subarray(2, 7), body.subarray(7, 7), body.subarray(7)];
+    // As the JSON protocol decodes them: one small buffer each; and a view into memory the request does not own.
+    const shared = text('0123456789');
+    const separate = [text('héllo'), shared.subarray(3, 6)];
+    const ask = (elements: Uint8Array[]) =>
+      model.infer({ ...request([0]), inputs: { s: new NDArray('BYTES', elements, [1, elements.length]) } });
+    const results = await Promise.all([ask(views), ask(separate)]);
+    const decoded = results.map((result) => ({
+      r: (result.outputs.find((o) => o.name === 'r')!.array.data as Uint8Array[]).map((b) => Array.from(b)),
+      n: Array.from(result.outputs.find((o) => o.name === 'n')!.array.data as Int32Array),
+    }));
+    const expected = (elements: Uint8Array[]) => ({
+      r: elements.map((e) => Array.from(e).reverse()),
+      n: elements.map((e) => e.byteLength),
+    });
+    assert.deepEqual(decoded[0], expected([text('abcde'), text(''), text('·xyz')]));
+    assert.deepEqual(decoded[1], expected([text('héllo'), text('345')]));
+    assert.equal((body.buffer as ArrayBuffer).detached, true, 'the owned body went to the worker');
+    assert.deepEqual(
+      Array.from(shared),
+      Array.from(text('0123456789')),
+      'memory the request does not own is left as it was',
+    );
+  });
+
   it('a synchronous infinite loop is freed by the execution timeout: the worker is replaced, the next batch runs', async () => {
     // The timeout also covers starting the replacement worker for the next batch (loading the module): 2 s.
     const model = bind('behave', 'KIND_WORKER', { executionTimeoutMicroseconds: 2_000_000 });

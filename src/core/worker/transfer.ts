@@ -1,7 +1,7 @@
 /**
- * How tensors cross between the main thread and worker instances: numeric arrays travel with their memory
- * transferred (moved, not copied) when it can be, BYTES arrays and small leftovers are copied, errors and
- * response parameters travel as plain data.
+ * How tensors cross between the main thread and worker instances: arrays travel with their memory transferred
+ * (moved, not copied) when it is theirs alone; otherwise their bytes are copied once into fresh memory, which is
+ * moved. Errors and response parameters travel as plain data.
  *
  * @module
  */
@@ -52,18 +52,56 @@ export class TransferList {
  */
 export function inputToWire(array: NDArray, transfer: TransferList): WireArray {
   const data = array.data;
-  if (Array.isArray(data) || data.buffer instanceof SharedArrayBuffer) return array;
+  if (Array.isArray(data)) {
+    const elements = data as Uint8Array[];
+    const owned = elements.every((element) => requestOwned.has(element.buffer));
+    return {
+      dtype: array.dtype,
+      shape: array.shape,
+      data: owned ? moveAll(elements, transfer) : packed(elements, transfer),
+    };
+  }
+  if (data.buffer instanceof SharedArrayBuffer) return array;
   if (requestOwned.has(data.buffer) && transfer.add(data.buffer)) return array;
   const copy = data.slice() as typeof data;
   transfer.add(copy.buffer);
   return { dtype: array.dtype, shape: array.shape, data: copy };
 }
 
+/**
+ * BYTES elements whose memory is all the request's own, with that memory moved (copied by {@link packed} instead
+ * if some of it cannot be moved; memory already listed stays listed, which only detaches the request's own).
+ */
+function moveAll(elements: Uint8Array[], transfer: TransferList): Uint8Array[] {
+  for (const element of elements) if (!transfer.add(element.buffer)) return packed(elements, transfer);
+  return elements;
+}
+
+/**
+ * BYTES elements copied into one fresh buffer, which is moved: posted as they are, the structured clone would copy
+ * each element's whole underlying buffer (for a view into a request body or a gRPC message, all of it).
+ */
+function packed(elements: readonly Uint8Array[], transfer: TransferList): Uint8Array[] {
+  let total = 0;
+  for (const element of elements) total += element.byteLength;
+  const memory = new Uint8Array(total);
+  let at = 0;
+  const views = elements.map((element) => {
+    memory.set(element, at);
+    const view = memory.subarray(at, at + element.byteLength);
+    at += element.byteLength;
+    return view;
+  });
+  transfer.add(memory.buffer);
+  return views;
+}
+
 /** An output value for posting back from a worker: its memory is moved (the worker hands its outputs over). */
 export function outputToWire(value: unknown, transfer: TransferList): unknown {
   if (value instanceof NDArray) {
-    if (!Array.isArray(value.data)) transfer.add(value.data.buffer);
-    return { dtype: value.dtype, shape: value.shape, data: value.data, [WIRE_NDARRAY]: true };
+    const data = Array.isArray(value.data) ? packed(value.data as Uint8Array[], transfer) : value.data;
+    if (!Array.isArray(data)) transfer.add(data.buffer);
+    return { dtype: value.dtype, shape: value.shape, data, [WIRE_NDARRAY]: true };
   }
   if (ArrayBuffer.isView(value)) transfer.add(value.buffer);
   return value;
