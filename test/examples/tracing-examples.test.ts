@@ -77,10 +77,21 @@ for (const kind of ['KIND_CPU', 'KIND_WORKER'])
       assertServerResource(spans);
     });
 
-    it('examples/traced-span nests the three pass-through spans under infer_callable', async () => {
+    it('examples/traced-span nests the three pass-through spans under infer_callable, within its time', async () => {
       const spans = await spansOf(receiver, kind, 'examples/traced-span/server.ts');
       assert.deepEqual(parentMap(spans), { ...SERVER_TREE, ...USER_SPANS });
       assertServerResource(spans);
+      // On a worker thread too: its clock's wall-time offset is its own reading of the same clocks (≤ 50 µs apart).
+      const callable = findSpan(spans, 'infer_callable');
+      const slack = 50_000n;
+      for (const name of USER_SPANS.infer_callable) {
+        const span = findSpan(spans, name);
+        assert.ok(
+          span.startTimeUnixNano + slack >= callable.startTimeUnixNano &&
+            span.endTimeUnixNano <= callable.endTimeUnixNano + slack,
+          `${name} [${span.startTimeUnixNano}, ${span.endTimeUnixNano}] within infer_callable [${callable.startTimeUnixNano}, ${callable.endTimeUnixNano}]`,
+        );
+      }
     });
 
     it('examples/otel-api nests its OpenTelemetry API spans under infer_callable', async () => {
