@@ -9,7 +9,7 @@
  * @module
  */
 
-import { context, type Exception, type Span, type SpanContext, trace } from '@opentelemetry/api';
+import { type Context, context, type Exception, type Span, type SpanContext, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { emptyResource } from '@opentelemetry/resources';
@@ -113,7 +113,8 @@ function callableSpan(parent: SpanContext, calls: SpanCall[]): Span {
 export function remoteRequestTracer(parent: SpanContext): { tracer: RequestTracer; calls: SpanCall[] } {
   const calls: SpanCall[] = [];
   const span = callableSpan(parent, calls);
-  const active = trace.setSpan(context.active(), span);
+  const base = context.active();
+  let active: Context | undefined; // made on the first run(): open() and untouched requests never need it
   const tracer: RequestTracer = {
     span,
     run<T>(name: string, fn: () => T): T {
@@ -125,6 +126,7 @@ export function remoteRequestTracer(parent: SpanContext): { tracer: RequestTrace
       };
       let result: T;
       try {
+        active ??= trace.setSpan(base, span);
         result = context.with(trace.setSpan(active, child), fn);
       } catch (error) {
         return failed(error);

@@ -21,6 +21,7 @@ import {
 } from '../../src/index.ts';
 import { setLogSink } from '../../src/logger.ts';
 import { eventNames, findSpan, parentMap, StatusCodeNumber, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { otlpTraceConfig } from '../helpers/server.ts';
 
 const MODULE = new URL('../fixtures/models/worker-models.ts', import.meta.url);
 const models: Model[] = [];
@@ -312,13 +313,7 @@ describe('worker instances', () => {
         httpAddress: '127.0.0.1',
         allowGrpc: false,
         allowMetrics: false,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
+        traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)],
       },
     });
     triton.bind({

@@ -12,6 +12,7 @@ import { InstanceGroup, Triton } from '../../src/index.ts';
 import { detect, testSignal } from '../../examples/onnx-silero-vad/client.ts';
 import { MODEL_PATH, SAMPLE_RATE, STATE_SIZE, vadModel, WINDOW } from '../../examples/onnx-silero-vad/server.ts';
 import { type OtlpReceiver, parentMap, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { otlpTraceConfig } from '../helpers/server.ts';
 
 /** The probabilities of `pcm`, computed here with onnxruntime-node directly, batch 1, state carried. */
 async function reference(session: ort.InferenceSession, pcm: Int16Array): Promise<number[]> {
@@ -42,13 +43,7 @@ describe('examples/onnx-silero-vad', () => {
         httpAddress: '127.0.0.1',
         allowGrpc: false,
         allowMetrics: false,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
+        traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)],
       },
     });
     triton.bind(vadModel({ instanceGroup: InstanceGroup({ kind: 'KIND_WORKER', count: 2 }) }));

@@ -14,7 +14,7 @@ import {
   Tensor,
   withParameters,
 } from '../../src/index.ts';
-import type { DataType } from '../../src/tensor/dtype.ts';
+import { DataType } from '../../src/tensor/dtype.ts';
 import type { ModelInferRequestSchema, InferTensorContents } from './gen/grpc_service_pb.js';
 import {
   assertBytes,
@@ -31,22 +31,8 @@ import {
 type InferRequestInit = MessageInitShape<typeof ModelInferRequestSchema>;
 type ContentsInit = Partial<Omit<InferTensorContents, '$typeName'>>;
 
-const DTYPES: readonly DataType[] = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BF16',
-  'BYTES',
-];
+/** Every datatype, in the protocol's order. */
+const DTYPES: readonly DataType[] = Object.values(DataType);
 
 /** What the infer functions saw, by model. */
 const seen = new Map<

@@ -12,6 +12,7 @@ import { findSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { GRPCInferenceService, ModelInferRequestSchema, ModelInferResponseSchema } from './gen/grpc_service_pb.js';
 import { metadataOf } from './client.ts';
 import { numericRaw, startServer } from './helpers.ts';
+import { otlpTraceConfig } from '../helpers/server.ts';
 
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c12666c';
 const simple: InferFunc = (requests) => requests.map((r) => ({ OUTPUT0: r.data.INPUT0! }));
@@ -66,13 +67,7 @@ for (const responseTraceHeaders of [true, false]) {
           {
             allowHttp: false,
             responseTraceHeaders,
-            traceConfig: [
-              'level=TIMESTAMPS',
-              'rate=1',
-              'mode=opentelemetry',
-              `opentelemetry,url=${receiver.url}`,
-              'opentelemetry,bsp_schedule_delay=10',
-            ],
+            traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)],
           },
         );
         try {

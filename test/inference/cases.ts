@@ -5,7 +5,7 @@
  */
 import {
   type BindOptions,
-  type DataType,
+  DataType,
   type InferFunc,
   ModelConfig,
   NDArray,
@@ -142,22 +142,8 @@ const simple: InferFunc = (requests) =>
     };
   });
 
-const DTYPES: readonly DataType[] = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BF16',
-  'BYTES',
-];
+/** Every datatype, in the protocol's order. */
+const DTYPES: readonly DataType[] = Object.values(DataType);
 
 /** The response parameters of model `params`. */
 const PARAMS_OUT = { flag: true, count: 42, ratio: 0.5, label: 'text' };

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
-import { DynamicBatcher, ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { doubleRequests } from '../fixtures/models/double.ts';
+import { DynamicBatcher, ModelConfig, Tensor, Triton } from '../../src/index.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
 
@@ -26,17 +27,7 @@ describe('the span of a dynamic batch', () => {
       modelName: 'gathered',
       inferFunc: (requests) => {
         batchSizes.push(requests.length);
-        return requests.map((r) => {
-          // Model code using request.span takes the general path.
-          if (r.parameters.touch) r.span.setAttribute('touched', true);
-          return {
-            y: new NDArray(
-              'FP32',
-              (r.data.x!.data as Float32Array).map((v) => 2 * v),
-              r.data.x!.shape,
-            ),
-          };
-        });
+        return doubleRequests(requests);
       },
       ...io,
       // A long queue delay: the batch leaves when its 8 rows are there.

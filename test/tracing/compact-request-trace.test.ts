@@ -13,8 +13,9 @@ import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ModelClient } from '../../src/client/index.ts';
+import { doubleModel } from '../fixtures/models/double.ts';
 import type { RequestTracer } from '../../src/core/trace-hooks.ts';
-import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { Triton } from '../../src/index.ts';
 import type { FrontendProtocol, FrontendTrace } from '../../src/tracing/frontend-trace.ts';
 import { OtelRequestTrace } from '../../src/tracing/otel-request-trace.ts';
 import { BatchingSpanProcessor } from '../../src/tracing/otlp/batching-span-processor.ts';
@@ -330,23 +331,7 @@ describe('CompactRequestTrace in a server', () => {
     };
     receiver = await startOtlpReceiver();
     triton = new Triton({ config: { ...LOCAL, traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] } });
-    triton.bind({
-      modelName: 'double',
-      inferFunc: (requests) =>
-        requests.map((r) => {
-          if (r.parameters.touch) r.span.setAttribute('touched', true);
-          return {
-            y: new NDArray(
-              'FP32',
-              (r.data.x!.data as Float32Array).map((v) => 2 * v),
-              r.data.x!.shape,
-            ),
-          };
-        }),
-      inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
-      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
-      config: ModelConfig({ maxBatchSize: 8 }),
-    });
+    triton.bind(doubleModel());
     await triton.run();
   });
 

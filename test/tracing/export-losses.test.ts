@@ -4,6 +4,7 @@ import { type InferFunc, ModelConfig, Tensor, Triton } from '../../src/index.ts'
 import { type LogSink, setLogSink } from '../../src/logger.ts';
 import { startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { within } from '../helpers/within.ts';
+import { otlpTraceConfig } from '../helpers/server.ts';
 
 const simple: InferFunc = (requests) => requests.map((r) => ({ y: r.data.x! }));
 
@@ -17,13 +18,7 @@ async function tracedServer(url: string): Promise<Triton> {
       metricsAddress: '127.0.0.1',
       allowGrpc: false,
       exitTimeoutSecs: 5,
-      traceConfig: [
-        'level=TIMESTAMPS',
-        'rate=1',
-        'mode=opentelemetry',
-        `opentelemetry,url=${url}`,
-        'opentelemetry,bsp_schedule_delay=10',
-      ],
+      traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(url)],
     },
   });
   triton.bind({

@@ -15,6 +15,7 @@ import {
   setLogSink,
 } from '../../src/logger.ts';
 import { findSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { otlpTraceConfig } from '../helpers/server.ts';
 
 const TRACE = { traceId: '0af7651916cd43dd8448eb211c12666c', spanId: 'b7ad6b7169242424' };
 const AT = new Date('2026-12-05T21:30:15.250Z');
@@ -113,13 +114,7 @@ describe('trace ids in log lines', () => {
         httpPort: 0,
         allowGrpc: false,
         allowMetrics: false,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
+        traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)],
       },
     });
     triton.bind({

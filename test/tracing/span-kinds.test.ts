@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ModelClient } from '../../src/client/index.ts';
-import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { doubleModel } from '../fixtures/models/double.ts';
+import { Triton } from '../../src/index.ts';
 import { parseTraceConfig } from '../../src/tracing/trace-config.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
@@ -19,24 +20,7 @@ const OTLP_INTERNAL = SpanKind.INTERNAL + 1;
 const TREE = ['InferRequest', 'double', 'compute', 'infer_callable'];
 
 function bindDouble(triton: Triton): void {
-  triton.bind({
-    modelName: 'double',
-    inferFunc: (requests) =>
-      requests.map((r) => {
-        // Model code using request.span takes the general path.
-        if (r.parameters.touch) r.span.setAttribute('touched', true);
-        return {
-          y: new NDArray(
-            'FP32',
-            (r.data.x!.data as Float32Array).map((v) => 2 * v),
-            r.data.x!.shape,
-          ),
-        };
-      }),
-    inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
-    outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
-    config: ModelConfig({ maxBatchSize: 8 }),
-  });
+  triton.bind(doubleModel());
 }
 
 for (const setting of [undefined, 'triton', 'standard'] as const) {

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
-import { ModelConfig, NDArray, Tensor, Triton } from '../../src/index.ts';
+import { doubleModel } from '../fixtures/models/double.ts';
+import { Triton } from '../../src/index.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { metadataOf, TestGrpcClient } from '../grpc/client.ts';
 import { LOCAL, otlpTraceConfig } from '../helpers/server.ts';
@@ -17,25 +18,7 @@ describe('the standard server attributes of the root span', () => {
   before(async () => {
     receiver = await startOtlpReceiver();
     triton = new Triton({ config: { ...LOCAL, traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)] } });
-    triton.bind({
-      modelName: 'double',
-      inferFunc: (requests) =>
-        requests.map((r) => {
-          if (r.parameters.fail) throw new Error('refused by the model');
-          // Model code using request.span takes the general path.
-          if (r.parameters.touch) r.span.setAttribute('touched', true);
-          return {
-            y: new NDArray(
-              'FP32',
-              (r.data.x!.data as Float32Array).map((v) => 2 * v),
-              r.data.x!.shape,
-            ),
-          };
-        }),
-      inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
-      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
-      config: ModelConfig({ maxBatchSize: 8 }),
-    });
+    triton.bind(doubleModel());
     await triton.run();
   });
 

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
-import { ModelConfig, NDArray, Tensor, type Triton } from '../../src/index.ts';
+import { doubleModel } from '../fixtures/models/double.ts';
+import { NDArray, type Triton } from '../../src/index.ts';
 import { otlpTraceConfig, startTriton } from '../helpers/server.ts';
 import { MAX_PREVIEW_BYTES, previewText } from '../../src/tracing/tensor-summary.ts';
 import { parseTraceConfig } from '../../src/tracing/trace-config.ts';
@@ -16,25 +17,7 @@ import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures
 async function startServer(receiver: OtlpReceiver, config: readonly string[]): Promise<Triton> {
   const server = await startTriton({
     config: { traceConfig: [...otlpTraceConfig(receiver.url), ...config] },
-    models: [
-      {
-        modelName: 'double',
-        inferFunc: (requests) =>
-          requests.map((r) => {
-            if (r.parameters.touch) r.span.setAttribute('touched', true);
-            return {
-              y: new NDArray(
-                'FP32',
-                (r.data.x!.data as Float32Array).map((v) => 2 * v),
-                r.data.x!.shape,
-              ),
-            };
-          }),
-        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [3] })],
-        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [3] })],
-        config: ModelConfig({ maxBatchSize: 8 }),
-      },
-    ],
+    models: [doubleModel(3)],
   });
   return server.triton;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ModelConfig, type Request, Tensor, Triton } from '../../src/index.ts';
 import { findSpan, spanNamesCount, startOtlpReceiver, StatusCodeNumber } from '../fixtures/otlp-receiver.ts';
+import { otlpTraceConfig } from '../helpers/server.ts';
 
 describe('a traced request failed by the execution timeout', () => {
   it('exports its four spans, the callable one failed with the timeout, and ignores the abandoned call ending later', async () => {
@@ -15,13 +16,7 @@ describe('a traced request failed by the execution timeout', () => {
         allowGrpc: false,
         allowMetrics: false,
         exitTimeoutSecs: 5,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
+        traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)],
       },
     });
     triton.bind({

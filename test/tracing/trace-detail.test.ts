@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelClient } from '../../src/client/index.ts';
-import { ModelConfig, NDArray, Tensor, type Triton } from '../../src/index.ts';
+import { doubleModel } from '../fixtures/models/double.ts';
+import type { Triton } from '../../src/index.ts';
 import { otlpTraceConfig, startTriton } from '../helpers/server.ts';
 import { parseTraceConfig } from '../../src/tracing/trace-config.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
@@ -20,23 +21,7 @@ const TREES = {
 async function startServer(receiver: OtlpReceiver, extra: readonly string[]): Promise<Triton> {
   const server = await startTriton({
     config: { traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url), ...extra] },
-    models: ['double', 'other'].map((modelName) => ({
-      modelName,
-      inferFunc: (requests) =>
-        requests.map((r) => {
-          if (r.parameters.touch) r.span.setAttribute('touched', true);
-          return {
-            y: new NDArray(
-              'FP32',
-              (r.data.x!.data as Float32Array).map((v) => 2 * v),
-              r.data.x!.shape,
-            ),
-          };
-        }),
-      inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [2] })],
-      outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [2] })],
-      config: ModelConfig({ maxBatchSize: 8 }),
-    })),
+    models: [doubleModel(2, 'double'), doubleModel(2, 'other')],
   });
   return server.triton;
 }

@@ -14,6 +14,7 @@ import { RecordedSpan } from '../../src/tracing/otlp/recorded-span.ts';
 import { ProtoWriter } from '../../src/wire/proto-writer.ts';
 import { createSocketHttpTransport } from '../../src/tracing/otlp/socket-http-transport.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { otlpTraceConfig } from '../helpers/server.ts';
 
 /** The value of `ts_triton_trace_errors_total` on the server's metrics endpoint. */
 async function traceErrors(triton: Triton): Promise<number> {
@@ -62,13 +63,7 @@ describe('a failing tracing pipeline', () => {
         grpcAddress: '127.0.0.1',
         metricsAddress: '127.0.0.1',
         exitTimeoutSecs: 5,
-        traceConfig: [
-          'level=TIMESTAMPS',
-          'rate=1',
-          'mode=opentelemetry',
-          `opentelemetry,url=${receiver.url}`,
-          'opentelemetry,bsp_schedule_delay=10',
-        ],
+        traceConfig: ['level=TIMESTAMPS', ...otlpTraceConfig(receiver.url)],
       },
     });
     triton.bind({

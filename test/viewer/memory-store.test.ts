@@ -1,83 +1,21 @@
 /**
- * The memory trace store: grouping, the matching rules of the TraceStore contract, operations, duration ranks,
- * listeners, and its bounds (eviction of whole oldest traces, counted).
+ * The memory trace store beyond the TraceStore contract (store-contract.ts): its defaults, its byte estimate, its
+ * search against a plain reading of the contract over random spans, and its indexes under late spans and
+ * evictions.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeOtlpJson } from '../../src/viewer/otlp/decode-json.ts';
 import { MemoryStore, estimateSpanBytes } from '../../src/viewer/store/memory-store.ts';
 import type { SpanRecord } from '../../src/viewer/span-record.ts';
+import { BASE_US, ids, spans } from './store-contract.ts';
 
-const BASE_NS = 1_767_225_600_000_000_000n;
-
-interface SpanSpec {
-  trace: number;
-  span: number;
-  parent?: number;
-  service?: string;
-  name?: string;
-  kind?: number;
-  startUs?: number;
-  durationUs?: number;
-  error?: boolean;
-  attributes?: Record<string, string | number | boolean>;
-  resource?: Record<string, string>;
-  event?: Record<string, string>;
-}
-
-const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0');
-
-/** Spans decoded from OTLP/JSON, as the receiver hands them to the store. */
-function spans(...specs: SpanSpec[]): SpanRecord[] {
-  const attributes = (values: Record<string, string | number | boolean> = {}) =>
-    Object.entries(values).map(([key, value]) => ({
-      key,
-      value:
-        typeof value === 'string'
-          ? { stringValue: value }
-          : typeof value === 'boolean'
-            ? { boolValue: value }
-            : { intValue: String(value) },
-    }));
-  return decodeOtlpJson({
-    resourceSpans: specs.map((s) => ({
-      resource: { attributes: attributes({ 'service.name': s.service ?? 'svc', ...s.resource }) },
-      scopeSpans: [
-        {
-          spans: [
-            {
-              traceId: hex(s.trace, 32),
-              spanId: hex(s.span, 16),
-              parentSpanId: s.parent === undefined ? '' : hex(s.parent, 16),
-              name: s.name ?? 'op',
-              kind: s.kind ?? 2,
-              startTimeUnixNano: String(BASE_NS + BigInt(s.startUs ?? 0) * 1000n),
-              endTimeUnixNano: String(BASE_NS + BigInt((s.startUs ?? 0) + (s.durationUs ?? 10)) * 1000n),
-              attributes: attributes(s.attributes),
-              events: s.event ? [{ timeUnixNano: String(BASE_NS), name: 'ev', attributes: attributes(s.event) }] : [],
-              status: { code: s.error ? 2 : 0 },
-            },
-          ],
-        },
-      ],
-    })),
-  }).spans;
-}
-
-const BASE_US = Number(BASE_NS / 1000n);
-const ids = (traces: SpanRecord[][]): string[] => traces.map((t) => t[0]!.traceId.replace(/^0+/, ''));
-
+// The behaviour every store shares is store-contract.ts's, run against this store by store-contract.test.ts;
+// here, what is this store's own.
 describe('MemoryStore', () => {
-  test('groups spans by trace id, across adds, and returns a trace by id (short or long form)', () => {
+  test('its default bounds, in its stats', () => {
     const store = new MemoryStore();
     store.add(spans({ trace: 1, span: 1 }, { trace: 2, span: 2 }));
     store.add(spans({ trace: 1, span: 3, parent: 1 }));
-    assert.deepEqual(
-      store.trace(hex(1, 32))!.map((s) => s.spanId),
-      [hex(1, 16), hex(3, 16)],
-    );
-    assert.deepEqual(store.trace('1')!.length, 2);
-    assert.equal(store.trace(hex(9, 32)), undefined);
     assert.deepEqual(
       { ...store.stats(), bytes: 0 },
       {
@@ -92,144 +30,7 @@ describe('MemoryStore', () => {
     );
   });
 
-  test('services and operations with their kinds, sorted', () => {
-    const store = new MemoryStore();
-    store.add(
-      spans(
-        { trace: 1, span: 1, service: 'b', name: 'y', kind: 3 },
-        { trace: 1, span: 2, service: 'b', name: 'x', kind: 2 },
-        { trace: 2, span: 3, service: 'a', name: 'y', kind: 2 },
-        { trace: 3, span: 4, service: 'b', name: 'y', kind: 2 },
-      ),
-    );
-    assert.deepEqual(store.services(), ['a', 'b']);
-    assert.deepEqual(store.operations('b'), [
-      { name: 'x', kind: 2 },
-      { name: 'y', kind: 2 },
-      { name: 'y', kind: 3 },
-    ]);
-    assert.deepEqual(store.operations('nope'), []);
-  });
-
-  test('search: one span must meet every filter; newest first by the latest matching span; limit', () => {
-    const store = new MemoryStore();
-    store.add(
-      spans(
-        {
-          trace: 1,
-          span: 1,
-          service: 'front',
-          name: 'GET',
-          startUs: 100,
-          durationUs: 50,
-          attributes: { 'http.status_code': 500 },
-        },
-        {
-          trace: 1,
-          span: 2,
-          service: 'model',
-          name: 'infer',
-          startUs: 110,
-          durationUs: 30,
-          error: true,
-          attributes: { 'model.name': 'm' },
-        },
-        { trace: 2, span: 3, service: 'front', name: 'GET', startUs: 300, durationUs: 5, resource: { region: 'eu' } },
-        {
-          trace: 3,
-          span: 4,
-          service: 'front',
-          name: 'POST',
-          startUs: 200,
-          durationUs: 500,
-          kind: 3,
-          event: { 'batch.size': '4' },
-        },
-      ),
-    );
-    const q = (query: Parameters<MemoryStore['search']>[0]) => ids(store.search(query));
-    assert.deepEqual(q({ limit: 10 }), ['2', '3', '1']);
-    assert.deepEqual(q({ service: 'front', limit: 10 }), ['2', '3', '1']);
-    assert.deepEqual(q({ service: 'front', limit: 2 }), ['2', '3']);
-    assert.deepEqual(q({ service: 'front', operation: 'GET', limit: 10 }), ['2', '1']);
-    assert.deepEqual(q({ operation: 'infer', limit: 10 }), ['1']);
-    assert.deepEqual(q({ service: 'front', minDurationUs: 40, limit: 10 }), ['3', '1']);
-    assert.deepEqual(q({ service: 'front', minDurationUs: 40, maxDurationUs: 100, limit: 10 }), ['1']);
-    assert.deepEqual(q({ startMinUs: BASE_US + 150, startMaxUs: BASE_US + 250, limit: 10 }), ['3']);
-    assert.deepEqual(q({ tags: [['http.status_code', '500']], limit: 10 }), ['1']);
-    // The tag and the service are on different spans: no single span meets both.
-    assert.deepEqual(q({ service: 'model', tags: [['http.status_code', '500']], limit: 10 }), []);
-    assert.deepEqual(q({ tags: [['error', 'true']], limit: 10 }), ['1']);
-    assert.deepEqual(q({ service: 'front', tags: [['error', 'false']], limit: 10 }), ['2', '3', '1']);
-    assert.deepEqual(q({ tags: [['span.kind', 'client']], limit: 10 }), ['3']);
-    assert.deepEqual(q({ spanKind: 3, limit: 10 }), ['3']);
-    assert.deepEqual(q({ tags: [['region', 'eu']], limit: 10 }), ['2']);
-    assert.deepEqual(q({ tags: [['batch.size', '4']], limit: 10 }), ['3']);
-    assert.deepEqual(
-      q({
-        tags: [
-          ['model.name', 'm'],
-          ['error', 'true'],
-        ],
-        limit: 10,
-      }),
-      ['1'],
-    );
-    assert.deepEqual(q({ service: 'nobody', limit: 10 }), []);
-    assert.deepEqual(q({ service: 'front', limit: 0 }), []);
-  });
-
-  test('rankDuration ranks among the spans of the same service and operation', () => {
-    const store = new MemoryStore();
-    store.add(
-      spans(...[10, 20, 30, 40].map((d, i) => ({ trace: i + 1, span: i + 1, name: 'infer', durationUs: d })), {
-        trace: 9,
-        span: 9,
-        name: 'other',
-        durationUs: 1,
-      }),
-    );
-    assert.deepEqual(store.rankDuration('svc', 'infer', 30), { percentile: 75, count: 4 });
-    assert.deepEqual(store.rankDuration('svc', 'infer', 5), { percentile: 0, count: 4 });
-    assert.deepEqual(store.rankDuration('svc', 'none', 5), { percentile: 0, count: 0 });
-  });
-
-  test('listeners hear each trace id added; a failing listener does not stop the others; unsubscribe', () => {
-    const store = new MemoryStore();
-    const heard: string[] = [];
-    store.subscribe(() => {
-      throw new Error('listener bug');
-    });
-    const off = store.subscribe((id) => heard.push(id));
-    store.add(spans({ trace: 1, span: 1 }, { trace: 2, span: 2 }, { trace: 1, span: 3 }));
-    off();
-    store.add(spans({ trace: 3, span: 4 }));
-    assert.deepEqual(heard, [hex(1, 32), hex(2, 32)]);
-  });
-
-  test('past the span budget, whole oldest traces are evicted and counted; the indexes forget them', () => {
-    const store = new MemoryStore({ maxSpans: 10 });
-    for (let t = 1; t <= 6; t++) {
-      store.add(spans(...[1, 2, 3].map((s) => ({ trace: t, span: t * 10 + s, service: t === 1 ? 'first' : 'svc' }))));
-    }
-    const stats = store.stats();
-    assert.equal(stats.spans, 9);
-    assert.equal(stats.traces, 3);
-    assert.equal(stats.evictedTraces, 3);
-    assert.equal(stats.evictedSpans, 9);
-    assert.equal(store.trace(hex(1, 32)), undefined);
-    assert.equal(store.trace(hex(3, 32)), undefined);
-    assert.equal(store.trace(hex(4, 32))!.length, 3);
-    assert.deepEqual(store.services(), ['svc']);
-    assert.deepEqual(ids(store.search({ limit: 100 })).sort(), ['4', '5', '6']);
-    // A late span of a stored trace joins it; the trace keeps its place in the eviction order.
-    store.add(spans({ trace: 4, span: 98 }, { trace: 4, span: 99 }));
-    assert.equal(store.stats().evictedTraces, 4);
-    assert.equal(store.stats().spans, 6);
-    assert.equal(store.trace(hex(4, 32)), undefined);
-  });
-
-  test('past the byte budget, oldest traces are evicted', () => {
+  test('past the byte budget, oldest traces are evicted, spans counted at their estimated size', () => {
     const one = spans({ trace: 1, span: 1 })[0]!;
     const perSpan = estimateSpanBytes(one);
     const store = new MemoryStore({ maxBytes: perSpan * 4 + 1 });

@@ -26,9 +26,18 @@ import { NO_ADDEND, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } fro
 
 const NS_PER_SECOND = 1_000_000_000n;
 
-/** Spans that write their own entries (span-batch.ts's `SpanEntries`, declared here for the same reason). */
+/**
+ * Spans that write their own entries: a request's tree recorded without span objects (in the pipeline's scope),
+ * or spans a worker instance encoded (in their own). Declared here, where the scope groups take them, and
+ * re-exported by span-batch.ts.
+ */
 export interface SpanEntries {
+  /** How many spans. */
   readonly spanCount: number;
+  /**
+   * Writes spans `first` to `first + count - 1` (of `spanCount`), each as an entry of a `ScopeSpans`
+   * message's `spans` (field 2). One call or several, in order, without other spans' writes in between.
+   */
   writeEntries(writer: ProtoWriter, first: number, count: number): void;
 }
 

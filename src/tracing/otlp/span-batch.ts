@@ -11,7 +11,7 @@
 
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { ReadableSpanGroups } from './encode-readable-spans.ts';
+import { ReadableSpanGroups, type SpanEntries } from './encode-readable-spans.ts';
 import type { Scope } from './otlp-fields.ts';
 import { type ExportEnvelope, writeSpanEntry } from './encode-recorded-spans.ts';
 import { ProtoWriter } from '../../wire/proto-writer.ts';
@@ -52,19 +52,7 @@ export class WriterPool {
   }
 }
 
-/**
- * Spans that write their own entries: a request's tree recorded without span objects. They belong to the
- * pipeline's resource and scope, like its recorded spans.
- */
-export interface SpanEntries {
-  /** How many spans. */
-  readonly spanCount: number;
-  /**
-   * Writes spans `first` to `first + count - 1` (of `spanCount`), each as an entry of a `ScopeSpans`
-   * message's `spans` (field 2). One call or several, in order, without other spans' writes in between.
-   */
-  writeEntries(writer: ProtoWriter, first: number, count: number): void;
-}
+export type { SpanEntries };
 
 /** Spans waiting to be exported together. */
 export class SpanBatch {
