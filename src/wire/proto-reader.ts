@@ -30,7 +30,8 @@ function shortString(buf: Buffer, start: number, end: number): string {
 export class WireReader {
   readonly buf: Buffer;
   pos: number;
-  readonly end: number;
+  /** Where the data ends (exclusive); a reader of nested messages may move it (see `OtlpReader.enter`). */
+  end: number;
 
   /**
    * @param buf - the message bytes.

@@ -21,10 +21,54 @@ import type {
   SpanRecord,
 } from '../span-record.ts';
 import { type DecodedExport, OtlpDecodeError } from './decode-error.ts';
-import { attribute, internBytes, NONE, resourceRecord, sharedResource, sharedScope } from './intern.ts';
+import {
+  attribute,
+  BytesTable,
+  internBytes,
+  MAX_INTERNED_LENGTH,
+  NONE,
+  resourceRecord,
+  sharedResource,
+  sharedScope,
+} from './intern.ts';
 
-/** The wire reader, with the strings and sub-messages of the viewer's records. */
+/**
+ * The wire reader, with the strings, times and nested messages of the viewer's records. One reader reads a whole
+ * export: a nested message is entered ({@link OtlpReader.enter}) and left rather than given a reader of its own.
+ */
 class OtlpReader extends WireReader {
+  #view: DataView | undefined;
+
+  /**
+   * Enters the length-delimited message at the reader's position: the reader then reads it alone, until
+   * {@link OtlpReader.leave} with the returned end of the enclosing message.
+   */
+  enter(): number {
+    const start = this.range();
+    const outer = this.end;
+    this.end = this.pos;
+    this.pos = start;
+    return outer;
+  }
+
+  /** Leaves the message entered last: the reader goes on after it, in the message that enclosed it. */
+  leave(outer: number): void {
+    this.pos = this.end;
+    this.end = outer;
+  }
+
+  /** A fixed64 time in nanoseconds. */
+  time(): bigint {
+    if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
+    const buf = this.buf;
+    const value = (this.#view ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength)).getBigUint64(
+      this.pos,
+      true,
+    );
+    this.pos += 8;
+    return value;
+  }
+
   /** A length-delimited string, shared with every equal short string decoded before (see `internBytes`). */
   text(): string {
     const start = this.range();
@@ -36,19 +80,60 @@ class OtlpReader extends WireReader {
     const start = this.range();
     return start === this.pos ? '' : this.buf.toString('utf8', start, this.pos);
   }
-
-  /** A reader of an embedded message; moves past it. */
-  sub(): OtlpReader {
-    const start = this.range();
-    return new OtlpReader(this.buf, start, this.pos);
-  }
 }
 
-/** `buf[start, end)` in lowercase hex (one flat string); '' when all bytes are zero (an unset id). */
+/** Each byte's two lowercase hex digits as char codes, the first in the low byte. */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) => {
+  const digits = byte.toString(16).padStart(2, '0');
+  return digits.charCodeAt(0) | (digits.charCodeAt(1) << 8);
+});
+
+/** The 8 bytes at `at` in lowercase hex. */
+function hex8(buf: Buffer, at: number): string {
+  const a = HEX_PAIRS[buf[at]!]!;
+  const b = HEX_PAIRS[buf[at + 1]!]!;
+  const c = HEX_PAIRS[buf[at + 2]!]!;
+  const d = HEX_PAIRS[buf[at + 3]!]!;
+  const e = HEX_PAIRS[buf[at + 4]!]!;
+  const f = HEX_PAIRS[buf[at + 5]!]!;
+  const g = HEX_PAIRS[buf[at + 6]!]!;
+  const h = HEX_PAIRS[buf[at + 7]!]!;
+  // One call with every char code makes a flat string, faster than Buffer's hex for ids this short.
+  return String.fromCharCode(
+    a & 0xff,
+    a >>> 8,
+    b & 0xff,
+    b >>> 8,
+    c & 0xff,
+    c >>> 8,
+    d & 0xff,
+    d >>> 8,
+    e & 0xff,
+    e >>> 8,
+    f & 0xff,
+    f >>> 8,
+    g & 0xff,
+    g >>> 8,
+    h & 0xff,
+    h >>> 8,
+  );
+}
+
+/** `buf[start, end)` in lowercase hex; '' when all bytes are zero (an unset id). */
 function hexId(buf: Buffer, start: number, end: number): string {
   let any = 0;
   for (let i = start; i < end; i++) any |= buf[i]!;
-  return any === 0 ? '' : buf.toString('hex', start, end);
+  if (any === 0) return '';
+  const length = end - start;
+  if (length === 8) return hex8(buf, start);
+  if (length === 16) return hex8(buf, start) + hex8(buf, start + 8);
+  return buf.toString('hex', start, end);
+}
+
+/** Whether the 16 bytes at `a` and at `b` are equal. */
+function same16(buf: Buffer, a: number, b: number): boolean {
+  for (let i = 0; i < 16; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
 }
 
 /** Where reading is, for the error message: indices of the resource, scope, span and the field being read. */
@@ -103,7 +188,7 @@ export function decodeOtlpProtobuf(body: Buffer): DecodedExport {
       const key = reader.smallVarint();
       if (key === ((1 << 3) | WIRE_LEN)) {
         place.resource = resourceIndex++;
-        readResourceSpans(reader.sub(), place, state);
+        readResourceSpans(reader, place, state);
         place.resource = -1;
       } else reader.skip(key & 7);
     }
@@ -155,17 +240,20 @@ function leadingMessage<T>(
   return found;
 }
 
+/** Reads the `ResourceSpans` message at the reader's position (as do the readers below, each its message). */
 function readResourceSpans(reader: OtlpReader, place: Place, state: DecodeState): void {
+  const outer = reader.enter();
   const resource = leadingMessage(reader, place, 'resource', readResource) ?? EMPTY_RESOURCE;
   let scopeIndex = 0;
   while (!reader.done) {
     const key = reader.smallVarint();
     if (key === ((2 << 3) | WIRE_LEN)) {
       place.scope = scopeIndex++;
-      readScopeSpans(reader.sub(), resource, place, state);
+      readScopeSpans(reader, resource, place, state);
       place.scope = -1;
     } else reader.skip(key & 7);
   }
+  reader.leave(outer);
 }
 
 const EMPTY_RESOURCE: ResourceRecord = Object.freeze({ serviceName: '', attributes: NONE });
@@ -177,7 +265,7 @@ function readResource(reader: OtlpReader): ResourceRecord {
     const attributes: Attribute[] = [];
     while (!reader.done) {
       const key = reader.smallVarint();
-      if (key === ((1 << 3) | WIRE_LEN)) attributes.push(readKeyValue(reader.sub()));
+      if (key === ((1 << 3) | WIRE_LEN)) attributes.push(readKeyValue(reader));
       else reader.skip(key & 7);
     }
     return resourceRecord(attributes.length === 0 ? NONE : Object.freeze(attributes.slice()));
@@ -194,7 +282,7 @@ function readScope(reader: OtlpReader): ScopeRecord {
       const key = reader.smallVarint();
       if (key === ((1 << 3) | WIRE_LEN)) name = reader.text();
       else if (key === ((2 << 3) | WIRE_LEN)) version = reader.text();
-      else if (key === ((3 << 3) | WIRE_LEN)) attributes.push(readKeyValue(reader.sub()));
+      else if (key === ((3 << 3) | WIRE_LEN)) attributes.push(readKeyValue(reader));
       else reader.skip(key & 7);
     }
     return Object.freeze({ name, version, attributes: attributes.length === 0 ? NONE : Object.freeze(attributes) });
@@ -202,13 +290,14 @@ function readScope(reader: OtlpReader): ScopeRecord {
 }
 
 function readScopeSpans(reader: OtlpReader, resource: ResourceRecord, place: Place, state: DecodeState): void {
+  const outer = reader.enter();
   const scope = leadingMessage(reader, place, 'scope', readScope) ?? EMPTY_SCOPE;
   let spanIndex = 0;
   while (!reader.done) {
     const key = reader.smallVarint();
     if (key === ((2 << 3) | WIRE_LEN)) {
       place.span = spanIndex++;
-      const span = readSpan(reader.sub(), resource, scope, place, state);
+      const span = readSpan(reader, resource, scope, place, state);
       if (span instanceof Refusal) {
         if (state.rejected++ === 0) state.rejectionMessage = `${placePath(place)}.${span.field}: ${span.problem}`;
       } else state.spans.push(span);
@@ -216,6 +305,7 @@ function readScopeSpans(reader: OtlpReader, resource: ResourceRecord, place: Pla
       place.field = '';
     } else reader.skip(key & 7);
   }
+  reader.leave(outer);
 }
 
 function readSpan(
@@ -244,6 +334,7 @@ function readSpan(
   let statusMessage = '';
   let flags = 0;
   let refusal: Refusal | undefined;
+  const outer = reader.enter();
   while (!reader.done) {
     const key = reader.smallVarint();
     switch (key) {
@@ -280,28 +371,28 @@ function readSpan(
         break;
       case (7 << 3) | WIRE_I64:
         place.field = 'startTimeUnixNano';
-        start = reader.fixed64();
+        start = reader.time();
         break;
       case (8 << 3) | WIRE_I64:
         place.field = 'endTimeUnixNano';
-        end = reader.fixed64();
+        end = reader.time();
         break;
       case (9 << 3) | WIRE_LEN:
         place.field = 'attributes';
         place.item = attributes?.length ?? 0;
-        (attributes ??= []).push(readKeyValue(reader.sub()));
+        (attributes ??= []).push(readKeyValue(reader));
         place.item = -1;
         break;
       case (11 << 3) | WIRE_LEN:
         place.field = 'events';
         place.item = events?.length ?? 0;
-        (events ??= []).push(readEvent(reader.sub()));
+        (events ??= []).push(readEvent(reader));
         place.item = -1;
         break;
       case (13 << 3) | WIRE_LEN: {
         place.field = 'links';
         place.item = links?.length ?? 0;
-        const link = readLink(reader.sub());
+        const link = readLink(reader);
         if (link instanceof Refusal) refusal ??= new Refusal(`links[${place.item}].${link.field}`, link.problem);
         else (links ??= []).push(link);
         place.item = -1;
@@ -309,13 +400,14 @@ function readSpan(
       }
       case (15 << 3) | WIRE_LEN: {
         place.field = 'status';
-        const status = reader.sub();
-        while (!status.done) {
-          const statusKey = status.smallVarint();
-          if (statusKey === ((2 << 3) | WIRE_LEN)) statusMessage = status.plainText();
-          else if (statusKey === ((3 << 3) | WIRE_VARINT)) statusCode = status.varint32();
-          else status.skip(statusKey & 7);
+        const outer = reader.enter();
+        while (!reader.done) {
+          const statusKey = reader.smallVarint();
+          if (statusKey === ((2 << 3) | WIRE_LEN)) statusMessage = reader.plainText();
+          else if (statusKey === ((3 << 3) | WIRE_VARINT)) statusCode = reader.varint32();
+          else reader.skip(statusKey & 7);
         }
+        reader.leave(outer);
         break;
       }
       case (16 << 3) | WIRE_I32:
@@ -327,6 +419,7 @@ function readSpan(
         reader.skip(key & 7);
     }
   }
+  reader.leave(outer);
   place.field = '';
   if (traceLength !== 16) return new Refusal('traceId', `a trace id has 16 bytes; got ${traceLength}`);
   if (spanLength !== 8) return new Refusal('spanId', `a span id has 8 bytes; got ${spanLength}`);
@@ -334,10 +427,7 @@ function readSpan(
     return new Refusal('parentSpanId', `a parent span id has 8 bytes (or none); got ${parentLength}`);
   }
   let traceId: string;
-  if (
-    state.lastTraceBytes >= 0 &&
-    buf.compare(buf, state.lastTraceBytes, state.lastTraceBytes + 16, traceStart, traceStart + 16) === 0
-  ) {
+  if (state.lastTraceBytes >= 0 && same16(buf, state.lastTraceBytes, traceStart)) {
     traceId = state.lastTraceId;
   } else {
     traceId = hexId(buf, traceStart, traceStart + 16);
@@ -372,13 +462,15 @@ function readEvent(reader: OtlpReader): EventRecord {
   let time = 0n;
   let name = '';
   let attributes: Attribute[] | undefined;
+  const outer = reader.enter();
   while (!reader.done) {
     const key = reader.smallVarint();
-    if (key === ((1 << 3) | WIRE_I64)) time = reader.fixed64();
+    if (key === ((1 << 3) | WIRE_I64)) time = reader.time();
     else if (key === ((2 << 3) | WIRE_LEN)) name = reader.text();
-    else if (key === ((3 << 3) | WIRE_LEN)) (attributes ??= []).push(readKeyValue(reader.sub()));
+    else if (key === ((3 << 3) | WIRE_LEN)) (attributes ??= []).push(readKeyValue(reader));
     else reader.skip(key & 7);
   }
+  reader.leave(outer);
   return { timeUnixNano: time, name, attributes: attributes === undefined ? NONE : attributes.slice() };
 }
 
@@ -389,6 +481,7 @@ function readLink(reader: OtlpReader): LinkRecord | Refusal {
   let spanLength = 0;
   let traceState = '';
   let attributes: Attribute[] | undefined;
+  const outer = reader.enter();
   while (!reader.done) {
     const key = reader.smallVarint();
     if (key === ((1 << 3) | WIRE_LEN)) {
@@ -400,9 +493,10 @@ function readLink(reader: OtlpReader): LinkRecord | Refusal {
       spanLength = reader.pos - from;
       spanId = hexId(reader.buf, from, reader.pos);
     } else if (key === ((3 << 3) | WIRE_LEN)) traceState = reader.plainText();
-    else if (key === ((4 << 3) | WIRE_LEN)) (attributes ??= []).push(readKeyValue(reader.sub()));
+    else if (key === ((4 << 3) | WIRE_LEN)) (attributes ??= []).push(readKeyValue(reader));
     else reader.skip(key & 7);
   }
+  reader.leave(outer);
   if (traceLength !== 16 || traceId === '')
     return new Refusal('traceId', `a trace id has 16 bytes, not all zero; got ${traceLength}`);
   if (spanLength !== 8 || spanId === '')
@@ -410,20 +504,37 @@ function readLink(reader: OtlpReader): LinkRecord | Refusal {
   return { traceId, spanId, traceState, attributes: attributes === undefined ? NONE : attributes.slice() };
 }
 
+/** Attributes by their encoded `KeyValue`: most repeat from span to span, whole. */
+const keyValues = new BytesTable<Attribute>(8192, MAX_INTERNED_LENGTH);
+
 function readKeyValue(reader: OtlpReader): Attribute {
-  let key = '';
-  let value: AttributeValue = null;
-  while (!reader.done) {
-    const tag = reader.smallVarint();
-    if (tag === ((1 << 3) | WIRE_LEN)) key = reader.text();
-    else if (tag === ((2 << 3) | WIRE_LEN)) value = readAnyValue(reader.sub());
-    else reader.skip(tag & 7);
+  const outer = reader.enter();
+  const { buf, pos: start, end } = reader;
+  const cached = end - start <= MAX_INTERNED_LENGTH;
+  const slot = cached ? keyValues.slot(buf, start, end) : -1;
+  let found = cached ? keyValues.get(slot, buf, start, end) : undefined;
+  if (found === undefined) {
+    let key = '';
+    let value: AttributeValue = null;
+    while (!reader.done) {
+      const tag = reader.smallVarint();
+      if (tag === ((1 << 3) | WIRE_LEN)) key = reader.text();
+      else if (tag === ((2 << 3) | WIRE_LEN)) value = readAnyValue(reader);
+      else reader.skip(tag & 7);
+    }
+    found = attribute(key, value);
+    // Values that are objects (arrays, lists, bytes) are the caller's to keep; the rest are immutable.
+    if (cached && (value === null || typeof value !== 'object')) {
+      keyValues.set(slot, buf, start, end, Object.isFrozen(found) ? found : Object.freeze(found));
+    }
   }
-  return attribute(key, value);
+  reader.leave(outer);
+  return found;
 }
 
 function readAnyValue(reader: OtlpReader): AttributeValue {
   let value: AttributeValue = null;
+  const outer = reader.enter();
   while (!reader.done) {
     const tag = reader.smallVarint();
     switch (tag) {
@@ -440,24 +551,26 @@ function readAnyValue(reader: OtlpReader): AttributeValue {
         value = reader.double();
         break;
       case (5 << 3) | WIRE_LEN: {
-        const list = reader.sub();
+        const outer = reader.enter();
         const values: AttributeValue[] = [];
-        while (!list.done) {
-          const listTag = list.smallVarint();
-          if (listTag === ((1 << 3) | WIRE_LEN)) values.push(readAnyValue(list.sub()));
-          else list.skip(listTag & 7);
+        while (!reader.done) {
+          const listTag = reader.smallVarint();
+          if (listTag === ((1 << 3) | WIRE_LEN)) values.push(readAnyValue(reader));
+          else reader.skip(listTag & 7);
         }
+        reader.leave(outer);
         value = { array: values };
         break;
       }
       case (6 << 3) | WIRE_LEN: {
-        const list = reader.sub();
+        const outer = reader.enter();
         const entries: Attribute[] = [];
-        while (!list.done) {
-          const listTag = list.smallVarint();
-          if (listTag === ((1 << 3) | WIRE_LEN)) entries.push(readKeyValue(list.sub()));
-          else list.skip(listTag & 7);
+        while (!reader.done) {
+          const listTag = reader.smallVarint();
+          if (listTag === ((1 << 3) | WIRE_LEN)) entries.push(readKeyValue(reader));
+          else reader.skip(listTag & 7);
         }
+        reader.leave(outer);
         value = { kvlist: entries };
         break;
       }
@@ -468,5 +581,6 @@ function readAnyValue(reader: OtlpReader): AttributeValue {
         reader.skip(tag & 7);
     }
   }
+  reader.leave(outer);
   return value;
 }

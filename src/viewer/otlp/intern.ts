@@ -12,7 +12,7 @@
 import type { Attribute, AttributeValue, ResourceRecord, ScopeRecord } from '../span-record.ts';
 
 /** Strings longer than this are not interned (they are rarely repeated: messages, SQL, payloads). */
-const MAX_INTERNED_LENGTH = 96;
+export const MAX_INTERNED_LENGTH = 96;
 /** Entries per table before it is emptied. */
 const MAX_ENTRIES = 32_768;
 /** Resources and scopes remembered (by their encoded form). */
@@ -70,36 +70,69 @@ export function attribute(key: string, value: AttributeValue): Attribute {
   return made;
 }
 
-/** Slots of the table of strings by their UTF-8 bytes (a power of two). */
-const BYTE_SLOTS = 8192;
-const slotBytes: (Buffer | undefined)[] = new Array<Buffer | undefined>(BYTE_SLOTS).fill(undefined);
-const slotText: string[] = new Array<string>(BYTE_SLOTS).fill('');
+/**
+ * Values found by the bytes they were decoded from, so that bytes seen before are neither decoded nor hashed
+ * into a map again. Each slot holds the last value whose bytes hashed to it (a collision replaces it), and its
+ * bytes in one block allocated up front: holding new bytes allocates nothing.
+ */
+export class BytesTable<T> {
+  readonly #mask: number;
+  readonly #width: number;
+  readonly #block: Uint8Array;
+  readonly #lengths: Int32Array;
+  readonly #values: (T | undefined)[];
+
+  /**
+   * @param slots - a power of two.
+   * @param width - the longest bytes held (longer ones are never found).
+   */
+  constructor(slots: number, width: number) {
+    this.#mask = slots - 1;
+    this.#width = width;
+    this.#block = new Uint8Array(slots * width);
+    this.#lengths = new Int32Array(slots).fill(-1);
+    this.#values = new Array<T | undefined>(slots).fill(undefined);
+  }
+
+  /** The slot of `buf[start, end)`. */
+  slot(buf: Buffer, start: number, end: number): number {
+    let hash = end - start;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    return (hash ^ (hash >>> 15)) & this.#mask;
+  }
+
+  /** The value held in `slot` if it was decoded from the bytes `buf[start, end)`. */
+  get(slot: number, buf: Buffer, start: number, end: number): T | undefined {
+    if (this.#lengths[slot] !== end - start) return undefined;
+    const block = this.#block;
+    for (let i = slot * this.#width, at = start; at < end; i++, at++) if (block[i] !== buf[at]) return undefined;
+    return this.#values[slot];
+  }
+
+  /** Holds `value`, decoded from `buf[start, end)`, in `slot` (unless the bytes are too long to hold). */
+  set(slot: number, buf: Buffer, start: number, end: number, value: T): void {
+    if (end - start > this.#width) return;
+    const block = this.#block;
+    for (let i = slot * this.#width, at = start; at < end; i++, at++) block[i] = buf[at]!;
+    this.#lengths[slot] = end - start;
+    this.#values[slot] = value;
+  }
+}
+
+const texts = new BytesTable<string>(8192, MAX_INTERNED_LENGTH);
 
 /**
- * The shared string of the UTF-8 bytes `buf[start, end)`, found by the bytes themselves: a string already seen
- * is neither decoded nor hashed again. A slot holds the last string that hashed to it.
+ * The shared string of the UTF-8 bytes `buf[start, end)`, found by the bytes themselves (see {@link BytesTable}).
  */
 export function internBytes(buf: Buffer, start: number, end: number): string {
   const length = end - start;
   if (length === 0) return '';
   if (length > MAX_INTERNED_LENGTH) return buf.toString('utf8', start, end);
-  let hash = length;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
-  const slot = (hash ^ (hash >>> 15)) & (BYTE_SLOTS - 1);
-  const bytes = slotBytes[slot];
-  if (bytes !== undefined && bytes.length === length) {
-    let same = true;
-    for (let i = 0; i < length; i++) {
-      if (bytes[i] !== buf[start + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return slotText[slot]!;
-  }
+  const slot = texts.slot(buf, start, end);
+  const known = texts.get(slot, buf, start, end);
+  if (known !== undefined) return known;
   const text = intern(buf.toString('utf8', start, end));
-  slotBytes[slot] = Buffer.from(buf.subarray(start, end));
-  slotText[slot] = text;
+  texts.set(slot, buf, start, end, text);
   return text;
 }
 

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { Attribute, AttributeValue, SpanRecord } from '../span-record.ts';
+import type { Attribute, AttributeValue } from '../span-record.ts';
+import type { PackedSpan } from './packed-span.ts';
 
 /** What the lists hold: a stored trace, marked when evicted. */
 export interface ListedTrace {
@@ -254,13 +255,13 @@ function sharedMask(holder: { readonly attributes: readonly Attribute[] }): TagM
 }
 
 /** The mask of every attribute a tag query can match on the spans: theirs, their resources', scopes', events', links'. */
-export function spansMask(spans: readonly SpanRecord[]): TagMask {
+export function spansMask(spans: readonly PackedSpan[]): TagMask {
   const mask: TagMask = { low: 0, high: 0 };
   let lastResource: object | undefined;
   let lastScope: object | undefined;
   for (const span of spans) {
     addAttributes(mask, span.attributes);
-    for (const event of span.events) addAttributes(mask, event.attributes);
+    for (const event of span.wholeEvents) addAttributes(mask, event.attributes);
     for (const link of span.links) addAttributes(mask, link.attributes);
     if (span.resource !== lastResource) {
       const shared = sharedMask(span.resource);

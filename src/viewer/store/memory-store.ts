@@ -24,6 +24,7 @@ import {
   TraceList,
   valueText,
 } from './memory-indexes.ts';
+import { PackedSpan } from './packed-span.ts';
 import type { DurationRank, OperationRecord, StoreStats, TraceQuery, TraceStore } from './trace-store.ts';
 
 export { valueText } from './memory-indexes.ts';
@@ -42,7 +43,7 @@ export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 /** One stored trace: its spans in arrival order, and the bounds of their start times and durations in µs. */
 interface StoredTrace extends ListedTrace {
   readonly id: string;
-  spans: SpanRecord[];
+  spans: PackedSpan[];
   minStartUs: number;
   maxStartUs: number;
   minDurationUs: number;
@@ -74,14 +75,18 @@ const KIND_NAMES: Readonly<Record<string, number>> = { internal: 1, server: 2, c
 const COMPACT_UP_TO = 64;
 
 /**
- * Bytes a span is estimated to hold in memory: its objects (the record, its bigint times, ids, arrays, events
- * and attributes not shared with other spans) and its share of its trace's entry and index entries, sized as V8
- * lays them out. Shared resources, scopes, interned strings and attribute pairs are not counted.
+ * Bytes a span is estimated to hold in memory as stored ({@link PackedSpan}): its objects (the packed span, its
+ * start time, ids, arrays, events' times, or whole events when they are not packed, and attributes not shared
+ * with other spans) and its share of its trace's entry and index entries, sized as V8 lays them out. Shared
+ * resources, scopes, interned strings, event name lists and attribute pairs are not counted.
  */
-export function estimateSpanBytes(span: SpanRecord): number {
-  const { attributes, events, links } = span;
-  let bytes = 420 + 96 * events.length + 160 * links.length + span.traceState.length + span.statusMessage.length;
-  bytes += attributesBytes(attributes);
+export function estimateSpanBytes(span: SpanRecord | PackedSpan): number {
+  const packed = span instanceof PackedSpan ? span : new PackedSpan(span);
+  const { attributes, links } = packed;
+  const events = packed.wholeEvents;
+  const packedEvents = packed.eventCount - events.length;
+  let bytes = 400 + 8 * packedEvents + 96 * events.length + 160 * links.length;
+  bytes += packed.traceState.length + packed.statusMessage.length + attributesBytes(attributes);
   for (let i = 0; i < events.length; i++) bytes += attributesBytes(events[i]!.attributes);
   for (let i = 0; i < links.length; i++) bytes += links[i]!.traceState.length + attributesBytes(links[i]!.attributes);
   return bytes;
@@ -105,14 +110,34 @@ function valueBytes(value: AttributeValue): number {
   return value.kvlist.reduce((sum: number, item) => sum + 24 + valueBytes(item.value), 32);
 }
 
+/**
+ * `span` packed to join `trace`: its ids are the strings the trace's spans already hold where they are equal (a
+ * parent's id is its children's parent id), so that one trace keeps each id once.
+ */
+function packInto(trace: StoredTrace, span: SpanRecord): PackedSpan {
+  const spans = trace.spans;
+  if (spans.length === 0 || spans.length > COMPACT_UP_TO) return new PackedSpan(span);
+  let { spanId, parentSpanId } = span;
+  for (let i = 0; i < spans.length; i++) {
+    const other = spans[i]!;
+    if (other.parentSpanId === spanId) spanId = other.parentSpanId;
+    if (parentSpanId === '') continue;
+    if (other.spanId === parentSpanId) parentSpanId = other.spanId;
+    else if (other.parentSpanId === parentSpanId) parentSpanId = other.parentSpanId;
+  }
+  return new PackedSpan(span, spanId, parentSpanId);
+}
+
 /** A span's start time and duration, in µs. */
-function startMicros(span: SpanRecord): number {
+function startMicros(span: PackedSpan): number {
   return Number(span.startTimeUnixNano) / 1000;
 }
 
-function durationMicros(span: SpanRecord): number {
-  const ns = span.endTimeUnixNano - span.startTimeUnixNano;
-  return ns > 0n ? Number(ns) / 1000 : 0;
+function durationMicros(span: PackedSpan): number {
+  const ns = span.durationNs;
+  if (ns === ns) return ns > 0 ? ns / 1000 : 0;
+  const long = span.endTimeUnixNano - span.startTimeUnixNano;
+  return long > 0n ? Number(long) / 1000 : 0;
 }
 
 function hasAttribute(attributes: readonly Attribute[], key: string, value: string): boolean {
@@ -179,7 +204,7 @@ export class MemoryStore implements TraceStore {
         touched.push(trace);
       }
       lastTrace = trace;
-      this.#addSpan(trace, span);
+      this.#addSpan(trace, packInto(trace, span));
     }
     for (const trace of touched) {
       if (trace.spans.length <= COMPACT_UP_TO) trace.spans = trace.spans.slice();
@@ -198,7 +223,7 @@ export class MemoryStore implements TraceStore {
     }
   }
 
-  #addSpan(trace: StoredTrace, span: SpanRecord): void {
+  #addSpan(trace: StoredTrace, span: PackedSpan): void {
     const startUs = startMicros(span);
     const durationUs = durationMicros(span);
     const bytes = estimateSpanBytes(span);
@@ -291,7 +316,7 @@ export class MemoryStore implements TraceStore {
       const latest = matcher.latestMatch(trace);
       if (latest !== undefined) top.offer(latest, trace);
     }
-    return top.sorted().map((trace) => trace.spans.slice());
+    return top.sorted().map(unpacked);
   }
 
   /** The traces a query needs to look at, newest first: those of its service (and operation), or all. */
@@ -312,7 +337,8 @@ export class MemoryStore implements TraceStore {
   }
 
   trace(traceId: string): SpanRecord[] | undefined {
-    return this.#traces.get(normalizeTraceId(traceId))?.spans.slice();
+    const trace = this.#traces.get(normalizeTraceId(traceId));
+    return trace === undefined ? undefined : unpacked(trace);
   }
 
   rankDuration(service: string, operation: string, durationUs: number): DurationRank {
@@ -444,7 +470,7 @@ class SpanMatcher {
     return latest;
   }
 
-  #tagsMatch(span: SpanRecord): boolean {
+  #tagsMatch(span: PackedSpan): boolean {
     const tags = this.#tags;
     for (let t = 0; t < tags.length; t++) {
       const [key, value] = tags[t]!;
@@ -468,8 +494,13 @@ class SpanMatcher {
   }
 }
 
-function eventsOrLinksHave(span: SpanRecord, key: string, value: string): boolean {
-  for (const event of span.events) if (hasAttribute(event.attributes, key, value)) return true;
+function eventsOrLinksHave(span: PackedSpan, key: string, value: string): boolean {
+  for (const event of span.wholeEvents) if (hasAttribute(event.attributes, key, value)) return true;
   for (const link of span.links) if (hasAttribute(link.attributes, key, value)) return true;
   return false;
+}
+
+/** A stored trace's spans as records. */
+function unpacked(trace: StoredTrace): SpanRecord[] {
+  return trace.spans.map((span) => span.unpack());
 }
