@@ -34,6 +34,13 @@ export class TraceList<T extends ListedTrace> {
     this.#items.push(trace);
   }
 
+  /** The oldest live trace (evicted ones at the head are passed over as they are dropped). */
+  oldest(): T | undefined {
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) if (!items[i]!.evicted) return items[i];
+    return undefined;
+  }
+
   /** Notes that one of the list's traces was evicted. */
   dropped(): void {
     this.#dead++;

@@ -260,7 +260,8 @@ export class MemoryStore implements TraceStore {
 
   #evict(): void {
     while (this.#spans > this.#maxSpans || this.#bytes > this.#maxBytes) {
-      const oldest = this.#traces.values().next().value;
+      // Not the first of #traces: a Map's iterator walks over every entry deleted since it was last rehashed.
+      const oldest = this.#all.oldest();
       if (oldest === undefined) break;
       this.#remove(oldest);
       this.#evictedTraces++;
