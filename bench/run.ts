@@ -542,7 +542,7 @@ await group('http', async () => {
       samples,
       'triton-traced',
       'triton-off',
-      0.75,
+      0.8,
       'ts-triton traced (OpenTelemetry mode, rate=1, OTLP proto to a local sink) / tracing off; wrk -c50',
     );
     ratio(
