@@ -250,7 +250,7 @@ export class OtelRequestTrace implements FrontendTrace, RequestFacts {
 
 /** The id of `words` words at `at` of a tree's ids. */
 function idAt(ids: Uint32Array, at: number, words: number): Id {
-  return new Id(Array.from(ids.subarray(at, at + words)));
+  return new Id(ids.slice(at, at + words));
 }
 
 function streamAttributes(stream: StreamFacts): Attributes {

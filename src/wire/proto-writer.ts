@@ -267,7 +267,7 @@ export class ProtoWriter {
   }
 
   /** An id given as `count` big-endian 32-bit words of `words` from `at` (2 or 4), length-delimited. */
-  idWords(words: ArrayLike<number>, at: number, count: number): void {
+  idWords(words: Uint32Array, at: number, count: number): void {
     this.#ensure(count * 4 + 1);
     const view = this.#dataView();
     let pos = this.pos;

@@ -83,9 +83,9 @@ describe('extractW3CContext', () => {
 
 describe('idFromHex', () => {
   it('reads ids of either case into big-endian words', () => {
-    assert.deepEqual(idFromHex(PARENT_ID).words, [0xb7ad6b71, 0x69242424]);
-    assert.deepEqual(idFromHex(TRACE_ID.toUpperCase()).words, [0x0af76519, 0x16cd43dd, 0x8448eb21, 0x1c12666c]);
+    assert.deepEqual([...idFromHex(PARENT_ID).words], [0xb7ad6b71, 0x69242424]);
+    assert.deepEqual([...idFromHex(TRACE_ID.toUpperCase()).words], [0x0af76519, 0x16cd43dd, 0x8448eb21, 0x1c12666c]);
     assert.equal(idFromHex(TRACE_ID).hex, TRACE_ID);
-    assert.deepEqual(idFromHex('ffffffff00000001').words, [0xffffffff, 1]);
+    assert.deepEqual([...idFromHex('ffffffff00000001').words], [0xffffffff, 1]);
   });
 });

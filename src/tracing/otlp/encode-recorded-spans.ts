@@ -167,7 +167,7 @@ export function writeTreeSpan(
   const parentAt = root ? tree.remoteParentAt : layout.parentAt;
   writer.tag(2, WIRE_LEN);
   const start = writer.beginLarge();
-  writeIdFields(writer, tree.traceState, ids, ids, layout.spanAt, parentAt < 0 ? undefined : ids, parentAt);
+  writeTreeIds(writer, tree.traceState, ids, layout.spanAt, parentAt);
   const template = shapeTemplate(shape);
   writeTemplateHead(writer, template, kind, times[layout.startStep]!, times[layout.endStep]!);
   const runs = layout.attributeRuns;
@@ -390,40 +390,44 @@ function writeTemplateTail(writer: ProtoWriter, template: ShapeTemplate, flags: 
 
 /** Fields 1–4: trace id, span id, trace state, parent span id. */
 function writeIds(writer: ProtoWriter, span: RecordedSpan): void {
-  writeIdFields(
-    writer,
-    span.traceState?.serialize(),
-    span.traceId.words,
-    span.spanId.words,
-    0,
-    span.parentSpanId?.words,
-    0,
-  );
+  writer.tag(1, WIRE_LEN);
+  writer.idWords(span.traceId.words, 0, 4);
+  writer.tag(2, WIRE_LEN);
+  writer.idWords(span.spanId.words, 0, 2);
+  const traceState = span.traceState?.serialize();
+  if (traceState) {
+    writer.tag(3, WIRE_LEN);
+    writer.string(traceState);
+  }
+  if (span.parentSpanId !== undefined) {
+    writer.tag(4, WIRE_LEN);
+    writer.idWords(span.parentSpanId.words, 0, 2);
+  }
 }
 
 /**
- * Fields 1–4 from 32-bit words: the trace id (`traceId[0..4)`), the span id (`ids[spanAt..spanAt + 2)`), the
- * trace state if not empty, and the parent span id (`parentIds[parentAt..parentAt + 2)`, when given).
+ * Fields 1–4 of a span of a recorded tree, from its 32-bit words: the trace id (`ids[0..4)`), the span id
+ * (`ids[spanAt..spanAt + 2)`), the trace state if not empty, and the parent span id (`ids[parentAt..]`, unless
+ * `parentAt` is negative). Only ever given a `Uint32Array`, so that its reads stay monomorphic: this runs for
+ * every span of every traced request.
  */
-function writeIdFields(
+function writeTreeIds(
   writer: ProtoWriter,
   traceState: string | undefined,
-  traceId: ArrayLike<number>,
-  ids: ArrayLike<number>,
+  ids: Uint32Array,
   spanAt: number,
-  parentIds: ArrayLike<number> | undefined,
   parentAt: number,
 ): void {
   if (traceState) {
     writer.tag(1, WIRE_LEN);
-    writer.idWords(traceId, 0, 4);
+    writer.idWords(ids, 0, 4);
     writer.tag(2, WIRE_LEN);
     writer.idWords(ids, spanAt, 2);
     writer.tag(3, WIRE_LEN);
     writer.string(traceState);
-    if (parentIds !== undefined) {
+    if (parentAt >= 0) {
       writer.tag(4, WIRE_LEN);
-      writer.idWords(parentIds, parentAt, 2);
+      writer.idWords(ids, parentAt, 2);
     }
     return;
   }
@@ -433,20 +437,20 @@ function writeIdFields(
   let pos = writer.pos;
   buf[pos] = (1 << 3) | WIRE_LEN;
   buf[pos + 1] = 16;
-  view.setUint32(pos + 2, traceId[0]!);
-  view.setUint32(pos + 6, traceId[1]!);
-  view.setUint32(pos + 10, traceId[2]!);
-  view.setUint32(pos + 14, traceId[3]!);
+  view.setUint32(pos + 2, ids[0]!);
+  view.setUint32(pos + 6, ids[1]!);
+  view.setUint32(pos + 10, ids[2]!);
+  view.setUint32(pos + 14, ids[3]!);
   buf[pos + 18] = (2 << 3) | WIRE_LEN;
   buf[pos + 19] = 8;
   view.setUint32(pos + 20, ids[spanAt]!);
   view.setUint32(pos + 24, ids[spanAt + 1]!);
   pos += 28;
-  if (parentIds !== undefined) {
+  if (parentAt >= 0) {
     buf[pos] = (4 << 3) | WIRE_LEN;
     buf[pos + 1] = 8;
-    view.setUint32(pos + 2, parentIds[parentAt]!);
-    view.setUint32(pos + 6, parentIds[parentAt + 1]!);
+    view.setUint32(pos + 2, ids[parentAt]!);
+    view.setUint32(pos + 6, ids[parentAt + 1]!);
     pos += 10;
   }
   writer.pos = pos;

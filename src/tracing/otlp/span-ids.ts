@@ -8,19 +8,22 @@
 
 import { type SpanContext, TraceFlags } from '@opentelemetry/api';
 
-/** An id as big-endian 32-bit words (two for a span id, four for a trace id) and as hex digits. */
+/**
+ * An id as big-endian 32-bit words (two for a span id, four for a trace id) and as hex digits. Words are always
+ * kept in a `Uint32Array`, as a recorded tree keeps them, so that the encoders' reads of them stay monomorphic.
+ */
 export class Id {
-  readonly words: readonly number[];
+  readonly words: Uint32Array;
   #hex: string | undefined;
 
-  constructor(words: readonly number[], hex?: string) {
+  constructor(words: Uint32Array, hex?: string) {
     this.words = words;
     this.#hex = hex;
   }
 
   /** The id's lowercase hex digits (made when first asked for: most recorded spans never are). */
   get hex(): string {
-    return (this.#hex ??= this.words.map(wordHex).join(''));
+    return (this.#hex ??= wordsHex(this.words, 0, this.words.length));
   }
 }
 
@@ -36,20 +39,20 @@ function wordHex(word: number): string {
 
 /** A new random 16-byte trace id. */
 export function newTraceId(): Id {
-  const words = [0, 0, 0, 0];
+  const words = new Uint32Array(4);
   putTraceId(words, 0);
   return new Id(words);
 }
 
 /** A new random 8-byte span id. */
 export function newSpanId(): Id {
-  const words = [0, 0];
+  const words = new Uint32Array(2);
   putSpanId(words, 0);
   return new Id(words);
 }
 
 /** Puts a new random trace id in `words[at..at + 4)`. */
-export function putTraceId(words: Uint32Array | number[], at: number): void {
+export function putTraceId(words: Uint32Array, at: number): void {
   words[at] = randomWord();
   words[at + 1] = randomWord();
   words[at + 2] = randomWord();
@@ -57,20 +60,20 @@ export function putTraceId(words: Uint32Array | number[], at: number): void {
 }
 
 /** Puts a new random span id in `words[at..at + 2)`. */
-export function putSpanId(words: Uint32Array | number[], at: number): void {
+export function putSpanId(words: Uint32Array, at: number): void {
   words[at] = randomWord();
   words[at + 1] = randomWord() || (words[at] === 0 ? 1 : 0);
 }
 
 /** The id whose hex digits are `hex` (16 or 32 of them, as a valid span context carries). */
 export function idFromHex(hex: string): Id {
-  const words = hex.length === 16 ? [0, 0] : [0, 0, 0, 0];
+  const words = new Uint32Array(hex.length === 16 ? 2 : 4);
   putHexId(words, 0, hex);
   return new Id(words, hex);
 }
 
 /** Puts the id whose hex digits are `hex` (16 or 32 of them) in `words` from `at`. */
-export function putHexId(words: Uint32Array | number[], at: number, hex: string): void {
+export function putHexId(words: Uint32Array, at: number, hex: string): void {
   for (let i = 0; i < hex.length >>> 3; i++) words[at + i] = hexWord(hex, i * 8);
 }
 
@@ -91,14 +94,14 @@ function hexWord(hex: string, at: number): number {
 export class WordsSpanContext implements SpanContext {
   readonly traceFlags = TraceFlags.SAMPLED;
   /** The trace id is `traceWords[traceAt..traceAt + 4)`, the span id `spanWords[spanAt..spanAt + 2)`. */
-  readonly traceWords: ArrayLike<number>;
+  readonly traceWords: Uint32Array;
   readonly traceAt: number;
-  readonly spanWords: ArrayLike<number>;
+  readonly spanWords: Uint32Array;
   readonly spanAt: number;
   #traceId: string | undefined;
   #spanId: string | undefined;
 
-  constructor(traceWords: ArrayLike<number>, traceAt: number, spanWords: ArrayLike<number>, spanAt: number) {
+  constructor(traceWords: Uint32Array, traceAt: number, spanWords: Uint32Array, spanAt: number) {
     this.traceWords = traceWords;
     this.traceAt = traceAt;
     this.spanWords = spanWords;
@@ -114,7 +117,7 @@ export class WordsSpanContext implements SpanContext {
   }
 }
 
-function wordsHex(words: ArrayLike<number>, at: number, count: number): string {
+function wordsHex(words: Uint32Array, at: number, count: number): string {
   let hex = '';
   for (let i = at; i < at + count; i++) hex += wordHex(words[i]!);
   return hex;
