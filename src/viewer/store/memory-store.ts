@@ -135,7 +135,7 @@ function startMicros(span: PackedSpan): number {
 
 function durationMicros(span: PackedSpan): number {
   const ns = span.durationNs;
-  if (ns === ns) return ns > 0 ? ns / 1000 : 0;
+  if (!Number.isNaN(ns)) return ns > 0 ? ns / 1000 : 0;
   const long = span.endTimeUnixNano - span.startTimeUnixNano;
   return long > 0n ? Number(long) / 1000 : 0;
 }
