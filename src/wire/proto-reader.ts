@@ -30,8 +30,9 @@ function shortString(buf: Buffer, start: number, end: number): string {
 export class WireReader {
   readonly buf: Buffer;
   pos: number;
-  /** Where the data ends (exclusive); a reader of nested messages may move it (see `OtlpReader.enter`). */
+  /** Where the data ends (exclusive): the end of the message entered last (see {@link WireReader.enter}). */
   end: number;
+  #view: DataView | undefined;
 
   /**
    * @param buf - the message bytes.
@@ -100,10 +101,14 @@ export class WireReader {
     return value;
   }
 
-  /** A fixed64 as a bigint. */
+  /** A fixed64 as a bigint (read through a DataView: `Buffer#readBigUInt64LE` adds bigints in JavaScript). */
   fixed64(): bigint {
     if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
-    const value = this.buf.readBigUInt64LE(this.pos);
+    const buf = this.buf;
+    const value = (this.#view ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength)).getBigUint64(
+      this.pos,
+      true,
+    );
     this.pos += 8;
     return value;
   }
@@ -188,6 +193,25 @@ export class WireReader {
   bytes(): Buffer {
     const start = this.range();
     return this.buf.subarray(start, this.pos);
+  }
+
+  /**
+   * Enters the embedded message at the reader's position: the reader then reads it alone, until
+   * {@link WireReader.leave} with the returned end of the enclosing message. Unlike {@link WireReader.message},
+   * no reader is made.
+   */
+  enter(): number {
+    const start = this.range();
+    const outer = this.end;
+    this.end = this.pos;
+    this.pos = start;
+    return outer;
+  }
+
+  /** Leaves the message entered last: the reader goes on after it, in the message that enclosed it. */
+  leave(outer: number): void {
+    this.pos = this.end;
+    this.end = outer;
   }
 
   /** A reader of an embedded message (or a packed field); moves past it. */

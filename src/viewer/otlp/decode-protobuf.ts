@@ -33,42 +33,10 @@ import {
 } from './intern.ts';
 
 /**
- * The wire reader, with the strings, times and nested messages of the viewer's records. One reader reads a whole
- * export: a nested message is entered ({@link OtlpReader.enter}) and left rather than given a reader of its own.
+ * The wire reader, with the strings of the viewer's records. One reader reads a whole export: a nested message is
+ * entered and left (`enter`, `leave`) rather than given a reader of its own.
  */
 class OtlpReader extends WireReader {
-  #view: DataView | undefined;
-
-  /**
-   * Enters the length-delimited message at the reader's position: the reader then reads it alone, until
-   * {@link OtlpReader.leave} with the returned end of the enclosing message.
-   */
-  enter(): number {
-    const start = this.range();
-    const outer = this.end;
-    this.end = this.pos;
-    this.pos = start;
-    return outer;
-  }
-
-  /** Leaves the message entered last: the reader goes on after it, in the message that enclosed it. */
-  leave(outer: number): void {
-    this.pos = this.end;
-    this.end = outer;
-  }
-
-  /** A fixed64 time in nanoseconds. */
-  time(): bigint {
-    if (this.pos + 8 > this.end) throw new NotFastPath('read past the end');
-    const buf = this.buf;
-    const value = (this.#view ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength)).getBigUint64(
-      this.pos,
-      true,
-    );
-    this.pos += 8;
-    return value;
-  }
-
   /** A length-delimited string, shared with every equal short string decoded before (see `internBytes`). */
   text(): string {
     const start = this.range();
@@ -371,11 +339,11 @@ function readSpan(
         break;
       case (7 << 3) | WIRE_I64:
         place.field = 'startTimeUnixNano';
-        start = reader.time();
+        start = reader.fixed64();
         break;
       case (8 << 3) | WIRE_I64:
         place.field = 'endTimeUnixNano';
-        end = reader.time();
+        end = reader.fixed64();
         break;
       case (9 << 3) | WIRE_LEN:
         place.field = 'attributes';
@@ -465,7 +433,7 @@ function readEvent(reader: OtlpReader): EventRecord {
   const outer = reader.enter();
   while (!reader.done) {
     const key = reader.smallVarint();
-    if (key === ((1 << 3) | WIRE_I64)) time = reader.time();
+    if (key === ((1 << 3) | WIRE_I64)) time = reader.fixed64();
     else if (key === ((2 << 3) | WIRE_LEN)) name = reader.text();
     else if (key === ((3 << 3) | WIRE_LEN)) (attributes ??= []).push(readKeyValue(reader));
     else reader.skip(key & 7);

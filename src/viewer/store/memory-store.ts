@@ -134,10 +134,7 @@ function startMicros(span: PackedSpan): number {
 }
 
 function durationMicros(span: PackedSpan): number {
-  const ns = span.durationNs;
-  if (!Number.isNaN(ns)) return ns > 0 ? ns / 1000 : 0;
-  const long = span.endTimeUnixNano - span.startTimeUnixNano;
-  return long > 0n ? Number(long) / 1000 : 0;
+  return span.durationNs > 0 ? span.durationNs / 1000 : 0;
 }
 
 function hasAttribute(attributes: readonly Attribute[], key: string, value: string): boolean {

@@ -60,7 +60,7 @@ export class PackedSpan {
   readonly name: string;
   readonly kind: number;
   readonly startTimeUnixNano: bigint;
-  /** The end time less the start, when a double holds it exactly; else NaN and the end is in `#end`. */
+  /** The end time less the start (exact up to 2^53 ns; beyond that the end itself is kept as well). */
   readonly durationNs: number;
   readonly attributes: readonly Attribute[];
   readonly links: readonly LinkRecord[];
@@ -90,9 +90,8 @@ export class PackedSpan {
     this.kind = span.kind;
     this.startTimeUnixNano = start;
     const duration = span.endTimeUnixNano - start;
-    const exact = duration <= EXACT && duration >= -EXACT;
-    this.durationNs = exact ? Number(duration) : NaN;
-    this.#end = exact ? undefined : span.endTimeUnixNano;
+    this.durationNs = Number(duration);
+    this.#end = duration <= EXACT && duration >= -EXACT ? undefined : span.endTimeUnixNano;
     this.attributes = span.attributes;
     this.links = span.links;
     this.statusCode = span.statusCode;
