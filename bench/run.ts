@@ -943,7 +943,7 @@ await group('viewer', async () => {
     'bytes',
     1024,
     true,
-    `heap used after a full GC with ${size} stored, less before, per span`,
+    `heap used plus ArrayBuffer memory (the store's columns) after a full GC with ${size} stored, less before, per span`,
     0,
   );
   const sqliteSize = `${(store.sqlite.spans / 1e3).toFixed(0)}k spans in a SQLite file`;

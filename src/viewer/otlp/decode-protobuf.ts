@@ -93,9 +93,8 @@ function hexId(buf: Buffer, start: number, end: number): string {
   for (let i = start; i < end; i++) any |= buf[i]!;
   if (any === 0) return '';
   const length = end - start;
-  if (length === 8) return hex8(buf, start);
-  if (length === 16) return hex8(buf, start) + hex8(buf, start + 8);
-  return buf.toString('hex', start, end);
+  // A trace id made of two 8-byte halves would be a cons string: three objects for as long as it is stored.
+  return length === 8 ? hex8(buf, start) : buf.toString('hex', start, end);
 }
 
 /** Whether the 16 bytes at `a` and at `b` are equal. */

@@ -7,13 +7,11 @@
  */
 
 import type { Attribute, AttributeValue } from '../span-record.ts';
-import type { PackedSpan } from './packed-span.ts';
+import type { SpanTable } from './span-table.ts';
 
 /** What the lists hold: a stored trace, marked when evicted. */
 export interface ListedTrace {
   evicted: boolean;
-  /** Its latest span start, µs: a search newest first passes over traces that cannot enter its results. */
-  maxStartUs: number;
 }
 
 /**
@@ -262,25 +260,27 @@ function sharedMask(holder: { readonly attributes: readonly Attribute[] }): TagM
 }
 
 /** The mask of every attribute a tag query can match on the spans: theirs, their resources', scopes', events', links'. */
-export function spansMask(spans: readonly PackedSpan[]): TagMask {
+export function spansMask(table: SpanTable, slots: readonly number[]): TagMask {
   const mask: TagMask = { low: 0, high: 0 };
   let lastResource: object | undefined;
   let lastScope: object | undefined;
-  for (const span of spans) {
-    addAttributes(mask, span.attributes);
-    for (const event of span.wholeEvents) addAttributes(mask, event.attributes);
-    for (const link of span.links) addAttributes(mask, link.attributes);
-    if (span.resource !== lastResource) {
-      const shared = sharedMask(span.resource);
+  for (const slot of slots) {
+    addAttributes(mask, table.attributes(slot));
+    for (const event of table.wholeEvents(slot)) addAttributes(mask, event.attributes);
+    for (const link of table.wholeLinks(slot)) addAttributes(mask, link.attributes);
+    const resource = table.resource(slot);
+    if (resource !== lastResource) {
+      const shared = sharedMask(resource);
       mask.low |= shared.low;
       mask.high |= shared.high;
-      lastResource = span.resource;
+      lastResource = resource;
     }
-    if (span.scope !== lastScope) {
-      const shared = sharedMask(span.scope);
+    const scope = table.scope(slot);
+    if (scope !== lastScope) {
+      const shared = sharedMask(scope);
       mask.low |= shared.low;
       mask.high |= shared.high;
-      lastScope = span.scope;
+      lastScope = scope;
     }
   }
   return mask;

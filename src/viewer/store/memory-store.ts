@@ -2,11 +2,13 @@
  * The trace viewer's default store: traces in memory, bounded by a span count and a byte budget; when either is
  * exceeded the oldest traces (by first arrival) are evicted whole, and the evictions counted.
  *
+ * Spans live in a {@link SpanTable} (columns, not an object per span); a trace holds its spans' slots.
+ *
  * Indexes: traces by id; per service, and per service and operation, its traces in arrival order (a search walks
- * them newest first and passes over traces too old to enter its results) and, per operation, its span durations
- * (exact ranks); per trace, the bounds of its spans' start times and durations and a Bloom mask of its attribute
- * pairs (made when a tag search first needs it), so that a search passes over a trace that cannot match without
- * looking at its spans.
+ * them newest first and passes over traces too old to enter its results, by their latest start read from the
+ * table's start column) and, per operation, its span durations (exact ranks); per trace, a Bloom mask of its
+ * attribute pairs (made when a tag search first needs it), so that a tag search passes over a trace that cannot
+ * match without looking at its spans' attributes.
  *
  * @module
  */
@@ -24,7 +26,7 @@ import {
   TraceList,
   valueText,
 } from './memory-indexes.ts';
-import { PackedSpan } from './packed-span.ts';
+import { packableEvents, packableLink, SpanTable } from './span-table.ts';
 import type { DurationRank, OperationRecord, StoreStats, TraceQuery, TraceStore } from './trace-store.ts';
 
 export { valueText } from './memory-indexes.ts';
@@ -40,14 +42,10 @@ export interface MemoryStoreOptions {
 export const DEFAULT_MAX_SPANS = 500_000;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
-/** One stored trace: its spans in arrival order, and the bounds of their start times and durations in µs. */
+/** One stored trace: its spans (slots of the store's table) in arrival order, and the bounds of their start times and durations in µs. */
 interface StoredTrace extends ListedTrace {
   readonly id: string;
-  spans: PackedSpan[];
-  minStartUs: number;
-  maxStartUs: number;
-  minDurationUs: number;
-  maxDurationUs: number;
+  spans: number[];
   bytes: number;
   /** The lists the trace is in (its services' and operations'), to note its eviction there. */
   readonly lists: TraceList<StoredTrace>[];
@@ -71,24 +69,32 @@ interface ServiceEntry {
 
 const KIND_NAMES: Readonly<Record<string, number>> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 
+/**
+ * Estimated bytes of a span's columns (with the room they keep for growth) and its share of its trace's entry:
+ * with the rest of {@link estimateSpanBytes}, within a few percent of what bench/viewer-store.ts measures for the
+ * guide's trace (heap and ArrayBuffer memory).
+ */
+const SPAN_BYTES = 250;
+
 /** Spans arrays up to this length are copied to their exact size after each add (a pushed-to array keeps spare room). */
 const COMPACT_UP_TO = 64;
 
 /**
- * Bytes a span is estimated to hold in memory as stored ({@link PackedSpan}): its objects (the packed span, its
- * start time, ids, arrays, events' times, or whole events when they are not packed, and attributes not shared
- * with other spans) and its share of its trace's entry and index entries, sized as V8 lays them out. Shared
- * resources, scopes, interned strings, event name lists and attribute pairs are not counted.
+ * Bytes a span is estimated to hold in memory as stored ({@link SpanTable}): its columns, events' times (or whole
+ * events when they are not packed), links, and attributes not shared with other spans, and its share of its
+ * trace's entry and index entries, sized as V8 lays them out. Shared resources, scopes, interned strings, event
+ * name lists and attribute pairs are not counted.
  */
-export function estimateSpanBytes(span: SpanRecord | PackedSpan): number {
-  const packed = span instanceof PackedSpan ? span : new PackedSpan(span);
-  const { attributes, links } = packed;
-  const events = packed.wholeEvents;
-  const packedEvents = packed.eventCount - events.length;
-  let bytes = 400 + 8 * packedEvents + 96 * events.length + 160 * links.length;
-  bytes += packed.traceState.length + packed.statusMessage.length + attributesBytes(attributes);
-  for (let i = 0; i < events.length; i++) bytes += attributesBytes(events[i]!.attributes);
-  for (let i = 0; i < links.length; i++) bytes += links[i]!.traceState.length + attributesBytes(links[i]!.attributes);
+export function estimateSpanBytes(span: SpanRecord): number {
+  const { attributes, links, events } = span;
+  const packed = packableEvents(events, span.startTimeUnixNano);
+  let bytes = SPAN_BYTES + (packed ? 8 * events.length : 96 * events.length);
+  bytes += span.traceState.length + span.statusMessage.length + attributesBytes(attributes);
+  if (!packed) for (let i = 0; i < events.length; i++) bytes += attributesBytes(events[i]!.attributes);
+  for (let i = 0; i < links.length; i++) {
+    const link = links[i]!;
+    bytes += packableLink(link) ? 32 : 160 + link.traceState.length + attributesBytes(link.attributes);
+  }
   return bytes;
 }
 
@@ -108,33 +114,6 @@ function valueBytes(value: AttributeValue): number {
   if (value instanceof Uint8Array) return 96 + value.byteLength;
   if ('array' in value) return value.array.reduce((sum: number, item) => sum + 8 + valueBytes(item), 32);
   return value.kvlist.reduce((sum: number, item) => sum + 24 + valueBytes(item.value), 32);
-}
-
-/**
- * `span` packed to join `trace`: its ids are the strings the trace's spans already hold where they are equal (a
- * parent's id is its children's parent id), so that one trace keeps each id once.
- */
-function packInto(trace: StoredTrace, span: SpanRecord): PackedSpan {
-  const spans = trace.spans;
-  if (spans.length === 0 || spans.length > COMPACT_UP_TO) return new PackedSpan(span);
-  let { spanId, parentSpanId } = span;
-  for (let i = 0; i < spans.length; i++) {
-    const other = spans[i]!;
-    if (other.parentSpanId === spanId) spanId = other.parentSpanId;
-    if (parentSpanId === '') continue;
-    if (other.spanId === parentSpanId) parentSpanId = other.spanId;
-    else if (other.parentSpanId === parentSpanId) parentSpanId = other.parentSpanId;
-  }
-  return new PackedSpan(span, spanId, parentSpanId);
-}
-
-/** A span's start time and duration, in µs. */
-function startMicros(span: PackedSpan): number {
-  return Number(span.startTimeUnixNano) / 1000;
-}
-
-function durationMicros(span: PackedSpan): number {
-  return span.durationNs > 0 ? span.durationNs / 1000 : 0;
 }
 
 function hasAttribute(attributes: readonly Attribute[], key: string, value: string): boolean {
@@ -157,6 +136,7 @@ function normalizeTraceId(traceId: string): string {
 export class MemoryStore implements TraceStore {
   readonly #maxSpans: number;
   readonly #maxBytes: number;
+  readonly #table = new SpanTable();
   readonly #traces = new Map<string, StoredTrace>();
   /** Every trace, in arrival order. */
   #all = new TraceList<StoredTrace>();
@@ -184,10 +164,6 @@ export class MemoryStore implements TraceStore {
           id: span.traceId,
           spans: [],
           evicted: false,
-          minStartUs: Infinity,
-          maxStartUs: -Infinity,
-          minDurationUs: Infinity,
-          maxDurationUs: -Infinity,
           bytes: 0,
           lists: [],
           tagMask: undefined,
@@ -201,7 +177,7 @@ export class MemoryStore implements TraceStore {
         touched.push(trace);
       }
       lastTrace = trace;
-      this.#addSpan(trace, packInto(trace, span));
+      this.#addSpan(trace, span);
     }
     for (const trace of touched) {
       if (trace.spans.length <= COMPACT_UP_TO) trace.spans = trace.spans.slice();
@@ -220,15 +196,10 @@ export class MemoryStore implements TraceStore {
     }
   }
 
-  #addSpan(trace: StoredTrace, span: PackedSpan): void {
-    const startUs = startMicros(span);
-    const durationUs = durationMicros(span);
+  #addSpan(trace: StoredTrace, span: SpanRecord): void {
     const bytes = estimateSpanBytes(span);
-    trace.spans.push(span);
-    if (startUs < trace.minStartUs) trace.minStartUs = startUs;
-    if (startUs > trace.maxStartUs) trace.maxStartUs = startUs;
-    if (durationUs < trace.minDurationUs) trace.minDurationUs = durationUs;
-    if (durationUs > trace.maxDurationUs) trace.maxDurationUs = durationUs;
+    const slot = this.#table.add(span);
+    trace.spans.push(slot);
     trace.bytes += bytes;
     this.#spans++;
     this.#bytes += bytes;
@@ -248,7 +219,7 @@ export class MemoryStore implements TraceStore {
       service.operations.set(span.name, operation);
     }
     operation.kinds.set(span.kind, (operation.kinds.get(span.kind) ?? 0) + 1);
-    operation.durations.add(durationUs);
+    operation.durations.add(this.#table.durationUs(slot));
     if (!trace.lists.includes(operation.traces)) {
       operation.traces.push(trace);
       trace.lists.push(operation.traces);
@@ -273,17 +244,22 @@ export class MemoryStore implements TraceStore {
     this.#spans -= trace.spans.length;
     this.#bytes -= trace.bytes;
     for (const list of trace.lists) list.dropped();
-    for (const span of trace.spans) {
-      const serviceName = span.resource.serviceName;
+    const table = this.#table;
+    for (const slot of trace.spans) {
+      const serviceName = table.resource(slot).serviceName;
+      const name = table.name(slot);
+      const kind = table.kind(slot);
+      const durationUs = table.durationUs(slot);
+      table.free(slot);
       const service = this.#services.get(serviceName);
       if (service === undefined) continue;
-      const operation = service.operations.get(span.name);
+      const operation = service.operations.get(name);
       if (operation !== undefined) {
-        operation.durations.remove(durationMicros(span));
-        const count = (operation.kinds.get(span.kind) ?? 1) - 1;
-        if (count > 0) operation.kinds.set(span.kind, count);
-        else operation.kinds.delete(span.kind);
-        if (operation.kinds.size === 0) service.operations.delete(span.name);
+        operation.durations.remove(durationUs);
+        const count = (operation.kinds.get(kind) ?? 1) - 1;
+        if (count > 0) operation.kinds.set(kind, count);
+        else operation.kinds.delete(kind);
+        if (operation.kinds.size === 0) service.operations.delete(name);
       }
       if (service.traces.size === 0) this.#services.delete(serviceName);
     }
@@ -306,15 +282,15 @@ export class MemoryStore implements TraceStore {
   search(query: TraceQuery): SpanRecord[][] {
     const candidates = this.#candidates(query);
     if (candidates === undefined) return [];
-    const matcher = new SpanMatcher(query);
+    const matcher = new SpanMatcher(query, this.#table);
     const top = new TopTraces<StoredTrace>(query.limit);
     for (const trace of candidates) {
       // Newest first: most traces past the first `limit` matches are too old to enter.
-      if (trace.maxStartUs <= top.floor || !matcher.mayMatch(trace)) continue;
+      if (this.#table.latestStartUs(trace.spans) <= top.floor || !matcher.mayMatch(trace)) continue;
       const latest = matcher.latestMatch(trace);
       if (latest !== undefined) top.offer(latest, trace);
     }
-    return top.sorted().map(unpacked);
+    return top.sorted().map((trace) => this.#records(trace));
   }
 
   /** The traces a query needs to look at, newest first: those of its service (and operation), or all. */
@@ -326,7 +302,8 @@ export class MemoryStore implements TraceStore {
         const operation = service.operations.get(query.operation);
         if (operation !== undefined) for (const trace of operation.traces.newestFirst()) traces.add(trace);
       }
-      return [...traces].sort((a, b) => b.maxStartUs - a.maxStartUs);
+      const latest = new Map([...traces].map((trace) => [trace, this.#table.latestStartUs(trace.spans)]));
+      return [...traces].sort((a, b) => latest.get(b)! - latest.get(a)!);
     }
     const service = this.#services.get(query.service);
     if (service === undefined) return undefined;
@@ -336,7 +313,12 @@ export class MemoryStore implements TraceStore {
 
   trace(traceId: string): SpanRecord[] | undefined {
     const trace = this.#traces.get(normalizeTraceId(traceId));
-    return trace === undefined ? undefined : unpacked(trace);
+    return trace === undefined ? undefined : this.#records(trace);
+  }
+
+  /** A stored trace's spans as records. */
+  #records(trace: StoredTrace): SpanRecord[] {
+    return trace.spans.map((slot) => this.#table.record(slot, trace.id));
   }
 
   rankDuration(service: string, operation: string, durationUs: number): DurationRank {
@@ -366,6 +348,7 @@ export class MemoryStore implements TraceStore {
   close(): void {
     for (const trace of this.#traces.values()) trace.evicted = true;
     this.#traces.clear();
+    this.#table.clear();
     this.#services.clear();
     this.#listeners.clear();
     this.#all = new TraceList();
@@ -377,11 +360,14 @@ export class MemoryStore implements TraceStore {
 /** The filters of a query, applied to a stored trace's spans. */
 class SpanMatcher {
   readonly #query: TraceQuery;
+  readonly #table: SpanTable;
   readonly #startMin: number;
   readonly #startMax: number;
   readonly #durationMin: number;
   readonly #durationMax: number;
   readonly #checkDuration: boolean;
+  /** Whether a time or duration window is set (without, every trace's bounds allow it). */
+  readonly #checkBounds: boolean;
   /** Tags on attributes (not `error` or `span.kind`), and resources already checked against each. */
   readonly #tags: readonly (readonly [string, string])[];
   readonly #sharedHits: Map<object, boolean>[];
@@ -391,13 +377,15 @@ class SpanMatcher {
   readonly #kind: number | undefined;
   readonly #never: boolean;
 
-  constructor(query: TraceQuery) {
+  constructor(query: TraceQuery, table: SpanTable) {
     this.#query = query;
+    this.#table = table;
     this.#startMin = query.startMinUs ?? -Infinity;
     this.#startMax = query.startMaxUs ?? Infinity;
     this.#durationMin = query.minDurationUs ?? -Infinity;
     this.#durationMax = query.maxDurationUs ?? Infinity;
     this.#checkDuration = query.minDurationUs !== undefined || query.maxDurationUs !== undefined;
+    this.#checkBounds = this.#checkDuration || query.startMinUs !== undefined || query.startMaxUs !== undefined;
     const tags: (readonly [string, string])[] = [];
     let error: boolean | undefined;
     let kind = query.spanKind;
@@ -429,19 +417,34 @@ class SpanMatcher {
 
   /** Whether the trace's bounds and attribute mask allow a match at all. */
   mayMatch(trace: StoredTrace): boolean {
-    if (
-      this.#never ||
-      trace.maxStartUs < this.#startMin ||
-      trace.minStartUs > this.#startMax ||
-      trace.maxDurationUs < this.#durationMin ||
-      trace.minDurationUs > this.#durationMax
-    ) {
-      return false;
-    }
+    if (this.#never || (this.#checkBounds && !this.#boundsAllow(trace.spans))) return false;
     const bits = this.#tagBits;
     if (bits === undefined) return true;
-    const mask = (trace.tagMask ??= spansMask(trace.spans));
+    const mask = (trace.tagMask ??= spansMask(this.#table, trace.spans));
     return (mask.low & bits.low) === bits.low && (mask.high & bits.high) === bits.high;
+  }
+
+  /** Whether the spans' starts and durations reach into the query's windows. */
+  #boundsAllow(slots: readonly number[]): boolean {
+    const table = this.#table;
+    let minStart = Infinity;
+    let maxStart = -Infinity;
+    let minDuration = Infinity;
+    let maxDuration = -Infinity;
+    for (const slot of slots) {
+      const start = table.startUs(slot);
+      const duration = table.durationUs(slot);
+      if (start < minStart) minStart = start;
+      if (start > maxStart) maxStart = start;
+      if (duration < minDuration) minDuration = duration;
+      if (duration > maxDuration) maxDuration = duration;
+    }
+    return (
+      maxStart >= this.#startMin &&
+      minStart <= this.#startMax &&
+      maxDuration >= this.#durationMin &&
+      minDuration <= this.#durationMax
+    );
   }
 
   /** The latest start (µs) of the trace's spans that match, or undefined when none does. */
@@ -449,32 +452,35 @@ class SpanMatcher {
     const { service, operation } = this.#query;
     const hasService = service !== undefined && service !== '';
     const hasOperation = operation !== undefined && operation !== '';
+    const table = this.#table;
     let latest: number | undefined;
-    for (const span of trace.spans) {
-      if (hasService && span.resource.serviceName !== service) continue;
-      if (hasOperation && span.name !== operation) continue;
-      const start = startMicros(span);
+    for (const slot of trace.spans) {
+      if (hasService && table.resource(slot).serviceName !== service) continue;
+      if (hasOperation && table.name(slot) !== operation) continue;
+      const start = table.startUs(slot);
       if (latest !== undefined && start <= latest) continue;
       if (start < this.#startMin || start > this.#startMax) continue;
       if (this.#checkDuration) {
-        const duration = durationMicros(span);
+        const duration = table.durationUs(slot);
         if (duration < this.#durationMin || duration > this.#durationMax) continue;
       }
-      if (this.#kind !== undefined && span.kind !== this.#kind) continue;
-      if (this.#error !== undefined && (span.statusCode === StatusCode.ERROR) !== this.#error) continue;
-      if (!this.#tagsMatch(span)) continue;
+      if (this.#kind !== undefined && table.kind(slot) !== this.#kind) continue;
+      if (this.#error !== undefined && (table.statusCode(slot) === StatusCode.ERROR) !== this.#error) continue;
+      if (!this.#tagsMatch(slot)) continue;
       latest = start;
     }
     return latest;
   }
 
-  #tagsMatch(span: PackedSpan): boolean {
+  #tagsMatch(slot: number): boolean {
+    const table = this.#table;
     const tags = this.#tags;
     for (let t = 0; t < tags.length; t++) {
       const [key, value] = tags[t]!;
-      if (hasAttribute(span.attributes, key, value)) continue;
-      if (this.#sharedHas(t, span.resource, key, value) || this.#sharedHas(t, span.scope, key, value)) continue;
-      if (!eventsOrLinksHave(span, key, value)) return false;
+      if (hasAttribute(table.attributes(slot), key, value)) continue;
+      if (this.#sharedHas(t, table.resource(slot), key, value) || this.#sharedHas(t, table.scope(slot), key, value))
+        continue;
+      if (!eventsOrLinksHave(table, slot, key, value)) return false;
     }
     return true;
   }
@@ -492,13 +498,8 @@ class SpanMatcher {
   }
 }
 
-function eventsOrLinksHave(span: PackedSpan, key: string, value: string): boolean {
-  for (const event of span.wholeEvents) if (hasAttribute(event.attributes, key, value)) return true;
-  for (const link of span.links) if (hasAttribute(link.attributes, key, value)) return true;
+function eventsOrLinksHave(table: SpanTable, slot: number, key: string, value: string): boolean {
+  for (const event of table.wholeEvents(slot)) if (hasAttribute(event.attributes, key, value)) return true;
+  for (const link of table.wholeLinks(slot)) if (hasAttribute(link.attributes, key, value)) return true;
   return false;
-}
-
-/** A stored trace's spans as records. */
-function unpacked(trace: StoredTrace): SpanRecord[] {
-  return trace.spans.map((span) => span.unpack());
 }
