@@ -259,12 +259,12 @@ function sharedMask(holder: { readonly attributes: readonly Attribute[] }): TagM
   return mask;
 }
 
-/** The mask of every attribute a tag query can match on the spans: theirs, their resources', scopes', events', links'. */
-export function spansMask(table: SpanTable, slots: readonly number[]): TagMask {
+/** The mask of every attribute a tag query can match on `count` spans of a trace from slot `first`: theirs, their resources', scopes', events', links'. */
+export function spansMask(table: SpanTable, first: number, count: number): TagMask {
   const mask: TagMask = { low: 0, high: 0 };
   let lastResource: object | undefined;
   let lastScope: object | undefined;
-  for (const slot of slots) {
+  for (let i = 0, slot = first; i < count; i++, slot = table.next(slot)) {
     addAttributes(mask, table.attributes(slot));
     for (const event of table.wholeEvents(slot)) addAttributes(mask, event.attributes);
     for (const link of table.wholeLinks(slot)) addAttributes(mask, link.attributes);

@@ -2,7 +2,8 @@
  * The trace viewer's default store: traces in memory, bounded by a span count and a byte budget; when either is
  * exceeded the oldest traces (by first arrival) are evicted whole, and the evictions counted.
  *
- * Spans live in a {@link SpanTable} (columns, not an object per span); a trace holds its spans' slots.
+ * Spans live in a {@link SpanTable} (columns, not an object per span); a trace holds its first and last span's
+ * slots and its span count, its spans being a list through the table.
  *
  * Indexes: traces by id; per service, and per service and operation, its traces in arrival order (a search walks
  * them newest first and passes over traces too old to enter its results, by their latest start read from the
@@ -42,10 +43,14 @@ export interface MemoryStoreOptions {
 export const DEFAULT_MAX_SPANS = 500_000;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
-/** One stored trace: its spans (slots of the store's table) in arrival order, and the bounds of their start times and durations in µs. */
+/** One stored trace: its spans, a list through the store's table in arrival order. */
 interface StoredTrace extends ListedTrace {
   readonly id: string;
-  spans: number[];
+  /** The slots of its first and last span. */
+  first: number;
+  last: number;
+  /** How many spans it has. */
+  count: number;
   bytes: number;
   /** The lists the trace is in (its services' and operations'), to note its eviction there. */
   readonly lists: TraceList<StoredTrace>[];
@@ -75,9 +80,6 @@ const KIND_NAMES: Readonly<Record<string, number>> = { internal: 1, server: 2, c
  * guide's trace (heap and ArrayBuffer memory).
  */
 const SPAN_BYTES = 250;
-
-/** Spans arrays up to this length are copied to their exact size after each add (a pushed-to array keeps spare room). */
-const COMPACT_UP_TO = 64;
 
 /**
  * Bytes a span is estimated to hold in memory as stored ({@link SpanTable}): its columns, events' times (or whole
@@ -162,7 +164,9 @@ export class MemoryStore implements TraceStore {
       if (trace === undefined) {
         trace = {
           id: span.traceId,
-          spans: [],
+          first: 0,
+          last: 0,
+          count: 0,
           evicted: false,
           bytes: 0,
           lists: [],
@@ -179,10 +183,7 @@ export class MemoryStore implements TraceStore {
       lastTrace = trace;
       this.#addSpan(trace, span);
     }
-    for (const trace of touched) {
-      if (trace.spans.length <= COMPACT_UP_TO) trace.spans = trace.spans.slice();
-      trace.tagMask = undefined;
-    }
+    for (const trace of touched) trace.tagMask = undefined;
     this.#evict();
     for (const trace of touched) {
       if (trace.evicted) continue;
@@ -198,8 +199,9 @@ export class MemoryStore implements TraceStore {
 
   #addSpan(trace: StoredTrace, span: SpanRecord): void {
     const bytes = estimateSpanBytes(span);
-    const slot = this.#table.add(span);
-    trace.spans.push(slot);
+    const slot = this.#table.add(span, trace.count === 0 ? undefined : trace.last);
+    if (trace.count++ === 0) trace.first = slot;
+    trace.last = slot;
     trace.bytes += bytes;
     this.#spans++;
     this.#bytes += bytes;
@@ -233,7 +235,7 @@ export class MemoryStore implements TraceStore {
       if (oldest === undefined) break;
       this.#remove(oldest);
       this.#evictedTraces++;
-      this.#evictedSpans += oldest.spans.length;
+      this.#evictedSpans += oldest.count;
     }
   }
 
@@ -241,11 +243,12 @@ export class MemoryStore implements TraceStore {
     trace.evicted = true;
     this.#traces.delete(trace.id);
     this.#all.dropped();
-    this.#spans -= trace.spans.length;
+    this.#spans -= trace.count;
     this.#bytes -= trace.bytes;
     for (const list of trace.lists) list.dropped();
     const table = this.#table;
-    for (const slot of trace.spans) {
+    for (let i = 0, slot = trace.first, next = 0; i < trace.count; i++, slot = next) {
+      next = table.next(slot);
       const serviceName = table.resource(slot).serviceName;
       const name = table.name(slot);
       const kind = table.kind(slot);
@@ -286,7 +289,7 @@ export class MemoryStore implements TraceStore {
     const top = new TopTraces<StoredTrace>(query.limit);
     for (const trace of candidates) {
       // Newest first: most traces past the first `limit` matches are too old to enter.
-      if (this.#table.latestStartUs(trace.spans) <= top.floor || !matcher.mayMatch(trace)) continue;
+      if (this.#table.latestStartUs(trace.first, trace.count) <= top.floor || !matcher.mayMatch(trace)) continue;
       const latest = matcher.latestMatch(trace);
       if (latest !== undefined) top.offer(latest, trace);
     }
@@ -302,7 +305,7 @@ export class MemoryStore implements TraceStore {
         const operation = service.operations.get(query.operation);
         if (operation !== undefined) for (const trace of operation.traces.newestFirst()) traces.add(trace);
       }
-      const latest = new Map([...traces].map((trace) => [trace, this.#table.latestStartUs(trace.spans)]));
+      const latest = new Map([...traces].map((trace) => [trace, this.#table.latestStartUs(trace.first, trace.count)]));
       return [...traces].sort((a, b) => latest.get(b)! - latest.get(a)!);
     }
     const service = this.#services.get(query.service);
@@ -318,7 +321,11 @@ export class MemoryStore implements TraceStore {
 
   /** A stored trace's spans as records. */
   #records(trace: StoredTrace): SpanRecord[] {
-    return trace.spans.map((slot) => this.#table.record(slot, trace.id));
+    const table = this.#table;
+    const records = new Array<SpanRecord>(trace.count);
+    for (let i = 0, slot = trace.first; i < trace.count; i++, slot = table.next(slot))
+      records[i] = table.record(slot, trace.id);
+    return records;
   }
 
   rankDuration(service: string, operation: string, durationUs: number): DurationRank {
@@ -417,21 +424,21 @@ class SpanMatcher {
 
   /** Whether the trace's bounds and attribute mask allow a match at all. */
   mayMatch(trace: StoredTrace): boolean {
-    if (this.#never || (this.#checkBounds && !this.#boundsAllow(trace.spans))) return false;
+    if (this.#never || (this.#checkBounds && !this.#boundsAllow(trace))) return false;
     const bits = this.#tagBits;
     if (bits === undefined) return true;
-    const mask = (trace.tagMask ??= spansMask(this.#table, trace.spans));
+    const mask = (trace.tagMask ??= spansMask(this.#table, trace.first, trace.count));
     return (mask.low & bits.low) === bits.low && (mask.high & bits.high) === bits.high;
   }
 
   /** Whether the spans' starts and durations reach into the query's windows. */
-  #boundsAllow(slots: readonly number[]): boolean {
+  #boundsAllow(trace: StoredTrace): boolean {
     const table = this.#table;
     let minStart = Infinity;
     let maxStart = -Infinity;
     let minDuration = Infinity;
     let maxDuration = -Infinity;
-    for (const slot of slots) {
+    for (let i = 0, slot = trace.first; i < trace.count; i++, slot = table.next(slot)) {
       const start = table.startUs(slot);
       const duration = table.durationUs(slot);
       if (start < minStart) minStart = start;
@@ -454,7 +461,7 @@ class SpanMatcher {
     const hasOperation = operation !== undefined && operation !== '';
     const table = this.#table;
     let latest: number | undefined;
-    for (const slot of trace.spans) {
+    for (let i = 0, slot = trace.first; i < trace.count; i++, slot = table.next(slot)) {
       if (hasService && table.resource(slot).serviceName !== service) continue;
       if (hasOperation && table.name(slot) !== operation) continue;
       const start = table.startUs(slot);

@@ -172,6 +172,8 @@ export class SpanTable {
   #kind = new Uint8Array(0);
   #status = new Uint8Array(0);
   #flags = new Uint32Array(0);
+  /** The next span of the same trace (a trace's spans are a list through this column, in arrival order). */
+  #next = new Uint32Array(0);
   /** Where the span's event times start in #eventTimes, or WHOLE (kept in #events). */
   #eventAt = new Uint32Array(0);
   /** Where the span's links start in #linkItems, and how many; WHOLE when kept in #links. */
@@ -199,9 +201,10 @@ export class SpanTable {
   /** Trace id strings that links pointed to lately, so that links to one trace share one string. */
   #traceIds = new Map<string, string>();
 
-  /** Keeps `span`; returns its slot. */
-  add(span: SpanRecord): number {
+  /** Keeps `span`, after the span at slot `after` of the same trace when given; returns its slot. */
+  add(span: SpanRecord, after?: number): number {
     const slot = this.#allocate();
+    if (after !== undefined) this.#next[after] = slot;
     const start = span.startTimeUnixNano;
     const duration = span.endTimeUnixNano - start;
     let exact = start >= 0n && start <= MAX_U64 && duration <= EXACT && duration >= -EXACT;
@@ -258,6 +261,11 @@ export class SpanTable {
     this.#traceIds.clear();
   }
 
+  /** The slot of the span added after this one to its trace (valid for all but a trace's last span). */
+  next(slot: number): number {
+    return this.#next[slot]!;
+  }
+
   name(slot: number): string {
     return this.#name[slot]!;
   }
@@ -292,11 +300,12 @@ export class SpanTable {
     return this.#startUs[slot]!;
   }
 
-  /** The latest start of the spans at `slots`, µs since the epoch (-Infinity for none). */
-  latestStartUs(slots: readonly number[]): number {
+  /** The latest start of `count` spans of a trace from slot `first`, µs since the epoch (-Infinity for none). */
+  latestStartUs(first: number, count: number): number {
     const starts = this.#startUs;
+    const next = this.#next;
     let latest = -Infinity;
-    for (let i = 0; i < slots.length; i++) latest = Math.max(latest, starts[slots[i]!]!);
+    for (let i = 0, slot = first; i < count; i++, slot = next[slot]!) latest = Math.max(latest, starts[slot]!);
     return latest;
   }
 
@@ -479,6 +488,7 @@ export class SpanTable {
     this.#kind = grown(this.#kind, capacity);
     this.#status = grown(this.#status, capacity);
     this.#flags = grown(this.#flags, capacity);
+    this.#next = grown(this.#next, capacity);
     this.#eventAt = grown(this.#eventAt, capacity);
     this.#linkAt = grown(this.#linkAt, capacity);
     this.#linkCount = grown(this.#linkCount, capacity);
