@@ -15,7 +15,7 @@
  */
 
 import { log } from '../../logger.ts';
-import { intern } from '../otlp/intern.ts';
+import { intern, NONE } from '../otlp/intern.ts';
 import { type Attribute, type AttributeValue, type SpanRecord, StatusCode } from '../span-record.ts';
 import {
   DurationIndex,
@@ -27,7 +27,7 @@ import {
   TraceList,
   valueText,
 } from './memory-indexes.ts';
-import { packableEvents, packableLink, SpanTable } from './span-table.ts';
+import { packableEvents, packableLink, SharedLists, SpanTable } from './span-table.ts';
 import type { DurationRank, OperationRecord, StoreStats, TraceQuery, TraceStore } from './trace-store.ts';
 
 export { valueText } from './memory-indexes.ts';
@@ -52,8 +52,11 @@ interface StoredTrace extends ListedTrace {
   /** How many spans it has. */
   count: number;
   bytes: number;
-  /** The lists the trace is in (its services' and operations'), to note its eviction there. */
-  readonly lists: TraceList<StoredTrace>[];
+  /**
+   * The lists the trace is in (its services' and operations'), to note its eviction there: never changed in place
+   * (replaced when one is added), so that traces of one shape share one array.
+   */
+  lists: readonly TraceList<StoredTrace>[];
   /** The Bloom mask of its attribute pairs; undefined until a tag search needs it, and after spans are added. */
   tagMask: TagMask | undefined;
   /** The number of the last `add` that touched it. */
@@ -138,8 +141,10 @@ function normalizeTraceId(traceId: string): string {
 export class MemoryStore implements TraceStore {
   readonly #maxSpans: number;
   readonly #maxBytes: number;
-  readonly #table = new SpanTable();
+  readonly #table = new SpanTable((traceId) => this.#traces.get(traceId)?.id);
   readonly #traces = new Map<string, StoredTrace>();
+  /** Traces' lists of lists, shared by content (keyed by their first list). */
+  readonly #listSets = new SharedLists<TraceList<StoredTrace> | undefined, TraceList<StoredTrace>>();
   /** Every trace, in arrival order. */
   #all = new TraceList<StoredTrace>();
   readonly #services = new Map<string, ServiceEntry>();
@@ -163,13 +168,13 @@ export class MemoryStore implements TraceStore {
       let trace = lastTrace !== undefined && lastTrace.id === span.traceId ? lastTrace : this.#traces.get(span.traceId);
       if (trace === undefined) {
         trace = {
-          id: span.traceId,
+          id: this.#table.linkedTraceId(span.traceId),
           first: 0,
           last: 0,
           count: 0,
           evicted: false,
           bytes: 0,
-          lists: [],
+          lists: NONE,
           tagMask: undefined,
           lastAdd: 0,
         };
@@ -183,7 +188,10 @@ export class MemoryStore implements TraceStore {
       lastTrace = trace;
       this.#addSpan(trace, span);
     }
-    for (const trace of touched) trace.tagMask = undefined;
+    for (const trace of touched) {
+      trace.tagMask = undefined;
+      trace.lists = this.#listSets.share(trace.lists[0], trace.lists);
+    }
     this.#evict();
     for (const trace of touched) {
       if (trace.evicted) continue;
@@ -213,7 +221,7 @@ export class MemoryStore implements TraceStore {
     }
     if (!trace.lists.includes(service.traces)) {
       service.traces.push(trace);
-      trace.lists.push(service.traces);
+      trace.lists = [...trace.lists, service.traces];
     }
     let operation = service.operations.get(span.name);
     if (operation === undefined) {
@@ -224,7 +232,7 @@ export class MemoryStore implements TraceStore {
     operation.durations.add(this.#table.durationUs(slot));
     if (!trace.lists.includes(operation.traces)) {
       operation.traces.push(trace);
-      trace.lists.push(operation.traces);
+      trace.lists = [...trace.lists, operation.traces];
     }
   }
 

@@ -42,12 +42,12 @@ function wordHex(word: number): string {
 
 /**
  * Lists shared by content: the last list kept for each key is given again for an equal list (same length, same
- * items by identity), so that spans of one operation hold one list.
+ * items by identity), so that the spans (or traces) that hold equal lists hold one.
  */
-class SharedLists<T> {
-  readonly #last = new Map<string, readonly T[]>();
+export class SharedLists<K, T> {
+  readonly #last = new Map<K, readonly T[]>();
 
-  share(key: string, list: readonly T[]): readonly T[] {
+  share(key: K, list: readonly T[]): readonly T[] {
     if (list.length === 0) return NONE;
     const known = this.#last.get(key);
     if (known !== undefined && known.length === list.length) {
@@ -66,8 +66,8 @@ class SharedLists<T> {
   }
 }
 
-const eventNameLists = new SharedLists<string>();
-const attributeLists = new SharedLists<Attribute>();
+const eventNameLists = new SharedLists<string, string>();
+const attributeLists = new SharedLists<string, Attribute>();
 
 /** Whether `events` can be kept as names and offsets: none has attributes, each within 2^53 ns of `start`. */
 export function packableEvents(events: readonly EventRecord[], start: bigint): boolean {
@@ -200,6 +200,15 @@ export class SpanTable {
   );
   /** Trace id strings that links pointed to lately, so that links to one trace share one string. */
   #traceIds = new Map<string, string>();
+  readonly #storedTraceId: (traceId: string) => string | undefined;
+
+  /**
+   * @param storedTraceId - the string its store keeps for a trace id, if the trace is stored: links to a stored
+   *   trace then hold that string rather than one of their own.
+   */
+  constructor(storedTraceId: (traceId: string) => string | undefined = () => undefined) {
+    this.#storedTraceId = storedTraceId;
+  }
 
   /** Keeps `span`, after the span at slot `after` of the same trace when given; returns its slot. */
   add(span: SpanRecord, after?: number): number {
@@ -259,6 +268,11 @@ export class SpanTable {
     this.#eventTimes.clear();
     this.#linkItems.clear();
     this.#traceIds.clear();
+  }
+
+  /** The string a link lately held for trace id `traceId` (or `traceId`): a trace's id then shares it. */
+  linkedTraceId(traceId: string): string {
+    return this.#traceIds.get(traceId) ?? traceId;
   }
 
   /** The slot of the span added after this one to its trace (valid for all but a trace's last span). */
@@ -450,9 +464,12 @@ export class SpanTable {
     }
   }
 
-  /** The string kept for a link's trace id `traceId` (the first seen lately), so that equal ids share one string. */
+  /**
+   * The string kept for a link's trace id `traceId`: the stored trace's, or the first seen lately, so that equal
+   * ids share one string.
+   */
   #shareTraceId(traceId: string): string {
-    const known = this.#traceIds.get(traceId);
+    const known = this.#storedTraceId(traceId) ?? this.#traceIds.get(traceId);
     if (known !== undefined) return known;
     if (this.#traceIds.size >= 16_384) this.#traceIds = new Map();
     this.#traceIds.set(traceId, traceId);
