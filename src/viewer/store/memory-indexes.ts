@@ -67,7 +67,10 @@ export class TraceList<T extends ListedTrace> {
   }
 }
 
-/** Pending additions or removals merged into the sorted array past this many. */
+/**
+ * Pending additions or removals are merged into the sorted array past this many, or past a 16th of its length
+ * (a merge copies the whole array; a rank counts the pending ones one by one).
+ */
 const PENDING_LIMIT = 2048;
 
 /** Index of the first element of `sorted[0, length)` greater than `value`. */
@@ -98,13 +101,13 @@ export class DurationIndex {
 
   add(durationUs: number): void {
     this.#added.push(durationUs);
-    if (this.#added.length > PENDING_LIMIT) this.#merge();
+    if (this.#added.length > this.#pendingLimit()) this.#merge();
   }
 
   /** Removes a duration added before. */
   remove(durationUs: number): void {
     this.#removed.push(durationUs);
-    if (this.#removed.length > PENDING_LIMIT) this.#merge();
+    if (this.#removed.length > this.#pendingLimit()) this.#merge();
   }
 
   /** How many durations are less than or equal to `durationUs`. */
@@ -113,6 +116,10 @@ export class DurationIndex {
     for (const added of this.#added) if (added <= durationUs) count++;
     for (const removed of this.#removed) if (removed <= durationUs) count--;
     return count;
+  }
+
+  #pendingLimit(): number {
+    return Math.max(PENDING_LIMIT, this.#length >>> 4);
   }
 
   #merge(): void {

@@ -141,7 +141,7 @@ function normalizeTraceId(traceId: string): string {
 export class MemoryStore implements TraceStore {
   readonly #maxSpans: number;
   readonly #maxBytes: number;
-  readonly #table = new SpanTable((traceId) => this.#traces.get(traceId)?.id);
+  readonly #table = new SpanTable();
   readonly #traces = new Map<string, StoredTrace>();
   /** Traces' lists of lists, shared by content (keyed by their first list). */
   readonly #listSets = new SharedLists<TraceList<StoredTrace> | undefined, TraceList<StoredTrace>>();

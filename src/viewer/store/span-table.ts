@@ -151,10 +151,16 @@ function newColumn(like: Column, length: number): Column {
   return new (like.constructor as new (length: number) => Float64Array | Uint32Array)(length);
 }
 
+/** Copies items: a short run (most are) one by one, since a typed array's `subarray` is an object per run. */
 function copyItems(from: Column, to: Column, width: number, at: number, toAt: number, count: number): void {
-  if (Array.isArray(from)) {
-    for (let i = 0; i < count * width; i++) (to as unknown[])[toAt * width + i] = from[at * width + i];
-  } else (to as Float64Array).set((from as Float64Array).subarray(at * width, (at + count) * width), toAt * width);
+  const length = count * width;
+  if (length > 16 && !Array.isArray(from)) {
+    (to as Float64Array).set((from as Float64Array).subarray(at * width, at * width + length), toAt * width);
+    return;
+  }
+  const source = from as Record<number, unknown>;
+  const target = to as Record<number, unknown>;
+  for (let i = 0; i < length; i++) target[toAt * width + i] = source[at * width + i];
 }
 
 /** Spans in columns, each at a slot from {@link SpanTable.add} until {@link SpanTable.free}. */
@@ -200,15 +206,6 @@ export class SpanTable {
   );
   /** Trace id strings that links pointed to lately, so that links to one trace share one string. */
   #traceIds = new Map<string, string>();
-  readonly #storedTraceId: (traceId: string) => string | undefined;
-
-  /**
-   * @param storedTraceId - the string its store keeps for a trace id, if the trace is stored: links to a stored
-   *   trace then hold that string rather than one of their own.
-   */
-  constructor(storedTraceId: (traceId: string) => string | undefined = () => undefined) {
-    this.#storedTraceId = storedTraceId;
-  }
 
   /** Keeps `span`, after the span at slot `after` of the same trace when given; returns its slot. */
   add(span: SpanRecord, after?: number): number {
@@ -464,12 +461,9 @@ export class SpanTable {
     }
   }
 
-  /**
-   * The string kept for a link's trace id `traceId`: the stored trace's, or the first seen lately, so that equal
-   * ids share one string.
-   */
+  /** The string kept for a link's trace id `traceId` (the first seen lately), so that equal ids share one string. */
   #shareTraceId(traceId: string): string {
-    const known = this.#storedTraceId(traceId) ?? this.#traceIds.get(traceId);
+    const known = this.#traceIds.get(traceId);
     if (known !== undefined) return known;
     if (this.#traceIds.size >= 16_384) this.#traceIds = new Map();
     this.#traceIds.set(traceId, traceId);
