@@ -82,7 +82,7 @@ const KIND_NAMES: Readonly<Record<string, number>> = { internal: 1, server: 2, c
  * with the rest of {@link estimateSpanBytes}, within a few percent of what bench/viewer-store.ts measures for the
  * guide's trace (heap and ArrayBuffer memory).
  */
-const SPAN_BYTES = 250;
+const SPAN_BYTES = 180;
 
 /**
  * Bytes a span is estimated to hold in memory as stored ({@link SpanTable}): its columns, events' times (or whole
