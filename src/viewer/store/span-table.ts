@@ -1,17 +1,20 @@
 /**
  * The memory store's spans, kept in columns: a typed array for each number (start, duration, ids, kind, status,
- * flags) and a plain array for each reference (name, resource, scope, attributes, events, links, trace state,
- * status message), both indexed by the span's slot. A stored span is then no object of its own: the
- * young-generation collector copies every object that survives it, and spans are kept for a long time, so what
- * it copies is only what is new in each span (attribute lists with new values, links), not the span
- * (docs/performance.md, "Trace viewer").
+ * flags, the next span of the same trace) and a plain array for each reference (name, resource, scope,
+ * attributes, event names, trace state, status message), both indexed by the span's slot. A stored span is then
+ * no object of its own: the young-generation collector copies every object that survives it, and spans are kept
+ * for a long time, so what it copies is only what is new in each span (an attribute list with new values), not
+ * the span (docs/performance.md, "Trace viewer").
  *
  * Shared rather than kept per span: names, resources and scopes (the decoders intern them), the list of event
  * names and the attribute list when they hold the same items as the last span of the same name (the protobuf
- * decoder gives equal attributes one object). Events without attributes are kept as those names plus their times
- * in ns after the start, in one pool of doubles. A span that a column cannot hold exactly (ids that are not 16
- * hex digits, a start outside 64 bits, a duration past 2^53 ns, events past 2^53 ns, a kind or status past 255) is
- * also kept whole beside the columns. {@link SpanTable.record} gives the record back field by field.
+ * decoder gives equal attributes one object), and the trace id strings of links. Events without attributes are
+ * kept as those names plus their times in ns after the start, and links without attributes as their trace id,
+ * span id words and trace state, each in a pool of runs ({@link RunPool}). Events and links with attributes are
+ * kept as they came (a tag search reads only those). A span that a column cannot hold exactly (ids that are not
+ * 16 hex digits, a start outside 64 bits, a duration past 2^53 ns, events past 2^53 ns, a kind or status past 255,
+ * flags past 2^32) is also kept whole beside the columns. {@link SpanTable.record} gives the record back field by
+ * field.
  *
  * @module
  */
@@ -117,10 +120,11 @@ class RunPool {
       const used = this.#end - this.#dead;
       const capacity = this.#dead * 2 >= this.#end ? Math.max(1024, 2 * (used + count)) : 2 * (this.#end + count);
       const from = this.columns;
-      const to = from.map((column, i) => newColumn(column, capacity * this.#widths[i]!));
+      const widths = this.#widths;
+      const to = from.map((column, i) => newColumn(column, capacity * widths[i]!));
       let end = 0;
       const move = (at: number, n: number): number => {
-        from.forEach((column, i) => copyItems(column, to[i]!, this.#widths[i]!, at, end, n));
+        for (let i = 0; i < from.length; i++) copyItems(from[i]!, to[i]!, widths[i]!, at, end, n);
         end += n;
         return end - n;
       };
