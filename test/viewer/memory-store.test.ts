@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MemoryStore, estimateSpanBytes } from '../../src/viewer/store/memory-store.ts';
+import { MemoryStore } from '../../src/viewer/store/memory-store.ts';
 import type { SpanRecord } from '../../src/viewer/span-record.ts';
 import { BASE_US, ids, spans } from './store-contract.ts';
 
@@ -31,8 +31,9 @@ describe('MemoryStore', () => {
   });
 
   test('past the byte budget, oldest traces are evicted, spans counted at their estimated size', () => {
-    const one = spans({ trace: 1, span: 1 })[0]!;
-    const perSpan = estimateSpanBytes(one);
+    const alone = new MemoryStore();
+    alone.add(spans({ trace: 1, span: 1 }));
+    const perSpan = alone.stats().bytes;
     const store = new MemoryStore({ maxBytes: perSpan * 4 + 1 });
     for (let t = 1; t <= 10; t++) store.add(spans({ trace: t, span: t }));
     const stats = store.stats();

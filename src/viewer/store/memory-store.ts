@@ -16,7 +16,7 @@
 
 import { log } from '../../logger.ts';
 import { intern, NONE } from '../otlp/intern.ts';
-import { type Attribute, type AttributeValue, type SpanRecord, StatusCode } from '../span-record.ts';
+import { type Attribute, type SpanRecord, StatusCode } from '../span-record.ts';
 import {
   DurationIndex,
   type ListedTrace,
@@ -27,7 +27,7 @@ import {
   TraceList,
   valueText,
 } from './memory-indexes.ts';
-import { packableEvents, packableLink, SharedLists, SpanTable } from './span-table.ts';
+import { SharedLists, SpanTable } from './span-table.ts';
 import type { DurationRank, OperationRecord, StoreStats, TraceQuery, TraceStore } from './trace-store.ts';
 
 export { valueText } from './memory-indexes.ts';
@@ -36,7 +36,7 @@ export { valueText } from './memory-indexes.ts';
 export interface MemoryStoreOptions {
   /** Most spans kept. @default 500000 */
   readonly maxSpans?: number;
-  /** Most bytes kept, as estimated per span (see `estimateSpanBytes`). @default 268435456 (256 MiB) */
+  /** Most bytes kept, as estimated per span (see `SpanTable.bytes`). @default 268435456 (256 MiB) */
   readonly maxBytes?: number;
 }
 
@@ -76,50 +76,6 @@ interface ServiceEntry {
 }
 
 const KIND_NAMES: Readonly<Record<string, number>> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
-
-/**
- * Estimated bytes of a span's columns (with the room they keep for growth) and its share of its trace's entry:
- * with the rest of {@link estimateSpanBytes}, within a few percent of what bench/viewer-store.ts measures for the
- * guide's trace (heap and ArrayBuffer memory).
- */
-const SPAN_BYTES = 180;
-
-/**
- * Bytes a span is estimated to hold in memory as stored ({@link SpanTable}): its columns, events' times (or whole
- * events when they are not packed), links, and attributes not shared with other spans, and its share of its
- * trace's entry and index entries, sized as V8 lays them out. Shared resources, scopes, interned strings, event
- * name lists and attribute pairs are not counted.
- */
-export function estimateSpanBytes(span: SpanRecord): number {
-  const { attributes, links, events } = span;
-  const packed = packableEvents(events, span.startTimeUnixNano);
-  let bytes = SPAN_BYTES + (packed ? 8 * events.length : 96 * events.length);
-  bytes += span.traceState.length + span.statusMessage.length + attributesBytes(attributes);
-  if (!packed) for (let i = 0; i < events.length; i++) bytes += attributesBytes(events[i]!.attributes);
-  for (let i = 0; i < links.length; i++) {
-    const link = links[i]!;
-    bytes += packableLink(link) ? 32 : 160 + link.traceState.length + attributesBytes(link.attributes);
-  }
-  return bytes;
-}
-
-function attributesBytes(attributes: readonly Attribute[]): number {
-  let bytes = 16 * attributes.length;
-  for (let i = 0; i < attributes.length; i++) {
-    const value = attributes[i]!.value;
-    if (typeof value !== 'string' || value.length > 96) bytes += valueBytes(value);
-  }
-  return bytes;
-}
-
-function valueBytes(value: AttributeValue): number {
-  if (typeof value === 'string') return value.length > 96 ? 16 + value.length : 0;
-  if (typeof value === 'bigint') return 24;
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return 0;
-  if (value instanceof Uint8Array) return 96 + value.byteLength;
-  if ('array' in value) return value.array.reduce((sum: number, item) => sum + 8 + valueBytes(item), 32);
-  return value.kvlist.reduce((sum: number, item) => sum + 24 + valueBytes(item.value), 32);
-}
 
 function hasAttribute(attributes: readonly Attribute[], key: string, value: string): boolean {
   for (let i = 0; i < attributes.length; i++) {
@@ -206,8 +162,8 @@ export class MemoryStore implements TraceStore {
   }
 
   #addSpan(trace: StoredTrace, span: SpanRecord): void {
-    const bytes = estimateSpanBytes(span);
     const slot = this.#table.add(span, trace.count === 0 ? undefined : trace.last);
+    const bytes = this.#table.bytes(slot);
     if (trace.count++ === 0) trace.first = slot;
     trace.last = slot;
     trace.bytes += bytes;

@@ -73,7 +73,7 @@ const eventNameLists = new SharedLists<string, string>();
 const attributeLists = new SharedLists<string, Attribute>();
 
 /** Whether `events` can be kept as names and offsets: none has attributes, each within 2^53 ns of `start`. */
-export function packableEvents(events: readonly EventRecord[], start: bigint): boolean {
+function packableEvents(events: readonly EventRecord[], start: bigint): boolean {
   if (events.length === 0) return true;
   const earliest = start - EXACT;
   const latest = start + EXACT;
@@ -82,6 +82,31 @@ export function packableEvents(events: readonly EventRecord[], start: bigint): b
     if (event.attributes.length !== 0 || event.timeUnixNano < earliest || event.timeUnixNano > latest) return false;
   }
   return true;
+}
+
+/**
+ * Estimated bytes of a span's columns (with the room they keep for growth) and its share of its trace's entry:
+ * with the rest of {@link SpanTable.bytes}, within a few percent of what bench/viewer-store.ts measures for the
+ * guide's trace (heap and ArrayBuffer memory).
+ */
+const SPAN_BYTES = 180;
+
+function attributesBytes(attributes: readonly Attribute[]): number {
+  let bytes = 16 * attributes.length;
+  for (let i = 0; i < attributes.length; i++) {
+    const value = attributes[i]!.value;
+    if (typeof value !== 'string' || value.length > 96) bytes += valueBytes(value);
+  }
+  return bytes;
+}
+
+function valueBytes(value: Attribute['value']): number {
+  if (typeof value === 'string') return value.length > 96 ? 16 + value.length : 0;
+  if (typeof value === 'bigint') return 24;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return 0;
+  if (value instanceof Uint8Array) return 96 + value.byteLength;
+  if ('array' in value) return value.array.reduce((sum: number, item) => sum + 8 + valueBytes(item), 32);
+  return value.kvlist.reduce((sum: number, item) => sum + 24 + valueBytes(item.value), 32);
 }
 
 function grown<T extends Float64Array | Uint32Array | Uint8Array | BigUint64Array>(array: T, length: number): T {
@@ -189,16 +214,27 @@ export class SpanTable {
   /** Where the span's links start in #linkItems, and how many; WHOLE when kept in #links. */
   #linkAt = new Uint32Array(0);
   #linkCount = new Uint32Array(0);
-  #name: (string | undefined)[] = [];
-  #resource: (ResourceRecord | undefined)[] = [];
-  #scope: (ScopeRecord | undefined)[] = [];
-  #attributes: (readonly Attribute[] | undefined)[] = [];
+  readonly #name: (string | undefined)[] = [];
+  readonly #resource: (ResourceRecord | undefined)[] = [];
+  readonly #scope: (ScopeRecord | undefined)[] = [];
+  readonly #attributes: (readonly Attribute[] | undefined)[] = [];
   /** The event names (when packed) or the events. */
-  #events: (readonly string[] | readonly EventRecord[] | undefined)[] = [];
+  readonly #events: (readonly string[] | readonly EventRecord[] | undefined)[] = [];
   /** Links kept whole (those with attributes or ids not in 16 hex digits). */
-  #links: (readonly LinkRecord[] | undefined)[] = [];
-  #traceState: (string | undefined)[] = [];
-  #statusMessage: (string | undefined)[] = [];
+  readonly #links: (readonly LinkRecord[] | undefined)[] = [];
+  readonly #traceState: (string | undefined)[] = [];
+  readonly #statusMessage: (string | undefined)[] = [];
+  /** The plain-array columns (references), freed and grown together. */
+  readonly #references: unknown[][] = [
+    this.#name,
+    this.#resource,
+    this.#scope,
+    this.#attributes,
+    this.#events,
+    this.#links,
+    this.#traceState,
+    this.#statusMessage,
+  ];
   /** Spans the columns cannot hold exactly. */
   readonly #whole = new Map<number, SpanRecord>();
   /** Packed events' times in ns after their span's start. */
@@ -249,14 +285,7 @@ export class SpanTable {
     if (this.#linkAt[slot] !== WHOLE) this.#linkItems.release(this.#linkCount[slot]!);
     this.#eventAt[slot] = WHOLE;
     this.#linkAt[slot] = WHOLE;
-    this.#name[slot] = undefined;
-    this.#resource[slot] = undefined;
-    this.#scope[slot] = undefined;
-    this.#attributes[slot] = undefined;
-    this.#events[slot] = undefined;
-    this.#links[slot] = undefined;
-    this.#traceState[slot] = undefined;
-    this.#statusMessage[slot] = undefined;
+    for (const column of this.#references) column[slot] = undefined;
     this.#whole.delete(slot);
     this.#free.push(slot);
   }
@@ -269,6 +298,24 @@ export class SpanTable {
     this.#eventTimes.clear();
     this.#linkItems.clear();
     this.#traceIds.clear();
+  }
+
+  /**
+   * Bytes the span is estimated to hold as stored: its columns, events' times (or whole events when not packed),
+   * links, and attributes not shared with other spans, and its share of its trace's entry and index entries, sized
+   * as V8 lays them out. Shared resources, scopes, interned strings, event name lists and attribute pairs are not
+   * counted.
+   */
+  bytes(slot: number): number {
+    const events = this.#events[slot]!;
+    let bytes = SPAN_BYTES + this.#traceState[slot]!.length + this.#statusMessage[slot]!.length;
+    bytes += attributesBytes(this.#attributes[slot]!);
+    if (this.#eventAt[slot] !== WHOLE) bytes += 8 * events.length;
+    else for (const event of events as readonly EventRecord[]) bytes += 96 + attributesBytes(event.attributes);
+    if (this.#linkAt[slot] !== WHOLE) bytes += 32 * this.#linkCount[slot]!;
+    else
+      for (const link of this.#links[slot]!) bytes += 160 + link.traceState.length + attributesBytes(link.attributes);
+    return bytes;
   }
 
   /** The string a link lately held for trace id `traceId` (or `traceId`): a trace's id then shares it. */
@@ -484,17 +531,7 @@ export class SpanTable {
   #grow(capacity: number): void {
     this.#capacity = capacity;
     // The reference columns get their room at once, so that a span's stores into them are all in bounds.
-    for (const column of [
-      this.#name,
-      this.#resource,
-      this.#scope,
-      this.#attributes,
-      this.#events,
-      this.#links,
-      this.#traceState,
-      this.#statusMessage,
-    ])
-      column.length = capacity;
+    for (const column of this.#references) column.length = capacity;
     this.#live = grown(this.#live, capacity);
     this.#startNs = grown(this.#startNs, capacity);
     this.#startUs = grown(this.#startUs, capacity);
@@ -511,7 +548,7 @@ export class SpanTable {
 }
 
 /** Whether a link can be kept in columns: no attributes, a span id of 16 lowercase hex digits. */
-export function packableLink(link: LinkRecord): boolean {
+function packableLink(link: LinkRecord): boolean {
   return (
     link.attributes.length === 0 &&
     link.spanId.length === 16 &&
