@@ -53,7 +53,17 @@ export interface InstanceGroup {
   readonly count: number;
   /** Memory limits of each worker (Node's `resourceLimits`); a worker exceeding them is replaced. */
   readonly resourceLimits?: Readonly<import('node:worker_threads').ResourceLimits> | undefined;
+  /**
+   * How much lower each worker's scheduling priority is than the process's (a `nice` increment, 0–19; Linux
+   * only, where a thread's nice value is its own). When the cores are all busy, the main thread, which parses
+   * requests and answers health checks, then runs before the model's code. `KIND_WORKER` only.
+   * @default 10 for KIND_WORKER
+   */
+  readonly niceIncrement?: number | undefined;
 }
+
+/** The default {@link InstanceGroup.niceIncrement} of worker instances. */
+export const WORKER_NICE_INCREMENT = 10;
 
 /** The configuration of a bound model (PyTriton's `ModelConfig`). */
 export interface ModelConfig {
@@ -132,7 +142,17 @@ export function InstanceGroup(options: InstanceGroup): InstanceGroup {
   }
   if (limits && options.kind !== 'KIND_WORKER')
     throw invalidArg('InstanceGroup.resourceLimits applies to KIND_WORKER only');
-  return Object.freeze({ kind: options.kind, count, ...(limits && { resourceLimits: Object.freeze({ ...limits }) }) });
+  const nice = options.niceIncrement;
+  if (nice !== undefined && options.kind !== 'KIND_WORKER')
+    throw invalidArg('InstanceGroup.niceIncrement applies to KIND_WORKER only');
+  if (nice !== undefined && (!Number.isInteger(nice) || nice < 0 || nice > 19))
+    throw invalidArg(`InstanceGroup.niceIncrement must be an integer from 0 to 19; got ${JSON.stringify(nice)}`);
+  return Object.freeze({
+    kind: options.kind,
+    count,
+    ...(limits && { resourceLimits: Object.freeze({ ...limits }) }),
+    ...(options.kind === 'KIND_WORKER' && { niceIncrement: nice ?? WORKER_NICE_INCREMENT }),
+  });
 }
 
 function nonNegativeInt(field: string, value: unknown): number {

@@ -7,7 +7,7 @@
 import { invalidArg } from '../errors.ts';
 import type { ExecutableModel } from './execute-batch.ts';
 import type { InferenceRequest, InferenceResult } from './inference-request.ts';
-import { type InstanceKind, ModelConfig, type ModelConfigOptions } from './model-config.ts';
+import { type InstanceKind, ModelConfig, type ModelConfigOptions, WORKER_NICE_INCREMENT } from './model-config.ts';
 import type { DecoupledInferFunc, InferFunc, Request } from './request.ts';
 import { ModelStatistics } from './model-statistics.ts';
 import { type AnyInferFunc, Scheduler } from './scheduler.ts';
@@ -116,6 +116,7 @@ export class Model implements ExecutableModel {
         inferModule: inferFunc,
         count,
         resourceLimits: group?.resourceLimits,
+        niceIncrement: group?.niceIncrement ?? WORKER_NICE_INCREMENT,
       });
       const fn = workers.inferFunc(this.config.decoupled);
       return { funcs: Array.from({ length: count }, () => fn), workers, ready: workers.ready() };

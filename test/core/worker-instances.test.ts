@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import type { InferenceRequest, InferenceResult } from '../../src/core/inference-request.ts';
 import { Model } from '../../src/core/model.ts';
 import { markRequestOwned } from '../../src/core/worker/transfer.ts';
 import {
+  InstanceGroup,
   type InstanceKind,
   inferModule,
   type ModelConfigOptions,
@@ -246,6 +249,23 @@ describe('worker instances', () => {
     assert.deepEqual(output(await model.infer(request([3])), 'y'), [6]);
   });
 
+  it('worker threads run at a lower priority than the main thread (niceIncrement, Linux)', async (t) => {
+    if (process.platform !== 'linux') return t.skip('a thread has a nice value of its own on Linux only');
+    const base = getPriority();
+    if (base + 7 > 19) return t.skip(`the process already runs at nice ${base}`);
+    const model = bind('behave', 'KIND_WORKER', {
+      maxBatchSize: 1,
+      instanceGroup: { kind: 'KIND_WORKER', count: 2, niceIncrement: 7 },
+    });
+    await model.ready();
+    await Promise.all([1, 2, 3, 4].map((i) => model.infer(request([i]))));
+    const niceOf = (task: string): number =>
+      Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const tasks = readdirSync('/proc/self/task');
+    assert.equal(niceOf(String(process.pid)), base, 'the main thread keeps its priority');
+    assert.equal(tasks.filter((task) => niceOf(task) === base + 7).length, 2);
+  });
+
   it('no other model notices a worker stuck in a loop: a main-thread model answers meanwhile', async () => {
     const stuck = bind('behave', 'KIND_WORKER', { executionTimeoutMicroseconds: 1_000_000 });
     const other = bind('behave', 'KIND_CPU');
@@ -356,6 +376,20 @@ describe('worker instances', () => {
       await triton.stop();
       await receiver.close();
     }
+  });
+
+  it('InstanceGroup validates niceIncrement: 0 to 19, KIND_WORKER only, 10 by default', () => {
+    assert.equal(InstanceGroup({ kind: 'KIND_WORKER', count: 1 }).niceIncrement, 10);
+    assert.equal(InstanceGroup({ kind: 'KIND_WORKER', count: 1, niceIncrement: 0 }).niceIncrement, 0);
+    assert.equal(InstanceGroup({ kind: 'KIND_CPU', count: 1 }).niceIncrement, undefined);
+    assert.throws(
+      () => InstanceGroup({ kind: 'KIND_WORKER', count: 1, niceIncrement: 20 }),
+      /InstanceGroup.niceIncrement must be an integer from 0 to 19; got 20/,
+    );
+    assert.throws(
+      () => InstanceGroup({ kind: 'KIND_CPU', count: 1, niceIncrement: 5 }),
+      /InstanceGroup.niceIncrement applies to KIND_WORKER only/,
+    );
   });
 
   it('a wrong export stops run() with a message naming it; KIND_WORKER with a function is refused', async () => {

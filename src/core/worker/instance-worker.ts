@@ -6,8 +6,10 @@
  * @module
  */
 
+import { getPriority, setPriority } from 'node:os';
 import { BroadcastChannel, type MessagePort, type Transferable } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import { log } from '../../logger.ts';
 import type { RequestTracer } from '../trace-hooks.ts';
 import { type InferFunc, type ModelInfo, type Parameters, Request } from '../request.ts';
 import type { EncodedSpans, SpanCall } from '../trace-hooks.ts';
@@ -29,6 +31,8 @@ export interface InstanceWorkerData {
   readonly model: ModelInfo;
   /** The pool's broadcast channel, on which the main thread announces cancelled requests. */
   readonly channel: string;
+  /** How much to lower this thread's scheduling priority (`InstanceGroup.niceIncrement`). */
+  readonly niceIncrement: number;
 }
 
 /** The span context of a traced request's `infer_callable` span, as posted. */
@@ -79,6 +83,7 @@ export interface StepMessage {
 }
 
 const data = workerData as InstanceWorkerData;
+lowerPriority(data.niceIncrement);
 const loading = loadInferFunc(data.module, data.exportName);
 loading.catch(() => undefined); // reported by probe() and by every batch
 let inferFunc: Awaited<typeof loading>;
@@ -108,6 +113,19 @@ let tracing: WorkerTracing | undefined;
 /** A value piscina posts back with `list` transferred. */
 function moved<T>(value: T, list: Transferable[]): T {
   return move({ [transferableSymbol]: list, [valueSymbol]: value } as never) as T;
+}
+
+/**
+ * Lowers this thread's scheduling priority by `increment`. Only on Linux, where a thread's nice value is its own:
+ * elsewhere the call would lower the whole process, main thread included.
+ */
+function lowerPriority(increment: number): void {
+  if (increment === 0 || process.platform !== 'linux') return;
+  try {
+    setPriority(Math.min(19, getPriority() + increment));
+  } catch (error) {
+    log.warn(`worker instance of model '${data.model.name}': cannot lower its priority: ${(error as Error).message}`);
+  }
 }
 
 /** Loads the infer function: rejects, naming the problem, when the module or export is wrong. */

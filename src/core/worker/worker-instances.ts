@@ -46,6 +46,8 @@ export interface WorkerInstancesOptions {
   readonly count: number;
   /** Memory limits of each worker (Node's `resourceLimits`). */
   readonly resourceLimits?: ResourceLimits | undefined;
+  /** How much lower each worker's scheduling priority is (see `InstanceGroup.niceIncrement`). */
+  readonly niceIncrement: number;
 }
 
 let pools = 0;
@@ -82,6 +84,7 @@ export class WorkerInstances {
         config: options.model.config,
       },
       channel,
+      niceIncrement: options.niceIncrement,
     };
     this.#pool = new Piscina({
       filename: WORKER_FILE,
