@@ -157,11 +157,12 @@ export class Triton {
     if (config.modelRepository !== '') await this.#openRepository(config);
     // The gRPC and metrics frontends, the trace viewer and the OpenTelemetry SDK are loaded only when enabled: a
     // smaller heap makes every full garbage collection cheaper (it counts with large tensors) and start-up faster.
-    // The viewer starts first, so that the server's first export finds its receiver.
+    // The viewer starts first, so that the server's first export finds its receiver; exports to that receiver's URL
+    // are then handed to it in process.
     await this.#startTraceViewer(config);
     // Exemplars and the traceparent response header need each trace's ids while its request runs.
     const rootIds = (config.allowMetrics && histogramLatencies) || config.responseTraceHeaders;
-    const tracing = await TraceManager.start(traceConfig, { rootIds });
+    const tracing = await TraceManager.start(traceConfig, { rootIds, localCollector: this.#viewer });
     this.#tracing = tracing;
     if (config.allowGrpc) {
       const { startGrpcFrontend } = await import('./frontends/grpc/grpc-server.ts');

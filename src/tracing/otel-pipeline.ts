@@ -25,6 +25,7 @@ import { CompactRequestTrace } from './compact-request-trace.ts';
 import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
 import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
 import { createOtlpSpanExporter } from './otlp/otlp-span-exporter.ts';
+import type { LocalCollector } from './otlp/local-transport.ts';
 import { SpanBatch, WriterPool } from './otlp/span-batch.ts';
 import { RecordedSpan } from './otlp/recorded-span.ts';
 import type { OtelTraceConfig } from './trace-config.ts';
@@ -57,6 +58,8 @@ export interface PipelineOptions {
    * response headers: their ids are drawn as they start rather than at export.
    */
   readonly rootIds?: boolean;
+  /** A collector in this process (the embedded trace viewer): exports to its OTLP/HTTP URL reach it directly. */
+  readonly localCollector?: LocalCollector | undefined;
 }
 
 /**
@@ -149,7 +152,11 @@ export function startOtelPipeline(
 ): OtelPipeline {
   const resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
   const instrumentationScope = { name: TRACER_NAME };
-  const exporter = createOtlpSpanExporter(config.exporter, (error) => errors.report('sending spans', error));
+  const exporter = createOtlpSpanExporter(
+    config.exporter,
+    (error) => errors.report('sending spans', error),
+    options.localCollector,
+  );
   const losses = new LossCounter(exporter.url);
   const envelope = new ExportEnvelope(resource, instrumentationScope);
   const maxExportBatchSize = Math.min(config.bspMaxExportBatchSize, config.bspMaxQueueSize);

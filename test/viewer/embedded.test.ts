@@ -7,10 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resolveConfig } from '../../src/config/triton-config.ts';
-import { Triton } from '../../src/index.ts';
+import { Tensor, Triton } from '../../src/index.ts';
 import { type LogSink, setLogSink } from '../../src/logger.ts';
+import { createLocalTransport, type LocalCollector } from '../../src/tracing/otlp/local-transport.ts';
 import { DEFAULT_TRACE_VIEWER } from '../../src/viewer/viewer-settings.ts';
+import { type EmbeddedTraceViewer, startTraceViewerWorker } from '../../src/viewer/viewer-worker.ts';
 import { sdkSpans } from './otlp-helpers.ts';
 
 const LOCAL = { httpPort: 0, httpAddress: '127.0.0.1', allowGrpc: false, allowMetrics: false };
@@ -135,5 +138,147 @@ describe('embedded trace viewer', () => {
     } finally {
       await first.stop();
     }
+  });
+});
+
+describe('exports handed to the embedded viewer in process', () => {
+  const exportBytes = (service: string): Uint8Array => ProtobufTraceSerializer.serializeRequest(sdkSpans(service))!;
+
+  it("the server's own exports to its viewer's OTLP/HTTP URL go to it in process, not over a socket", async () => {
+    const probe = await startTraceViewerWorker({ ...DEFAULT_TRACE_VIEWER, ...FREE_PORTS });
+    const otlpHttpPort = probe.otlpHttpPort; // a free port for the server's viewer
+    await probe.close();
+    await withLog(async (lines) => {
+      const triton = new Triton({
+        config: {
+          ...LOCAL,
+          traceViewer: { ...FREE_PORTS, otlpHttpPort },
+          traceConfig: [
+            'rate=1',
+            'level=TIMESTAMPS',
+            'mode=opentelemetry',
+            `opentelemetry,url=http://localhost:${otlpHttpPort}/v1/traces`,
+            'opentelemetry,resource=service.name=in-process-test',
+            'opentelemetry,bsp_schedule_delay=10',
+          ],
+        },
+      });
+      triton.bind({
+        modelName: 'echo',
+        inferFunc: (requests) => requests.map((r) => ({ y: r.data.x! })),
+        inputs: [Tensor({ name: 'x', dtype: 'FP32', shape: [-1] })],
+        outputs: [Tensor({ name: 'y', dtype: 'FP32', shape: [-1] })],
+      });
+      await triton.run();
+      const viewer = triton.traceViewer!;
+      const handed: number[] = [];
+      const send = viewer.send.bind(viewer);
+      (viewer as { send: EmbeddedTraceViewer['send'] }).send = (request, encoding) => {
+        handed.push(request.byteLength);
+        return send(request, encoding);
+      };
+      try {
+        assert.ok(
+          lines.some((l) =>
+            l.includes(
+              `exporting to the collector at http://localhost:${otlpHttpPort}/v1/traces (the trace viewer at ${viewer.url}, in this process)`,
+            ),
+          ),
+          lines.join('\n'),
+        );
+        const res = await fetch(`http://127.0.0.1:${triton.httpPort}/v2/models/echo/infer`, {
+          method: 'POST',
+          body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] }),
+        });
+        assert.equal(res.status, 200);
+        const deadline = Date.now() + 10_000;
+        let traces: { data: unknown[] } = { data: [] };
+        while (traces.data.length === 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          traces = (await (await fetch(`${viewer.url}api/traces?service=in-process-test`)).json()) as typeof traces;
+        }
+        assert.equal(traces.data.length, 1, "the request's trace reached the viewer");
+        assert.ok(handed.length > 0 && handed.every((bytes) => bytes > 0), 'handed over in process');
+      } finally {
+        await triton.stop();
+      }
+    });
+  });
+
+  it('answers as the OTLP/HTTP receiver would: the response, a malformed or oversized export, a stopped viewer', async () => {
+    const viewer = await startTraceViewerWorker({ ...DEFAULT_TRACE_VIEWER, ...FREE_PORTS, maxExportBytes: 4096 });
+    try {
+      const ok = await viewer.send(exportBytes('handed-over'), 'protobuf');
+      assert.ok(ok.ok);
+      assert.deepEqual(ProtobufTraceSerializer.deserializeResponse(ok.response), {});
+      const services = (await (await fetch(`${viewer.url}api/services`)).json()) as { data: string[] };
+      assert.deepEqual(services.data, ['handed-over']);
+      assert.deepEqual(await viewer.send(new Uint8Array([0x0a, 0x05, 1]), 'protobuf'), {
+        ok: false,
+        retryable: false,
+        message:
+          'invalid ExportTraceServiceRequest: resourceSpans[0]: malformed protobuf (length 5 runs past the end of the message)',
+      });
+      const large = await viewer.send(new Uint8Array(5000), 'protobuf');
+      assert.deepEqual(large, {
+        ok: false,
+        retryable: false,
+        message: "the export is larger than the receiver's limit of 4096 bytes; send smaller batches",
+      });
+    } finally {
+      await viewer.close();
+    }
+    assert.deepEqual(await viewer.send(exportBytes('late'), 'protobuf'), {
+      ok: false,
+      retryable: true,
+      message: 'the trace viewer has stopped',
+    });
+  });
+
+  it('is chosen only for its own receiver: http, /v1/traces, its port, its host or a loopback name', async () => {
+    const viewer = await startTraceViewerWorker({ ...DEFAULT_TRACE_VIEWER, ...FREE_PORTS });
+    try {
+      const port = viewer.otlpHttpPort;
+      const at = (url: string): boolean => viewer.receivesAt(new URL(url));
+      assert.equal(at(viewer.otlpHttpUrl), true);
+      assert.equal(at(`http://localhost:${port}/v1/traces`), true);
+      assert.equal(at(`http://[::1]:${port}/v1/traces`), true);
+      assert.equal(at(`https://127.0.0.1:${port}/v1/traces`), false);
+      assert.equal(at(`http://127.0.0.1:${port}/v1/logs`), false);
+      assert.equal(at(`http://127.0.0.1:${port + 1}/v1/traces`), false);
+      assert.equal(at(`http://collector.example:${port}/v1/traces`), false);
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it('the transport maps answers to export outcomes, and a collector that does not answer in time to a retryable one', async () => {
+    const collector = (
+      answer: (request: Uint8Array) => Promise<never> | ReturnType<LocalCollector['send']>,
+    ): LocalCollector => ({
+      name: 'a test collector',
+      receivesAt: () => true,
+      send: (request) => answer(request),
+    });
+    const response = new Uint8Array([1, 2]);
+    const ok = createLocalTransport(
+      collector(() => Promise.resolve({ ok: true, response })),
+      'protobuf',
+    );
+    assert.deepEqual(await ok.send(new Uint8Array(1), 1000), { status: 'success', data: response });
+    const refused = createLocalTransport(
+      collector(() => Promise.resolve({ ok: false, retryable: false, message: 'malformed' })),
+      'protobuf',
+    );
+    const failed = await refused.send(new Uint8Array(1), 1000);
+    assert.equal(failed.status, 'failure');
+    assert.equal((failed as { error: Error }).error.message, 'malformed');
+    const silent = createLocalTransport(
+      collector(() => new Promise<never>(() => {})),
+      'protobuf',
+    );
+    const late = await silent.send(new Uint8Array(1), 20);
+    assert.equal(late.status, 'retryable');
+    assert.equal((late as { error: Error }).error.message, 'a test collector did not answer in time');
   });
 });

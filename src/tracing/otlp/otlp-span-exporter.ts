@@ -4,7 +4,8 @@
  * OpenTelemetry JS exporter's (the export delegate: concurrency limit, partial-success logging). What it
  * sends are {@link SpanBatch}es. An `http://` collector without compression is sent to by
  * {@link createSocketHttpTransport}; `https://` or gzip keeps the JS exporter's `node:http` transport; gRPC
- * goes through {@link createGrpcTransport}. Each is wrapped in {@link withRetries}.
+ * goes through {@link createGrpcTransport}; an HTTP URL where a collector of this process listens (the embedded
+ * trace viewer) goes to it without a socket ({@link createLocalTransport}). Each is wrapped in {@link withRetries}.
  *
  * @module
  */
@@ -32,6 +33,7 @@ import {
 import { log } from '../../logger.ts';
 import type { ExporterSettings } from './exporter-settings.ts';
 import { createGrpcTransport } from './grpc-transport.ts';
+import { createLocalTransport, type LocalCollector } from './local-transport.ts';
 import { encodeExportRequestJson, exportRequestToJson } from './otlp-json.ts';
 import { withRetries } from './retrying-transport.ts';
 import { createSocketHttpTransport } from './socket-http-transport.ts';
@@ -69,9 +71,10 @@ const jsonSerializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
 export function createOtlpSpanExporter(
   settings: ExporterSettings,
   onTransportError?: TransportErrorListener,
+  local?: LocalCollector,
 ): OtlpSpanExporter {
   const exporters = settings.exporters.map((name) =>
-    name === 'console' ? consoleExporter() : otlpExporter(settings, onTransportError),
+    name === 'console' ? consoleExporter() : otlpExporter(settings, onTransportError, local),
   );
   if (exporters.length === 1) return exporters[0]!;
   return {
@@ -121,10 +124,12 @@ function reportingThrows(
 function otlpExporter(
   settings: ExporterSettings,
   onTransportError: TransportErrorListener | undefined,
+  local: LocalCollector | undefined,
 ): OtlpSpanExporter {
-  const delegate = exportDelegate(settings, onTransportError);
+  const inProcess = settings.protocol !== 'grpc' && local?.receivesAt(new URL(settings.url)) === true;
+  const delegate = exportDelegate(settings, onTransportError, inProcess ? local : undefined);
   return {
-    url: settings.url,
+    url: inProcess ? `${settings.url} (${local!.name}, in this process)` : settings.url,
     export: (batch) =>
       new Promise((resolve) =>
         delegate.export(batch, (result) =>
@@ -141,6 +146,7 @@ export type TransportErrorListener = (error: unknown) => void;
 function exportDelegate(
   settings: ExporterSettings,
   onTransportError: TransportErrorListener | undefined,
+  local: LocalCollector | undefined,
 ): IOtlpExportDelegate<SpanBatch> {
   const { protocol, url, compression, timeoutMillis } = settings;
   const shared = { compression, timeoutMillis, concurrencyLimit: CONCURRENCY_LIMIT };
@@ -158,6 +164,17 @@ function exportDelegate(
   const allHeaders = { ...settings.headers, 'Content-Type': json ? 'application/json' : 'application/x-protobuf' };
   const headers = (): Promise<Record<string, string>> => Promise.resolve(allHeaders);
   const component = json ? 'otlp_http_json_span_exporter' : 'otlp_http_span_exporter';
+  if (local !== undefined) {
+    // Headers and compression are for the wire; the collector takes the request as it is.
+    const metrics = createOtlpHttpExporterMetrics(component, batchMetrics, url, undefined);
+    const transport = createLocalTransport(local, json ? 'json' : 'protobuf');
+    return createOtlpNetworkExportDelegate(
+      shared,
+      serializer,
+      metrics,
+      withRetries(reportingThrows(transport, onTransportError)),
+    );
+  }
   const parsed = new URL(url);
   if (parsed.protocol === 'http:' && compression === 'none') {
     const metrics = createOtlpHttpExporterMetrics(component, batchMetrics, url, undefined);

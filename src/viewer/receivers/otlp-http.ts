@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { contentType, exportResponse, type OtlpEncoding, RpcCode, rpcStatus } from '../otlp/export-response.ts';
 import type { TraceStore } from '../store/trace-store.ts';
-import { ingest } from './ingest.ts';
+import { ingest, tooLargeMessage } from './ingest.ts';
 import { readBody } from '../read-body.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -119,7 +119,7 @@ async function handle(
       { 'accept-encoding': 'gzip' },
     );
   }
-  const tooLarge = `the export is larger than the receiver's limit of ${options.maxBodyBytes} bytes; send smaller batches`;
+  const tooLarge = tooLargeMessage(options.maxBodyBytes);
   let body = await readBody(req, options.maxBodyBytes);
   if (body === undefined) {
     return fail(res, 413, encoding, RpcCode.RESOURCE_EXHAUSTED, tooLarge, { connection: 'close' });
