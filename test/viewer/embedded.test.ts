@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resolveConfig } from '../../src/config/triton-config.ts';
 import { Tensor, Triton } from '../../src/index.ts';
 import { type LogSink, setLogSink } from '../../src/logger.ts';
@@ -211,8 +211,11 @@ describe('exports handed to the embedded viewer in process', () => {
       const ok = await viewer.send(exportBytes('handed-over'), 'protobuf');
       assert.ok(ok.ok);
       assert.deepEqual(ProtobufTraceSerializer.deserializeResponse(ok.response), {});
+      const json = await viewer.send(JsonTraceSerializer.serializeRequest(sdkSpans('handed-over-json'))!, 'json');
+      assert.ok(json.ok);
+      assert.deepEqual(JSON.parse(Buffer.from(json.response).toString('utf8')), {});
       const services = (await (await fetch(`${viewer.url}api/services`)).json()) as { data: string[] };
-      assert.deepEqual(services.data, ['handed-over']);
+      assert.deepEqual(services.data, ['handed-over', 'handed-over-json']);
       assert.deepEqual(await viewer.send(new Uint8Array([0x0a, 0x05, 1]), 'protobuf'), {
         ok: false,
         retryable: false,
