@@ -12,6 +12,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { log } from '../logger.ts';
+import type { OtlpEncoding } from './otlp/export-response.ts';
 import type { InProcessExportResult } from './receivers/ingest.ts';
 import { TRACES_PATH } from './receivers/otlp-http.ts';
 import type { TraceViewerAddress } from './trace-viewer.ts';
@@ -28,7 +29,7 @@ export interface EmbeddedTraceViewer extends TraceViewerAddress {
   /** Whether an OTLP/HTTP export to `url` would reach this viewer's receiver. */
   receivesAt(url: URL): boolean;
   /** Ingests one `ExportTraceServiceRequest` as its OTLP/HTTP receiver would (a copy of `request` is moved). */
-  send(request: Uint8Array, encoding: 'protobuf' | 'json'): Promise<InProcessExportResult>;
+  send(request: Uint8Array, encoding: OtlpEncoding): Promise<InProcessExportResult>;
   /** Stops the viewer and ends its worker. Idempotent. */
   close(): Promise<void>;
 }
@@ -39,7 +40,7 @@ export type ToWorker =
   | {
       readonly kind: 'ingest';
       readonly id: number;
-      readonly encoding: 'protobuf' | 'json';
+      readonly encoding: OtlpEncoding;
       readonly request: Uint8Array;
     };
 

@@ -164,25 +164,22 @@ function exportDelegate(
   const allHeaders = { ...settings.headers, 'Content-Type': json ? 'application/json' : 'application/x-protobuf' };
   const headers = (): Promise<Record<string, string>> => Promise.resolve(allHeaders);
   const component = json ? 'otlp_http_json_span_exporter' : 'otlp_http_span_exporter';
-  if (local !== undefined) {
-    // Headers and compression are for the wire; the collector takes the request as it is.
+  // A collector in this process takes the request as it is (headers and compression are for the wire); an http://
+  // collector without compression gets it on our own socket transport.
+  const parsed = new URL(url);
+  const transport =
+    local !== undefined
+      ? createLocalTransport(local, json ? 'json' : 'protobuf')
+      : parsed.protocol === 'http:' && compression === 'none'
+        ? createSocketHttpTransport({ url: parsed, headers })
+        : undefined;
+  if (transport !== undefined) {
     const metrics = createOtlpHttpExporterMetrics(component, batchMetrics, url, undefined);
-    const transport = createLocalTransport(local, json ? 'json' : 'protobuf');
     return createOtlpNetworkExportDelegate(
       shared,
       serializer,
       metrics,
       withRetries(reportingThrows(transport, onTransportError)),
-    );
-  }
-  const parsed = new URL(url);
-  if (parsed.protocol === 'http:' && compression === 'none') {
-    const metrics = createOtlpHttpExporterMetrics(component, batchMetrics, url, undefined);
-    return createOtlpNetworkExportDelegate(
-      shared,
-      serializer,
-      metrics,
-      withRetries(reportingThrows(createSocketHttpTransport({ url: parsed, headers }), onTransportError)),
     );
   }
   const { certificate: ca, clientCertificate: cert, clientKey: key } = settings;
