@@ -54,8 +54,8 @@ export interface InstanceGroup {
   /** Memory limits of each worker (Node's `resourceLimits`); a worker exceeding them is replaced. */
   readonly resourceLimits?: Readonly<import('node:worker_threads').ResourceLimits> | undefined;
   /**
-   * How much lower each worker's scheduling priority is than the process's (a `nice` increment, 0–19; Linux
-   * only, where a thread's nice value is its own). When the cores are all busy, the main thread, which parses
+   * How much lower each worker's scheduling priority is than the process's once it has loaded the model's module
+   * (a `nice` increment, 0–19; Linux only, where a thread's nice value is its own). When the cores are all busy, the main thread, which parses
    * requests and answers health checks, then runs before the model's code. `KIND_WORKER` only.
    * @default 10 for KIND_WORKER
    */

@@ -83,9 +83,9 @@ export interface StepMessage {
 }
 
 const data = workerData as InstanceWorkerData;
-lowerPriority(data.niceIncrement);
 const loading = loadInferFunc(data.module, data.exportName);
-loading.catch(() => undefined); // reported by probe() and by every batch
+// Loading runs at the process's priority (a replacement worker has batches waiting); the model's code below it.
+loading.then(() => lowerPriority(data.niceIncrement)).catch(() => undefined); // reported by probe() and by every batch
 let inferFunc: Awaited<typeof loading>;
 const running = new Map<number, AbortController[]>();
 /**
