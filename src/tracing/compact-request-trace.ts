@@ -1,7 +1,8 @@
 /**
  * A request traced by ts-triton's own pipeline, recorded without span objects while it goes the usual way:
  * each step (received, queued, computed, answered, sent) only stores its time, and when the response is sent
- * the spans of the tree are written at once from their shapes' templates, with ids drawn then.
+ * the spans of the tree are written at once from the templates of its kind of tree (encode-recorded-tree.ts),
+ * with ids drawn then.
  *
  * Any other course hands the request over to an {@link OtelRequestTrace} of recorded spans, replaying the
  * steps so far, so its spans are those the general path makes: a step out of the usual order or missing, an
@@ -19,13 +20,13 @@ import type { Link, SpanContext } from '@opentelemetry/api';
 import type { BatchFacts, BatchTrace, CoreActivity, RequestTrace, RequestTracer } from '../core/trace-hooks.ts';
 import { NOOP_REQUEST_TRACER, recordingContextOf } from '../core/trace-hooks.ts';
 import type { FrontendProtocol, FrontendTrace, RequestEndpoint } from './frontend-trace.ts';
-import { OtelRequestTrace, type OtelRequestTraceOptions, startBatchSpan } from './otel-request-trace.ts';
+import { OtelRequestTrace, type RequestTraceStart, startBatchSpan, type TreeSettings } from './otel-request-trace.ts';
 import { type RequestFacts, type StepDeclaration, STEPS } from './span-tree.ts';
 import {
   BATCH_LINKED_FROM,
   BATCH_LINKS_TO,
   FULL_DETAIL,
-  keptTreeShapes,
+  keptTreeTemplates,
   PARENT_AT,
   PLANNED_SPANS,
   REQUEST_SPAN,
@@ -33,9 +34,8 @@ import {
   STEP_COUNT,
   TRITON_SPAN_KINDS,
 } from './tree-plan.ts';
-import { type RecordedTree, writeTreeSpan } from './otlp/encode-recorded-spans.ts';
+import type { RecordedTree, TreeTemplates } from './otlp/encode-recorded-tree.ts';
 import type { ProtoWriter } from '../wire/proto-writer.ts';
-import type { SpanShape } from './tree-span.ts';
 import type { SpanEntries } from './otlp/span-batch.ts';
 import { putHexId, putSpanId, putTraceId, WordsSpanContext } from './otlp/span-ids.ts';
 
@@ -45,19 +45,23 @@ const IDS = new Uint32Array(PARENT_AT + 2);
 /** The times of a new tree's steps, copied for each request (a packed array of bigints). */
 const NO_TIMES: readonly bigint[] = Array.from({ length: STEP_COUNT }, () => 0n);
 
-/** Options of {@link CompactRequestTrace}: those of the general path, and where the written tree goes. */
-export interface CompactRequestTraceOptions extends OtelRequestTraceOptions {
+/** What the compact traces of one pipeline share: the general path's settings, and where written trees go. */
+export interface CompactTreeSettings extends TreeSettings {
   readonly processor: { onEndEntries(entries: SpanEntries): void };
   /** Draw the tree's ids at once and tell the root span's ({@link CompactRequestTrace.rootSpanContext}). */
   readonly rootIds?: boolean;
 }
+
+/** The links to the span of the batch joined last (see {@link CompactRequestTrace.joinBatch}). */
+let lastBatchLinks: readonly Link[] = [];
 
 /** Where the root span's id is in a tree's ids. */
 const ROOT_AT = PLANNED_SPANS.find((span) => span.parentAt < 0)!.spanAt;
 
 /** One request's tree, recorded as the times of its steps (see the module comment). */
 export class CompactRequestTrace implements FrontendTrace, SpanEntries, RecordedTree, RequestFacts {
-  readonly #options: CompactRequestTraceOptions;
+  readonly #settings: CompactTreeSettings;
+  readonly #request: RequestTraceStart;
   /** How many steps of the usual course happened; -1 once the general path took over. */
   #done = 1;
   /** The general path, once it took over. */
@@ -66,8 +70,8 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   requestId = '';
   endpoint: RequestEndpoint | undefined;
   status: number | undefined;
-  /** The shapes of the tree's spans, once the model is known. */
-  #shapes: readonly SpanShape[] | undefined;
+  /** The templates of its tree's kind, once the model is known. */
+  #templates: TreeTemplates | undefined;
   /** Monotonic nanoseconds of each step. */
   readonly times: bigint[];
   /** The indexes of the spans written (all of them at full detail). */
@@ -87,14 +91,15 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
    */
   readonly rootSpanContext: (() => WordsSpanContext) | undefined;
 
-  constructor(options: CompactRequestTraceOptions) {
-    this.#options = options;
-    this.tensors = options.tensors && ((activity, tensors) => this.#takeOver()?.tensors?.(activity, tensors));
-    this.#written = (options.detail ?? FULL_DETAIL).spans;
+  constructor(settings: CompactTreeSettings, request: RequestTraceStart) {
+    this.#settings = settings;
+    this.#request = request;
+    this.tensors = request.tensors && ((activity, tensors) => this.#takeOver()?.tensors?.(activity, tensors));
+    this.#written = (settings.detail ?? FULL_DETAIL).spans;
     this.spanCount = this.#written.length;
     this.times = NO_TIMES.slice();
-    this.times[0] = options.startNs;
-    if (options.rootIds) {
+    this.times[0] = request.startNs;
+    if (settings.rootIds) {
       const ids = this.#drawOwnIds();
       const root = new WordsSpanContext(ids, 0, ids, ROOT_AT);
       this.rootSpanContext = () => root;
@@ -102,11 +107,11 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   get protocol(): FrontendProtocol {
-    return this.#options.protocol;
+    return this.#request.protocol;
   }
 
   get tritonId(): number {
-    return this.#options.tritonId;
+    return this.#request.tritonId;
   }
 
   get ids(): Uint32Array {
@@ -117,11 +122,11 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   traceState: string | undefined;
 
   get remoteParentAt(): number {
-    return this.#options.parent === undefined ? -1 : PARENT_AT;
+    return this.#request.parent === undefined ? -1 : PARENT_AT;
   }
 
   get parentIsRemote(): boolean {
-    return this.#options.parent?.isRemote === true;
+    return this.#request.parent?.isRemote === true;
   }
 
   received(ns: bigint): void {
@@ -129,9 +134,12 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   requestStart(model: { readonly name: string; readonly version: number }, requestId: string, ns: bigint): void {
-    const shapes = keptTreeShapes(this.#options.withEvents === false ? 'BARE' : this.#options.protocol, model.name);
-    if (shapes !== undefined && this.#advance(STEP.REQUEST_START, ns)) {
-      this.#shapes = shapes;
+    const templates = keptTreeTemplates(
+      this.#settings.withEvents === false ? 'BARE' : this.#request.protocol,
+      model.name,
+    );
+    if (templates !== undefined && this.#advance(STEP.REQUEST_START, ns)) {
+      this.#templates = templates;
       this.model = model;
       this.requestId = requestId;
     } else this.#takeOver()?.requestStart(model, requestId, ns);
@@ -156,7 +164,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   startBatch(members: readonly RequestTrace[], facts: BatchFacts, ns: bigint): BatchTrace {
-    return startBatchSpan(this.#options.startRoot, members, facts, ns);
+    return startBatchSpan(this.#settings.startRoot, members, facts, ns);
   }
 
   /** A streamed request leaves the usual course: its responses are events of its spans. */
@@ -181,7 +189,9 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
       return this.#takeOver()?.joinBatch(batch);
     }
     const ids = this.#ownIds ?? this.#drawOwnIds();
-    this.#batchLinks = [{ context: batch }];
+    // The members of a batch join it one after the other: they share its links.
+    if (lastBatchLinks[0]?.context !== batch) lastBatchLinks = [{ context: batch }];
+    this.#batchLinks = lastBatchLinks;
     return new WordsSpanContext(ids, 0, ids, PLANNED_SPANS[BATCH_LINKS_TO]!.spanAt);
   }
 
@@ -212,21 +222,15 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
       this.#takeOver()?.sendEnd(ns);
       return;
     }
-    this.#options.processor.onEndEntries(this);
-    this.#options.onFinish();
+    this.#settings.processor.onEndEntries(this);
+    this.#request.onFinish();
   }
 
   /** Writes the written spans `first` to `first + count - 1` (ids drawn with the first, the root). */
   writeEntries(writer: ProtoWriter, first: number, count: number): void {
     if (first === 0 && this.#ownIds === undefined) this.#drawIds(IDS);
-    const shapes = this.#shapes!;
-    const kinds = this.#options.spanKinds ?? TRITON_SPAN_KINDS;
-    const written = this.#written;
-    for (let j = first; j < first + count; j++) {
-      const i = written[j]!;
-      const links = i === BATCH_LINKED_FROM ? this.#batchLinks : undefined;
-      writeTreeSpan(writer, this, PLANNED_SPANS[i]!, shapes[i]!, this, kinds[i]!, links);
-    }
+    const kinds = this.#settings.spanKinds ?? TRITON_SPAN_KINDS;
+    this.#templates!.write(writer, this, this, this.#written, kinds, first, count, BATCH_LINKED_FROM, this.#batchLinks);
   }
 
   /** Draws the tree's own ids (instead of sharing {@link IDS} at export). */
@@ -237,7 +241,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   }
 
   #drawIds(ids: Uint32Array): void {
-    const parent = this.#options.parent;
+    const parent = this.#request.parent;
     if (parent === undefined) putTraceId(ids, 0);
     else {
       putHexId(ids, 0, parent.traceId);
@@ -262,9 +266,7 @@ export class CompactRequestTrace implements FrontendTrace, SpanEntries, Recorded
   #takeOver(): OtelRequestTrace | undefined {
     if (this.#done === STEP_COUNT) return undefined;
     if (this.#general !== undefined) return this.#general;
-    const general = new OtelRequestTrace(
-      this.#ownIds === undefined ? this.#options : { ...this.#options, presetIds: this.#ownIds },
-    );
+    const general = new OtelRequestTrace({ ...this.#settings, ...this.#request, presetIds: this.#ownIds });
     if (this.endpoint !== undefined) general.describe(this.endpoint);
     if (this.status !== undefined) general.answered(this.status);
     for (let step = 1; step < this.#done; step++)

@@ -20,7 +20,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { setRemoteSpanSink } from '../core/trace-hooks.ts';
 import { log, type LogTraceContext, setLogTraceContext } from '../logger.ts';
 import type { FrontendTrace } from './frontend-trace.ts';
-import { OtelRequestTrace, type OtelRequestTraceOptions } from './otel-request-trace.ts';
+import { OtelRequestTrace, type OtelRequestTraceOptions, type RequestTraceStart } from './otel-request-trace.ts';
 import { CompactRequestTrace } from './compact-request-trace.ts';
 import { BatchingSpanProcessor } from './otlp/batching-span-processor.ts';
 import { ExportEnvelope } from './otlp/encode-recorded-spans.ts';
@@ -40,8 +40,8 @@ export const TRACER_NAME = 'triton-server';
 
 const REPORT_INTERVAL_MS = 10_000;
 
-/** What {@link OtelPipeline.startTrace} needs of a request: the pipeline adds its root span starter. */
-export type RequestTraceOptions = Omit<OtelRequestTraceOptions, 'startRoot'>;
+/** What {@link OtelPipeline.startTrace} needs of a request: the pipeline adds its own settings. */
+export type { RequestTraceStart };
 
 /** Counts of spans that did not reach the collector. */
 export interface ExportLosses {
@@ -89,7 +89,7 @@ export interface OtelPipeline {
    * and encodes itself when the pipeline's provider is the global one, spans of the application's tracer
    * otherwise.
    */
-  startTrace(options: RequestTraceOptions): FrontendTrace;
+  startTrace(request: RequestTraceStart): FrontendTrace;
   /** Spans lost so far. */
   losses(): ExportLosses;
   /** The collector's URL spans are exported to. */
@@ -208,22 +208,14 @@ export function startOtelPipeline(
   const startRoot = registeredGlobally
     ? RecordedSpan.starter({ processor: spanProcessor, resource, instrumentationScope })
     : ApiTreeSpan.starter(active.getTracer(TRACER_NAME));
-  const rootIds = options.rootIds === true;
+  const settings = { startRoot, spanKinds, detail, withEvents };
+  const compact = { ...settings, processor: spanProcessor, rootIds: options.rootIds === true };
   return {
     startTrace: registeredGlobally
-      ? (request) =>
-          new CompactRequestTrace({
-            ...request,
-            startRoot,
-            processor: spanProcessor,
-            spanKinds,
-            detail,
-            withEvents,
-            rootIds,
-          })
-      : rootIds
-        ? (request) => new IdentifiedRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents })
-        : (request) => new OtelRequestTrace({ ...request, startRoot, spanKinds, detail, withEvents }),
+      ? (request) => new CompactRequestTrace(compact, request)
+      : compact.rootIds
+        ? (request) => new IdentifiedRequestTrace({ ...settings, ...request })
+        : (request) => new OtelRequestTrace({ ...settings, ...request }),
     registeredGlobally,
     collectorUrl: exporter.url,
     extractContext: extractW3CContext,

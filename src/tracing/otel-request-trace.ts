@@ -44,16 +44,12 @@ import {
   type TreeDetail,
 } from './tree-plan.ts';
 import { Id, newSpanId, newTraceId, WordsSpanContext } from './otlp/span-ids.ts';
-import { recordFailure, type RootSpanStarter, spanShape, type TreeSpan } from './tree-span.ts';
+import { recordFailure, type RootSpanStarter, type SpanShape, spanShape, type TreeSpan } from './tree-span.ts';
 import { type TensorActivity, tensorSummary } from './tensor-summary.ts';
 import type { NDArray } from '../tensor/ndarray.ts';
 
-/** Options of {@link OtelRequestTrace}. */
-export interface OtelRequestTraceOptions {
-  /** Starts the root span (ts-triton's recorded spans, or the application's tracer). */
-  readonly startRoot: RootSpanStarter;
-  /** The tree's ids when they were drawn before its spans started (as in a compactly recorded tree). */
-  readonly presetIds?: Uint32Array | undefined;
+/** What a request's trace starts with (the request's own part of {@link OtelRequestTraceOptions}). */
+export interface RequestTraceStart {
   /** The propagated (remote) span context, if any. */
   readonly parent: SpanContext | undefined;
   readonly protocol: FrontendProtocol;
@@ -63,14 +59,26 @@ export interface OtelRequestTraceOptions {
   readonly startNs: bigint;
   /** Called once when the trace is complete. */
   readonly onFinish: () => void;
+  /** At level TENSORS: tensor summaries on the model span, with a preview of this many values (0: none). */
+  readonly tensors?: { readonly previewValues: number } | undefined;
+}
+
+/** What the traces of one pipeline share (the pipeline's part of {@link OtelRequestTraceOptions}). */
+export interface TreeSettings {
+  /** Starts the root span (ts-triton's recorded spans, or the application's tracer). */
+  readonly startRoot: RootSpanStarter;
   /** The kind of each span of the tree (tree-plan.ts `spanKindsOf`); Triton's all-SERVER when not given. */
   readonly spanKinds?: readonly SpanKind[];
   /** The spans exported (tree-plan.ts `treeDetail`); every span when not given. */
   readonly detail?: TreeDetail;
-  /** At level TENSORS: tensor summaries on the model span, with a preview of this many values (0: none). */
-  readonly tensors?: { readonly previewValues: number };
   /** False leaves out the declared events (`opentelemetry,events=false`); true when not given. */
   readonly withEvents?: boolean;
+}
+
+/** Options of {@link OtelRequestTrace}. */
+export interface OtelRequestTraceOptions extends RequestTraceStart, TreeSettings {
+  /** The tree's ids when they were drawn before its spans started (as in a compactly recorded tree). */
+  readonly presetIds?: Uint32Array | undefined;
 }
 
 /** One request's spans in OpenTelemetry mode. */
@@ -262,6 +270,19 @@ function streamAttributes(stream: StreamFacts): Attributes {
   return attributes;
 }
 
+/** The shapes of batches' spans, by model name (up to as many names as a model span's shapes keep). */
+const batchShapes = new Map<string, SpanShape>();
+const KEPT_BATCH_SHAPES = 1024;
+
+function batchShape(model: string): SpanShape {
+  let shape = batchShapes.get(model);
+  if (shape === undefined) {
+    shape = spanShape(BATCH_SPAN.name(model));
+    if (batchShapes.size < KEPT_BATCH_SHAPES) batchShapes.set(model, shape);
+  }
+  return shape;
+}
+
 /** Starts the span of a batch (span-tree.ts, {@link BATCH_SPAN}): a root, linked to each member's span. */
 export function startBatchSpan(
   startRoot: RootSpanStarter,
@@ -271,10 +292,10 @@ export function startBatchSpan(
 ): BatchTrace {
   // Ids drawn here, so that the members' links to it are written from words where the span takes them.
   const ids = { traceId: newTraceId(), spanId: newSpanId() };
-  const span = startRoot(spanShape(BATCH_SPAN.name(facts.model.name)), ns, undefined, ids);
-  const given = span.api.spanContext();
-  const context =
-    given.spanId === ids.spanId.hex ? new WordsSpanContext(ids.traceId.words, 0, ids.spanId.words, 0) : given;
+  const span = startRoot(batchShape(facts.model.name), ns, undefined, ids);
+  const context = span.tookIds(ids)
+    ? new WordsSpanContext(ids.traceId.words, 0, ids.spanId.words, 0)
+    : span.api.spanContext();
   for (const member of members) {
     const linked = member.joinBatch?.(context);
     if (linked !== undefined) span.api.addLink({ context: linked });

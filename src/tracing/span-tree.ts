@@ -55,8 +55,9 @@ export interface AttributeDeclaration {
   readonly value: (facts: RequestFacts) => AttributeValue | undefined;
   readonly by: Origin;
   /**
-   * Whether its value differs for (nearly) every request, like an id. Other values recur, and the encoder
-   * keeps the bytes of the first ones it writes.
+   * Whether its value differs for (nearly) every request, like an id: written for each request. Other values
+   * recur (compared with `===`), and a tree's spans are written from bytes made once per set of them
+   * (encode-recorded-tree.ts).
    */
   readonly perRequest?: true;
 }

@@ -104,7 +104,7 @@ export class TraceManager {
     const id = this.#nextId++;
     if (pipeline) {
       return pipeline.startTrace({
-        ...(setting.values.levels.tensors && { tensors: { previewValues: this.#config.otel.tensorPreview } }),
+        tensors: setting.values.levels.tensors ? { previewValues: this.#config.otel.tensorPreview } : undefined,
         parent,
         protocol,
         tritonId: id,

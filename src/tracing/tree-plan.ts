@@ -9,7 +9,7 @@
 
 import { type Attributes, SpanKind } from '@opentelemetry/api';
 import type { DetailSetting, SpanKindsSetting } from './trace-config.ts';
-import { AttributeRun } from './otlp/encode-recorded-spans.ts';
+import { type TreeSpanLayout, TreeTemplates } from './otlp/encode-recorded-tree.ts';
 import type { FrontendProtocol } from './frontend-trace.ts';
 import {
   type AttributeDeclaration,
@@ -36,23 +36,11 @@ export const STEP: Readonly<Record<StepName, number>> = Object.freeze(
 export const STEP_COUNT = STEPS.length;
 export const SPAN_COUNT = SPAN_TREE.length;
 
-/** Where a span finds its ids and times in a compactly recorded tree, and what it is. */
-export interface PlannedSpan {
+/** Where a span finds its ids and times in a compactly recorded tree (its layout), and what it is. */
+export interface PlannedSpan extends TreeSpanLayout {
   readonly index: number;
-  /** The parent's index, or -1 for the root. */
+  /** The parent's index, or -1 for the root (whose parent is the propagated context's span). */
   readonly parent: number;
-  /** Where the span's id is in the tree's id words (two words each, after the trace id's four). */
-  readonly spanAt: number;
-  /** Where its parent's id is, or -1 for the root (whose parent is the propagated context's span). */
-  readonly parentAt: number;
-  readonly startStep: number;
-  readonly endStep: number;
-  /** The step of each event of its shape, in the shape's order. */
-  readonly eventSteps: readonly number[];
-  /** Its attributes as declared. */
-  readonly declaredAttributes: readonly AttributeDeclaration[];
-  /** Its attributes as the encoder writes them, in runs (see encode-recorded-spans.ts). */
-  readonly attributeRuns: readonly AttributeRun[];
   /** Its attributes for a request, or undefined when it has none. */
   attributes(facts: RequestFacts): Attributes | undefined;
   /** Its shape for a request of `protocol` (or without events: `BARE`) for model `modelName`. */
@@ -134,7 +122,6 @@ function planSpan(span: SpanDeclaration, index: number): PlannedSpan {
     endStep: end,
     eventSteps: events.map((e) => stepOf(e.at)),
     declaredAttributes: span.attributes,
-    attributeRuns: AttributeRun.of(span.attributes),
     attributes: buildAttributes(span.attributes),
     shapeOf: fixed ? (protocol) => fixed[protocol]! : (protocol, modelName) => byName![protocol]!.shapeOf(modelName),
     keptShapeOf: fixed ? (protocol) => fixed[protocol] : (protocol, modelName) => byName![protocol]!.kept(modelName),
@@ -186,27 +173,28 @@ export const STEP_PLANS: Readonly<Record<FrontendProtocol, readonly StepPlan[]>>
   GRPC: STEPS.map((_, step) => planStep(step, 'GRPC')),
 });
 
-/** Trees' shapes by protocol and model name (as many names as the spans' shapes keep). */
-const treeShapes: Readonly<Record<ShapeVariant, Map<string, readonly SpanShape[]>>> = {
+/** The templates of trees by protocol and model name (as many names as the spans' shapes keep). */
+const treeTemplates: Readonly<Record<ShapeVariant, Map<string, TreeTemplates>>> = {
   HTTP: new Map(),
   GRPC: new Map(),
   BARE: new Map(),
 };
 
 /**
- * The shape of each span of the tree of a request of `protocol` for model `modelName`, or undefined when a
- * span's shape is not kept for that name (too many model names: its spans are then written field by field).
+ * The templates of the trees of requests of `protocol` for model `modelName` (encode-recorded-tree.ts), or
+ * undefined when a span's shape is not kept for that name (too many model names: such trees are recorded as
+ * span objects and written field by field).
  */
-export function keptTreeShapes(protocol: ShapeVariant, modelName: string): readonly SpanShape[] | undefined {
-  const byName = treeShapes[protocol];
-  let shapes = byName.get(modelName);
-  if (shapes === undefined) {
+export function keptTreeTemplates(protocol: ShapeVariant, modelName: string): TreeTemplates | undefined {
+  const byName = treeTemplates[protocol];
+  let templates = byName.get(modelName);
+  if (templates === undefined) {
     const kept = PLANNED_SPANS.map((span) => span.keptShapeOf(protocol, modelName));
     if (kept.some((shape) => shape === undefined)) return undefined;
-    shapes = Object.freeze(kept as SpanShape[]);
-    byName.set(modelName, shapes);
+    templates = new TreeTemplates(PLANNED_SPANS, kept as SpanShape[]);
+    byName.set(modelName, templates);
   }
-  return shapes;
+  return templates;
 }
 
 /**

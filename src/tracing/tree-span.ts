@@ -89,6 +89,8 @@ export interface TreeSpan {
   startCodeSpan(name: string): TracedSpan;
   /** A context in which this span is the active one. */
   activeContext(): Context;
+  /** Whether the span took `ids` (it was started with them and can take preset ids). */
+  tookIds(ids: PresetIds): boolean;
 }
 
 /** Starts the root span of a request's tree, under the propagated `parent` span context when there is one. */
@@ -163,6 +165,11 @@ export class ApiTreeSpan implements TreeSpan {
 
   activeContext(): Context {
     return this.#context;
+  }
+
+  /** An SDK's span draws its own ids. */
+  tookIds(): boolean {
+    return false;
   }
 
   startCodeSpan(name: string): TracedSpan {

@@ -172,7 +172,7 @@ async function run(kind: 'compact' | 'general', steps: readonly Step[], options:
     onFinish: () => {},
   };
   const trace =
-    kind === 'compact' ? new CompactRequestTrace({ ...base, processor: counting }) : new OtelRequestTrace(base);
+    kind === 'compact' ? new CompactRequestTrace({ startRoot, processor: counting }, base) : new OtelRequestTrace(base);
   const tracer: { current?: RequestTracer } = {};
   for (const step of steps) step(trace, tracer);
   await processor.forceFlush();

@@ -8,10 +8,6 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { BATCH_SPAN, MODEL_NAME, ON_FAILURE, STREAM, type Origin, SPAN_TREE } from '../../src/tracing/span-tree.ts';
 import { PLANNED_SPANS, REQUEST_SPAN, STEP, STEP_PLANS } from '../../src/tracing/tree-plan.ts';
-import type { AttributeRun } from '../../src/tracing/otlp/encode-recorded-spans.ts';
-import { writeAttributes } from '../../src/tracing/otlp/otlp-fields.ts';
-import { ProtoWriter } from '../../src/wire/proto-writer.ts';
-import type { RequestFacts } from '../../src/tracing/span-tree.ts';
 
 type Row = [item: string, names: string[], steps: string[], whose: string];
 
@@ -95,49 +91,5 @@ describe('the declared span tree', () => {
       STEP.COMPUTE_OUTPUT_START,
       STEP.COMPUTE_END,
     ]);
-  });
-
-  it("writes each span's declared attributes as their values say, whether its runs' last bytes are copied or not", () => {
-    const root = PLANNED_SPANS[0]!;
-    const model = PLANNED_SPANS[1]!;
-    const facts = (status: number | undefined, path: string, requestId: string, tritonId: number): RequestFacts => ({
-      protocol: 'HTTP',
-      tritonId,
-      model: { name: 'simple', version: 1 },
-      requestId,
-      endpoint: {
-        method: 'POST',
-        route: '/v2/models/{model_name}/infer',
-        path,
-        serverAddress: 'localhost',
-        serverPort: 8000,
-      },
-      status,
-    });
-    const cases = [
-      facts(200, '/v2/models/simple/infer', '1', 1),
-      facts(200, '/v2/models/simple/infer', '2', 2),
-      facts(500, '/v2/models/simple/infer', '', 3),
-      facts(undefined, '/v2/models/simple/versions/1/infer', '4', 4),
-      facts(200, '/v2/models/simple/infer', '5', 5),
-    ];
-    for (const f of cases) {
-      for (const span of [root, model]) {
-        const runs = new ProtoWriter(256);
-        for (const run of span.attributeRuns) run.write(runs, span.declaredAttributes, f);
-        const direct = new ProtoWriter(256);
-        writeAttributes(direct, 9, span.attributes(f) ?? {});
-        assert.deepEqual(Buffer.from(runs.finish()), Buffer.from(direct.finish()));
-      }
-    }
-    assert.deepEqual(
-      model.attributeRuns.map((r: AttributeRun) => [r.from, r.to]),
-      [
-        [0, 2],
-        [2, 3],
-        [3, 4],
-        [4, 5],
-      ],
-    );
   });
 });

@@ -6,13 +6,13 @@
  * ({@link writeSpanEntry}), and the envelope around the entries when the batch is exported. This is the
  * exporter's hot path: ids are written from 32-bit words, times from nanoseconds, names from kept UTF-8 bytes,
  * and a span that looks as its {@link SpanShape} says (the usual case for Triton's tree) is copied from bytes
- * made once for the shape, with its ids, times and attributes filled in. A request's tree recorded without
- * span objects ({@link RecordedTree}) is written from the same templates ({@link writeTreeSpan}).
+ * made once for the shape, with its ids, times and attributes filled in. (A request's tree recorded without
+ * span objects is written by encode-recorded-tree.ts.)
  *
  * @module
  */
 
-import { type AttributeValue, type Link, type SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { type SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { delimitedSize } from '../../wire/varint.ts';
 import { MONOTONIC_TO_EPOCH_NS } from '../../core/clock.ts';
@@ -21,14 +21,12 @@ import {
   encodeScope,
   FLAG_HAS_IS_REMOTE,
   FLAG_IS_REMOTE,
-  writeAttribute,
   writeAttributes,
   writeCount,
   writeLink,
   writeStatus,
 } from './otlp-fields.ts';
 import { NO_ATTRIBUTES, type RecordedEvent, type RecordedSpan, UNSET_STATUS } from './recorded-span.ts';
-import type { AttributeDeclaration, RequestFacts } from '../span-tree.ts';
 import type { SpanShape } from '../tree-span.ts';
 
 /** Added to a recorded (monotonic) time to write it as nanoseconds since the epoch. */
@@ -117,129 +115,6 @@ export function writeSpanEntry(writer: ProtoWriter, span: RecordedSpan): void {
   if (fitsShape(span)) writeFromTemplate(writer, span, shapeTemplate(span.shape));
   else writeFields(writer, span);
   writer.endLarge(start);
-}
-
-/** A request's tree recorded without span objects: ids as 32-bit words and the times of its steps. */
-export interface RecordedTree {
-  /** The trace id (words 0–3), then the span ids (two words each). */
-  readonly ids: Uint32Array;
-  /** Monotonic nanoseconds of each step of the request. */
-  readonly times: readonly bigint[];
-  /** The propagated trace state, serialized. */
-  readonly traceState: string | undefined;
-  /** Where the propagated parent's span id is in `ids`, or -1 when there is none. */
-  readonly remoteParentAt: number;
-  /** Whether the propagated parent is remote. */
-  readonly parentIsRemote: boolean;
-}
-
-/** Where one span of a {@link RecordedTree} finds its ids and times. */
-export interface TreeSpanLayout {
-  /** Where the span's id is in the tree's `ids`. */
-  readonly spanAt: number;
-  /** Where its parent's id is, or -1 for the tree's propagated parent (the root span). */
-  readonly parentAt: number;
-  /** The steps at which it starts and ends, and the step of each of its shape's events. */
-  readonly startStep: number;
-  readonly endStep: number;
-  readonly eventSteps: readonly number[];
-  /** Its attributes, as declared (span-tree.ts): written from the request's facts. */
-  readonly declaredAttributes: readonly AttributeDeclaration[];
-  /** Its declared attributes as runs ({@link AttributeRun.of}). */
-  readonly attributeRuns: readonly AttributeRun[];
-}
-
-/**
- * Writes one span of a recorded tree (of `kind`, with the events of `shape` at the layout's steps and its
- * declared attributes' values for `facts`) as an entry of `spans`, from the shape's template.
- */
-export function writeTreeSpan(
-  writer: ProtoWriter,
-  tree: RecordedTree,
-  layout: TreeSpanLayout,
-  shape: SpanShape,
-  facts: RequestFacts,
-  kind: SpanKind,
-  links?: readonly Link[],
-): void {
-  const { ids, times } = tree;
-  const root = layout.parentAt < 0;
-  const parentAt = root ? tree.remoteParentAt : layout.parentAt;
-  writer.tag(2, WIRE_LEN);
-  const start = writer.beginLarge();
-  writeTreeIds(writer, tree.traceState, ids, layout.spanAt, parentAt);
-  const template = shapeTemplate(shape);
-  writeTemplateHead(writer, template, kind, times[layout.startStep]!, times[layout.endStep]!);
-  const runs = layout.attributeRuns;
-  for (let i = 0; i < runs.length; i++) runs[i]!.write(writer, layout.declaredAttributes, facts);
-  const tail = writeTemplateTail(writer, template, spanFlagsOf(root && tree.parentIsRemote));
-  const eventTimes = template.eventTimes;
-  const steps = layout.eventSteps;
-  // The shape's events (none when the tree is recorded without events).
-  for (let i = 0; i < eventTimes.length; i++) writer.putSum(tail + eventTimes[i]!, times[steps[i]!]!, EPOCH);
-  // A field's place in a message does not matter: links go after the template's bytes.
-  if (links !== undefined) for (let i = 0; i < links.length; i++) writeLink(writer, links[i]!);
-  writer.endLarge(start);
-}
-
-/**
- * Consecutive declared attributes of a span whose values recur from request to request (a method, a route, an
- * address, a model's name), written as one run: when a request's values are those of the run's last write,
- * the bytes of that write are copied. An attribute whose value differs for every request is a run of its own,
- * written each time.
- */
-export class AttributeRun {
-  readonly from: number;
-  readonly to: number;
-  /** The values of the last write, or undefined for a run written each time. */
-  readonly #last: (AttributeValue | undefined)[] | undefined;
-  readonly #values: (AttributeValue | undefined)[];
-  #bytes: Uint8Array | undefined;
-
-  constructor(from: number, to: number, recurring: boolean) {
-    this.from = from;
-    this.to = to;
-    this.#last = recurring ? new Array<AttributeValue | undefined>(to - from).fill(undefined) : undefined;
-    this.#values = new Array<AttributeValue | undefined>(to - from).fill(undefined);
-  }
-
-  /** The runs of `attributes`, in order. */
-  static of(attributes: readonly AttributeDeclaration[]): AttributeRun[] {
-    const runs: AttributeRun[] = [];
-    for (let from = 0; from < attributes.length;) {
-      let to = from + 1;
-      if (attributes[from]!.perRequest !== true)
-        while (to < attributes.length && attributes[to]!.perRequest !== true) to++;
-      runs.push(new AttributeRun(from, to, attributes[from]!.perRequest !== true));
-      from = to;
-    }
-    return runs;
-  }
-
-  /** Writes the run's attributes (field 9) for `facts`. */
-  write(writer: ProtoWriter, attributes: readonly AttributeDeclaration[], facts: RequestFacts): void {
-    const last = this.#last;
-    const values = this.#values;
-    let same = this.#bytes !== undefined;
-    for (let i = this.from, j = 0; i < this.to; i++, j++) {
-      const value = attributes[i]!.value(facts);
-      values[j] = value;
-      if (last === undefined || value !== last[j]) same = false;
-    }
-    if (same) {
-      writer.raw(this.#bytes!);
-      return;
-    }
-    const start = writer.pos;
-    for (let i = this.from, j = 0; i < this.to; i++, j++) {
-      const value = values[j];
-      if (value !== undefined) writeAttribute(writer, 9, attributes[i]!.key, value);
-    }
-    if (last === undefined) return;
-    const view = writer.view;
-    this.#bytes = new Uint8Array(view.buffer, view.byteOffset + start, writer.pos - start).slice();
-    for (let j = 0; j < values.length; j++) last[j] = values[j];
-  }
 }
 
 /** Fields 5 on, one by one. */
@@ -405,57 +280,6 @@ function writeIds(writer: ProtoWriter, span: RecordedSpan): void {
   }
 }
 
-/**
- * Fields 1–4 of a span of a recorded tree, from its 32-bit words: the trace id (`ids[0..4)`), the span id
- * (`ids[spanAt..spanAt + 2)`), the trace state if not empty, and the parent span id (`ids[parentAt..]`, unless
- * `parentAt` is negative). Only ever given a `Uint32Array`, so that its reads stay monomorphic: this runs for
- * every span of every traced request.
- */
-function writeTreeIds(
-  writer: ProtoWriter,
-  traceState: string | undefined,
-  ids: Uint32Array,
-  spanAt: number,
-  parentAt: number,
-): void {
-  if (traceState) {
-    writer.tag(1, WIRE_LEN);
-    writer.idWords(ids, 0, 4);
-    writer.tag(2, WIRE_LEN);
-    writer.idWords(ids, spanAt, 2);
-    writer.tag(3, WIRE_LEN);
-    writer.string(traceState);
-    if (parentAt >= 0) {
-      writer.tag(4, WIRE_LEN);
-      writer.idWords(ids, parentAt, 2);
-    }
-    return;
-  }
-  // The usual case, written in one run: tag, length and words of each id.
-  const buf = writer.reserve(40);
-  const view = writer.view;
-  let pos = writer.pos;
-  buf[pos] = (1 << 3) | WIRE_LEN;
-  buf[pos + 1] = 16;
-  view.setUint32(pos + 2, ids[0]!);
-  view.setUint32(pos + 6, ids[1]!);
-  view.setUint32(pos + 10, ids[2]!);
-  view.setUint32(pos + 14, ids[3]!);
-  buf[pos + 18] = (2 << 3) | WIRE_LEN;
-  buf[pos + 19] = 8;
-  view.setUint32(pos + 20, ids[spanAt]!);
-  view.setUint32(pos + 24, ids[spanAt + 1]!);
-  pos += 28;
-  if (parentAt >= 0) {
-    buf[pos] = (4 << 3) | WIRE_LEN;
-    buf[pos + 1] = 8;
-    view.setUint32(pos + 2, ids[parentAt]!);
-    view.setUint32(pos + 6, ids[parentAt + 1]!);
-    pos += 10;
-  }
-  writer.pos = pos;
-}
-
 /** Fields 6–8: kind (OTLP counts from UNSPECIFIED = 0, the API from INTERNAL = 0), start and end times. */
 function writeKindAndTimes(writer: ProtoWriter, span: RecordedSpan): void {
   const buf = writer.reserve(20);
@@ -486,7 +310,7 @@ function writeEvent(writer: ProtoWriter, event: RecordedEvent): void {
 }
 
 /** Field 16 of a recorded span: sampled, and whether the parent is remote. */
-function spanFlagsOf(parentIsRemote: boolean): number {
+export function spanFlagsOf(parentIsRemote: boolean): number {
   return TraceFlags.SAMPLED | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0);
 }
 
@@ -496,7 +320,7 @@ function writeStatusAndFlags(writer: ProtoWriter, span: RecordedSpan): void {
 }
 
 /** Fields 15 and 16; the flags are the last four bytes written. */
-function writeStatusAndFlagsFields(
+export function writeStatusAndFlagsFields(
   writer: ProtoWriter,
   code: SpanStatusCode,
   message: string | undefined,

@@ -72,15 +72,52 @@ export function writeContextFields(writer: ProtoWriter, context: SpanContext): v
 /** A `Link` in field 13. */
 export function writeLink(writer: ProtoWriter, link: Link): void {
   const context = link.context;
+  if (link.attributes === undefined && !link.droppedAttributesCount && context instanceof WordsSpanContext) {
+    writeWordsLink(writer, context);
+    return;
+  }
   writer.tag(13, WIRE_LEN);
   const start = writer.begin();
   writeContextFields(writer, context);
   if (link.attributes !== undefined) writeAttributes(writer, 4, link.attributes);
   writeCount(writer, 5, link.droppedAttributesCount ?? 0);
   writer.tag(6, WIRE_I32);
-  writer.fixed32(spanFlags(context, context.isRemote));
+  writer.fixed32(spanFlags(context, link.context.isRemote));
   writer.end(start);
 }
+
+/**
+ * A link to a span whose ids are words (a batch's span, a member's model span), without attributes, written in
+ * one run: trace id (field 1), span id (2) and flags (6).
+ */
+function writeWordsLink(writer: ProtoWriter, context: WordsSpanContext): void {
+  const buf = writer.reserve(WORDS_LINK_SIZE);
+  const view = writer.view;
+  const pos = writer.pos;
+  const trace = context.traceWords;
+  const traceAt = context.traceAt;
+  const span = context.spanWords;
+  const spanAt = context.spanAt;
+  buf[pos] = (13 << 3) | WIRE_LEN;
+  buf[pos + 1] = WORDS_LINK_SIZE - 2;
+  buf[pos + 2] = (1 << 3) | WIRE_LEN;
+  buf[pos + 3] = 16;
+  view.setUint32(pos + 4, trace[traceAt]!);
+  view.setUint32(pos + 8, trace[traceAt + 1]!);
+  view.setUint32(pos + 12, trace[traceAt + 2]!);
+  view.setUint32(pos + 16, trace[traceAt + 3]!);
+  buf[pos + 20] = (2 << 3) | WIRE_LEN;
+  buf[pos + 21] = 8;
+  view.setUint32(pos + 22, span[spanAt]!);
+  view.setUint32(pos + 26, span[spanAt + 1]!);
+  buf[pos + 30] = (6 << 3) | WIRE_I32;
+  // Words are the ids of spans of this process: never remote.
+  view.setUint32(pos + 31, spanFlags(context, false), true);
+  writer.pos = pos + WORDS_LINK_SIZE;
+}
+
+/** A words link's bytes: tag and length, then fields 1 (2 + 16), 2 (2 + 8) and 6 (1 + 4). */
+const WORDS_LINK_SIZE = 2 + 18 + 10 + 5;
 
 /** A `Status` in field 15. */
 export function writeStatus(writer: ProtoWriter, code: number, message: string | undefined): void {

@@ -214,6 +214,10 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
     return trace.setSpan(ROOT_CONTEXT, this);
   }
 
+  tookIds(ids: PresetIds): boolean {
+    return this.spanId === ids.spanId;
+  }
+
   startCodeSpan(name: string): TracedSpan {
     return RecordedSpan.codeSpan(this.#scope, this, name);
   }
@@ -280,7 +284,12 @@ export class RecordedSpan implements Span, ReadableSpan, TreeSpan, TracedSpan {
       this.links.shift();
       this.droppedLinksCount++;
     }
-    this.links.push({ context: link.context, ...cleanAttributes(link.attributes, LIMITS) });
+    // A link without attributes (a batch's to its members) has nothing to clean.
+    this.links.push(
+      link.attributes === undefined
+        ? { context: link.context }
+        : { context: link.context, ...cleanAttributes(link.attributes, LIMITS) },
+    );
     return this;
   }
 
