@@ -185,21 +185,27 @@ function buildTemplate(shape: SpanShape): ShapeTemplate {
   const headBytes = head.finish().slice();
   const tail = new ProtoWriter(1024);
   const eventTimes: number[] = [];
-  for (const name of shape.events) {
-    tail.tag(11, WIRE_LEN);
-    const start = tail.begin();
-    tail.tag(1, WIRE_I64);
-    const time = tail.pos;
-    tail.fixed64Sum(0n, NO_ADDEND);
-    tail.tag(2, WIRE_LEN);
-    tail.name(name);
-    const beforeEnd = tail.pos;
-    tail.end(start);
-    // A length of two bytes or more moves the event's content.
-    eventTimes.push(time + tail.pos - beforeEnd);
-  }
+  for (const name of shape.events) eventTimes.push(writeEventSlot(tail, name));
   writeStatusAndFlagsFields(tail, SpanStatusCode.UNSET, undefined, 0);
   return { head: headBytes, tail: tail.finish().slice(), eventTimes };
+}
+
+/**
+ * Writes an event (field 11) named `name` whose time (field 1) is left zero, for a template; returns where the
+ * time is.
+ */
+export function writeEventSlot(writer: ProtoWriter, name: string): number {
+  writer.tag(11, WIRE_LEN);
+  const start = writer.begin();
+  writer.tag(1, WIRE_I64);
+  const time = writer.pos;
+  writer.fixed64Sum(0n, NO_ADDEND);
+  writer.tag(2, WIRE_LEN);
+  writer.name(name);
+  const beforeEnd = writer.pos;
+  writer.end(start);
+  // A length of two bytes or more moves the event's content.
+  return time + writer.pos - beforeEnd;
 }
 
 /**

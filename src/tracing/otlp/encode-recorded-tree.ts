@@ -12,8 +12,8 @@
 import { type AttributeValue, type Link, type SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { MONOTONIC_TO_EPOCH_NS } from '../../core/clock.ts';
 import { NO_ADDEND, ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/proto-writer.ts';
-import { writeAnyValue, writeAttribute, writeLink } from './otlp-fields.ts';
-import { spanFlagsOf, writeStatusAndFlagsFields } from './encode-recorded-spans.ts';
+import { writeAttribute, writeAttributeValue, writeLink } from './otlp-fields.ts';
+import { spanFlagsOf, writeEventSlot, writeStatusAndFlagsFields } from './encode-recorded-spans.ts';
 import type { AttributeDeclaration, RequestFacts } from '../span-tree.ts';
 import type { SpanShape } from '../tree-span.ts';
 
@@ -206,10 +206,7 @@ function writeKeyValue(writer: ProtoWriter, keyField: Uint8Array, value: Attribu
   writer.tag(9, WIRE_LEN);
   const start = writer.begin();
   writer.raw(keyField);
-  writer.tag(2, WIRE_LEN);
-  const valueStart = writer.begin();
-  writeAnyValue(writer, value);
-  writer.end(valueStart);
+  writeAttributeValue(writer, value);
   writer.end(start);
 }
 
@@ -242,17 +239,7 @@ class TemplateWriter {
 
   /** An event (field 11) named `name` at `step`. */
   event(name: string, step: number): void {
-    const content = new ProtoWriter(256);
-    content.tag(1, WIRE_I64);
-    content.fixed64Sum(0n, NO_ADDEND);
-    content.tag(2, WIRE_LEN);
-    content.name(name);
-    const bytes = content.finish();
-    const writer = this.writer;
-    writer.tag(11, WIRE_LEN);
-    writer.varint(bytes.byteLength);
-    this.#times.push(writer.pos + 1, step);
-    writer.raw(bytes);
+    this.#times.push(writeEventSlot(this.writer, name), step);
   }
 
   /** The template written, followed by `perRequest` attributes. */

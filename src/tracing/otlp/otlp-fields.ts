@@ -143,10 +143,15 @@ export function writeAttribute(writer: ProtoWriter, field: number, key: string, 
   writer.tag(field, WIRE_LEN);
   const start = writer.begin();
   writer.nameField(1, key);
+  writeAttributeValue(writer, value);
+  writer.end(start);
+}
+
+/** A `KeyValue`'s value (field 2): `value` as an `AnyValue`. */
+export function writeAttributeValue(writer: ProtoWriter, value: unknown): void {
   writer.tag(2, WIRE_LEN);
-  const valueStart = writer.begin();
+  const start = writer.begin();
   writeAnyValue(writer, value);
-  writer.end(valueStart);
   writer.end(start);
 }
 
